@@ -1,0 +1,109 @@
+"""Collective: freelancer collectives run as cooperatives."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, render_template
+
+from collective.config import settings_from_environment
+from collective.extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings, extensions, blueprints, error pages and CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """Foreign keys on, and real transactions (pysqlite's own handling breaks savepoints)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection):
+        # IMMEDIATE takes the write lock up front, so concurrent writers queue instead of
+        # failing half-way with "database is locked".
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects to the app."""
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "members.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from collective.members.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register each domain's blueprint."""
+    from collective.ledger.views import bp as ledger_bp
+    from collective.members.views import bp as members_bp
+
+    app.register_blueprint(members_bp)
+    app.register_blueprint(ledger_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly pages for the errors a person can meet."""
+
+    def render_error(error):
+        code = getattr(error, "code", 500)
+        return render_template("error.html", error=error, code=code), code
+
+    for code in (400, 403, 404, 405, 409, 422, 500):
+        app.errorhandler(code)(render_error)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates use."""
+    from collective.members.models import Role
+    from collective.money import format_money, format_plain
+
+    app.jinja_env.globals["Role"] = Role
+
+    app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
+    app.jinja_env.filters["plain_money"] = format_plain
+
+
+def register_commands(app: Flask) -> None:
+    """Add the CLI groups: demo, ledger."""
+    from collective.ledger.cli import ledger_cli
+    from collective.demo import demo_command
+
+    app.cli.add_command(ledger_cli)
+    app.cli.add_command(demo_command)

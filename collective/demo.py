@@ -1,0 +1,119 @@
+"""The demo collective (slug `demo`): Bayanihan Remote Collective, see shared/DEMO.md."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from collective.extensions import db, utcnow
+from collective.ledger import services as ledger
+from collective.members import services as members
+from collective.members.models import Collective, MembershipStatus, Role, User
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "demo-password"
+
+M, C, T = Role.MEMBER, Role.COORDINATOR, Role.TREASURER
+
+#: (name, e-mail, country, timezone, roles, skills, weekly hours, paused because)
+PEOPLE = [
+    ("Maria Santos", "maria@demo.coop", "PH", "Asia/Manila", {C, M},
+     {"customer service": 5, "scheduling": 4, "research": 3}, 25, None),
+    ("Anjali Rao", "anjali@demo.coop", "IN", "Asia/Kolkata", {T, M},
+     {"bookkeeping": 5, "tax prep": 4, "spreadsheets": 5}, 20, None),
+    ("Kate Mitchell", "kate@demo.coop", "AU", "Australia/Sydney", {C, M},
+     {"marketing": 4, "copywriting": 5, "client relations": 5}, 15, None),
+    ("Joy Dela Cruz", "joy@demo.coop", "PH", "Asia/Manila", {M},
+     {"bookkeeping": 3, "customer service": 4}, 30, None),
+    ("Priya Nair", "priya@demo.coop", "IN", "Asia/Kolkata", {M},
+     {"content writing": 5, "ghostwriting": 4, "editing": 4}, 20, None),
+    ("Liza Ramos", "liza@demo.coop", "PH", "Asia/Manila", {M},
+     {"research": 4, "data entry": 5}, 35, None),
+    ("Sunita Sharma", "sunita@demo.coop", "IN", "Asia/Kolkata", {M},
+     {"web research": 3, "social media": 4}, 15, None),
+    ("Grace Villanueva", "grace@demo.coop", "PH", "Asia/Manila", {M},
+     {"customer service": 5, "live chat": 5}, 30, None),
+    ("Emma Clarke", "emma@demo.coop", "AU", "Australia/Perth", {M},
+     {"editing": 5, "publishing": 4}, 10, None),
+    ("Rhea Bautista", "rhea@demo.coop", "PH", "Asia/Manila", {M},
+     {"scheduling": 4, "email management": 4}, 0, "parental leave"),
+    ("Deepa Iyer", "deepa@demo.coop", "IN", "Asia/Kolkata", {T, M},
+     {"accounting": 4, "payroll": 4}, 15, None),
+    ("Carmen Reyes", "carmen@demo.coop", "PH", "Asia/Manila", {M},
+     {"graphic design": 3, "social media": 3}, 20, None),
+]
+
+#: Each member paid USD 100 into the common fund when the collective started.
+OPENING_SHARE = 100_00
+
+
+def _person(name: str, email: str, country: str, tz: str, skills: dict[str, int]) -> User:
+    user = db.session.scalar(sa.select(User).filter_by(email=email))
+    if user is None:
+        user = members.register_user(email, name, DEMO_PASSWORD, timezone=tz, country=country)
+    members.update_profile(user, name=name, timezone=tz, country=country, skills=skills)
+    return user
+
+
+def archive_demo() -> Collective | None:
+    """Rename and hide the current demo collective; its ledger stays, append-only."""
+    existing = db.session.scalar(sa.select(Collective).filter_by(slug=DEMO_SLUG))
+    if existing is not None:
+        existing.slug = f"{DEMO_SLUG}-archived-{existing.id}"
+        existing.archived_at = utcnow()
+        db.session.flush()
+    return existing
+
+
+def load_demo(today: date | None = None) -> Collective:
+    """Create the demo collective with its people, roles, skills and opening ledger entry."""
+    today = today or date.today()
+    founder_row, *others = PEOPLE
+    founder = _person(*founder_row[:4], founder_row[5])
+    first = members.create_collective(founder, name="Bayanihan Remote Collective",
+                                      slug=DEMO_SLUG, base_currency="USD",
+                                      timezone="Asia/Manila")
+    collective = first.collective
+    first.weekly_capacity_hours = founder_row[6]
+    all_memberships = [first]
+    for name, email, country, tz, roles, skills, hours, paused in others:
+        user = _person(name, email, country, tz, skills)
+        status = MembershipStatus.PAUSED if paused else MembershipStatus.ACTIVE
+        all_memberships.append(members.add_member(
+            collective, user, roles, weekly_capacity_hours=hours, status=status,
+            status_note=paused or ""))
+    members.set_roles(all_memberships[1], first, founder_row[4])  # Maria: coordinator, member
+    bank = ledger.account_by_code(collective.id, ledger.BANK)
+    fund = ledger.account_by_code(collective.id, ledger.COMMON_FUND)
+    total = OPENING_SHARE * len(all_memberships)
+    ledger.post_entry(
+        collective.id, kind="opening", occurred_on=today - timedelta(days=183),
+        idempotency_key="opening:common-fund",
+        memo=f"Opening contributions to the common fund, USD 100 from each of "
+             f"{len(all_memberships)} founding members",
+        lines=[ledger.Line(bank.id, total, "USD"), ledger.Line(fund.id, -total, "USD")],
+        created_by_id=founder.id,
+    )
+    members.create_invitation(first, email="nadia@example.com", roles=[M],
+                              ttl=timedelta(days=7))
+    return collective
+
+
+@click.command("demo")
+@click.option("--reset", is_flag=True, help="Archive the current demo collective and load anew.")
+@with_appcontext
+def demo_command(reset: bool) -> None:
+    """Load the demo collective (slug 'demo'); running it again changes nothing."""
+    if db.session.scalar(sa.select(Collective.id).filter_by(slug=DEMO_SLUG)) is not None:
+        if not reset:
+            click.echo("The demo collective is already loaded (use --reset to start over).")
+            return
+        archived = archive_demo()
+        click.echo(f"Archived the previous demo collective as {archived.slug!r}.")
+    collective = load_demo()
+    db.session.commit()
+    click.echo(f"Loaded {collective.name} at /c/{collective.slug}/ - sign in as "
+               f"maria@demo.coop, anjali@demo.coop or priya@demo.coop "
+               f"with the password {DEMO_PASSWORD!r}.")

@@ -1,0 +1,1 @@
+"""Accounts, journal entries, postings and balances: the one source of money truth."""

@@ -1,0 +1,134 @@
+"""Ledger tables: accounts, journal entries and their postings (append only)."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from collective.extensions import UTCDateTime, db, utcnow
+
+
+class AccountType(enum.StrEnum):
+    """The five kinds of account in double entry."""
+
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+    @property
+    def is_debit_normal(self) -> bool:
+        """Assets and expenses grow with debits; the rest with credits."""
+        return self in (AccountType.ASSET, AccountType.EXPENSE)
+
+
+ACCOUNT_TYPES = tuple(t.value for t in AccountType)
+
+
+class Account(db.Model):
+    """One account in a collective's chart; a member's payable account names its membership."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("collective_id", "code"),
+        sa.CheckConstraint(
+            "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="type_known"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    #: Stable code within the collective, e.g. '1000' for the bank, '2100-7' for a member.
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), nullable=False)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120), nullable=False)
+    type: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    #: Set on a member's payable account: what the collective owes that member.
+    membership_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), unique=True, nullable=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    @property
+    def account_type(self) -> AccountType:
+        """The type as an AccountType."""
+        return AccountType(self.type)
+
+    def __repr__(self) -> str:
+        return f"<Account {self.code} {self.name!r} collective={self.collective_id}>"
+
+
+class JournalEntry(db.Model):
+    """One money event; its postings sum to zero per currency. Never updated or deleted."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (sa.UniqueConstraint("collective_id", "idempotency_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    #: The business date of the event (a payment's received date), used for "as of" balances.
+    occurred_on: so.Mapped[date] = so.mapped_column(sa.Date, index=True, nullable=False)
+    posted_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+    #: What kind of event: 'payment', 'payout', 'contribution', 'reversal', 'opening', ...
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), nullable=False)
+    memo: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
+    #: Unique per collective: posting the same key again returns this entry.
+    idempotency_key: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False)
+    #: The entry this one reverses; an entry is reversed at most once.
+    reverses_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("journal_entries.id"), unique=True, nullable=True
+    )
+    #: The user who caused the entry; empty for scheduled runs.
+    created_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id"), nullable=True
+    )
+
+    postings: so.Mapped[list[Posting]] = so.relationship(
+        back_populates="entry", order_by="Posting.id", lazy="selectin"
+    )
+    reverses: so.Mapped[JournalEntry | None] = so.relationship(
+        remote_side=[id], foreign_keys=[reverses_id], back_populates="reversed_by"
+    )
+    reversed_by: so.Mapped[JournalEntry | None] = so.relationship(
+        foreign_keys=[reverses_id], back_populates="reverses", uselist=False, viewonly=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<JournalEntry {self.id} {self.kind} {self.idempotency_key!r}>"
+
+
+class Posting(db.Model):
+    """One line of a journal entry: a signed amount (debit > 0, credit < 0) on an account."""
+
+    __tablename__ = "postings"
+    __table_args__ = (
+        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+        sa.CheckConstraint("length(currency) = 3", name="currency_iso"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    entry_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("journal_entries.id"), index=True, nullable=False
+    )
+    account_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("accounts.id"), index=True, nullable=False
+    )
+    #: Signed minor units: debits positive, credits negative.
+    amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
+
+    entry: so.Mapped[JournalEntry] = so.relationship(back_populates="postings")
+    account: so.Mapped[Account] = so.relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Posting entry={self.entry_id} account={self.account_id} {self.amount} {self.currency}>"

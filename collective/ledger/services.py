@@ -1,0 +1,376 @@
+"""Posting, reversing and reading the ledger. Services flush; the caller commits."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from collective.errors import Conflict, DomainError, NotFound
+from collective.extensions import db
+from collective.ledger.models import Account, AccountType, JournalEntry, Posting
+from collective.money import MoneyError, check_currency
+
+# Codes of the standard chart that every collective gets.
+BANK = "1000"
+RECEIVABLES = "1100"
+MEMBER_PAYABLE_PREFIX = "2100"
+COMMON_FUND = "3000"
+BENEFITS_FUND = "3100"
+CLIENT_INCOME = "4000"
+EXPENSES = "5000"
+
+STANDARD_CHART: tuple[tuple[str, str, AccountType], ...] = (
+    (BANK, "Bank", AccountType.ASSET),
+    (RECEIVABLES, "Client receivables", AccountType.ASSET),
+    (COMMON_FUND, "Common fund", AccountType.EQUITY),
+    (BENEFITS_FUND, "Benefits fund", AccountType.EQUITY),
+    (CLIENT_INCOME, "Client work income", AccountType.INCOME),
+    (EXPENSES, "Expenses", AccountType.EXPENSE),
+)
+
+
+class LedgerError(DomainError):
+    """An entry the ledger refuses to post."""
+
+
+class UnbalancedEntry(LedgerError):
+    """Postings that do not sum to zero in some currency."""
+
+
+class ForeignAccount(LedgerError):
+    """A posting to an account of another collective (or to no account at all)."""
+
+
+class IdempotencyConflict(Conflict):
+    """The idempotency key was already used for an entry with different postings."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One posting to be written: debit when amount > 0, credit when < 0."""
+
+    account_id: int
+    amount: int
+    currency: str
+
+
+def create_standard_chart(collective_id: int) -> list[Account]:
+    """Create the standard accounts of a new collective."""
+    accounts = [
+        Account(collective_id=collective_id, code=code, name=name, type=kind.value)
+        for code, name, kind in STANDARD_CHART
+    ]
+    db.session.add_all(accounts)
+    db.session.flush()
+    return accounts
+
+
+def member_account_code(membership_id: int) -> str:
+    """Stable code of a member's payable account."""
+    return f"{MEMBER_PAYABLE_PREFIX}-{membership_id}"
+
+
+def open_member_account(collective_id: int, membership_id: int, member_name: str) -> Account:
+    """Return the member's payable account, creating it the first time."""
+    account = db.session.scalar(sa.select(Account).filter_by(membership_id=membership_id))
+    if account is None:
+        account = Account(
+            collective_id=collective_id,
+            code=member_account_code(membership_id),
+            name=f"Payable to {member_name}",
+            type=AccountType.LIABILITY.value,
+            membership_id=membership_id,
+        )
+        db.session.add(account)
+        db.session.flush()
+    return account
+
+
+def account_by_code(collective_id: int, code: str) -> Account:
+    """The collective's account with this code."""
+    account = db.session.scalar(sa.select(Account).filter_by(collective_id=collective_id, code=code))
+    if account is None:
+        raise NotFound(f"no account {code} in this collective", field="account")
+    return account
+
+
+def member_account(membership_id: int) -> Account:
+    """The payable account of a membership."""
+    account = db.session.scalar(sa.select(Account).filter_by(membership_id=membership_id))
+    if account is None:
+        raise NotFound("this member has no payable account", field="membership")
+    return account
+
+
+def _validate_lines(collective_id: int, lines: Sequence[Line]) -> list[Line]:
+    if len(lines) < 2:
+        raise UnbalancedEntry("an entry needs at least two postings", field="postings")
+    checked = []
+    totals: Counter[str] = Counter()
+    for line in lines:
+        if isinstance(line.amount, bool) or not isinstance(line.amount, int):
+            raise LedgerError("posting amounts are integer minor units", field="amount")
+        if line.amount == 0:
+            raise LedgerError("a posting of zero says nothing; leave it out", field="amount")
+        try:
+            currency = check_currency(line.currency)
+        except MoneyError as exc:
+            raise LedgerError(str(exc), field="currency") from exc
+        totals[currency] += line.amount
+        checked.append(Line(line.account_id, line.amount, currency))
+    off = {cur: total for cur, total in totals.items() if total != 0}
+    if off:
+        detail = ", ".join(f"{cur} {total:+d}" for cur, total in sorted(off.items()))
+        raise UnbalancedEntry(f"postings do not sum to zero: {detail}", field="postings")
+    account_ids = {line.account_id for line in checked}
+    owners = dict(
+        db.session.execute(
+            sa.select(Account.id, Account.collective_id).where(Account.id.in_(account_ids))
+        ).all()
+    )
+    foreign = sorted(a for a in account_ids if owners.get(a) != collective_id)
+    if foreign:
+        raise ForeignAccount(
+            f"accounts {foreign} do not belong to this collective", field="account"
+        )
+    return checked
+
+
+def _same_postings(entry: JournalEntry, lines: Sequence[Line]) -> bool:
+    existing = Counter((p.account_id, p.amount, p.currency) for p in entry.postings)
+    return existing == Counter((ln.account_id, ln.amount, ln.currency) for ln in lines)
+
+
+def find_entry(collective_id: int, idempotency_key: str) -> JournalEntry | None:
+    """The entry posted under this key, if any."""
+    return db.session.scalar(
+        sa.select(JournalEntry).filter_by(
+            collective_id=collective_id, idempotency_key=idempotency_key
+        )
+    )
+
+
+def post_entry(
+    collective_id: int,
+    *,
+    kind: str,
+    occurred_on: date,
+    idempotency_key: str,
+    lines: Sequence[Line],
+    memo: str = "",
+    created_by_id: int | None = None,
+    reverses_id: int | None = None,
+) -> JournalEntry:
+    """Post one balanced entry, or return the entry already posted under the same key.
+
+    Everything is checked before anything is written. Reusing a key for different postings
+    raises IdempotencyConflict.
+    """
+    checked = _validate_lines(collective_id, lines)
+    existing = find_entry(collective_id, idempotency_key)
+    if existing is None:
+        entry = JournalEntry(
+            collective_id=collective_id,
+            kind=kind,
+            occurred_on=occurred_on,
+            idempotency_key=idempotency_key,
+            memo=memo,
+            created_by_id=created_by_id,
+            reverses_id=reverses_id,
+        )
+        try:
+            # A savepoint, so that losing a race on the unique key leaves the caller's
+            # transaction usable.
+            with db.session.begin_nested():
+                db.session.add(entry)
+                db.session.flush()
+                db.session.add_all(
+                    Posting(entry_id=entry.id, account_id=ln.account_id, amount=ln.amount,
+                            currency=ln.currency)
+                    for ln in checked
+                )
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            existing = find_entry(collective_id, idempotency_key)
+            if existing is None:
+                raise
+        else:
+            db.session.refresh(entry, ["postings"])
+            return entry
+    if not _same_postings(existing, checked):
+        raise IdempotencyConflict(
+            f"{idempotency_key!r} was already posted with other amounts",
+            field="idempotency_key",
+        )
+    return existing
+
+
+def reversal_key(entry: JournalEntry) -> str:
+    """Idempotency key of the reversal of `entry`."""
+    return f"reversal:{entry.id}"
+
+
+def reverse_entry(
+    entry: JournalEntry,
+    *,
+    occurred_on: date | None = None,
+    memo: str | None = None,
+    created_by_id: int | None = None,
+) -> JournalEntry:
+    """Post the mirror of `entry` once; reversing it again returns the same reversal."""
+    if entry.reverses_id is not None:
+        raise LedgerError("this entry is itself a reversal and cannot be reversed", field="entry")
+    return post_entry(
+        entry.collective_id,
+        kind="reversal",
+        occurred_on=occurred_on or entry.occurred_on,
+        idempotency_key=reversal_key(entry),
+        memo=memo or f"Reversal of entry {entry.id}: {entry.memo}"[:500],
+        lines=[Line(p.account_id, -p.amount, p.currency) for p in entry.postings],
+        created_by_id=created_by_id,
+        reverses_id=entry.id,
+    )
+
+
+# --- Balances: always SQL aggregates over postings ------------------------------------
+
+
+def _as_of(query: sa.Select, as_of: date | None) -> sa.Select:
+    if as_of is not None:
+        query = query.where(JournalEntry.occurred_on <= as_of)
+    return query
+
+
+def account_balance(account_id: int, as_of: date | None = None) -> dict[str, int]:
+    """Signed balance (debits positive) of one account per currency, as of a date."""
+    query = (
+        sa.select(Posting.currency, sa.func.sum(Posting.amount))
+        .join(JournalEntry, Posting.entry_id == JournalEntry.id)
+        .where(Posting.account_id == account_id)
+        .group_by(Posting.currency)
+    )
+    return {cur: int(total) for cur, total in db.session.execute(_as_of(query, as_of)) if total}
+
+
+def member_balance(membership_id: int, as_of: date | None = None) -> dict[str, int]:
+    """What the collective owes the member per currency (credit balance of their payable)."""
+    account = db.session.scalar(sa.select(Account.id).filter_by(membership_id=membership_id))
+    if account is None:
+        return {}
+    return {cur: -amount for cur, amount in account_balance(account, as_of).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """One account's totals in one currency."""
+
+    account_id: int
+    code: str
+    name: str
+    type: str
+    membership_id: int | None
+    currency: str
+    debits: int
+    credits: int
+
+    @property
+    def balance(self) -> int:
+        """Signed balance, debits positive."""
+        return self.debits - self.credits
+
+    @property
+    def natural_balance(self) -> int:
+        """Balance in the account's normal direction (a liability's credit is positive)."""
+        sign = 1 if AccountType(self.type).is_debit_normal else -1
+        return sign * self.balance
+
+
+def trial_balance(collective_id: int, as_of: date | None = None) -> list[BalanceRow]:
+    """Debit and credit totals of every account with postings, per currency, as of a date."""
+    debit = sa.func.sum(sa.case((Posting.amount > 0, Posting.amount), else_=0))
+    credit = sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount), else_=0))
+    query = (
+        sa.select(
+            Account.id, Account.code, Account.name, Account.type, Account.membership_id,
+            Posting.currency, debit, credit,
+        )
+        .join(Posting, Posting.account_id == Account.id)
+        .join(JournalEntry, Posting.entry_id == JournalEntry.id)
+        .where(Account.collective_id == collective_id)
+        .group_by(Account.id, Account.code, Account.name, Account.type, Account.membership_id,
+                  Posting.currency)
+        .order_by(Account.code, Posting.currency)
+    )
+    return [
+        BalanceRow(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), int(r[7]))
+        for r in db.session.execute(_as_of(query, as_of))
+    ]
+
+
+def trial_balance_totals(rows: Iterable[BalanceRow]) -> dict[str, tuple[int, int]]:
+    """Total debits and credits per currency; equal in a balanced ledger."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        totals[row.currency][0] += row.debits
+        totals[row.currency][1] += row.credits
+    return {cur: (d, c) for cur, (d, c) in sorted(totals.items())}
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCheck:
+    """Outcome of checking that every entry balances."""
+
+    entries: int
+    postings: int
+    unbalanced_entry_ids: list[int]
+    short_entry_ids: list[int]
+
+    @property
+    def ok(self) -> bool:
+        """True when every entry has two or more postings summing to zero per currency."""
+        return not self.unbalanced_entry_ids and not self.short_entry_ids
+
+
+def check_ledger(collective_id: int | None = None) -> LedgerCheck:
+    """Verify in SQL that every entry balances per currency and has at least two postings."""
+    scope = [JournalEntry.collective_id == collective_id] if collective_id is not None else []
+    entries = db.session.scalar(sa.select(sa.func.count(JournalEntry.id)).where(*scope))
+    postings = db.session.scalar(
+        sa.select(sa.func.count(Posting.id)).join(JournalEntry).where(*scope)
+    )
+    unbalanced = db.session.scalars(
+        sa.select(Posting.entry_id)
+        .join(JournalEntry)
+        .where(*scope)
+        .group_by(Posting.entry_id, Posting.currency)
+        .having(sa.func.sum(Posting.amount) != 0)
+    ).all()
+    counts = (
+        sa.select(JournalEntry.id, sa.func.count(Posting.id).label("n"))
+        .outerjoin(Posting, Posting.entry_id == JournalEntry.id)
+        .where(*scope)
+        .group_by(JournalEntry.id)
+        .subquery()
+    )
+    short = db.session.scalars(sa.select(counts.c.id).where(counts.c.n < 2)).all()
+    return LedgerCheck(entries, postings, sorted(set(unbalanced)), sorted(short))
+
+
+def get_entry(collective_id: int, entry_id: int) -> JournalEntry:
+    """An entry of this collective, or NotFound."""
+    entry = db.session.get(JournalEntry, entry_id)
+    if entry is None or entry.collective_id != collective_id:
+        raise NotFound("no such entry in this collective")
+    return entry
+
+
+def recent_entries(collective_id: int, limit: int = 50, before_id: int | None = None
+                   ) -> list[JournalEntry]:
+    """The newest entries of a collective, newest first, for paging by id."""
+    query = sa.select(JournalEntry).where(JournalEntry.collective_id == collective_id)
+    if before_id is not None:
+        query = query.where(JournalEntry.id < before_id)
+    return list(db.session.scalars(query.order_by(JournalEntry.id.desc()).limit(limit)))

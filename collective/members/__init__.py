@@ -1,0 +1,1 @@
+"""People, collectives, memberships and roles; sign-in, invitations and profiles."""

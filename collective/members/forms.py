@@ -1,0 +1,143 @@
+"""Forms for signing in, profiles, collectives, roles and invitations."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import widgets
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from collective.members.models import MembershipStatus, Role
+
+ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A set of checkboxes for choosing several values."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField("Keep me signed in")
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False),
+                                             Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired(), EqualTo("password", "Passwords differ")])
+    timezone = StringField("Timezone", default="UTC", validators=[DataRequired(), Length(max=64)])
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "Passwords differ")])
+
+
+def parse_skills(text: str) -> dict[str, int]:
+    """Read 'bookkeeping 5, tax prep 4' (one per comma or line) into {name: level}."""
+    skills: dict[str, int] = {}
+    for chunk in text.replace("\n", ",").split(","):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        name, _, level = chunk.rpartition(" ")
+        if not name or not level.isdigit() or not 1 <= int(level) <= 5:
+            raise ValueError(f"write each skill as a name and a level 1-5, like 'editing 4' "
+                             f"(not {chunk!r})")
+        skills[name.strip()] = int(level)
+    return skills
+
+
+def format_skills(skills) -> str:
+    """The inverse of parse_skills, for filling the form."""
+    return ", ".join(f"{s.name} {s.level}" for s in skills)
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
+    country = StringField("Country (two letters)",
+                          validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message="Two letters, like PH")])
+    skills = TextAreaField("Skills with a level from 1 to 5",
+                           description="For example: bookkeeping 5, tax prep 4, spreadsheets 5")
+
+    def validate_skills(self, field):
+        try:
+            self.parsed_skills = parse_skills(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class CapacityForm(FlaskForm):
+    weekly_capacity_hours = IntegerField(
+        "Hours a week you offer this collective",
+        validators=[InputRequired(), NumberRange(min=0, max=168)],
+    )
+
+
+class CollectiveForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    slug = StringField("Short name for links", validators=[
+        DataRequired(), Length(max=40),
+        Regexp(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+               message="Lower-case letters, digits and dashes only")])
+    base_currency = StringField("Base currency (ISO code)", default="USD",
+                                validators=[DataRequired(), Length(min=3, max=3)])
+    timezone = StringField("Timezone", default="UTC", validators=[DataRequired(), Length(max=64)])
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES)
+
+    def validate_roles(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one role")
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Status", choices=[(s.value, s.value.capitalize()) for s in MembershipStatus])
+    note = StringField("Reason (shown in the directory)", validators=[Optional(), Length(max=200)])
+
+
+class InvitationForm(FlaskForm):
+    email = EmailField("Their e-mail (for your records)",
+                       validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=[Role.MEMBER.value])
+
+    def validate_roles(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one role")
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button with a CSRF token."""

@@ -1,0 +1,229 @@
+"""Users, collectives, memberships with roles, skills and invitations."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy import orm as so
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from collective.extensions import UTCDateTime, db, utcnow
+
+
+class Role(enum.StrEnum):
+    """What a membership may do in its collective; a membership holds one or more."""
+
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+    TREASURER = "treasurer"
+
+
+class MembershipStatus(enum.StrEnum):
+    """Active members take work and contribute; paused ones keep access but are not allocated."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    REMOVED = "removed"
+
+
+class User(UserMixin, db.Model):
+    """A person who can sign in; may belong to several collectives."""
+
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Lower-cased e-mail address, used to sign in.
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True, nullable=False)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120), nullable=False)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256), nullable=False)
+    #: IANA timezone name, e.g. 'Asia/Manila'.
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64), nullable=False, default="UTC")
+    #: ISO 3166 alpha-2 country code, where the person works from.
+    country: so.Mapped[str | None] = so.mapped_column(sa.String(2), nullable=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    skills: so.Mapped[list[Skill]] = so.relationship(
+        back_populates="user", order_by="Skill.name", cascade="all, delete-orphan"
+    )
+    memberships: so.Mapped[list[Membership]] = so.relationship(
+        back_populates="user", foreign_keys="Membership.user_id"
+    )
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash of the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Skill(db.Model):
+    """A skill a person offers, with a self-assessed level from 1 to 5."""
+
+    __tablename__ = "skills"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "name"),
+        sa.CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id"), index=True, nullable=False
+    )
+    #: Lower-cased skill name, e.g. 'bookkeeping'.
+    name: so.Mapped[str] = so.mapped_column(sa.String(60), nullable=False)
+    level: so.Mapped[int] = so.mapped_column(sa.SmallInteger, nullable=False)
+
+    user: so.Mapped[User] = so.relationship(back_populates="skills")
+
+    def __repr__(self) -> str:
+        return f"<Skill {self.name} {self.level} user={self.user_id}>"
+
+
+class Collective(db.Model):
+    """A self-organised group of freelancers with its own ledger and rules."""
+
+    __tablename__ = "collectives"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120), nullable=False)
+    #: URL name: every page of the collective lives under /c/<slug>/.
+    slug: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True, nullable=False)
+    #: ISO 4217 code every entry is posted in.
+    base_currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64), nullable=False, default="UTC")
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+    #: Set when the collective is archived (e.g. a demo reset); archived collectives are hidden.
+    archived_at: so.Mapped[datetime | None] = so.mapped_column(
+        UTCDateTime(), nullable=True
+    )
+
+    memberships: so.Mapped[list[Membership]] = so.relationship(back_populates="collective")
+
+    def __repr__(self) -> str:
+        return f"<Collective {self.slug}>"
+
+
+class Membership(db.Model):
+    """A person's place in one collective: roles, status and weekly capacity."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        sa.UniqueConstraint("collective_id", "user_id"),
+        sa.CheckConstraint("status IN ('active', 'paused', 'removed')", name="status_known"),
+        sa.CheckConstraint(
+            "weekly_capacity_hours BETWEEN 0 AND 168", name="capacity_range"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id"), index=True, nullable=False
+    )
+    status: so.Mapped[str] = so.mapped_column(
+        sa.String(16), nullable=False, default=MembershipStatus.ACTIVE.value
+    )
+    #: Why the membership is paused, e.g. 'parental leave'.
+    status_note: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False, default="")
+    #: Hours a week the member offers the collective's pool.
+    weekly_capacity_hours: so.Mapped[int] = so.mapped_column(
+        sa.SmallInteger, nullable=False, default=0
+    )
+    joined_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    user: so.Mapped[User] = so.relationship(back_populates="memberships", lazy="joined")
+    collective: so.Mapped[Collective] = so.relationship(back_populates="memberships")
+    role_rows: so.Mapped[list[MembershipRole]] = so.relationship(
+        back_populates="membership", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles this membership holds."""
+        return frozenset(Role(r.role) for r in self.role_rows)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the membership holds any of `roles` and is not removed."""
+        return self.status != MembershipStatus.REMOVED and bool(self.roles & set(roles))
+
+    @property
+    def is_active(self) -> bool:
+        """Active (not paused or removed)."""
+        return self.status == MembershipStatus.ACTIVE
+
+    def __repr__(self) -> str:
+        return f"<Membership {self.id} user={self.user_id} collective={self.collective_id}>"
+
+
+class MembershipRole(db.Model):
+    """One role held by a membership."""
+
+    __tablename__ = "membership_roles"
+    __table_args__ = (
+        sa.UniqueConstraint("membership_id", "role"),
+        sa.CheckConstraint("role IN ('member', 'coordinator', 'treasurer')", name="role_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), index=True, nullable=False
+    )
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+
+    membership: so.Mapped[Membership] = so.relationship(back_populates="role_rows")
+
+    def __repr__(self) -> str:
+        return f"<MembershipRole {self.role} membership={self.membership_id}>"
+
+
+class Invitation(db.Model):
+    """A single-use, expiring link that lets one person join a collective."""
+
+    __tablename__ = "invitations"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    #: SHA-256 of the token in the link; the token itself is shown once and never stored.
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, nullable=False)
+    #: Who the link is meant for (shown to the inviter; any signed-in person may accept).
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), nullable=False, default="")
+    #: Comma-separated roles the new membership gets.
+    roles: so.Mapped[str] = so.mapped_column(sa.String(64), nullable=False, default="member")
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), nullable=False)
+    accepted_at: so.Mapped[datetime | None] = so.mapped_column(
+        UTCDateTime(), nullable=True
+    )
+    accepted_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id"), nullable=True
+    )
+
+    collective: so.Mapped[Collective] = so.relationship()
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        """The roles as a set."""
+        return frozenset(Role(r) for r in self.roles.split(",") if r)
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.id} collective={self.collective_id}>"

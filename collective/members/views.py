@@ -1,0 +1,283 @@
+"""Pages for signing in, profiles, collectives, the member directory and invitations."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from collective.errors import DomainError
+from collective.extensions import db
+from collective.ledger.services import member_balance
+from collective.members import services
+from collective.members.forms import (
+    CapacityForm,
+    CollectiveForm,
+    ConfirmForm,
+    InvitationForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    RolesForm,
+    StatusForm,
+    format_skills,
+)
+from collective.members.models import Role
+from collective.web import collective_view, is_safe_next, show_domain_error
+
+bp = Blueprint("members", __name__)
+MANAGERS = services.MANAGERS
+
+
+def _after_login_target(next_url: str | None) -> str:
+    if is_safe_next(next_url):
+        return next_url
+    return url_for("members.collectives")
+
+
+@bp.get("/")
+def index():
+    """Landing page, or the person's collectives when signed in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("members.collectives"))
+    return render_template("members/landing.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with e-mail and password."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("The e-mail or password is not right.")
+        else:
+            session.clear()
+            login_user(user, remember=form.remember.data)
+            return redirect(_after_login_target(form.next.data))
+    return render_template("members/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You are signed out.", "info")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an account."""
+    form = RegisterForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(form.email.data, form.name.data, form.password.data,
+                                          timezone=form.timezone.data.strip())
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash("Welcome! Create a collective, or open the invitation link you were sent.",
+                  "info")
+            return redirect(_after_login_target(form.next.data))
+    return render_template("members/register.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Your password is changed.", "info")
+            return redirect(url_for("members.profile"))
+    return render_template("members/password.html", form=form)
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Edit your name, timezone, country and skills."""
+    form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.skills.data = format_skills(current_user.skills)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, name=form.name.data,
+                                    timezone=form.timezone.data.strip(),
+                                    country=form.country.data, skills=form.parsed_skills)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Your profile is saved.", "info")
+            return redirect(url_for("members.profile"))
+    return render_template("members/profile.html", form=form)
+
+
+@bp.get("/collectives")
+@login_required
+def collectives():
+    """The collectives you belong to; pick one to switch to it."""
+    return render_template("members/collectives.html",
+                           memberships=services.memberships_of(current_user))
+
+
+@bp.route("/collectives/new", methods=["GET", "POST"])
+@login_required
+def new_collective():
+    """Start a collective; you become its first coordinator and treasurer."""
+    form = CollectiveForm()
+    if form.validate_on_submit():
+        try:
+            membership = services.create_collective(
+                current_user, name=form.name.data, slug=form.slug.data,
+                base_currency=form.base_currency.data, timezone=form.timezone.data.strip())
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{membership.collective.name} is ready. Invite your first members.", "info")
+            return redirect(url_for("members.invitations", slug=membership.collective.slug))
+    return render_template("members/new_collective.html", form=form)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@login_required
+def accept_invitation(token: str):
+    """See an invitation and accept it."""
+    form = ConfirmForm()
+    try:
+        invitation = services.find_invitation(token)
+    except DomainError as exc:
+        return render_template("members/invitation_invalid.html", message=exc.message), exc.status
+    if form.validate_on_submit():
+        try:
+            membership = services.accept_invitation(token, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(None, exc)
+        else:
+            db.session.commit()
+            flash(f"Welcome to {membership.collective.name}!", "info")
+            return redirect(url_for("members.capacity", slug=membership.collective.slug))
+    return render_template("members/invitation.html", invitation=invitation, form=form)
+
+
+@bp.get("/c/<slug>/")
+@collective_view()
+def home():
+    """The collective's home: your roles, your balance, who is here."""
+    members = services.directory(g.collective.id)
+    return render_template(
+        "members/home.html",
+        balance=member_balance(g.membership.id),
+        member_count=len(members),
+        active_count=sum(1 for m in members if m.is_active),
+    )
+
+
+@bp.get("/c/<slug>/members")
+@collective_view()
+def directory():
+    """Everyone in the collective with roles, skills and weekly capacity."""
+    return render_template("members/directory.html", members=services.directory(g.collective.id))
+
+
+@bp.route("/c/<slug>/members/<int:membership_id>", methods=["GET", "POST"])
+@collective_view(*MANAGERS)
+def manage_member(membership_id: int):
+    """Change a member's roles, or pause, resume or remove them."""
+    try:
+        member = services.get_membership(g.collective.id, membership_id)
+    except DomainError:
+        abort(404)
+    roles_form = RolesForm(prefix="roles", roles=[r.value for r in member.roles])
+    status_form = StatusForm(prefix="status", status=member.status, note=member.status_note)
+    if request.method == "POST":
+        form = roles_form if "roles-submit" in request.form else status_form
+        if form.validate_on_submit():
+            try:
+                if form is roles_form:
+                    services.set_roles(g.membership, member, form.roles.data)
+                else:
+                    services.set_status(g.membership, member, form.status.data, form.note.data)
+            except DomainError as exc:
+                db.session.rollback()
+                show_domain_error(form, exc)
+            else:
+                db.session.commit()
+                flash(f"{member.user.name} is updated.", "info")
+                return redirect(url_for("members.directory", slug=g.collective.slug))
+    return render_template("members/manage.html", member=member, roles_form=roles_form,
+                           status_form=status_form)
+
+
+@bp.route("/c/<slug>/capacity", methods=["GET", "POST"])
+@collective_view()
+def capacity():
+    """Set the hours a week you offer this collective."""
+    form = CapacityForm(obj=g.membership)
+    if form.validate_on_submit():
+        try:
+            services.update_capacity(g.membership, form.weekly_capacity_hours.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Your weekly capacity is saved.", "info")
+            return redirect(url_for("members.home", slug=g.collective.slug))
+    return render_template("members/capacity.html", form=form)
+
+
+@bp.route("/c/<slug>/invitations", methods=["GET", "POST"])
+@collective_view(*MANAGERS)
+def invitations():
+    """Create single-use invitation links and see the open ones."""
+    form = InvitationForm()
+    new_link = None
+    if form.validate_on_submit():
+        ttl = timedelta(hours=current_app.config["INVITATION_TTL_HOURS"])
+        try:
+            _, token = services.create_invitation(g.membership, email=form.email.data or "",
+                                                  roles=form.roles.data, ttl=ttl)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            new_link = url_for("members.accept_invitation", token=token, _external=True)
+            form = InvitationForm(formdata=None)
+    return render_template("members/invitations.html", form=form, new_link=new_link,
+                           open_invitations=services.open_invitations(g.collective.id),
+                           Role=Role)
