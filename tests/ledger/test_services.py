@@ -187,3 +187,18 @@ def test_check_ledger_finds_unbalanced_and_short_entries(books):
     assert not result.ok
     assert result.unbalanced_entry_ids == [bad]
     assert result.short_entry_ids == [bad]
+
+
+def test_ledger_check_command_names_the_unbalanced_entry(app, runner):
+    with app.app_context():
+        collective = make_collective().collective
+        bank = ledger.account_by_code(collective.id, ledger.BANK)
+        bad = db.session.execute(sa.insert(JournalEntry).values(
+            collective_id=collective.id, occurred_on=date(2026, 10, 1), kind="manual",
+            memo="", idempotency_key="bad").returning(JournalEntry.id)).scalar_one()
+        db.session.execute(sa.insert(Posting).values(entry_id=bad, account_id=bank.id,
+                                                     amount=5, currency="USD"))
+        db.session.commit()
+    result = runner.invoke(args=["ledger", "check"])
+    assert result.exit_code == 1
+    assert f"unbalanced entries: {bad}" in result.output

@@ -1,0 +1,69 @@
+"""The demo collective loads, loads again without duplicates, and resets."""
+import sqlalchemy as sa
+
+from collective.extensions import db
+from collective.ledger.services import check_ledger
+from collective.members.models import Collective, Membership, User
+
+
+def _counts(app):
+    with app.app_context():
+        return {
+            "users": db.session.scalar(sa.select(sa.func.count(User.id))),
+            "memberships": db.session.scalar(sa.select(sa.func.count(Membership.id))),
+            "collectives": db.session.scalar(sa.select(sa.func.count(Collective.id))),
+        }
+
+
+def test_demo_loads_once_and_resets(app, runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Loaded Bayanihan Remote Collective" in first.output
+    after_first = _counts(app)
+    with app.app_context():
+        demo = db.session.scalar(sa.select(Collective).filter_by(slug="demo"))
+        members = demo.memberships
+        assert len(members) == 12
+        countries = {m.user.country for m in members}
+        assert countries == {"PH", "IN", "AU"}
+        roles = {r.value for m in members for r in m.roles}
+        assert roles == {"member", "coordinator", "treasurer"}
+        rhea = next(m for m in members if m.user.email == "rhea@demo.coop")
+        assert rhea.status == "paused" and rhea.status_note == "parental leave"
+        anjali = next(m for m in members if m.user.email == "anjali@demo.coop")
+        assert {s.name: s.level for s in anjali.user.skills}["bookkeeping"] == 5
+        assert check_ledger(demo.id).entries >= 1
+        assert check_ledger(demo.id).ok
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0
+    assert "already loaded" in again.output
+    assert _counts(app) == after_first
+
+    reset = runner.invoke(args=["demo", "--reset"])
+    assert reset.exit_code == 0, reset.output
+    after_reset = _counts(app)
+    assert after_reset["users"] == after_first["users"]
+    assert after_reset["collectives"] == after_first["collectives"] + 1
+    with app.app_context():
+        live = db.session.scalars(
+            sa.select(Collective).where(Collective.archived_at.is_(None),
+                                        Collective.slug.like("demo%"))).all()
+        assert [c.slug for c in live] == ["demo"]
+
+
+def test_demo_users_can_sign_in(client, runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    response = client.post("/login", data={"email": "priya@demo.coop",
+                                           "password": "demo-password"})
+    assert response.status_code == 302
+    home = client.get("/c/demo/")
+    assert home.status_code == 200
+    assert b"Bayanihan Remote Collective" in home.data
+
+
+def test_ledger_check_command(runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    result = runner.invoke(args=["ledger", "check"])
+    assert result.exit_code == 0
+    assert result.output.startswith("ledger ok:")
