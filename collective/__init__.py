@@ -102,8 +102,8 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the CLI groups: demo, ledger."""
-    from collective.ledger.cli import ledger_cli
     from collective.demo import demo_command
+    from collective.ledger.cli import ledger_cli
 
     app.cli.add_command(ledger_cli)
     app.cli.add_command(demo_command)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from numbers import Rational
-
-from datetime import date
 
 from babel.core import get_global
 from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
@@ -65,7 +64,9 @@ class Money:
 
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int):
-            raise MoneyError(f"amount must be an integer number of minor units, not {self.amount!r}")
+            raise MoneyError(
+                f"amount must be an integer number of minor units, not {self.amount!r}"
+            )
         object.__setattr__(self, "currency", check_currency(self.currency))
 
     def __add__(self, other: Money) -> Money:

@@ -18,9 +18,9 @@ from collective.money import (
     split,
 )
 
-weights_strategy = st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=40).filter(
-    lambda ws: sum(ws) > 0
-)
+weights_strategy = st.lists(
+    st.integers(min_value=0, max_value=10**6), min_size=1, max_size=40
+).filter(lambda ws: sum(ws) > 0)
 
 
 @given(total=st.integers(min_value=0, max_value=10**15), weights=weights_strategy)

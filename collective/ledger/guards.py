@@ -41,7 +41,8 @@ def guard_statements(dialect: str) -> list[str]:
                 statements += [
                     f"DROP TRIGGER IF EXISTS {name}",
                     f"CREATE TRIGGER {name} BEFORE {op} ON {table} BEGIN "
-                    f"SELECT RAISE(ABORT, 'the ledger is append-only: {op} on {table} is refused'); "
+                    "SELECT RAISE(ABORT, "
+                    f"'the ledger is append-only: {op} on {table} is refused'); "
                     "END",
                 ]
         return statements

@@ -131,4 +131,5 @@ class Posting(db.Model):
     account: so.Mapped[Account] = so.relationship(lazy="joined")
 
     def __repr__(self) -> str:
-        return f"<Posting entry={self.entry_id} account={self.account_id} {self.amount} {self.currency}>"
+        return (f"<Posting entry={self.entry_id} account={self.account_id} "
+                f"{self.amount} {self.currency}>")

@@ -91,7 +91,9 @@ def open_member_account(collective_id: int, membership_id: int, member_name: str
 
 def account_by_code(collective_id: int, code: str) -> Account:
     """The collective's account with this code."""
-    account = db.session.scalar(sa.select(Account).filter_by(collective_id=collective_id, code=code))
+    account = db.session.scalar(
+        sa.select(Account).filter_by(collective_id=collective_id, code=code)
+    )
     if account is None:
         raise NotFound(f"no account {code} in this collective", field="account")
     return account

@@ -12,8 +12,8 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
-from wtforms import widgets
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -87,7 +87,8 @@ class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
     country = StringField("Country (two letters)",
-                          validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message="Two letters, like PH")])
+                          validators=[Optional(),
+                                      Regexp(r"^[A-Za-z]{2}$", message="Two letters, like PH")])
     skills = TextAreaField("Skills with a level from 1 to 5",
                            description="For example: bookkeeping 5, tax prep 4, spreadsheets 5")
 
@@ -125,7 +126,8 @@ class RolesForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices=[(s.value, s.value.capitalize()) for s in MembershipStatus])
+    status = SelectField("Status",
+                         choices=[(s.value, s.value.capitalize()) for s in MembershipStatus])
     note = StringField("Reason (shown in the directory)", validators=[Optional(), Length(max=200)])
 
 
