@@ -63,6 +63,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from collective.members.models import User
+    from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
+    from collective.pool import services as _pool_services  # noqa: F401  (registers adopters)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
@@ -73,9 +75,11 @@ def register_blueprints(app: Flask) -> None:
     """Register each domain's blueprint."""
     from collective.ledger.views import bp as ledger_bp
     from collective.members.views import bp as members_bp
+    from collective.pool.views import bp as pool_bp
 
     app.register_blueprint(members_bp)
     app.register_blueprint(ledger_bp)
+    app.register_blueprint(pool_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -91,10 +95,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
+    from collective.charts import bar_chart
     from collective.members.models import Role
     from collective.money import format_money, format_plain
 
     app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["bar_chart"] = bar_chart
 
     app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     app.jinja_env.filters["plain_money"] = format_plain

@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from collective.demo_pool import load_pool_history
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
 from collective.members import services as members
@@ -98,6 +99,8 @@ def load_demo(today: date | None = None) -> Collective:
     )
     members.create_invitation(first, email="nadia@example.com", roles=[M],
                               ttl=timedelta(days=7))
+    people = {m.user.email.split("@")[0]: m for m in all_memberships}
+    load_pool_history(people, today)
     return collective
 
 

@@ -56,3 +56,12 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+#: kind -> function(proposal) returning (template, context) for the kind's own details.
+PROPOSAL_DETAILS: dict[str, Callable] = {}
+
+
+def register_proposal_details(kind: str, details: Callable) -> None:
+    """Let the package that owns a kind of proposal show what it would change."""
+    PROPOSAL_DETAILS[kind] = details

@@ -143,3 +143,11 @@ class InvitationForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a button with a CSRF token."""
+
+
+class VoteForm(FlaskForm):
+    choice = SelectField("Your vote", choices=[
+        ("agree", "Agree"), ("abstain", "Abstain"), ("disagree", "Disagree"),
+        ("block", "Block (stops the proposal)")], validators=[DataRequired()])
+    reason = TextAreaField("Reason (optional; others see it)",
+                           validators=[Optional(), Length(max=1000)])

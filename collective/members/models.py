@@ -103,6 +103,18 @@ class Collective(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )
+    #: Share of eligible members (basis points) that must vote on a proposal: more than this.
+    quorum_bp: so.Mapped[int] = so.mapped_column(
+        sa.Integer, nullable=False, default=5000, server_default=sa.text("5000")
+    )
+    #: Share of agree among agree + disagree (basis points) a proposal must exceed.
+    threshold_bp: so.Mapped[int] = so.mapped_column(
+        sa.Integer, nullable=False, default=5000, server_default=sa.text("5000")
+    )
+    #: Days a proposal stays open for votes unless its author picks another deadline.
+    proposal_days: so.Mapped[int] = so.mapped_column(
+        sa.Integer, nullable=False, default=7, server_default=sa.text("7")
+    )
     #: Set when the collective is archived (e.g. a demo reset); archived collectives are hidden.
     archived_at: so.Mapped[datetime | None] = so.mapped_column(
         UTCDateTime(), nullable=True
@@ -227,3 +239,102 @@ class Invitation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} collective={self.collective_id}>"
+
+
+class ProposalStatus(enum.StrEnum):
+    """Where a proposal stands; only OPEN ones take votes."""
+
+    OPEN = "open"
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    BLOCKED = "blocked"
+    WITHDRAWN = "withdrawn"
+
+
+class VoteChoice(enum.StrEnum):
+    """A member's answer to a proposal; one block stops it."""
+
+    AGREE = "agree"
+    ABSTAIN = "abstain"
+    DISAGREE = "disagree"
+    BLOCK = "block"
+
+
+class Proposal(db.Model):
+    """A change the members decide by vote: a share rule, a benefit plan, ... (`kind`)."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('open', 'adopted', 'rejected', 'blocked', 'withdrawn')",
+            name="status_known",
+        ),
+        sa.CheckConstraint("quorum_bp BETWEEN 0 AND 10000", name="quorum_range"),
+        sa.CheckConstraint("threshold_bp BETWEEN 0 AND 10000", name="threshold_range"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    #: What is proposed, e.g. 'share_rule'; the package that owns the kind adopts it.
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), nullable=False)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, nullable=False, default="")
+    #: The proposed values, as the owning package reads them (JSON).
+    payload: so.Mapped[dict] = so.mapped_column(sa.JSON, nullable=False)
+    created_by_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), nullable=False
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+    #: Votes can be cast and changed until this moment; then the outcome is decided.
+    deadline_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), nullable=False)
+    #: Share of eligible members (basis points) that must vote; more than this is needed.
+    quorum_bp: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    #: Share of agree among agree + disagree (basis points) that must be exceeded.
+    threshold_bp: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    status: so.Mapped[str] = so.mapped_column(
+        sa.String(16), nullable=False, default=ProposalStatus.OPEN.value
+    )
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), nullable=True)
+    #: Why it ended as it did, in words: counts, quorum, the block.
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
+
+    votes: so.Mapped[list[Vote]] = so.relationship(
+        back_populates="proposal", order_by="Vote.id", lazy="selectin"
+    )
+    created_by: so.Mapped[Membership] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<Proposal {self.id} {self.kind} {self.status}>"
+
+
+class Vote(db.Model):
+    """One member's vote on a proposal; changeable until the deadline."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "membership_id"),
+        sa.CheckConstraint(
+            "choice IN ('agree', 'abstain', 'disagree', 'block')", name="choice_known"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    proposal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("proposals.id"), index=True, nullable=False
+    )
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), index=True, nullable=False
+    )
+    choice: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(1000), nullable=False, default="")
+    cast_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    proposal: so.Mapped[Proposal] = so.relationship(back_populates="votes")
+    membership: so.Mapped[Membership] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<Vote {self.choice} proposal={self.proposal_id} member={self.membership_id}>"

@@ -18,8 +18,9 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from collective.errors import DomainError
-from collective.extensions import db
+from collective.extensions import db, utcnow
 from collective.ledger.services import member_balance
+from collective.members import proposals as voting
 from collective.members import services
 from collective.members.forms import (
     CapacityForm,
@@ -32,10 +33,11 @@ from collective.members.forms import (
     RegisterForm,
     RolesForm,
     StatusForm,
+    VoteForm,
     format_skills,
 )
 from collective.members.models import Role
-from collective.web import collective_view, is_safe_next, show_domain_error
+from collective.web import PROPOSAL_DETAILS, collective_view, is_safe_next, show_domain_error
 
 bp = Blueprint("members", __name__)
 MANAGERS = services.MANAGERS
@@ -281,3 +283,46 @@ def invitations():
     return render_template("members/invitations.html", form=form, new_link=new_link,
                            open_invitations=services.open_invitations(g.collective.id),
                            Role=Role)
+
+
+@bp.get("/c/<slug>/proposals")
+@collective_view()
+def proposals():
+    """Every proposal of the collective, open ones first."""
+    if voting.close_due_proposals(g.collective.id):
+        db.session.commit()
+    return render_template("members/proposals.html",
+                           proposals=voting.proposals_of(g.collective.id))
+
+
+@bp.route("/c/<slug>/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@collective_view()
+def proposal(proposal_id: int):
+    """A proposal: what it changes, the votes so far, and your vote."""
+    try:
+        item = voting.get_proposal(g.collective.id, proposal_id)
+    except DomainError:
+        abort(404)
+    if voting.decide_proposal(item):
+        db.session.commit()
+    mine = next((v for v in item.votes if v.membership_id == g.membership.id), None)
+    form = VoteForm(obj=mine)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                voting.cast_vote(g.membership, item, form.choice.data, form.reason.data or "")
+            except DomainError as exc:
+                db.session.rollback()
+                show_domain_error(form, exc)
+            else:
+                db.session.commit()
+                flash("Your vote is recorded. You can change it until the deadline.", "info")
+                return redirect(url_for("members.proposal", slug=g.collective.slug,
+                                        proposal_id=item.id))
+    details = PROPOSAL_DETAILS.get(item.kind)
+    template, context = details(item) if details else (None, {})
+    return render_template("members/proposal.html", proposal=item, form=form, mine=mine,
+                           tally=voting.tally(item), details_template=template,
+                           details=context, now=utcnow()), status

@@ -1,0 +1,241 @@
+"""Proposals and votes: how members agree on share rules, benefit plans and other changes.
+
+Generic on purpose: a package that owns a kind of proposal (pool for 'share_rule', benefits
+for 'benefit_plan') registers an adopter, which is called once when a proposal of its kind
+passes. Flush, never commit.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from collective.errors import DomainError, NotFound
+from collective.extensions import db, utcnow
+from collective.members.models import (
+    Membership,
+    MembershipStatus,
+    Proposal,
+    ProposalStatus,
+    Vote,
+    VoteChoice,
+)
+
+Adopter = Callable[[Proposal, date], None]
+ADOPTERS: dict[str, Adopter] = {}
+MAX_PROPOSAL_DAYS = 90
+
+
+def register_adopter(kind: str, adopter: Adopter) -> None:
+    """Say what happens when a proposal of `kind` is adopted."""
+    ADOPTERS[kind] = adopter
+
+
+def open_proposal(
+    actor: Membership,
+    *,
+    kind: str,
+    title: str,
+    payload: dict,
+    description: str = "",
+    deadline_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Proposal:
+    """Put a proposal to the collective's vote, with the collective's quorum and threshold."""
+    now = now or utcnow()
+    if actor.status == MembershipStatus.REMOVED:
+        raise NotFound("no such member in this collective")
+    if kind not in ADOPTERS:
+        raise DomainError(f"nothing can adopt a {kind!r} proposal", field="kind")
+    if not title.strip():
+        raise DomainError("a proposal needs a title", field="title")
+    collective = actor.collective
+    deadline_at = deadline_at or now + timedelta(days=collective.proposal_days)
+    if deadline_at <= now:
+        raise DomainError("the deadline must be in the future", field="deadline")
+    if deadline_at > now + timedelta(days=MAX_PROPOSAL_DAYS):
+        raise DomainError(f"the deadline can be at most {MAX_PROPOSAL_DAYS} days away",
+                          field="deadline")
+    proposal = Proposal(
+        collective_id=actor.collective_id, kind=kind, title=title.strip()[:200],
+        description=description.strip(), payload=payload, created_by_id=actor.id,
+        created_at=now, deadline_at=deadline_at, quorum_bp=collective.quorum_bp,
+        threshold_bp=collective.threshold_bp, status=ProposalStatus.OPEN.value,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def get_proposal(collective_id: int, proposal_id: int) -> Proposal:
+    """A proposal of this collective, or NotFound."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.collective_id != collective_id:
+        raise NotFound("no such proposal in this collective")
+    return proposal
+
+
+def cast_vote(
+    actor: Membership,
+    proposal: Proposal,
+    choice: VoteChoice | str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Vote:
+    """Record or change the actor's vote while the proposal is open."""
+    now = now or utcnow()
+    if actor.collective_id != proposal.collective_id or actor.status == MembershipStatus.REMOVED:
+        raise NotFound("no such proposal in this collective")
+    try:
+        choice = VoteChoice(choice)
+    except ValueError as exc:
+        raise DomainError(f"{choice!r} is not a vote", field="choice") from exc
+    if proposal.status != ProposalStatus.OPEN or now >= proposal.deadline_at:
+        raise DomainError("voting on this proposal has closed", field="choice")
+    vote = db.session.scalar(
+        sa.select(Vote).filter_by(proposal_id=proposal.id, membership_id=actor.id)
+    )
+    if vote is None:
+        vote = Vote(proposal_id=proposal.id, membership_id=actor.id)
+        db.session.add(vote)
+    vote.choice = choice.value
+    vote.reason = (reason or "").strip()[:1000]
+    vote.cast_at = now
+    db.session.flush()
+    db.session.expire(proposal, ["votes"])
+    return vote
+
+
+def eligible_voters(collective_id: int) -> int:
+    """How many members may vote: everyone not removed (paused members keep their say)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Membership.id)).where(
+            Membership.collective_id == collective_id,
+            Membership.status != MembershipStatus.REMOVED.value,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The counts of a proposal and what they mean."""
+
+    agree: int
+    abstain: int
+    disagree: int
+    block: int
+    eligible: int
+    quorum_bp: int
+    threshold_bp: int
+
+    @property
+    def cast(self) -> int:
+        """Votes cast, abstentions included."""
+        return self.agree + self.abstain + self.disagree + self.block
+
+    @property
+    def quorum_met(self) -> bool:
+        """More than quorum_bp of the eligible members voted."""
+        return self.cast * 10_000 > self.quorum_bp * self.eligible
+
+    @property
+    def threshold_met(self) -> bool:
+        """Agree is more than threshold_bp of agree + disagree."""
+        decisive = self.agree + self.disagree
+        return decisive > 0 and self.agree * 10_000 > self.threshold_bp * decisive
+
+    @property
+    def status(self) -> ProposalStatus:
+        """What the proposal would become if it closed now."""
+        if self.block:
+            return ProposalStatus.BLOCKED
+        if self.quorum_met and self.threshold_met:
+            return ProposalStatus.ADOPTED
+        return ProposalStatus.REJECTED
+
+    def describe(self) -> str:
+        """The outcome in words."""
+        counts = (f"{self.agree} agree, {self.disagree} disagree, {self.abstain} abstain, "
+                  f"{self.block} block; {self.cast} of {self.eligible} members voted")
+        if self.block:
+            return f"Blocked: {counts}."
+        if not self.quorum_met:
+            return f"No quorum (more than {self.quorum_bp / 100:g}% must vote): {counts}."
+        if not self.threshold_met:
+            return (f"Not enough agreement (more than {self.threshold_bp / 100:g}% of agree and "
+                    f"disagree votes needed): {counts}.")
+        return f"Adopted: {counts}."
+
+
+def tally(proposal: Proposal) -> Tally:
+    """Count the votes of a proposal against today's eligible members."""
+    counts = {choice: 0 for choice in VoteChoice}
+    for vote in proposal.votes:
+        counts[VoteChoice(vote.choice)] += 1
+    return Tally(counts[VoteChoice.AGREE], counts[VoteChoice.ABSTAIN],
+                 counts[VoteChoice.DISAGREE], counts[VoteChoice.BLOCK],
+                 eligible_voters(proposal.collective_id), proposal.quorum_bp,
+                 proposal.threshold_bp)
+
+
+def decide_proposal(proposal: Proposal, now: datetime | None = None) -> bool:
+    """Close one proposal whose deadline has passed; True if this call decided it.
+
+    The status changes by a conditional UPDATE, so two processes deciding at once adopt once.
+    """
+    now = now or utcnow()
+    if proposal.status != ProposalStatus.OPEN or now < proposal.deadline_at:
+        return False
+    result = tally(proposal)
+    claimed = db.session.execute(
+        sa.update(Proposal)
+        .where(Proposal.id == proposal.id, Proposal.status == ProposalStatus.OPEN.value)
+        .values(status=result.status.value, decided_at=now, outcome=result.describe())
+        .execution_options(synchronize_session="fetch")
+    )
+    if claimed.rowcount != 1:
+        return False
+    db.session.refresh(proposal)
+    if result.status == ProposalStatus.ADOPTED:
+        ADOPTERS[proposal.kind](proposal, proposal.deadline_at.date())
+    db.session.flush()
+    return True
+
+
+def close_due_proposals(collective_id: int | None = None, now: datetime | None = None
+                        ) -> list[Proposal]:
+    """Decide every open proposal whose deadline has passed, oldest deadline first."""
+    now = now or utcnow()
+    query = sa.select(Proposal).where(Proposal.status == ProposalStatus.OPEN.value,
+                                      Proposal.deadline_at <= now)
+    if collective_id is not None:
+        query = query.where(Proposal.collective_id == collective_id)
+    decided = []
+    for proposal in db.session.scalars(query.order_by(Proposal.deadline_at, Proposal.id)):
+        if decide_proposal(proposal, now):
+            decided.append(proposal)
+    return decided
+
+
+def withdraw_proposal(actor: Membership, proposal: Proposal) -> Proposal:
+    """The author takes back an open proposal."""
+    if proposal.created_by_id != actor.id:
+        raise DomainError("only the author can withdraw a proposal")
+    if proposal.status != ProposalStatus.OPEN:
+        raise DomainError("only an open proposal can be withdrawn")
+    proposal.status = ProposalStatus.WITHDRAWN.value
+    proposal.decided_at = utcnow()
+    proposal.outcome = "Withdrawn by its author."
+    db.session.flush()
+    return proposal
+
+
+def proposals_of(collective_id: int, kind: str | None = None) -> list[Proposal]:
+    """The collective's proposals, open ones first, newest first."""
+    query = sa.select(Proposal).where(Proposal.collective_id == collective_id)
+    if kind:
+        query = query.where(Proposal.kind == kind)
+    open_first = sa.case((Proposal.status == ProposalStatus.OPEN.value, 0), else_=1)
+    return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())))

@@ -1,0 +1,1 @@
+"""Clients, pitches, allocation, time entries, client payments and agreed share rules."""

@@ -1,0 +1,197 @@
+"""Pure computations of the pool: payment splits, rule previews and allocation ranking.
+
+No Flask, no database: plain values and pandas DataFrames with integer money columns.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import numpy as np
+import pandas as pd
+
+from collective.money import split
+
+HOURS = "hours"
+EQUAL = "equal"
+WEIGHTS = "weights"
+
+
+@dataclass(frozen=True)
+class RuleTerms:
+    """The numbers of a share rule."""
+
+    common_fund_bp: int
+    finder_fee_bp: int
+    method: str
+
+
+@dataclass(frozen=True)
+class Participant:
+    """An allocated member as a split sees them."""
+
+    membership_id: int
+    weight: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where every minor unit of one payment goes."""
+
+    common_fund: int
+    finder_fee: int
+    finder_id: int | None
+    members: dict[int, int] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        """Sum of every part; equals the payment."""
+        return self.common_fund + self.finder_fee + sum(self.members.values())
+
+    def by_member(self) -> dict[int, int]:
+        """Each member's whole share, the finder's fee included."""
+        shares = dict(self.members)
+        if self.finder_id is not None and self.finder_fee:
+            shares[self.finder_id] = shares.get(self.finder_id, 0) + self.finder_fee
+        return shares
+
+
+class NoParticipants(ValueError):
+    """A payment cannot be split among members when nobody is allocated."""
+
+
+def split_payment(
+    amount: int,
+    terms: RuleTerms,
+    participants: Sequence[Participant],
+    finder_id: int | None,
+) -> Split:
+    """Split a payment: common fund, finder's fee, then the rest among the participants.
+
+    With no finder, the finder's fee stays with the members. Splitting by hours with no
+    hours logged falls back to the allocation weights (and says so in the note).
+    """
+    if not participants:
+        raise NoParticipants("nobody is allocated to this work, so its payment has no one "
+                             "to go to; allocate it first")
+    finder_bp = terms.finder_fee_bp if finder_id is not None else 0
+    fund, finder, rest = split(
+        amount, [terms.common_fund_bp, finder_bp, 10_000 - terms.common_fund_bp - finder_bp]
+    )
+    method = terms.method
+    note = {HOURS: "by hours logged", EQUAL: "equally", WEIGHTS: "by allocation weights"}[method]
+    if method == HOURS and sum(p.minutes for p in participants) == 0:
+        method, note = WEIGHTS, "by allocation weights (no hours logged)"
+    if method == HOURS:
+        weights = [p.minutes for p in participants]
+        note = f"by {sum(weights) / 60:g} hours logged"
+    elif method == EQUAL:
+        weights = [1] * len(participants)
+    else:
+        weights = [p.weight for p in participants]
+    parts = split(rest, weights) if rest else [0] * len(participants)
+    members: dict[int, int] = {}
+    for participant, part in zip(participants, parts, strict=True):
+        members[participant.membership_id] = members.get(participant.membership_id, 0) + part
+    return Split(fund, finder, finder_id if finder else None, members, note)
+
+
+def convert_to_base(amount: int, currency_digits: int, rate: Decimal, base_digits: int) -> int:
+    """Minor units of a foreign currency to minor units of the base, rounding half to even."""
+    exact = Decimal(amount) * rate * Decimal(10) ** (base_digits - currency_digits)
+    return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def preview_totals(
+    payments: Sequence[tuple[int, Sequence[Participant], int | None]],
+    current: RuleTerms,
+    proposed: RuleTerms,
+) -> pd.DataFrame:
+    """Per member (and the common fund, as id 0): what the payments gave under each rule."""
+    rows = []
+    for amount, participants, finder_id in payments:
+        for label, terms in (("current", current), ("proposed", proposed)):
+            result = split_payment(amount, terms, participants, finder_id)
+            rows.append({"membership_id": 0, "rule": label, "amount": result.common_fund})
+            rows.extend({"membership_id": m, "rule": label, "amount": a}
+                        for m, a in result.by_member().items())
+    if not rows:
+        return pd.DataFrame({"membership_id": pd.Series(dtype="int64"),
+                             "current": pd.Series(dtype="int64"),
+                             "proposed": pd.Series(dtype="int64"),
+                             "difference": pd.Series(dtype="int64")})
+    frame = pd.DataFrame(rows).astype({"membership_id": "int64", "amount": "int64"})
+    table = frame.pivot_table(index="membership_id", columns="rule", values="amount",
+                              aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=["current", "proposed"], fill_value=0).astype("int64")
+    table["difference"] = table["proposed"] - table["current"]
+    return table.reset_index()
+
+
+# --- Ranking members for a piece of work ----------------------------------------------
+
+#: How much each part of the score counts (they add up to 100).
+SKILL_POINTS = 50
+CAPACITY_POINTS = 30
+FAIRNESS_POINTS = 20
+VOLUNTEER_BONUS = 5
+
+
+def rank_candidates(
+    members: pd.DataFrame,
+    skills: pd.DataFrame,
+    required: Mapping[str, int],
+    load: pd.DataFrame,
+    earnings: pd.DataFrame,
+    volunteers: Sequence[int] = (),
+    limit: int | None = 20,
+) -> pd.DataFrame:
+    """Rank members for a pitch by skill match, free capacity this week and fairness.
+
+    members:  membership_id, name, capacity (weekly hours), is_active
+    skills:   membership_id, skill, level
+    required: {skill: level needed}
+    load:     membership_id, hours (weekly hours of active allocations)
+    earnings: membership_id, earned (minor units from the pool over the last 90 days)
+
+    Returns membership_id, name, score (0-100+), skill_match, free_hours, earned, volunteer,
+    and the matched skills, best first; paused members are left out.
+    """
+    ranked = members.loc[members["is_active"], ["membership_id", "name", "capacity"]].copy()
+    if ranked.empty:
+        return ranked.assign(score=pd.Series(dtype="int64"))
+    # Skill match: for each required skill, the member's level over the level needed,
+    # capped at 1; the mean over the required skills.
+    if required:
+        need = pd.Series(required, name="need").rename_axis("skill").reset_index()
+        matched = skills.merge(need, on="skill", how="inner")
+        matched["fit"] = np.minimum(matched["level"] / matched["need"], 1.0)
+        fit = matched.groupby("membership_id")["fit"].sum() / len(need)
+        matched["label"] = matched["skill"] + " " + matched["level"].astype(str)
+        labels = matched.groupby("membership_id")["label"].agg(", ".join)
+        ranked["skill_match"] = ranked["membership_id"].map(fit).fillna(0.0)
+        ranked["skills"] = ranked["membership_id"].map(labels).fillna("")
+    else:
+        ranked["skill_match"] = 1.0
+        ranked["skills"] = ""
+    hours = load.groupby("membership_id")["hours"].sum()
+    ranked["free_hours"] = (ranked["capacity"] - ranked["membership_id"].map(hours).fillna(0)
+                            ).clip(lower=0).astype("int64")
+    most_free = ranked["free_hours"].max()
+    capacity_fit = ranked["free_hours"] / most_free if most_free > 0 else 0.0
+    earned = earnings.groupby("membership_id")["earned"].sum()
+    ranked["earned"] = ranked["membership_id"].map(earned).fillna(0).astype("int64")
+    most_earned = ranked["earned"].max()
+    fairness = 1 - ranked["earned"] / most_earned if most_earned > 0 else 1.0
+    ranked["volunteer"] = ranked["membership_id"].isin(list(volunteers))
+    score = (SKILL_POINTS * ranked["skill_match"] + CAPACITY_POINTS * capacity_fit
+             + FAIRNESS_POINTS * fairness + VOLUNTEER_BONUS * ranked["volunteer"])
+    ranked["score"] = score.round().astype("int64")
+    ranked = ranked.sort_values(["score", "skill_match", "free_hours", "membership_id"],
+                                ascending=[False, False, False, True], kind="stable")
+    if limit is not None:
+        ranked = ranked.head(limit)
+    return ranked.reset_index(drop=True)

@@ -1,0 +1,370 @@
+"""Work pool tables: clients, pitches and their history, allocations, time, payments, rules."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from collective.extensions import UTCDateTime, db, utcnow
+from collective.members.models import Membership
+
+
+class PitchState(enum.StrEnum):
+    """The lifecycle of a piece of work."""
+
+    OPEN = "open"
+    PITCHED = "pitched"
+    WON = "won"
+    LOST = "lost"
+    IN_PROGRESS = "in_progress"
+    DELIVERED = "delivered"
+    INVOICED = "invoiced"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """Human name of the state."""
+        return self.value.replace("_", " ")
+
+
+#: Legal moves: anything else is refused with a message naming these.
+TRANSITIONS: dict[PitchState, frozenset[PitchState]] = {
+    PitchState.OPEN: frozenset({PitchState.PITCHED, PitchState.CANCELLED}),
+    PitchState.PITCHED: frozenset({PitchState.WON, PitchState.LOST, PitchState.CANCELLED}),
+    PitchState.WON: frozenset({PitchState.IN_PROGRESS, PitchState.CANCELLED}),
+    PitchState.IN_PROGRESS: frozenset({PitchState.DELIVERED, PitchState.CANCELLED}),
+    PitchState.DELIVERED: frozenset({PitchState.INVOICED}),
+    PitchState.INVOICED: frozenset({PitchState.PAID}),
+    PitchState.PAID: frozenset(),
+    PitchState.LOST: frozenset(),
+    PitchState.CANCELLED: frozenset(),
+}
+#: States in which allocated members are busy with the work.
+ACTIVE_STATES = (PitchState.WON, PitchState.IN_PROGRESS)
+#: States in which the pool is still looking for people and volunteers are welcome.
+POOL_STATES = (PitchState.OPEN, PitchState.PITCHED)
+#: States in which a client payment can be recorded.
+PAYABLE_STATES = (PitchState.WON, PitchState.IN_PROGRESS, PitchState.DELIVERED,
+                  PitchState.INVOICED, PitchState.PAID)
+_STATE_SQL = ", ".join(f"'{s.value}'" for s in PitchState)
+
+
+class SplitMethod(enum.StrEnum):
+    """How the members' part of a payment is divided among the allocated members."""
+
+    HOURS = "hours"
+    EQUAL = "equal"
+    WEIGHTS = "weights"
+
+
+class Client(db.Model):
+    """Someone who pays the collective for work."""
+
+    __tablename__ = "clients"
+    __table_args__ = (sa.UniqueConstraint("collective_id", "name"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(120), nullable=False)
+    #: ISO 3166 alpha-2 code.
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), nullable=False, default="")
+    contact: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False, default="")
+    notes: so.Mapped[str] = so.mapped_column(sa.Text, nullable=False, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    def __repr__(self) -> str:
+        return f"<Client {self.id} {self.name!r}>"
+
+
+class Pitch(db.Model):
+    """A piece of client work, from lead to paid; `version` guards concurrent changes."""
+
+    __tablename__ = "pitches"
+    __table_args__ = (
+        sa.CheckConstraint(f"state IN ({_STATE_SQL})", name="state_known"),
+        sa.CheckConstraint("value_amount >= 0", name="value_not_negative"),
+        sa.CheckConstraint("estimated_hours >= 0", name="hours_not_negative"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    client_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("clients.id"), index=True, nullable=False
+    )
+    title: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, nullable=False, default="")
+    estimated_hours: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=0)
+    #: Expected value in minor units of value_currency.
+    value_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False, default=0)
+    value_currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
+    deadline_on: so.Mapped[date | None] = so.mapped_column(sa.Date, nullable=True)
+    #: The member who found the work; earns the finder's fee.
+    finder_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), nullable=True
+    )
+    state: so.Mapped[str] = so.mapped_column(
+        sa.String(16), nullable=False, default=PitchState.OPEN.value
+    )
+    #: Bumped by every change (state or allocation) through a conditional UPDATE; a form
+    #: carrying an older version was made before someone else's change and is refused.
+    version: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=1)
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    client: so.Mapped[Client] = so.relationship(lazy="joined")
+    finder: so.Mapped[Membership | None] = so.relationship()
+    required_skills: so.Mapped[list[PitchSkill]] = so.relationship(
+        back_populates="pitch", cascade="all, delete-orphan", order_by="PitchSkill.name",
+        lazy="selectin"
+    )
+    allocations: so.Mapped[list[Allocation]] = so.relationship(
+        back_populates="pitch", order_by="Allocation.id", lazy="selectin"
+    )
+    events: so.Mapped[list[PitchEvent]] = so.relationship(
+        back_populates="pitch", order_by="PitchEvent.id"
+    )
+
+    @property
+    def pitch_state(self) -> PitchState:
+        """The state as a PitchState."""
+        return PitchState(self.state)
+
+    def __repr__(self) -> str:
+        return f"<Pitch {self.id} {self.title!r} {self.state}>"
+
+
+class PitchSkill(db.Model):
+    """A skill a pitch needs, with the level it needs."""
+
+    __tablename__ = "pitch_skills"
+    __table_args__ = (
+        sa.UniqueConstraint("pitch_id", "name"),
+        sa.CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    pitch_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("pitches.id"), index=True, nullable=False
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(60), nullable=False)
+    level: so.Mapped[int] = so.mapped_column(sa.SmallInteger, nullable=False)
+
+    pitch: so.Mapped[Pitch] = so.relationship(back_populates="required_skills")
+
+    def __repr__(self) -> str:
+        return f"<PitchSkill {self.name} {self.level}>"
+
+
+class PitchEvent(db.Model):
+    """One step in a pitch's history: who moved it from which state to which, and when."""
+
+    __tablename__ = "pitch_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    pitch_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("pitches.id"), index=True, nullable=False
+    )
+    #: Empty for the event that created the pitch.
+    from_state: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False, default="")
+    to_state: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    actor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("memberships.id"), nullable=False)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    note: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
+
+    pitch: so.Mapped[Pitch] = so.relationship(back_populates="events")
+    actor: so.Mapped[Membership] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<PitchEvent {self.pitch_id} {self.from_state}->{self.to_state}>"
+
+
+class Allocation(db.Model):
+    """A member's part in a won pitch: lead or contributor, with a weight and weekly hours."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        sa.UniqueConstraint("pitch_id", "membership_id"),
+        sa.CheckConstraint("weight > 0", name="weight_positive"),
+        sa.CheckConstraint("weekly_hours BETWEEN 0 AND 168", name="weekly_hours_range"),
+        sa.CheckConstraint("role IN ('lead', 'contributor')", name="role_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    pitch_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("pitches.id"), index=True, nullable=False
+    )
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), index=True, nullable=False
+    )
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False, default="contributor")
+    #: Agreed share of the members' part when the rule splits by weights.
+    weight: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=1)
+    #: Hours a week the member commits while the pitch is active (counts against capacity).
+    weekly_hours: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    pitch: so.Mapped[Pitch] = so.relationship(back_populates="allocations")
+    membership: so.Mapped[Membership] = so.relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Allocation pitch={self.pitch_id} member={self.membership_id} {self.role}>"
+
+
+class Volunteer(db.Model):
+    """A member who offered to work on an open pitch."""
+
+    __tablename__ = "volunteers"
+    __table_args__ = (sa.UniqueConstraint("pitch_id", "membership_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    pitch_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("pitches.id"), index=True, nullable=False
+    )
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), index=True, nullable=False
+    )
+    note: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    membership: so.Mapped[Membership] = so.relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Volunteer pitch={self.pitch_id} member={self.membership_id}>"
+
+
+class TimeEntry(db.Model):
+    """Time a member worked on an allocation, in whole minutes."""
+
+    __tablename__ = "time_entries"
+    __table_args__ = (
+        sa.CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes_range"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    allocation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("allocations.id"), index=True, nullable=False
+    )
+    #: Copied from the allocation, so the daily limit per member is one indexed query.
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), nullable=False
+    )
+    worked_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    minutes: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    note: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    allocation: so.Mapped[Allocation] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<TimeEntry {self.membership_id} {self.worked_on} {self.minutes}min>"
+
+
+sa.Index("ix_time_entries_membership_id_worked_on", TimeEntry.membership_id, TimeEntry.worked_on)
+
+
+class ShareRule(db.Model):
+    """An agreed way to split client payments; versioned, in force from `effective_on`."""
+
+    __tablename__ = "share_rules"
+    __table_args__ = (
+        sa.UniqueConstraint("collective_id", "version"),
+        sa.CheckConstraint("common_fund_bp >= 0 AND finder_fee_bp >= 0 "
+                           "AND common_fund_bp + finder_fee_bp <= 10000", name="shares_range"),
+        sa.CheckConstraint("method IN ('hours', 'equal', 'weights')", name="method_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    version: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    #: Share of each payment that goes to the common fund, in basis points (1000 = 10%).
+    common_fund_bp: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    #: Share that goes to the member who found the work, in basis points.
+    finder_fee_bp: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    #: How the rest is divided among the allocated members.
+    method: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    effective_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    #: The proposal that adopted it; empty for a collective's starting rule.
+    proposal_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("proposals.id"), unique=True, nullable=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    def describe(self) -> str:
+        """The rule in words, e.g. '10% common fund, 5% finder's fee, rest by logged hours'."""
+        method = {"hours": "by logged hours", "equal": "equally",
+                  "weights": "by allocation weights"}[self.method]
+        return (f"{self.common_fund_bp / 100:g}% common fund, "
+                f"{self.finder_fee_bp / 100:g}% finder's fee, the rest {method}")
+
+    def __repr__(self) -> str:
+        return f"<ShareRule v{self.version} collective={self.collective_id}>"
+
+
+class ClientPayment(db.Model):
+    """Money a client paid for a pitch; posted as one journal entry in the base currency."""
+
+    __tablename__ = "client_payments"
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("base_amount > 0", name="base_amount_positive"),
+        sa.CheckConstraint("rate > 0", name="rate_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    pitch_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("pitches.id"), index=True, nullable=False
+    )
+    #: What the client paid, in minor units of `currency`.
+    amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
+    #: Base-currency units per one unit of `currency` (1 when they are the same).
+    rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(20, 10), nullable=False)
+    #: The amount in minor units of the collective's base currency: what is posted.
+    base_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    received_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    reference: so.Mapped[str] = so.mapped_column(sa.String(120), nullable=False, default="")
+    #: The rule the payment was split under.
+    share_rule_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("share_rules.id"), nullable=False
+    )
+    #: How the members' part was divided (e.g. 'by 42.5 hours logged since 2026-09-30').
+    split_note: so.Mapped[str] = so.mapped_column(sa.String(300), nullable=False, default="")
+    entry_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("journal_entries.id"), unique=True, nullable=True
+    )
+    recorded_by_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), nullable=False
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    pitch: so.Mapped[Pitch] = so.relationship()
+    share_rule: so.Mapped[ShareRule] = so.relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<ClientPayment {self.id} {self.amount} {self.currency}>"
