@@ -184,6 +184,13 @@ def get_pitch(collective_id: int, pitch_id: int) -> Pitch:
     return _get(Pitch, collective_id, pitch_id, "pitch")
 
 
+def _stale(pitch: Pitch, expected_version: int | None) -> None:
+    """Conflict when the actor's form was made from an older version of the pitch."""
+    if expected_version is not None and pitch.version != expected_version:
+        raise Conflict("this pitch was changed by someone else meanwhile; "
+                       "reload the page and try again", field="version")
+
+
 def _claim(pitch: Pitch, expected_version: int | None) -> None:
     """Bump the pitch's version if it is still the one the actor saw, else Conflict.
 
@@ -209,6 +216,7 @@ def transition_pitch(actor: Membership, pitch: Pitch, to_state: PitchState | str
     """Move a pitch along its lifecycle; illegal moves are refused, every move is recorded."""
     require_role(actor, COORDINATOR, action="move pitches along")
     _same(actor, pitch)
+    _stale(pitch, expected_version)
     try:
         target = PitchState(to_state)
     except ValueError as exc:
@@ -251,6 +259,7 @@ def allocate_member(
     """Give a member a part in a won pitch (or change it); one lead at most."""
     require_role(actor, COORDINATOR, action="allocate work")
     _same(actor, pitch)
+    _stale(pitch, expected_version)
     if pitch.pitch_state not in (*ACTIVE_STATES, PitchState.DELIVERED):
         raise DomainError(f"only won work can be allocated; this pitch is "
                           f"{pitch.pitch_state.label}", field="membership_id")
@@ -285,6 +294,7 @@ def remove_allocation(actor: Membership, pitch: Pitch, membership_id: int, *,
     """Take a member off a pitch, if they have logged no time on it."""
     require_role(actor, COORDINATOR, action="allocate work")
     _same(actor, pitch)
+    _stale(pitch, expected_version)
     allocation = db.session.scalar(
         sa.select(Allocation).filter_by(pitch_id=pitch.id, membership_id=membership_id))
     if allocation is None:
@@ -804,9 +814,13 @@ def monthly_earnings(membership: Membership) -> pd.DataFrame:
     statement = statement[statement["kind"] == "payment"]
     if statement.empty:
         return pd.DataFrame({"month": pd.Series(dtype=str), "earned": pd.Series(dtype="int64")})
-    months = pd.to_datetime(statement["occurred_on"]).dt.strftime("%Y-%m")
-    return (statement.groupby(months)["amount"].sum().rename("earned").rename_axis("month")
-            .reset_index().astype({"earned": "int64"}))
+    periods = pd.to_datetime(statement["occurred_on"]).dt.to_period("M")
+    earned = statement.groupby(periods)["amount"].sum()
+    # Months without earnings show as zero, so the chart's gaps are real gaps.
+    every_month = pd.period_range(earned.index.min(), earned.index.max(), freq="M")
+    earned = earned.reindex(every_month, fill_value=0)
+    return pd.DataFrame({"month": every_month.strftime("%Y-%m"),
+                         "earned": earned.to_numpy(dtype="int64")})
 
 
 def members_summary(collective_id: int) -> pd.DataFrame:

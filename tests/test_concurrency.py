@@ -1,0 +1,139 @@
+"""Two coordinators changing the same pitch at the same time: exactly one wins.
+
+These tests commit for real (no rollback fixture), each thread with its own app context,
+session and database connection. On PostgreSQL the loser's conditional UPDATE waits for the
+winner's row lock, then finds the version changed; on SQLite the writers queue.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from collective.errors import Conflict
+from collective.extensions import db
+from collective.members.models import Membership
+from collective.pool import services as pool
+from collective.pool.models import Pitch, PitchEvent, PitchState
+from tests.factories import make_collective, make_member
+
+
+@pytest.fixture
+def contested(app):
+    """A committed collective with two coordinators and an open pitch."""
+    with app.app_context():
+        founder = make_collective()
+        second = make_member(founder.collective, roles=("member", "coordinator"))
+        worker = make_member(founder.collective)
+        client = pool.create_client(founder, name="Harbour Dental")
+        pitch = pool.create_pitch(founder, client_id=client.id, title="Retainer",
+                                  value_amount=100_000, value_currency="USD")
+        db.session.commit()
+        return {"a": founder.id, "b": second.id, "worker": worker.id, "pitch": pitch.id,
+                "version": pitch.version}
+
+
+def race(app, *actions):
+    """Run each action in its own thread and app context, all starting together."""
+    barrier = threading.Barrier(len(actions))
+    outcomes: list[object] = [None] * len(actions)
+
+    def run(i, action):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                action()
+                db.session.commit()
+                outcomes[i] = "ok"
+            except Conflict as exc:
+                db.session.rollback()
+                outcomes[i] = exc
+            except Exception as exc:  # pragma: no cover - reported by the assertion below
+                db.session.rollback()
+                outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return outcomes
+
+
+def test_two_coordinators_moving_a_pitch_at_once_cannot_both_win(app, contested):
+    def move(actor_key, state):
+        def action():
+            actor = db.session.get(Membership, contested[actor_key])
+            pitch = db.session.get(Pitch, contested["pitch"])
+            pool.transition_pitch(actor, pitch, state, expected_version=contested["version"])
+        return action
+
+    outcomes = race(app, move("a", PitchState.PITCHED), move("b", PitchState.CANCELLED))
+    assert sorted(type(o).__name__ if o != "ok" else "ok" for o in outcomes) == ["Conflict", "ok"]
+    loser = next(o for o in outcomes if o != "ok")
+    assert "changed by someone else" in str(loser)
+    with app.app_context():
+        pitch = db.session.get(Pitch, contested["pitch"])
+        events = db.session.query(PitchEvent).filter_by(pitch_id=pitch.id).all()
+        assert len(events) == 2  # recorded, plus exactly one move
+        assert pitch.version == contested["version"] + 1
+        winner = "a" if outcomes[0] == "ok" else "b"
+        expected = PitchState.PITCHED if winner == "a" else PitchState.CANCELLED
+        assert pitch.state == expected.value
+
+
+def test_a_stale_form_is_refused_after_someone_else_allocated(app, contested):
+    with app.app_context():
+        a = db.session.get(Membership, contested["a"])
+        pitch = db.session.get(Pitch, contested["pitch"])
+        pool.transition_pitch(a, pitch, PitchState.PITCHED)
+        pool.transition_pitch(a, pitch, PitchState.WON)
+        db.session.commit()
+        seen = db.session.get(Pitch, contested["pitch"]).version
+
+    def allocate(actor_key, weight):
+        def action():
+            actor = db.session.get(Membership, contested[actor_key])
+            pitch = db.session.get(Pitch, contested["pitch"])
+            pool.allocate_member(actor, pitch, membership_id=contested["worker"],
+                                 weight=weight, expected_version=seen)
+        return action
+
+    outcomes = race(app, allocate("a", 2), allocate("b", 5))
+    assert outcomes.count("ok") == 1
+    assert sum(isinstance(o, Conflict) for o in outcomes) == 1
+    with app.app_context():
+        pitch = db.session.get(Pitch, contested["pitch"])
+        assert [a.weight for a in pitch.allocations] == [2 if outcomes[0] == "ok" else 5]
+
+
+def test_on_postgresql_both_read_the_same_version_and_one_update_loses(app, contested):
+    """Both sessions hold version N before either writes: the row lock decides."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite takes the write lock at the first read, so reads cannot overlap")
+    loaded = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def run(i, actor_key, state):
+        with app.app_context():
+            actor = db.session.get(Membership, contested[actor_key])
+            pitch = db.session.get(Pitch, contested["pitch"])
+            assert pitch.version == contested["version"]
+            loaded.wait(timeout=10)
+            try:
+                pool.transition_pitch(actor, pitch, state, expected_version=pitch.version)
+                db.session.commit()
+                outcomes[i] = "ok"
+            except Conflict as exc:
+                db.session.rollback()
+                outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(0, "a", PitchState.PITCHED)),
+               threading.Thread(target=run, args=(1, "b", PitchState.CANCELLED))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert outcomes.count("ok") == 1
+    assert sum(isinstance(o, Conflict) for o in outcomes) == 1
