@@ -67,8 +67,12 @@ def register_extensions(app: Flask) -> None:
     from collective.pool import services as _pool_services  # noqa: F401  (registers adopters)
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str) -> User | None:
+        user_id, _, _digest = session_id.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or user.get_id() != session_id:
+            return None  # unknown, or the password changed since this session began
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,7 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from collective.errors import Conflict, DomainError, NotFound
-from collective.extensions import db
+from collective.extensions import db, utcnow
 from collective.ledger.models import Account, AccountType, JournalEntry, Posting
 from collective.money import MoneyError, check_currency
 
@@ -107,7 +107,8 @@ def member_account(membership_id: int) -> Account:
     return account
 
 
-def _validate_lines(collective_id: int, lines: Sequence[Line]) -> list[Line]:
+def _balanced_lines(lines: Sequence[Line]) -> list[Line]:
+    """Check amounts, currencies and balance of one entry's lines (no database)."""
     if len(lines) < 2:
         raise UnbalancedEntry("an entry needs at least two postings", field="postings")
     checked = []
@@ -127,7 +128,11 @@ def _validate_lines(collective_id: int, lines: Sequence[Line]) -> list[Line]:
     if off:
         detail = ", ".join(f"{cur} {total:+d}" for cur, total in sorted(off.items()))
         raise UnbalancedEntry(f"postings do not sum to zero: {detail}", field="postings")
-    account_ids = {line.account_id for line in checked}
+    return checked
+
+
+def _own_accounts(collective_id: int, account_ids: set[int]) -> None:
+    """Raise ForeignAccount unless every account belongs to the collective (one query)."""
     owners = dict(
         db.session.execute(
             sa.select(Account.id, Account.collective_id).where(Account.id.in_(account_ids))
@@ -138,6 +143,11 @@ def _validate_lines(collective_id: int, lines: Sequence[Line]) -> list[Line]:
         raise ForeignAccount(
             f"accounts {foreign} do not belong to this collective", field="account"
         )
+
+
+def _validate_lines(collective_id: int, lines: Sequence[Line]) -> list[Line]:
+    checked = _balanced_lines(lines)
+    _own_accounts(collective_id, {line.account_id for line in checked})
     return checked
 
 
@@ -208,6 +218,44 @@ def post_entry(
             field="idempotency_key",
         )
     return existing
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry for post_entries: what post_entry takes, as one value."""
+
+    kind: str
+    occurred_on: date
+    idempotency_key: str
+    lines: Sequence[Line]
+    memo: str = ""
+
+
+def post_entries(collective_id: int, entries: Sequence[NewEntry],
+                 created_by_id: int | None = None) -> list[int]:
+    """Post many balanced entries at once (a scheduled run); returns their ids in order.
+
+    Every entry is checked before anything is written; the inserts are two bulk statements.
+    Unlike post_entry, a key that was used before is an error (IntegrityError): callers
+    guard against repeats with a unique run key of their own.
+    """
+    if not entries:
+        return []
+    checked = [_balanced_lines(entry.lines) for entry in entries]
+    _own_accounts(collective_id, {ln.account_id for lines in checked for ln in lines})
+    now = utcnow()
+    ids = db.session.scalars(
+        sa.insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
+        [{"collective_id": collective_id, "kind": e.kind, "occurred_on": e.occurred_on,
+          "idempotency_key": e.idempotency_key, "memo": e.memo[:500], "posted_at": now,
+          "created_by_id": created_by_id, "reverses_id": None} for e in entries],
+    ).all()
+    db.session.execute(sa.insert(Posting), [
+        {"entry_id": entry_id, "account_id": ln.account_id, "amount": ln.amount,
+         "currency": ln.currency}
+        for entry_id, lines in zip(ids, checked, strict=True) for ln in lines
+    ])
+    return list(ids)
 
 
 def reversal_key(entry: JournalEntry) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -52,6 +53,12 @@ class User(UserMixin, db.Model):
     memberships: so.Mapped[list[Membership]] = so.relationship(
         back_populates="user", foreign_keys="Membership.user_id"
     )
+
+    def get_id(self) -> str:
+        """Session id: the user id plus a digest of the password hash, so that changing
+        the password signs out every other session and remember-me cookie."""
+        digest = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.id}:{digest}"
 
     def set_password(self, password: str) -> None:
         """Store a salted scrypt hash of the password."""

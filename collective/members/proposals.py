@@ -25,12 +25,17 @@ from collective.members.models import (
 
 Adopter = Callable[[Proposal, date], None]
 ADOPTERS: dict[str, Adopter] = {}
+#: Optional: what happens when a proposal of a kind is rejected or blocked.
+REJECTERS: dict[str, Callable[[Proposal], None]] = {}
 MAX_PROPOSAL_DAYS = 90
 
 
-def register_adopter(kind: str, adopter: Adopter) -> None:
-    """Say what happens when a proposal of `kind` is adopted."""
+def register_adopter(kind: str, adopter: Adopter,
+                     rejecter: Callable[[Proposal], None] | None = None) -> None:
+    """Say what happens when a proposal of `kind` is adopted (and, optionally, rejected)."""
     ADOPTERS[kind] = adopter
+    if rejecter is not None:
+        REJECTERS[kind] = rejecter
 
 
 def open_proposal(
@@ -200,6 +205,8 @@ def decide_proposal(proposal: Proposal, now: datetime | None = None) -> bool:
     db.session.refresh(proposal)
     if result.status == ProposalStatus.ADOPTED:
         ADOPTERS[proposal.kind](proposal, proposal.deadline_at.date())
+    elif proposal.kind in REJECTERS:
+        REJECTERS[proposal.kind](proposal)
     db.session.flush()
     return True
 

@@ -49,6 +49,22 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def _check_name(name: str, field: str = "name", limit: int = 120) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise DomainError("a name is needed", field=field)
+    if len(cleaned) > limit:
+        raise DomainError(f"a name has at most {limit} characters", field=field)
+    return cleaned
+
+
+def _check_country(country: str | None) -> str | None:
+    code = (country or "").strip().upper()
+    if code and not re.fullmatch(r"[A-Z]{2}", code):
+        raise DomainError("a country is two letters, like PH", field="country")
+    return code or None
+
+
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise DomainError(
@@ -67,9 +83,11 @@ def register_user(
     if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
         raise Conflict("an account with this e-mail already exists; sign in instead",
                        field="email")
+    if len(email) > 254 or "@" not in email:
+        raise DomainError("give a valid e-mail address", field="email")
     _check_password(password)
-    user = User(email=email, name=name.strip(), timezone=check_timezone(timezone),
-                country=(country or None))
+    user = User(email=email, name=_check_name(name), timezone=check_timezone(timezone),
+                country=_check_country(country))
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -114,12 +132,11 @@ def update_profile(
     user: User, *, name: str, timezone: str, country: str | None, skills: Mapping[str, int]
 ) -> User:
     """Change a person's name, timezone, country and skills with their levels."""
-    if not name.strip():
-        raise DomainError("a name is needed", field="name")
+    name = _check_name(name)
     wanted = _clean_skills(skills)
-    user.name = name.strip()
+    user.name = name
     user.timezone = check_timezone(timezone)
-    user.country = (country or "").upper() or None
+    user.country = _check_country(country)
     existing = {skill.name: skill for skill in user.skills}
     for skill_name, skill in existing.items():
         if skill_name not in wanted:
@@ -147,13 +164,12 @@ def create_collective(
             "not starting or ending with a dash", field="slug")
     if db.session.scalar(sa.select(Collective.id).filter_by(slug=slug)) is not None:
         raise Conflict(f"the slug {slug!r} is taken", field="slug")
-    if not name.strip():
-        raise DomainError("a name is needed", field="name")
+    name = _check_name(name)
     try:
         currency = check_currency(base_currency)
     except MoneyError as exc:
         raise DomainError(str(exc), field="base_currency") from exc
-    collective = Collective(name=name.strip(), slug=slug, base_currency=currency,
+    collective = Collective(name=name, slug=slug, base_currency=currency,
                             timezone=check_timezone(timezone))
     db.session.add(collective)
     db.session.flush()
@@ -183,8 +199,7 @@ def add_member(
     membership.status = status.value
     membership.status_note = status_note
     membership.weekly_capacity_hours = _check_capacity(weekly_capacity_hours)
-    membership.role_rows = [MembershipRole(role=r.value) for r in sorted(roles)]
-    db.session.flush()
+    _replace_roles(membership, roles)
     open_member_account(collective.id, membership.id, user.name)
     return membership
 
@@ -247,20 +262,26 @@ def set_roles(actor: Membership, membership: Membership, roles: Iterable[Role | 
     require_role(actor, *MANAGERS, action="change roles")
     _same_collective(actor, membership)
     wanted = _check_roles(roles)
-    if Role.TREASURER in wanted and not actor.has_role(Role.TREASURER):
-        if Role.TREASURER not in membership.roles:
-            raise NotAllowed(Role.TREASURER.value, "make someone a treasurer")
+    treasurer_changes = (Role.TREASURER in wanted) != (Role.TREASURER in membership.roles)
+    if treasurer_changes and not actor.has_role(Role.TREASURER):
+        raise NotAllowed(Role.TREASURER.value, "give or take away the treasurer role")
     _lock_memberships(membership.collective_id)
     _keep_a_treasurer(membership, Role.TREASURER in wanted, membership.is_active)
+    _replace_roles(membership, wanted)
+    return membership
+
+
+def _replace_roles(membership: Membership, wanted: set[Role]) -> None:
+    """Delete the roles no longer wanted before adding new ones (the pair is unique)."""
     current = {row.role: row for row in membership.role_rows}
     for name, row in current.items():
         if Role(name) not in wanted:
             membership.role_rows.remove(row)
-    for role in wanted:
+    db.session.flush()
+    for role in sorted(wanted):
         if role.value not in current:
             membership.role_rows.append(MembershipRole(role=role.value))
     db.session.flush()
-    return membership
 
 
 def set_status(
@@ -273,6 +294,8 @@ def set_status(
         status = MembershipStatus(status)
     except ValueError as exc:
         raise DomainError(str(exc), field="status") from exc
+    if Role.TREASURER in membership.roles and not actor.has_role(Role.TREASURER):
+        raise NotAllowed(Role.TREASURER.value, "pause or remove a treasurer")
     _lock_memberships(membership.collective_id)
     _keep_a_treasurer(membership, Role.TREASURER in membership.roles,
                       status == MembershipStatus.ACTIVE)

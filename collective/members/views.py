@@ -118,7 +118,9 @@ def change_password():
             show_domain_error(form, exc)
         else:
             db.session.commit()
-            flash("Your password is changed.", "info")
+            # Other sessions end with the old password; this one carries on.
+            login_user(current_user._get_current_object())
+            flash("Your password is changed; other devices are signed out.", "info")
             return redirect(url_for("members.profile"))
     return render_template("members/password.html", form=form)
 
