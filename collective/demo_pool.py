@@ -2,6 +2,7 @@
 hours, payments in three currencies, payouts, a reversal, an adopted and a pending rule."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -29,8 +30,12 @@ def _walk(actor: Membership, pitch, states: list[PitchState], day: date) -> None
         pool.transition_pitch(actor, pitch, state, at=_at(day + timedelta(days=i)))
 
 
-def load_pool_history(people: dict[str, Membership], today: date) -> None:
-    """Post the demo collective's work-pool history; `people` maps first names to members."""
+def load_pool_history(people: dict[str, Membership], today: date,
+                      after_month: Callable[[int, date], None] | None = None) -> None:
+    """Post the demo collective's work-pool history; `people` maps first names to members.
+
+    `after_month(i, month)` is called at the end of each of the five past months.
+    """
     maria, anjali, kate = people["maria"], people["anjali"], people["kate"]
     start = _month_start(today, 6)
     months = [_month_start(today, k) for k in range(5, 0, -1)]  # the five full months
@@ -165,6 +170,8 @@ def load_pool_history(people: dict[str, Membership], today: date) -> None:
         if i == 3:
             pool.pay_everyone(anjali, paid_on=month + timedelta(days=27),
                               request_key="demo-payout-all-1", today=today)
+        if after_month is not None:
+            after_month(i, month)
     pool.pay_member(anjali, people["grace"], amount=500_00, paid_on=months[4] + timedelta(days=5),
                     request_key="demo-payout-grace", reference="GCash 88213", today=today)
 

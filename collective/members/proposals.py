@@ -178,7 +178,9 @@ def tally(proposal: Proposal) -> Tally:
     """Count the votes of a proposal against today's eligible members."""
     counts = {choice: 0 for choice in VoteChoice}
     for vote in proposal.votes:
-        counts[VoteChoice(vote.choice)] += 1
+        # A member removed before the decision no longer has a say.
+        if vote.membership.status != MembershipStatus.REMOVED:
+            counts[VoteChoice(vote.choice)] += 1
     return Tally(counts[VoteChoice.AGREE], counts[VoteChoice.ABSTAIN],
                  counts[VoteChoice.DISAGREE], counts[VoteChoice.BLOCK],
                  eligible_voters(proposal.collective_id), proposal.quorum_bp,
@@ -204,7 +206,8 @@ def decide_proposal(proposal: Proposal, now: datetime | None = None) -> bool:
         return False
     db.session.refresh(proposal)
     if result.status == ProposalStatus.ADOPTED:
-        ADOPTERS[proposal.kind](proposal, proposal.deadline_at.date())
+        # Adopted on the day it is decided: payments recorded before then used the old rule.
+        ADOPTERS[proposal.kind](proposal, now.date())
     elif proposal.kind in REJECTERS:
         REJECTERS[proposal.kind](proposal)
     db.session.flush()

@@ -602,6 +602,12 @@ def _participants(pitch: Pitch, since: date | None, until: date) -> list[compute
     return [compute.Participant(m, w, int(mins)) for m, w, mins in rows]
 
 
+def _not_reversed():
+    """Condition: the payment's entry has not been reversed."""
+    return ClientPayment.entry_id.not_in(
+        sa.select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None)))
+
+
 def participants_for_payment(pitch: Pitch, received_on: date) -> list[compute.Participant]:
     """Who shares a payment, with hours since the pitch's previous payment.
 
@@ -611,7 +617,7 @@ def participants_for_payment(pitch: Pitch, received_on: date) -> list[compute.Pa
     previous = db.session.scalar(
         sa.select(sa.func.max(ClientPayment.received_on))
         .where(ClientPayment.pitch_id == pitch.id, ClientPayment.received_on < received_on,
-               ClientPayment.entry_id.is_not(None)))
+               ClientPayment.entry_id.is_not(None), _not_reversed()))
     participants = _participants(pitch, previous, received_on)
     if previous is not None and sum(p.minutes for p in participants) == 0:
         participants = _participants(pitch, None, received_on)
@@ -870,21 +876,47 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
     base = actor.collective.base_currency
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise DomainError("the amount must be more than zero", field="amount")
-    existing = ledger.find_entry(actor.collective_id, f"payout:{request_key}")
-    if existing is not None:
-        return existing
-    owed = ledger.member_balance(membership.id).get(base, 0)
-    if amount > owed:
-        raise InsufficientFunds(
-            f"{membership.user.name} is owed {owed / 10 ** minor_digits(base):,.2f} {base}; "
-            "a payout cannot be larger", field="amount")
+    key = f"payout:{request_key}"
     bank = ledger.account_by_code(actor.collective_id, ledger.BANK)
     payable = ledger.member_account(membership.id)
+    lines = [ledger.Line(payable.id, amount, base), ledger.Line(bank.id, -amount, base)]
     memo = f"Payout to {membership.user.name}" + (f" ref {reference}" if reference else "")
+    if ledger.find_entry(actor.collective_id, key) is None:
+        # Two payouts to one member at once must not both pass the balance check.
+        db.session.execute(sa.select(Membership.id).where(Membership.id == membership.id)
+                           .with_for_update())
+        owed = ledger.member_balance(membership.id).get(base, 0)
+        if amount > owed:
+            raise InsufficientFunds(
+                f"{membership.user.name} is owed {owed / 10 ** minor_digits(base):,.2f} "
+                f"{base}; a payout cannot be larger", field="amount")
+    # The same key again returns the same payout; for another member or amount it is a
+    # conflict (a form sent back from the browser's history).
     return ledger.post_entry(
-        actor.collective_id, kind="payout", occurred_on=paid_on,
-        idempotency_key=f"payout:{request_key}", memo=memo[:500],
-        lines=[ledger.Line(payable.id, amount, base), ledger.Line(bank.id, -amount, base)],
+        actor.collective_id, kind="payout", occurred_on=paid_on, idempotency_key=key,
+        memo=memo[:500], lines=lines, created_by_id=actor.user_id)
+
+
+def record_deposit(actor: Membership, membership: Membership, *, amount: int,
+                   received_on: date, request_key: str, reference: str = "",
+                   today: date | None = None) -> JournalEntry:
+    """Money a member paid in themselves (say, to cover contributions without pool work):
+    the bank is debited and the member's payable credited, as one entry."""
+    require_role(actor, TREASURER, action="record deposits")
+    if membership.collective_id != actor.collective_id:
+        raise NotFound("no such member in this collective")
+    today = today or date.today()
+    _check_date(received_on, today, "received_on", "date received")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_MINOR_UNITS:
+        raise DomainError("the amount must be more than zero", field="amount")
+    base = actor.collective.base_currency
+    bank = ledger.account_by_code(actor.collective_id, ledger.BANK)
+    payable = ledger.member_account(membership.id)
+    memo = f"Deposit from {membership.user.name}" + (f" ref {reference}" if reference else "")
+    return ledger.post_entry(
+        actor.collective_id, kind="deposit", occurred_on=received_on,
+        idempotency_key=f"deposit:{request_key}", memo=memo[:500],
+        lines=[ledger.Line(bank.id, amount, base), ledger.Line(payable.id, -amount, base)],
         created_by_id=actor.user_id)
 
 
@@ -942,10 +974,7 @@ def preview_rule(collective_id: int, proposed: compute.RuleTerms, today: date | 
         .where(ClientPayment.collective_id == collective_id,
                ClientPayment.received_on > today - FAIRNESS_WINDOW,
                ClientPayment.received_on <= today,
-               ClientPayment.entry_id.is_not(None),
-               ClientPayment.entry_id.not_in(
-                   sa.select(JournalEntry.reverses_id)
-                   .where(JournalEntry.reverses_id.is_not(None))))
+               ClientPayment.entry_id.is_not(None), _not_reversed())
         .options(so.joinedload(ClientPayment.pitch))).all()
     inputs = []
     for payment in payments:
