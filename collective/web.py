@@ -39,9 +39,11 @@ def collective_view(*roles: Role) -> Callable:
     return decorator
 
 
-def show_domain_error(form: FlaskForm | None, exc: DomainError) -> None:
-    """Attach a domain error to the form field it names, or flash it."""
-    field = getattr(form, exc.field, None) if form is not None and exc.field else None
+def show_domain_error(form: FlaskForm | None, exc: DomainError,
+                      aliases: dict[str, str] | None = None) -> None:
+    """Attach a domain error to the form field it names (or its alias), or flash it."""
+    name = (aliases or {}).get(exc.field, exc.field)
+    field = getattr(form, name, None) if form is not None and name else None
     if field is not None:
         field.errors = [*field.errors, exc.message]
     else:

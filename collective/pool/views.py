@@ -35,9 +35,13 @@ bp = Blueprint("pool", __name__, url_prefix="/c/<slug>/pool")
 C, T = Role.COORDINATOR, Role.TREASURER
 
 
+#: Service field names that a form calls otherwise.
+FIELD_ALIASES = {"common_fund_bp": "common_fund", "finder_fee_bp": "finder_fee"}
+
+
 def _fail(form, exc: DomainError) -> None:
     db.session.rollback()
-    show_domain_error(form, exc)
+    show_domain_error(form, exc, FIELD_ALIASES)
 
 
 def _pitch_or_404(pitch_id: int):
@@ -68,6 +72,8 @@ def board():
 def clients():
     """The collective's clients; coordinators add new ones."""
     form = ClientForm()
+    if request.method == "POST" and not g.membership.has_role(C):
+        abort(403)
     if form.validate_on_submit():
         try:
             services.create_client(g.membership, name=form.name.data,
@@ -113,6 +119,9 @@ def new_pitch():
 def _transition_form(pitch) -> TransitionForm:
     form = TransitionForm(prefix="move")
     form.state.choices = [(s.value, s.label) for s in sorted(TRANSITIONS[pitch.pitch_state])]
+    # The list offers the legal moves; the service judges the move itself, after checking
+    # the version, so a stale form is a conflict and an illegal move says where it can go.
+    form.state.validate_choice = False
     if not form.version.data:
         form.version.data = str(pitch.version)
     return form
@@ -358,7 +367,9 @@ def payouts():
     table = services.members_summary(g.collective.id)
     owed = table[table["balance"] > 0]
     form = PayoutForm(prefix="one")
-    form.membership_id.choices = [(int(r.membership_id), r.name) for r in owed.itertuples()]
+    # Everyone is a valid choice, so that a form sent twice finds its payout again.
+    form.membership_id.choices = [(int(r.membership_id), r.name) for r in table.itertuples()
+                                  if r.balance > 0 or request.method == "POST"]
     everyone = PayEveryoneForm(prefix="all")
     today = date.today()
     if request.method == "GET":
