@@ -62,6 +62,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from collective.benefits import models as _benefit_models  # noqa: F401
+    from collective.benefits import services as _benefit_services  # noqa: F401
     from collective.members.models import User
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
     from collective.pool import services as _pool_services  # noqa: F401  (registers adopters)
@@ -77,6 +79,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register each domain's blueprint."""
+    from collective.benefits.views import bp as fund_bp
     from collective.ledger.views import bp as ledger_bp
     from collective.members.views import bp as members_bp
     from collective.pool.views import bp as pool_bp
@@ -84,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
+    app.register_blueprint(fund_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -111,9 +115,12 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the CLI groups: demo, ledger."""
+    """Add the CLI commands: demo, ledger, benefits, scheduler."""
+    from collective.benefits.cli import benefits_cli, scheduler_command
     from collective.demo import demo_command
     from collective.ledger.cli import ledger_cli
 
     app.cli.add_command(ledger_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(benefits_cli)
+    app.cli.add_command(scheduler_command)

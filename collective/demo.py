@@ -1,12 +1,14 @@
 """The demo collective (slug `demo`): Bayanihan Remote Collective, see shared/DEMO.md."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from collective.benefits.compute import add_months
+from collective.demo_fund import DemoFund
 from collective.demo_pool import load_pool_history
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
@@ -100,8 +102,18 @@ def load_demo(today: date | None = None) -> Collective:
     members.create_invitation(first, email="nadia@example.com", roles=[M],
                               ttl=timedelta(days=7))
     people = {m.user.email.split("@")[0]: m for m in all_memberships}
-    load_pool_history(people, today)
+    start = _month_start(today, 6)
+    for membership in all_memberships:  # they founded the collective six months ago
+        membership.joined_at = datetime.combine(start - timedelta(days=7), time(9),
+                                                tzinfo=UTC)
+    demo_fund = DemoFund(people, start, today)
+    load_pool_history(people, today, after_month=demo_fund.after_month)
+    demo_fund.finish()
     return collective
+
+
+def _month_start(today: date, months_back: int) -> date:
+    return add_months(today.replace(day=1), -months_back)
 
 
 @click.command("demo")

@@ -167,11 +167,11 @@ def load_pool_history(people: dict[str, Membership], today: date,
                                 received_on=month + timedelta(days=20),
                                 rate=Decimal("1.2684") if i == 2 else Decimal("1.2741"),
                                 reference=f"OP-{i}", today=today)
+        if after_month is not None:
+            after_month(i, month)
         if i == 3:
             pool.pay_everyone(anjali, paid_on=month + timedelta(days=27),
                               request_key="demo-payout-all-1", today=today)
-        if after_month is not None:
-            after_month(i, month)
     pool.pay_member(anjali, people["grace"], amount=500_00, paid_on=months[4] + timedelta(days=5),
                     request_key="demo-payout-grace", reference="GCash 88213", today=today)
 

@@ -327,4 +327,4 @@ def proposal(proposal_id: int):
     template, context = details(item) if details else (None, {})
     return render_template("members/proposal.html", proposal=item, form=form, mine=mine,
                            tally=voting.tally(item), details_template=template,
-                           details=context, now=utcnow()), status
+                           now=utcnow(), **context), status

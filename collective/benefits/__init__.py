@@ -1,0 +1,1 @@
+"""The mutual benefits fund: plans, levels, contributions, claims, payouts, scheduled runs."""

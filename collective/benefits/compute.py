@@ -1,0 +1,394 @@
+"""The fund's numbers as pure functions: plan terms, contributions, benefits due, pro rata
+cuts, gifts, reserves and the sustainability forecast. No Flask, no database; money is
+integer minor units in int64 columns."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from collective.money import split
+
+LEVELS, EARNINGS_PCT, FLAT = "levels", "earnings_pct", "flat"
+MONTHLY_KINDS = ("sick", "parental")
+ONE_OFF_KINDS = ("unpaid_invoice", "hardship")
+KINDS = MONTHLY_KINDS + ONE_OFF_KINDS
+
+
+class PlanError(ValueError):
+    """Plan terms that do not make sense; `field` names the part."""
+
+    def __init__(self, message: str, field: str = "terms") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _int(value, field: str, low: int = 0, high: int = 10**15) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PlanError(f"{field} must be a whole number from {low} to {high}", field)
+    return value
+
+
+@dataclass(frozen=True)
+class BenefitRule:
+    """One kind of benefit: how much, after what wait, for how long or how often."""
+
+    kind: str
+    #: Monthly kinds: 'level' (the member's level) or a fixed amount; one-off kinds: a cap.
+    amount: str | int
+    waiting_months: int = 0
+    max_months: int = 0
+    per_year: int = 0
+    #: For an unpaid invoice: the share of the invoice paid, in basis points.
+    invoice_bp: int = 0
+    #: 'treasurer' or 'vote'.
+    approval: str = "treasurer"
+
+    @property
+    def is_monthly(self) -> bool:
+        """Paid every month of the claim (sick, parental) rather than once."""
+        return self.kind in MONTHLY_KINDS
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """A plan's rules, read from and written to the JSON kept on the plan."""
+
+    contribution_kind: str
+    #: For LEVELS: (monthly benefit, monthly contribution) pairs, lowest first.
+    levels: tuple[tuple[int, int], ...] = ()
+    #: For EARNINGS_PCT: basis points of the month's pool earnings, with min and max.
+    earnings_bp: int = 0
+    minimum: int = 0
+    maximum: int = 0
+    #: For FLAT: the same contribution for everyone.
+    flat_amount: int = 0
+    benefits: tuple[BenefitRule, ...] = ()
+    #: A member's reserve above this many monthly contributions is returned once a year.
+    reserve_cap_months: int = 36
+    #: Payouts never take the fund below this (base minor units).
+    min_fund_balance: int = 0
+    #: Months a member must wait between level changes.
+    level_change_months: int = 12
+    #: Months of contributions needed before a claim.
+    eligibility_months: int = 1
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> PlanTerms:
+        """Read and check terms; raises PlanError naming what is wrong."""
+        contribution = data.get("contribution") or {}
+        kind = contribution.get("kind")
+        if kind not in (LEVELS, EARNINGS_PCT, FLAT):
+            raise PlanError("the contribution rule is levels, earnings_pct or flat",
+                            "contribution")
+        levels: tuple[tuple[int, int], ...] = ()
+        if kind == LEVELS:
+            raw = contribution.get("levels") or []
+            if not raw:
+                raise PlanError("a plan with levels needs at least one level", "levels")
+            levels = tuple(sorted((_int(lv.get("benefit"), "level benefit", 1),
+                                   _int(lv.get("contribution"), "level contribution", 1))
+                                  for lv in raw))
+            if len({b for b, _ in levels}) != len(levels):
+                raise PlanError("two levels pay the same benefit", "levels")
+        terms = cls(
+            contribution_kind=kind, levels=levels,
+            earnings_bp=_int(contribution.get("bp", 0), "earnings share", 0, 10_000),
+            minimum=_int(contribution.get("min", 0), "minimum contribution"),
+            maximum=_int(contribution.get("max", 0), "maximum contribution"),
+            flat_amount=_int(contribution.get("amount", 0), "flat contribution"),
+            benefits=tuple(_benefit(kind_, rule, kind)
+                           for kind_, rule in (data.get("benefits") or {}).items()),
+            reserve_cap_months=_int(data.get("reserve_cap_months", 36), "reserve cap", 1, 600),
+            min_fund_balance=_int(data.get("min_fund_balance", 0), "minimum fund balance"),
+            level_change_months=_int(data.get("level_change_months", 12),
+                                     "months between level changes", 0, 120),
+            eligibility_months=_int(data.get("eligibility_months", 1), "eligibility", 0, 60),
+        )
+        if kind == EARNINGS_PCT and terms.maximum and terms.maximum < terms.minimum:
+            raise PlanError("the maximum contribution is below the minimum", "contribution")
+        if kind == FLAT and not terms.flat_amount:
+            raise PlanError("a flat contribution needs an amount", "contribution")
+        return terms
+
+    def to_json(self) -> dict:
+        """The JSON form kept on the plan and in proposals."""
+        contribution: dict = {"kind": self.contribution_kind}
+        if self.contribution_kind == LEVELS:
+            contribution["levels"] = [{"benefit": b, "contribution": c} for b, c in self.levels]
+        elif self.contribution_kind == EARNINGS_PCT:
+            contribution.update(bp=self.earnings_bp, min=self.minimum, max=self.maximum)
+        else:
+            contribution["amount"] = self.flat_amount
+        return {
+            "contribution": contribution,
+            "benefits": {b.kind: {"amount": b.amount, "waiting_months": b.waiting_months,
+                                  "max_months": b.max_months, "per_year": b.per_year,
+                                  "invoice_bp": b.invoice_bp, "approval": b.approval}
+                         for b in self.benefits},
+            "reserve_cap_months": self.reserve_cap_months,
+            "min_fund_balance": self.min_fund_balance,
+            "level_change_months": self.level_change_months,
+            "eligibility_months": self.eligibility_months,
+        }
+
+    def rule(self, kind: str) -> BenefitRule | None:
+        """The rule for a kind of benefit, if the plan offers it."""
+        return next((b for b in self.benefits if b.kind == kind), None)
+
+    def contribution_for_level(self, benefit_amount: int) -> int:
+        """Monthly contribution of a level."""
+        for benefit, contribution in self.levels:
+            if benefit == benefit_amount:
+                return contribution
+        raise PlanError("the plan has no such level", "level")
+
+    @property
+    def lowest_level(self) -> int:
+        """The smallest benefit level (the default for members who have not chosen)."""
+        return self.levels[0][0] if self.levels else 0
+
+
+def _benefit(kind: str, rule: Mapping, contribution_kind: str) -> BenefitRule:
+    if kind not in KINDS:
+        raise PlanError(f"{kind!r} is not a kind of benefit", "benefits")
+    amount = rule.get("amount", "level")
+    if amount == "level":
+        if kind not in MONTHLY_KINDS or contribution_kind != LEVELS:
+            raise PlanError(f"{kind} cannot pay 'the level' in this plan", "benefits")
+    else:
+        amount = _int(amount, f"{kind} amount", 1)
+    approval = rule.get("approval", "treasurer")
+    if approval not in ("treasurer", "vote"):
+        raise PlanError("approval is by a treasurer or by a vote", "benefits")
+    result = BenefitRule(
+        kind=kind, amount=amount,
+        waiting_months=_int(rule.get("waiting_months", 0), f"{kind} waiting months", 0, 24),
+        max_months=_int(rule.get("max_months", 0), f"{kind} maximum months", 0, 120),
+        per_year=_int(rule.get("per_year", 0), f"{kind} claims per year", 0, 12),
+        invoice_bp=_int(rule.get("invoice_bp", 0), f"{kind} invoice share", 0, 10_000),
+        approval=approval,
+    )
+    if result.is_monthly and result.max_months < 1:
+        raise PlanError(f"{kind} needs a maximum number of months", "benefits")
+    return result
+
+
+# --- Periods ------------------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    """The first day of the day's month."""
+    return day.replace(day=1)
+
+
+def add_months(period: date, months: int) -> date:
+    """The first day of the month `months` after `period`'s."""
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from start's month to end's month."""
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+# --- Contributions ------------------------------------------------------------------------
+
+
+def contributions_due(terms: PlanTerms, members: pd.DataFrame) -> pd.Series:
+    """Each member's contribution for a month.
+
+    members: membership_id, level (monthly benefit chosen, 0 if none), earnings (pool
+    earnings in the month). Returns an int64 Series aligned with `members`.
+    """
+    if terms.contribution_kind == LEVELS:
+        table = dict(terms.levels)
+        levels = members["level"].where(members["level"].isin(list(table)), terms.lowest_level)
+        return levels.map(table).astype("int64")
+    if terms.contribution_kind == FLAT:
+        return pd.Series(terms.flat_amount, index=members.index, dtype="int64")
+    due = members["earnings"].astype("int64").clip(lower=0) * terms.earnings_bp // 10_000
+    due = due.clip(lower=terms.minimum)
+    if terms.maximum:
+        due = due.clip(upper=terms.maximum)
+    return due.astype("int64")
+
+
+def contribution_run(members: pd.DataFrame) -> pd.DataFrame:
+    """Who pays what this month, and who owes.
+
+    members: membership_id, due (this month), arrears (owed from earlier months), available
+    (what the collective owes the member now). A member pays the month's contribution when
+    their balance covers it, and then settles as much arrears as the rest covers; otherwise
+    the month is recorded as owed. Returns membership_id, paid, settled, owed (int64).
+    """
+    due = members["due"].astype("int64")
+    available = members["available"].astype("int64").clip(lower=0)
+    arrears = members["arrears"].astype("int64").clip(lower=0)
+    can_pay = available >= due
+    paid = due.where(can_pay, 0)
+    settled = np.minimum(arrears, (available - paid).clip(lower=0)).where(can_pay, 0)
+    owed = due.where(~can_pay, 0)
+    return pd.DataFrame({"membership_id": members["membership_id"].astype("int64"),
+                         "paid": paid.astype("int64"), "settled": settled.astype("int64"),
+                         "owed": owed.astype("int64")})
+
+
+def reserve_returns(reserves: pd.DataFrame, cap_months: int) -> pd.DataFrame:
+    """What to give back once a year: each reserve above cap_months monthly contributions.
+
+    reserves: membership_id, reserve, monthly (the member's monthly contribution).
+    Returns membership_id, returned for members with something to return.
+    """
+    cap = reserves["monthly"].astype("int64") * cap_months
+    excess = (reserves["reserve"].astype("int64") - cap).clip(lower=0)
+    out = pd.DataFrame({"membership_id": reserves["membership_id"].astype("int64"),
+                        "returned": excess.astype("int64")})
+    return out[out["returned"] > 0].reset_index(drop=True)
+
+
+# --- Benefits -------------------------------------------------------------------------------
+
+
+def paid_months(start: date, months: int, waiting_months: int) -> list[date]:
+    """The months of a monthly claim that are paid (after the waiting months)."""
+    return [add_months(start, i) for i in range(waiting_months, months)]
+
+
+def benefits_due(claims: pd.DataFrame, paid: pd.DataFrame, terms: PlanTerms,
+                 period: date) -> pd.DataFrame:
+    """Every benefit payment due up to `period` and not yet paid.
+
+    claims: claim_id, membership_id, kind, start_period, months, amount (one-off), level
+    (the claimant's monthly level). paid: claim_id, for_period already paid.
+    Returns claim_id, membership_id, kind, for_period, amount (int64), oldest first.
+    """
+    rows = []
+    done = set(zip(paid["claim_id"], paid["for_period"], strict=True))
+    for claim in claims.itertuples(index=False):
+        rule = terms.rule(claim.kind)
+        if rule is None:
+            continue
+        if rule.is_monthly:
+            amount = int(claim.level) if rule.amount == "level" else int(rule.amount)
+            for month in paid_months(claim.start_period, int(claim.months), rule.waiting_months):
+                if month <= period and (claim.claim_id, month) not in done and amount > 0:
+                    rows.append((claim.claim_id, claim.membership_id, claim.kind, month, amount))
+        elif (claim.claim_id, claim.start_period) not in done and claim.start_period <= period:
+            rows.append((claim.claim_id, claim.membership_id, claim.kind, claim.start_period,
+                         int(claim.amount)))
+    frame = pd.DataFrame(rows, columns=["claim_id", "membership_id", "kind", "for_period",
+                                        "amount"])
+    frame["amount"] = frame["amount"].astype("int64")
+    return frame.sort_values(["for_period", "claim_id"], kind="stable").reset_index(drop=True)
+
+
+def cut_to_fund(amounts: Sequence[int], available: int) -> tuple[list[int], list[int]]:
+    """Pay every amount in full when the fund allows; otherwise cut each pro rata (largest
+    remainder), never below zero. Returns (paid, shortfall) per amount."""
+    amounts = [int(a) for a in amounts]
+    available = max(int(available), 0)
+    if sum(amounts) <= available:
+        return amounts, [0] * len(amounts)
+    if not amounts or sum(amounts) == 0:
+        return amounts, [0] * len(amounts)
+    paid = split(available, amounts)
+    return paid, [a - p for a, p in zip(amounts, paid, strict=True)]
+
+
+def gifts(benefits: pd.DataFrame, donors: pd.DataFrame) -> pd.DataFrame:
+    """Each benefit paid, seen as gifts from the other members pro rata to their levels.
+
+    benefits: claim_id, membership_id (claimant), paid. donors: membership_id, weight
+    (their level or contribution). Returns claim_id, membership_id (donor), amount.
+    """
+    rows = []
+    for benefit in benefits.itertuples(index=False):
+        if benefit.paid <= 0:
+            continue
+        others = donors[(donors["membership_id"] != benefit.membership_id)
+                        & (donors["weight"] > 0)]
+        if others.empty:
+            continue
+        parts = split(int(benefit.paid), [int(w) for w in others["weight"]])
+        rows.extend((benefit.claim_id, int(m), p)
+                    for m, p in zip(others["membership_id"], parts, strict=True) if p)
+    frame = pd.DataFrame(rows, columns=["claim_id", "membership_id", "amount"])
+    return frame.astype({"amount": "int64"})
+
+
+def reserves(lines: pd.DataFrame) -> pd.Series:
+    """Each member's reserve: contributions (and settled arrears) not returned and not given
+    away as gifts. lines: membership_id, kind, amount. Indexed by membership_id."""
+    if lines.empty:
+        return pd.Series(dtype="int64")
+    sign = lines["kind"].map({"contribution": 1, "settled": 1, "return": -1, "gift": -1}
+                             ).fillna(0).astype("int64")
+    return (lines["amount"].astype("int64") * sign).groupby(lines["membership_id"]).sum()
+
+
+# --- Forecast -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForecastAssumptions:
+    """What the forecast assumes, shown next to it."""
+
+    #: Chance a member starts a sick leave in a given month.
+    monthly_claim_rate: float = 0.006
+    #: Average sick leave length in months (waiting month included).
+    mean_duration_months: float = 5.0
+    #: How many futures to simulate, and how far.
+    runs: int = 2000
+    horizon_months: int = 120
+    seed: int = 7
+
+
+def forecast_months(fund: int, levels: Sequence[int], contributions: Sequence[int],
+                    waiting_months: int, max_months: int,
+                    assumptions: ForecastAssumptions = ForecastAssumptions()) -> dict:
+    """Monte Carlo: how many months the fund lasts if members fall ill at the assumed rate.
+
+    Each simulated month every healthy member may fall ill; an illness lasts a geometric
+    number of months, capped at max_months; after the waiting months the member receives
+    their level. Contributions keep coming in. Returns the median, the 10th percentile
+    (bad luck), the share of futures that never run out within the horizon, and a sample
+    path of the median fund balance per month.
+    """
+    rng = np.random.default_rng(assumptions.seed)
+    levels_arr = np.asarray(levels, dtype=np.int64)
+    monthly_in = int(np.sum(np.asarray(contributions, dtype=np.int64)))
+    members, runs, horizon = len(levels_arr), assumptions.runs, assumptions.horizon_months
+    if members == 0:
+        return {"median": horizon, "p10": horizon, "never_out_share": 1.0,
+                "median_path": [int(fund)] * horizon}
+    remaining = np.zeros((runs, members), dtype=np.int64)  # months of illness left
+    elapsed = np.zeros((runs, members), dtype=np.int64)    # months since it started
+    balance = np.full(runs, int(fund), dtype=np.int64)
+    ran_out = np.full(runs, horizon, dtype=np.int64)
+    paths = np.empty((horizon, runs), dtype=np.int64)
+    stop = 1.0 / max(assumptions.mean_duration_months, 1.0)
+    for month in range(horizon):
+        healthy = remaining == 0
+        falls_ill = healthy & (rng.random((runs, members)) < assumptions.monthly_claim_rate)
+        durations = np.minimum(rng.geometric(stop, size=(runs, members)), max_months)
+        remaining = np.where(falls_ill, durations, remaining)
+        elapsed = np.where(falls_ill, 0, elapsed)
+        paying = (remaining > 0) & (elapsed >= waiting_months)
+        payouts = (paying * levels_arr).sum(axis=1)
+        balance = balance + monthly_in - payouts
+        newly_out = (balance < 0) & (ran_out == horizon)
+        ran_out[newly_out] = month
+        paths[month] = balance
+        remaining = np.maximum(remaining - 1, 0)
+        elapsed = elapsed + 1
+    return {
+        "median": int(np.median(ran_out)),
+        "p10": int(np.percentile(ran_out, 10)),
+        "never_out_share": float(np.mean(ran_out == horizon)),
+        "median_path": [int(v) for v in np.median(paths, axis=1)],
+    }

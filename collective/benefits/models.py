@@ -1,0 +1,268 @@
+"""Benefits tables: plans (voted, versioned), members' levels, claims, and scheduled runs."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from collective.extensions import UTCDateTime, db, utcnow
+from collective.members.models import Membership
+
+
+class BenefitKind(enum.StrEnum):
+    """What a claim is for."""
+
+    SICK = "sick"
+    PARENTAL = "parental"
+    UNPAID_INVOICE = "unpaid_invoice"
+    HARDSHIP = "hardship"
+
+    @property
+    def label(self) -> str:
+        """Human name."""
+        return {"sick": "sick leave", "parental": "parental leave",
+                "unpaid_invoice": "unpaid client invoice", "hardship": "hardship"}[self.value]
+
+
+class ClaimStatus(enum.StrEnum):
+    """Where a claim stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class RunKind(enum.StrEnum):
+    """The two scheduled money runs of a period."""
+
+    CONTRIBUTIONS = "contributions"
+    PAYOUTS = "payouts"
+
+
+_KINDS = "'sick', 'parental', 'unpaid_invoice', 'hardship'"
+
+
+class BenefitPlan(db.Model):
+    """A version of the fund's rules; `terms` is the JSON that benefits.compute.PlanTerms reads."""
+
+    __tablename__ = "benefit_plans"
+    __table_args__ = (sa.UniqueConstraint("collective_id", "version"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    version: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    #: First day the plan governs (periods starting on or after it).
+    effective_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    #: Contribution rule, benefit types, reserve cap and fund minimum (see PlanTerms).
+    terms: so.Mapped[dict] = so.mapped_column(sa.JSON, nullable=False)
+    #: The proposal that adopted it; empty for the founding plan.
+    proposal_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("proposals.id"), unique=True, nullable=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    def __repr__(self) -> str:
+        return f"<BenefitPlan v{self.version} collective={self.collective_id}>"
+
+
+class MemberLevel(db.Model):
+    """A member's chosen monthly benefit level, from a period on (history kept)."""
+
+    __tablename__ = "member_levels"
+    __table_args__ = (
+        sa.UniqueConstraint("membership_id", "from_period"),
+        sa.CheckConstraint("benefit_amount > 0", name="benefit_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), index=True, nullable=False
+    )
+    #: Monthly benefit in minor units of the base currency; it selects the plan's level.
+    benefit_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    #: First period (first day of a month) the level applies to.
+    from_period: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    chosen_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    membership: so.Mapped[Membership] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<MemberLevel {self.membership_id} {self.benefit_amount} from {self.from_period}>"
+
+
+class Claim(db.Model):
+    """A member's request for a benefit."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN ({_KINDS})", name="kind_known"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'approved', 'rejected', 'withdrawn')", name="status_known"
+        ),
+        sa.CheckConstraint("months >= 1 AND months <= 120", name="months_range"),
+        sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), index=True, nullable=False
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), nullable=False)
+    #: First month the claim covers (first day of the month).
+    start_period: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    #: Months covered (1 for one-off benefits), waiting months included.
+    months: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=1)
+    #: For one-off benefits: the amount asked for, in base minor units (0 for monthly ones).
+    amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False, default=0)
+    #: For an unpaid invoice: the invoice's amount in base minor units.
+    invoice_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False, default=0)
+    note: so.Mapped[str] = so.mapped_column(sa.String(2000), nullable=False, default="")
+    status: so.Mapped[str] = so.mapped_column(
+        sa.String(16), nullable=False, default=ClaimStatus.PENDING.value
+    )
+    #: Why it was approved or rejected.
+    decision_reason: so.Mapped[str] = so.mapped_column(sa.String(1000), nullable=False,
+                                                       default="")
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), nullable=True
+    )
+    #: Set when the plan says a vote decides (hardship); the proposal's outcome decides it.
+    proposal_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("proposals.id"), unique=True, nullable=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    membership: so.Mapped[Membership] = so.relationship(foreign_keys=[membership_id])
+    events: so.Mapped[list[ClaimEvent]] = so.relationship(
+        back_populates="claim", order_by="ClaimEvent.id"
+    )
+
+    @property
+    def benefit_kind(self) -> BenefitKind:
+        """The kind as a BenefitKind."""
+        return BenefitKind(self.kind)
+
+    def __repr__(self) -> str:
+        return f"<Claim {self.id} {self.kind} {self.status}>"
+
+
+class ClaimEvent(db.Model):
+    """One status change of a claim, for the claimant to follow."""
+
+    __tablename__ = "claim_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    claim_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("claims.id"), index=True, nullable=False
+    )
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    #: Empty when the change came from a vote or a scheduled run.
+    actor_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), nullable=True
+    )
+    note: so.Mapped[str] = so.mapped_column(sa.String(1000), nullable=False, default="")
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    claim: so.Mapped[Claim] = so.relationship(back_populates="events")
+    actor: so.Mapped[Membership | None] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<ClaimEvent {self.claim_id} {self.status}>"
+
+
+class BenefitRun(db.Model):
+    """A completed contribution or payout run of one period; unique, so a run posts once.
+
+    The row, its journal entries and its lines are written in one transaction.
+    """
+
+    __tablename__ = "benefit_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("collective_id", "kind", "period"),
+        sa.CheckConstraint("kind IN ('contributions', 'payouts')", name="kind_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    #: The month run for (first day of the month).
+    period: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    plan_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("benefit_plans.id"), nullable=False)
+    #: Money moved by the run, in base minor units.
+    total_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False, default=0)
+    #: Contributions recorded as owed, or benefits cut because the fund was short.
+    shortfall_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False,
+                                                        default=0)
+    entry_count: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=0)
+    #: 'scheduler', 'cli' or the e-mail of whoever pressed "run now".
+    triggered_by: so.Mapped[str] = so.mapped_column(sa.String(254), nullable=False)
+    finished_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    lines: so.Mapped[list[RunLine]] = so.relationship(back_populates="run",
+                                                      order_by="RunLine.id")
+
+    def __repr__(self) -> str:
+        return f"<BenefitRun {self.kind} {self.period} collective={self.collective_id}>"
+
+
+class RunLine(db.Model):
+    """A run's number for one member: contribution, owed, return, benefit or gift."""
+
+    __tablename__ = "run_lines"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('contribution', 'owed', 'settled', 'return', 'benefit', 'gift')",
+            name="kind_known",
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    run_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("benefit_runs.id"), index=True, nullable=False
+    )
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), index=True, nullable=False
+    )
+    #: contribution: paid into the fund; owed: could not be paid (payable too low);
+    #: settled: owed from an earlier period, paid now; return: above the reserve cap, given
+    #: back; benefit: paid to a claimant; gift: a member's share of a benefit paid to another.
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    #: For a benefit: what the fund could not pay this time.
+    shortfall: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False, default=0)
+    claim_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("claims.id"), index=True, nullable=True
+    )
+    #: For a monthly benefit: the month it pays for.
+    for_period: so.Mapped[date | None] = so.mapped_column(sa.Date, nullable=True)
+    entry_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("journal_entries.id"), nullable=True
+    )
+
+    run: so.Mapped[BenefitRun] = so.relationship(back_populates="lines")
+
+    def __repr__(self) -> str:
+        return f"<RunLine {self.kind} {self.amount} member={self.membership_id}>"
+
+
+sa.Index("uq_run_lines_claim_id_for_period", RunLine.claim_id, RunLine.for_period,
+         unique=True, postgresql_where=RunLine.kind == "benefit",
+         sqlite_where=RunLine.kind == "benefit")
