@@ -27,8 +27,11 @@ migrate: $(STAMP)
 demo: migrate
 	COLLECTIVE_ENV=development $(FLASK) demo
 
+# The scheduler runs in its own process beside the development server, as in production.
 run: demo
-	COLLECTIVE_ENV=development COLLECTIVE_SCHEDULER=1 $(FLASK) run --host $(HOST) --port $(PORT)
+	@COLLECTIVE_ENV=development $(FLASK) scheduler & sched=$$!; \
+	trap 'kill $$sched 2>/dev/null' EXIT INT TERM; \
+	COLLECTIVE_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

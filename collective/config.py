@@ -55,5 +55,4 @@ def settings_from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "INVITATION_TTL_HOURS": int(os.environ.get("INVITATION_TTL_HOURS", "168")),
-        "SCHEDULER_ENABLED": os.environ.get("COLLECTIVE_SCHEDULER") == "1",
     }
