@@ -21,9 +21,18 @@ def _fill(rule, slug: str) -> str:
     """A URL for the rule with every argument filled in."""
     values = {}
     for arg in rule.arguments:
+        if rule.defaults and arg in rule.defaults:
+            continue
         converter = rule._converters[arg]
-        values[arg] = slug if arg == "slug" else (1 if "Integer" in type(converter).__name__
-                                                  else "x")
+        kind = type(converter).__name__
+        if arg == "slug":
+            values[arg] = slug
+        elif "Integer" in kind:
+            values[arg] = 1
+        elif "Any" in kind:
+            values[arg] = sorted(converter.items)[0]
+        else:
+            values[arg] = "x"
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -146,6 +146,13 @@ class PlanTerms:
                 return contribution
         raise PlanError("the plan has no such level", "level")
 
+    def effective_level(self, level: int) -> int:
+        """The level a member pays for and is paid at: their chosen one if the plan offers
+        it, otherwise the lowest (members who never chose, or whose level was dropped)."""
+        if not self.levels:
+            return level
+        return level if level in dict(self.levels) else self.lowest_level
+
     @property
     def lowest_level(self) -> int:
         """The smallest benefit level (the default for members who have not chosen)."""
@@ -206,9 +213,8 @@ def contributions_due(terms: PlanTerms, members: pd.DataFrame) -> pd.Series:
     earnings in the month). Returns an int64 Series aligned with `members`.
     """
     if terms.contribution_kind == LEVELS:
-        table = dict(terms.levels)
-        levels = members["level"].where(members["level"].isin(list(table)), terms.lowest_level)
-        return levels.map(table).astype("int64")
+        levels = members["level"].map(terms.effective_level)
+        return levels.map(dict(terms.levels)).astype("int64")
     if terms.contribution_kind == FLAT:
         return pd.Series(terms.flat_amount, index=members.index, dtype="int64")
     due = members["earnings"].astype("int64").clip(lower=0) * terms.earnings_bp // 10_000
@@ -274,7 +280,8 @@ def benefits_due(claims: pd.DataFrame, paid: pd.DataFrame, terms: PlanTerms,
         if rule is None:
             continue
         if rule.is_monthly:
-            amount = int(claim.level) if rule.amount == "level" else int(rule.amount)
+            amount = (terms.effective_level(int(claim.level)) if rule.amount == "level"
+                      else int(rule.amount))
             for month in paid_months(claim.start_period, int(claim.months), rule.waiting_months):
                 if month <= period and (claim.claim_id, month) not in done and amount > 0:
                     rows.append((claim.claim_id, claim.membership_id, claim.kind, month, amount))

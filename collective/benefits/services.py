@@ -6,7 +6,7 @@ run, its journal entries and its lines land together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -33,10 +33,11 @@ from collective.members.models import (
     Membership,
     MembershipStatus,
     Proposal,
+    ProposalStatus,
     Role,
     User,
 )
-from collective.members.proposals import open_proposal, register_adopter
+from collective.members.proposals import open_proposal, register_adopter, withdraw_proposal
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS
 from collective.pool.services import member_earnings
@@ -338,19 +339,24 @@ def withdraw_claim(actor: Membership, claim: Claim) -> Claim:
     if claim.status != ClaimStatus.PENDING:
         raise DomainError("only a pending claim can be withdrawn")
     _set_status(claim, ClaimStatus.WITHDRAWN, actor.id, "withdrawn by the claimant")
+    if claim.proposal_id is not None:
+        proposal = db.session.get(Proposal, claim.proposal_id)
+        if proposal.status == ProposalStatus.OPEN:
+            withdraw_proposal(actor, proposal)
     return claim
 
 
-def _claim_by_vote(proposal: Proposal) -> Claim:
-    return db.session.get(Claim, proposal.payload["claim_id"])
+def _decide_by_vote(proposal: Proposal, status: ClaimStatus, words: str) -> None:
+    """Apply a vote's outcome to its claim, if the claim is still waiting for it."""
+    claim = db.session.get(Claim, proposal.payload["claim_id"])
+    if claim is not None and claim.status == ClaimStatus.PENDING:
+        _set_status(claim, status, None, f"{words} by vote: {proposal.outcome}")
 
 
 register_adopter(
     BENEFIT_CLAIM,
-    lambda proposal, _day: _set_status(_claim_by_vote(proposal), ClaimStatus.APPROVED, None,
-                                       f"approved by vote: {proposal.outcome}"),
-    lambda proposal: _set_status(_claim_by_vote(proposal), ClaimStatus.REJECTED, None,
-                                 f"not approved by vote: {proposal.outcome}"),
+    lambda proposal, _day: _decide_by_vote(proposal, ClaimStatus.APPROVED, "approved"),
+    lambda proposal: _decide_by_vote(proposal, ClaimStatus.REJECTED, "not approved"),
 )
 
 
@@ -404,7 +410,7 @@ def _members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Dat
         .where(Membership.collective_id == collective_id,
                Membership.status != MembershipStatus.REMOVED.value,
                Membership.joined_at < datetime.combine(add_months(period, 1),
-                                                       datetime.min.time()).astimezone())
+                                                       datetime.min.time(), tzinfo=UTC))
         .order_by(Membership.id)).all()
     frame = pd.DataFrame(rows, columns=["membership_id", "name"])
     levels = levels_for(collective_id, period)
@@ -720,7 +726,7 @@ def member_fund(membership: Membership, today: date | None = None) -> MemberFund
     terms = plan_terms(plan)
     lines = run_lines_frame(membership.collective_id)
     mine = lines[lines["membership_id"] == membership.id]
-    level = level_of(membership.id, period) or terms.lowest_level
+    level = terms.effective_level(level_of(membership.id, period))
     frame = pd.DataFrame({"membership_id": [membership.id], "level": [level],
                           "earnings": [0]})
     contribution = int(compute.contributions_due(terms, frame).iloc[0])

@@ -1,0 +1,74 @@
+"""Benefits-fund test data built through the real services: a collective with a plan,
+members who joined before it, deposits, levels and money in the fund."""
+from __future__ import annotations
+
+import itertools
+from copy import deepcopy
+from datetime import UTC, date, datetime
+
+from collective.benefits import services
+from collective.benefits.compute import PlanTerms
+from collective.benefits.models import MemberLevel
+from collective.demo_fund import BREAD_FUND
+from collective.extensions import db
+from collective.ledger import services as ledger
+from collective.members.models import Membership
+from collective.pool import services as pool
+from tests.factories import make_collective, make_member
+
+#: The day the service tests pretend it is.
+TODAY = date(2026, 10, 10)
+NOW = datetime(2026, 10, 10, 12, 0, tzinfo=UTC)
+#: Members join before any period the tests run, so every run counts them.
+JOINED = datetime(2025, 6, 1, tzinfo=UTC)
+
+_keys = itertools.count(1)
+
+
+def plan(**changes) -> dict:
+    """BREAD_FUND's JSON with some top-level parts replaced."""
+    data = deepcopy(BREAD_FUND)
+    data.update(changes)
+    return data
+
+
+def found_fund(size: int = 3, terms: dict = BREAD_FUND, start: date = date(2026, 1, 1),
+               slug: str | None = None) -> list[Membership]:
+    """A collective of `size` members with a founding plan from `start`; the first is the
+    founder (member, coordinator, treasurer), the others plain members."""
+    founder = make_collective(slug=slug)
+    people = [founder] + [make_member(founder.collective) for _ in range(size - 1)]
+    for person in people:
+        person.joined_at = JOINED
+    services.set_founding_plan(founder, PlanTerms.from_json(terms), effective_on=start)
+    db.session.flush()
+    return people
+
+
+def deposit(treasurer: Membership, member: Membership, amount: int,
+            on: date = date(2026, 1, 2), today: date = TODAY) -> None:
+    """Money the member paid in, credited to their payable."""
+    pool.record_deposit(treasurer, member, amount=amount, received_on=on,
+                        request_key=f"benefits-test-{next(_keys)}", today=today)
+
+
+def set_level(member: Membership, benefit: int, start: date = date(2026, 1, 1)) -> None:
+    """The member's chosen level from `start` (written directly, as the demo does)."""
+    db.session.add(MemberLevel(membership_id=member.id, benefit_amount=benefit,
+                               from_period=start))
+    db.session.flush()
+
+
+def seed_fund(collective_id: int, amount: int, on: date = date(2026, 1, 1)) -> None:
+    """Put money in the benefits fund from the bank (say, a founding donation)."""
+    bank = ledger.account_by_code(collective_id, ledger.BANK)
+    fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
+    ledger.post_entry(collective_id, kind="opening", occurred_on=on,
+                      idempotency_key=f"fund-seed-{next(_keys)}",
+                      lines=[ledger.Line(bank.id, amount, "USD"),
+                             ledger.Line(fund.id, -amount, "USD")])
+
+
+def balance(member: Membership) -> int:
+    """What the collective owes the member, in USD cents."""
+    return ledger.member_balance(member.id).get("USD", 0)
