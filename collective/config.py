@@ -54,5 +54,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        #: werkzeug's scrypt at its default work factor (n=2^15, r=8, p=1).
+        "PASSWORD_HASH_METHOD": "scrypt",
         "INVITATION_TTL_HOURS": int(os.environ.get("INVITATION_TTL_HOURS", "168")),
     }

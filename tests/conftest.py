@@ -49,6 +49,8 @@ def app(database_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test-secret",
         "SERVER_NAME": "collective.test",
+        # Still scrypt, at a lighter work factor: thousands of test users stay fast.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     })
     with app.app_context():
         # No skip: an unreachable database fails the whole run, loudly.

@@ -60,9 +60,10 @@ class User(UserMixin, db.Model):
         digest = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
         return f"{self.id}:{digest}"
 
-    def set_password(self, password: str) -> None:
-        """Store a salted scrypt hash of the password."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        """Store a salted hash of the password (scrypt with werkzeug's work factor unless
+        the caller names another)."""
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""

@@ -9,6 +9,7 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy import orm as so
 
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
@@ -31,10 +32,26 @@ MIN_PASSWORD_LENGTH = 10
 MAX_SKILLS = 30
 MANAGERS = (Role.COORDINATOR, Role.TREASURER)
 
-# A real hash to compare against when the e-mail is unknown, so that a failed sign-in takes
-# as long whether or not the account exists.
-_DUMMY_USER = User(email="", name="")
-_DUMMY_USER.set_password(secrets.token_hex(16))
+#: Hashes to compare against when the e-mail is unknown (one per hash method), so that a
+#: failed sign-in takes as long whether or not the account exists.
+_DUMMY_USERS: dict[str, User] = {}
+
+
+def password_method() -> str:
+    """The configured hash method: scrypt at werkzeug's work factor unless the app sets
+    PASSWORD_HASH_METHOD (the test suite uses a lighter scrypt to stay fast)."""
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return "scrypt"
+
+
+def _dummy_user() -> User:
+    method = password_method()
+    if method not in _DUMMY_USERS:
+        dummy = User(email="", name="")
+        dummy.set_password(secrets.token_hex(16), method)
+        _DUMMY_USERS[method] = dummy
+    return _DUMMY_USERS[method]
 
 
 def normalise_email(email: str) -> str:
@@ -88,7 +105,7 @@ def register_user(
     _check_password(password)
     user = User(email=email, name=_check_name(name), timezone=check_timezone(timezone),
                 country=_check_country(country))
-    user.set_password(password)
+    user.set_password(password, password_method())
     db.session.add(user)
     db.session.flush()
     return user
@@ -98,7 +115,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user with this e-mail and password, or None (taking the same time either way)."""
     user = db.session.scalar(sa.select(User).filter_by(email=normalise_email(email)))
     if user is None:
-        _DUMMY_USER.check_password(password or "")
+        _dummy_user().check_password(password or "")
         return None
     return user if user.check_password(password or "") else None
 
@@ -108,7 +125,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current or ""):
         raise DomainError("the current password is not right", field="current_password")
     _check_password(new)
-    user.set_password(new)
+    user.set_password(new, password_method())
     db.session.flush()
 
 

@@ -344,3 +344,16 @@ def test_session_cookies_are_http_only_and_same_site_lax(app, auth, client, pers
     assert cookie.startswith("session=")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_production_hashes_with_full_strength_scrypt(monkeypatch, tmp_path):
+    monkeypatch.setenv("COLLECTIVE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+    prod = create_app()
+    assert prod.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with prod.app_context():
+        user = User(email="x@example.com", name="X")
+        user.set_password("correct horse battery", services.password_method())
+    # werkzeug writes the parameters into the hash: the default work factor.
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
