@@ -83,11 +83,15 @@ def register_blueprints(app: Flask) -> None:
     from collective.ledger.views import bp as ledger_bp
     from collective.members.views import bp as members_bp
     from collective.pool.views import bp as pool_bp
+    from collective.reports.dashboard import bp as dashboard_bp
+    from collective.reports.views import bp as reports_bp
 
     app.register_blueprint(members_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -119,8 +123,10 @@ def register_commands(app: Flask) -> None:
     from collective.benefits.cli import benefits_cli, scheduler_command
     from collective.demo import demo_command
     from collective.ledger.cli import ledger_cli
+    from collective.reports.cli import reports_cli
 
     app.cli.add_command(ledger_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(benefits_cli)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(reports_cli)

@@ -57,7 +57,7 @@ def test_demo_users_can_sign_in(client, runner):
     response = client.post("/login", data={"email": "priya@demo.coop",
                                            "password": "demo-password"})
     assert response.status_code == 302
-    home = client.get("/c/demo/")
+    home = client.get("/c/demo/", follow_redirects=True)
     assert home.status_code == 200
     assert b"Bayanihan Remote Collective" in home.data
 

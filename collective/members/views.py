@@ -19,7 +19,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from collective.errors import DomainError
 from collective.extensions import db, utcnow
-from collective.ledger.services import member_balance
 from collective.members import proposals as voting
 from collective.members import services
 from collective.members.forms import (
@@ -200,14 +199,8 @@ def accept_invitation(token: str):
 @bp.get("/c/<slug>/")
 @collective_view()
 def home():
-    """The collective's home: your roles, your balance, who is here."""
-    members = services.directory(g.collective.id)
-    return render_template(
-        "members/home.html",
-        balance=member_balance(g.membership.id),
-        member_count=len(members),
-        active_count=sum(1 for m in members if m.is_active),
-    )
+    """The collective's home is its dashboard."""
+    return redirect(url_for("dashboard.dashboard", slug=g.collective.slug))
 
 
 @bp.get("/c/<slug>/members")

@@ -29,7 +29,13 @@ from collective.members.models import (
 )
 from collective.members.proposals import open_proposal, register_adopter
 from collective.members.services import require_role
-from collective.money import MAX_MINOR_UNITS, MoneyError, check_currency, minor_digits
+from collective.money import (
+    MAX_MINOR_UNITS,
+    MoneyError,
+    check_currency,
+    format_plain,
+    minor_digits,
+)
 from collective.pool import compute
 from collective.pool.models import (
     ACTIVE_STATES,
@@ -698,7 +704,7 @@ def record_payment(
 def _payment_memo(pitch: Pitch, payment: ClientPayment, base: str) -> str:
     memo = f"{pitch.client.name}: {pitch.title}"
     if payment.currency != base:
-        memo += f" ({payment.currency} {payment.amount / 10 ** minor_digits(payment.currency):,}"
+        memo += f" ({payment.currency} {format_plain(payment.amount, payment.currency)}"
         memo += f" at {payment.rate.normalize()})"
     if payment.reference:
         memo += f" ref {payment.reference}"

@@ -367,7 +367,7 @@ def _membership(setup, membership_id: int) -> tuple[str, int, frozenset]:
 def test_members_see_their_collective_home(auth, client, site):
     auth.login(site["member_email"])
 
-    response = client.get(f"/c/{site['slug']}/")
+    response = client.get(f"/c/{site['slug']}/", follow_redirects=True)
 
     assert response.status_code == 200
     assert f"<h1>{site['name']}</h1>" in response.get_data(as_text=True)
@@ -400,7 +400,7 @@ def test_a_paused_member_still_sees_the_collective(auth, client, setup, site):
                 "parental leave")
     auth.login(site["member_email"])
 
-    home = client.get(f"/c/{site['slug']}/")
+    home = client.get(f"/c/{site['slug']}/", follow_redirects=True)
     assert home.status_code == 200
     assert "paused: parental leave" in home.get_data(as_text=True)
     assert site["name"] in client.get("/collectives").get_data(as_text=True)
@@ -490,7 +490,7 @@ def test_an_invitation_link_from_the_page_lets_a_person_join(auth, client, setup
 
     assert joined.status_code == 302
     assert joined.headers["Location"] == f"/c/{site['slug']}/capacity"
-    assert client.get(f"/c/{site['slug']}/").status_code == 200
+    assert client.get(f"/c/{site['slug']}/", follow_redirects=True).status_code == 200
     with setup():
         membership = services.membership_in(newcomer_id, site["slug"])
         assert membership.roles == {Role.MEMBER}
@@ -579,10 +579,10 @@ def test_a_person_in_two_collectives_sees_and_opens_both(auth, client, setup, si
 
     page = client.get("/collectives").get_data(as_text=True)
 
-    assert f'href="/c/{site["slug"]}/"><strong>{site["name"]}</strong>' in page
-    assert f'href="/c/{other_slug}/"><strong>{other_name}</strong>' in page
-    first = client.get(f"/c/{site['slug']}/")
-    second = client.get(f"/c/{other_slug}/")
+    assert f'href="/c/{site["slug"]}/dashboard"><strong>{site["name"]}</strong>' in page
+    assert f'href="/c/{other_slug}/dashboard"><strong>{other_name}</strong>' in page
+    first = client.get(f"/c/{site['slug']}/", follow_redirects=True)
+    second = client.get(f"/c/{other_slug}/", follow_redirects=True)
     assert first.status_code == second.status_code == 200
     assert f"<h1>{site['name']}</h1>" in first.get_data(as_text=True)
     assert f"<h1>{other_name}</h1>" in second.get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""Ledger exports (CSV, XLSX, Beancount), member statements, financial statements, dashboards."""

@@ -1,0 +1,350 @@
+"""The dashboard: one page per collective. Everyone sees their own numbers; coordinators
+also see the pool and the week's workload, treasurers the bank, the funds and the runs.
+
+The data functions below take explicit arguments and never read the request, so the API or
+a report can call them too. Numbers across members come from SQL aggregates and pandas,
+not from loops over model objects; money is integer minor units of the base currency.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import Blueprint, g, render_template
+from sqlalchemy import orm as so
+
+from collective.benefits import services as fund
+from collective.benefits.models import BenefitRun, RunKind
+from collective.charts import grouped_bar_chart, paired_bar_chart
+from collective.extensions import db, utcnow
+from collective.ledger import services as ledger
+from collective.ledger.models import JournalEntry, Posting
+from collective.members.models import (
+    Collective,
+    Membership,
+    MembershipStatus,
+    Proposal,
+    ProposalStatus,
+    Role,
+    User,
+    Vote,
+)
+from collective.pool import services as pool
+from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
+from collective.web import collective_view
+
+bp = Blueprint("dashboard", __name__, url_prefix="/c/<slug>")
+# The dashboard's charts, for any template once the blueprint is registered.
+bp.add_app_template_global(grouped_bar_chart)
+bp.add_app_template_global(paired_bar_chart)
+
+#: How many months the charts over time show.
+CHART_MONTHS = 12
+#: Pitches due within this many days (or already late) count as near their deadline.
+NEAR_DEADLINE_DAYS = 30
+#: Work that still has a deadline to meet: not yet delivered, lost or cancelled.
+UNFINISHED_STATES = (PitchState.OPEN, PitchState.PITCHED, *ACTIVE_STATES)
+#: The accounts whose month-end balances the treasurer follows, with their column names.
+TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.COMMON_FUND, "common_fund"),
+                    (ledger.BENEFITS_FUND, "benefits_fund"))
+
+
+# --- Shared ------------------------------------------------------------------------------
+
+
+def _base_currency(collective_id: int) -> str:
+    return db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
+
+
+def _month_window(months: pd.PeriodIndex, today: date, limit: int = CHART_MONTHS
+                  ) -> pd.PeriodIndex:
+    """Every month from the first with data to this month (or the last with data), at most
+    the last `limit` of them."""
+    now = pd.Period(today, freq="M")
+    first, last = months.min(), max(months.max(), now)
+    return pd.period_range(max(first, last - (limit - 1)), last, freq="M")
+
+
+def _effective_kind():
+    """An entry's kind, where a reversal takes the kind of the entry it reverses."""
+    original = so.aliased(JournalEntry)
+    return original, sa.func.coalesce(original.kind, JournalEntry.kind)
+
+
+# --- What every member sees ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberDashboard:
+    """One member's numbers."""
+
+    balance: dict[str, int]
+    earnings: list[tuple[str, int]]
+    fund: fund.MemberFund | None
+    open_work: list[tuple[Allocation, int]]
+    pending_votes: list[Proposal]
+
+    @property
+    def committed_hours(self) -> int:
+        """Weekly hours of the member's open work."""
+        return sum(allocation.weekly_hours for allocation, _ in self.open_work)
+
+
+def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, int]]:
+    """(month, earned) for the member's recent months, months without earnings as zero."""
+    monthly = pool.monthly_earnings(membership)
+    if monthly.empty:
+        return []
+    earned = pd.Series(monthly["earned"].to_numpy(),
+                       index=pd.PeriodIndex(monthly["month"], freq="M"))
+    window = _month_window(earned.index, today)
+    earned = earned.reindex(window, fill_value=0).astype("int64")
+    return list(zip(window.strftime("%Y-%m"), (int(v) for v in earned), strict=True))
+
+
+def open_work(membership: Membership) -> list[tuple[Allocation, int]]:
+    """The member's allocations on active work (won or in progress), with minutes logged."""
+    active = {s.value for s in ACTIVE_STATES}
+    return [(a, minutes) for a, minutes in pool.allocations_of(membership)
+            if a.pitch.state in active]
+
+
+def pending_votes(membership: Membership, now: datetime) -> list[Proposal]:
+    """Open proposals of the member's collective that they have not voted on, soonest
+    deadline first."""
+    voted = sa.exists().where(Vote.proposal_id == Proposal.id,
+                              Vote.membership_id == membership.id)
+    return list(db.session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.collective_id == membership.collective_id,
+               Proposal.status == ProposalStatus.OPEN.value,
+               Proposal.deadline_at > now, ~voted)
+        .order_by(Proposal.deadline_at, Proposal.id)))
+
+
+def member_dashboard(membership: Membership, today: date, now: datetime) -> MemberDashboard:
+    """Balance, earnings per month, benefits reserve, open work and pending votes."""
+    return MemberDashboard(
+        balance=ledger.member_balance(membership.id),
+        earnings=earnings_by_month(membership, today),
+        fund=fund.member_fund(membership, today),
+        open_work=open_work(membership),
+        pending_votes=pending_votes(membership, now),
+    )
+
+
+# --- What coordinators see ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoordinatorDashboard:
+    """The pool and the week's workload."""
+
+    by_state: list[tuple[PitchState, int]]
+    workload: list[dict]
+    near_deadline: list[Pitch]
+    near_days: int = NEAR_DEADLINE_DAYS
+
+
+#: The pool's states in the order work moves through them, the dead ends last.
+POOL_ORDER = tuple(sorted(PitchState,
+                          key=lambda s: s in (PitchState.LOST, PitchState.CANCELLED)))
+
+
+def pool_by_state(collective_id: int) -> list[tuple[PitchState, int]]:
+    """How many pitches are in each state, every state listed in lifecycle order."""
+    counts = dict(db.session.execute(
+        sa.select(Pitch.state, sa.func.count(Pitch.id))
+        .where(Pitch.collective_id == collective_id).group_by(Pitch.state)).all())
+    return [(state, int(counts.get(state.value, 0))) for state in POOL_ORDER]
+
+
+def workload(collective_id: int) -> pd.DataFrame:
+    """Per member (not removed), by name: weekly capacity and the weekly hours allocated to
+    them on active work (won, in progress); `is_over` when the hours pass the capacity."""
+    members = pd.DataFrame(db.session.execute(
+        sa.select(Membership.id, User.name, Membership.status, Membership.weekly_capacity_hours)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.collective_id == collective_id,
+               Membership.status != MembershipStatus.REMOVED.value)).all(),
+        columns=["membership_id", "name", "status", "capacity"])
+    load = pool.active_load(collective_id).groupby("membership_id")["hours"].sum()
+    members["hours"] = members["membership_id"].map(load).fillna(0)
+    members = members.astype({"capacity": "int64", "hours": "int64"})
+    members["is_over"] = members["hours"] > members["capacity"]
+    return members.sort_values(["name", "membership_id"]).reset_index(drop=True)
+
+
+def near_deadline(collective_id: int, today: date, days: int = NEAR_DEADLINE_DAYS
+                  ) -> list[Pitch]:
+    """Unfinished pitches due within `days` or already late, soonest first."""
+    return list(db.session.scalars(
+        sa.select(Pitch)
+        .where(Pitch.collective_id == collective_id,
+               Pitch.state.in_([s.value for s in UNFINISHED_STATES]),
+               Pitch.deadline_on.is_not(None),
+               Pitch.deadline_on <= today + timedelta(days=days))
+        .order_by(Pitch.deadline_on, Pitch.id)))
+
+
+def coordinator_dashboard(collective_id: int, today: date) -> CoordinatorDashboard:
+    """The pool by state, workload against capacity, and pitches near their deadline."""
+    return CoordinatorDashboard(
+        by_state=pool_by_state(collective_id),
+        workload=workload(collective_id).to_dict("records"),
+        near_deadline=near_deadline(collective_id, today),
+    )
+
+
+# --- What treasurers see ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A scheduled run, done or due, and how it stands."""
+
+    kind: str
+    period: date
+    status: str
+    is_done: bool
+    total: int = 0
+    shortfall: int = 0
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TreasurerDashboard:
+    """Bank and funds, money in and out, who owes, and the runs."""
+
+    balances: dict[str, int]
+    balances_by_month: list[dict]
+    money_by_month: list[dict]
+    owing: list[dict]
+    runs: list[RunRow]
+    runs_due: int
+
+
+def current_balances(collective_id: int) -> dict[str, int]:
+    """Bank, common fund and benefits fund now, each in its natural direction (what the bank
+    holds, what each fund holds), in base minor units."""
+    base = _base_currency(collective_id)
+    balances = {}
+    for code, name in TRACKED_ACCOUNTS:
+        account = ledger.account_by_code(collective_id, code)
+        signed = ledger.account_balance(account.id).get(base, 0)
+        balances[name] = signed if code == ledger.BANK else -signed
+    return balances
+
+
+def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
+    """Month-end balances of the bank, the common fund and the benefits fund (in their
+    natural direction) for the recent months: month, bank, common_fund, benefits_fund."""
+    columns = [name for _, name in TRACKED_ACCOUNTS]
+    ids = {name: ledger.account_by_code(collective_id, code).id
+           for code, name in TRACKED_ACCOUNTS}
+    column_of = {account_id: name for name, account_id in ids.items()}
+    rows = db.session.execute(
+        sa.select(Posting.account_id, JournalEntry.occurred_on, sa.func.sum(Posting.amount))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.account_id.in_(list(column_of)),
+               Posting.currency == _base_currency(collective_id))
+        .group_by(Posting.account_id, JournalEntry.occurred_on)).all()
+    if not rows:
+        return pd.DataFrame(columns=["month", *columns])
+    frame = pd.DataFrame(rows, columns=["account_id", "day", "amount"])
+    frame["amount"] = frame["amount"].astype("int64")
+    frame["column"] = frame["account_id"].map(column_of)
+    # The funds are credit balances: flip them so each shows what it holds.
+    credit = frame["column"] != "bank"
+    frame.loc[credit, "amount"] = -frame.loc[credit, "amount"]
+    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M")
+    moves = frame.pivot_table(index="month", columns="column", values="amount",
+                              aggfunc="sum", fill_value=0).reindex(columns=columns, fill_value=0)
+    window = _month_window(moves.index, today)
+    # Cumulate over every month since the first posting, then keep the window.
+    every = pd.period_range(moves.index.min(), window.max(), freq="M")
+    table = moves.reindex(every, fill_value=0).astype("int64").cumsum().loc[window]
+    table.index = table.index.strftime("%Y-%m")
+    return table.rename_axis("month").reset_index()
+
+
+def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
+    """Client payments into the bank and payouts to members out of it, per recent month
+    (reversals count against what they reverse): month, income, payouts."""
+    bank = ledger.account_by_code(collective_id, ledger.BANK)
+    original, kind = _effective_kind()
+    rows = db.session.execute(
+        sa.select(JournalEntry.occurred_on, kind, sa.func.sum(Posting.amount))
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .outerjoin(original, JournalEntry.reverses_id == original.id)
+        .where(Posting.account_id == bank.id,
+               Posting.currency == _base_currency(collective_id),
+               kind.in_(["payment", "payout"]))
+        .group_by(JournalEntry.occurred_on, kind)).all()
+    if not rows:
+        return pd.DataFrame(columns=["month", "income", "payouts"])
+    frame = pd.DataFrame(rows, columns=["day", "kind", "amount"])
+    frame["amount"] = frame["amount"].astype("int64")
+    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M")
+    frame["column"] = frame["kind"].map({"payment": "income", "payout": "payouts"})
+    table = frame.pivot_table(index="month", columns="column", values="amount",
+                              aggfunc="sum", fill_value=0
+                              ).reindex(columns=["income", "payouts"], fill_value=0)
+    window = _month_window(table.index, today)
+    table = table.reindex(window, fill_value=0).astype("int64")
+    table["payouts"] = -table["payouts"]  # money leaving the bank is a credit
+    table.index = table.index.strftime("%Y-%m")
+    return table.rename_axis("month").reset_index()
+
+
+def recent_runs(collective_id: int, today: date, limit: int = 6) -> tuple[list[RunRow], int]:
+    """The oldest runs that are due and not yet done, then the latest runs, each with its
+    status (at most `limit` of each); and how many runs are due in all."""
+    due_periods = fund.due_periods(collective_id, today)
+    due = [RunRow(kind.value, period, "due, not run yet", is_done=False)
+           for kind, period in due_periods[:limit]]
+
+    def status(run: BenefitRun) -> str:
+        if not run.shortfall_amount:
+            return "done"
+        if run.kind == RunKind.CONTRIBUTIONS.value:
+            return "done, contributions owed"
+        return "done, benefits cut (fund short)"
+
+    done = [RunRow(run.kind, run.period, status(run), is_done=True, total=run.total_amount,
+                   shortfall=run.shortfall_amount, finished_at=run.finished_at)
+            for run in fund.runs_of(collective_id, limit=limit)]
+    return due + done, len(due_periods)
+
+
+def treasurer_dashboard(collective_id: int, today: date) -> TreasurerDashboard:
+    """Balances now and over time, income and payouts per month, owing members, the runs."""
+    runs, runs_due = recent_runs(collective_id, today)
+    return TreasurerDashboard(
+        balances=current_balances(collective_id),
+        balances_by_month=balances_by_month(collective_id, today).to_dict("records"),
+        money_by_month=money_by_month(collective_id, today).to_dict("records"),
+        owing=fund.owing(collective_id).to_dict("records"),
+        runs=runs,
+        runs_due=runs_due,
+    )
+
+
+# --- The page -----------------------------------------------------------------------------
+
+
+@bp.get("/dashboard")
+@collective_view()
+def dashboard():
+    """Your dashboard, with the coordinator's and treasurer's sections for those roles."""
+    today, membership = date.today(), g.membership
+    coordination = money = None
+    if membership.has_role(Role.COORDINATOR):
+        coordination = coordinator_dashboard(g.collective.id, today)
+    if membership.has_role(Role.TREASURER):
+        money = treasurer_dashboard(g.collective.id, today)
+    return render_template("reports/dashboard.html",
+                           mine=member_dashboard(membership, today, utcnow()),
+                           coordination=coordination, money=money, today=today)

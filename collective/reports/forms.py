@@ -1,0 +1,48 @@
+"""Forms of the reports: export choices, statement periods."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+
+class ExportForm(FlaskForm):
+    """What to export (a GET form: the link can be bookmarked)."""
+
+    class Meta:
+        csrf = False
+
+    format = SelectField("Format", choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)"),
+                                            ("beancount", "Beancount")], default="csv")
+    preset = SelectField("Columns (CSV)", default="accounting",
+                         choices=[("accounting", "Accounting"),
+                                  ("full", "Full (keys, reversals, original currency)")])
+    date_from = DateField("From", validators=[InputRequired()])
+    date_to = DateField("To", validators=[InputRequired()])
+    account = StringField("Account code (optional)", validators=[Optional(), Length(max=32)])
+    member = SelectField("Member (optional)", coerce=int, default=0)
+    kind = SelectField("Entry kind (optional)", default="", choices=[
+        ("", "Any"), ("payment", "Client payments"), ("payout", "Payouts"),
+        ("contribution", "Contributions"), ("benefit", "Benefits"), ("deposit", "Deposits"),
+        ("reversal", "Reversals"), ("contribution-return", "Reserve returns"),
+        ("opening", "Opening")])
+
+
+class PeriodForm(FlaskForm):
+    """A date range (GET)."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField("From", validators=[InputRequired()])
+    date_to = DateField("To", validators=[InputRequired()])
+    member = SelectField("Member", coerce=int, default=0, validate_choice=False)
+
+
+class AsOfForm(FlaskForm):
+    """One date (GET)."""
+
+    class Meta:
+        csrf = False
+
+    as_of = DateField("As of", validators=[Optional()])

@@ -1,0 +1,215 @@
+"""Member statements and the collective's financial statements, from the ledger."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from fpdf import FPDF
+
+from collective.extensions import db
+from collective.ledger import services as ledger
+from collective.ledger.models import AccountType, JournalEntry, Posting
+from collective.members.models import Membership
+from collective.money import format_money
+from collective.reports.exports import Amounts, LedgerQuery, iter_rows
+
+KIND_LABELS = {"payment": "Share of a client payment", "payout": "Paid out to you",
+               "contribution": "Benefits fund contribution", "benefit": "Benefit received",
+               "contribution-return": "Reserve returned", "deposit": "Deposit you paid in",
+               "reversal": "Correction (reversal)", "opening": "Opening balance"}
+
+
+@dataclass
+class StatementLine:
+    """One movement on a member's account; amount > 0 adds to what they are owed."""
+
+    occurred_on: date
+    entry_id: int
+    kind: str
+    memo: str
+    amount: int
+    balance: int
+
+    @property
+    def label(self) -> str:
+        """What the movement was, in words."""
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+@dataclass
+class Statement:
+    """A member's statement for a period: opening balance, every movement, closing balance."""
+
+    member_name: str
+    collective_name: str
+    currency: str
+    date_from: date
+    date_to: date
+    opening: int
+    lines: list[StatementLine] = field(default_factory=list)
+
+    @property
+    def closing(self) -> int:
+        """What the collective owed the member at the end of the period."""
+        return self.lines[-1].balance if self.lines else self.opening
+
+    def total(self, *kinds: str) -> int:
+        """Sum of the movements of these kinds."""
+        return sum(line.amount for line in self.lines if line.kind in kinds)
+
+
+def member_statement(membership: Membership, date_from: date, date_to: date) -> Statement:
+    """Opening balance, every share, contribution, benefit and payout, closing balance."""
+    collective = membership.collective
+    currency = collective.base_currency
+    query = LedgerQuery(collective.id, date_from, date_to, membership_id=membership.id)
+    account = ledger.member_account(membership.id)
+    opening = -ledger.account_balance(account.id, date_from - timedelta(days=1)).get(currency, 0)
+    statement = Statement(membership.user.name, collective.name, currency, date_from, date_to,
+                          opening)
+    for row in iter_rows(query):
+        if row.currency != currency:
+            continue
+        statement.lines.append(StatementLine(row.occurred_on, row.entry_id, row.kind, row.memo,
+                                             -row.amount, row.balance))
+    return statement
+
+
+def statement_csv(statement: Statement) -> bytes:
+    """The statement as CSV: a line per movement, with opening and closing lines."""
+    amounts = Amounts()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["date", "entry_id", "kind", "description", "memo", "amount", "balance",
+                     "currency"])
+    cur = statement.currency
+    writer.writerow([statement.date_from.isoformat(), "", "opening", "Opening balance", "",
+                     "", amounts.text(statement.opening, cur), cur])
+    for line in statement.lines:
+        writer.writerow([line.occurred_on.isoformat(), line.entry_id, line.kind, line.label,
+                         line.memo, amounts.text(line.amount, cur),
+                         amounts.text(line.balance, cur), cur])
+    writer.writerow([statement.date_to.isoformat(), "", "closing", "Closing balance", "", "",
+                     amounts.text(statement.closing, cur), cur])
+    return out.getvalue().encode()
+
+
+def _latin(text: str) -> str:
+    """The core PDF fonts speak Latin-1; replace what they cannot show."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    """The statement as a PDF a member can hand to a bank or a tax office."""
+    cur = statement.currency
+    money = lambda amount: _latin(format_money(amount, cur))  # noqa: E731
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_creation_date(datetime.combine(statement.date_to, datetime.min.time()))
+    pdf.set_title(f"Statement for {statement.member_name}")
+    pdf.set_author(statement.collective_name)
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, _latin(statement.collective_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    pdf.cell(0, 7, _latin(f"Statement of account for {statement.member_name}"),
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, f"Period: {statement.date_from.isoformat()} to {statement.date_to.isoformat()}"
+             f" - amounts in {cur}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    summary = [("Opening balance (owed to you)", statement.opening),
+               ("Shares of client payments", statement.total("payment")),
+               ("Benefits received", statement.total("benefit", "contribution-return")),
+               ("Benefits fund contributions", statement.total("contribution")),
+               ("Deposits you paid in", statement.total("deposit")),
+               ("Paid out to you", statement.total("payout")),
+               ("Corrections", statement.total("reversal")),
+               ("Closing balance (owed to you)", statement.closing)]
+    for label, amount in summary:
+        pdf.cell(110, 7, label)
+        pdf.cell(50, 7, money(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 9)
+    widths = (22, 16, 92, 30, 30)
+    for title, width in zip(("Date", "Entry", "What", "Amount", "Balance"), widths,
+                            strict=True):
+        pdf.cell(width, 7, title, border="B", align="R" if title in ("Amount", "Balance")
+                 else "L")
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 9)
+    for line in statement.lines:
+        text = f"{line.label}: {line.memo}" if line.memo else line.label
+        values = (line.occurred_on.isoformat(), str(line.entry_id), _latin(text)[:60],
+                  money(line.amount), money(line.balance))
+        for value, width, align in zip(values, widths, "LLLRR", strict=True):
+            pdf.cell(width, 6, value, align=align)
+        pdf.ln()
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "I", 8)
+    pdf.multi_cell(0, 5, _latin(
+        "Amounts owed to you are what the collective holds on your behalf: your shares of "
+        "client payments and benefits received, less contributions and payouts. Every line "
+        "is a journal entry of the collective's double-entry ledger (entry number shown)."))
+    return bytes(pdf.output())
+
+
+# --- Financial statements ------------------------------------------------------------------
+
+
+@dataclass
+class StatementSection:
+    """A titled group of accounts with their balances (natural sign) and a total."""
+
+    title: str
+    rows: list[tuple[str, str, int]]
+
+    @property
+    def total(self) -> int:
+        """The section's total."""
+        return sum(amount for _, _, amount in self.rows)
+
+
+def balance_sheet(collective_id: int, currency: str, as_of: date) -> dict:
+    """Assets = liabilities + equity (with this year's result), as of a date."""
+    rows = [r for r in ledger.trial_balance(collective_id, as_of) if r.currency == currency]
+    by_type = {t: [(r.code, r.name, r.natural_balance) for r in rows if r.type == t.value]
+               for t in AccountType}
+    result = (sum(a for _, _, a in by_type[AccountType.INCOME])
+              - sum(a for _, _, a in by_type[AccountType.EXPENSE]))
+    equity_rows = by_type[AccountType.EQUITY] + ([("", "Result (income less expenses)",
+                                                   result)] if result else [])
+    assets = StatementSection("Assets", by_type[AccountType.ASSET])
+    liabilities = StatementSection("Liabilities (owed to members)",
+                                   by_type[AccountType.LIABILITY])
+    equity = StatementSection("Equity (the collective's funds)", equity_rows)
+    return {"assets": assets, "liabilities": liabilities, "equity": equity,
+            "balanced": assets.total == liabilities.total + equity.total}
+
+
+def income_statement(collective_id: int, currency: str, date_from: date, date_to: date
+                     ) -> dict:
+    """Income and expenses over a period, and every money movement by kind."""
+    in_range = [JournalEntry.collective_id == collective_id,
+                JournalEntry.occurred_on >= date_from, JournalEntry.occurred_on <= date_to,
+                Posting.currency == currency]
+    start = [r for r in ledger.trial_balance(collective_id, date_from - timedelta(days=1))
+             if r.currency == currency]
+    end = [r for r in ledger.trial_balance(collective_id, date_to) if r.currency == currency]
+    before = {r.account_id: r.natural_balance for r in start}
+    income = StatementSection("Income", [(r.code, r.name, r.natural_balance
+                                          - before.get(r.account_id, 0))
+                                         for r in end if r.type == AccountType.INCOME.value])
+    expenses = StatementSection("Expenses", [(r.code, r.name, r.natural_balance
+                                              - before.get(r.account_id, 0))
+                                             for r in end if r.type == AccountType.EXPENSE.value])
+    bank = ledger.account_by_code(collective_id, ledger.BANK)
+    flows = db.session.execute(
+        sa.select(JournalEntry.kind, sa.func.sum(Posting.amount), sa.func.count())
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(*in_range, Posting.account_id == bank.id)
+        .group_by(JournalEntry.kind).order_by(JournalEntry.kind)).all()
+    return {"income": income, "expenses": expenses, "result": income.total - expenses.total,
+            "bank_flows": [(kind, int(total), count) for kind, total, count in flows]}

@@ -1,0 +1,132 @@
+"""Report pages: ledger exports, member statements, balance sheet and income statement."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+)
+
+from collective.errors import DomainError
+from collective.members import services as members
+from collective.members.models import Role
+from collective.reports import exports, services
+from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
+from collective.web import collective_view, show_domain_error
+
+bp = Blueprint("reports", __name__, url_prefix="/c/<slug>/reports")
+T = Role.TREASURER
+
+
+def _year_start(today: date) -> date:
+    return today.replace(month=1, day=1)
+
+
+def _download(chunks, name: str, media_type: str) -> Response:
+    response = Response(stream_with_context(chunks), mimetype=media_type.split(";")[0])
+    response.headers["Content-Type"] = media_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/")
+@collective_view(T)
+def index():
+    """Exports for the accountant, and the collective's statements."""
+    form = ExportForm(request.args)
+    form.member.choices = [(0, "Everyone")] + [(m.id, m.user.name)
+                                               for m in members.directory(g.collective.id)]
+    if not request.args:
+        form.date_from.data, form.date_to.data = _year_start(date.today()), date.today()
+    return render_template("reports/index.html", form=form)
+
+
+@bp.get("/ledger")
+@collective_view(T)
+def export_ledger():
+    """Download the ledger for a date range in CSV, XLSX or Beancount (streamed)."""
+    form = ExportForm(request.args)
+    form.member.choices = [(0, "Everyone")] + [(m.id, m.user.name)
+                                               for m in members.directory(g.collective.id)]
+    if form.validate():
+        try:
+            date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data)
+            query = exports.LedgerQuery(g.collective.id, date_from, date_to,
+                                        account_code=form.account.data or None,
+                                        membership_id=form.member.data or None,
+                                        kind=form.kind.data or None)
+            chunks = exports.export_chunks(query, form.format.data, form.preset.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            return _download(chunks, exports.filename(g.collective.slug, query,
+                                                      form.format.data),
+                             exports.MEDIA_TYPES[form.format.data])
+    return render_template("reports/index.html", form=form), 422
+
+
+def _statement_member(form: PeriodForm):
+    """Whose statement: your own, or (for a treasurer) any member's."""
+    wanted = form.member.data or g.membership.id
+    if wanted != g.membership.id and not g.membership.has_role(T):
+        abort(404)  # a member sees only their own statement
+    try:
+        return members.get_membership(g.collective.id, wanted)
+    except DomainError:
+        abort(404)
+
+
+@bp.get("/statement", defaults={"fmt": "html"})
+@bp.get("/statement.<any(csv, pdf):fmt>")
+@collective_view()
+def statement(fmt: str):
+    """Your statement for a period: as a page, a CSV, or a PDF for a bank or tax office."""
+    form = PeriodForm(request.args)
+    today = date.today()
+    if not request.args.get("date_from"):
+        form.date_from.data, form.date_to.data = _year_start(today), today
+    member = _statement_member(form)
+    status = 200
+    result = None
+    if not request.args.get("date_from") or form.validate():
+        try:
+            date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+            status = 422
+        else:
+            result = services.member_statement(member, date_from, date_to)
+    else:
+        status = 422
+    if result is not None and fmt != "html":
+        name = f"{g.collective.slug}-statement-{member.id}-{result.date_from}-{result.date_to}"
+        if fmt == "csv":
+            return _download(iter([services.statement_csv(result)]), f"{name}.csv",
+                             "text/csv; charset=utf-8")
+        return _download(iter([services.statement_pdf(result)]), f"{name}.pdf",
+                         "application/pdf")
+    choices = ([(m.id, m.user.name) for m in members.directory(g.collective.id)]
+               if g.membership.has_role(T) else [(g.membership.id, g.membership.user.name)])
+    form.member.choices = choices
+    form.member.data = member.id
+    return render_template("reports/statement.html", form=form, statement=result,
+                           member=member), status
+
+
+@bp.get("/balance-sheet")
+@collective_view(T)
+def balance_sheet():
+    """Balance sheet as of a date, and the income statement of the year to that date."""
+    form = AsOfForm(request.args)
+    as_of = (form.as_of.data if form.validate() else None) or date.today()
+    currency = g.collective.base_currency
+    return render_template(
+        "reports/balance_sheet.html", form=form, as_of=as_of,
+        sheet=services.balance_sheet(g.collective.id, currency, as_of),
+        income=services.income_statement(g.collective.id, currency, _year_start(as_of), as_of))
