@@ -481,6 +481,24 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
     return run
 
 
+def _start_run(collective_id: int, kind: RunKind, period: date, dry_run: bool
+               ) -> tuple[date, RunResult | None, BenefitPlan | None]:
+    """Take the collective's run lock, then say whether there is anything to do: the
+    result already (done before, or no plan) or the plan to run under."""
+    period = month_start(period)
+    if not dry_run:
+        _lock_runs(collective_id)
+    existing = _existing_run(collective_id, kind, period)
+    if existing is not None:
+        return period, RunResult(kind, period, dry_run, already_done=True, run=existing,
+                                 total=existing.total_amount), None
+    plan = plan_in_force(collective_id, period)
+    if plan is None:
+        return period, RunResult(kind, period, dry_run,
+                                 skipped="the fund had no plan for this month"), None
+    return period, None, plan
+
+
 def run_contributions(collective_id: int, period: date, *, dry_run: bool = False,
                       triggered_by: str = "scheduler") -> RunResult:
     """Move each member's contribution for `period` from their payable into the fund.
@@ -488,17 +506,10 @@ def run_contributions(collective_id: int, period: date, *, dry_run: bool = False
     A member whose balance is short is recorded as owing; the December run also returns
     reserves above the plan's cap. Posts once per (collective, period), whatever happens.
     """
-    period = month_start(period)
     kind = RunKind.CONTRIBUTIONS
-    if not dry_run:
-        _lock_runs(collective_id)
-    existing = _existing_run(collective_id, kind, period)
-    if existing is not None:
-        return RunResult(kind, period, dry_run, already_done=True, run=existing,
-                         total=existing.total_amount)
-    plan = plan_in_force(collective_id, period)
-    if plan is None:
-        return RunResult(kind, period, dry_run, skipped="the fund had no plan for this month")
+    period, done, plan = _start_run(collective_id, kind, period, dry_run)
+    if done is not None:
+        return done
     terms = plan_terms(plan)
     members = _members_frame(collective_id, period, terms)
     result = compute.contribution_run(members)
@@ -586,17 +597,10 @@ def run_payouts(collective_id: int, period: date, *, dry_run: bool = False,
     When the fund (above its minimum) cannot cover them all, each is cut pro rata and the
     shortfall is recorded on its line. Posts once per (collective, period).
     """
-    period = month_start(period)
     kind = RunKind.PAYOUTS
-    if not dry_run:
-        _lock_runs(collective_id)
-    existing = _existing_run(collective_id, kind, period)
-    if existing is not None:
-        return RunResult(kind, period, dry_run, already_done=True, run=existing,
-                         total=existing.total_amount)
-    plan = plan_in_force(collective_id, period)
-    if plan is None:
-        return RunResult(kind, period, dry_run, skipped="the fund had no plan for this month")
+    period, done, plan = _start_run(collective_id, kind, period, dry_run)
+    if done is not None:
+        return done
     terms = plan_terms(plan)
     paid_before = run_lines_frame(collective_id, ("benefit",))
     due = compute.benefits_due(_approved_claims(collective_id, period),

@@ -78,6 +78,14 @@ def parse_skills(text: str) -> dict[str, int]:
     return skills
 
 
+def check_skills(form: FlaskForm, field) -> None:
+    """Inline validator: parse a skills field into form.parsed_skills, or a field error."""
+    try:
+        form.parsed_skills = parse_skills(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 def format_skills(skills) -> str:
     """The inverse of parse_skills, for filling the form."""
     return ", ".join(f"{s.name} {s.level}" for s in skills)
@@ -92,11 +100,7 @@ class ProfileForm(FlaskForm):
     skills = TextAreaField("Skills with a level from 1 to 5",
                            description="For example: bookkeeping 5, tax prep 4, spreadsheets 5")
 
-    def validate_skills(self, field):
-        try:
-            self.parsed_skills = parse_skills(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
+    validate_skills = check_skills
 
 
 class CapacityForm(FlaskForm):

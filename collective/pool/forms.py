@@ -21,10 +21,9 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    ValidationError,
 )
 
-from collective.members.forms import parse_skills
+from collective.members.forms import check_skills
 from collective.members.models import VoteChoice
 from collective.money import MoneyError, check_currency, parse_amount
 from collective.pool.models import SplitMethod
@@ -87,11 +86,7 @@ class PitchForm(FlaskForm, MoneyFormMixin):
     deadline_on = DateField("Deadline", validators=[Optional()])
     finder_id = SelectField("Found by", coerce=int, default=0)
 
-    def validate_required_skills(self, field):
-        try:
-            self.parsed_skills = parse_skills(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
+    validate_required_skills = check_skills
 
 
 class TransitionForm(FlaskForm):
