@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, request
 
 from collective.config import settings_from_environment
 from collective.extensions import csrf, db, login_manager, migrate
@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
+    register_request_guards(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -75,6 +76,30 @@ def register_extensions(app: Flask) -> None:
         if user is None or user.get_id() != session_id:
             return None  # unknown, or the password changed since this session began
         return user
+
+
+def register_request_guards(app: Flask) -> None:
+    """Refuse input no page can use, before any view sees it: ids beyond what a database
+    integer holds (404, like any unknown id) and NUL characters in text (400)."""
+    from werkzeug.routing import IntegerConverter
+
+    from collective.web import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        """<int:...> in URLs: a positive id that fits the database's integer."""
+
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
+
+    @app.before_request
+    def refuse_nul_characters():
+        for values in (request.args, request.form):
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    abort(400, "Text may not contain NUL characters.")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -13,6 +13,14 @@ from collective.errors import DomainError
 from collective.members.models import Role
 from collective.members.services import membership_in
 
+#: The largest id a URL or form may name (a PostgreSQL integer).
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: object) -> bool:
+    """True for an int that can be a row id."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
 
 def collective_view(*roles: Role) -> Callable:
     """Decorate a view under /c/<slug>/: sign-in required, 404 unless a member, 403 without role.

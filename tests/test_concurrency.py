@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from collective.errors import Conflict
 from collective.extensions import db
+from collective.ledger.models import JournalEntry
 from collective.members.models import Membership
 from collective.pool import services as pool
 from collective.pool.models import Pitch, PitchEvent, PitchState
@@ -137,3 +139,53 @@ def test_on_postgresql_both_read_the_same_version_and_one_update_loses(app, cont
         t.join(timeout=30)
     assert outcomes.count("ok") == 1
     assert sum(isinstance(o, Conflict) for o in outcomes) == 1
+
+
+def test_two_treasurers_paying_everyone_at_once_pay_once(app):
+    """Each form has its own key, so only the balance lock stops a second full payout."""
+    from datetime import date
+
+    from collective.errors import DomainError
+    from collective.ledger import services as ledger
+    from collective.members.models import Role
+
+    with app.app_context():
+        first = make_collective()
+        second = make_member(first.collective, roles=(Role.MEMBER, Role.TREASURER))
+        people = [make_member(first.collective) for _ in range(3)]
+        for i, person in enumerate(people):
+            pool.record_deposit(first, person, amount=10_000 * (i + 1),
+                                received_on=date.today(), request_key=f"race-deposit-{i}")
+        db.session.commit()
+        ids = {"a": first.id, "b": second.id, "people": [p.id for p in people],
+               "collective": first.collective_id}
+
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def pay(i: int, actor_key: str) -> None:
+        with app.app_context():
+            barrier.wait(timeout=10)  # before any read: SQLite's first read takes the lock
+            try:
+                actor = db.session.get(Membership, ids[actor_key])
+                pool.pay_everyone(actor, paid_on=date.today(), request_key=f"race-{i}")
+                db.session.commit()
+                outcomes[i] = "ok"
+            except DomainError as exc:
+                db.session.rollback()
+                outcomes[i] = exc
+
+    threads = [threading.Thread(target=pay, args=(0, "a")),
+               threading.Thread(target=pay, args=(1, "b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert outcomes.count("ok") == 1
+    loser = next(o for o in outcomes if o != "ok")
+    assert "nobody is owed anything" in str(loser)
+    with app.app_context():
+        assert [ledger.member_balance(m).get("USD", 0) for m in ids["people"]] == [0, 0, 0]
+        payouts = db.session.scalar(sa.select(sa.func.count(JournalEntry.id)).where(
+            JournalEntry.collective_id == ids["collective"], JournalEntry.kind == "payout"))
+        assert payouts == 1

@@ -477,7 +477,7 @@ def test_a_bad_allocation_is_refused_and_allocates_nobody(client, auth, setup, w
 
 
 PAYOUT_CASES = {
-    "more than owed": ("687.51", "Alice Ng is owed 687.50 USD; a payout cannot be larger"),
+    "more than owed": ("687.51", "Alice Ng is owed $687.50; a payout cannot be larger"),
     "letters": ("abc", "'abc' is not an amount; write it like 1234.50"),
 }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.factories import commit, make_collective, make_user
 
@@ -27,7 +28,7 @@ def _fill(rule, slug: str) -> str:
         kind = type(converter).__name__
         if arg == "slug":
             values[arg] = slug
-        elif "Integer" in kind:
+        elif isinstance(converter, IntegerConverter):
             values[arg] = 1
         elif "Any" in kind:
             values[arg] = sorted(converter.items)[0]

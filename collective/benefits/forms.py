@@ -1,6 +1,8 @@
 """Forms of the benefits fund: levels, claims, decisions, plans, runs and deposits."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from collective.benefits.models import BenefitKind
-from collective.pool.forms import FiniteDecimalField, MoneyFormMixin, new_request_key
+from collective.pool.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
 
 
 class LevelForm(FlaskForm):
@@ -52,7 +54,7 @@ class DepositForm(FlaskForm, MoneyFormMixin):
     amount = StringField("Amount paid in", validators=[DataRequired(), Length(max=30)])
     received_on = DateField("Received on", validators=[InputRequired()])
     reference = StringField("Bank reference", validators=[Optional(), Length(max=80)])
-    request_key = HiddenField(default=new_request_key)
+    request_key = request_key_field()
 
 
 class PlanForm(FlaskForm):
@@ -64,7 +66,8 @@ class PlanForm(FlaskForm):
         ("flat", "The same amount for everyone")])
     levels = StringField("Levels (monthly benefits)", default="500, 750, 1000, 1250",
                          validators=[Optional(), Length(max=200)])
-    level_pct = FiniteDecimalField("Contribution, % of the level", places=None, default=4.5,
+    level_pct = FiniteDecimalField("Contribution, % of the level", places=None,
+                                   default=Decimal("4.5"),
                                    validators=[Optional(), NumberRange(min=0, max=100)])
     earnings_pct = FiniteDecimalField("Contribution, % of pool earnings", places=None,
                                       validators=[Optional(), NumberRange(min=0, max=100)])
@@ -80,7 +83,7 @@ class PlanForm(FlaskForm):
     parental_months = IntegerField("Parental leave: months (0 = not covered)", default=3,
                                    validators=[InputRequired(), NumberRange(min=0, max=24)])
     invoice_pct = FiniteDecimalField("Unpaid invoice: % paid (0 = not covered)", places=None,
-                                     default=50,
+                                     default=Decimal(50),
                                      validators=[InputRequired(), NumberRange(min=0, max=100)])
     invoice_cap = StringField("Unpaid invoice: at most", default="1000",
                               validators=[Optional(), Length(max=30)])

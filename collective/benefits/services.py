@@ -39,14 +39,12 @@ from collective.members.models import (
 )
 from collective.members.proposals import open_proposal, register_adopter, withdraw_proposal
 from collective.members.services import require_role
-from collective.money import MAX_MINOR_UNITS
+from collective.money import MAX_MINOR_UNITS, format_money
 from collective.pool.services import member_earnings
 
 BENEFIT_PLAN = "benefit_plan"
 BENEFIT_CLAIM = "benefit_claim"
 TREASURER = Role.TREASURER
-#: Key space of PostgreSQL advisory locks taken by fund runs (with the collective id).
-RUN_LOCK_SPACE = 4201
 #: The month whose contribution run also gives back reserves above the cap.
 RETURN_MONTH = 12
 
@@ -99,11 +97,23 @@ def check_terms(data: dict) -> PlanTerms:
         raise _plan_error(exc) from exc
 
 
-def set_founding_plan(actor: Membership, terms: PlanTerms, effective_on: date) -> BenefitPlan:
+def _check_plan_month(effective_on: date, today: date | None = None) -> date:
+    """A plan starts within a year back (a fund catching up its books) or two years ahead."""
+    this_month = month_start(today or date.today())
+    month = month_start(effective_on)
+    if not add_months(this_month, -12) <= month <= add_months(this_month, 24):
+        raise DomainError("a plan starts at most a year back or two years ahead",
+                          field="effective_on")
+    return month
+
+
+def set_founding_plan(actor: Membership, terms: PlanTerms, effective_on: date,
+                      today: date | None = None) -> BenefitPlan:
     """The plan the fund starts with; every later change goes to a vote."""
     require_role(actor, TREASURER, action="set the founding benefit plan")
     if plans_of(actor.collective_id):
         raise Conflict("the fund already has a plan; propose a change instead")
+    effective_on = _check_plan_month(effective_on, today)
     return _add_plan(actor.collective_id, terms, effective_on, None)
 
 
@@ -112,6 +122,7 @@ def propose_plan(actor: Membership, terms: PlanTerms, *, effective_on: date, tit
                  now: datetime | None = None) -> Proposal:
     """Put a new benefit plan to the members' vote."""
     require_role(actor, TREASURER, action="propose benefit plans")
+    _check_plan_month(effective_on, (now or utcnow()).date())
     payload = {"terms": terms.to_json(), "effective_on": month_start(effective_on).isoformat()}
     return open_proposal(actor, kind=BENEFIT_PLAN, title=title or "A new benefit plan",
                          payload=payload, description=description, deadline_at=deadline_at,
@@ -261,7 +272,8 @@ def file_claim(
                 raise DomainError("give the unpaid invoice's amount", field="invoice_amount")
             amount = min(invoice_amount * rule.invoice_bp // 10_000, int(rule.amount))
         elif not isinstance(amount, int) or not 0 < amount <= int(rule.amount):
-            raise DomainError(f"{kind.label} pays at most {int(rule.amount) / 100:,.2f}",
+            cap = format_money(int(rule.amount), actor.collective.base_currency)
+            raise DomainError(f"{kind.label} pays at most {cap}",
                               field="amount")
         if rule.per_year:
             year = start_period.year
@@ -281,7 +293,8 @@ def file_claim(
     if rule.approval == "vote":
         proposal = open_proposal(
             actor, kind=BENEFIT_CLAIM, title=f"{kind.label.capitalize()} for "
-            f"{actor.user.name}: {amount / 100:,.2f}", payload={"claim_id": claim.id},
+            f"{actor.user.name}: {format_money(amount, actor.collective.base_currency)}",
+            payload={"claim_id": claim.id},
             description=note or "", now=now)
         claim.proposal_id = proposal.id
     db.session.flush()
@@ -304,12 +317,21 @@ def get_claim(collective_id: int, claim_id: int) -> Claim:
 
 def _set_status(claim: Claim, status: ClaimStatus, actor_id: int | None, reason: str,
                 now: datetime | None = None) -> None:
-    claim.status = status.value
-    claim.decision_reason = reason[:1000]
-    claim.decided_by_id = actor_id
+    """Move a pending claim to `status`, by a conditional UPDATE: of two treasurers
+    deciding at once, or a decision racing a withdrawal, exactly one wins."""
+    moved = db.session.execute(
+        sa.update(Claim)
+        .where(Claim.id == claim.id, Claim.status == ClaimStatus.PENDING.value)
+        .values(status=status.value, decision_reason=reason[:1000], decided_by_id=actor_id)
+        .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        db.session.expire(claim)
+        raise Conflict("this claim was decided by someone else meanwhile; reload the page",
+                       field="reason")
     db.session.add(ClaimEvent(claim_id=claim.id, status=status.value, actor_id=actor_id,
                               note=reason[:1000], at=now or utcnow()))
     db.session.flush()
+    db.session.expire(claim)
 
 
 def decide_claim(actor: Membership, claim: Claim, *, approve: bool, reason: str,
@@ -390,13 +412,6 @@ class RunResult:
     run: BenefitRun | None = None
 
 
-def _lock_runs(collective_id: int) -> None:
-    """Serialise runs of one collective across processes (PostgreSQL, until commit)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(RUN_LOCK_SPACE,
-                                                                   collective_id)))
-
-
 def _existing_run(collective_id: int, kind: RunKind, period: date) -> BenefitRun | None:
     return db.session.scalar(sa.select(BenefitRun).filter_by(
         collective_id=collective_id, kind=kind.value, period=period))
@@ -444,14 +459,18 @@ def arrears(collective_id: int) -> dict[int, int]:
     return {m: int(v) for m, v in rows if v and int(v) > 0}
 
 
-def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """All run lines of the collective: membership_id, kind, amount, period, claim_id."""
+def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
+                    membership_id: int | None = None) -> pd.DataFrame:
+    """Run lines of the collective (or one member): membership_id, kind, amount, period,
+    claim_id, for_period, shortfall."""
     query = (sa.select(RunLine.membership_id, RunLine.kind, RunLine.amount, BenefitRun.period,
                        RunLine.claim_id, RunLine.for_period, RunLine.shortfall)
              .join(BenefitRun, BenefitRun.id == RunLine.run_id)
              .where(BenefitRun.collective_id == collective_id))
     if kinds:
         query = query.where(RunLine.kind.in_(kinds))
+    if membership_id is not None:
+        query = query.where(RunLine.membership_id == membership_id)
     frame = pd.DataFrame(db.session.execute(query).all(),
                          columns=["membership_id", "kind", "amount", "period", "claim_id",
                                   "for_period", "shortfall"])
@@ -487,7 +506,9 @@ def _start_run(collective_id: int, kind: RunKind, period: date, dry_run: bool
     result already (done before, or no plan) or the plan to run under."""
     period = month_start(period)
     if not dry_run:
-        _lock_runs(collective_id)
+        # The same lock as payouts to members: a run and a payout never read the same
+        # balances at once.
+        ledger.lock_balances(collective_id)
     existing = _existing_run(collective_id, kind, period)
     if existing is not None:
         return period, RunResult(kind, period, dry_run, already_done=True, run=existing,
@@ -728,8 +749,7 @@ def member_fund(membership: Membership, today: date | None = None) -> MemberFund
     if plan is None:
         return None
     terms = plan_terms(plan)
-    lines = run_lines_frame(membership.collective_id)
-    mine = lines[lines["membership_id"] == membership.id]
+    mine = run_lines_frame(membership.collective_id, membership_id=membership.id)
     level = terms.effective_level(level_of(membership.id, period))
     frame = pd.DataFrame({"membership_id": [membership.id], "level": [level],
                           "earnings": [0]})

@@ -22,7 +22,7 @@ from collective.errors import DomainError
 from collective.extensions import db, utcnow
 from collective.members import services as members
 from collective.members.models import Role
-from collective.money import MoneyError, parse_amount
+from collective.money import MoneyError, format_money, parse_amount
 from collective.pool import services as pool
 from collective.web import collective_view, register_proposal_details, show_domain_error
 
@@ -57,8 +57,9 @@ def my_fund():
     terms = services.plan_terms(plan) if plan else None
     form = LevelForm()
     if terms and terms.levels:
-        form.level.choices = [(b, f"{b / 100:,.0f} a month, costs {c / 100:,.2f}")
-                              for b, c in terms.levels]
+        cur = g.collective.base_currency
+        form.level.choices = [(b, f"{format_money(b, cur)} a month, costs "
+                                  f"{format_money(c, cur)}") for b, c in terms.levels]
     mine = services.member_fund(g.membership, today)
     if mine:
         form.level.data = mine.level
@@ -82,7 +83,8 @@ def choose_level():
             _fail(None, exc)
         else:
             db.session.commit()
-            flash(f"Your level is {level.benefit_amount / 100:,.0f} a month from "
+            flash(f"Your level is "
+                  f"{format_money(level.benefit_amount, g.collective.base_currency)} a month from "
                   f"{level.from_period:%B %Y}.", "info")
     else:
         flash("Choose one of the plan's levels.", "error")

@@ -57,6 +57,22 @@ class Line:
     currency: str
 
 
+#: Key space of the PostgreSQL advisory lock that serialises, per collective, everything
+#: that reads member balances and then spends them (payouts, fund runs).
+BALANCE_LOCK_SPACE = 4201
+
+
+def lock_balances(collective_id: int) -> None:
+    """Hold the collective's balance lock until the transaction ends.
+
+    On PostgreSQL a transaction-level advisory lock; SQLite already runs one writer at a
+    time (every transaction begins IMMEDIATE), so there is nothing more to take there.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(BALANCE_LOCK_SPACE,
+                                                                   collective_id)))
+
+
 def create_standard_chart(collective_id: int) -> list[Account]:
     """Create the standard accounts of a new collective."""
     accounts = [

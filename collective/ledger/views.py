@@ -9,7 +9,7 @@ from collective.extensions import db
 from collective.ledger import services
 from collective.ledger.forms import AsOfForm, ReverseForm
 from collective.members.models import Role
-from collective.web import collective_view, show_domain_error
+from collective.web import collective_view, show_domain_error, valid_id
 
 bp = Blueprint("ledger", __name__, url_prefix="/c/<slug>/ledger")
 PAGE_SIZE = 50
@@ -20,6 +20,8 @@ PAGE_SIZE = 50
 def journal():
     """The collective's journal entries, newest first."""
     before = request.args.get("before", type=int)
+    if not valid_id(before):
+        before = None
     entries = services.recent_entries(g.collective.id, limit=PAGE_SIZE + 1, before_id=before)
     more = len(entries) > PAGE_SIZE
     return render_template("ledger/journal.html", entries=entries[:PAGE_SIZE], more=more,

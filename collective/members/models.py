@@ -342,7 +342,8 @@ class Vote(db.Model):
     cast_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     proposal: so.Mapped[Proposal] = so.relationship(back_populates="votes")
-    membership: so.Mapped[Membership] = so.relationship()
+    #: Joined: a tally reads every voter's status, and a page shows every voter's name.
+    membership: so.Mapped[Membership] = so.relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"<Vote {self.choice} proposal={self.proposal_id} member={self.membership_id}>"

@@ -99,15 +99,22 @@ def cast_vote(
         raise DomainError(f"{choice!r} is not a vote", field="choice") from exc
     if proposal.status != ProposalStatus.OPEN or now >= proposal.deadline_at:
         raise DomainError("voting on this proposal has closed", field="choice")
+    values = {"choice": choice.value, "reason": (reason or "").strip()[:1000], "cast_at": now}
     vote = db.session.scalar(
         sa.select(Vote).filter_by(proposal_id=proposal.id, membership_id=actor.id)
     )
     if vote is None:
-        vote = Vote(proposal_id=proposal.id, membership_id=actor.id)
-        db.session.add(vote)
-    vote.choice = choice.value
-    vote.reason = (reason or "").strip()[:1000]
-    vote.cast_at = now
+        try:
+            with db.session.begin_nested():
+                vote = Vote(proposal_id=proposal.id, membership_id=actor.id, **values)
+                db.session.add(vote)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            # The same member's first vote, sent twice at once: change the one that won.
+            vote = db.session.scalar(
+                sa.select(Vote).filter_by(proposal_id=proposal.id, membership_id=actor.id))
+    for name, value in values.items():
+        setattr(vote, name, value)
     db.session.flush()
     db.session.expire(proposal, ["votes"])
     return vote

@@ -117,6 +117,17 @@ class TimeForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 
 
+def new_request_key() -> str:
+    """A fresh key that makes one submitted payout form post once."""
+    return uuid.uuid4().hex
+
+
+def request_key_field() -> HiddenField:
+    """A hidden key, fresh for each form shown, that makes one submission post once."""
+    return HiddenField(default=new_request_key, validators=[
+        DataRequired(), Regexp(r"^[A-Za-z0-9_-]{1,64}$", message="The form is damaged; reload it")])
+
+
 class PaymentForm(FlaskForm, MoneyFormMixin):
     amount = StringField("Amount received", validators=[DataRequired(), Length(max=30)])
     currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
@@ -124,15 +135,11 @@ class PaymentForm(FlaskForm, MoneyFormMixin):
                         places=None, validators=[Optional(), NumberRange(min=0)])
     received_on = DateField("Received on", validators=[InputRequired()])
     reference = StringField("Reference", validators=[Optional(), Length(max=120)])
+    request_key = request_key_field()
 
 
 class ReasonForm(FlaskForm):
     memo = StringField("Reason", validators=[Optional(), Length(max=400)])
-
-
-def new_request_key() -> str:
-    """A fresh key that makes one submitted payout form post once."""
-    return uuid.uuid4().hex
 
 
 class PayoutForm(FlaskForm, MoneyFormMixin):
@@ -140,12 +147,12 @@ class PayoutForm(FlaskForm, MoneyFormMixin):
     amount = StringField("Amount", validators=[DataRequired(), Length(max=30)])
     paid_on = DateField("Paid on", validators=[InputRequired()])
     reference = StringField("Bank reference", validators=[Optional(), Length(max=80)])
-    request_key = HiddenField(default=new_request_key)
+    request_key = request_key_field()
 
 
 class PayEveryoneForm(FlaskForm):
     paid_on = DateField("Paid on", validators=[InputRequired()])
-    request_key = HiddenField(default=new_request_key)
+    request_key = request_key_field()
 
 
 class RuleForm(FlaskForm):

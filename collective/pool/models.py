@@ -326,6 +326,7 @@ class ClientPayment(db.Model):
 
     __tablename__ = "client_payments"
     __table_args__ = (
+        sa.UniqueConstraint("collective_id", "request_key"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("base_amount > 0", name="base_amount_positive"),
         sa.CheckConstraint("rate > 0", name="rate_positive"),
@@ -359,11 +360,13 @@ class ClientPayment(db.Model):
     recorded_by_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("memberships.id"), nullable=False
     )
+    #: From the form that recorded it: the same form sent twice records one payment.
+    request_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), nullable=True)
     created_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    pitch: so.Mapped[Pitch] = so.relationship()
+    pitch: so.Mapped[Pitch] = so.relationship(lazy="joined")
     share_rule: so.Mapped[ShareRule] = so.relationship(lazy="joined")
 
     def __repr__(self) -> str:

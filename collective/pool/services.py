@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 import pandas as pd
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from collective.money import (
     MAX_MINOR_UNITS,
     MoneyError,
     check_currency,
+    format_money,
     format_plain,
     minor_digits,
 )
@@ -426,8 +427,8 @@ def parse_hours(text: str) -> int:
                 raise DomainError("hours must come to whole minutes (like 1.25 or 1:15)",
                                   field="hours")
             total = int(total)
-    except (ValueError, InvalidOperation) as exc:
-        raise DomainError(f"{raw!r} is not a number of hours (write 1.5 or 1:30)",
+    except (ValueError, DecimalException) as exc:
+        raise DomainError(f"{raw[:20]!r} is not a number of hours (write 1.5 or 1:30)",
                           field="hours") from exc
     if total <= 0:
         raise DomainError("hours must be more than zero", field="hours")
@@ -547,12 +548,16 @@ def _add_rule(collective_id: int, terms: compute.RuleTerms, effective_on: date,
     return rule
 
 
-def set_founding_rule(actor: Membership, terms: compute.RuleTerms, effective_on: date
-                      ) -> ShareRule:
+def set_founding_rule(actor: Membership, terms: compute.RuleTerms, effective_on: date,
+                      today: date | None = None) -> ShareRule:
     """The rule a collective starts with (its founding agreement); later ones are voted."""
     require_role(actor, TREASURER, action="set the founding share rule")
     if rules_of(actor.collective_id):
         raise Conflict("the collective already has a share rule; propose a change instead")
+    today = today or date.today()
+    if not today - OLDEST <= effective_on <= today + timedelta(days=730):
+        raise DomainError("the rule starts at most three years back or two years ahead",
+                          field="effective_on")
     return _add_rule(actor.collective_id, terms, effective_on, None)
 
 
@@ -640,11 +645,23 @@ def record_payment(
     reference: str = "",
     rate: Decimal | None = None,
     today: date | None = None,
+    request_key: str | None = None,
 ) -> ClientPayment:
-    """Record a client payment and post its split as one journal entry."""
+    """Record a client payment and post its split as one journal entry.
+
+    With a `request_key` (from the form), the same request again returns the payment it
+    recorded the first time instead of recording a second one.
+    """
     require_role(actor, COORDINATOR, TREASURER, action="record payments")
     _same(actor, pitch)
     today = today or date.today()
+    if request_key:
+        earlier = _payment_by_key(actor.collective_id, request_key)
+        if earlier is not None:
+            if earlier.pitch_id != pitch.id or earlier.amount != amount:
+                raise Conflict("this form was already used for another payment; reload the "
+                               "page to record a new one", field="amount")
+            return earlier
     collective = actor.collective
     if pitch.pitch_state not in PAYABLE_STATES:
         raise DomainError(f"a payment cannot be recorded on a pitch that is "
@@ -665,8 +682,11 @@ def record_payment(
         raise DomainError(f"give the rate from {currency} to {base}", field="rate")
     elif not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
         raise DomainError("the rate must be a positive number", field="rate")
-    elif rate > Decimal(10) ** 9 or rate.as_tuple().exponent < -10:
-        raise DomainError("the rate must be below 10^9 with at most 10 decimals", field="rate")
+    elif (rate > Decimal(10) ** 9 or rate.as_tuple().exponent < -10
+          or len(rate.normalize().as_tuple().digits) > 15):
+        # 15 significant digits survive every database's numeric type exactly.
+        raise DomainError("the rate must be below 10^9, with at most 10 decimals and 15 "
+                          "digits", field="rate")
     base_amount = compute.convert_to_base(amount, minor_digits(currency), rate,
                                           minor_digits(base))
     if base_amount <= 0:
@@ -687,9 +707,17 @@ def record_payment(
         collective_id=collective.id, pitch_id=pitch.id, amount=amount, currency=currency,
         rate=rate, base_amount=base_amount, received_on=received_on,
         reference=(reference or "")[:120], share_rule_id=rule.id, split_note=result.note,
-        recorded_by_id=actor.id)
-    db.session.add(payment)
-    db.session.flush()
+        recorded_by_id=actor.id, request_key=request_key or None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same form, sent twice at once: the other request recorded it.
+        earlier = _payment_by_key(actor.collective_id, request_key) if request_key else None
+        if earlier is None:
+            raise
+        return earlier
     entry = ledger.post_entry(
         collective.id, kind="payment", occurred_on=received_on,
         idempotency_key=f"payment:{payment.id}",
@@ -699,6 +727,11 @@ def record_payment(
     payment.entry_id = entry.id
     db.session.flush()
     return payment
+
+
+def _payment_by_key(collective_id: int, request_key: str) -> ClientPayment | None:
+    return db.session.scalar(sa.select(ClientPayment).filter_by(
+        collective_id=collective_id, request_key=request_key))
 
 
 def _payment_memo(pitch: Pitch, payment: ClientPayment, base: str) -> str:
@@ -888,14 +921,13 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
     lines = [ledger.Line(payable.id, amount, base), ledger.Line(bank.id, -amount, base)]
     memo = f"Payout to {membership.user.name}" + (f" ref {reference}" if reference else "")
     if ledger.find_entry(actor.collective_id, key) is None:
-        # Two payouts to one member at once must not both pass the balance check.
-        db.session.execute(sa.select(Membership.id).where(Membership.id == membership.id)
-                           .with_for_update())
+        # Two payouts (or a payout and a fund run) must not both spend the same balance.
+        ledger.lock_balances(actor.collective_id)
         owed = ledger.member_balance(membership.id).get(base, 0)
         if amount > owed:
             raise InsufficientFunds(
-                f"{membership.user.name} is owed {owed / 10 ** minor_digits(base):,.2f} "
-                f"{base}; a payout cannot be larger", field="amount")
+                f"{membership.user.name} is owed {format_money(owed, base)}; "
+                "a payout cannot be larger", field="amount")
     # The same key again returns the same payout; for another member or amount it is a
     # conflict (a form sent back from the browser's history).
     return ledger.post_entry(
@@ -936,6 +968,9 @@ def pay_everyone(actor: Membership, *, paid_on: date, request_key: str,
     existing = ledger.find_entry(actor.collective_id, key)
     if existing is not None:
         return existing
+    # Balances are read under the collective's balance lock, so a second "pay everyone"
+    # (or a payout, or a fund run) waits and then sees what this one paid.
+    ledger.lock_balances(actor.collective_id)
     base = actor.collective.base_currency
     owed = db.session.execute(
         sa.select(Account.id, -sa.func.sum(Posting.amount))

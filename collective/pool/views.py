@@ -39,6 +39,14 @@ C, T = Role.COORDINATOR, Role.TREASURER
 FIELD_ALIASES = {"common_fund_bp": "common_fund", "finder_fee_bp": "finder_fee"}
 
 
+def form_version(value: str | None) -> int:
+    """The pitch version a form was made from; a damaged one never matches (a conflict)."""
+    try:
+        return int(value or "")
+    except ValueError:
+        return -1
+
+
 def _fail(form, exc: DomainError) -> None:
     db.session.rollback()
     show_domain_error(form, exc, FIELD_ALIASES)
@@ -155,7 +163,7 @@ def move_pitch(pitch_id: int):
     if form.validate_on_submit():
         try:
             services.transition_pitch(g.membership, work, form.state.data,
-                                      expected_version=int(form.version.data or 0),
+                                      expected_version=form_version(form.version.data),
                                       note=form.note.data or "")
         except DomainError as exc:
             _fail(form, exc)
@@ -204,7 +212,7 @@ def allocate(pitch_id: int):
             services.allocate_member(g.membership, work, membership_id=form.membership_id.data,
                                      role=form.role.data, weight=form.weight.data,
                                      weekly_hours=form.weekly_hours.data,
-                                     expected_version=int(form.version.data or 0))
+                                     expected_version=form_version(form.version.data))
         except DomainError as exc:
             _fail(form, exc)
             if exc.field == "version":
@@ -289,7 +297,7 @@ def record_payment(pitch_id: int):
                 payment = services.record_payment(
                     g.membership, work, amount=amount, currency=form.currency.data,
                     received_on=form.received_on.data, reference=form.reference.data or "",
-                    rate=form.rate.data)
+                    rate=form.rate.data, request_key=form.request_key.data)
             except DomainError as exc:
                 _fail(form, exc)
             else:

@@ -214,11 +214,22 @@ class Amounts:
         return Decimal(amount).scaleb(-self.digits(currency))
 
 
+#: A spreadsheet treats text starting with these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet opens as text: a leading formula character gets a quote before
+    it (a member named '=HYPERLINK(...)' stays a name)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _row_values(row: ExportRow, amounts: Amounts, full: bool) -> list:
     debit = row.amount if row.amount > 0 else None
     credit = -row.amount if row.amount < 0 else None
-    values = [row.occurred_on.isoformat(), row.entry_id, row.kind, row.memo, row.account_code,
-              row.account_name, row.member, amounts.text(debit, row.currency),
+    values = [row.occurred_on.isoformat(), row.entry_id, row.kind, safe_text(row.memo),
+              row.account_code, safe_text(row.account_name), safe_text(row.member),
+              amounts.text(debit, row.currency),
               amounts.text(credit, row.currency), row.currency,
               amounts.text(row.balance, row.currency)]
     if full:
@@ -259,6 +270,8 @@ def _xlsx_cells(sheet, values: list, formats: dict[int, str]) -> list:
     cells = []
     for index, value in enumerate(values):
         cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text, never a formula
         if index in formats and value is not None:
             cell.number_format = formats[index]
         cells.append(cell)

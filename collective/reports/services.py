@@ -14,7 +14,7 @@ from collective.ledger import services as ledger
 from collective.ledger.models import AccountType, JournalEntry, Posting
 from collective.members.models import Membership
 from collective.money import format_money
-from collective.reports.exports import Amounts, LedgerQuery, iter_rows
+from collective.reports.exports import Amounts, LedgerQuery, iter_rows, safe_text
 
 KIND_LABELS = {"payment": "Share of a client payment", "payout": "Paid out to you",
                "contribution": "Benefits fund contribution", "benefit": "Benefit received",
@@ -90,7 +90,7 @@ def statement_csv(statement: Statement) -> bytes:
                      "", amounts.text(statement.opening, cur), cur])
     for line in statement.lines:
         writer.writerow([line.occurred_on.isoformat(), line.entry_id, line.kind, line.label,
-                         line.memo, amounts.text(line.amount, cur),
+                         safe_text(line.memo), amounts.text(line.amount, cur),
                          amounts.text(line.balance, cur), cur])
     writer.writerow([statement.date_to.isoformat(), "", "closing", "Closing balance", "", "",
                      amounts.text(statement.closing, cur), cur])

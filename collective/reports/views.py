@@ -18,7 +18,7 @@ from collective.members import services as members
 from collective.members.models import Role
 from collective.reports import exports, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
-from collective.web import collective_view, show_domain_error
+from collective.web import collective_view, show_domain_error, valid_id
 
 bp = Blueprint("reports", __name__, url_prefix="/c/<slug>/reports")
 T = Role.TREASURER
@@ -74,7 +74,7 @@ def export_ledger():
 def _statement_member(form: PeriodForm):
     """Whose statement: your own, or (for a treasurer) any member's."""
     wanted = form.member.data or g.membership.id
-    if wanted != g.membership.id and not g.membership.has_role(T):
+    if not valid_id(wanted) or (wanted != g.membership.id and not g.membership.has_role(T)):
         abort(404)  # a member sees only their own statement
     try:
         return members.get_membership(g.collective.id, wanted)
@@ -125,6 +125,11 @@ def balance_sheet():
     """Balance sheet as of a date, and the income statement of the year to that date."""
     form = AsOfForm(request.args)
     as_of = (form.as_of.data if form.validate() else None) or date.today()
+    try:
+        exports.check_range(as_of, as_of)
+    except DomainError as exc:
+        form.as_of.errors = [*form.as_of.errors, exc.message]
+        as_of = date.today()
     currency = g.collective.base_currency
     return render_template(
         "reports/balance_sheet.html", form=form, as_of=as_of,

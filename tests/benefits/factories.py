@@ -40,7 +40,8 @@ def found_fund(size: int = 3, terms: dict = BREAD_FUND, start: date = date(2026,
     people = [founder] + [make_member(founder.collective) for _ in range(size - 1)]
     for person in people:
         person.joined_at = JOINED
-    services.set_founding_plan(founder, PlanTerms.from_json(terms), effective_on=start)
+    services.set_founding_plan(founder, PlanTerms.from_json(terms), effective_on=start,
+                               today=TODAY)
     db.session.flush()
     return people
 

@@ -186,7 +186,7 @@ def test_on_postgresql_a_run_waits_while_another_process_holds_the_collective_s_
     with app.app_context():
         holder = db.engine.connect()
     held = holder.begin()
-    holder.execute(sa.select(sa.func.pg_advisory_xact_lock(services.RUN_LOCK_SPACE,
+    holder.execute(sa.select(sa.func.pg_advisory_xact_lock(ledger.BALANCE_LOCK_SPACE,
                                                            fund["id"])))
     outcomes: list[object] = [None]
     try:

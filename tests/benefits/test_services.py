@@ -430,7 +430,7 @@ def test_a_sick_claim_is_filed_pending_with_a_first_event(fund):
         ({"kind": "sick", "start_period": date(2027, 11, 1), "months": 3}, "start_period",
          "at most a year ahead"),
         ({"kind": "hardship", "start_period": OCT, "amount": 30_001}, "amount",
-         "pays at most 300.00"),
+         "pays at most \\$300.00"),
         ({"kind": "hardship", "start_period": OCT, "amount": 0}, "amount", "at most"),
         ({"kind": "unpaid_invoice", "start_period": OCT}, "invoice_amount",
          "unpaid invoice's amount"),
@@ -577,7 +577,7 @@ def test_a_hardship_claim_opens_a_vote_and_is_paid_when_the_vote_adopts_it(fund)
     proposal = db.session.get(Proposal, claim.proposal_id)
     assert (proposal.kind, proposal.status, proposal.payload) == (
         "benefit_claim", "open", {"claim_id": claim.id})
-    assert proposal.title == f"Hardship for {ann.user.name}: 250.00"
+    assert proposal.title == f"Hardship for {ann.user.name}: $250.00"
     with pytest.raises(DomainError, match="decided by the members' vote"):
         services.decide_claim(treasurer, claim, approve=True, reason="Sure.")
 

@@ -82,4 +82,4 @@ def found_rule(treasurer: Membership, common_fund_bp: int = 1000, finder_fee_bp:
     """The collective's founding share rule (10% fund, 5% finder, rest by hours)."""
     return services.set_founding_rule(
         treasurer, services.terms_from(common_fund_bp, finder_fee_bp, method),
-        effective_on=effective_on)
+        effective_on=effective_on, today=TODAY)

@@ -723,7 +723,7 @@ def test_a_payout_cannot_exceed_what_the_member_is_owed(team, work):
     _pay(team, work)                                   # Ann is owed 63.75
     before = _counts()
 
-    with pytest.raises(services.InsufficientFunds, match="owed 63.75 USD") as refused:
+    with pytest.raises(services.InsufficientFunds, match=r"owed \$63.75") as refused:
         services.pay_member(team.founder, team.ann, amount=6376, paid_on=TODAY,
                             request_key="form-1", today=TODAY)
 

@@ -93,7 +93,7 @@ def world(setup) -> World:
 
         # The fund: a plan, one contribution run; only Ann has money to pay with.
         fund.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
-                               effective_on=date(2026, 10, 1))
+                               effective_on=date(2026, 10, 1), today=date(2026, 10, 15))
         fund.run(coll.id, "contributions", date(2026, 10, 1), triggered_by="test")
         db.session.flush()
         result = World(coll.slug, coll.id, founder.user.email, ann.user.email,
