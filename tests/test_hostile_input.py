@@ -19,6 +19,7 @@ from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger.models import JournalEntry
 from collective.members import services as members
+from collective.members.models import Membership
 from collective.pool import services as pool
 from collective.pool.models import ClientPayment, TimeEntry
 from collective.reports import exports
@@ -163,3 +164,23 @@ def test_a_claim_decided_meanwhile_is_a_conflict(ctx):
     events = db.session.scalars(sa.select(ClaimEvent.status)
                                 .where(ClaimEvent.claim_id == claim.id)).all()
     assert events == ["pending"]
+
+
+def test_an_entry_of_a_fund_run_cannot_be_reversed_on_its_own(client, auth, setup, world):
+    with setup():
+        founder = db.session.get(Membership, world.founder_id)
+        fund.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
+                               effective_on=date.today().replace(day=1))
+        result = fund.run_contributions(founder.collective_id, date.today().replace(day=1))
+        entry_id = db.session.scalar(sa.select(sa.func.min(JournalEntry.id)).where(
+            JournalEntry.kind == "contribution",
+            JournalEntry.collective_id == founder.collective_id))
+        commit()
+    assert result.entries > 0
+    _login(auth, world.founder)
+    page = client.get(f"/c/{world.slug}/ledger/entries/{entry_id}")
+    assert page.status_code == 200 and "Reverse this entry" not in page.get_data(as_text=True)
+    before = _count(setup, JournalEntry)
+    response = client.post(f"/c/{world.slug}/ledger/entries/{entry_id}", data={"memo": "x"})
+    assert response.status_code == 302
+    assert _count(setup, JournalEntry) == before

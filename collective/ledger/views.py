@@ -13,6 +13,9 @@ from collective.web import collective_view, show_domain_error, valid_id
 
 bp = Blueprint("ledger", __name__, url_prefix="/c/<slug>/ledger")
 PAGE_SIZE = 50
+#: Entries a scheduled fund run wrote: its run lines (owed months, reserves, paid claim
+#: months) describe them too, so reversing one here alone would leave those out of step.
+RUN_KINDS = frozenset({"contribution", "benefit", "contribution-return"})
 
 
 @bp.get("/")
@@ -38,6 +41,10 @@ def entry(entry_id: int):
         abort(404)
     form = ReverseForm()
     if form.validate_on_submit():
+        if journal_entry.kind in RUN_KINDS:
+            flash("This entry belongs to a fund run and cannot be reversed on its own; "
+                  "correct it with a deposit or a claim instead.", "error")
+            return redirect(url_for("ledger.entry", slug=g.collective.slug, entry_id=entry_id))
         try:
             reversal = services.reverse_entry(journal_entry, memo=form.memo.data or None,
                                               created_by_id=current_user.id)
@@ -48,7 +55,8 @@ def entry(entry_id: int):
             db.session.commit()
             flash(f"Entry {journal_entry.id} is reversed by entry {reversal.id}.", "info")
             return redirect(url_for("ledger.entry", slug=g.collective.slug, entry_id=reversal.id))
-    return render_template("ledger/entry.html", entry=journal_entry, form=form)
+    return render_template("ledger/entry.html", entry=journal_entry, form=form,
+                           reversible=journal_entry.kind not in RUN_KINDS)
 
 
 @bp.get("/trial-balance")
