@@ -7,9 +7,8 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from collective.benefits.compute import add_months
 from collective.demo_fund import DemoFund
-from collective.demo_pool import load_pool_history
+from collective.demo_pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
 from collective.members import services as members
@@ -102,7 +101,7 @@ def load_demo(today: date | None = None) -> Collective:
     members.create_invitation(first, email="nadia@example.com", roles=[M],
                               ttl=timedelta(days=7))
     people = {m.user.email.split("@")[0]: m for m in all_memberships}
-    start = _month_start(today, 6)
+    start = months_ago(today, 6)
     for membership in all_memberships:  # they founded the collective six months ago
         membership.joined_at = datetime.combine(start - timedelta(days=7), time(9),
                                                 tzinfo=UTC)
@@ -112,8 +111,7 @@ def load_demo(today: date | None = None) -> Collective:
     return collective
 
 
-def _month_start(today: date, months_back: int) -> date:
-    return add_months(today.replace(day=1), -months_back)
+
 
 
 @click.command("demo")

@@ -46,7 +46,7 @@ class DemoFund:
     def __init__(self, people: dict[str, Membership], start: date, today: date) -> None:
         self.people, self.start, self.today = people, start, today
         anjali = people["anjali"]
-        fund.set_founding_plan(anjali, PlanTerms.from_json(BREAD_FUND), start)
+        fund.set_founding_plan(anjali, PlanTerms.from_json(BREAD_FUND), start, today=today)
         for name, level in CHOSEN.items():
             db.session.add(MemberLevel(membership_id=people[name].id, benefit_amount=level,
                                        from_period=start, chosen_at=_at(start)))

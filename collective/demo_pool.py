@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from collective.benefits.compute import add_months
 from collective.members.models import Membership
 from collective.members.proposals import cast_vote, close_due_proposals
 from collective.pool import services as pool
@@ -14,11 +15,9 @@ from collective.pool.models import PitchState
 S = PitchState
 
 
-def _month_start(today: date, months_back: int) -> date:
-    year, month = today.year, today.month - months_back
-    while month <= 0:
-        year, month = year - 1, month + 12
-    return date(year, month, 1)
+def months_ago(today: date, months_back: int) -> date:
+    """The first day of the month `months_back` months before today's (negative: ahead)."""
+    return add_months(today.replace(day=1), -months_back)
 
 
 def _at(day: date, hour: int = 9) -> datetime:
@@ -37,11 +36,11 @@ def load_pool_history(people: dict[str, Membership], today: date,
     `after_month(i, month)` is called at the end of each of the five past months.
     """
     maria, anjali, kate = people["maria"], people["anjali"], people["kate"]
-    start = _month_start(today, 6)
-    months = [_month_start(today, k) for k in range(5, 0, -1)]  # the five full months
+    start = months_ago(today, 6)
+    months = [months_ago(today, k) for k in range(5, 0, -1)]  # the five full months
 
     # The founding agreement, then a rule adopted by vote.
-    pool.set_founding_rule(anjali, pool.terms_from(1000, 0, "equal"), start)
+    pool.set_founding_rule(anjali, pool.terms_from(1000, 0, "equal"), start, today=today)
     adopted = pool.propose_share_rule(
         anjali, pool.terms_from(1000, 500, "hours"), effective_on=months[0],
         title="10% common fund, 5% finder's fee, the rest by logged hours",
@@ -145,7 +144,7 @@ def load_pool_history(people: dict[str, Membership], today: date,
             for week in range(3):
                 log("anjali", cleanup, month + timedelta(days=5 + 7 * week), 7, "reconciling")
                 log("joy", cleanup, month + timedelta(days=6 + 7 * week), 4, "receipts")
-        paid_on = _month_start(today, 4 - i) + timedelta(days=1)
+        paid_on = months_ago(today, 4 - i) + timedelta(days=1)
         pool.record_payment(maria, retainer, amount=4_500_00, currency="AUD",
                             received_on=paid_on, rate=rates_aud[i],
                             reference=f"HD-INV-{2026_00 + i + 1}", today=today)
@@ -193,7 +192,7 @@ def load_pool_history(people: dict[str, Membership], today: date,
 
     # A pending proposal with some votes in.
     pending = pool.propose_share_rule(
-        anjali, pool.terms_from(800, 500, "weights"), effective_on=_month_start(today, -1),
+        anjali, pool.terms_from(800, 500, "weights"), effective_on=months_ago(today, -1),
         title="8% common fund, 5% finder's fee, the rest by allocation weights",
         description="Our common fund is healthy; weights agreed up front are simpler than "
                     "tracking every hour.", deadline_at=_at(today + timedelta(days=6), 18),

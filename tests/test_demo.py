@@ -1,6 +1,10 @@
 """The demo collective loads, loads again without duplicates, and resets."""
+from datetime import date
+
+import pytest
 import sqlalchemy as sa
 
+from collective.demo import load_demo
 from collective.extensions import db
 from collective.ledger.services import check_ledger
 from collective.members.models import Collective, Membership, User
@@ -67,3 +71,11 @@ def test_ledger_check_command(runner):
     result = runner.invoke(args=["ledger", "check"])
     assert result.exit_code == 0
     assert result.output.startswith("ledger ok:")
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 15), date(2027, 1, 3), date(2028, 2, 29)])
+def test_the_demo_loads_on_any_day_of_the_year(ctx, today):
+    collective = load_demo(today)
+    assert len(collective.memberships) == 12
+    result = check_ledger(collective.id)
+    assert result.ok and result.entries > 50

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from collective.benefits import services as fund
-from collective.benefits.compute import PlanTerms
+from collective.benefits.compute import PlanTerms, add_months
 from collective.demo_fund import BREAD_FUND
 from collective.extensions import db
 from collective.ledger import services as ledger
@@ -20,12 +20,16 @@ from collective.pool import services as pool
 from collective.pool.models import PitchState
 from collective.reports import dashboard
 from tests.factories import commit, make_collective, make_member, make_user
-from tests.pool.factories import TODAY, found_rule, log, make_pitch, move_to
+from tests.pool.factories import found_rule, log, make_pitch, move_to
 
 #: Members joined long before the fund's first run, so the run counts them.
 JOINED = datetime(2026, 1, 1, tzinfo=UTC)
-PAID_IN = 100_000  # one client payment of USD 1,000.00 on 2026-10-05
-PAID_OUT = 40_000  # then USD 400.00 paid out to Ann on 2026-10-08
+#: The month the money moved: last month, so it is inside every chart's window whatever
+#: the date the suite runs on.
+MONTH = add_months(date.today().replace(day=1), -1)
+MONTH_LABEL = f"{MONTH:%Y-%m}"
+PAID_IN = 100_000  # one client payment of USD 1,000.00 on the 5th of MONTH
+PAID_OUT = 40_000  # then USD 400.00 paid out to Ann on the 8th
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,9 @@ def world(setup) -> World:
         pool.transition_pitch(founder, busy, PitchState.IN_PROGRESS)
         log(ann, work, 600)
         pool.record_payment(founder, busy, amount=PAID_IN, currency="USD",
-                            received_on=date(2026, 10, 5), today=TODAY)
-        pool.pay_member(founder, ann, amount=PAID_OUT, paid_on=date(2026, 10, 8),
-                        request_key="dash-payout", today=TODAY)
+                            received_on=MONTH + timedelta(days=4), today=date.today())
+        pool.pay_member(founder, ann, amount=PAID_OUT, paid_on=MONTH + timedelta(days=7),
+                        request_key="dash-payout", today=date.today())
         won = move_to(founder, make_pitch(founder, title="Tax season prep"), PitchState.WON)
         _allocate(founder, won, ann, 6)
         _allocate(founder, won, cora, 4)
@@ -93,8 +97,8 @@ def world(setup) -> World:
 
         # The fund: a plan, one contribution run; only Ann has money to pay with.
         fund.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
-                               effective_on=date(2026, 10, 1), today=date(2026, 10, 15))
-        fund.run(coll.id, "contributions", date(2026, 10, 1), triggered_by="test")
+                               effective_on=MONTH, today=date.today())
+        fund.run(coll.id, "contributions", MONTH, triggered_by="test")
         db.session.flush()
         result = World(coll.slug, coll.id, founder.user.email, ann.user.email,
                        cora.user.email, tess.user.email, ann.id, ann.user.name, first.id,
@@ -139,8 +143,9 @@ def test_a_member_sees_their_balance_earnings_reserve_work_and_votes(client, aut
     with setup():
         ann = db.session.get(Membership, world.ann_id)
         owed = ledger.member_balance(ann.id)["USD"]
-        earned = pool.member_earnings(world.collective_id, since=date(2026, 10, 1),
-                                      until=date(2026, 10, 31))["earned"].sum()
+        earned = pool.member_earnings(world.collective_id, since=MONTH,
+                                      until=add_months(MONTH, 1) - timedelta(days=1)
+                                      )["earned"].sum()
         reserve = fund.member_fund(ann).reserve
 
     # Everything split to members went to Ann (the only one who logged hours): 90% of the
@@ -150,7 +155,7 @@ def test_a_member_sees_their_balance_earnings_reserve_work_and_votes(client, aut
     assert _usd(owed) in html
     assert reserve == 2_250 and _usd(reserve) in html
     earnings = _table_after(html, "Your earnings per month")
-    assert ["2026-10", _usd(90_000)] in earnings
+    assert [MONTH_LABEL, _usd(90_000)] in earnings
     assert 'aria-label="Your earnings per month in USD"' in html
     # Her open work: the two active pitches, not the delivered one.
     work = _table_after(html, "Your open work")
@@ -206,17 +211,17 @@ def test_a_treasurer_sees_bank_and_funds_matching_the_ledger(client, auth, setup
     # The last month-end row is today's balance; October holds the whole story.
     table = _table_after(html, "Bank and fund balances at the end")
     assert table[-1][1:] == [_usd(bank), _usd(common), _usd(benefits)]
-    assert ["2026-10", _usd(bank), _usd(common), _usd(benefits)] in table
+    assert [MONTH_LABEL, _usd(bank), _usd(common), _usd(benefits)] in table
     assert months.iloc[-1][["bank", "common_fund", "benefits_fund"]].tolist() == [
         bank, common, benefits]
     # Money in and out per month.
     flows = _table_after(html, "Client payments in and payouts out")
-    assert ["2026-10", _usd(PAID_IN), _usd(PAID_OUT)] in flows
+    assert [MONTH_LABEL, _usd(PAID_IN), _usd(PAID_OUT)] in flows
     # The three members with nothing to pay with owe their contribution.
     owing = _table_after(html, "Members owing contributions")[1:]
     assert len(owing) == 3 and all(row[1] == _usd(2_250) for row in owing)
     runs = _table_after(html, "Latest fund runs")
-    assert any(row[0] == "2026-10 contributions" and "done, contributions owed" in row[1]
+    assert any(row[0] == f"{MONTH_LABEL} contributions" and "done, contributions owed" in row[1]
                for row in runs)
 
 
