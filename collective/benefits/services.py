@@ -38,7 +38,7 @@ from collective.members.models import (
     User,
 )
 from collective.members.proposals import open_proposal, register_adopter, withdraw_proposal
-from collective.members.services import require_role
+from collective.members.services import base_currency, require_role
 from collective.money import MAX_MINOR_UNITS, format_money
 from collective.pool.services import member_earnings
 
@@ -419,7 +419,7 @@ def _existing_run(collective_id: int, kind: RunKind, period: date) -> BenefitRun
 
 def _members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.DataFrame:
     """Fund members of a period (active or paused): level, earnings, due, balance, arrears."""
-    base = db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
+    base = base_currency(collective_id)
     rows = db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
         .where(Membership.collective_id == collective_id,
@@ -435,12 +435,7 @@ def _members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Dat
     frame["earnings"] = frame["membership_id"].map(
         earnings.set_index("membership_id")["earned"]).fillna(0).astype("int64")
     frame["due"] = compute.contributions_due(terms, frame)
-    balances = dict(db.session.execute(
-        sa.select(Account.membership_id, -sa.func.sum(Posting.amount))
-        .join(Posting, Posting.account_id == Account.id)
-        .where(Account.collective_id == collective_id, Account.membership_id.is_not(None),
-               Posting.currency == base)
-        .group_by(Account.membership_id)).all())
+    balances = {m: owed for m, (_, owed) in ledger.member_balances(collective_id, base).items()}
     frame["available"] = frame["membership_id"].map(balances).fillna(0).astype("int64")
     frame["arrears"] = frame["membership_id"].map(arrears(collective_id)).fillna(0
                                                                                 ).astype("int64")
@@ -535,7 +530,7 @@ def run_contributions(collective_id: int, period: date, *, dry_run: bool = False
     members = _members_frame(collective_id, period, terms)
     result = compute.contribution_run(members)
     result["name"] = members["name"].to_numpy()
-    base = db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
+    base = base_currency(collective_id)
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
     payable = _payable_accounts(collective_id)
     entries, lines = [], []
@@ -593,7 +588,7 @@ def _payable_accounts(collective_id: int) -> dict[int, int]:
 def fund_balance(collective_id: int, as_of: date | None = None) -> int:
     """What the benefits fund holds, in base minor units (from the ledger)."""
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
-    base = db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
+    base = base_currency(collective_id)
     return -ledger.account_balance(fund.id, as_of).get(base, 0)
 
 
@@ -629,7 +624,7 @@ def run_payouts(collective_id: int, period: date, *, dry_run: bool = False,
     available = fund_balance(collective_id) - terms.min_fund_balance
     paid, short = compute.cut_to_fund(due["amount"].tolist(), available)
     due["paid"], due["shortfall"] = paid, short
-    base = db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
+    base = base_currency(collective_id)
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
     payable = _payable_accounts(collective_id)
     entries, lines = [], []

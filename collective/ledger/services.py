@@ -329,6 +329,19 @@ def member_balance(membership_id: int, as_of: date | None = None) -> dict[str, i
     return {cur: -amount for cur, amount in account_balance(account, as_of).items()}
 
 
+def member_balances(collective_id: int, currency: str) -> dict[int, tuple[int, int]]:
+    """What the collective owes each member in one currency, from one aggregate:
+    {membership_id: (payable account id, amount owed)}, for members with postings."""
+    rows = db.session.execute(
+        sa.select(Account.membership_id, Account.id, -sa.func.sum(Posting.amount))
+        .join(Posting, Posting.account_id == Account.id)
+        .where(Account.collective_id == collective_id, Account.membership_id.is_not(None),
+               Posting.currency == currency)
+        .group_by(Account.membership_id, Account.id)
+        .order_by(Account.id)).all()
+    return {membership_id: (account_id, int(owed)) for membership_id, account_id, owed in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class BalanceRow:
     """One account's totals in one currency."""

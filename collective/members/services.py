@@ -366,6 +366,11 @@ def membership_in(user_id: int, slug: str) -> Membership | None:
     )
 
 
+def base_currency(collective_id: int) -> str:
+    """The currency a collective keeps its books in."""
+    return db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
+
+
 def get_membership(collective_id: int, membership_id: int) -> Membership:
     """A membership of this collective, or NotFound."""
     membership = db.session.get(Membership, membership_id)

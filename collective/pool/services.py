@@ -819,7 +819,7 @@ def member_earnings(collective_id: int, *, since: date, until: date) -> pd.DataF
     return pd.DataFrame(rows, columns=["membership_id", "earned"]).astype("int64")
 
 
-def member_statement(membership: Membership) -> pd.DataFrame:
+def payable_movements(membership: Membership) -> pd.DataFrame:
     """Every posting on the member's payable account: date, kind, memo, amount (+ owed)."""
     q = _payable_postings(membership.collective_id).where(
         Account.membership_id == membership.id).order_by(JournalEntry.occurred_on,
@@ -855,7 +855,7 @@ def shares_of(membership: Membership) -> list[ShareLine]:
 
 def monthly_earnings(membership: Membership) -> pd.DataFrame:
     """Net earnings from payments per calendar month: month ('2026-10'), earned."""
-    statement = member_statement(membership)
+    statement = payable_movements(membership)
     statement = statement[statement["kind"] == "payment"]
     if statement.empty:
         return pd.DataFrame({"month": pd.Series(dtype=str), "earned": pd.Series(dtype="int64")})
@@ -972,19 +972,13 @@ def pay_everyone(actor: Membership, *, paid_on: date, request_key: str,
     # (or a payout, or a fund run) waits and then sees what this one paid.
     ledger.lock_balances(actor.collective_id)
     base = actor.collective.base_currency
-    owed = db.session.execute(
-        sa.select(Account.id, -sa.func.sum(Posting.amount))
-        .join(Posting, Posting.account_id == Account.id)
-        .where(Account.collective_id == actor.collective_id,
-               Account.membership_id.is_not(None), Posting.currency == base)
-        .group_by(Account.id)
-        .having(sa.func.sum(Posting.amount) < 0)
-        .order_by(Account.id)).all()
+    owed = [(account_id, amount) for account_id, amount
+            in ledger.member_balances(actor.collective_id, base).values() if amount > 0]
     if not owed:
         raise DomainError("nobody is owed anything right now")
-    total = sum(int(amount) for _, amount in owed)
+    total = sum(amount for _, amount in owed)
     bank = ledger.account_by_code(actor.collective_id, ledger.BANK)
-    lines = [ledger.Line(account_id, int(amount), base) for account_id, amount in owed]
+    lines = [ledger.Line(account_id, amount, base) for account_id, amount in owed]
     lines.append(ledger.Line(bank.id, -total, base))
     return ledger.post_entry(
         actor.collective_id, kind="payout", occurred_on=paid_on, idempotency_key=key,
@@ -994,7 +988,7 @@ def pay_everyone(actor: Membership, *, paid_on: date, request_key: str,
 
 def payouts_of(membership: Membership) -> pd.DataFrame:
     """The member's payouts: date, entry, amount."""
-    statement = member_statement(membership)
+    statement = payable_movements(membership)
     payouts = statement[statement["kind"] == "payout"].copy()
     payouts["amount"] = -payouts["amount"]
     return payouts[["occurred_on", "entry_id", "amount", "memo"]].reset_index(drop=True)

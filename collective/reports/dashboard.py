@@ -22,7 +22,6 @@ from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from collective.members.models import (
-    Collective,
     Membership,
     MembershipStatus,
     Proposal,
@@ -31,6 +30,7 @@ from collective.members.models import (
     User,
     Vote,
 )
+from collective.members.services import base_currency
 from collective.pool import services as pool
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
 from collective.web import collective_view
@@ -52,10 +52,6 @@ TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.COMMON_FUND, "common_fund"),
 
 
 # --- Shared ------------------------------------------------------------------------------
-
-
-def _base_currency(collective_id: int) -> str:
-    return db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
 
 
 def _month_window(months: pd.PeriodIndex, today: date, limit: int = CHART_MONTHS
@@ -229,7 +225,7 @@ class TreasurerDashboard:
 def current_balances(collective_id: int) -> dict[str, int]:
     """Bank, common fund and benefits fund now, each in its natural direction (what the bank
     holds, what each fund holds), in base minor units."""
-    base = _base_currency(collective_id)
+    base = base_currency(collective_id)
     balances = {}
     for code, name in TRACKED_ACCOUNTS:
         account = ledger.account_by_code(collective_id, code)
@@ -249,7 +245,7 @@ def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
         sa.select(Posting.account_id, JournalEntry.occurred_on, sa.func.sum(Posting.amount))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(Posting.account_id.in_(list(column_of)),
-               Posting.currency == _base_currency(collective_id))
+               Posting.currency == base_currency(collective_id))
         .group_by(Posting.account_id, JournalEntry.occurred_on)).all()
     if not rows:
         return pd.DataFrame(columns=["month", *columns])
@@ -280,7 +276,7 @@ def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .outerjoin(original, JournalEntry.reverses_id == original.id)
         .where(Posting.account_id == bank.id,
-               Posting.currency == _base_currency(collective_id),
+               Posting.currency == base_currency(collective_id),
                kind.in_(["payment", "payout"]))
         .group_by(JournalEntry.occurred_on, kind)).all()
     if not rows:

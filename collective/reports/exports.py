@@ -30,7 +30,8 @@ from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType, JournalEntry, Posting
-from collective.members.models import Collective, Membership, User
+from collective.members.models import Membership, User
+from collective.members.services import base_currency
 from collective.money import minor_digits
 from collective.pool.models import ClientPayment
 
@@ -397,7 +398,7 @@ def beancount_chunks(q: LedgerQuery, progress: Progress = None) -> Iterator[byte
         .where(*_filters(q, whole_entries=True), JournalEntry.occurred_on <= q.date_to)).all()
     open_on = q.date_from - timedelta(days=1)
     lines = [f"; Ledger of collective {q.collective_id}, {q.date_from} to {q.date_to}",
-             'option "operating_currency" "' + _operating_currency(q.collective_id) + '"', ""]
+             'option "operating_currency" "' + base_currency(q.collective_id) + '"', ""]
     lines.append(f"{open_on.isoformat()} open {OPENING_ACCOUNT}")
     lines += [f"{open_on.isoformat()} open {names[a]}" for a in sorted(used, key=names.get)]
     lines.append("")
@@ -465,10 +466,6 @@ def beancount_chunks(q: LedgerQuery, progress: Progress = None) -> Iterator[byte
     flush_entry()
     buffer.append(assertions(q.date_to + timedelta(days=1)))
     yield ("\n".join(buffer) + "\n").encode()
-
-
-def _operating_currency(collective_id: int) -> str:
-    return db.session.scalar(sa.select(Collective.base_currency).filter_by(id=collective_id))
 
 
 def export_chunks(q: LedgerQuery, fmt: str, preset: str = "accounting",
