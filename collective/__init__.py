@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, abort, render_template, request
+from flask import Flask
 
 from collective.config import settings_from_environment
 from collective.extensions import csrf, db, login_manager, migrate
@@ -21,10 +21,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
-    register_request_guards(app)
+    register_web(app)
+    register_domain_kinds()
     register_blueprints(app)
-    register_errorhandlers(app)
-    register_template_helpers(app)
     register_commands(app)
     return app
 
@@ -78,28 +77,11 @@ def register_extensions(app: Flask) -> None:
         return user
 
 
-def register_request_guards(app: Flask) -> None:
-    """Refuse input no page can use, before any view sees it: ids beyond what a database
-    integer holds (404, like any unknown id) and NUL characters in text (400)."""
-    from werkzeug.routing import IntegerConverter
+def register_domain_kinds() -> None:
+    """Each domain tells the layers below what it owns: entry kinds, proposal kinds."""
+    from collective import benefits
 
-    from collective.web import MAX_ID
-
-    class IdConverter(IntegerConverter):
-        """<int:...> in URLs: a positive id that fits the database's integer."""
-
-        def __init__(self, url_map, *args, **kwargs):
-            kwargs.setdefault("max", MAX_ID)
-            super().__init__(url_map, *args, **kwargs)
-
-    app.url_map.converters["int"] = IdConverter
-
-    @app.before_request
-    def refuse_nul_characters():
-        for values in (request.args, request.form):
-            for key, value in values.items(multi=True):
-                if "\x00" in key or "\x00" in value:
-                    abort(400, "Text may not contain NUL characters.")
+    benefits.register_kinds()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -119,28 +101,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
 
 
-def register_errorhandlers(app: Flask) -> None:
-    """Friendly pages for the errors a person can meet."""
-
-    def render_error(error):
-        code = getattr(error, "code", 500)
-        return render_template("error.html", error=error, code=code), code
-
-    for code in (400, 403, 404, 405, 409, 422, 500):
-        app.errorhandler(code)(render_error)
-
-
-def register_template_helpers(app: Flask) -> None:
-    """Filters and globals the templates use."""
-    from collective.charts import bar_chart
+def register_web(app: Flask) -> None:
+    """The shared web plumbing, and what the domains lend it: the membership lookup behind
+    collective_view, and the role names templates use."""
+    from collective import web
     from collective.members.models import Role
-    from collective.money import format_money, format_plain
+    from collective.members.services import membership_in
+    from collective.web.scoping import register_membership_lookup
 
+    web.init_app(app)
+    register_membership_lookup(membership_in)
     app.jinja_env.globals["Role"] = Role
-    app.jinja_env.globals["bar_chart"] = bar_chart
-
-    app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
-    app.jinja_env.filters["plain_money"] = format_plain
 
 
 def register_commands(app: Flask) -> None:

@@ -17,6 +17,7 @@ from collective.benefits.compute import PlanTerms
 from collective.demo_fund import BREAD_FUND
 from collective.errors import DomainError
 from collective.extensions import db
+from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry
 from collective.members import services as members
 from collective.members.models import Membership
@@ -182,5 +183,11 @@ def test_an_entry_of_a_fund_run_cannot_be_reversed_on_its_own(client, auth, setu
     assert page.status_code == 200 and "Reverse this entry" not in page.get_data(as_text=True)
     before = _count(setup, JournalEntry)
     response = client.post(f"/c/{world.slug}/ledger/entries/{entry_id}", data={"memo": "x"})
-    assert response.status_code == 302
+    assert response.status_code == 422
+    assert "belongs to a fund run" in response.get_data(as_text=True)
     assert _count(setup, JournalEntry) == before
+    with setup():
+        entry = db.session.get(JournalEntry, entry_id)
+        # The rule is the ledger service's, so every caller (CLI, API) meets it too.
+        with pytest.raises(DomainError, match="belongs to a fund run"):
+            ledger.reverse_entry(entry)

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from collective.benefits.models import BenefitKind
-from collective.pool.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
+from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
 
 
 class LevelForm(FlaskForm):

@@ -22,9 +22,11 @@ from collective.errors import DomainError
 from collective.extensions import db, utcnow
 from collective.members import services as members
 from collective.members.models import Role
+from collective.members.proposals import register_proposal_details
 from collective.money import MoneyError, format_money, parse_amount
 from collective.pool import services as pool
-from collective.web import collective_view, register_proposal_details, show_domain_error
+from collective.web.forms import show_domain_error
+from collective.web.scoping import collective_view
 
 bp = Blueprint("fund", __name__, url_prefix="/c/<slug>/fund")
 T = Role.TREASURER

@@ -274,6 +274,23 @@ def post_entries(collective_id: int, entries: Sequence[NewEntry],
     return list(ids)
 
 
+#: Entry kind -> why an entry of that kind cannot be reversed on its own. The domain that
+#: writes such entries registers them (benefits: its run entries), from the app factory.
+LOCKED_KINDS: dict[str, str] = {}
+
+
+def register_locked_kind(kind: str, reason: str) -> None:
+    """Say that entries of `kind` are corrected some other way than a reversal, and why."""
+    LOCKED_KINDS[kind] = reason
+
+
+def reversal_refusal(entry: JournalEntry) -> str | None:
+    """Why `entry` cannot be reversed on its own, or None when it can."""
+    if entry.reverses_id is not None:
+        return "this entry is itself a reversal and cannot be reversed"
+    return LOCKED_KINDS.get(entry.kind)
+
+
 def reversal_key(entry: JournalEntry) -> str:
     """Idempotency key of the reversal of `entry`."""
     return f"reversal:{entry.id}"
@@ -286,9 +303,12 @@ def reverse_entry(
     memo: str | None = None,
     created_by_id: int | None = None,
 ) -> JournalEntry:
-    """Post the mirror of `entry` once; reversing it again returns the same reversal."""
-    if entry.reverses_id is not None:
-        raise LedgerError("this entry is itself a reversal and cannot be reversed", field="entry")
+    """Post the mirror of `entry` once; reversing it again returns the same reversal.
+
+    Refused for a reversal, and for kinds their domain registered as locked."""
+    refusal = reversal_refusal(entry)
+    if refusal is not None:
+        raise LedgerError(refusal, field="entry")
     return post_entry(
         entry.collective_id,
         kind="reversal",

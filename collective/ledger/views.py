@@ -5,17 +5,15 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from collective.errors import DomainError
-from collective.extensions import db
 from collective.ledger import services
 from collective.ledger.forms import AsOfForm, ReverseForm
 from collective.members.models import Role
-from collective.web import collective_view, show_domain_error, valid_id
+from collective.web.forms import valid_id
+from collective.web.scoping import collective_view
+from collective.web.transaction import committed
 
 bp = Blueprint("ledger", __name__, url_prefix="/c/<slug>/ledger")
 PAGE_SIZE = 50
-#: Entries a scheduled fund run wrote: its run lines (owed months, reserves, paid claim
-#: months) describe them too, so reversing one here alone would leave those out of step.
-RUN_KINDS = frozenset({"contribution", "benefit", "contribution-return"})
 
 
 @bp.get("/")
@@ -41,22 +39,15 @@ def entry(entry_id: int):
         abort(404)
     form = ReverseForm()
     if form.validate_on_submit():
-        if journal_entry.kind in RUN_KINDS:
-            flash("This entry belongs to a fund run and cannot be reversed on its own; "
-                  "correct it with a deposit or a claim instead.", "error")
-            return redirect(url_for("ledger.entry", slug=g.collective.slug, entry_id=entry_id))
-        try:
+        with committed(form) as done:
             reversal = services.reverse_entry(journal_entry, memo=form.memo.data or None,
                                               created_by_id=current_user.id)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(f"Entry {journal_entry.id} is reversed by entry {reversal.id}.", "info")
             return redirect(url_for("ledger.entry", slug=g.collective.slug, entry_id=reversal.id))
+    status = 422 if request.method == "POST" else 200  # here a POST has failed
     return render_template("ledger/entry.html", entry=journal_entry, form=form,
-                           reversible=journal_entry.kind not in RUN_KINDS)
+                           refusal=services.reversal_refusal(journal_entry)), status
 
 
 @bp.get("/trial-balance")

@@ -256,3 +256,12 @@ def proposals_of(collective_id: int, kind: str | None = None) -> list[Proposal]:
         query = query.where(Proposal.kind == kind)
     open_first = sa.case((Proposal.status == ProposalStatus.OPEN.value, 0), else_=1)
     return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())))
+
+
+#: kind -> function(proposal) returning (template, context) for the kind's own details.
+PROPOSAL_DETAILS: dict[str, Callable] = {}
+
+
+def register_proposal_details(kind: str, details: Callable) -> None:
+    """Let the package that owns a kind of proposal show what it would change."""
+    PROPOSAL_DETAILS[kind] = details

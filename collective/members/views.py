@@ -36,7 +36,9 @@ from collective.members.forms import (
     format_skills,
 )
 from collective.members.models import Role
-from collective.web import PROPOSAL_DETAILS, collective_view, is_safe_next, show_domain_error
+from collective.members.proposals import PROPOSAL_DETAILS
+from collective.web.forms import is_safe_next, show_domain_error
+from collective.web.scoping import collective_view
 
 bp = Blueprint("members", __name__)
 MANAGERS = services.MANAGERS

@@ -1,12 +1,9 @@
 """Forms of the work pool: clients, pitches, allocation, time, payments, rules, votes."""
 from __future__ import annotations
 
-import uuid
-
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -25,44 +22,12 @@ from wtforms.validators import (
 
 from collective.members.forms import check_skills
 from collective.members.models import VoteChoice
-from collective.money import MoneyError, check_currency, parse_amount
 from collective.pool.models import SplitMethod
+from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
 
 METHOD_CHOICES = [(SplitMethod.HOURS.value, "By logged hours"),
                   (SplitMethod.EQUAL.value, "Equally"),
                   (SplitMethod.WEIGHTS.value, "By allocation weights")]
-
-
-class FiniteDecimalField(DecimalField):
-    """A DecimalField that refuses NaN and infinity (which would break range checks)."""
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
-            self.data = None
-            raise ValueError("Not a valid number")
-
-
-class MoneyFormMixin:
-    """Parse an amount field against a currency field into exact minor units."""
-
-    def parsed_amount(self, amount_field, currency: str) -> int | None:
-        """The amount in minor units, or None after adding a field error."""
-        try:
-            return parse_amount(amount_field.data or "", currency)
-        except MoneyError as exc:
-            amount_field.errors = [*amount_field.errors, str(exc)]
-            return None
-
-
-def currency_error(field) -> bool:
-    """Add an error to a currency field that is not ISO 4217; True if it was bad."""
-    try:
-        field.data = check_currency(field.data or "")
-    except MoneyError as exc:
-        field.errors = [*field.errors, str(exc)]
-        return True
-    return False
 
 
 class ClientForm(FlaskForm):
@@ -117,17 +82,6 @@ class TimeForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 
 
-def new_request_key() -> str:
-    """A fresh key that makes one submitted payout form post once."""
-    return uuid.uuid4().hex
-
-
-def request_key_field() -> HiddenField:
-    """A hidden key, fresh for each form shown, that makes one submission post once."""
-    return HiddenField(default=new_request_key, validators=[
-        DataRequired(), Regexp(r"^[A-Za-z0-9_-]{1,64}$", message="The form is damaged; reload it")])
-
-
 class PaymentForm(FlaskForm, MoneyFormMixin):
     amount = StringField("Amount received", validators=[DataRequired(), Length(max=30)])
     currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
@@ -176,15 +130,3 @@ class VoteForm(FlaskForm):
     choice = RadioField("Your vote", choices=[(c.value, c.value.capitalize()) for c in VoteChoice],
                         validators=[InputRequired()])
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=1000)])
-
-
-def percent_to_bp(field) -> int | None:
-    """A percentage field (Decimal) to whole basis points, or None after a field error."""
-    value = field.data
-    if value is None:
-        return None
-    bp = value * 100
-    if bp != bp.to_integral_value():
-        field.errors = [*field.errors, "use at most two decimals (like 7.25)"]
-        return None
-    return int(bp)

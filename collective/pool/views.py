@@ -9,7 +9,7 @@ from collective.errors import DomainError
 from collective.extensions import db, utcnow
 from collective.members import services as members
 from collective.members.models import MembershipStatus, Role
-from collective.members.proposals import proposals_of
+from collective.members.proposals import proposals_of, register_proposal_details
 from collective.money import format_money
 from collective.pool import services
 from collective.pool.forms import (
@@ -25,11 +25,10 @@ from collective.pool.forms import (
     TimeForm,
     TransitionForm,
     VolunteerForm,
-    currency_error,
-    percent_to_bp,
 )
 from collective.pool.models import POOL_STATES, TRANSITIONS, PitchState
-from collective.web import collective_view, register_proposal_details, show_domain_error
+from collective.web.forms import currency_error, percent_to_bp, show_domain_error
+from collective.web.scoping import collective_view
 
 bp = Blueprint("pool", __name__, url_prefix="/c/<slug>/pool")
 C, T = Role.COORDINATOR, Role.TREASURER

@@ -17,7 +17,6 @@ from sqlalchemy import orm as so
 
 from collective.benefits import services as fund
 from collective.benefits.models import BenefitRun, RunKind
-from collective.charts import grouped_bar_chart, paired_bar_chart
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
@@ -33,7 +32,8 @@ from collective.members.models import (
 from collective.members.services import base_currency
 from collective.pool import services as pool
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
-from collective.web import collective_view
+from collective.web.charts import grouped_bar_chart, paired_bar_chart
+from collective.web.scoping import collective_view
 
 bp = Blueprint("dashboard", __name__, url_prefix="/c/<slug>")
 # The dashboard's charts, for any template once the blueprint is registered.

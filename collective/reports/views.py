@@ -18,7 +18,8 @@ from collective.members import services as members
 from collective.members.models import Role
 from collective.reports import exports, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
-from collective.web import collective_view, show_domain_error, valid_id
+from collective.web.forms import show_domain_error, valid_id
+from collective.web.scoping import collective_view
 
 bp = Blueprint("reports", __name__, url_prefix="/c/<slug>/reports")
 T = Role.TREASURER

@@ -11,7 +11,7 @@ from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.members import services
 from collective.members.models import User
-from collective.web import is_safe_next
+from collective.web.forms import is_safe_next
 from tests.factories import PASSWORD, commit, make_user
 
 NEW_PASSWORD = "a brand new passphrase"

@@ -1,0 +1,99 @@
+"""Form helpers every domain's forms share: money and currency fields, the request key that
+makes a form post once, percentages, safe `next` targets, and domain errors on fields."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from flask import flash
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, HiddenField
+from wtforms.validators import DataRequired, Regexp
+
+from collective.errors import DomainError
+from collective.money import MoneyError, check_currency, parse_amount
+
+#: The largest id a URL or form may name (a PostgreSQL integer).
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: object) -> bool:
+    """True for an int that can be a row id."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def show_domain_error(form: FlaskForm | None, exc: DomainError,
+                      aliases: Mapping[str, str] | None = None) -> None:
+    """Attach a domain error to the form field it names (or its alias), or flash it."""
+    name = (aliases or {}).get(exc.field, exc.field)
+    field = getattr(form, name, None) if form is not None and name else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True for a local path such as '/c/demo/'; False for other hosts or odd schemes."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN and infinity (which would break range checks)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError("Not a valid number")
+
+
+class MoneyFormMixin:
+    """Parse an amount field against a currency field into exact minor units."""
+
+    def parsed_amount(self, amount_field, currency: str) -> int | None:
+        """The amount in minor units, or None after adding a field error."""
+        try:
+            return parse_amount(amount_field.data or "", currency)
+        except MoneyError as exc:
+            amount_field.errors = [*amount_field.errors, str(exc)]
+            return None
+
+
+def currency_error(field) -> bool:
+    """Add an error to a currency field that is not ISO 4217; True if it was bad."""
+    try:
+        field.data = check_currency(field.data or "")
+    except MoneyError as exc:
+        field.errors = [*field.errors, str(exc)]
+        return True
+    return False
+
+
+def new_request_key() -> str:
+    """A fresh key that makes one submitted form post once."""
+    return uuid.uuid4().hex
+
+
+def request_key_field() -> HiddenField:
+    """A hidden key, fresh for each form shown, that makes one submission post once."""
+    return HiddenField(default=new_request_key, validators=[
+        DataRequired(), Regexp(r"^[A-Za-z0-9_-]{1,64}$", message="The form is damaged; reload it")])
+
+
+def percent_to_bp(field) -> int | None:
+    """A percentage field (Decimal) to whole basis points, or None after a field error."""
+    value = field.data
+    if value is None:
+        return None
+    bp = value * 100
+    if bp != bp.to_integral_value():
+        field.errors = [*field.errors, "use at most two decimals (like 7.25)"]
+        return None
+    return int(bp)

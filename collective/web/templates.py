@@ -1,0 +1,31 @@
+"""Template filters and globals: money, charts, and times in the viewer's timezone."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, g
+from flask_login import current_user
+
+from collective.clock import local_time
+from collective.money import format_money, format_plain
+from collective.web.charts import bar_chart
+
+
+def viewer_timezone() -> str:
+    """The viewer's own timezone, else the collective's, else UTC."""
+    user_zone = getattr(current_user, "timezone", None) if current_user else None
+    collective = g.get("collective")
+    return user_zone or getattr(collective, "timezone", None) or "UTC"
+
+
+def show_time(moment: datetime | None) -> str:
+    """A stored UTC timestamp in the viewer's timezone, with the zone named."""
+    return local_time(moment, viewer_timezone())
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals every template may use."""
+    app.jinja_env.globals["bar_chart"] = bar_chart
+    app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
+    app.jinja_env.filters["plain_money"] = format_plain
+    app.jinja_env.filters["local_time"] = show_time
