@@ -1,4 +1,5 @@
 """Extension objects, created unbound and bound to the app in create_app."""
+import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -49,6 +50,22 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def _enum_values(enum_class: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+def str_enum(enum_class: type[enum.StrEnum], *, name: str, length: int) -> sa.Enum:
+    """The column type of a StrEnum: a VARCHAR(length) of the members' values, and a CHECK
+    constraint ck_<table>_<name>, generated from the enum, that refuses any other value.
+
+    Rows read back hold enum members (a StrEnum member equals its value string). An unknown
+    string is not refused in Python but sent on, so the database's constraint is the one
+    guard. Adding a member to the enum needs a migration that replaces the constraint.
+    """
+    return sa.Enum(enum_class, name=name, length=length, native_enum=False,
+                   create_constraint=True, values_callable=_enum_values)
 
 
 def utcnow() -> datetime:

@@ -104,14 +104,47 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        configure_args = dict(conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table by copy, drop and rename, and dropping a
+            # table that others reference fails while foreign keys are enforced. So they are
+            # off while the migrations run, and each migration's rows are checked before it
+            # commits.
+            _set_sqlite_foreign_keys(connection, "OFF")
+            configure_args["on_version_apply"] = _refuse_broken_foreign_keys
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **configure_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                # Every migration has committed (SQLite's run one transaction each); end
+                # whatever the last reads began, so that the pragma takes effect.
+                connection.rollback()
+                _set_sqlite_foreign_keys(connection, "ON")
+
+
+def _set_sqlite_foreign_keys(connection, setting):
+    """Turn SQLite's foreign-key enforcement on or off for this connection.
+
+    SQLite ignores the pragma inside a transaction, and the app begins one before every
+    SQLAlchemy statement (BEGIN IMMEDIATE), so it goes straight to the driver, between
+    transactions.
+    """
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys = {setting}")
+
+
+def _refuse_broken_foreign_keys(ctx, step, heads, run_args):
+    """Fail a migration (it rolls back) that leaves a row pointing at a row not there."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"migration {step} left broken foreign keys: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -26,3 +26,11 @@ def test_migrations_install_the_append_only_triggers(app):
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
             expected = {f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")}
     assert expected <= set(names)
+
+
+def test_sqlite_enforces_foreign_keys_again_after_the_migrations(app):
+    # migrations/env.py turns enforcement off while batch mode rebuilds tables.
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            return
+        assert conn.scalar(sa.text("PRAGMA foreign_keys")) == 1

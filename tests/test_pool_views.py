@@ -635,7 +635,7 @@ def test_work_goes_from_client_to_payout_through_the_pages(client, auth, setup):
             sa.select(PitchEvent.from_state, PitchEvent.to_state, PitchEvent.actor_id)
             .filter_by(pitch_id=pitch_id).order_by(PitchEvent.id)).all()
     assert [tuple(e) for e in history] == [
-        ("", "open", ids["coordinator"]), ("open", "pitched", ids["coordinator"]),
+        (None, "open", ids["coordinator"]), ("open", "pitched", ids["coordinator"]),
         ("pitched", "won", ids["coordinator"]), ("won", "in_progress", ids["coordinator"])]
 
     # The members log their time.

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from collective.extensions import UTCDateTime, db, utcnow
+from collective.extensions import UTCDateTime, db, str_enum, utcnow
 from collective.members.models import Membership
 
 
@@ -42,7 +42,21 @@ class RunKind(enum.StrEnum):
     PAYOUTS = "payouts"
 
 
-_KINDS = "'sick', 'parental', 'unpaid_invoice', 'hardship'"
+class RunLineKind(enum.StrEnum):
+    """What one line of a run records for one member."""
+
+    #: Paid into the fund.
+    CONTRIBUTION = "contribution"
+    #: Could not be paid (the member's payable was too low); settled in a later period.
+    OWED = "owed"
+    #: Owed from an earlier period, paid now.
+    SETTLED = "settled"
+    #: Above the reserve cap, given back.
+    RETURN = "return"
+    #: Paid to a claimant.
+    BENEFIT = "benefit"
+    #: A member's share of a benefit paid to another.
+    GIFT = "gift"
 
 
 class BenefitPlan(db.Model):
@@ -104,10 +118,6 @@ class Claim(db.Model):
 
     __tablename__ = "claims"
     __table_args__ = (
-        sa.CheckConstraint(f"kind IN ({_KINDS})", name="kind_known"),
-        sa.CheckConstraint(
-            "status IN ('pending', 'approved', 'rejected', 'withdrawn')", name="status_known"
-        ),
         sa.CheckConstraint("months >= 1 AND months <= 120", name="months_range"),
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
@@ -119,7 +129,9 @@ class Claim(db.Model):
     membership_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("memberships.id"), index=True, nullable=False
     )
-    kind: so.Mapped[str] = so.mapped_column(sa.String(20), nullable=False)
+    kind: so.Mapped[BenefitKind] = so.mapped_column(
+        str_enum(BenefitKind, name="kind_known", length=20), nullable=False
+    )
     #: First month the claim covers (first day of the month).
     start_period: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
     #: Months covered (1 for one-off benefits), waiting months included.
@@ -129,8 +141,9 @@ class Claim(db.Model):
     #: For an unpaid invoice: the invoice's amount in base minor units.
     invoice_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False, default=0)
     note: so.Mapped[str] = so.mapped_column(sa.String(2000), nullable=False, default="")
-    status: so.Mapped[str] = so.mapped_column(
-        sa.String(16), nullable=False, default=ClaimStatus.PENDING.value
+    status: so.Mapped[ClaimStatus] = so.mapped_column(
+        str_enum(ClaimStatus, name="status_known", length=16), nullable=False,
+        default=ClaimStatus.PENDING,
     )
     #: Why it was approved or rejected.
     decision_reason: so.Mapped[str] = so.mapped_column(sa.String(1000), nullable=False,
@@ -169,7 +182,10 @@ class ClaimEvent(db.Model):
     claim_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("claims.id"), index=True, nullable=False
     )
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    #: The claim's status after the change.
+    status: so.Mapped[ClaimStatus] = so.mapped_column(
+        str_enum(ClaimStatus, name="status_known", length=16), nullable=False
+    )
     #: Empty when the change came from a vote or a scheduled run.
     actor_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("memberships.id"), nullable=True
@@ -193,14 +209,15 @@ class BenefitRun(db.Model):
     __tablename__ = "benefit_runs"
     __table_args__ = (
         sa.UniqueConstraint("collective_id", "kind", "period"),
-        sa.CheckConstraint("kind IN ('contributions', 'payouts')", name="kind_known"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     collective_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("collectives.id"), index=True, nullable=False
     )
-    kind: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    kind: so.Mapped[RunKind] = so.mapped_column(
+        str_enum(RunKind, name="kind_known", length=16), nullable=False
+    )
     #: The month run for (first day of the month).
     period: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
     plan_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("benefit_plans.id"), nullable=False)
@@ -227,13 +244,6 @@ class RunLine(db.Model):
     """A run's number for one member: contribution, owed, return, benefit or gift."""
 
     __tablename__ = "run_lines"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('contribution', 'owed', 'settled', 'return', 'benefit', 'gift')",
-            name="kind_known",
-        ),
-    )
-
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     run_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("benefit_runs.id"), index=True, nullable=False
@@ -241,10 +251,9 @@ class RunLine(db.Model):
     membership_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("memberships.id"), index=True, nullable=False
     )
-    #: contribution: paid into the fund; owed: could not be paid (payable too low);
-    #: settled: owed from an earlier period, paid now; return: above the reserve cap, given
-    #: back; benefit: paid to a claimant; gift: a member's share of a benefit paid to another.
-    kind: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    kind: so.Mapped[RunLineKind] = so.mapped_column(
+        str_enum(RunLineKind, name="kind_known", length=16), nullable=False
+    )
     amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
     #: For a benefit: what the fund could not pay this time.
     shortfall: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False, default=0)
@@ -264,5 +273,5 @@ class RunLine(db.Model):
 
 
 sa.Index("uq_run_lines_claim_id_for_period", RunLine.claim_id, RunLine.for_period,
-         unique=True, postgresql_where=RunLine.kind == "benefit",
-         sqlite_where=RunLine.kind == "benefit")
+         unique=True, postgresql_where=RunLine.kind == RunLineKind.BENEFIT,
+         sqlite_where=RunLine.kind == RunLineKind.BENEFIT)

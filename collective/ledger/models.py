@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from collective.extensions import UTCDateTime, db, utcnow
+from collective.extensions import UTCDateTime, db, str_enum, utcnow
 
 
 class AccountType(enum.StrEnum):
@@ -28,16 +28,36 @@ class AccountType(enum.StrEnum):
 ACCOUNT_TYPES = tuple(t.value for t in AccountType)
 
 
+class EntryKind(enum.StrEnum):
+    """What money event a journal entry records; every kind any domain posts is listed here.
+
+    The ledger posts whatever it is given, but the database refuses a kind not listed: a
+    domain that posts a new kind adds it here, with a migration that replaces the constraint.
+    """
+
+    #: A balance brought into the books by hand (e.g. the bank's opening balance).
+    OPENING = "opening"
+    #: A client payment and its split (pool).
+    PAYMENT = "payment"
+    #: A member paid out what the collective owes them (pool).
+    PAYOUT = "payout"
+    #: A member paid money in (pool).
+    DEPOSIT = "deposit"
+    #: A member's benefits-fund contribution (benefits run).
+    CONTRIBUTION = "contribution"
+    #: A reserve above the plan's cap given back to the member (benefits run).
+    CONTRIBUTION_RETURN = "contribution-return"
+    #: A benefit paid on a claim (benefits run).
+    BENEFIT = "benefit"
+    #: The mirror of an earlier entry, which it names in `reverses_id`.
+    REVERSAL = "reversal"
+
+
 class Account(db.Model):
     """One account in a collective's chart; a member's payable account names its membership."""
 
     __tablename__ = "accounts"
-    __table_args__ = (
-        sa.UniqueConstraint("collective_id", "code"),
-        sa.CheckConstraint(
-            "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="type_known"
-        ),
-    )
+    __table_args__ = (sa.UniqueConstraint("collective_id", "code"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     collective_id: so.Mapped[int] = so.mapped_column(
@@ -46,7 +66,9 @@ class Account(db.Model):
     #: Stable code within the collective, e.g. '1000' for the bank, '2100-7' for a member.
     code: so.Mapped[str] = so.mapped_column(sa.String(32), nullable=False)
     name: so.Mapped[str] = so.mapped_column(sa.String(120), nullable=False)
-    type: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    type: so.Mapped[AccountType] = so.mapped_column(
+        str_enum(AccountType, name="type_known", length=16), nullable=False
+    )
     #: Set on a member's payable account: what the collective owes that member.
     membership_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("memberships.id"), unique=True, nullable=True
@@ -79,8 +101,10 @@ class JournalEntry(db.Model):
     posted_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )
-    #: What kind of event: 'payment', 'payout', 'contribution', 'reversal', 'opening', ...
-    kind: so.Mapped[str] = so.mapped_column(sa.String(40), nullable=False)
+    #: What kind of event: a payment, a payout, a contribution, a reversal, ...
+    kind: so.Mapped[EntryKind] = so.mapped_column(
+        str_enum(EntryKind, name="kind_known", length=40), nullable=False
+    )
     memo: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
     #: Unique per collective: posting the same key again returns this entry.
     idempotency_key: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False)

@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from collective.extensions import UTCDateTime, db, utcnow
+from collective.extensions import UTCDateTime, db, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -140,7 +140,6 @@ class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (
         sa.UniqueConstraint("collective_id", "user_id"),
-        sa.CheckConstraint("status IN ('active', 'paused', 'removed')", name="status_known"),
         sa.CheckConstraint(
             "weekly_capacity_hours BETWEEN 0 AND 168", name="capacity_range"
         ),
@@ -153,8 +152,9 @@ class Membership(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("users.id"), index=True, nullable=False
     )
-    status: so.Mapped[str] = so.mapped_column(
-        sa.String(16), nullable=False, default=MembershipStatus.ACTIVE.value
+    status: so.Mapped[MembershipStatus] = so.mapped_column(
+        str_enum(MembershipStatus, name="status_known", length=16), nullable=False,
+        default=MembershipStatus.ACTIVE,
     )
     #: Why the membership is paused, e.g. 'parental leave'.
     status_note: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False, default="")
@@ -196,14 +196,15 @@ class MembershipRole(db.Model):
     __tablename__ = "membership_roles"
     __table_args__ = (
         sa.UniqueConstraint("membership_id", "role"),
-        sa.CheckConstraint("role IN ('member', 'coordinator', 'treasurer')", name="role_known"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     membership_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("memberships.id"), index=True, nullable=False
     )
-    role: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    role: so.Mapped[Role] = so.mapped_column(
+        str_enum(Role, name="role_known", length=16), nullable=False
+    )
 
     membership: so.Mapped[Membership] = so.relationship(back_populates="role_rows")
 
@@ -224,7 +225,8 @@ class Invitation(db.Model):
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, nullable=False)
     #: Who the link is meant for (shown to the inviter; any signed-in person may accept).
     email: so.Mapped[str] = so.mapped_column(sa.String(254), nullable=False, default="")
-    #: Comma-separated roles the new membership gets.
+    #: Comma-separated roles the new membership gets (a set, so no enum column: role_set
+    #: reads it through Role, and accepting the invitation writes MembershipRole rows).
     roles: so.Mapped[str] = so.mapped_column(sa.String(64), nullable=False, default="member")
     created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), nullable=False)
     created_at: so.Mapped[datetime] = so.mapped_column(
@@ -247,6 +249,17 @@ class Invitation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} collective={self.collective_id}>"
+
+
+class ProposalKind(enum.StrEnum):
+    """What a proposal decides; the package that owns a kind registers what adopts it."""
+
+    #: A new way to split client payments (pool).
+    SHARE_RULE = "share_rule"
+    #: A new version of the benefits fund's rules (benefits).
+    BENEFIT_PLAN = "benefit_plan"
+    #: A claim the plan says the members decide by vote (benefits).
+    BENEFIT_CLAIM = "benefit_claim"
 
 
 class ProposalStatus(enum.StrEnum):
@@ -273,10 +286,6 @@ class Proposal(db.Model):
 
     __tablename__ = "proposals"
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('open', 'adopted', 'rejected', 'blocked', 'withdrawn')",
-            name="status_known",
-        ),
         sa.CheckConstraint("quorum_bp BETWEEN 0 AND 10000", name="quorum_range"),
         sa.CheckConstraint("threshold_bp BETWEEN 0 AND 10000", name="threshold_range"),
     )
@@ -285,8 +294,10 @@ class Proposal(db.Model):
     collective_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("collectives.id"), index=True, nullable=False
     )
-    #: What is proposed, e.g. 'share_rule'; the package that owns the kind adopts it.
-    kind: so.Mapped[str] = so.mapped_column(sa.String(40), nullable=False)
+    #: What is proposed, e.g. a share rule; the package that owns the kind adopts it.
+    kind: so.Mapped[ProposalKind] = so.mapped_column(
+        str_enum(ProposalKind, name="kind_known", length=40), nullable=False
+    )
     title: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False)
     description: so.Mapped[str] = so.mapped_column(sa.Text, nullable=False, default="")
     #: The proposed values, as the owning package reads them (JSON).
@@ -303,8 +314,9 @@ class Proposal(db.Model):
     quorum_bp: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
     #: Share of agree among agree + disagree (basis points) that must be exceeded.
     threshold_bp: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
-    status: so.Mapped[str] = so.mapped_column(
-        sa.String(16), nullable=False, default=ProposalStatus.OPEN.value
+    status: so.Mapped[ProposalStatus] = so.mapped_column(
+        str_enum(ProposalStatus, name="status_known", length=16), nullable=False,
+        default=ProposalStatus.OPEN,
     )
     decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), nullable=True)
     #: Why it ended as it did, in words: counts, quorum, the block.
@@ -325,9 +337,6 @@ class Vote(db.Model):
     __tablename__ = "votes"
     __table_args__ = (
         sa.UniqueConstraint("proposal_id", "membership_id"),
-        sa.CheckConstraint(
-            "choice IN ('agree', 'abstain', 'disagree', 'block')", name="choice_known"
-        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -337,7 +346,9 @@ class Vote(db.Model):
     membership_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("memberships.id"), index=True, nullable=False
     )
-    choice: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    choice: so.Mapped[VoteChoice] = so.mapped_column(
+        str_enum(VoteChoice, name="choice_known", length=16), nullable=False
+    )
     reason: so.Mapped[str] = so.mapped_column(sa.String(1000), nullable=False, default="")
     cast_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from collective.extensions import UTCDateTime, db, utcnow
+from collective.extensions import UTCDateTime, db, str_enum, utcnow
 from collective.members.models import Membership
 
 
@@ -50,7 +50,6 @@ POOL_STATES = (PitchState.OPEN, PitchState.PITCHED)
 #: States in which a client payment can be recorded.
 PAYABLE_STATES = (PitchState.WON, PitchState.IN_PROGRESS, PitchState.DELIVERED,
                   PitchState.INVOICED, PitchState.PAID)
-_STATE_SQL = ", ".join(f"'{s.value}'" for s in PitchState)
 
 
 class SplitMethod(enum.StrEnum):
@@ -59,6 +58,13 @@ class SplitMethod(enum.StrEnum):
     HOURS = "hours"
     EQUAL = "equal"
     WEIGHTS = "weights"
+
+
+class AllocationRole(enum.StrEnum):
+    """A member's part in a pitch: one lead at most, any number of contributors."""
+
+    LEAD = "lead"
+    CONTRIBUTOR = "contributor"
 
 
 class Client(db.Model):
@@ -89,7 +95,6 @@ class Pitch(db.Model):
 
     __tablename__ = "pitches"
     __table_args__ = (
-        sa.CheckConstraint(f"state IN ({_STATE_SQL})", name="state_known"),
         sa.CheckConstraint("value_amount >= 0", name="value_not_negative"),
         sa.CheckConstraint("estimated_hours >= 0", name="hours_not_negative"),
     )
@@ -112,8 +117,9 @@ class Pitch(db.Model):
     finder_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("memberships.id"), nullable=True
     )
-    state: so.Mapped[str] = so.mapped_column(
-        sa.String(16), nullable=False, default=PitchState.OPEN.value
+    state: so.Mapped[PitchState] = so.mapped_column(
+        str_enum(PitchState, name="state_known", length=16), nullable=False,
+        default=PitchState.OPEN,
     )
     #: Bumped by every change (state or allocation) through a conditional UPDATE; a form
     #: carrying an older version was made before someone else's change and is refused.
@@ -175,15 +181,24 @@ class PitchEvent(db.Model):
     pitch_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("pitches.id"), index=True, nullable=False
     )
-    #: Empty for the event that created the pitch.
-    from_state: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False, default="")
-    to_state: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    #: Empty (NULL) for the event that created the pitch.
+    from_state: so.Mapped[PitchState | None] = so.mapped_column(
+        str_enum(PitchState, name="from_state_known", length=16), nullable=True
+    )
+    to_state: so.Mapped[PitchState] = so.mapped_column(
+        str_enum(PitchState, name="to_state_known", length=16), nullable=False
+    )
     actor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("memberships.id"), nullable=False)
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     note: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
 
     pitch: so.Mapped[Pitch] = so.relationship(back_populates="events")
     actor: so.Mapped[Membership] = so.relationship()
+
+    @so.validates("from_state")
+    def _no_state_is_null(self, _key: str, state: str | None) -> str | None:
+        # Callers written when "no state" was stored as "" still pass "".
+        return state or None
 
     def __repr__(self) -> str:
         return f"<PitchEvent {self.pitch_id} {self.from_state}->{self.to_state}>"
@@ -197,7 +212,6 @@ class Allocation(db.Model):
         sa.UniqueConstraint("pitch_id", "membership_id"),
         sa.CheckConstraint("weight > 0", name="weight_positive"),
         sa.CheckConstraint("weekly_hours BETWEEN 0 AND 168", name="weekly_hours_range"),
-        sa.CheckConstraint("role IN ('lead', 'contributor')", name="role_known"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -207,7 +221,10 @@ class Allocation(db.Model):
     membership_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("memberships.id"), index=True, nullable=False
     )
-    role: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False, default="contributor")
+    role: so.Mapped[AllocationRole] = so.mapped_column(
+        str_enum(AllocationRole, name="role_known", length=16), nullable=False,
+        default=AllocationRole.CONTRIBUTOR,
+    )
     #: Agreed share of the members' part when the rule splits by weights.
     weight: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=1)
     #: Hours a week the member commits while the pitch is active (counts against capacity).
@@ -287,7 +304,6 @@ class ShareRule(db.Model):
         sa.UniqueConstraint("collective_id", "version"),
         sa.CheckConstraint("common_fund_bp >= 0 AND finder_fee_bp >= 0 "
                            "AND common_fund_bp + finder_fee_bp <= 10000", name="shares_range"),
-        sa.CheckConstraint("method IN ('hours', 'equal', 'weights')", name="method_known"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -300,7 +316,9 @@ class ShareRule(db.Model):
     #: Share that goes to the member who found the work, in basis points.
     finder_fee_bp: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
     #: How the rest is divided among the allocated members.
-    method: so.Mapped[str] = so.mapped_column(sa.String(16), nullable=False)
+    method: so.Mapped[SplitMethod] = so.mapped_column(
+        str_enum(SplitMethod, name="method_known", length=16), nullable=False
+    )
     effective_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
     #: The proposal that adopted it; empty for a collective's starting rule.
     proposal_id: so.Mapped[int | None] = so.mapped_column(

@@ -81,7 +81,7 @@ def test_balanced_entry_is_posted_with_its_postings(books):
 def test_bad_entries_are_refused_and_nothing_is_written(books, lines, error, message):
     before = _counts()
     with pytest.raises(error, match=message):
-        ledger.post_entry(books["collective"].id, kind="manual", occurred_on=date(2026, 10, 1),
+        ledger.post_entry(books["collective"].id, kind="opening", occurred_on=date(2026, 10, 1),
                           idempotency_key="bad:1", lines=lines(books))
     assert _counts() == before
 
@@ -91,7 +91,7 @@ def test_posting_to_another_collectives_account_is_refused(books):
     other_bank = ledger.account_by_code(other.id, ledger.BANK)
     before = _counts()
     with pytest.raises(ledger.ForeignAccount):
-        ledger.post_entry(books["collective"].id, kind="manual", occurred_on=date(2026, 10, 1),
+        ledger.post_entry(books["collective"].id, kind="opening", occurred_on=date(2026, 10, 1),
                           idempotency_key="cross:1",
                           lines=[Line(other_bank.id, 500, "USD"),
                                  Line(books["fund"].id, -500, "USD")])
@@ -129,7 +129,7 @@ def test_the_database_refuses_a_duplicate_key_that_slips_past_the_service(books)
     entry = _pay(books)
     with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
         db.session.execute(sa.insert(JournalEntry).values(
-            collective_id=entry.collective_id, occurred_on=date(2026, 1, 1), kind="x",
+            collective_id=entry.collective_id, occurred_on=date(2026, 1, 1), kind="payment",
             memo="", idempotency_key=entry.idempotency_key))
 
 
@@ -179,7 +179,7 @@ def test_check_ledger_finds_unbalanced_and_short_entries(books):
     assert ledger.check_ledger(books["collective"].id).ok
     # Written around the service, as a bug or a hand edit would.
     bad = db.session.execute(sa.insert(JournalEntry).values(
-        collective_id=books["collective"].id, occurred_on=date(2026, 10, 1), kind="manual",
+        collective_id=books["collective"].id, occurred_on=date(2026, 10, 1), kind="opening",
         memo="", idempotency_key="bad").returning(JournalEntry.id)).scalar_one()
     db.session.execute(sa.insert(Posting).values(entry_id=bad, account_id=books["bank"].id,
                                                  amount=5, currency="USD"))
@@ -194,7 +194,7 @@ def test_ledger_check_command_names_the_unbalanced_entry(app, runner):
         collective = make_collective().collective
         bank = ledger.account_by_code(collective.id, ledger.BANK)
         bad = db.session.execute(sa.insert(JournalEntry).values(
-            collective_id=collective.id, occurred_on=date(2026, 10, 1), kind="manual",
+            collective_id=collective.id, occurred_on=date(2026, 10, 1), kind="opening",
             memo="", idempotency_key="bad").returning(JournalEntry.id)).scalar_one()
         db.session.execute(sa.insert(Posting).values(entry_id=bad, account_id=bank.id,
                                                      amount=5, currency="USD"))

@@ -53,7 +53,7 @@ def _postings(entry: JournalEntry) -> dict[int, int]:
     return amounts
 
 
-def _events(pitch: Pitch) -> list[tuple[str, str, int]]:
+def _events(pitch: Pitch) -> list[tuple[str | None, str, int]]:
     return [(e.from_state, e.to_state, e.actor_id) for e in services.pitch_events(pitch)]
 
 
@@ -115,7 +115,7 @@ def test_a_new_pitch_is_open_and_its_creation_is_recorded(team):
 
     assert (pitch.state, pitch.version, pitch.finder_id) == ("open", 1, team.cat.id)
     assert [(s.name, s.level) for s in pitch.required_skills] == [("web design", 3)]
-    assert _events(pitch) == [("", "open", team.founder.id)]
+    assert _events(pitch) == [(None, "open", team.founder.id)]
 
 
 @pytest.mark.parametrize(("source", "target"), LEGAL, ids=[f"{s}-{t}" for s, t in LEGAL])
@@ -143,7 +143,7 @@ def test_the_whole_history_of_a_pitch_is_kept_in_order(team):
                     PitchState.PAID)
 
     assert [(f, t) for f, t, _ in _events(pitch)] == [
-        ("", "open"), ("open", "pitched"), ("pitched", "won"), ("won", "in_progress"),
+        (None, "open"), ("open", "pitched"), ("pitched", "won"), ("won", "in_progress"),
         ("in_progress", "delivered"), ("delivered", "invoiced"), ("invoiced", "paid")]
 
 

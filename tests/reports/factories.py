@@ -1,8 +1,8 @@
 """A small but varied ledger for the report tests, built through the real services.
 
 Five months of a USD collective: client payments (one paid in EUR at a rate), a deposit, a
-payout, manual entries in EUR and JPY, reversals, and entries before, inside and after the
-range the tests export (RANGE_FROM to RANGE_TO).
+payout, entries made by hand (kind 'opening') in EUR and JPY, reversals, and entries before,
+inside and after the range the tests export (RANGE_FROM to RANGE_TO).
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class Books:
 
 
 def _manual(books: Books, key: str, on: date, lines: list[Line], memo: str) -> JournalEntry:
-    return ledger.post_entry(books.collective_id, kind="manual", occurred_on=on,
+    return ledger.post_entry(books.collective_id, kind="opening", occurred_on=on,
                              idempotency_key=key, lines=lines, memo=memo)
 
 

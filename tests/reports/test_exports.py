@@ -439,7 +439,7 @@ def test_beancount_keeps_memos_keys_and_the_original_currency(books):
                 if isinstance(e, bean.Transaction) and "entry" in e.meta}
     grant = by_entry[str(books.entries["eur_grant"].id)]
     assert (grant.narration, grant.meta["key"], grant.meta["kind"]) == (
-        AWKWARD_MEMO, "manual:eur-2", "manual")
+        AWKWARD_MEMO, "manual:eur-2", "opening")
     foreign = by_entry[str(books.entries["eur_payment"].id)]
     assert (foreign.meta["original"], foreign.meta["rate"]) == ("1234.50 EUR", "1.085")
     reversal = by_entry[str(books.entries["may_reversal"].id)]
