@@ -14,7 +14,7 @@ from collective.pool import compute
 from collective.pool.checks import COORDINATOR, FAIRNESS_WINDOW, get_in, is_whole, same_collective
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState, TimeEntry
 from collective.pool.pitches import check_version, claim_version, volunteers_of
-from collective.pool.queries import member_earnings
+from collective.pool.queries import frame, member_earnings
 
 
 def allocate_member(
@@ -81,14 +81,9 @@ def remove_allocation(actor: Membership, pitch: Pitch, membership_id: int, *,
     db.session.expire(pitch)
 
 
-def _frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
-    rows = db.session.execute(query).all()
-    return pd.DataFrame(rows, columns=columns)
-
-
 def active_load(collective_id: int) -> pd.DataFrame:
     """Weekly hours each member has committed on active pitches."""
-    return _frame(
+    return frame(
         sa.select(Allocation.membership_id, Allocation.weekly_hours)
         .join(Pitch, Allocation.pitch_id == Pitch.id)
         .where(Pitch.collective_id == collective_id,
@@ -100,7 +95,7 @@ def active_load(collective_id: int) -> pd.DataFrame:
 def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.DataFrame:
     """Members ranked for a pitch, with their score and the reasons behind it."""
     cid = pitch.collective_id
-    members = _frame(
+    members = frame(
         sa.select(Membership.id, User.name, Membership.weekly_capacity_hours,
                   Membership.status == MembershipStatus.ACTIVE.value)
         .join(User, Membership.user_id == User.id)
@@ -109,7 +104,7 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
         ["membership_id", "name", "capacity", "is_active"],
     )
     members["is_active"] = members["is_active"].astype(bool)
-    skills = _frame(
+    skills = frame(
         sa.select(Membership.id, Skill.name, Skill.level)
         .join(Skill, Skill.user_id == Membership.user_id)
         .where(Membership.collective_id == cid),

@@ -135,10 +135,12 @@ def preview_totals(
 
 
 def _ints(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """`frame` with these columns as int64."""
     return frame.astype({c: "int64" for c in columns})
 
 
 def _days(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """`frame` with these columns as datetime64 (comparable, and sortable for merge_asof)."""
     return frame.assign(**{c: pd.to_datetime(frame[c]) for c in columns})
 
 

@@ -9,10 +9,10 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.extensions import db
 from collective.ledger.models import JournalEntry
 from collective.pool import compute
 from collective.pool.models import Allocation, ClientPayment, Pitch, TimeEntry
+from collective.pool.queries import frame
 
 
 def counted():
@@ -21,24 +21,20 @@ def counted():
         sa.select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))))
 
 
-def _frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(db.session.execute(query).all(), columns=columns)
-
-
 def participants_of(payments: pd.DataFrame, pitch_ids: sa.Select | Sequence[int],
                     until: date) -> pd.DataFrame:
     """`compute.payment_participants` for `payments` (payment_id, pitch_id, received_on, all
     on the pitches `pitch_ids` names and received by `until`), in three queries."""
-    earlier = _frame(
+    earlier = frame(
         sa.select(ClientPayment.pitch_id, ClientPayment.received_on)
         .where(ClientPayment.pitch_id.in_(pitch_ids), ClientPayment.received_on <= until,
                counted()),
         ["pitch_id", "received_on"])
-    allocations = _frame(
+    allocations = frame(
         sa.select(Allocation.id, Allocation.pitch_id, Allocation.membership_id,
                   Allocation.weight).where(Allocation.pitch_id.in_(pitch_ids)),
         ["allocation_id", "pitch_id", "membership_id", "weight"])
-    minutes = _frame(
+    minutes = frame(
         sa.select(TimeEntry.allocation_id, TimeEntry.worked_on, sa.func.sum(TimeEntry.minutes))
         .join(Allocation, Allocation.id == TimeEntry.allocation_id)
         .where(Allocation.pitch_id.in_(pitch_ids), TimeEntry.worked_on <= until)

@@ -31,6 +31,7 @@ def _member_entry(actor: Membership, membership: Membership, *, kind: str, key: 
 
 
 def _reference(text: str, reference: str) -> str:
+    """A memo with the bank reference, if there is one."""
     return text + (f" ref {reference}" if reference else "")
 
 

@@ -16,6 +16,11 @@ from collective.monthly import monthly_table
 from collective.pool.models import ClientPayment
 
 
+def frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
+    """The rows of `query` as a DataFrame with these column names."""
+    return pd.DataFrame(db.session.execute(query).all(), columns=columns)
+
+
 def payments_of(collective_id: int, pitch_id: int | None = None) -> list[ClientPayment]:
     """Payments newest first, with whether each was reversed."""
     query = sa.select(ClientPayment).filter_by(collective_id=collective_id)

@@ -16,6 +16,7 @@ from collective.pool import compute
 from collective.pool.checks import FAIRNESS_WINDOW, OLDEST, TREASURER
 from collective.pool.models import ClientPayment, Pitch, ShareRule, SplitMethod
 from collective.pool.participation import counted, participants_of
+from collective.pool.queries import frame
 
 #: The proposal kind of a share rule.
 SHARE_RULE = "share_rule"
@@ -126,11 +127,11 @@ def preview_rule(collective_id: int, proposed: compute.RuleTerms, today: date
     in_window = (ClientPayment.collective_id == collective_id,
                  ClientPayment.received_on > today - FAIRNESS_WINDOW,
                  ClientPayment.received_on <= today, counted())
-    payments = pd.DataFrame(db.session.execute(
+    payments = frame(
         sa.select(ClientPayment.id, ClientPayment.pitch_id, ClientPayment.received_on,
                   ClientPayment.base_amount, Pitch.finder_id)
-        .join(Pitch, Pitch.id == ClientPayment.pitch_id).where(*in_window)).all(),
-        columns=["payment_id", "pitch_id", "received_on", "base_amount", "finder_id"])
+        .join(Pitch, Pitch.id == ClientPayment.pitch_id).where(*in_window),
+        ["payment_id", "pitch_id", "received_on", "base_amount", "finder_id"])
     participants = participants_of(
         payments, sa.select(ClientPayment.pitch_id).where(*in_window), today)
     table = compute.preview_payments(payments, participants, current, proposed)

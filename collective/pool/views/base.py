@@ -1,11 +1,15 @@
 """What the pool's pages share: the blueprint, form field aliases and small lookups."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g
+from collections.abc import Callable
+
+from flask import Blueprint, flash, g, redirect
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from collective.members import services as members
 from collective.members.models import MembershipStatus, Role
-from collective.web.transaction import Outcome
+from collective.web.transaction import Outcome, committed
 
 bp = Blueprint("pool", __name__, url_prefix="/c/<slug>/pool")
 C, T = Role.COORDINATOR, Role.TREASURER
@@ -29,6 +33,18 @@ def refusal_status(outcome: Outcome) -> int:
         flash(outcome.error.message, "error")
         return 409
     return 422
+
+
+def act_then_redirect(form: FlaskForm, act: Callable[[], object], message: str,
+                      back: str) -> Response:
+    """A one-button form: run `act` in the request transaction when the form is valid,
+    flash `message` once it is committed (or the refusal), and go back to `back`."""
+    if form.validate_on_submit():
+        with committed() as done:
+            act()
+        if done:
+            flash(message, "info")
+    return redirect(back)
 
 
 def member_choices(include_none: str | None = None) -> list[tuple[int, str]]:

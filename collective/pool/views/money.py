@@ -12,7 +12,7 @@ from collective.pool import queries
 from collective.pool.forms import PayEveryoneForm, PaymentForm, PayoutForm, ReasonForm
 from collective.pool.pitches import get_pitch
 from collective.pool.rules import rule_in_force
-from collective.pool.views.base import C, T, bp
+from collective.pool.views.base import C, T, act_then_redirect, bp
 from collective.web.forms import currency_error
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -63,12 +63,10 @@ def reverse_payment(payment_id: int):
     """Reverse a payment entered by mistake (the ledger keeps both entries)."""
     payment = payment_services.get_payment(g.collective.id, payment_id)
     form = ReasonForm(prefix="rev")
-    if form.validate_on_submit():
-        with committed() as done:
-            payment_services.reverse_payment(g.membership, payment, form.memo.data or "")
-        if done:
-            flash(f"Payment {payment.id} is reversed.", "info")
-    return redirect(url_for("pool.payments", slug=g.collective.slug))
+    return act_then_redirect(
+        form, lambda: payment_services.reverse_payment(g.membership, payment,
+                                                       form.memo.data or ""),
+        f"Payment {payment.id} is reversed.", url_for("pool.payments", slug=g.collective.slug))
 
 
 @bp.get("/shares")

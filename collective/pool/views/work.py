@@ -16,7 +16,15 @@ from collective.pool.forms import (
     VolunteerForm,
 )
 from collective.pool.models import POOL_STATES, TRANSITIONS, PitchState
-from collective.pool.views.base import C, T, bp, form_version, member_choices, refusal_status
+from collective.pool.views.base import (
+    C,
+    T,
+    act_then_redirect,
+    bp,
+    form_version,
+    member_choices,
+    refusal_status,
+)
 from collective.web.forms import currency_error
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -132,12 +140,10 @@ def volunteer(pitch_id: int):
     """Offer to work on an open pitch."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = VolunteerForm(prefix="vol")
-    if form.validate_on_submit():
-        with committed() as done:
-            pitches.volunteer_for(g.membership, work, form.note.data or "")
-        if done:
-            flash("Thank you: the coordinators see that you volunteered.", "info")
-    return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+    return act_then_redirect(
+        form, lambda: pitches.volunteer_for(g.membership, work, form.note.data or ""),
+        "Thank you: the coordinators see that you volunteered.",
+        url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
 
 
 @bp.route("/pitches/<int:pitch_id>/allocate", methods=["GET", "POST"])
@@ -177,13 +183,12 @@ def allocate(pitch_id: int):
 def remove_allocation(pitch_id: int, membership_id: int):
     """Take a member off a pitch."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
-    if ReasonForm().validate_on_submit():
-        with committed() as done:
-            allocation.remove_allocation(g.membership, work, membership_id,
-                                         expected_version=request.form.get("version", type=int))
-        if done:
-            flash("The member is taken off this work.", "info")
-    return redirect(url_for("pool.allocate", slug=g.collective.slug, pitch_id=pitch_id))
+    return act_then_redirect(
+        ReasonForm(), lambda: allocation.remove_allocation(
+            g.membership, work, membership_id,
+            expected_version=request.form.get("version", type=int)),
+        "The member is taken off this work.",
+        url_for("pool.allocate", slug=g.collective.slug, pitch_id=pitch_id))
 
 
 @bp.route("/my-work", methods=["GET", "POST"])
