@@ -11,7 +11,7 @@ import random
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,8 +25,10 @@ from collective.extensions import db  # noqa: E402
 from collective.members.models import Membership, MembershipStatus  # noqa: E402
 from collective.members.services import create_collective, register_user  # noqa: E402
 from collective.pool import compute  # noqa: E402
-from collective.pool import services as pool  # noqa: E402
+from collective.pool.allocation import suggest_members  # noqa: E402
+from collective.pool.clients import create_client  # noqa: E402
 from collective.pool.models import Allocation, Pitch, PitchState  # noqa: E402
+from collective.pool.pitches import create_pitch  # noqa: E402
 
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "5000"))
 SKILLS = ["customer service", "scheduling", "research", "bookkeeping", "tax prep",
@@ -57,12 +59,14 @@ def build(app) -> Pitch:
                                         sa.column("level"))), [
             {"user_id": uid, "name": name, "level": rng.randint(1, 5)}
             for uid in ids for name in rng.sample(SKILLS, 3)])
-        client = pool.create_client(founder, name="Client")
-        work = pool.create_pitch(founder, client_id=client.id, title="Busy work",
-                                 value_amount=100_000, value_currency="USD",
-                                 required_skills={"customer service": 4, "scheduling": 3})
-        other = pool.create_pitch(founder, client_id=client.id, title="Other work",
-                                  value_amount=100_000, value_currency="USD")
+        today, now = date.today(), datetime.now(UTC)
+        client = create_client(founder, name="Client")
+        work = create_pitch(founder, client_id=client.id, title="Busy work",
+                            value_amount=100_000, value_currency="USD",
+                            required_skills={"customer service": 4, "scheduling": 3},
+                            today=today, at=now)
+        other = create_pitch(founder, client_id=client.id, title="Other work",
+                             value_amount=100_000, value_currency="USD", today=today, at=now)
         db.session.execute(sa.update(Pitch).where(Pitch.id.in_([work.id, other.id]))
                            .values(state=PitchState.IN_PROGRESS.value))
         member_ids = db.session.scalars(sa.select(Membership.id).where(
@@ -107,7 +111,7 @@ def main() -> None:
         with app.app_context():
             work = db.session.get(Pitch, pitch_id)
             timings = {}
-            for name, fn in (("pandas", lambda: pool.suggest_members(work, date.today())),
+            for name, fn in (("pandas", lambda: suggest_members(work, date.today())),
                              ("orm_loop", lambda: orm_loop(work))):
                 best = float("inf")
                 for _ in range(3):

@@ -66,7 +66,6 @@ def register_extensions(app: Flask) -> None:
     from collective.benefits import services as _benefit_services  # noqa: F401
     from collective.members.models import User
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
-    from collective.pool import services as _pool_services  # noqa: F401  (registers adopters)
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -79,9 +78,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_domain_kinds() -> None:
     """Each domain tells the layers below what it owns: entry kinds, proposal kinds."""
-    from collective import benefits
+    from collective import benefits, pool
 
     benefits.register_kinds()
+    pool.register_kinds()
 
 
 def register_blueprints(app: Flask) -> None:

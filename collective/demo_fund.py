@@ -9,7 +9,7 @@ from collective.benefits.compute import PlanTerms, add_months
 from collective.benefits.models import MemberLevel
 from collective.extensions import db
 from collective.members.models import Membership
-from collective.pool import services as pool
+from collective.pool.payouts import record_deposit
 
 LEVELS = [500_00, 750_00, 1000_00, 1250_00]
 #: Each member's chosen level (monthly benefit, USD cents).
@@ -56,9 +56,9 @@ class DemoFund:
 
     def _deposits(self, day: date, batch: str) -> None:
         for name, amount in DEPOSITS.items():
-            pool.record_deposit(self.people["anjali"], self.people[name], amount=amount,
-                                received_on=day, request_key=f"demo-deposit-{batch}-{name}",
-                                reference="bank transfer", today=self.today)
+            record_deposit(self.people["anjali"], self.people[name], amount=amount,
+                           received_on=day, request_key=f"demo-deposit-{batch}-{name}",
+                           reference="bank transfer", today=self.today)
 
     def _run(self, period: date) -> None:
         collective_id = self.people["anjali"].collective_id

@@ -9,8 +9,14 @@ from decimal import Decimal
 from collective.benefits.compute import add_months
 from collective.members.models import Membership
 from collective.members.proposals import cast_vote, close_due_proposals
-from collective.pool import services as pool
+from collective.pool.allocation import allocate_member
+from collective.pool.clients import create_client
 from collective.pool.models import PitchState
+from collective.pool.payments import record_payment, reverse_payment
+from collective.pool.payouts import pay_everyone, pay_member
+from collective.pool.pitches import create_pitch, transition_pitch, volunteer_for
+from collective.pool.rules import propose_share_rule, set_founding_rule, terms_from
+from collective.pool.time import log_time
 
 S = PitchState
 
@@ -26,7 +32,7 @@ def _at(day: date, hour: int = 9) -> datetime:
 
 def _walk(actor: Membership, pitch, states: list[PitchState], day: date) -> None:
     for i, state in enumerate(states):
-        pool.transition_pitch(actor, pitch, state, at=_at(day + timedelta(days=i)))
+        transition_pitch(actor, pitch, state, at=_at(day + timedelta(days=i)))
 
 
 def load_pool_history(people: dict[str, Membership], today: date,
@@ -40,12 +46,13 @@ def load_pool_history(people: dict[str, Membership], today: date,
     months = [months_ago(today, k) for k in range(5, 0, -1)]  # the five full months
 
     # The founding agreement, then a rule adopted by vote.
-    pool.set_founding_rule(anjali, pool.terms_from(1000, 0, "equal"), start, today=today)
-    adopted = pool.propose_share_rule(
-        anjali, pool.terms_from(1000, 500, "hours"), effective_on=months[0],
+    set_founding_rule(anjali, terms_from(1000, 0, "equal"), start, today=today)
+    adopted = propose_share_rule(
+        anjali, terms_from(1000, 500, "hours"), effective_on=months[0],
         title="10% common fund, 5% finder's fee, the rest by logged hours",
         description="Reward the members who bring in work, and pay by the hours we put in.",
-        deadline_at=_at(months[0] - timedelta(days=3)), now=_at(start + timedelta(days=5)))
+        deadline_at=_at(months[0] - timedelta(days=3)), today=start + timedelta(days=5),
+        now=_at(start + timedelta(days=5)))
     for name, choice, reason in [
         ("maria", "agree", ""), ("anjali", "agree", ""), ("kate", "agree", ""),
         ("joy", "agree", ""), ("priya", "agree", "Finders deserve something."),
@@ -56,7 +63,7 @@ def load_pool_history(people: dict[str, Membership], today: date,
     close_due_proposals(anjali.collective_id, now=_at(months[0]))
 
     clients = {
-        key: pool.create_client(maria, name=name, country=country, contact=contact, notes=notes)
+        key: create_client(maria, name=name, country=country, contact=contact, notes=notes)
         for key, name, country, contact, notes in [
             ("harbour", "Harbour Dental", "AU", "Olivia Chen, practice manager",
              "Three clinics in Sydney; pays monthly in AUD."),
@@ -69,7 +76,7 @@ def load_pool_history(people: dict[str, Membership], today: date,
 
     def pitch(client, title, currency, value, hours, skills, finder=None, deadline=None,
               description=""):
-        return pool.create_pitch(
+        return create_pitch(
             maria, client_id=clients[client].id, title=title, value_amount=value,
             value_currency=currency, estimated_hours=hours, required_skills=skills,
             finder_id=finder.id if finder else None, deadline_on=deadline,
@@ -82,9 +89,9 @@ def load_pool_history(people: dict[str, Membership], today: date,
     _walk(maria, retainer, [S.PITCHED, S.WON], start + timedelta(days=2))
     for member, role, weight, weekly in [("maria", "lead", 2, 8), ("grace", "contributor", 2, 12),
                                          ("joy", "contributor", 1, 8)]:
-        pool.allocate_member(maria, retainer, membership_id=people[member].id, role=role,
-                             weight=weight, weekly_hours=weekly)
-    pool.transition_pitch(maria, retainer, S.IN_PROGRESS, at=_at(start + timedelta(days=6)))
+        allocate_member(maria, retainer, membership_id=people[member].id, role=role,
+                        weight=weight, weekly_hours=weekly)
+    transition_pitch(maria, retainer, S.IN_PROGRESS, at=_at(start + timedelta(days=6)))
 
     # 2. A ghostwritten book Priya found, drafted by her with Emma editing.
     book = pitch("oakfield", "Ghostwritten memoir: 'Salt and Steel'", "GBP", 6_000_00, 160,
@@ -92,34 +99,34 @@ def load_pool_history(people: dict[str, Membership], today: date,
                  deadline=today + timedelta(days=45),
                  description="A retired shipbuilder's memoir, 60,000 words.")
     _walk(maria, book, [S.PITCHED, S.WON], months[1])
-    pool.allocate_member(maria, book, membership_id=people["priya"].id, role="lead", weight=3,
-                         weekly_hours=12)
-    pool.allocate_member(maria, book, membership_id=people["emma"].id, weight=1, weekly_hours=5)
-    pool.transition_pitch(maria, book, S.IN_PROGRESS, at=_at(months[1] + timedelta(days=3)))
+    allocate_member(maria, book, membership_id=people["priya"].id, role="lead", weight=3,
+                    weekly_hours=12)
+    allocate_member(maria, book, membership_id=people["emma"].id, weight=1, weekly_hours=5)
+    transition_pitch(maria, book, S.IN_PROGRESS, at=_at(months[1] + timedelta(days=3)))
 
     # 3. A research sprint, delivered, invoiced and paid in USD.
     sprint = pitch("brightline", "Case-law research sprint", "USD", 1_800_00, 40,
                    {"research": 4}, finder=maria)
     _walk(maria, sprint, [S.PITCHED, S.WON], months[2])
-    pool.allocate_member(maria, sprint, membership_id=people["liza"].id, role="lead", weight=1,
-                         weekly_hours=10)
-    pool.transition_pitch(maria, sprint, S.IN_PROGRESS, at=_at(months[2] + timedelta(days=3)))
+    allocate_member(maria, sprint, membership_id=people["liza"].id, role="lead", weight=1,
+                    weekly_hours=10)
+    transition_pitch(maria, sprint, S.IN_PROGRESS, at=_at(months[2] + timedelta(days=3)))
 
     # 4. A bookkeeping clean-up: delivered and invoiced, not paid yet.
     cleanup = pitch("summit", "Bookkeeping clean-up FY2025", "USD", 2_400_00, 50,
                     {"bookkeeping": 4, "spreadsheets": 3}, finder=anjali,
                     deadline=today - timedelta(days=20))
     _walk(maria, cleanup, [S.PITCHED, S.WON], months[3])
-    pool.allocate_member(maria, cleanup, membership_id=anjali.id, role="lead", weight=2,
-                         weekly_hours=6)
-    pool.allocate_member(maria, cleanup, membership_id=people["joy"].id, weight=1,
-                         weekly_hours=4)
-    pool.transition_pitch(maria, cleanup, S.IN_PROGRESS, at=_at(months[3] + timedelta(days=2)))
+    allocate_member(maria, cleanup, membership_id=anjali.id, role="lead", weight=2,
+                    weekly_hours=6)
+    allocate_member(maria, cleanup, membership_id=people["joy"].id, weight=1,
+                    weekly_hours=4)
+    transition_pitch(maria, cleanup, S.IN_PROGRESS, at=_at(months[3] + timedelta(days=2)))
 
     def log(member, work, day, hours, note=""):
         allocation = next(a for a in work.allocations if a.membership_id == people[member].id)
-        pool.log_time(people[member], allocation, worked_on=day, minutes=int(hours * 60),
-                      note=note, today=today)
+        log_time(people[member], allocation, worked_on=day, minutes=int(hours * 60),
+                 note=note, today=today)
 
     # Hours each month, then the month's payments.
     rates_aud = [Decimal("0.6512"), Decimal("0.6478"), Decimal("0.6590"), Decimal("0.6634"),
@@ -145,58 +152,58 @@ def load_pool_history(people: dict[str, Membership], today: date,
                 log("anjali", cleanup, month + timedelta(days=5 + 7 * week), 7, "reconciling")
                 log("joy", cleanup, month + timedelta(days=6 + 7 * week), 4, "receipts")
         paid_on = months_ago(today, 4 - i) + timedelta(days=1)
-        pool.record_payment(maria, retainer, amount=4_500_00, currency="AUD",
-                            received_on=paid_on, rate=rates_aud[i],
-                            reference=f"HD-INV-{2026_00 + i + 1}", today=today)
+        record_payment(maria, retainer, amount=4_500_00, currency="AUD",
+                       received_on=paid_on, rate=rates_aud[i],
+                       reference=f"HD-INV-{2026_00 + i + 1}", today=today)
         if i == 2:
-            duplicate = pool.record_payment(
+            duplicate = record_payment(
                 maria, retainer, amount=4_500_00, currency="AUD", received_on=paid_on,
                 rate=rates_aud[i], reference=f"HD-INV-{2026_00 + i + 1}", today=today)
-            pool.reverse_payment(anjali, duplicate, "Entered twice by mistake")
+            reverse_payment(anjali, duplicate, "Entered twice by mistake")
         if i == 2:
             _walk(maria, sprint, [S.DELIVERED, S.INVOICED], month + timedelta(days=24))
         if i == 3:
-            pool.record_payment(anjali, sprint, amount=1_800_00, currency="USD",
-                                received_on=month + timedelta(days=8), reference="BL-2231",
-                                today=today)
-            pool.transition_pitch(maria, sprint, S.PAID, at=_at(month + timedelta(days=9)))
+            record_payment(anjali, sprint, amount=1_800_00, currency="USD",
+                           received_on=month + timedelta(days=8), reference="BL-2231",
+                           today=today)
+            transition_pitch(maria, sprint, S.PAID, at=_at(month + timedelta(days=9)))
             _walk(maria, cleanup, [S.DELIVERED, S.INVOICED], month + timedelta(days=26))
         if i in (2, 4):
-            pool.record_payment(anjali, book, amount=3_000_00, currency="GBP",
-                                received_on=month + timedelta(days=20),
-                                rate=Decimal("1.2684") if i == 2 else Decimal("1.2741"),
-                                reference=f"OP-{i}", today=today)
+            record_payment(anjali, book, amount=3_000_00, currency="GBP",
+                           received_on=month + timedelta(days=20),
+                           rate=Decimal("1.2684") if i == 2 else Decimal("1.2741"),
+                           reference=f"OP-{i}", today=today)
         if after_month is not None:
             after_month(i, month)
         if i == 3:
-            pool.pay_everyone(anjali, paid_on=month + timedelta(days=27),
-                              request_key="demo-payout-all-1", today=today)
-    pool.pay_member(anjali, people["grace"], amount=500_00, paid_on=months[4] + timedelta(days=5),
-                    request_key="demo-payout-grace", reference="GCash 88213", today=today)
+            pay_everyone(anjali, paid_on=month + timedelta(days=27),
+                         request_key="demo-payout-all-1", today=today)
+    pay_member(anjali, people["grace"], amount=500_00, paid_on=months[4] + timedelta(days=5),
+               request_key="demo-payout-grace", reference="GCash 88213", today=today)
 
     # 5. Lost, cancelled and open work.
     lost = pitch("koala", "Social media refresh", "AUD", 2_200_00, 30, {"social media": 3})
     _walk(maria, lost, [S.PITCHED, S.LOST], months[2])
     cancelled = pitch("brightline", "Data entry backlog", "USD", 900_00, 30, {"data entry": 4})
-    pool.transition_pitch(kate, cancelled, S.CANCELLED, note="Client hired in-house",
-                          at=_at(months[3]))
+    transition_pitch(kate, cancelled, S.CANCELLED, note="Client hired in-house",
+                     at=_at(months[3]))
     research = pitch("brightline", "Legal research assistant (ongoing)", "USD", 3_000_00, 80,
                      {"research": 4, "web research": 3}, finder=kate,
                      deadline=today + timedelta(days=21))
-    pool.volunteer_for(people["liza"], research, "I did their research sprint")
-    pool.volunteer_for(people["sunita"], research, "")
+    volunteer_for(people["liza"], research, "I did their research sprint")
+    volunteer_for(people["sunita"], research, "")
     chat = pitch("koala", "Holiday live-chat cover", "AUD", 1_600_00, 60,
                  {"live chat": 4, "customer service": 4}, deadline=today + timedelta(days=30))
-    pool.transition_pitch(kate, chat, S.PITCHED, at=_at(today - timedelta(days=3)))
-    pool.volunteer_for(people["grace"], chat, "Happy to cover the late shifts")
+    transition_pitch(kate, chat, S.PITCHED, at=_at(today - timedelta(days=3)))
+    volunteer_for(people["grace"], chat, "Happy to cover the late shifts")
 
     # A pending proposal with some votes in.
-    pending = pool.propose_share_rule(
-        anjali, pool.terms_from(800, 500, "weights"), effective_on=months_ago(today, -1),
+    pending = propose_share_rule(
+        anjali, terms_from(800, 500, "weights"), effective_on=months_ago(today, -1),
         title="8% common fund, 5% finder's fee, the rest by allocation weights",
         description="Our common fund is healthy; weights agreed up front are simpler than "
                     "tracking every hour.", deadline_at=_at(today + timedelta(days=6), 18),
-        now=_at(today - timedelta(days=1)))
+        today=today - timedelta(days=1), now=_at(today - timedelta(days=1)))
     cast_vote(people["maria"], pending, "agree", "", now=_at(today - timedelta(days=1), 12))
     cast_vote(people["grace"], pending, "disagree",
               "Hours show the real work on the retainer; weights hide overtime.",

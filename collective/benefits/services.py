@@ -40,7 +40,7 @@ from collective.members.models import (
 from collective.members.proposals import open_proposal, register_adopter, withdraw_proposal
 from collective.members.services import base_currency, require_role
 from collective.money import MAX_MINOR_UNITS, format_money
-from collective.pool.services import member_earnings
+from collective.pool.queries import member_earnings
 
 BENEFIT_PLAN = "benefit_plan"
 BENEFIT_CLAIM = "benefit_claim"

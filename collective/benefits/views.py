@@ -24,7 +24,7 @@ from collective.members import services as members
 from collective.members.models import Role
 from collective.members.proposals import register_proposal_details
 from collective.money import MoneyError, format_money, parse_amount
-from collective.pool import services as pool
+from collective.pool.payouts import record_deposit
 from collective.web.forms import show_domain_error
 from collective.web.scoping import collective_view
 
@@ -360,10 +360,10 @@ def deposit():
         if amount:
             try:
                 member = members.get_membership(g.collective.id, form.membership_id.data)
-                pool.record_deposit(g.membership, member, amount=amount,
-                                    received_on=form.received_on.data,
-                                    request_key=form.request_key.data,
-                                    reference=form.reference.data or "")
+                record_deposit(g.membership, member, amount=amount,
+                               received_on=form.received_on.data,
+                               request_key=form.request_key.data,
+                               reference=form.reference.data or "", today=g.today)
             except DomainError as exc:
                 _fail(None, exc)
             else:

@@ -1,1 +1,17 @@
-"""Clients, pitches, allocation, time entries, client payments and agreed share rules."""
+"""Clients, pitches, allocation, time entries, client payments and agreed share rules.
+
+Services by capability: clients, pitches, allocation, time, payments (with participation:
+who shares a payment), payouts and rules; the read side in queries; pandas in compute;
+the checks they share in checks. Pages in views/.
+"""
+
+
+def register_kinds() -> None:
+    """Tell the layers below what the pool owns (called once by the app factory): the
+    share-rule proposal kind, how it is adopted, and what its proposal page shows."""
+    from collective.members.proposals import register_adopter, register_proposal_details
+    from collective.pool.rules import SHARE_RULE, adopt_share_rule
+    from collective.pool.views.share_rules import share_rule_details
+
+    register_adopter(SHARE_RULE, adopt_share_rule)
+    register_proposal_details(SHARE_RULE, share_rule_details)

@@ -131,6 +131,86 @@ def preview_totals(
     return table.reset_index()
 
 
+# --- Who shares a payment ---------------------------------------------------------------
+
+
+def _ints(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """`frame` with these columns as int64."""
+    return frame.astype({c: "int64" for c in columns})
+
+
+def _days(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """`frame` with these columns as datetime64 (comparable, and sortable for merge_asof)."""
+    return frame.assign(**{c: pd.to_datetime(frame[c]) for c in columns})
+
+
+def payment_participants(
+    payments: pd.DataFrame,
+    earlier: pd.DataFrame,
+    allocations: pd.DataFrame,
+    minutes: pd.DataFrame,
+) -> pd.DataFrame:
+    """Who shares each payment, with the minutes that count for it.
+
+    payments:    payment_id, pitch_id, received_on
+    earlier:     pitch_id, received_on (the pitches' posted, unreversed payments)
+    allocations: allocation_id, pitch_id, membership_id, weight
+    minutes:     allocation_id, worked_on, minutes
+
+    The minutes are those logged after the pitch's previous payment, up to the day of this
+    one (a monthly retainer is split by that month's hours); when nobody logged any since,
+    every minute logged on the pitch up to the payment counts. Returns payment_id,
+    membership_id, weight, minutes, in allocation order within each payment.
+    """
+    pay = _days(_ints(payments[["payment_id", "pitch_id", "received_on"]],
+                      ["payment_id", "pitch_id"]), ["received_on"])
+    before = _days(_ints(earlier[["pitch_id", "received_on"]], ["pitch_id"]), ["received_on"])
+    before = before.rename(columns={"received_on": "previous"}).sort_values("previous")
+    pay = pd.merge_asof(pay.sort_values("received_on"), before, left_on="received_on",
+                        right_on="previous", by="pitch_id", allow_exact_matches=False)
+    pairs = pay.merge(_ints(allocations, ["allocation_id", "pitch_id", "membership_id",
+                                          "weight"]), on="pitch_id")
+    logged = pairs[["payment_id", "allocation_id", "received_on", "previous"]].merge(
+        _days(_ints(minutes, ["allocation_id", "minutes"]), ["worked_on"]), on="allocation_id")
+    logged = logged[logged["worked_on"] <= logged["received_on"]]
+    recent = logged[logged["previous"].isna() | (logged["worked_on"] > logged["previous"])]
+    key = ["payment_id", "allocation_id"]
+    pairs = pairs.set_index(key)
+    pairs["all"] = logged.groupby(key)["minutes"].sum().reindex(pairs.index, fill_value=0)
+    pairs["recent"] = recent.groupby(key)["minutes"].sum().reindex(pairs.index, fill_value=0)
+    any_recent = pairs.groupby(level="payment_id")["recent"].transform("sum") > 0
+    pairs["minutes"] = pairs["recent"].where(any_recent, pairs["all"]).astype("int64")
+    return (pairs.sort_index().reset_index()
+            [["payment_id", "membership_id", "weight", "minutes"]])
+
+
+def participants_by_payment(table: pd.DataFrame) -> dict[int, list[Participant]]:
+    """The rows of `payment_participants` as each payment's list of participants."""
+    grouped: dict[int, list[Participant]] = {}
+    for payment_id, membership_id, weight, mins in table[
+            ["payment_id", "membership_id", "weight", "minutes"]].itertuples(index=False):
+        grouped.setdefault(int(payment_id), []).append(
+            Participant(int(membership_id), int(weight), int(mins)))
+    return grouped
+
+
+def preview_payments(
+    payments: pd.DataFrame,
+    participants: pd.DataFrame,
+    current: RuleTerms,
+    proposed: RuleTerms,
+) -> pd.DataFrame:
+    """`preview_totals` of payments (payment_id, base_amount, finder_id) shared by the
+    `payment_participants` rows; a payment nobody shares is left out."""
+    shared = participants_by_payment(participants)
+    inputs = [(int(amount), shared[int(payment_id)],
+               None if pd.isna(finder_id) else int(finder_id))
+              for payment_id, amount, finder_id in payments[
+                  ["payment_id", "base_amount", "finder_id"]].itertuples(index=False)
+              if int(payment_id) in shared]
+    return preview_totals(inputs, current, proposed)
+
+
 # --- Ranking members for a piece of work ----------------------------------------------
 
 #: How much each part of the score counts (they add up to 100).

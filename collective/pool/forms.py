@@ -22,7 +22,7 @@ from wtforms.validators import (
 
 from collective.members.forms import check_skills
 from collective.members.models import VoteChoice
-from collective.pool.models import SplitMethod
+from collective.pool.models import AllocationRole, SplitMethod
 from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
 
 METHOD_CHOICES = [(SplitMethod.HOURS.value, "By logged hours"),
@@ -66,7 +66,7 @@ class VolunteerForm(FlaskForm):
 
 class AllocationForm(FlaskForm):
     membership_id = SelectField("Member", coerce=int, validators=[InputRequired()])
-    role = SelectField("Role", choices=[("contributor", "Contributor"), ("lead", "Lead")])
+    role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in AllocationRole])
     weight = IntegerField("Weight", default=1, validators=[InputRequired(),
                                                            NumberRange(min=1, max=10_000)])
     weekly_hours = IntegerField("Hours a week", default=5,

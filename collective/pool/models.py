@@ -195,11 +195,6 @@ class PitchEvent(db.Model):
     pitch: so.Mapped[Pitch] = so.relationship(back_populates="events")
     actor: so.Mapped[Membership] = so.relationship()
 
-    @so.validates("from_state")
-    def _no_state_is_null(self, _key: str, state: str | None) -> str | None:
-        # Callers written when "no state" was stored as "" still pass "".
-        return state or None
-
     def __repr__(self) -> str:
         return f"<PitchEvent {self.pitch_id} {self.from_state}->{self.to_state}>"
 

@@ -30,8 +30,10 @@ from collective.members.models import (
     Vote,
 )
 from collective.members.services import base_currency
-from collective.pool import services as pool
+from collective.pool.allocation import active_load
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
+from collective.pool.queries import monthly_earnings
+from collective.pool.time import allocations_of
 from collective.web.charts import grouped_bar_chart, paired_bar_chart
 from collective.web.scoping import collective_view
 
@@ -90,7 +92,7 @@ class MemberDashboard:
 
 def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, int]]:
     """(month, earned) for the member's recent months, months without earnings as zero."""
-    monthly = pool.monthly_earnings(membership)
+    monthly = monthly_earnings(membership)
     if monthly.empty:
         return []
     earned = pd.Series(monthly["earned"].to_numpy(),
@@ -103,7 +105,7 @@ def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, in
 def open_work(membership: Membership) -> list[tuple[Allocation, int]]:
     """The member's allocations on active work (won or in progress), with minutes logged."""
     active = {s.value for s in ACTIVE_STATES}
-    return [(a, minutes) for a, minutes in pool.allocations_of(membership)
+    return [(a, minutes) for a, minutes in allocations_of(membership)
             if a.pitch.state in active]
 
 
@@ -166,7 +168,7 @@ def workload(collective_id: int) -> pd.DataFrame:
         .where(Membership.collective_id == collective_id,
                Membership.status != MembershipStatus.REMOVED.value)).all(),
         columns=["membership_id", "name", "status", "capacity"])
-    load = pool.active_load(collective_id).groupby("membership_id")["hours"].sum()
+    load = active_load(collective_id).groupby("membership_id")["hours"].sum()
     members["hours"] = members["membership_id"].map(load).fillna(0)
     members = members.astype({"capacity": "int64", "hours": "int64"})
     members["is_over"] = members["hours"] > members["capacity"]

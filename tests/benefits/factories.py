@@ -13,7 +13,7 @@ from collective.demo_fund import BREAD_FUND
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.members.models import Membership
-from collective.pool import services as pool
+from collective.pool import payouts
 from tests.factories import make_collective, make_member
 
 #: The day the service tests pretend it is.
@@ -49,8 +49,8 @@ def found_fund(size: int = 3, terms: dict = BREAD_FUND, start: date = date(2026,
 def deposit(treasurer: Membership, member: Membership, amount: int,
             on: date = date(2026, 1, 2), today: date = TODAY) -> None:
     """Money the member paid in, credited to their payable."""
-    pool.record_deposit(treasurer, member, amount=amount, received_on=on,
-                        request_key=f"benefits-test-{next(_keys)}", today=today)
+    payouts.record_deposit(treasurer, member, amount=amount, received_on=on,
+                           request_key=f"benefits-test-{next(_keys)}", today=today)
 
 
 def set_level(member: Membership, benefit: int, start: date = date(2026, 1, 1)) -> None:

@@ -5,7 +5,7 @@ import itertools
 from datetime import UTC, date, datetime
 
 from collective.members.models import Membership
-from collective.pool import services
+from collective.pool import allocation, clients, pitches, rules, time
 from collective.pool.models import Allocation, Client, Pitch, PitchState
 
 #: The day the tests pretend it is; every service gets it as `today=` / `now=`.
@@ -34,8 +34,8 @@ PATH: dict[PitchState, tuple[PitchState, ...]] = {
 
 
 def make_client(coordinator: Membership, name: str | None = None) -> Client:
-    return services.create_client(coordinator, name=name or f"Client {next(_seq)}",
-                                  country="NZ")
+    return clients.create_client(coordinator, name=name or f"Client {next(_seq)}",
+                                 country="NZ")
 
 
 def make_pitch(coordinator: Membership, *, client: Client | None = None,
@@ -43,11 +43,11 @@ def make_pitch(coordinator: Membership, *, client: Client | None = None,
                required_skills: dict[str, int] | None = None) -> Pitch:
     """An open pitch worth 5,000.00 in the collective's base currency."""
     client = client or make_client(coordinator)
-    return services.create_pitch(
+    return pitches.create_pitch(
         coordinator, client_id=client.id, title=title, value_amount=500_000,
         value_currency=coordinator.collective.base_currency,
         required_skills=required_skills, finder_id=finder.id if finder else None,
-        today=TODAY)
+        today=TODAY, at=NOW)
 
 
 def move_to(coordinator: Membership, pitch: Pitch, state: PitchState) -> Pitch:
@@ -58,28 +58,28 @@ def move_to(coordinator: Membership, pitch: Pitch, state: PitchState) -> Pitch:
     """
     for step in PATH[state]:
         if step == PitchState.IN_PROGRESS and not pitch.allocations:
-            services.allocate_member(coordinator, pitch, membership_id=coordinator.id,
-                                     role="lead")
-        services.transition_pitch(coordinator, pitch, step)
+            allocation.allocate_member(coordinator, pitch, membership_id=coordinator.id,
+                                       role="lead")
+        pitches.transition_pitch(coordinator, pitch, step, at=NOW)
     assert pitch.state == state.value
     return pitch
 
 
 def allocate(coordinator: Membership, pitch: Pitch, member: Membership, *,
              role: str = "contributor", weight: int = 1) -> Allocation:
-    return services.allocate_member(coordinator, pitch, membership_id=member.id, role=role,
-                                    weight=weight)
+    return allocation.allocate_member(coordinator, pitch, membership_id=member.id, role=role,
+                                      weight=weight)
 
 
 def log(member: Membership, allocation: Allocation, minutes: int,
         worked_on: date = date(2026, 10, 1)):
-    return services.log_time(member, allocation, worked_on=worked_on, minutes=minutes,
+    return time.log_time(member, allocation, worked_on=worked_on, minutes=minutes,
                              today=TODAY)
 
 
 def found_rule(treasurer: Membership, common_fund_bp: int = 1000, finder_fee_bp: int = 500,
                method: str = "hours", effective_on: date = FOUNDED_ON):
     """The collective's founding share rule (10% fund, 5% finder, rest by hours)."""
-    return services.set_founding_rule(
-        treasurer, services.terms_from(common_fund_bp, finder_fee_bp, method),
+    return rules.set_founding_rule(
+        treasurer, rules.terms_from(common_fund_bp, finder_fee_bp, method),
         effective_on=effective_on, today=TODAY)

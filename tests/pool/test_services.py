@@ -13,7 +13,7 @@ from collective.ledger.models import JournalEntry, Posting
 from collective.members import proposals
 from collective.members import services as members
 from collective.members.models import Membership, Role, VoteChoice
-from collective.pool import services
+from collective.pool import allocation, payments, payouts, pitches, queries, rules, time
 from collective.pool.models import (
     TRANSITIONS,
     Allocation,
@@ -26,6 +26,7 @@ from collective.pool.models import (
 from tests.factories import make_collective, make_member
 from tests.pool.factories import (
     FOUNDED_ON,
+    NOW,
     TODAY,
     allocate,
     found_rule,
@@ -54,7 +55,7 @@ def _postings(entry: JournalEntry) -> dict[int, int]:
 
 
 def _events(pitch: Pitch) -> list[tuple[str | None, str, int]]:
-    return [(e.from_state, e.to_state, e.actor_id) for e in services.pitch_events(pitch)]
+    return [(e.from_state, e.to_state, e.actor_id) for e in pitches.pitch_events(pitch)]
 
 
 @dataclass
@@ -94,7 +95,7 @@ def work(team) -> Pitch:
     move_to(team.founder, pitch, PitchState.WON)
     ann = allocate(team.founder, pitch, team.ann, role="lead", weight=1)
     bob = allocate(team.founder, pitch, team.bob, weight=3)
-    services.transition_pitch(team.founder, pitch, PitchState.IN_PROGRESS)
+    pitches.transition_pitch(team.founder, pitch, PitchState.IN_PROGRESS, at=NOW)
     log(team.ann, ann, 180)
     log(team.bob, bob, 60)
     found_rule(team.founder)
@@ -102,7 +103,7 @@ def work(team) -> Pitch:
 
 
 def _pay(team, pitch, amount=10_000, on=date(2026, 10, 5), today=TODAY, **kwargs):
-    return services.record_payment(team.founder, pitch, amount=amount, currency="USD",
+    return payments.record_payment(team.founder, pitch, amount=amount, currency="USD",
                                    received_on=on, today=today, **kwargs)
 
 
@@ -126,12 +127,12 @@ def test_every_legal_transition_works_and_is_recorded(team, source, target):
     coordinator = make_member(team.founder.collective, roles={Role.COORDINATOR})
     version, events = pitch.version, len(_events(pitch))
 
-    services.transition_pitch(coordinator, pitch, target, expected_version=version,
-                              note="client signed")
+    pitches.transition_pitch(coordinator, pitch, target, expected_version=version,
+                             note="client signed", at=NOW)
 
     assert pitch.state == target.value
     assert pitch.version == version + 1
-    history = services.pitch_events(pitch)
+    history = pitches.pitch_events(pitch)
     assert len(history) == events + 1
     last = history[-1]
     assert (last.from_state, last.to_state, last.actor_id, last.note) == (
@@ -167,7 +168,7 @@ def test_illegal_transitions_are_refused_naming_where_it_can_go(team, source, ta
     version, events = pitch.version, _events(pitch)
 
     with pytest.raises(DomainError) as refused:
-        services.transition_pitch(team.founder, pitch, target)
+        pitches.transition_pitch(team.founder, pitch, target, at=NOW)
 
     assert refused.value.field == "state"
     assert f"cannot become {target.label}" in refused.value.message
@@ -181,7 +182,7 @@ def test_an_unknown_state_is_refused(team):
     pitch = make_pitch(team.founder, client=team.client)
 
     with pytest.raises(DomainError, match="'done' is not a state") as refused:
-        services.transition_pitch(team.founder, pitch, "done")
+        pitches.transition_pitch(team.founder, pitch, "done", at=NOW)
 
     assert refused.value.field == "state"
 
@@ -191,7 +192,7 @@ def test_work_cannot_start_before_it_is_allocated(team):
     events = _events(pitch)
 
     with pytest.raises(DomainError, match="allocate the work") as refused:
-        services.transition_pitch(team.founder, pitch, PitchState.IN_PROGRESS)
+        pitches.transition_pitch(team.founder, pitch, PitchState.IN_PROGRESS, at=NOW)
 
     assert refused.value.field == "state"
     db.session.expire_all()
@@ -203,7 +204,7 @@ def test_a_plain_member_cannot_move_a_pitch(team):
     pitch = make_pitch(team.founder, client=team.client)
 
     with pytest.raises(NotAllowed):
-        services.transition_pitch(team.ann, pitch, PitchState.PITCHED)
+        pitches.transition_pitch(team.ann, pitch, PitchState.PITCHED, at=NOW)
 
     assert pitch.state == "open"
 
@@ -213,7 +214,7 @@ def test_a_pitch_of_another_collective_is_not_found(team):
     pitch = make_pitch(other, client=make_client(other))
 
     with pytest.raises(NotFound):
-        services.transition_pitch(team.founder, pitch, PitchState.PITCHED)
+        pitches.transition_pitch(team.founder, pitch, PitchState.PITCHED, at=NOW)
 
 
 # --- Optimistic concurrency -------------------------------------------------------------
@@ -222,12 +223,13 @@ def test_a_pitch_of_another_collective_is_not_found(team):
 def test_a_transition_from_a_stale_version_is_a_conflict_and_changes_nothing(team):
     pitch = make_pitch(team.founder, client=team.client)
     seen = pitch.version          # two coordinators open the same page
-    services.transition_pitch(team.founder, pitch, PitchState.PITCHED, expected_version=seen)
+    pitches.transition_pitch(team.founder, pitch, PitchState.PITCHED, expected_version=seen,
+                             at=NOW)
     events = _events(pitch)
 
     with pytest.raises(Conflict) as refused:
-        services.transition_pitch(team.founder, pitch, PitchState.CANCELLED,
-                                  expected_version=seen)
+        pitches.transition_pitch(team.founder, pitch, PitchState.CANCELLED,
+                                 expected_version=seen, at=NOW)
 
     assert refused.value.field == "version"
     db.session.expire_all()
@@ -243,7 +245,7 @@ def test_a_change_made_meanwhile_in_the_database_is_noticed(team):
                        .execution_options(synchronize_session=False))
 
     with pytest.raises(Conflict):
-        services.transition_pitch(team.founder, pitch, PitchState.PITCHED)
+        pitches.transition_pitch(team.founder, pitch, PitchState.PITCHED, at=NOW)
 
     assert pitch.state == "open"
 
@@ -254,8 +256,8 @@ def test_an_allocation_from_a_stale_version_is_a_conflict_and_writes_nothing(tea
     allocate(team.founder, pitch, team.ann)
 
     with pytest.raises(Conflict):
-        services.allocate_member(team.founder, pitch, membership_id=team.bob.id,
-                                 expected_version=seen)
+        allocation.allocate_member(team.founder, pitch, membership_id=team.bob.id,
+                                   expected_version=seen)
 
     assert [a.membership_id for a in pitch.allocations] == [team.ann.id]
 
@@ -267,20 +269,20 @@ def test_a_coordinator_allocates_members_with_role_weight_and_hours(team):
     pitch = move_to(team.founder, make_pitch(team.founder, client=team.client), PitchState.WON)
     version = pitch.version
 
-    allocation = services.allocate_member(team.founder, pitch, membership_id=team.ann.id,
-                                          role="lead", weight=3, weekly_hours=12)
+    part = allocation.allocate_member(team.founder, pitch, membership_id=team.ann.id,
+                                      role="lead", weight=3, weekly_hours=12)
 
-    assert (allocation.membership_id, allocation.role, allocation.weight,
-            allocation.weekly_hours) == (team.ann.id, "lead", 3, 12)
+    assert (part.membership_id, part.role, part.weight,
+            part.weekly_hours) == (team.ann.id, "lead", 3, 12)
     assert pitch.version == version + 1
-    assert services.active_load(team.collective_id).values.tolist() == [[team.ann.id, 12]]
+    assert allocation.active_load(team.collective_id).values.tolist() == [[team.ann.id, 12]]
 
 
 def test_only_a_coordinator_may_allocate(team):
     pitch = move_to(team.founder, make_pitch(team.founder, client=team.client), PitchState.WON)
 
     with pytest.raises(NotAllowed, match="coordinator"):
-        services.allocate_member(team.ann, pitch, membership_id=team.ann.id)
+        allocation.allocate_member(team.ann, pitch, membership_id=team.ann.id)
 
     assert _count(Allocation) == 0
 
@@ -335,8 +337,8 @@ def test_a_member_with_logged_time_stays_on_the_pitch(team):
     allocate(team.founder, pitch, team.bob)
 
     with pytest.raises(DomainError, match="logged time") as refused:
-        services.remove_allocation(team.founder, pitch, team.ann.id)
-    services.remove_allocation(team.founder, pitch, team.bob.id)
+        allocation.remove_allocation(team.founder, pitch, team.ann.id)
+    allocation.remove_allocation(team.founder, pitch, team.bob.id)
 
     assert refused.value.field == "membership_id"
     assert [a.membership_id for a in pitch.allocations] == [team.ann.id]
@@ -348,11 +350,11 @@ def test_a_member_with_logged_time_stays_on_the_pitch(team):
 def test_volunteering_twice_keeps_one_offer_with_the_latest_note(team):
     pitch = make_pitch(team.founder, client=team.client)
 
-    first = services.volunteer_for(team.ann, pitch, note="I did their last site")
-    again = services.volunteer_for(team.ann, pitch, note="free from Monday")
+    first = pitches.volunteer_for(team.ann, pitch, note="I did their last site")
+    again = pitches.volunteer_for(team.ann, pitch, note="free from Monday")
 
     assert again.id == first.id
-    assert [(v.membership_id, v.note) for v in services.volunteers_of(pitch)] == [
+    assert [(v.membership_id, v.note) for v in pitches.volunteers_of(pitch)] == [
         (team.ann.id, "free from Monday")]
 
 
@@ -361,12 +363,12 @@ def test_paused_members_and_won_work_take_no_volunteers(team):
     members.set_status(team.founder, team.bob, "paused")
 
     with pytest.raises(DomainError, match="paused"):
-        services.volunteer_for(team.bob, pitch)
+        pitches.volunteer_for(team.bob, pitch)
     move_to(team.founder, pitch, PitchState.WON)
     with pytest.raises(DomainError, match="no longer looking"):
-        services.volunteer_for(team.ann, pitch)
+        pitches.volunteer_for(team.ann, pitch)
 
-    assert services.volunteers_of(pitch) == []
+    assert pitches.volunteers_of(pitch) == []
 
 
 def test_suggestions_rank_active_members_by_skill_with_the_volunteer_bonus(team):
@@ -375,9 +377,9 @@ def test_suggestions_rank_active_members_by_skill_with_the_volunteer_bonus(team)
                                country=None, skills={"Design": level})
     members.set_status(team.founder, team.cat, "paused")
     pitch = make_pitch(team.founder, client=team.client, required_skills={"design": 4})
-    services.volunteer_for(team.bob, pitch)
+    pitches.volunteer_for(team.bob, pitch)
 
-    ranked = services.suggest_members(pitch, today=TODAY)
+    ranked = allocation.suggest_members(pitch, today=TODAY)
 
     assert list(ranked["membership_id"]) == [team.ann.id, team.bob.id, team.founder.id]
     assert list(ranked["score"]) == [100, 80, 20]   # skill 50, free hours 30, fairness 20
@@ -457,7 +459,7 @@ def test_a_member_cannot_log_time_on_someone_elses_allocation(team, two_jobs):
     [("1.5", 90), ("1:30", 90), ("2", 120), (" 0.25 ", 15), ("0:05", 5), ("24", 1440)],
 )
 def test_hours_are_parsed_to_whole_minutes(text, minutes):
-    assert services.parse_hours(text) == minutes
+    assert time.parse_hours(text) == minutes
 
 
 @pytest.mark.parametrize(
@@ -469,7 +471,7 @@ def test_hours_are_parsed_to_whole_minutes(text, minutes):
 )
 def test_hours_that_are_not_a_days_work_are_refused(text, message):
     with pytest.raises(DomainError, match=message) as refused:
-        services.parse_hours(text)
+        time.parse_hours(text)
 
     assert refused.value.field == "hours"
 
@@ -507,9 +509,9 @@ def test_a_payment_posts_one_balanced_entry_split_by_the_rule(team, work):
 
 def test_a_payment_is_split_by_the_rule_in_force_on_the_day_it_was_received(team, work):
     treasurer = team.founder
-    proposal = services.propose_share_rule(
-        treasurer, services.terms_from(2000, 300, "equal"), effective_on=date(2026, 11, 1),
-        deadline_at=datetime(2026, 10, 20, tzinfo=UTC),
+    proposal = rules.propose_share_rule(
+        treasurer, rules.terms_from(2000, 300, "equal"), effective_on=date(2026, 11, 1),
+        deadline_at=datetime(2026, 10, 20, tzinfo=UTC), today=date(2026, 10, 10),
         now=datetime(2026, 10, 10, 9, 0, tzinfo=UTC))
     voting = datetime(2026, 10, 12, tzinfo=UTC)
     for voter in (team.founder, team.ann, team.bob):
@@ -520,7 +522,7 @@ def test_a_payment_is_split_by_the_rule_in_force_on_the_day_it_was_received(team
                                             now=datetime(2026, 10, 21, tzinfo=UTC))
 
     assert decided == [proposal] and proposal.status == "adopted"
-    old, new = sorted(services.rules_of(team.collective_id), key=lambda r: r.version)
+    old, new = sorted(rules.rules_of(team.collective_id), key=lambda r: r.version)
     assert (new.version, new.effective_on, new.proposal_id) == (2, date(2026, 11, 1),
                                                                 proposal.id)
     assert (new.common_fund_bp, new.finder_fee_bp, new.method) == (2000, 300, "equal")
@@ -541,7 +543,7 @@ def test_a_payment_is_split_by_the_rule_in_force_on_the_day_it_was_received(team
 
 
 def test_a_foreign_payment_posts_its_base_amount_and_keeps_what_the_client_paid(team, work):
-    payment = services.record_payment(team.founder, work, amount=12_345, currency="aud",
+    payment = payments.record_payment(team.founder, work, amount=12_345, currency="aud",
                                       rate=Decimal("0.65"), received_on=date(2026, 10, 5),
                                       today=TODAY)
 
@@ -593,7 +595,7 @@ def test_a_later_payment_is_split_by_the_hours_logged_since_the_previous_one(tea
 
 def test_a_reversed_payment_does_not_cut_the_hours_window(team, work):
     wrong = _pay(team, work, on=date(2026, 10, 3))     # recorded on the wrong pitch/date
-    services.reverse_payment(team.founder, wrong)
+    payments.reverse_payment(team.founder, wrong)
     ann, _ = work.allocations
     log(team.ann, ann, 60, worked_on=date(2026, 10, 4))
 
@@ -648,7 +650,7 @@ def test_a_refused_payment_names_the_field_and_writes_nothing(team, work, pitch,
     before = _counts()
 
     with pytest.raises(DomainError) as refused:
-        services.record_payment(team.founder, target, **arguments)
+        payments.record_payment(team.founder, target, **arguments)
 
     assert refused.value.field == field
     assert message in refused.value.message
@@ -671,7 +673,7 @@ def test_a_plain_member_cannot_record_a_payment(team, work):
     before = _counts()
 
     with pytest.raises(NotAllowed):
-        services.record_payment(team.ann, work, amount=10_000, currency="USD",
+        payments.record_payment(team.ann, work, amount=10_000, currency="USD",
                                 received_on=date(2026, 10, 5), today=TODAY)
 
     assert _counts() == before
@@ -680,7 +682,7 @@ def test_a_plain_member_cannot_record_a_payment(team, work):
 def test_a_coordinator_who_is_not_treasurer_can_record_a_payment(team, work):
     coordinator = make_member(team.founder.collective, roles={Role.COORDINATOR})
 
-    payment = services.record_payment(coordinator, work, amount=10_000, currency="USD",
+    payment = payments.record_payment(coordinator, work, amount=10_000, currency="USD",
                                       received_on=date(2026, 10, 5), today=TODAY)
 
     assert payment.recorded_by_id == coordinator.id
@@ -694,15 +696,15 @@ def test_reversing_a_payment_posts_its_mirror_and_restores_balances(team, work):
     assert ledger.member_balance(team.ann.id) != balances[team.ann.id]
     original = db.session.get(JournalEntry, second.entry_id)
 
-    reversal = services.reverse_payment(team.founder, second)
+    reversal = payments.reverse_payment(team.founder, second)
 
     assert reversal.reverses_id == original.id
     assert reversal.kind == "reversal"
     assert _postings(reversal) == {a: -amount for a, amount in _postings(original).items()}
     assert {m: ledger.member_balance(m) for m in balances} == balances
     assert ledger.account_balance(team.account(ledger.COMMON_FUND)) == fund
-    assert services.reversed_entry_ids(team.collective_id) == {original.id}
-    assert services.reverse_payment(team.founder, second).id == reversal.id   # once only
+    assert queries.reversed_entry_ids(team.collective_id) == {original.id}
+    assert payments.reverse_payment(team.founder, second).id == reversal.id   # once only
 
 
 def test_only_a_treasurer_may_reverse_a_payment(team, work):
@@ -711,7 +713,7 @@ def test_only_a_treasurer_may_reverse_a_payment(team, work):
     before = _counts()
 
     with pytest.raises(NotAllowed, match="treasurer"):
-        services.reverse_payment(coordinator, payment)
+        payments.reverse_payment(coordinator, payment)
 
     assert _counts() == before
 
@@ -723,9 +725,9 @@ def test_a_payout_cannot_exceed_what_the_member_is_owed(team, work):
     _pay(team, work)                                   # Ann is owed 63.75
     before = _counts()
 
-    with pytest.raises(services.InsufficientFunds, match=r"owed \$63.75") as refused:
-        services.pay_member(team.founder, team.ann, amount=6376, paid_on=TODAY,
-                            request_key="form-1", today=TODAY)
+    with pytest.raises(payouts.InsufficientFunds, match=r"owed \$63.75") as refused:
+        payouts.pay_member(team.founder, team.ann, amount=6376, paid_on=TODAY,
+                           request_key="form-1", today=TODAY)
 
     assert refused.value.field == "amount"
     assert _counts() == before
@@ -736,30 +738,30 @@ def test_a_payout_is_made_once_for_the_same_request(team, work):
     _pay(team, work)
     before = _counts()
 
-    first = services.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
-                                request_key="form-1", today=TODAY)
-    again = services.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
-                                request_key="form-1", today=TODAY)
+    first = payouts.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
+                               request_key="form-1", today=TODAY)
+    again = payouts.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
+                               request_key="form-1", today=TODAY)
 
     assert again.id == first.id
     assert _counts()[0] == before[0] + 1
     assert (first.kind, first.idempotency_key) == ("payout", "payout:form-1")
     assert _postings(first) == {team.account(team.ann): 5000, team.account(ledger.BANK): -5000}
     assert ledger.member_balance(team.ann.id) == {"USD": 1375}
-    with pytest.raises(services.InsufficientFunds):
-        services.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
-                            request_key="form-2", today=TODAY)
+    with pytest.raises(payouts.InsufficientFunds):
+        payouts.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
+                           request_key="form-2", today=TODAY)
 
 
 def test_a_request_key_reused_for_another_payout_is_a_conflict(team, work):
     _pay(team, work)
-    services.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
-                        request_key="form-1", today=TODAY)
+    payouts.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
+                       request_key="form-1", today=TODAY)
 
     # The browser's back button brings the same form back; Bob is chosen this time.
     with pytest.raises(Conflict):
-        services.pay_member(team.founder, team.bob, amount=2000, paid_on=TODAY,
-                            request_key="form-1", today=TODAY)
+        payouts.pay_member(team.founder, team.bob, amount=2000, paid_on=TODAY,
+                           request_key="form-1", today=TODAY)
 
 
 @pytest.mark.parametrize("amount", [0, -100])
@@ -767,8 +769,8 @@ def test_a_payout_must_be_positive(team, work, amount):
     _pay(team, work)
 
     with pytest.raises(DomainError, match="more than zero") as refused:
-        services.pay_member(team.founder, team.ann, amount=amount, paid_on=TODAY,
-                            request_key="form-1", today=TODAY)
+        payouts.pay_member(team.founder, team.ann, amount=amount, paid_on=TODAY,
+                           request_key="form-1", today=TODAY)
 
     assert refused.value.field == "amount"
 
@@ -778,19 +780,19 @@ def test_only_a_treasurer_may_pay_members(team, work):
     before = _counts()
 
     with pytest.raises(NotAllowed):
-        services.pay_member(team.ann, team.ann, amount=100, paid_on=TODAY,
-                            request_key="form-1", today=TODAY)
+        payouts.pay_member(team.ann, team.ann, amount=100, paid_on=TODAY,
+                           request_key="form-1", today=TODAY)
 
     assert _counts() == before
 
 
 def test_paying_everyone_zeroes_every_balance_in_one_entry(team, work):
     _pay(team, work)
-    services.pay_member(team.founder, team.bob, amount=125, paid_on=TODAY,
-                        request_key="form-1", today=TODAY)
+    payouts.pay_member(team.founder, team.bob, amount=125, paid_on=TODAY,
+                       request_key="form-1", today=TODAY)
     before = _counts()
 
-    entry = services.pay_everyone(team.founder, paid_on=TODAY, request_key="all-1", today=TODAY)
+    entry = payouts.pay_everyone(team.founder, paid_on=TODAY, request_key="all-1", today=TODAY)
 
     assert _counts()[0] == before[0] + 1
     assert entry.kind == "payout"
@@ -804,10 +806,10 @@ def test_paying_everyone_zeroes_every_balance_in_one_entry(team, work):
         assert ledger.member_balance(member.id) == {}
     assert ledger.account_balance(team.account(ledger.BANK)) == {"USD": 1000}
     assert ledger.account_balance(team.account(ledger.COMMON_FUND)) == {"USD": -1000}
-    again = services.pay_everyone(team.founder, paid_on=TODAY, request_key="all-1", today=TODAY)
+    again = payouts.pay_everyone(team.founder, paid_on=TODAY, request_key="all-1", today=TODAY)
     assert again.id == entry.id
     with pytest.raises(DomainError, match="nobody is owed"):
-        services.pay_everyone(team.founder, paid_on=TODAY, request_key="all-2", today=TODAY)
+        payouts.pay_everyone(team.founder, paid_on=TODAY, request_key="all-2", today=TODAY)
 
 
 # --- What members earned ----------------------------------------------------------------
@@ -816,12 +818,12 @@ def test_paying_everyone_zeroes_every_balance_in_one_entry(team, work):
 def test_members_summary_ties_to_the_ledger(team, work):
     _pay(team, work, on=date(2026, 10, 5))
     mistaken = _pay(team, work, amount=2000, on=date(2026, 10, 6))
-    services.reverse_payment(team.founder, mistaken)
+    payments.reverse_payment(team.founder, mistaken)
     _pay(team, work, amount=3000, on=date(2026, 10, 7))
-    services.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
-                        request_key="form-1", today=TODAY)
+    payouts.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
+                       request_key="form-1", today=TODAY)
 
-    summary = services.members_summary(team.collective_id)
+    summary = queries.members_summary(team.collective_id)
 
     assert len(summary) == 4
     for row in summary.itertuples(index=False):
@@ -837,7 +839,7 @@ def test_members_summary_ties_to_the_ledger(team, work):
 
 
 def test_members_summary_of_a_quiet_collective_shows_zeros(team):
-    summary = services.members_summary(team.collective_id)
+    summary = queries.members_summary(team.collective_id)
 
     assert sorted(summary["membership_id"]) == sorted(
         m.id for m in (team.founder, team.ann, team.bob, team.cat))
@@ -847,10 +849,10 @@ def test_members_summary_of_a_quiet_collective_shows_zeros(team):
 def test_member_earnings_count_payments_net_of_reversals(team, work):
     _pay(team, work, on=date(2026, 10, 5))
     mistaken = _pay(team, work, amount=2000, on=date(2026, 10, 6))
-    services.reverse_payment(team.founder, mistaken)
+    payments.reverse_payment(team.founder, mistaken)
 
-    earnings = services.member_earnings(team.collective_id, since=date(2026, 10, 1),
-                                        until=date(2026, 10, 31))
+    earnings = queries.member_earnings(team.collective_id, since=date(2026, 10, 1),
+                                       until=date(2026, 10, 31))
 
     assert dict(zip(earnings["membership_id"], earnings["earned"], strict=True)) == {
         team.ann.id: 6375, team.bob.id: 2125, team.cat.id: 500}

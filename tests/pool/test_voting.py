@@ -10,7 +10,7 @@ from collective.extensions import db
 from collective.members import proposals
 from collective.members import services as members
 from collective.members.models import Membership, Proposal, Vote, VoteChoice
-from collective.pool import services
+from collective.pool import payments, rules
 from collective.pool.models import PitchState, ShareRule
 from tests.factories import make_collective, make_member
 from tests.pool.factories import allocate, found_rule, log, make_pitch, move_to
@@ -21,7 +21,7 @@ OPENED = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
 DEADLINE = datetime(2026, 10, 17, 9, 0, tzinfo=UTC)
 DURING = datetime(2026, 10, 12, 15, 30, tzinfo=UTC)
 AFTER = DEADLINE + timedelta(minutes=1)
-PROPOSED = services.terms_from(2000, 0, "equal")
+PROPOSED = rules.terms_from(2000, 0, "equal")
 
 
 def _collective(size: int) -> list[Membership]:
@@ -31,8 +31,8 @@ def _collective(size: int) -> list[Membership]:
 
 
 def _propose(treasurer: Membership, effective_on: date = date(2026, 11, 1)) -> Proposal:
-    return services.propose_share_rule(treasurer, PROPOSED, effective_on=effective_on,
-                                       deadline_at=DEADLINE, now=OPENED)
+    return rules.propose_share_rule(treasurer, PROPOSED, effective_on=effective_on,
+                                    deadline_at=DEADLINE, today=OPENED.date(), now=OPENED)
 
 
 def _vote(voters, proposal, *choices):
@@ -59,7 +59,7 @@ def test_a_treasurer_proposes_a_share_rule_for_the_collective_to_vote_on(five):
     assert (proposal.quorum_bp, proposal.threshold_bp) == (5000, 5000)
     assert proposal.title == ("Share rule: 20% common fund, 0% finder's fee, "
                               "the rest equally")
-    assert services.proposal_terms(proposal) == PROPOSED
+    assert rules.proposal_terms(proposal) == PROPOSED
 
 
 def test_three_agree_and_two_disagree_of_five_adopts_the_rule(five):
@@ -268,10 +268,10 @@ def test_an_adopted_rule_follows_the_founding_rule_as_version_two(five):
     proposals.close_due_proposals(five[0].collective_id, now=AFTER)
 
     cid = five[0].collective_id
-    assert [r.version for r in services.rules_of(cid)] == [2, 1]
-    assert services.rule_in_force(cid, date(2026, 10, 31)).version == 1
-    assert services.rule_in_force(cid, date(2026, 11, 1)).version == 2
-    assert services.rule_in_force(cid, date(2025, 12, 31)) is None
+    assert [r.version for r in rules.rules_of(cid)] == [2, 1]
+    assert rules.rule_in_force(cid, date(2026, 10, 31)).version == 1
+    assert rules.rule_in_force(cid, date(2026, 11, 1)).version == 2
+    assert rules.rule_in_force(cid, date(2025, 12, 31)) is None
 
 
 # --- Previewing a proposed rule ---------------------------------------------------------
@@ -284,17 +284,17 @@ def test_preview_shows_each_member_now_and_under_the_proposal(five):
     log(ann, allocate(founder, pitch, ann), 180)
     log(bob, allocate(founder, pitch, bob), 60)
     for amount, on in ((10_000, date(2026, 10, 5)), (6_000, date(2026, 10, 8))):
-        services.record_payment(founder, pitch, amount=amount, currency="USD",
+        payments.record_payment(founder, pitch, amount=amount, currency="USD",
                                 received_on=on, today=date(2026, 10, 10))
-    mistaken = services.record_payment(founder, pitch, amount=99_999, currency="USD",
+    mistaken = payments.record_payment(founder, pitch, amount=99_999, currency="USD",
                                        received_on=date(2026, 10, 9),
                                        today=date(2026, 10, 10))
-    services.reverse_payment(founder, mistaken)
+    payments.reverse_payment(founder, mistaken)
     # Older than 90 days before the preview: left out.
-    services.record_payment(founder, pitch, amount=50_000, currency="USD",
+    payments.record_payment(founder, pitch, amount=50_000, currency="USD",
                             received_on=date(2026, 7, 1), today=date(2026, 10, 10))
 
-    table = services.preview_rule(founder.collective_id, PROPOSED, today=date(2026, 10, 10))
+    table = rules.preview_rule(founder.collective_id, PROPOSED, today=date(2026, 10, 10))
 
     rows = {r.membership_id: (r.name, r.current, r.proposed, r.difference)
             for r in table.itertuples(index=False)}
@@ -311,6 +311,6 @@ def test_preview_shows_each_member_now_and_under_the_proposal(five):
 def test_preview_without_payments_is_empty(five):
     found_rule(five[0])
 
-    table = services.preview_rule(five[0].collective_id, PROPOSED, today=date(2026, 10, 10))
+    table = rules.preview_rule(five[0].collective_id, PROPOSED, today=date(2026, 10, 10))
 
     assert table.empty

@@ -17,10 +17,19 @@ from collective.ledger import services as ledger
 from collective.ledger.models import Account, JournalEntry, Posting
 from collective.ledger.services import Line
 from collective.members.models import Membership
-from collective.pool import services as pool
+from collective.pool import payments, payouts, pitches
 from collective.pool.models import ClientPayment, PitchState
 from tests.factories import make_collective, make_member, make_user
-from tests.pool.factories import TODAY, allocate, found_rule, log, make_client, make_pitch, move_to
+from tests.pool.factories import (
+    NOW,
+    TODAY,
+    allocate,
+    found_rule,
+    log,
+    make_client,
+    make_pitch,
+    move_to,
+)
 
 #: The range the tests export: it starts after the first entries and ends before the last.
 RANGE_FROM = date(2026, 3, 1)
@@ -73,7 +82,7 @@ def make_books() -> Books:
     move_to(treasurer, pitch, PitchState.WON)
     ann_work = allocate(treasurer, pitch, ann, role="lead")
     bob_work = allocate(treasurer, pitch, bob)
-    pool.transition_pitch(treasurer, pitch, PitchState.IN_PROGRESS)
+    pitches.transition_pitch(treasurer, pitch, PitchState.IN_PROGRESS, at=NOW)
     log(ann, ann_work, 180, worked_on=date(2026, 1, 20))
     log(bob, bob_work, 60, worked_on=date(2026, 1, 20))
     bank, fund = books.account(ledger.BANK), books.account(ledger.COMMON_FUND)
@@ -81,13 +90,13 @@ def make_books() -> Books:
     entries = books.entries
 
     def pay(amount: int, on: date, currency: str = "USD", rate: Decimal | None = None):
-        payment = pool.record_payment(treasurer, pitch, amount=amount, currency=currency,
-                                      rate=rate, received_on=on, today=TODAY)
+        payment = payments.record_payment(treasurer, pitch, amount=amount, currency=currency,
+                                          rate=rate, received_on=on, today=TODAY)
         return payment, db.session.get(JournalEntry, payment.entry_id)
 
     # Before the range.
     _, entries["february_payment"] = pay(1_000_000, date(2026, 2, 10))
-    entries["bob_deposit"] = pool.record_deposit(
+    entries["bob_deposit"] = payouts.record_deposit(
         treasurer, bob, amount=5_000, received_on=date(2026, 2, 20), request_key="bob-1",
         today=TODAY)
     entries["eur_opening"] = _manual(books, "manual:eur-1", date(2026, 2, 25),
@@ -100,9 +109,9 @@ def make_books() -> Books:
                                     Line(benefits.id, -5_000, "EUR")], AWKWARD_MEMO)
     books.foreign, entries["eur_payment"] = pay(123_450, date(2026, 3, 15), "EUR",
                                                 Decimal("1.085"))
-    entries["ann_payout"] = pool.pay_member(treasurer, ann, amount=50_000,
-                                            paid_on=date(2026, 4, 1), request_key="ann-1",
-                                            today=TODAY)
+    entries["ann_payout"] = payouts.pay_member(treasurer, ann, amount=50_000,
+                                               paid_on=date(2026, 4, 1), request_key="ann-1",
+                                               today=TODAY)
     entries["jpy_gift"] = _manual(books, "manual:jpy-1", date(2026, 4, 12),
                                   [Line(bank.id, 5_000, "JPY"),
                                    Line(benefits.id, -5_000, "JPY")], "Gift from Tokyo")
@@ -115,7 +124,7 @@ def make_books() -> Books:
     # After the range.
     entries["eur_grant_reversal"] = ledger.reverse_entry(entries["eur_grant"],
                                                          occurred_on=date(2026, 6, 15))
-    entries["july_deposit"] = pool.record_deposit(
+    entries["july_deposit"] = payouts.record_deposit(
         treasurer, ann, amount=7_500, received_on=date(2026, 7, 1), request_key="ann-2",
         today=TODAY)
     return books

@@ -16,7 +16,7 @@ from collective.ledger import services as ledger
 from collective.members.models import Membership, Role
 from collective.members.proposals import cast_vote
 from collective.money import format_money
-from collective.pool import services as pool
+from collective.pool import allocation, payments, payouts, pitches, queries, rules
 from collective.pool.models import PitchState
 from collective.reports import dashboard
 from tests.factories import commit, make_collective, make_member, make_user
@@ -49,8 +49,8 @@ class World:
 
 
 def _allocate(coordinator, pitch, member, hours: int):
-    return pool.allocate_member(coordinator, pitch, membership_id=member.id,
-                                weekly_hours=hours)
+    return allocation.allocate_member(coordinator, pitch, membership_id=member.id,
+                                      weekly_hours=hours)
 
 
 @pytest.fixture
@@ -68,19 +68,19 @@ def world(setup) -> World:
         # Ann: 12 h/week in progress + 6 h/week won = 18 of her 10; delivered work is done.
         busy = move_to(founder, make_pitch(founder, title="Helpdesk retainer"), PitchState.WON)
         work = _allocate(founder, busy, ann, 12)
-        pool.transition_pitch(founder, busy, PitchState.IN_PROGRESS)
+        pitches.transition_pitch(founder, busy, PitchState.IN_PROGRESS, at=datetime.now(UTC))
         log(ann, work, 600)
-        pool.record_payment(founder, busy, amount=PAID_IN, currency="USD",
-                            received_on=MONTH + timedelta(days=4), today=date.today())
-        pool.pay_member(founder, ann, amount=PAID_OUT, paid_on=MONTH + timedelta(days=7),
-                        request_key="dash-payout", today=date.today())
+        payments.record_payment(founder, busy, amount=PAID_IN, currency="USD",
+                                received_on=MONTH + timedelta(days=4), today=date.today())
+        payouts.pay_member(founder, ann, amount=PAID_OUT, paid_on=MONTH + timedelta(days=7),
+                           request_key="dash-payout", today=date.today())
         won = move_to(founder, make_pitch(founder, title="Tax season prep"), PitchState.WON)
         _allocate(founder, won, ann, 6)
         _allocate(founder, won, cora, 4)
         done = move_to(founder, make_pitch(founder, title="Old audit"), PitchState.WON)
         _allocate(founder, done, ann, 5)
-        pool.transition_pitch(founder, done, PitchState.IN_PROGRESS)
-        pool.transition_pitch(founder, done, PitchState.DELIVERED)
+        pitches.transition_pitch(founder, done, PitchState.IN_PROGRESS, at=datetime.now(UTC))
+        pitches.transition_pitch(founder, done, PitchState.DELIVERED, at=datetime.now(UTC))
 
         # Deadlines are read against the real today, as the page does.
         won.deadline_on = date.today() + timedelta(days=5)
@@ -88,11 +88,13 @@ def world(setup) -> World:
         far.deadline_on = date.today() + timedelta(days=200)
 
         # Two open proposals; Ann has voted on the second only.
-        terms = pool.terms_from(800, 500, "weights")
-        first = pool.propose_share_rule(founder, terms, effective_on=date.today(),
-                                        title="Lower the common fund to 8%")
-        second = pool.propose_share_rule(tess, terms, effective_on=date.today(),
-                                         title="Split by weights instead")
+        terms = rules.terms_from(800, 500, "weights")
+        first = rules.propose_share_rule(founder, terms, effective_on=date.today(),
+                                         title="Lower the common fund to 8%",
+                                         today=date.today(), now=datetime.now(UTC))
+        second = rules.propose_share_rule(tess, terms, effective_on=date.today(),
+                                          title="Split by weights instead",
+                                          today=date.today(), now=datetime.now(UTC))
         cast_vote(ann, second, "agree")
 
         # The fund: a plan, one contribution run; only Ann has money to pay with.
@@ -143,9 +145,9 @@ def test_a_member_sees_their_balance_earnings_reserve_work_and_votes(client, aut
     with setup():
         ann = db.session.get(Membership, world.ann_id)
         owed = ledger.member_balance(ann.id)["USD"]
-        earned = pool.member_earnings(world.collective_id, since=MONTH,
-                                      until=add_months(MONTH, 1) - timedelta(days=1)
-                                      )["earned"].sum()
+        earned = queries.member_earnings(world.collective_id, since=MONTH,
+                                         until=add_months(MONTH, 1) - timedelta(days=1)
+                                         )["earned"].sum()
         reserve = fund.member_fund(ann).reserve
 
     # Everything split to members went to Ann (the only one who logged hours): 90% of the

@@ -1,0 +1,41 @@
+"""Clients of the collective: recording them and finding them."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from collective.errors import Conflict, DomainError
+from collective.extensions import db
+from collective.members.models import Membership
+from collective.members.services import require_role
+from collective.pool.checks import COORDINATOR, get_in
+from collective.pool.models import Client
+
+
+def create_client(actor: Membership, *, name: str, country: str = "", contact: str = "",
+                  notes: str = "") -> Client:
+    """Record a client of the collective."""
+    require_role(actor, COORDINATOR, action="record clients")
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("a client needs a name", field="name")
+    exists = db.session.scalar(
+        sa.select(Client.id).filter_by(collective_id=actor.collective_id, name=name))
+    if exists is not None:
+        raise Conflict(f"there is already a client called {name!r}", field="name")
+    client = Client(collective_id=actor.collective_id, name=name[:120],
+                    country=(country or "").upper()[:2], contact=(contact or "")[:200],
+                    notes=notes or "")
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def clients_of(collective_id: int) -> list[Client]:
+    """The collective's clients by name."""
+    return list(db.session.scalars(
+        sa.select(Client).filter_by(collective_id=collective_id).order_by(Client.name)))
+
+
+def get_client(collective_id: int, client_id: int) -> Client:
+    """A client of this collective, or NotFound."""
+    return get_in(Client, collective_id, client_id, "client")

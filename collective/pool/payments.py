@@ -1,0 +1,177 @@
+"""Client payments: recorded against a pitch, split by the share rule in force, posted as
+one journal entry, and reversed when entered by mistake."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from collective.errors import Conflict, DomainError
+from collective.extensions import db
+from collective.ledger import services as ledger
+from collective.ledger.models import JournalEntry
+from collective.members.models import Membership
+from collective.members.services import require_role
+from collective.money import (
+    MAX_MINOR_UNITS,
+    MoneyError,
+    check_currency,
+    format_plain,
+    minor_digits,
+)
+from collective.pool import compute
+from collective.pool.checks import (
+    COORDINATOR,
+    TREASURER,
+    check_date,
+    get_in,
+    is_whole,
+    same_collective,
+)
+from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
+from collective.pool.participation import participants_for_payment
+from collective.pool.rules import rule_in_force, rule_terms
+
+
+def record_payment(
+    actor: Membership,
+    pitch: Pitch,
+    *,
+    amount: int,
+    currency: str,
+    received_on: date,
+    reference: str = "",
+    rate: Decimal | None = None,
+    request_key: str | None = None,
+    today: date,
+) -> ClientPayment:
+    """Record a client payment and post its split as one journal entry.
+
+    With a `request_key` (from the form), the same request again returns the payment it
+    recorded the first time instead of recording a second one.
+    """
+    require_role(actor, COORDINATOR, TREASURER, action="record payments")
+    same_collective(actor, pitch, "pitch")
+    if request_key:
+        earlier = _payment_by_key(actor.collective_id, request_key)
+        if earlier is not None:
+            if earlier.pitch_id != pitch.id or earlier.amount != amount:
+                raise Conflict("this form was already used for another payment; reload the "
+                               "page to record a new one", field="amount")
+            return earlier
+    collective = actor.collective
+    if pitch.pitch_state not in PAYABLE_STATES:
+        raise DomainError(f"a payment cannot be recorded on a pitch that is "
+                          f"{pitch.pitch_state.label}", field="pitch")
+    try:
+        currency = check_currency(currency)
+    except MoneyError as exc:
+        raise DomainError(str(exc), field="currency") from exc
+    if not is_whole(amount):
+        raise DomainError("the amount must be more than zero", field="amount")
+    if amount > MAX_MINOR_UNITS:
+        raise DomainError("the amount is too large", field="amount")
+    check_date(received_on, today, "received_on", "date received")
+    base = collective.base_currency
+    rate = _checked_rate(rate, currency, base)
+    base_amount = compute.convert_to_base(amount, minor_digits(currency), rate,
+                                          minor_digits(base))
+    if base_amount <= 0:
+        raise DomainError(f"that comes to nothing in {base}", field="amount")
+    if base_amount > MAX_MINOR_UNITS:
+        raise DomainError("the amount is too large", field="amount")
+    rule = rule_in_force(collective.id, received_on)
+    if rule is None:
+        raise DomainError(f"no share rule was in force on {received_on.isoformat()}; "
+                          "the collective must agree one first", field="received_on")
+    try:
+        result = compute.split_payment(base_amount, rule_terms(rule),
+                                       participants_for_payment(pitch, received_on),
+                                       pitch.finder_id)
+    except compute.NoParticipants as exc:
+        raise DomainError(str(exc), field="pitch") from exc
+    payment = ClientPayment(
+        collective_id=collective.id, pitch_id=pitch.id, amount=amount, currency=currency,
+        rate=rate, base_amount=base_amount, received_on=received_on,
+        reference=(reference or "")[:120], share_rule_id=rule.id, split_note=result.note,
+        recorded_by_id=actor.id, request_key=request_key or None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same form, sent twice at once: the other request recorded it.
+        earlier = _payment_by_key(actor.collective_id, request_key) if request_key else None
+        if earlier is None:
+            raise
+        return earlier
+    entry = ledger.post_entry(
+        collective.id, kind="payment", occurred_on=received_on,
+        idempotency_key=f"payment:{payment.id}",
+        memo=_payment_memo(pitch, payment, base), lines=_payment_lines(collective.id, result,
+                                                                       base_amount, base),
+        created_by_id=actor.user_id)
+    payment.entry_id = entry.id
+    db.session.flush()
+    return payment
+
+
+def _checked_rate(rate: Decimal | None, currency: str, base: str) -> Decimal:
+    """The rate from `currency` to `base`: 1 for the base itself, else a sane given one."""
+    if currency == base:
+        return Decimal(1)
+    if rate is None:
+        raise DomainError(f"give the rate from {currency} to {base}", field="rate")
+    if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
+        raise DomainError("the rate must be a positive number", field="rate")
+    if (rate > Decimal(10) ** 9 or rate.as_tuple().exponent < -10
+            or len(rate.normalize().as_tuple().digits) > 15):
+        # 15 significant digits survive every database's numeric type exactly.
+        raise DomainError("the rate must be below 10^9, with at most 10 decimals and 15 "
+                          "digits", field="rate")
+    return rate
+
+
+def _payment_by_key(collective_id: int, request_key: str) -> ClientPayment | None:
+    return db.session.scalar(sa.select(ClientPayment).filter_by(
+        collective_id=collective_id, request_key=request_key))
+
+
+def _payment_memo(pitch: Pitch, payment: ClientPayment, base: str) -> str:
+    memo = f"{pitch.client.name}: {pitch.title}"
+    if payment.currency != base:
+        memo += f" ({payment.currency} {format_plain(payment.amount, payment.currency)}"
+        memo += f" at {payment.rate.normalize()})"
+    if payment.reference:
+        memo += f" ref {payment.reference}"
+    return memo[:500]
+
+
+def _payment_lines(collective_id: int, result: compute.Split, base_amount: int, base: str
+                   ) -> list[ledger.Line]:
+    bank = ledger.account_by_code(collective_id, ledger.BANK)
+    fund = ledger.account_by_code(collective_id, ledger.COMMON_FUND)
+    credits: dict[int, int] = defaultdict(int)
+    credits[fund.id] += result.common_fund
+    for membership_id, share in result.by_member().items():
+        credits[ledger.member_account(membership_id).id] += share
+    lines = [ledger.Line(bank.id, base_amount, base)]
+    lines += [ledger.Line(account_id, -share, base)
+              for account_id, share in credits.items() if share]
+    return lines
+
+
+def get_payment(collective_id: int, payment_id: int) -> ClientPayment:
+    """A payment of this collective, or NotFound."""
+    return get_in(ClientPayment, collective_id, payment_id, "payment")
+
+
+def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "") -> JournalEntry:
+    """Undo a payment entered by mistake (or refunded) with a reversal entry."""
+    require_role(actor, TREASURER, action="reverse payments")
+    same_collective(actor, payment, "payment")
+    entry = db.session.get(JournalEntry, payment.entry_id)
+    return ledger.reverse_entry(entry, memo=memo or f"Reversal of payment {payment.id}",
+                                created_by_id=actor.user_id)

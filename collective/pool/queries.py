@@ -1,0 +1,143 @@
+"""The pool's read side for pages and reports: payments, what members earned and were paid,
+their shares and balances."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from collective.extensions import db
+from collective.ledger.models import Account, JournalEntry, Posting
+from collective.members.models import Membership, User
+from collective.monthly import monthly_table
+from collective.pool.models import ClientPayment
+
+
+def frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
+    """The rows of `query` as a DataFrame with these column names."""
+    return pd.DataFrame(db.session.execute(query).all(), columns=columns)
+
+
+def payments_of(collective_id: int, pitch_id: int | None = None) -> list[ClientPayment]:
+    """Payments newest first, with whether each was reversed."""
+    query = sa.select(ClientPayment).filter_by(collective_id=collective_id)
+    if pitch_id is not None:
+        query = query.filter_by(pitch_id=pitch_id)
+    return list(db.session.scalars(
+        query.order_by(ClientPayment.received_on.desc(), ClientPayment.id.desc())))
+
+
+def reversed_entry_ids(collective_id: int) -> set[int]:
+    """Ids of the collective's entries that have been reversed."""
+    return set(db.session.scalars(
+        sa.select(JournalEntry.reverses_id).where(JournalEntry.collective_id == collective_id,
+                                                  JournalEntry.reverses_id.is_not(None))))
+
+
+def _payable_postings(collective_id: int) -> sa.Select:
+    """Postings on member payable accounts with the entry's kind (reversals take the kind
+    of what they reverse)."""
+    original = so.aliased(JournalEntry)
+    kind = sa.func.coalesce(original.kind, JournalEntry.kind)
+    return (
+        sa.select(Account.membership_id, JournalEntry.id.label("entry_id"),
+                  JournalEntry.occurred_on, kind.label("kind"), Posting.amount,
+                  JournalEntry.memo, JournalEntry.reverses_id)
+        .join(Posting, Posting.account_id == Account.id)
+        .join(JournalEntry, Posting.entry_id == JournalEntry.id)
+        .outerjoin(original, JournalEntry.reverses_id == original.id)
+        .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
+    )
+
+
+def member_earnings(collective_id: int, *, since: date, until: date) -> pd.DataFrame:
+    """Minor units each member earned from client payments in [since, until], net of
+    reversals."""
+    q = _payable_postings(collective_id).subquery()
+    rows = db.session.execute(
+        sa.select(q.c.membership_id, -sa.func.sum(q.c.amount))
+        .where(q.c.kind == "payment", q.c.occurred_on >= since, q.c.occurred_on <= until)
+        .group_by(q.c.membership_id)).all()
+    return pd.DataFrame(rows, columns=["membership_id", "earned"]).astype("int64")
+
+
+def payable_movements(membership: Membership) -> pd.DataFrame:
+    """Every posting on the member's payable account: date, kind, memo, amount (+ owed)."""
+    q = _payable_postings(membership.collective_id).where(
+        Account.membership_id == membership.id).order_by(JournalEntry.occurred_on,
+                                                         JournalEntry.id)
+    frame = pd.DataFrame(db.session.execute(q).all(),
+                         columns=["membership_id", "entry_id", "occurred_on", "kind", "amount",
+                                  "memo", "reverses_id"])
+    frame["amount"] = -frame["amount"].astype("int64")
+    return frame
+
+
+@dataclass(frozen=True)
+class ShareLine:
+    """One payment's share for a member."""
+
+    payment: ClientPayment
+    share: int
+    is_reversed: bool
+
+
+def shares_of(membership: Membership) -> list[ShareLine]:
+    """Each client payment that paid the member, with their share and the rule used."""
+    rows = db.session.execute(
+        sa.select(ClientPayment, -Posting.amount)
+        .join(JournalEntry, JournalEntry.id == ClientPayment.entry_id)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Account.membership_id == membership.id)
+        .order_by(ClientPayment.received_on.desc(), ClientPayment.id.desc())).all()
+    reversed_ids = reversed_entry_ids(membership.collective_id)
+    return [ShareLine(p, int(share), p.entry_id in reversed_ids) for p, share in rows]
+
+
+def monthly_earnings(membership: Membership) -> pd.DataFrame:
+    """Net earnings from payments per calendar month, months without any as zero: month
+    ('2026-10'), earned."""
+    statement = payable_movements(membership)
+    earned = statement[statement["kind"] == "payment"].assign(column="earned")
+    return monthly_table(earned, ["earned"], day="occurred_on")
+
+
+def payouts_of(membership: Membership) -> pd.DataFrame:
+    """The member's payouts: date, entry, amount."""
+    statement = payable_movements(membership)
+    payouts = statement[statement["kind"] == "payout"].copy()
+    payouts["amount"] = -payouts["amount"]
+    return payouts[["occurred_on", "entry_id", "amount", "memo"]].reset_index(drop=True)
+
+
+def members_summary(collective_id: int) -> pd.DataFrame:
+    """For every member: earned from payments, paid out, other movements, and balance."""
+    q = _payable_postings(collective_id).subquery()
+    rows = db.session.execute(
+        sa.select(q.c.membership_id, q.c.kind, -sa.func.sum(q.c.amount))
+        .group_by(q.c.membership_id, q.c.kind)).all()
+    frame = pd.DataFrame(rows, columns=["membership_id", "kind", "amount"])
+    names = pd.DataFrame(db.session.execute(
+        sa.select(Membership.id, User.name, Membership.status)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.collective_id == collective_id)).all(),
+        columns=["membership_id", "name", "status"])
+    if frame.empty:
+        table = names.assign(earned=0, paid_out=0, other=0)
+    else:
+        frame["amount"] = frame["amount"].astype("int64")
+        frame["column"] = frame["kind"].map({"payment": "earned", "payout": "paid_out"}
+                                            ).fillna("other")
+        pivot = frame.pivot_table(index="membership_id", columns="column", values="amount",
+                                  aggfunc="sum", fill_value=0)
+        pivot = pivot.reindex(columns=["earned", "paid_out", "other"], fill_value=0)
+        table = names.merge(pivot.reset_index(), on="membership_id", how="left").fillna(0)
+    table = table.astype({"earned": "int64", "paid_out": "int64", "other": "int64"})
+    # Payouts are debits on the payable: they show as negative "earned"; flip for display.
+    table["paid_out"] = -table["paid_out"]
+    table["balance"] = table["earned"] - table["paid_out"] + table["other"]
+    return table.sort_values("name").reset_index(drop=True)

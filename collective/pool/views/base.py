@@ -1,0 +1,54 @@
+"""What the pool's pages share: the blueprint, form field aliases and small lookups."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, g, redirect
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from collective.members import services as members
+from collective.members.models import MembershipStatus, Role
+from collective.web.transaction import Outcome, committed
+
+bp = Blueprint("pool", __name__, url_prefix="/c/<slug>/pool")
+C, T = Role.COORDINATOR, Role.TREASURER
+
+#: Service field names that a form calls otherwise.
+FIELD_ALIASES = {"common_fund_bp": "common_fund", "finder_fee_bp": "finder_fee"}
+
+
+def form_version(value: str | None) -> int:
+    """The pitch version a form was made from; a damaged one never matches (a conflict)."""
+    try:
+        return int(value or "")
+    except ValueError:
+        return -1
+
+
+def refusal_status(outcome: Outcome) -> int:
+    """409 when the form was made from a stale pitch (said in a flash, as its version field
+    is hidden), else 422."""
+    if outcome.error is not None and outcome.error.field == "version":
+        flash(outcome.error.message, "error")
+        return 409
+    return 422
+
+
+def act_then_redirect(form: FlaskForm, act: Callable[[], object], message: str,
+                      back: str) -> Response:
+    """A one-button form: run `act` in the request transaction when the form is valid,
+    flash `message` once it is committed (or the refusal), and go back to `back`."""
+    if form.validate_on_submit():
+        with committed() as done:
+            act()
+        if done:
+            flash(message, "info")
+    return redirect(back)
+
+
+def member_choices(include_none: str | None = None) -> list[tuple[int, str]]:
+    """The collective's active members as (id, name) choices, optionally with a 'none'."""
+    choices = [(m.id, m.user.name) for m in members.directory(g.collective.id)
+               if m.status == MembershipStatus.ACTIVE]
+    return ([(0, include_none)] if include_none else []) + choices

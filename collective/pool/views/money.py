@@ -1,0 +1,138 @@
+"""Pages of the pool's money: client payments, members' shares and payouts."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from collective.ledger import services as ledger
+from collective.members import services as members
+from collective.money import format_money
+from collective.pool import payments as payment_services
+from collective.pool import payouts as payout_services
+from collective.pool import queries
+from collective.pool.forms import PayEveryoneForm, PaymentForm, PayoutForm, ReasonForm
+from collective.pool.pitches import get_pitch
+from collective.pool.rules import rule_in_force
+from collective.pool.views.base import C, T, act_then_redirect, bp
+from collective.web.forms import currency_error
+from collective.web.scoping import collective_view
+from collective.web.transaction import committed
+
+
+@bp.route("/pitches/<int:pitch_id>/payments/new", methods=["GET", "POST"])
+@collective_view(C, T)
+def record_payment(pitch_id: int):
+    """Record a client payment against a pitch; it is split and posted at once."""
+    work = get_pitch(g.collective.id, pitch_id)
+    form = PaymentForm()
+    status = 200
+    if request.method == "GET":
+        form.currency.data = work.value_currency
+        form.received_on.data = g.today
+    if form.validate_on_submit() and not currency_error(form.currency):
+        amount = form.parsed_amount(form.amount, form.currency.data)
+        if amount is not None:
+            with committed(form) as done:
+                payment = payment_services.record_payment(
+                    g.membership, work, amount=amount, currency=form.currency.data,
+                    received_on=form.received_on.data, reference=form.reference.data or "",
+                    rate=form.rate.data, request_key=form.request_key.data, today=g.today)
+            if done:
+                flash(f"Payment recorded and split: "
+                      f"{format_money(payment.base_amount, g.collective.base_currency)}.", "info")
+                return redirect(url_for("pool.pitch", slug=g.collective.slug,
+                                        pitch_id=pitch_id))
+    if request.method == "POST":
+        status = 422
+    rule = rule_in_force(g.collective.id, g.today)
+    return render_template("pool/payment.html", pitch=work, form=form, rule=rule), status
+
+
+@bp.get("/payments")
+@collective_view(C, T)
+def payments():
+    """Every client payment with the rule it was split under."""
+    return render_template("pool/payments.html",
+                           payments=queries.payments_of(g.collective.id),
+                           reversed_ids=queries.reversed_entry_ids(g.collective.id),
+                           reverse_form=ReasonForm(prefix="rev"))
+
+
+@bp.post("/payments/<int:payment_id>/reverse")
+@collective_view(T)
+def reverse_payment(payment_id: int):
+    """Reverse a payment entered by mistake (the ledger keeps both entries)."""
+    payment = payment_services.get_payment(g.collective.id, payment_id)
+    form = ReasonForm(prefix="rev")
+    return act_then_redirect(
+        form, lambda: payment_services.reverse_payment(g.membership, payment,
+                                                       form.memo.data or ""),
+        f"Payment {payment.id} is reversed.", url_for("pool.payments", slug=g.collective.slug))
+
+
+@bp.get("/shares")
+@collective_view()
+def my_shares():
+    """Every payment that paid you, your balance, payouts and monthly earnings."""
+    monthly = queries.monthly_earnings(g.membership)
+    return render_template(
+        "pool/my_shares.html", shares=queries.shares_of(g.membership),
+        payouts=queries.payouts_of(g.membership).to_dict("records"),
+        monthly=list(zip(monthly["month"], monthly["earned"], strict=True)),
+        balance=ledger.member_balance(g.membership.id).get(g.collective.base_currency, 0))
+
+
+@bp.get("/shares/all")
+@collective_view(T)
+def all_shares():
+    """Every member's earnings, payouts and balance, with totals that tie to the ledger."""
+    table = queries.members_summary(g.collective.id)
+    rows = ledger.trial_balance(g.collective.id)
+    ledger_total = -sum(r.balance for r in rows if r.membership_id is not None
+                        and r.currency == g.collective.base_currency)
+    return render_template("pool/all_shares.html", rows=table.to_dict("records"),
+                           totals=table[["earned", "paid_out", "other", "balance"]].sum()
+                           .astype(int).to_dict(), ledger_total=ledger_total)
+
+
+@bp.route("/payouts", methods=["GET", "POST"])
+@collective_view(T)
+def payouts():
+    """Pay members what the collective owes them: one, or everyone at once."""
+    table = queries.members_summary(g.collective.id)
+    owed = table[table["balance"] > 0]
+    form = PayoutForm(prefix="one")
+    # Everyone is a valid choice, so that a form sent twice finds its payout again.
+    form.membership_id.choices = [(int(r.membership_id), r.name) for r in table.itertuples()
+                                  if r.balance > 0 or request.method == "POST"]
+    everyone = PayEveryoneForm(prefix="all")
+    if request.method == "GET":
+        form.paid_on.data = everyone.paid_on.data = g.today
+    status = 200
+    submitted = everyone if "all-paid_on" in request.form else form
+    if request.method == "POST":
+        status = 422
+        if submitted.validate_on_submit() and _pay(submitted, everyone):
+            flash("The payout is posted.", "info")
+            return redirect(url_for("pool.payouts", slug=g.collective.slug))
+    return render_template("pool/payouts.html", form=form, everyone=everyone,
+                           owed=owed.to_dict("records"),
+                           total=int(owed["balance"].sum())), status
+
+
+def _pay(submitted, everyone: PayEveryoneForm) -> bool:
+    """Post the payout a valid form asks for; False after an error on the form."""
+    if submitted is everyone:
+        with committed(everyone) as done:
+            payout_services.pay_everyone(g.membership, paid_on=everyone.paid_on.data,
+                                         request_key=everyone.request_key.data, today=g.today)
+        return bool(done)
+    amount = submitted.parsed_amount(submitted.amount, g.collective.base_currency)
+    if amount is None:
+        return False
+    with committed(submitted) as done:
+        member = members.get_membership(g.collective.id, submitted.membership_id.data)
+        payout_services.pay_member(g.membership, member, amount=amount,
+                                   paid_on=submitted.paid_on.data,
+                                   request_key=submitted.request_key.data,
+                                   reference=submitted.reference.data or "", today=g.today)
+    return bool(done)

@@ -1,0 +1,218 @@
+"""Pages of the work itself: the board, clients, pitches, allocation and my work."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from collective.clock import now_utc
+from collective.pool import allocation, pitches, queries, time
+from collective.pool import clients as client_services
+from collective.pool.forms import (
+    AllocationForm,
+    ClientForm,
+    PitchForm,
+    ReasonForm,
+    TimeForm,
+    TransitionForm,
+    VolunteerForm,
+)
+from collective.pool.models import POOL_STATES, TRANSITIONS, PitchState
+from collective.pool.views.base import (
+    C,
+    T,
+    act_then_redirect,
+    bp,
+    form_version,
+    member_choices,
+    refusal_status,
+)
+from collective.web.forms import currency_error
+from collective.web.scoping import collective_view
+from collective.web.transaction import committed
+
+
+@bp.get("/")
+@collective_view()
+def board():
+    """The pool: every pitch by state, with the open ones members can volunteer for."""
+    work = pitches.pitches_of(g.collective.id)
+    by_state = {state: [p for p in work if p.state == state.value] for state in PitchState}
+    return render_template("pool/board.html", by_state=by_state, PitchState=PitchState,
+                           POOL_STATES=POOL_STATES)
+
+
+@bp.route("/clients", methods=["GET", "POST"])
+@collective_view(C, T)
+def clients():
+    """The collective's clients; coordinators add new ones."""
+    form = ClientForm()
+    if request.method == "POST" and not g.membership.has_role(C):
+        abort(403)
+    if form.validate_on_submit():
+        with committed(form) as done:
+            client_services.create_client(g.membership, name=form.name.data,
+                                          country=form.country.data or "",
+                                          contact=form.contact.data or "",
+                                          notes=form.notes.data or "")
+        if done:
+            flash(f"{form.name.data} is added.", "info")
+            return redirect(url_for("pool.clients", slug=g.collective.slug))
+    return render_template("pool/clients.html", form=form,
+                           clients=client_services.clients_of(g.collective.id))
+
+
+@bp.route("/pitches/new", methods=["GET", "POST"])
+@collective_view(C)
+def new_pitch():
+    """Record incoming work."""
+    form = PitchForm()
+    form.client_id.choices = [(c.id, c.name)
+                              for c in client_services.clients_of(g.collective.id)]
+    form.finder_id.choices = member_choices("Nobody in particular")
+    if request.method == "GET":
+        form.value_currency.data = g.collective.base_currency
+    if form.validate_on_submit() and not currency_error(form.value_currency):
+        value = form.parsed_amount(form.value, form.value_currency.data)
+        if value is not None:
+            with committed(form) as done:
+                pitch = pitches.create_pitch(
+                    g.membership, client_id=form.client_id.data, title=form.title.data,
+                    description=form.description.data or "",
+                    required_skills=form.parsed_skills, estimated_hours=form.estimated_hours.data,
+                    value_amount=value, value_currency=form.value_currency.data,
+                    deadline_on=form.deadline_on.data, finder_id=form.finder_id.data or None,
+                    today=g.today, at=now_utc())
+            if done:
+                return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch.id))
+    return render_template("pool/new_pitch.html", form=form)
+
+
+def _transition_form(work) -> TransitionForm:
+    form = TransitionForm(prefix="move")
+    form.state.choices = [(s.value, s.label) for s in sorted(TRANSITIONS[work.pitch_state])]
+    # The list offers the legal moves; the service judges the move itself, after checking
+    # the version, so a stale form is a conflict and an illegal move says where it can go.
+    form.state.validate_choice = False
+    if not form.version.data:
+        form.version.data = str(work.version)
+    return form
+
+
+@bp.get("/pitches/<int:pitch_id>")
+@collective_view()
+def pitch(pitch_id: int):
+    """A pitch: its details, allocation, history and payments."""
+    return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id))
+
+
+def _render_pitch(work, move_form=None):
+    return render_template(
+        "pool/pitch.html", pitch=work, events=pitches.pitch_events(work),
+        volunteers=pitches.volunteers_of(work),
+        payments=queries.payments_of(g.collective.id, work.id),
+        reversed_ids=queries.reversed_entry_ids(g.collective.id),
+        move_form=move_form or _transition_form(work),
+        volunteer_form=VolunteerForm(prefix="vol"),
+        reverse_form=ReasonForm(prefix="rev"), POOL_STATES=POOL_STATES)
+
+
+@bp.post("/pitches/<int:pitch_id>/state")
+@collective_view(C)
+def move_pitch(pitch_id: int):
+    """Move a pitch to its next state."""
+    work = pitches.get_pitch(g.collective.id, pitch_id)
+    form = _transition_form(work)
+    status = 422
+    if form.validate_on_submit():
+        with committed(form) as done:
+            pitches.transition_pitch(g.membership, work, form.state.data,
+                                     expected_version=form_version(form.version.data),
+                                     note=form.note.data or "", at=now_utc())
+        if done:
+            flash(f"The pitch is now {PitchState(form.state.data).label}.", "info")
+            return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+        status = refusal_status(done)
+    return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id), move_form=form), status
+
+
+@bp.post("/pitches/<int:pitch_id>/volunteer")
+@collective_view()
+def volunteer(pitch_id: int):
+    """Offer to work on an open pitch."""
+    work = pitches.get_pitch(g.collective.id, pitch_id)
+    form = VolunteerForm(prefix="vol")
+    return act_then_redirect(
+        form, lambda: pitches.volunteer_for(g.membership, work, form.note.data or ""),
+        "Thank you: the coordinators see that you volunteered.",
+        url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+
+
+@bp.route("/pitches/<int:pitch_id>/allocate", methods=["GET", "POST"])
+@collective_view(C)
+def allocate(pitch_id: int):
+    """Allocate a won pitch, helped by a ranked list of suggested members."""
+    work = pitches.get_pitch(g.collective.id, pitch_id)
+    form = AllocationForm()
+    form.membership_id.choices = member_choices()
+    status = 200
+    if request.method == "GET":
+        form.version.data = str(work.version)
+        chosen = request.args.get("member", type=int)
+        if chosen:
+            form.membership_id.data = chosen
+    if form.validate_on_submit():
+        with committed(form) as done:
+            allocation.allocate_member(
+                g.membership, work, membership_id=form.membership_id.data,
+                role=form.role.data, weight=form.weight.data,
+                weekly_hours=form.weekly_hours.data,
+                expected_version=form_version(form.version.data))
+        if done:
+            flash("The allocation is saved.", "info")
+            return redirect(url_for("pool.allocate", slug=g.collective.slug, pitch_id=pitch_id))
+        status = refusal_status(done)
+        work = pitches.get_pitch(g.collective.id, pitch_id)
+    elif request.method == "POST":
+        status = 422
+    suggestions = allocation.suggest_members(work, g.today)
+    return render_template("pool/allocate.html", pitch=work, form=form,
+                           suggestions=suggestions.to_dict("records")), status
+
+
+@bp.post("/pitches/<int:pitch_id>/allocations/<int:membership_id>/remove")
+@collective_view(C)
+def remove_allocation(pitch_id: int, membership_id: int):
+    """Take a member off a pitch."""
+    work = pitches.get_pitch(g.collective.id, pitch_id)
+    return act_then_redirect(
+        ReasonForm(), lambda: allocation.remove_allocation(
+            g.membership, work, membership_id,
+            expected_version=request.form.get("version", type=int)),
+        "The member is taken off this work.",
+        url_for("pool.allocate", slug=g.collective.slug, pitch_id=pitch_id))
+
+
+@bp.route("/my-work", methods=["GET", "POST"])
+@collective_view()
+def my_work():
+    """Your allocations and hours, and a form to log time."""
+    allocations = time.allocations_of(g.membership)
+    form = TimeForm()
+    form.allocation_id.choices = [(a.id, f"{a.pitch.title} ({a.pitch.client.name})")
+                                  for a, _ in allocations]
+    if request.method == "GET":
+        form.worked_on.data = g.today
+    status = 200
+    if form.validate_on_submit():
+        with committed(form) as done:
+            time.log_time(g.membership, time.get_allocation(g.membership, form.allocation_id.data),
+                          worked_on=form.worked_on.data, minutes=time.parse_hours(form.hours.data),
+                          note=form.note.data or "", today=g.today)
+        if done:
+            flash(f"{form.hours.data} hours are logged.", "info")
+            return redirect(url_for("pool.my_work", slug=g.collective.slug))
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_template("pool/my_work.html", allocations=allocations, form=form,
+                           entries=time.time_entries_of(g.membership),
+                           open_pool=pitches.pitches_of(g.collective.id, POOL_STATES)), status
