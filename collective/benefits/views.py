@@ -140,7 +140,9 @@ def decide(claim_id: int):
     item = _claim_for_viewer(claim_id)
     form = DecideForm()
     if form.validate_on_submit():
-        with committed(form) as done:
+        # Flashed, not put on the form: after most refusals (your own claim, decided
+        # meanwhile) the page no longer shows the form.
+        with committed() as done:
             claim_services.decide_claim(g.membership, item,
                                         approve=form.decision.data == "approve",
                                         reason=form.reason.data, now=now_utc())

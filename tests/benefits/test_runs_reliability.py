@@ -296,3 +296,28 @@ def test_the_run_command_previews_posts_once_and_refuses_a_bad_period(runner, se
     unknown = runner.invoke(args=[*command[:4], "no-such-collective", *command[5:]])
     assert unknown.exit_code != 0
     assert "no collective 'no-such-collective'" in unknown.output
+
+
+def test_the_run_command_shows_the_service_s_refusal_of_a_running_month_and_posts_nothing(
+        runner, setup):
+    with setup():
+        people = found_fund(2, start=MISSED[0])
+        for person in people:
+            deposit(people[0], person, 10_000, on=MISSED[0], today=TODAY)
+        db.session.commit()
+        slug, collective_id = people[0].collective.slug, people[0].collective_id
+        entries = db.session.scalar(sa.select(sa.func.count(JournalEntry.id))
+                                    .filter_by(collective_id=collective_id))
+    label = f"{THIS_MONTH:%Y-%m}"
+
+    for extra in ([], ["--dry-run"]):
+        refused = runner.invoke(args=["benefits", "run", "payouts", "--collective", slug,
+                                      "--period", label, *extra])
+
+        assert refused.exit_code == 1, refused.output
+        assert (f"{slug}: payouts {label}: refused: only a month that has ended can be run; "
+                f"{THIS_MONTH:%B %Y} ends on") in refused.output
+    with setup():
+        assert _state(collective_id)["runs"] == []
+        assert db.session.scalar(sa.select(sa.func.count(JournalEntry.id))
+                                 .filter_by(collective_id=collective_id)) == entries

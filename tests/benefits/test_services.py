@@ -703,3 +703,49 @@ def test_a_plan_adopted_by_vote_becomes_version_2_from_the_month_after_the_decis
     assert november.total == 3 * 2_500
     assert db.session.scalar(sa.select(sa.func.count(BenefitPlan.id))
                              .filter_by(collective_id=cid)) == 2
+
+
+# --- A month that has not ended -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [CONTRIBUTIONS, PAYOUTS])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry"])
+def test_a_run_of_a_month_that_has_not_ended_is_refused_and_writes_nothing(ctx, kind,
+                                                                           dry_run):
+    treasurer, ann = found_fund(2)
+    cid = treasurer.collective_id
+    for person in (treasurer, ann):
+        deposit(treasurer, person, 10_000)
+    entries = _entry_count(cid)
+
+    for period in (OCT, date(2026, 11, 1)):  # this month (TODAY is in October), and later
+        with pytest.raises(DomainError, match="only a month that has ended can be run; "
+                                              f"{period:%B %Y} ends on") as refused:
+            runs.run(cid, kind, period, today=TODAY, dry_run=dry_run)
+        assert refused.value.field == "period"
+
+    assert _runs(cid) == []
+    assert _entry_count(cid) == entries
+    # The month before runs; October runs once it has ended, in the collective's own date.
+    assert runs.run(cid, kind, SEP, today=TODAY, dry_run=dry_run).skipped == ""
+    assert runs.run(cid, kind, OCT, today=date(2026, 11, 1), dry_run=dry_run).skipped == ""
+
+
+def test_the_fund_months_have_no_gaps_and_end_each_month_with_the_balance(sick_leave):
+    treasurer, _, _, _ = sick_leave
+    cid = treasurer.collective_id
+    runs.run_payouts(cid, OCT, today=RUN_DAY)  # pays September and October, on October 31
+
+    assert queries.fund_months(cid).to_dict("records") == [
+        {"month": "2026-07", "contributions": 9_000, "payouts": 0, "other": 500_000,
+         "balance": 509_000},
+        {"month": "2026-08", "contributions": 0, "payouts": 0, "other": 0, "balance": 509_000},
+        {"month": "2026-09", "contributions": 0, "payouts": 0, "other": 0, "balance": 509_000},
+        {"month": "2026-10", "contributions": 0, "payouts": 200_000, "other": 0,
+         "balance": 309_000}]
+    assert queries.fund_balance(cid) == 309_000
+
+
+def test_a_fund_without_entries_has_no_months(ctx):
+    treasurer, _ = found_fund(2)
+    assert queries.fund_months(treasurer.collective_id).empty
