@@ -30,6 +30,7 @@ BENEFIT_CLAIM = "benefit_claim"
 
 
 def _contributed_months(membership_id: int, before: date) -> int:
+    """How many months the member contributed to (or settled) before `before`."""
     return db.session.scalar(
         sa.select(sa.func.count(sa.distinct(BenefitRun.period)))
         .join(RunLine, RunLine.run_id == BenefitRun.id)
@@ -38,6 +39,7 @@ def _contributed_months(membership_id: int, before: date) -> int:
 
 
 def _open_claims(membership_id: int, kind: BenefitKind) -> list[Claim]:
+    """The member's pending and approved claims of one kind."""
     return list(db.session.scalars(sa.select(Claim).where(
         Claim.membership_id == membership_id, Claim.kind == kind.value,
         Claim.status.in_([ClaimStatus.PENDING.value, ClaimStatus.APPROVED.value]))))

@@ -64,6 +64,7 @@ def collectives_with_plans() -> list[tuple[int, str, str]]:
 
 def _add_plan(collective_id: int, terms: PlanTerms, effective_on: date,
               proposal_id: int | None) -> BenefitPlan:
+    """Store the next plan version (flushed)."""
     version = (db.session.scalar(sa.select(sa.func.max(BenefitPlan.version))
                                  .filter_by(collective_id=collective_id)) or 0) + 1
     plan = BenefitPlan(collective_id=collective_id, version=version,

@@ -80,10 +80,12 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Data
 
 
 def _period_end(period: date) -> date:
+    """The last day of the month."""
     return add_months(period, 1) - timedelta(days=1)
 
 
 def _payable_accounts(collective_id: int) -> dict[int, int]:
+    """Each member's payable account id, by membership id."""
     return dict(db.session.execute(
         sa.select(Account.membership_id, Account.id)
         .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
@@ -212,6 +214,7 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
 
 
 def _approved_claims(collective_id: int, period: date) -> pd.DataFrame:
+    """Approved claims starting by `period`, with each claimant's level then."""
     claims = db.session.execute(
         sa.select(Claim.id, Claim.membership_id, Claim.kind, Claim.start_period, Claim.months,
                   Claim.amount)
