@@ -63,7 +63,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from collective.benefits import models as _benefit_models  # noqa: F401
-    from collective.benefits import services as _benefit_services  # noqa: F401
     from collective.members.models import User
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
 

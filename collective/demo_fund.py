@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from collective.benefits import services as fund
+from collective.benefits import claims, plans, runs
 from collective.benefits.compute import PlanTerms, add_months
 from collective.benefits.models import MemberLevel
 from collective.extensions import db
@@ -46,7 +46,7 @@ class DemoFund:
     def __init__(self, people: dict[str, Membership], start: date, today: date) -> None:
         self.people, self.start, self.today = people, start, today
         anjali = people["anjali"]
-        fund.set_founding_plan(anjali, PlanTerms.from_json(BREAD_FUND), start, today=today)
+        plans.set_founding_plan(anjali, PlanTerms.from_json(BREAD_FUND), start, today=today)
         for name, level in CHOSEN.items():
             db.session.add(MemberLevel(membership_id=people[name].id, benefit_amount=level,
                                        from_period=start, chosen_at=_at(start)))
@@ -63,28 +63,28 @@ class DemoFund:
     def _run(self, period: date) -> None:
         collective_id = self.people["anjali"].collective_id
         for kind in ("contributions", "payouts"):
-            fund.run(collective_id, kind, period, triggered_by="scheduler")
+            runs.run(collective_id, kind, period, today=self.today, triggered_by="scheduler")
 
     def after_month(self, index: int, month: date) -> None:
         """Called by the pool history at the end of each month: claims, then the runs."""
         people, anjali, deepa = self.people, self.people["anjali"], self.people["deepa"]
         if index == 3:
             # Rhea's parental leave: three months at her level, approved by Deepa.
-            claim = fund.file_claim(people["rhea"], kind="parental", start_period=month,
-                                    months=3, note="Baby due early in the month.",
-                                    today=month, now=_at(month))
-            fund.decide_claim(deepa, claim, approve=True,
-                              reason="Congratulations! Approved for three months.",
-                              now=_at(month + timedelta(days=1)))
+            claim = claims.file_claim(people["rhea"], kind="parental", start_period=month,
+                                      months=3, note="Baby due early in the month.",
+                                      today=month, now=_at(month))
+            claims.decide_claim(deepa, claim, approve=True,
+                                reason="Congratulations! Approved for three months.",
+                                now=_at(month + timedelta(days=1)))
         if index == 2:
-            claim = fund.file_claim(people["carmen"], kind="unpaid_invoice", start_period=month,
-                                    invoice_amount=640_00,
-                                    note="Koala Cafe flyer job, 20 days overdue.",
-                                    today=month, now=_at(month + timedelta(days=3)))
-            fund.decide_claim(anjali, claim, approve=False,
-                              reason="An invoice counts as unpaid after 60 days overdue; "
-                                     "please claim again next month if it is still unpaid.",
-                              now=_at(month + timedelta(days=4)))
+            claim = claims.file_claim(people["carmen"], kind="unpaid_invoice",
+                                      start_period=month, invoice_amount=640_00,
+                                      note="Koala Cafe flyer job, 20 days overdue.",
+                                      today=month, now=_at(month + timedelta(days=3)))
+            claims.decide_claim(anjali, claim, approve=False,
+                                reason="An invoice counts as unpaid after 60 days overdue; "
+                                       "please claim again next month if it is still unpaid.",
+                                now=_at(month + timedelta(days=4)))
         if index == 4:
             # Top-ups after last month's "pay everyone" emptied every balance.
             self._deposits(month + timedelta(days=2), "2")
@@ -93,12 +93,12 @@ class DemoFund:
     def finish(self) -> None:
         """A claim still waiting for a treasurer, filed this month."""
         this_month = self.today.replace(day=1)
-        fund.file_claim(self.people["joy"], kind="sick", start_period=this_month, months=2,
-                        note="Doctor's note attached: back surgery, six weeks off.",
-                        today=self.today, now=_at(self.today - timedelta(days=2)))
+        claims.file_claim(self.people["joy"], kind="sick", start_period=this_month, months=2,
+                          note="Doctor's note attached: back surgery, six weeks off.",
+                          today=self.today, now=_at(self.today - timedelta(days=2)))
         last_month = add_months(this_month, -1)
         # The scheduler's runs for last month, so the treasurer's page is up to date.
         collective_id = self.people["anjali"].collective_id
-        for kind, period in fund.due_periods(collective_id, self.today):
+        for kind, period in runs.due_periods(collective_id, self.today):
             if period <= last_month:
-                fund.run(collective_id, kind, period, triggered_by="scheduler")
+                runs.run(collective_id, kind, period, today=self.today, triggered_by="scheduler")

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from collective.benefits import services as fund
-from collective.benefits.compute import PlanTerms
+from collective.benefits import claims, plans, runs
+from collective.benefits.compute import PlanTerms, add_months
 from collective.demo_fund import BREAD_FUND
 from collective.errors import DomainError
 from collective.extensions import db
@@ -116,7 +116,8 @@ def test_a_plan_form_missing_its_percentages_is_not_a_crash(client, auth, world)
 def test_a_plan_cannot_start_in_year_one(ctx):
     founder = make_collective()
     with pytest.raises(DomainError, match="a year back or two years ahead") as refused:
-        fund.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND), date(1, 1, 1))
+        plans.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND), date(1, 1, 1),
+                                today=date.today())
     assert refused.value.field == "effective_on"
 
 
@@ -151,16 +152,16 @@ def test_a_claim_decided_meanwhile_is_a_conflict(ctx):
     treasurer, ann = found_fund(2)
     tess = make_member(treasurer.collective, roles=(Role.MEMBER, Role.TREASURER))
     deposit(treasurer, ann, 50_000)
-    fund.run_contributions(treasurer.collective_id, date(2026, 9, 1))
-    claim = fund.file_claim(ann, kind="sick", start_period=date(2026, 10, 1), months=3,
-                            today=TODAY, now=NOW)
+    runs.run_contributions(treasurer.collective_id, date(2026, 9, 1), today=TODAY)
+    claim = claims.file_claim(ann, kind="sick", start_period=date(2026, 10, 1), months=3,
+                              today=TODAY, now=NOW)
     # Another treasurer's request rejects it in the meantime (written around this session).
     db.session.execute(sa.update(Claim).where(Claim.id == claim.id)
                        .values(status="rejected")
                        .execution_options(synchronize_session=False))
     assert claim.status == "pending"  # this session's copy is stale
     with pytest.raises(Conflict, match="decided by someone else"):
-        fund.decide_claim(tess, claim, approve=True, reason="get well soon", now=NOW)
+        claims.decide_claim(tess, claim, approve=True, reason="get well soon", now=NOW)
     assert db.session.scalar(sa.select(Claim.status).where(Claim.id == claim.id)) == "rejected"
     events = db.session.scalars(sa.select(ClaimEvent.status)
                                 .where(ClaimEvent.claim_id == claim.id)).all()
@@ -170,9 +171,12 @@ def test_a_claim_decided_meanwhile_is_a_conflict(ctx):
 def test_an_entry_of_a_fund_run_cannot_be_reversed_on_its_own(client, auth, setup, world):
     with setup():
         founder = db.session.get(Membership, world.founder_id)
-        fund.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
-                               effective_on=date.today().replace(day=1))
-        result = fund.run_contributions(founder.collective_id, date.today().replace(day=1))
+        plans.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
+                                effective_on=date.today().replace(day=1), today=date.today())
+        # This month's run, as run once the month has ended.
+        this_month = date.today().replace(day=1)
+        result = runs.run_contributions(founder.collective_id, this_month,
+                                        today=add_months(this_month, 1))
         entry_id = db.session.scalar(sa.select(sa.func.min(JournalEntry.id)).where(
             JournalEntry.kind == "contribution",
             JournalEntry.collective_id == founder.collective_id))

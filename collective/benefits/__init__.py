@@ -1,4 +1,16 @@
-"""The mutual benefits fund: plans, levels, contributions, claims, payouts, scheduled runs."""
+"""The mutual benefits fund: plans, levels, contributions, claims, payouts, scheduled runs.
+
+Modules
+-------
+- plans.py: plan versions (founding plan, changes by vote) and members' levels.
+- claims.py: filing, deciding (by a treasurer or by vote) and withdrawing claims.
+- runs.py: the monthly contribution and payout runs, and which months are due.
+- forecasts.py: the Monte Carlo forecast, computed and stored by the scheduler.
+- queries.py: the read side for pages (balance, member's fund, owing, months, runs).
+- compute.py: the numbers, in pandas (no database, no Flask).
+- jobs.py and cli.py: the scheduler's jobs and the `flask benefits` commands.
+- views.py and forms.py: the pages.
+"""
 
 #: Why a fund run's entry cannot be reversed alone: its run lines (owed months, reserves,
 #: paid claim months) describe it too, and would fall out of step.
@@ -7,8 +19,16 @@ RUN_ENTRY_LOCKED = ("this entry belongs to a fund run and cannot be reversed on 
 
 
 def register_kinds() -> None:
-    """Tell the layers below what benefits owns (called once by the app factory)."""
+    """Tell the layers below what benefits owns: the ledger's locked entry kinds, and the
+    proposal kinds with what adopting or rejecting one does and how its page shows it
+    (called once by the app factory)."""
+    from collective.benefits import claims, plans, views
     from collective.ledger.services import register_locked_kind
+    from collective.members.proposals import register_adopter, register_proposal_details
 
     for kind in ("contribution", "benefit", "contribution-return"):
         register_locked_kind(kind, RUN_ENTRY_LOCKED)
+    register_adopter(plans.BENEFIT_PLAN, plans.adopt_plan)
+    register_adopter(claims.BENEFIT_CLAIM, claims.approve_by_vote, claims.reject_by_vote)
+    register_proposal_details(plans.BENEFIT_PLAN, views.plan_details)
+    register_proposal_details(claims.BENEFIT_CLAIM, views.claim_details)

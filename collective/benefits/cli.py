@@ -1,4 +1,8 @@
-"""`flask --app collective benefits ...` and `flask --app collective scheduler`."""
+"""`flask --app collective benefits ...` and `flask --app collective scheduler`.
+
+Each collective's "today" is computed in its own timezone and passed to the services, which
+hold the rules (a run of a month that has not ended is refused there, for every caller).
+"""
 from __future__ import annotations
 
 import sys
@@ -9,11 +13,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from collective.benefits import jobs, services
-from collective.benefits.compute import month_start
+from collective.benefits import forecasts, jobs, plans, runs
+from collective.clock import local_time, now_utc, today_in
+from collective.errors import DomainError
 from collective.extensions import db
 from collective.members.models import Collective
 from collective.money import format_money
+from collective.transactions import transaction
 
 benefits_cli = AppGroup("benefits", help="The mutual benefits fund.")
 
@@ -26,15 +32,28 @@ def _period(value: str) -> date:
         raise click.BadParameter("write the period as YYYY-MM, like 2026-10") from exc
 
 
-def _collectives(slug: str | None) -> list[tuple[int, str, str]]:
-    query = sa.select(Collective.id, Collective.slug, Collective.base_currency).where(
-        Collective.archived_at.is_(None))
+def _collectives(slug: str | None) -> list[tuple[int, str, str, str]]:
+    """(id, slug, base currency, timezone) of one live collective or all of them."""
+    query = sa.select(Collective.id, Collective.slug, Collective.base_currency,
+                      Collective.timezone).where(Collective.archived_at.is_(None))
     if slug:
         query = query.where(Collective.slug == slug)
     found = db.session.execute(query.order_by(Collective.id)).all()
     if slug and not found:
         raise click.BadParameter(f"no collective {slug!r}", param_hint="--collective")
     return found
+
+
+def _describe(result: runs.RunResult, currency: str, dry_run: bool) -> str:
+    """One line saying what a run did."""
+    if result.skipped:
+        return f"skipped: {result.skipped}"
+    if result.already_done:
+        return "already done; nothing posted"
+    return (f"{'would post' if dry_run else 'posted'} {result.entries} entries, "
+            f"{format_money(result.total, currency)}"
+            + (f", shortfall {format_money(result.shortfall, currency)}"
+               if result.shortfall else ""))
 
 
 @benefits_cli.command("run")
@@ -45,43 +64,65 @@ def _collectives(slug: str | None) -> list[tuple[int, str, str]]:
 def run_command(kind: str, slug: str | None, period: str, dry_run: bool) -> None:
     """Run the contribution or payout run of one month, now."""
     month = _period(period)
-    if month >= month_start(date.today()):
-        raise click.BadParameter("only a month that has ended can be run", param_hint="--period")
     targets = _collectives(slug)
-    lines = []
+    lines, refused = [], False
     with click.progressbar(targets, label=f"{kind} {period}", file=sys.stderr) as bar:
-        for collective_id, cslug, currency in bar:
-            result = services.run(collective_id, kind, month, dry_run=dry_run,
-                                  triggered_by="cli")
-            if dry_run:
+        for collective_id, cslug, currency, timezone in bar:
+            today = today_in(timezone)
+            try:
+                if dry_run:
+                    result = runs.run(collective_id, kind, month, today=today, dry_run=True,
+                                      triggered_by="cli")
+                    db.session.rollback()
+                else:
+                    with transaction():
+                        result = runs.run(collective_id, kind, month, today=today,
+                                          triggered_by="cli")
+            except DomainError as exc:
                 db.session.rollback()
-            else:
-                db.session.commit()
-            if result.skipped:
-                status = f"skipped: {result.skipped}"
-            elif result.already_done:
-                status = "already done; nothing posted"
-            else:
-                status = (f"{'would post' if dry_run else 'posted'} {result.entries} entries, "
-                          f"{format_money(result.total, currency)}"
-                          + (f", shortfall {format_money(result.shortfall, currency)}"
-                             if result.shortfall else ""))
-            lines.append(f"{cslug}: {kind} {period}: {status}")
+                refused = True
+                lines.append(f"{cslug}: {kind} {period}: refused: {exc.message}")
+                continue
+            lines.append(f"{cslug}: {kind} {period}: {_describe(result, currency, dry_run)}")
     for line in lines:
         click.echo(line)
+    if refused:
+        sys.exit(1)
 
 
 @benefits_cli.command("catch-up")
 @click.option("--collective", "slug", help="One collective's slug (default: all).")
 def catch_up_command(slug: str | None) -> None:
     """Do every run that is due and not yet done, oldest month first."""
-    today = date.today()
     targets = _collectives(slug)
     total = 0
     with click.progressbar(targets, label="catching up", file=sys.stderr) as bar:
-        for collective_id, _, _ in bar:
-            total += len(jobs.run_due(collective_id, today, triggered_by="cli"))
+        for collective_id, _, _, timezone in bar:
+            total += len(jobs.run_due(collective_id, today_in(timezone), triggered_by="cli"))
     click.echo(f"{total} runs done")
+
+
+@benefits_cli.command("forecast")
+@click.option("--collective", "slug", help="One collective's slug (default: all).")
+def forecast_command(slug: str | None) -> None:
+    """Compute and store the fund forecasts now (the scheduler does this after each run and
+    each plan change)."""
+    targets = [row for row in plans.collectives_with_plans() if slug in (None, row[1])]
+    if slug and not targets:
+        raise click.BadParameter(f"no collective {slug!r} with a fund plan",
+                                 param_hint="--collective")
+    lines = []
+    with click.progressbar(targets, label="forecasting", file=sys.stderr) as bar:
+        for collective_id, cslug, timezone in bar:
+            now = now_utc()
+            with transaction():
+                stored = forecasts.compute_forecast(collective_id, today=today_in(timezone, now),
+                                                    now=now)
+            lines.append(f"{cslug}: forecast for {stored.for_period:%B %Y} computed "
+                         f"{local_time(stored.computed_at, timezone)}"
+                         + ("" if stored.result else " (no plan in force that month)"))
+    for line in lines:
+        click.echo(line)
 
 
 @click.command("scheduler")
@@ -90,7 +131,7 @@ def scheduler_command() -> None:
     """Run the scheduler in this process until stopped (production: its own process)."""
     scheduler = jobs.make_scheduler(current_app._get_current_object(), blocking=True)
     click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), "
-               "proposals every 10 minutes")
+               "proposals and fund forecasts every 10 minutes")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -17,8 +17,21 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from collective.benefits.compute import PlanError, PlanTerms
 from collective.benefits.models import BenefitKind
+from collective.money import MoneyError, parse_amount
 from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
+
+
+def amount_or_zero(field, currency: str) -> int | None:
+    """An optional money field in minor units: 0 when empty, None after a field error."""
+    if not (field.data or "").strip():
+        return 0
+    try:
+        return parse_amount(field.data, currency)
+    except MoneyError as exc:
+        field.errors = [*field.errors, str(exc)]
+        return None
 
 
 class LevelForm(FlaskForm):
@@ -100,6 +113,63 @@ class PlanForm(FlaskForm):
     eligibility_months = IntegerField("Months of contributions before a claim", default=1,
                                       validators=[InputRequired(), NumberRange(min=0, max=60)])
     effective_on = MonthField("In force from (month)", validators=[InputRequired()])
+
+    #: Where an error in a part of the plan's JSON is shown.
+    ERROR_FIELDS = {"contribution": "contribution_kind", "levels": "levels",
+                    "benefits": "sick_max"}
+
+    def to_terms(self, currency: str) -> PlanTerms | None:
+        """The plan terms the form describes, or None after putting errors on its fields."""
+        money = {name: amount_or_zero(getattr(self, name), currency) for name in (
+            "earnings_min", "earnings_max", "flat_amount", "sick_amount", "invoice_cap",
+            "hardship_cap", "min_fund_balance")}
+        if any(v is None for v in money.values()):
+            return None
+        kind = self.contribution_kind.data
+        contribution: dict = {"kind": kind}
+        if kind == "levels":
+            levels = []
+            for raw in (self.levels.data or "").split(","):
+                if not raw.strip():
+                    continue
+                try:
+                    levels.append(parse_amount(raw, currency))
+                except MoneyError as exc:
+                    self.levels.errors = [*self.levels.errors, str(exc)]
+                    return None
+            pct = self.level_pct.data or Decimal(0)
+            contribution["levels"] = [{"benefit": b, "contribution": int(b * pct / 100)}
+                                      for b in levels]
+        elif kind == "earnings_pct":
+            contribution.update(bp=int((self.earnings_pct.data or 0) * 100),
+                                min=money["earnings_min"], max=money["earnings_max"])
+        else:
+            contribution["amount"] = money["flat_amount"]
+        sick_amount = money["sick_amount"] or "level"
+        benefits: dict = {"sick": {"amount": sick_amount,
+                                   "waiting_months": self.sick_waiting.data,
+                                   "max_months": self.sick_max.data}}
+        if self.parental_months.data:
+            benefits["parental"] = {"amount": sick_amount, "waiting_months": 0,
+                                    "max_months": self.parental_months.data}
+        if self.invoice_pct.data and money["invoice_cap"]:
+            benefits["unpaid_invoice"] = {"amount": money["invoice_cap"], "per_year": 1,
+                                          "invoice_bp": int(self.invoice_pct.data * 100)}
+        if money["hardship_cap"]:
+            benefits["hardship"] = {"amount": money["hardship_cap"], "per_year": 1,
+                                    "approval": "vote" if self.hardship_vote.data
+                                    else "treasurer"}
+        try:
+            return PlanTerms.from_json({
+                "contribution": contribution, "benefits": benefits,
+                "reserve_cap_months": self.reserve_cap_months.data,
+                "min_fund_balance": money["min_fund_balance"],
+                "level_change_months": self.level_change_months.data,
+                "eligibility_months": self.eligibility_months.data})
+        except PlanError as exc:
+            target = getattr(self, self.ERROR_FIELDS.get(exc.field, "contribution_kind"))
+            target.errors = [*target.errors, str(exc)]
+            return None
 
 
 class ProposePlanForm(PlanForm):

@@ -1,7 +1,9 @@
-"""Scheduled work: the fund's monthly runs (caught up in order) and closing proposals.
+"""Scheduled work: the fund's monthly runs (caught up in order), closing proposals, and the
+fund forecasts that the treasurer's page reads.
 
 `flask --app collective scheduler` runs these in their own process (BlockingScheduler);
 `make run` starts that process beside the development server. Web workers never do.
+Each collective's "today" is its own, from its timezone; each unit of work commits once.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from collective.benefits import services
-from collective.extensions import db
+from collective.benefits import forecasts, plans, runs
+from collective.clock import now_utc, today_in
 from collective.members.proposals import close_due_proposals
+from collective.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -25,52 +28,76 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 2 * 
 
 
 def run_due(collective_id: int, today: date, triggered_by: str = "scheduler"
-            ) -> list[services.RunResult]:
+            ) -> list[runs.RunResult]:
     """Every run the collective is owed, oldest first, each committed on its own."""
     results = []
-    for kind, period in services.due_periods(collective_id, today):
+    for kind, period in runs.due_periods(collective_id, today):
         try:
-            result = services.run(collective_id, kind, period, triggered_by=triggered_by)
-            db.session.commit()
+            with transaction():
+                result = runs.run(collective_id, kind, period, today=today,
+                                  triggered_by=triggered_by)
         except sa.exc.IntegrityError:
             # Another process recorded this run first; its work stands, ours is undone.
-            db.session.rollback()
             continue
-        except Exception:
-            db.session.rollback()
-            raise
         results.append(result)
     return results
 
 
-def run_all_due(today: date | None = None, triggered_by: str = "scheduler",
-                on_collective: Callable[[str], None] | None = None
-                ) -> dict[str, list[services.RunResult]]:
-    """Close proposals past their deadline, then catch every collective's runs up."""
-    today = today or datetime.now(UTC).date()
-    close_due_proposals()
-    db.session.commit()
-    done: dict[str, list[services.RunResult]] = {}
-    for collective_id, slug in services.collectives_with_plans():
+def refresh_forecasts(now: datetime | None = None, collective_id: int | None = None
+                      ) -> list[str]:
+    """Recompute every stale forecast (or one collective's), each committed on its own;
+    the slugs refreshed."""
+    refreshed = []
+    for cid, slug, timezone in forecasts.stale_forecasts(now or now_utc(), collective_id):
+        moment = now or now_utc()
         try:
-            done[slug] = run_due(collective_id, today, triggered_by)
+            with transaction():
+                forecasts.compute_forecast(cid, today=today_in(timezone, moment), now=moment)
+        except sa.exc.IntegrityError:
+            continue  # another process stored it first
+        except Exception:
+            log.exception("the fund forecast failed for collective %s; the others go on", slug)
+            continue
+        refreshed.append(slug)
+    return refreshed
+
+
+def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
+                on_collective: Callable[[str], None] | None = None
+                ) -> dict[str, list[runs.RunResult]]:
+    """Close proposals past their deadline, then catch every collective's runs up (to its
+    own today) and refresh its forecast."""
+    now = now or now_utc()
+    close_proposals(now)
+    done: dict[str, list[runs.RunResult]] = {}
+    for collective_id, slug, timezone in plans.collectives_with_plans():
+        try:
+            done[slug] = run_due(collective_id, today_in(timezone, now), triggered_by)
         except Exception:
             log.exception("fund runs failed for collective %s; the others go on", slug)
+        refresh_forecasts(collective_id=collective_id)
         if on_collective is not None:
             on_collective(slug)
     return done
 
 
-def close_proposals() -> int:
+def close_proposals(now: datetime | None = None) -> int:
     """Decide proposals whose deadline has passed."""
-    decided = close_due_proposals()
-    db.session.commit()
+    with transaction():
+        decided = close_due_proposals(now=now or now_utc())
     return len(decided)
 
 
+def close_proposals_and_refresh_forecasts() -> tuple[int, list[str]]:
+    """The frequent job: decide due proposals, then recompute the forecasts that a run or a
+    plan change (adopted just now, perhaps) has made stale."""
+    return close_proposals(), refresh_forecasts()
+
+
 def make_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
-    """A scheduler with the fund's daily runs and the proposal closer; both also run once at
-    start, so months missed while it was down are caught up straight away."""
+    """A scheduler with the fund's daily runs and the frequent proposal closer (which also
+    refreshes stale forecasts); both also run once at start, so months missed while it was
+    down are caught up straight away."""
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(timezone=UTC, job_defaults=JOB_DEFAULTS)
 
@@ -81,9 +108,10 @@ def make_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
         job.__name__ = func.__name__
         return job
 
-    now = datetime.now(UTC)
+    now = now_utc()
     scheduler.add_job(in_app(run_all_due), "cron", hour=2, minute=0, id="fund-runs",
                       name="benefit fund runs", next_run_time=now, replace_existing=True)
-    scheduler.add_job(in_app(close_proposals), "interval", minutes=10, id="close-proposals",
-                      name="close proposals", next_run_time=now, replace_existing=True)
+    scheduler.add_job(in_app(close_proposals_and_refresh_forecasts), "interval", minutes=10,
+                      id="close-proposals", name="close proposals, refresh fund forecasts",
+                      next_run_time=now, replace_existing=True)
     return scheduler

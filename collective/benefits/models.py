@@ -275,3 +275,34 @@ class RunLine(db.Model):
 sa.Index("uq_run_lines_claim_id_for_period", RunLine.claim_id, RunLine.for_period,
          unique=True, postgresql_where=RunLine.kind == RunLineKind.BENEFIT,
          sqlite_where=RunLine.kind == RunLineKind.BENEFIT)
+
+
+class FundForecast(db.Model):
+    """The fund's latest sustainability forecast (Monte Carlo), one per collective.
+
+    The scheduler computes it after each run and each plan change, off the request path;
+    the treasurer's page only reads it.
+    """
+
+    __tablename__ = "fund_forecasts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), unique=True, nullable=False
+    )
+    #: The month it was computed for (first day), in the collective's timezone.
+    for_period: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    #: The plan in force that month; empty when there was none (and so no result).
+    plan_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("benefit_plans.id"), nullable=True
+    )
+    #: What the fund held then, in base minor units.
+    fund_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    #: median, p10, never_out_share, median_path, members, monthly_in; empty without a plan.
+    result: so.Mapped[dict | None] = so.mapped_column(sa.JSON, nullable=True)
+    #: The ForecastAssumptions it used, as JSON.
+    assumptions: so.Mapped[dict] = so.mapped_column(sa.JSON, nullable=False)
+    computed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<FundForecast collective={self.collective_id} for {self.for_period}>"

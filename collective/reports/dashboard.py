@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from flask import Blueprint, g, render_template
 from sqlalchemy import orm as so
 
-from collective.benefits import services as fund
+from collective.benefits import queries as fund
+from collective.benefits import runs as fund_runs
 from collective.benefits.models import BenefitRun, RunKind
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
@@ -300,7 +301,7 @@ def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
 def recent_runs(collective_id: int, today: date, limit: int = 6) -> tuple[list[RunRow], int]:
     """The oldest runs that are due and not yet done, then the latest runs, each with its
     status (at most `limit` of each); and how many runs are due in all."""
-    due_periods = fund.due_periods(collective_id, today)
+    due_periods = fund_runs.due_periods(collective_id, today)
     due = [RunRow(kind.value, period, "due, not run yet", is_done=False)
            for kind, period in due_periods[:limit]]
 

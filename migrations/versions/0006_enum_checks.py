@@ -26,7 +26,7 @@ from collective.ledger.guards import install_append_only_guards
 
 # revision identifiers, used by Alembic.
 revision = "0006_enum_checks"
-down_revision = "0004"
+down_revision = "0005_fund_forecasts"
 branch_labels = None
 depends_on = None
 

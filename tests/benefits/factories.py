@@ -6,7 +6,7 @@ import itertools
 from copy import deepcopy
 from datetime import UTC, date, datetime
 
-from collective.benefits import services
+from collective.benefits import plans
 from collective.benefits.compute import PlanTerms
 from collective.benefits.models import MemberLevel
 from collective.demo_fund import BREAD_FUND
@@ -40,8 +40,8 @@ def found_fund(size: int = 3, terms: dict = BREAD_FUND, start: date = date(2026,
     people = [founder] + [make_member(founder.collective) for _ in range(size - 1)]
     for person in people:
         person.joined_at = JOINED
-    services.set_founding_plan(founder, PlanTerms.from_json(terms), effective_on=start,
-                               today=TODAY)
+    plans.set_founding_plan(founder, PlanTerms.from_json(terms), effective_on=start,
+                            today=TODAY)
     db.session.flush()
     return people
 

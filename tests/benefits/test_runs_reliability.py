@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 
-from collective.benefits import jobs, services
+from collective.benefits import jobs, queries
+from collective.benefits import runs as fund_runs
 from collective.benefits.compute import add_months, month_start
 from collective.benefits.models import BenefitRun, RunLine
 from collective.extensions import db
@@ -24,7 +25,8 @@ from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from tests.benefits.factories import deposit, found_fund
 
-THIS_MONTH = month_start(datetime.now(UTC).date())
+TODAY = datetime.now(UTC).date()
+THIS_MONTH = month_start(TODAY)
 LAST_MONTH = add_months(THIS_MONTH, -1)
 #: Three months whose runs are due: the plan starts with the first.
 MISSED = [add_months(THIS_MONTH, -3), add_months(THIS_MONTH, -2), LAST_MONTH]
@@ -103,7 +105,8 @@ def test_a_run_killed_half_way_leaves_nothing_and_posts_once_when_run_again(app)
     try:
         with app.app_context():
             with pytest.raises(sa.exc.DBAPIError, match="simulated crash"):
-                services.run_contributions(fund["id"], LAST_MONTH, triggered_by="test")
+                fund_runs.run_contributions(fund["id"], LAST_MONTH, today=TODAY,
+                                            triggered_by="test")
                 db.session.commit()
             db.session.rollback()
     finally:
@@ -116,10 +119,11 @@ def test_a_run_killed_half_way_leaves_nothing_and_posts_once_when_run_again(app)
         assert (crashed["runs"], crashed["keys"], crashed["lines"]) == ([], [], 0)
         assert crashed["postings"] == before["postings"]
         assert [ledger.member_balance(m)["USD"] for m in fund["members"]] == [50_000] * 3
-        assert services.fund_balance(fund["id"]) == 0
+        assert queries.fund_balance(fund["id"]) == 0
 
     with app.app_context():
-        result = services.run_contributions(fund["id"], LAST_MONTH, triggered_by="test")
+        result = fund_runs.run_contributions(fund["id"], LAST_MONTH, today=TODAY,
+                                             triggered_by="test")
         db.session.commit()
         assert (result.entries, result.total) == (3, 3 * 2_250)
 
@@ -129,7 +133,7 @@ def test_a_run_killed_half_way_leaves_nothing_and_posts_once_when_run_again(app)
         assert after["keys"] == _keys(LAST_MONTH, fund["members"])
         assert after["lines"] == 3
         assert after["postings"] == before["postings"] + 6
-        assert services.fund_balance(fund["id"]) == 3 * 2_250
+        assert queries.fund_balance(fund["id"]) == 3 * 2_250
 
 
 # --- Two at once --------------------------------------------------------------------------
@@ -142,8 +146,8 @@ def _run_in_thread(app, collective_id: int, outcomes: list, i: int,
             try:
                 if barrier is not None:
                     barrier.wait(timeout=10)
-                result = services.run_contributions(collective_id, LAST_MONTH,
-                                                    triggered_by=f"thread-{i}")
+                result = fund_runs.run_contributions(collective_id, LAST_MONTH,
+                                                     triggered_by=f"thread-{i}", today=TODAY)
                 db.session.commit()
                 outcomes[i] = "already done" if result.already_done else "posted"
             except Exception as exc:  # reported by the test's assertions
@@ -175,7 +179,7 @@ def test_two_processes_running_the_same_month_at_once_post_once(app):
         assert state["runs"] == [("contributions", LAST_MONTH, 4)]
         assert state["keys"] == _keys(LAST_MONTH, fund["members"])
         assert state["lines"] == 4
-        assert services.fund_balance(fund["id"]) == 4 * 2_250
+        assert queries.fund_balance(fund["id"]) == 4 * 2_250
 
 
 def test_on_postgresql_a_run_waits_while_another_process_holds_the_collective_s_lock(app):
@@ -236,14 +240,14 @@ def test_the_scheduler_s_fund_job_catches_up_every_missed_month_once(app):
             (kind, period) for period in MISSED for kind in ("contributions", "payouts")]
         assert state["keys"] == [k for period in MISSED
                                  for k in _keys(period, fund["members"])]
-        assert services.due_periods(fund["id"], THIS_MONTH) == []
+        assert fund_runs.due_periods(fund["id"], THIS_MONTH) == []
 
     again = runs.func()
 
     assert again[fund["slug"]] == []
     with app.app_context():
         assert _state(fund["id"]) == state
-        assert services.fund_balance(fund["id"]) == 3 * 2 * 2_250
+        assert queries.fund_balance(fund["id"]) == 3 * 2 * 2_250
 
 
 # --- The command line ---------------------------------------------------------------------
@@ -292,3 +296,28 @@ def test_the_run_command_previews_posts_once_and_refuses_a_bad_period(runner, se
     unknown = runner.invoke(args=[*command[:4], "no-such-collective", *command[5:]])
     assert unknown.exit_code != 0
     assert "no collective 'no-such-collective'" in unknown.output
+
+
+def test_the_run_command_shows_the_service_s_refusal_of_a_running_month_and_posts_nothing(
+        runner, setup):
+    with setup():
+        people = found_fund(2, start=MISSED[0])
+        for person in people:
+            deposit(people[0], person, 10_000, on=MISSED[0], today=TODAY)
+        db.session.commit()
+        slug, collective_id = people[0].collective.slug, people[0].collective_id
+        entries = db.session.scalar(sa.select(sa.func.count(JournalEntry.id))
+                                    .filter_by(collective_id=collective_id))
+    label = f"{THIS_MONTH:%Y-%m}"
+
+    for extra in ([], ["--dry-run"]):
+        refused = runner.invoke(args=["benefits", "run", "payouts", "--collective", slug,
+                                      "--period", label, *extra])
+
+        assert refused.exit_code == 1, refused.output
+        assert (f"{slug}: payouts {label}: refused: only a month that has ended can be run; "
+                f"{THIS_MONTH:%B %Y} ends on") in refused.output
+    with setup():
+        assert _state(collective_id)["runs"] == []
+        assert db.session.scalar(sa.select(sa.func.count(JournalEntry.id))
+                                 .filter_by(collective_id=collective_id)) == entries

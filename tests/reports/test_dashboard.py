@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from collective.benefits import services as fund
+from collective.benefits import plans
+from collective.benefits import queries as fund_queries
+from collective.benefits import runs as fund_runs
 from collective.benefits.compute import PlanTerms, add_months
 from collective.demo_fund import BREAD_FUND
 from collective.extensions import db
@@ -98,9 +100,9 @@ def world(setup) -> World:
         cast_vote(ann, second, "agree")
 
         # The fund: a plan, one contribution run; only Ann has money to pay with.
-        fund.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
-                               effective_on=MONTH, today=date.today())
-        fund.run(coll.id, "contributions", MONTH, triggered_by="test")
+        plans.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
+                                effective_on=MONTH, today=date.today())
+        fund_runs.run(coll.id, "contributions", MONTH, today=date.today(), triggered_by="test")
         db.session.flush()
         result = World(coll.slug, coll.id, founder.user.email, ann.user.email,
                        cora.user.email, tess.user.email, ann.id, ann.user.name, first.id,
@@ -148,7 +150,7 @@ def test_a_member_sees_their_balance_earnings_reserve_work_and_votes(client, aut
         earned = queries.member_earnings(world.collective_id, since=MONTH,
                                          until=add_months(MONTH, 1) - timedelta(days=1)
                                          )["earned"].sum()
-        reserve = fund.member_fund(ann).reserve
+        reserve = fund_queries.member_fund(ann, today=date.today()).reserve
 
     # Everything split to members went to Ann (the only one who logged hours): 90% of the
     # payment after the 10% common fund and 5% finder's fee with no finder.

@@ -1,0 +1,83 @@
+"""How long the fund would last: the Monte Carlo forecast, computed off the request path.
+
+The scheduler computes and stores one forecast per collective after its runs and after a
+plan change (see jobs.py); the treasurer's page reads the stored one (queries.py). A stored
+forecast is stale when it is missing, was computed for an earlier month, or is older than
+the collective's latest run or plan.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+
+from collective.benefits import compute
+from collective.benefits.compute import month_start
+from collective.benefits.models import BenefitPlan, BenefitRun, FundForecast
+from collective.benefits.plans import plan_in_force, plan_terms
+from collective.benefits.queries import fund_balance, stored_forecast
+from collective.benefits.runs import members_frame
+from collective.clock import today_in
+from collective.extensions import db
+from collective.members.models import Collective
+
+
+def compute_forecast(collective_id: int, *, today: date, now: datetime,
+                     assumptions: compute.ForecastAssumptions | None = None) -> FundForecast:
+    """Simulate the fund under the plan in force in `today`'s month and store the result,
+    replacing the collective's previous forecast (flushed, not committed)."""
+    assumptions = assumptions or compute.ForecastAssumptions()
+    period = month_start(today)
+    plan = plan_in_force(collective_id, period)
+    fund = fund_balance(collective_id)
+    result = None
+    if plan is not None:
+        terms = plan_terms(plan)
+        members = members_frame(collective_id, period, terms)
+        sick = terms.rule("sick")
+        levels = members["level"].where(members["level"] > 0, terms.lowest_level)
+        if sick is not None and sick.amount != "level":
+            levels = pd.Series(int(sick.amount), index=members.index)
+        result = {**compute.forecast_months(
+            fund, levels.tolist(), members["due"].tolist(),
+            sick.waiting_months if sick else 1, sick.max_months if sick else 24, assumptions),
+            "members": len(members), "monthly_in": int(members["due"].sum())}
+    forecast = stored_forecast(collective_id) or FundForecast(collective_id=collective_id)
+    forecast.for_period = period
+    forecast.plan_id = plan.id if plan is not None else None
+    forecast.fund_amount = fund
+    forecast.result = result
+    forecast.assumptions = asdict(assumptions)
+    forecast.computed_at = now
+    db.session.add(forecast)
+    db.session.flush()
+    return forecast
+
+
+def stale_forecasts(now: datetime, collective_id: int | None = None
+                    ) -> list[tuple[int, str, str]]:
+    """(id, slug, timezone) of the live collectives with a plan whose forecast is missing,
+    for an earlier month (in their timezone), or older than their latest run or plan."""
+    last_run = (sa.select(sa.func.max(BenefitRun.finished_at))
+                .where(BenefitRun.collective_id == Collective.id).scalar_subquery())
+    last_plan = (sa.select(sa.func.max(BenefitPlan.created_at))
+                 .where(BenefitPlan.collective_id == Collective.id).scalar_subquery())
+    query = (sa.select(Collective.id, Collective.slug, Collective.timezone,
+                       FundForecast.computed_at, FundForecast.for_period, last_run, last_plan)
+             .outerjoin(FundForecast, FundForecast.collective_id == Collective.id)
+             .where(Collective.archived_at.is_(None),
+                    Collective.id.in_(sa.select(BenefitPlan.collective_id)))
+             .order_by(Collective.id))
+    if collective_id is not None:
+        query = query.where(Collective.id == collective_id)
+    stale = []
+    for cid, slug, timezone, computed_at, for_period, ran_at, planned_at in (
+            db.session.execute(query).all()):
+        changed = [moment for moment in (ran_at, planned_at) if moment is not None]
+        if (computed_at is None
+                or for_period != month_start(today_in(timezone, now))
+                or any(moment > computed_at for moment in changed)):
+            stale.append((cid, slug, timezone))
+    return stale

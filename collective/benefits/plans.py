@@ -1,0 +1,180 @@
+"""The fund's plans (versioned, changed by the members' vote) and members' benefit levels.
+
+Services flush and never commit; "today" and "now" come from the caller.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from collective.benefits import compute
+from collective.benefits.compute import PlanError, PlanTerms, add_months, month_start
+from collective.benefits.models import BenefitPlan, MemberLevel
+from collective.clock import today_in
+from collective.errors import Conflict, DomainError
+from collective.extensions import db
+from collective.members.models import Collective, Membership, Proposal, Role
+from collective.members.proposals import open_proposal
+from collective.members.services import require_role
+
+BENEFIT_PLAN = "benefit_plan"
+TREASURER = Role.TREASURER
+
+
+# --- Plans --------------------------------------------------------------------------------
+
+
+def plan_terms(plan: BenefitPlan) -> PlanTerms:
+    """The checked terms of a stored plan."""
+    return PlanTerms.from_json(plan.terms)
+
+
+def plan_in_force(collective_id: int, on: date) -> BenefitPlan | None:
+    """The plan that governs the month of `on`."""
+    return db.session.scalar(
+        sa.select(BenefitPlan)
+        .where(BenefitPlan.collective_id == collective_id,
+               BenefitPlan.effective_on <= on)
+        .order_by(BenefitPlan.effective_on.desc(), BenefitPlan.version.desc()).limit(1))
+
+
+def plans_of(collective_id: int) -> list[BenefitPlan]:
+    """Every plan version, newest first."""
+    return list(db.session.scalars(
+        sa.select(BenefitPlan).filter_by(collective_id=collective_id)
+        .order_by(BenefitPlan.version.desc())))
+
+
+def first_period(collective_id: int) -> date | None:
+    """The first month the fund had a plan."""
+    start = db.session.scalar(sa.select(sa.func.min(BenefitPlan.effective_on))
+                              .filter_by(collective_id=collective_id))
+    return month_start(start) if start else None
+
+
+def collectives_with_plans() -> list[tuple[int, str, str]]:
+    """(id, slug, timezone) of every live collective that has a benefit plan."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Collective.id, Collective.slug, Collective.timezone)
+        .where(Collective.archived_at.is_(None),
+               Collective.id.in_(sa.select(BenefitPlan.collective_id)))
+        .order_by(Collective.id)).all()]
+
+
+def _add_plan(collective_id: int, terms: PlanTerms, effective_on: date,
+              proposal_id: int | None) -> BenefitPlan:
+    """Store the next plan version (flushed)."""
+    version = (db.session.scalar(sa.select(sa.func.max(BenefitPlan.version))
+                                 .filter_by(collective_id=collective_id)) or 0) + 1
+    plan = BenefitPlan(collective_id=collective_id, version=version,
+                       effective_on=month_start(effective_on), terms=terms.to_json(),
+                       proposal_id=proposal_id)
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def check_terms(data: dict) -> PlanTerms:
+    """Plan terms from JSON, or a DomainError naming the part at fault."""
+    try:
+        return PlanTerms.from_json(data)
+    except PlanError as exc:
+        raise DomainError(str(exc), field=exc.field) from exc
+
+
+def _check_plan_month(effective_on: date, today: date) -> date:
+    """A plan starts within a year back (a fund catching up its books) or two years ahead."""
+    this_month = month_start(today)
+    month = month_start(effective_on)
+    if not add_months(this_month, -12) <= month <= add_months(this_month, 24):
+        raise DomainError("a plan starts at most a year back or two years ahead",
+                          field="effective_on")
+    return month
+
+
+def set_founding_plan(actor: Membership, terms: PlanTerms, effective_on: date, *,
+                      today: date) -> BenefitPlan:
+    """The plan the fund starts with; every later change goes to a vote."""
+    require_role(actor, TREASURER, action="set the founding benefit plan")
+    if plans_of(actor.collective_id):
+        raise Conflict("the fund already has a plan; propose a change instead")
+    effective_on = _check_plan_month(effective_on, today)
+    return _add_plan(actor.collective_id, terms, effective_on, None)
+
+
+def propose_plan(actor: Membership, terms: PlanTerms, *, effective_on: date, now: datetime,
+                 title: str = "", description: str = "",
+                 deadline_at: datetime | None = None) -> Proposal:
+    """Put a new benefit plan to the members' vote."""
+    require_role(actor, TREASURER, action="propose benefit plans")
+    _check_plan_month(effective_on, today_in(actor.collective.timezone, now))
+    payload = {"terms": terms.to_json(), "effective_on": month_start(effective_on).isoformat()}
+    return open_proposal(actor, kind=BENEFIT_PLAN, title=title or "A new benefit plan",
+                         payload=payload, description=description, deadline_at=deadline_at,
+                         now=now)
+
+
+def adopt_plan(proposal: Proposal, decided_on: date) -> None:
+    """Adopter for plan proposals: in force from its month or the next month after the vote."""
+    terms = PlanTerms.from_json(proposal.payload["terms"])
+    effective_on = max(date.fromisoformat(proposal.payload["effective_on"]),
+                       add_months(month_start(decided_on), 1))
+    _add_plan(proposal.collective_id, terms, effective_on, proposal.id)
+
+
+# --- Levels -------------------------------------------------------------------------------
+
+
+def level_of(membership_id: int, period: date) -> int:
+    """The monthly benefit level a member chose for `period` (0 if never chosen)."""
+    return db.session.scalar(
+        sa.select(MemberLevel.benefit_amount)
+        .where(MemberLevel.membership_id == membership_id, MemberLevel.from_period <= period)
+        .order_by(MemberLevel.from_period.desc()).limit(1)) or 0
+
+
+def levels_for(collective_id: int, period: date) -> dict[int, int]:
+    """Every member's level for `period` in one query."""
+    latest = (sa.select(MemberLevel.membership_id,
+                        sa.func.max(MemberLevel.from_period).label("from_period"))
+              .join(Membership, Membership.id == MemberLevel.membership_id)
+              .where(Membership.collective_id == collective_id,
+                     MemberLevel.from_period <= period)
+              .group_by(MemberLevel.membership_id).subquery())
+    rows = db.session.execute(
+        sa.select(MemberLevel.membership_id, MemberLevel.benefit_amount)
+        .join(latest, sa.and_(latest.c.membership_id == MemberLevel.membership_id,
+                              latest.c.from_period == MemberLevel.from_period))).all()
+    return dict(rows)
+
+
+def choose_level(actor: Membership, benefit_amount: int, *, today: date) -> MemberLevel:
+    """Choose one's monthly benefit level, from next month; at most once per allowed period."""
+    next_period = add_months(month_start(today), 1)
+    plan = plan_in_force(actor.collective_id, next_period)
+    if plan is None:
+        raise DomainError("the fund has no plan yet", field="level")
+    terms = plan_terms(plan)
+    if terms.contribution_kind != compute.LEVELS:
+        raise DomainError("this plan has no levels to choose from", field="level")
+    if benefit_amount not in dict(terms.levels):
+        raise DomainError("choose one of the plan's levels", field="level")
+    last = db.session.scalar(
+        sa.select(MemberLevel).filter_by(membership_id=actor.id)
+        .order_by(MemberLevel.from_period.desc()).limit(1))
+    if last is not None and last.from_period >= next_period:
+        last.benefit_amount = benefit_amount  # a change of mind before it starts
+        db.session.flush()
+        return last
+    if last is not None and terms.level_change_months:
+        earliest = add_months(last.from_period, terms.level_change_months)
+        if next_period < earliest:
+            raise DomainError(f"levels can change once every {terms.level_change_months} "
+                              f"months; your next change can start {earliest:%B %Y}",
+                              field="level")
+    level = MemberLevel(membership_id=actor.id, benefit_amount=benefit_amount,
+                        from_period=next_period)
+    db.session.add(level)
+    db.session.flush()
+    return level

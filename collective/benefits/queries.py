@@ -1,0 +1,150 @@
+"""The fund's read side: balances, arrears, a member's fund, who owes, the months, the runs
+and the stored forecast. Nothing here writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+
+from collective.benefits import compute
+from collective.benefits.compute import month_start
+from collective.benefits.models import BenefitRun, FundForecast, RunLine
+from collective.benefits.plans import level_of, plan_in_force, plan_terms
+from collective.extensions import db
+from collective.ledger import services as ledger
+from collective.ledger.models import JournalEntry, Posting
+from collective.members.models import Membership, User
+from collective.members.services import base_currency
+from collective.monthly import monthly_table
+
+
+def fund_balance(collective_id: int, as_of: date | None = None) -> int:
+    """What the benefits fund holds, in base minor units (from the ledger)."""
+    fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
+    base = base_currency(collective_id)
+    return -ledger.account_balance(fund.id, as_of).get(base, 0)
+
+
+def arrears(collective_id: int) -> dict[int, int]:
+    """Contributions each member still owes (owed minus settled)."""
+    sign = sa.case((RunLine.kind == "owed", RunLine.amount), else_=-RunLine.amount)
+    rows = db.session.execute(
+        sa.select(RunLine.membership_id, sa.func.sum(sign))
+        .join(BenefitRun, BenefitRun.id == RunLine.run_id)
+        .where(BenefitRun.collective_id == collective_id,
+               RunLine.kind.in_(["owed", "settled"]))
+        .group_by(RunLine.membership_id)).all()
+    return {m: int(v) for m, v in rows if v and int(v) > 0}
+
+
+def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
+                    membership_id: int | None = None) -> pd.DataFrame:
+    """Run lines of the collective (or one member): membership_id, kind, amount, period,
+    claim_id, for_period, shortfall."""
+    query = (sa.select(RunLine.membership_id, RunLine.kind, RunLine.amount, BenefitRun.period,
+                       RunLine.claim_id, RunLine.for_period, RunLine.shortfall)
+             .join(BenefitRun, BenefitRun.id == RunLine.run_id)
+             .where(BenefitRun.collective_id == collective_id))
+    if kinds:
+        query = query.where(RunLine.kind.in_(kinds))
+    if membership_id is not None:
+        query = query.where(RunLine.membership_id == membership_id)
+    frame = pd.DataFrame(db.session.execute(query).all(),
+                         columns=["membership_id", "kind", "amount", "period", "claim_id",
+                                  "for_period", "shortfall"])
+    return frame.astype({"amount": "int64", "shortfall": "int64"})
+
+
+def claim_payments(collective_id: int, claim_id: int) -> list[dict]:
+    """The benefit lines paid on one claim, oldest first."""
+    lines = run_lines_frame(collective_id, ("benefit",))
+    return lines[lines["claim_id"] == claim_id].to_dict("records")
+
+
+@dataclass(frozen=True)
+class MemberFund:
+    """A member's view of the fund."""
+
+    level: int
+    contribution: int
+    contributed: int
+    received: int
+    reserve: int
+    reserve_cap: int
+    owed: int
+    if_ill: int
+    waiting_months: int
+    max_months: int
+
+
+def member_fund(membership: Membership, today: date) -> MemberFund | None:
+    """Level, contributions, benefits received, reserve, and what falling ill would pay."""
+    period = month_start(today)
+    plan = plan_in_force(membership.collective_id, period)
+    if plan is None:
+        return None
+    terms = plan_terms(plan)
+    mine = run_lines_frame(membership.collective_id, membership_id=membership.id)
+    level = terms.effective_level(level_of(membership.id, period))
+    frame = pd.DataFrame({"membership_id": [membership.id], "level": [level],
+                          "earnings": [0]})
+    contribution = int(compute.contributions_due(terms, frame).iloc[0])
+    reserve = int(compute.reserves(mine).get(membership.id, 0)) if not mine.empty else 0
+    sick = terms.rule("sick")
+    if_ill = 0
+    if sick is not None:
+        if_ill = level if sick.amount == "level" else int(sick.amount)
+    total = lambda kinds: int(mine.loc[mine["kind"].isin(kinds), "amount"].sum())  # noqa: E731
+    return MemberFund(level=level, contribution=contribution,
+                      contributed=total(["contribution", "settled"]),
+                      received=total(["benefit"]), reserve=reserve,
+                      reserve_cap=contribution * terms.reserve_cap_months,
+                      owed=arrears(membership.collective_id).get(membership.id, 0),
+                      if_ill=if_ill, waiting_months=sick.waiting_months if sick else 0,
+                      max_months=sick.max_months if sick else 0)
+
+
+def owing(collective_id: int) -> pd.DataFrame:
+    """Members who owe contributions: membership_id, name, owed."""
+    owed = arrears(collective_id)
+    names = dict(db.session.execute(
+        sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+        .where(Membership.id.in_(list(owed) or [0]))).all())
+    return pd.DataFrame([(m, names.get(m, "?"), v) for m, v in sorted(owed.items())],
+                        columns=["membership_id", "name", "owed"])
+
+
+#: How the fund page groups the fund's entries by kind.
+_FLOW_COLUMNS = {"contribution": "contributions", "benefit": "payouts"}
+
+
+def fund_months(collective_id: int) -> pd.DataFrame:
+    """Per month: contributions in, benefits out, returns, and the fund balance at the end."""
+    fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
+    rows = db.session.execute(
+        sa.select(JournalEntry.occurred_on, JournalEntry.kind, Posting.amount)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(Posting.account_id == fund.id)).all()
+    frame = pd.DataFrame(rows, columns=["day", "kind", "amount"])
+    # What the fund holds grows with credits: flip the sign, so money in is positive.
+    frame["amount"] = -frame["amount"].astype("int64")
+    frame["column"] = frame["kind"].map(_FLOW_COLUMNS).fillna("other")
+    table = monthly_table(frame, ["contributions", "payouts", "other"])
+    table["payouts"] = -table["payouts"]
+    table["balance"] = monthly_table(frame.assign(column="balance"), ["balance"],
+                                     cumulative=True)["balance"]
+    return table
+
+
+def runs_of(collective_id: int, limit: int = 24) -> list[BenefitRun]:
+    """The latest runs, newest first."""
+    return list(db.session.scalars(
+        sa.select(BenefitRun).filter_by(collective_id=collective_id)
+        .order_by(BenefitRun.period.desc(), BenefitRun.kind).limit(limit)))
+
+
+def stored_forecast(collective_id: int) -> FundForecast | None:
+    """The forecast the scheduler last stored for the fund, if any."""
+    return db.session.scalar(sa.select(FundForecast).filter_by(collective_id=collective_id))
