@@ -25,10 +25,11 @@ def register_kinds() -> None:
     from collective.benefits import claims, plans, views
     from collective.ledger.services import register_locked_kind
     from collective.members.proposals import register_adopter, register_proposal_details
+    from collective.members.terms import register_terms
 
     for kind in ("contribution", "benefit", "contribution-return"):
         register_locked_kind(kind, RUN_ENTRY_LOCKED)
-    register_adopter(plans.BENEFIT_PLAN, plans.adopt_plan)
+    register_terms(plans.BENEFIT_PLANS)
     register_adopter(claims.BENEFIT_CLAIM, claims.approve_by_vote, claims.reject_by_vote)
     register_proposal_details(plans.BENEFIT_PLAN, views.plan_details)
     register_proposal_details(claims.BENEFIT_CLAIM, views.claim_details)

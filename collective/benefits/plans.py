@@ -12,11 +12,10 @@ from collective.benefits import compute
 from collective.benefits.compute import PlanError, PlanTerms, add_months, month_start
 from collective.benefits.models import BenefitPlan, MemberLevel
 from collective.clock import today_in
-from collective.errors import Conflict, DomainError
+from collective.errors import DomainError
 from collective.extensions import db
 from collective.members.models import Collective, Membership, Proposal, Role
-from collective.members.proposals import open_proposal
-from collective.members.services import require_role
+from collective.members.terms import TermsKind
 
 BENEFIT_PLAN = "benefit_plan"
 TREASURER = Role.TREASURER
@@ -32,18 +31,12 @@ def plan_terms(plan: BenefitPlan) -> PlanTerms:
 
 def plan_in_force(collective_id: int, on: date) -> BenefitPlan | None:
     """The plan that governs the month of `on`."""
-    return db.session.scalar(
-        sa.select(BenefitPlan)
-        .where(BenefitPlan.collective_id == collective_id,
-               BenefitPlan.effective_on <= on)
-        .order_by(BenefitPlan.effective_on.desc(), BenefitPlan.version.desc()).limit(1))
+    return BENEFIT_PLANS.in_force(collective_id, on)
 
 
 def plans_of(collective_id: int) -> list[BenefitPlan]:
     """Every plan version, newest first."""
-    return list(db.session.scalars(
-        sa.select(BenefitPlan).filter_by(collective_id=collective_id)
-        .order_by(BenefitPlan.version.desc())))
+    return BENEFIT_PLANS.versions(collective_id)
 
 
 def first_period(collective_id: int) -> date | None:
@@ -60,19 +53,6 @@ def collectives_with_plans() -> list[tuple[int, str, str]]:
         .where(Collective.archived_at.is_(None),
                Collective.id.in_(sa.select(BenefitPlan.collective_id)))
         .order_by(Collective.id)).all()]
-
-
-def _add_plan(collective_id: int, terms: PlanTerms, effective_on: date,
-              proposal_id: int | None) -> BenefitPlan:
-    """Store the next plan version (flushed)."""
-    version = (db.session.scalar(sa.select(sa.func.max(BenefitPlan.version))
-                                 .filter_by(collective_id=collective_id)) or 0) + 1
-    plan = BenefitPlan(collective_id=collective_id, version=version,
-                       effective_on=month_start(effective_on), terms=terms.to_json(),
-                       proposal_id=proposal_id)
-    db.session.add(plan)
-    db.session.flush()
-    return plan
 
 
 def check_terms(data: dict) -> PlanTerms:
@@ -93,34 +73,36 @@ def _check_plan_month(effective_on: date, today: date) -> date:
     return month
 
 
+#: Benefit plans are terms: versioned by month, changed by a vote that applies from the
+#: proposed month or the month after the vote, whichever is later.
+BENEFIT_PLANS: TermsKind[PlanTerms] = TermsKind(
+    proposal_kind=BENEFIT_PLAN, model=BenefitPlan, noun="benefit plan",
+    columns=lambda terms: {"terms": terms.to_json()}, terms_of=plan_terms,
+    to_payload=lambda terms: {"terms": terms.to_json()},
+    from_payload=lambda payload: check_terms(payload["terms"]),
+    check_start=_check_plan_month,
+    start_after_vote=lambda decided_on: add_months(month_start(decided_on), 1),
+    default_title=lambda terms: "A new benefit plan")
+
+
 def set_founding_plan(actor: Membership, terms: PlanTerms, effective_on: date, *,
                       today: date) -> BenefitPlan:
     """The plan the fund starts with; every later change goes to a vote."""
-    require_role(actor, TREASURER, action="set the founding benefit plan")
-    if plans_of(actor.collective_id):
-        raise Conflict("the fund already has a plan; propose a change instead")
-    effective_on = _check_plan_month(effective_on, today)
-    return _add_plan(actor.collective_id, terms, effective_on, None)
+    return BENEFIT_PLANS.set_founding(actor, terms, effective_on, today=today)
 
 
 def propose_plan(actor: Membership, terms: PlanTerms, *, effective_on: date, now: datetime,
                  title: str = "", description: str = "",
                  deadline_at: datetime | None = None) -> Proposal:
-    """Put a new benefit plan to the members' vote."""
-    require_role(actor, TREASURER, action="propose benefit plans")
-    _check_plan_month(effective_on, today_in(actor.collective.timezone, now))
-    payload = {"terms": terms.to_json(), "effective_on": month_start(effective_on).isoformat()}
-    return open_proposal(actor, kind=BENEFIT_PLAN, title=title or "A new benefit plan",
-                         payload=payload, description=description, deadline_at=deadline_at,
-                         now=now)
+    """Put a new benefit plan to the members' vote (its months counted in the collective's
+    own timezone)."""
+    return BENEFIT_PLANS.propose(actor, terms, effective_on=effective_on,
+                                 today=today_in(actor.collective.timezone, now), now=now,
+                                 title=title, description=description, deadline_at=deadline_at)
 
 
-def adopt_plan(proposal: Proposal, decided_on: date) -> None:
-    """Adopter for plan proposals: in force from its month or the next month after the vote."""
-    terms = PlanTerms.from_json(proposal.payload["terms"])
-    effective_on = max(date.fromisoformat(proposal.payload["effective_on"]),
-                       add_months(month_start(decided_on), 1))
-    _add_plan(proposal.collective_id, terms, effective_on, proposal.id)
+#: The adopter the vote calls when a plan proposal passes.
+adopt_plan = BENEFIT_PLANS.adopt
 
 
 # --- Levels -------------------------------------------------------------------------------

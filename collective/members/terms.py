@@ -2,7 +2,7 @@
 
 Share rules (pool) and benefit plans (benefits) are both terms. Each owning package
 describes its kind once with a `TermsKind` and registers it from the app factory; this
-module does the rest the same way for both: the founding version a treasurer sets, proposals
+kind does the rest the same way for both: the founding version a treasurer sets, proposals
 to change it, adoption when a vote passes, and which version is in force on a day. Flush,
 never commit.
 """
@@ -50,75 +50,64 @@ class TermsKind(Generic[T]):
     #: Who sets the founding version and proposes changes.
     role: Role = Role.TREASURER
 
+    def in_force(self, collective_id: int, on: date):
+        """The version that governs `on`, or None before the first."""
+        model = self.model
+        return db.session.scalar(
+            sa.select(model).where(model.collective_id == collective_id, model.effective_on <= on)
+            .order_by(model.effective_on.desc(), model.version.desc()).limit(1))
 
-#: proposal kind -> its terms kind, filled by `register_terms`.
-KINDS: dict[str, TermsKind] = {}
+    def versions(self, collective_id: int) -> list:
+        """Every version, newest first."""
+        return list(db.session.scalars(
+            sa.select(self.model).filter_by(collective_id=collective_id)
+            .order_by(self.model.version.desc())))
+
+    def add_version(self, collective_id: int, terms: T, effective_on: date,
+                    proposal_id: int | None):
+        """Store the next version of the collective's terms (flushed)."""
+        model = self.model
+        version = (db.session.scalar(sa.select(sa.func.max(model.version))
+                                     .filter_by(collective_id=collective_id)) or 0) + 1
+        row = model(collective_id=collective_id, version=version, effective_on=effective_on,
+                    proposal_id=proposal_id, **self.columns(terms))
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def set_founding(self, actor: Membership, terms: T, effective_on: date, *, today: date):
+        """The version a collective starts with (its founding agreement); later ones are
+        voted."""
+        require_role(actor, self.role, action=f"set the founding {self.noun}")
+        if self.versions(actor.collective_id):
+            raise Conflict(f"the collective already has a {self.noun}; "
+                           "propose a change instead")
+        start = self.check_start(effective_on, today)
+        return self.add_version(actor.collective_id, terms, start, None)
+
+    def propose(self, actor: Membership, terms: T, *, effective_on: date, today: date,
+                now: datetime, title: str = "", description: str = "",
+                deadline_at: datetime | None = None) -> Proposal:
+        """Put a new version to the members' vote."""
+        require_role(actor, self.role, action=f"propose a {self.noun}")
+        start = self.check_start(effective_on, today)
+        payload = {**self.to_payload(terms), "effective_on": start.isoformat()}
+        return open_proposal(actor, kind=self.proposal_kind,
+                             title=title or self.default_title(terms), payload=payload,
+                             description=description, deadline_at=deadline_at, now=now)
+
+    def proposed(self, proposal: Proposal) -> T:
+        """The terms a proposal would adopt."""
+        return self.from_payload(proposal.payload)
+
+    def adopt(self, proposal: Proposal, decided_on: date) -> None:
+        """Adopter: a passed proposal's terms apply from their date, or the earliest day
+        after the vote."""
+        start = max(date.fromisoformat(proposal.payload["effective_on"]),
+                    self.start_after_vote(decided_on))
+        self.add_version(proposal.collective_id, self.proposed(proposal), start, proposal.id)
 
 
 def register_terms(kind: TermsKind) -> None:
-    """Make `kind` adoptable by vote (called from the app factory by the owning package)."""
-    KINDS[kind.proposal_kind] = kind
-    register_adopter(kind.proposal_kind, lambda proposal, on: adopt_terms(kind, proposal, on))
-
-
-def in_force(kind: TermsKind, collective_id: int, on: date):
-    """The version that governs `on`, or None before the first."""
-    model = kind.model
-    return db.session.scalar(
-        sa.select(model).where(model.collective_id == collective_id, model.effective_on <= on)
-        .order_by(model.effective_on.desc(), model.version.desc()).limit(1))
-
-
-def versions(kind: TermsKind, collective_id: int) -> list:
-    """Every version, newest first."""
-    return list(db.session.scalars(
-        sa.select(kind.model).filter_by(collective_id=collective_id)
-        .order_by(kind.model.version.desc())))
-
-
-def add_version(kind: TermsKind[T], collective_id: int, terms: T, effective_on: date,
-                proposal_id: int | None):
-    """Store the next version of the collective's terms."""
-    model = kind.model
-    version = (db.session.scalar(sa.select(sa.func.max(model.version))
-                                 .filter_by(collective_id=collective_id)) or 0) + 1
-    row = model(collective_id=collective_id, version=version, effective_on=effective_on,
-                proposal_id=proposal_id, **kind.columns(terms))
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def set_founding(kind: TermsKind[T], actor: Membership, terms: T, effective_on: date, *,
-                 today: date):
-    """The version a collective starts with (its founding agreement); later ones are voted."""
-    require_role(actor, kind.role, action=f"set the founding {kind.noun}")
-    if versions(kind, actor.collective_id):
-        raise Conflict(f"the collective already has a {kind.noun}; propose a change instead")
-    start = kind.check_start(effective_on, today)
-    return add_version(kind, actor.collective_id, terms, start, None)
-
-
-def propose(kind: TermsKind[T], actor: Membership, terms: T, *, effective_on: date,
-            now: datetime, today: date, title: str = "", description: str = "",
-            deadline_at: datetime | None = None) -> Proposal:
-    """Put a new version to the members' vote."""
-    require_role(actor, kind.role, action=f"propose a {kind.noun}")
-    start = kind.check_start(effective_on, today)
-    payload = {**kind.to_payload(terms), "effective_on": start.isoformat()}
-    return open_proposal(actor, kind=kind.proposal_kind, title=title or kind.default_title(terms),
-                         payload=payload, description=description, deadline_at=deadline_at,
-                         now=now)
-
-
-def proposed_terms(kind: TermsKind[T], proposal: Proposal) -> T:
-    """The terms a proposal would adopt."""
-    return kind.from_payload(proposal.payload)
-
-
-def adopt_terms(kind: TermsKind, proposal: Proposal, decided_on: date):
-    """A passed proposal's terms apply from their date, or the earliest day after the vote."""
-    start = max(date.fromisoformat(proposal.payload["effective_on"]),
-                kind.start_after_vote(decided_on))
-    return add_version(kind, proposal.collective_id, proposed_terms(kind, proposal), start,
-                       proposal.id)
+    """Make `kind` adoptable by vote (the owning package calls this from the app factory)."""
+    register_adopter(kind.proposal_kind, kind.adopt)

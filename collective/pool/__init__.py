@@ -9,9 +9,10 @@ the checks they share in checks. Pages in views/.
 def register_kinds() -> None:
     """Tell the layers below what the pool owns (called once by the app factory): the
     share-rule proposal kind, how it is adopted, and what its proposal page shows."""
-    from collective.members.proposals import register_adopter, register_proposal_details
-    from collective.pool.rules import SHARE_RULE, adopt_share_rule
+    from collective.members.proposals import register_proposal_details
+    from collective.members.terms import register_terms
+    from collective.pool.rules import SHARE_RULE, SHARE_RULES
     from collective.pool.views.share_rules import share_rule_details
 
-    register_adopter(SHARE_RULE, adopt_share_rule)
+    register_terms(SHARE_RULES)
     register_proposal_details(SHARE_RULE, share_rule_details)

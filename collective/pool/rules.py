@@ -7,13 +7,12 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.errors import Conflict, DomainError
+from collective.errors import DomainError
 from collective.extensions import db
 from collective.members.models import Membership, Proposal, User
-from collective.members.proposals import open_proposal
-from collective.members.services import require_role
+from collective.members.terms import TermsKind
 from collective.pool import compute
-from collective.pool.checks import FAIRNESS_WINDOW, OLDEST, TREASURER
+from collective.pool.checks import FAIRNESS_WINDOW, OLDEST
 from collective.pool.models import ClientPayment, Pitch, ShareRule, SplitMethod
 from collective.pool.participation import counted, participants_of
 from collective.pool.queries import frame
@@ -44,43 +43,55 @@ def rule_terms(rule: ShareRule) -> compute.RuleTerms:
     return compute.RuleTerms(rule.common_fund_bp, rule.finder_fee_bp, rule.method)
 
 
+def _rule_start(effective_on: date, today: date) -> date:
+    """A rule starts at most three years back (books caught up) or two years ahead."""
+    if not today - OLDEST <= effective_on <= today + LATEST_START:
+        raise DomainError("the rule starts at most three years back or two years ahead",
+                          field="effective_on")
+    return effective_on
+
+
+_METHOD_WORDS = {"hours": "by logged hours", "equal": "equally",
+                 "weights": "by allocation weights"}
+
+
+def _default_title(terms: compute.RuleTerms) -> str:
+    """A share-rule proposal's title in words."""
+    return (f"Share rule: {terms.common_fund_bp / 100:g}% common fund, "
+            f"{terms.finder_fee_bp / 100:g}% finder's fee, the rest "
+            f"{_METHOD_WORDS[terms.method]}")
+
+
+def _columns(terms: compute.RuleTerms) -> dict:
+    """A rule's numbers as its columns, and as a proposal's payload."""
+    return {"common_fund_bp": terms.common_fund_bp, "finder_fee_bp": terms.finder_fee_bp,
+            "method": str(terms.method)}
+
+
+#: Share rules are terms: versioned, in force from a day, changed by a vote that applies
+#: from the proposed day or the day it is decided.
+SHARE_RULES: TermsKind[compute.RuleTerms] = TermsKind(
+    proposal_kind=SHARE_RULE, model=ShareRule, noun="share rule", columns=_columns,
+    terms_of=rule_terms, to_payload=_columns,
+    from_payload=lambda p: terms_from(p["common_fund_bp"], p["finder_fee_bp"], p["method"]),
+    check_start=_rule_start, start_after_vote=lambda decided_on: decided_on,
+    default_title=_default_title)
+
+
 def rule_in_force(collective_id: int, on: date) -> ShareRule | None:
     """The share rule that governs payments received on `on`."""
-    return db.session.scalar(
-        sa.select(ShareRule).where(ShareRule.collective_id == collective_id,
-                                   ShareRule.effective_on <= on)
-        .order_by(ShareRule.effective_on.desc(), ShareRule.version.desc()).limit(1))
+    return SHARE_RULES.in_force(collective_id, on)
 
 
 def rules_of(collective_id: int) -> list[ShareRule]:
     """Every version of the collective's share rule, newest first."""
-    return list(db.session.scalars(
-        sa.select(ShareRule).filter_by(collective_id=collective_id)
-        .order_by(ShareRule.version.desc())))
-
-
-def _add_rule(collective_id: int, terms: compute.RuleTerms, effective_on: date,
-              proposal_id: int | None) -> ShareRule:
-    version = (db.session.scalar(sa.select(sa.func.max(ShareRule.version))
-                                 .filter_by(collective_id=collective_id)) or 0) + 1
-    rule = ShareRule(collective_id=collective_id, version=version,
-                     common_fund_bp=terms.common_fund_bp, finder_fee_bp=terms.finder_fee_bp,
-                     method=terms.method, effective_on=effective_on, proposal_id=proposal_id)
-    db.session.add(rule)
-    db.session.flush()
-    return rule
+    return SHARE_RULES.versions(collective_id)
 
 
 def set_founding_rule(actor: Membership, terms: compute.RuleTerms, effective_on: date, *,
                       today: date) -> ShareRule:
     """The rule a collective starts with (its founding agreement); later ones are voted."""
-    require_role(actor, TREASURER, action="set the founding share rule")
-    if rules_of(actor.collective_id):
-        raise Conflict("the collective already has a share rule; propose a change instead")
-    if not today - OLDEST <= effective_on <= today + LATEST_START:
-        raise DomainError("the rule starts at most three years back or two years ahead",
-                          field="effective_on")
-    return _add_rule(actor.collective_id, terms, effective_on, None)
+    return SHARE_RULES.set_founding(actor, terms, effective_on, today=today)
 
 
 def propose_share_rule(actor: Membership, terms: compute.RuleTerms, *, effective_on: date,
@@ -88,31 +99,14 @@ def propose_share_rule(actor: Membership, terms: compute.RuleTerms, *, effective
                        deadline_at: datetime | None = None, today: date,
                        now: datetime) -> Proposal:
     """Put a new share rule to the members' vote."""
-    require_role(actor, TREASURER, action="propose share rules")
-    if not today - OLDEST <= effective_on <= today + LATEST_START:
-        raise DomainError("the rule must take effect within two years", field="effective_on")
-    payload = {"common_fund_bp": terms.common_fund_bp, "finder_fee_bp": terms.finder_fee_bp,
-               "method": terms.method, "effective_on": effective_on.isoformat()}
-    method = {"hours": "by logged hours", "equal": "equally",
-              "weights": "by allocation weights"}[terms.method]
-    default_title = (f"Share rule: {terms.common_fund_bp / 100:g}% common fund, "
-                     f"{terms.finder_fee_bp / 100:g}% finder's fee, the rest {method}")
-    return open_proposal(actor, kind=SHARE_RULE, title=title or default_title, payload=payload,
-                         description=description, deadline_at=deadline_at, now=now)
+    return SHARE_RULES.propose(actor, terms, effective_on=effective_on, today=today, now=now,
+                               title=title, description=description, deadline_at=deadline_at)
 
 
-def adopt_share_rule(proposal: Proposal, decided_on: date) -> None:
-    """Adopter for share-rule proposals: the new rule applies from its date or the decision."""
-    payload = proposal.payload
-    terms = terms_from(payload["common_fund_bp"], payload["finder_fee_bp"], payload["method"])
-    effective_on = max(date.fromisoformat(payload["effective_on"]), decided_on)
-    _add_rule(proposal.collective_id, terms, effective_on, proposal.id)
-
-
-def proposal_terms(proposal: Proposal) -> compute.RuleTerms:
-    """The share rule a proposal would adopt."""
-    p = proposal.payload
-    return compute.RuleTerms(p["common_fund_bp"], p["finder_fee_bp"], p["method"])
+#: The adopter the vote calls when a share-rule proposal passes.
+adopt_share_rule = SHARE_RULES.adopt
+#: The share rule a proposal would adopt.
+proposal_terms = SHARE_RULES.proposed
 
 
 def preview_rule(collective_id: int, proposed: compute.RuleTerms, today: date

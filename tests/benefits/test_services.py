@@ -664,7 +664,7 @@ def test_levels_cannot_be_chosen_in_a_plan_without_levels(ctx):
 
 def test_the_founding_plan_is_set_once_by_a_treasurer(ctx):
     treasurer, ann = found_fund(2)
-    with pytest.raises(Conflict, match="already has a plan"):
+    with pytest.raises(Conflict, match="already has a benefit plan"):
         plans.set_founding_plan(treasurer, PlanTerms.from_json(BREAD_FUND), JAN, today=TODAY)
     with pytest.raises(NotAllowed):
         plans.set_founding_plan(ann, PlanTerms.from_json(BREAD_FUND), JAN, today=TODAY)

@@ -1,0 +1,75 @@
+"""Share rules and benefit plans are one mechanism: terms, versioned and adopted by a vote."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from collective.benefits.compute import PlanTerms
+from collective.benefits.plans import BENEFIT_PLANS
+from collective.demo_fund import BREAD_FUND
+from collective.errors import Conflict, NotAllowed
+from collective.members import proposals, terms
+from collective.members.models import ProposalStatus, Role, VoteChoice
+from collective.pool.compute import RuleTerms
+from collective.pool.rules import SHARE_RULES
+from tests.factories import make_collective, make_member
+
+TODAY = date(2026, 10, 14)
+NOW = datetime(2026, 10, 14, 9, tzinfo=UTC)
+
+KINDS = {
+    "share rule": (SHARE_RULES, RuleTerms(1000, 500, "hours"), RuleTerms(800, 500, "weights"),
+                   date(2026, 10, 14)),   # a rule applies from the day of the decision
+    "benefit plan": (BENEFIT_PLANS, PlanTerms.from_json(BREAD_FUND),
+                     PlanTerms.from_json({**BREAD_FUND, "reserve_cap_months": 24}),
+                     date(2026, 11, 1)),  # a plan from the month after the decision
+}
+
+
+@pytest.fixture(params=list(KINDS))
+def kind(request):
+    return KINDS[request.param]
+
+
+def test_both_kinds_are_registered_with_the_vote_through_the_one_mechanism(app):
+    for terms_kind, *_ in KINDS.values():
+        assert proposals.ADOPTERS[terms_kind.proposal_kind] == terms_kind.adopt
+    assert isinstance(SHARE_RULES, terms.TermsKind) and isinstance(BENEFIT_PLANS, terms.TermsKind)
+
+
+def test_founding_once_then_a_vote_adopts_version_two_from_its_start(ctx, kind):
+    terms_kind, founding, changed, adopted_from = kind
+    founder = make_collective()
+    founder.collective.quorum_bp = 0
+    first = terms_kind.set_founding(founder, founding, date(2026, 9, 1), today=TODAY)
+    assert (first.version, first.effective_on, first.proposal_id) == (1, date(2026, 9, 1), None)
+    with pytest.raises(Conflict, match=f"already has a {terms_kind.noun}"):
+        terms_kind.set_founding(founder, founding, date(2026, 9, 1), today=TODAY)
+
+    proposal = terms_kind.propose(founder, changed, effective_on=date(2026, 10, 1),
+                                  today=TODAY, now=NOW - timedelta(days=7))
+    assert terms_kind.proposed(proposal) == changed
+    proposals.cast_vote(founder, proposal, VoteChoice.AGREE, now=NOW - timedelta(days=6))
+    proposal.deadline_at = NOW - timedelta(hours=1)
+    assert proposals.decide_proposal(proposal, NOW)
+    assert proposal.status == ProposalStatus.ADOPTED
+
+    second = terms_kind.in_force(founder.collective_id, adopted_from)
+    assert (second.version, second.effective_on, second.proposal_id) == (
+        2, adopted_from, proposal.id)
+    assert terms_kind.terms_of(second) == changed
+    assert terms_kind.in_force(founder.collective_id, adopted_from - timedelta(days=1)) == first
+    assert [v.version for v in terms_kind.versions(founder.collective_id)] == [2, 1]
+
+
+def test_only_the_role_the_kind_names_may_found_or_propose(ctx, kind):
+    terms_kind, founding, *_ = kind
+    founder = make_collective()
+    member = make_member(founder.collective, roles=(Role.MEMBER,))
+    with pytest.raises(NotAllowed):
+        terms_kind.set_founding(member, founding, date(2026, 10, 1), today=TODAY)
+    with pytest.raises(NotAllowed):
+        terms_kind.propose(member, founding, effective_on=date(2026, 11, 1), today=TODAY,
+                           now=NOW)
+    assert terms_kind.versions(founder.collective_id) == []
