@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from collective.benefits import services as fund
 from collective.benefits.compute import PlanTerms
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger

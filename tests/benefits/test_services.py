@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from collective.benefits import jobs, services
 from collective.benefits.compute import PlanTerms
 from collective.benefits.models import BenefitPlan, BenefitRun, Claim, MemberLevel, RunLine
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger import services as ledger

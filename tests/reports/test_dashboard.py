@@ -10,7 +10,7 @@ import pytest
 
 from collective.benefits import services as fund
 from collective.benefits.compute import PlanTerms, add_months
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.members.models import Membership, Role

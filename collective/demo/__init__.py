@@ -7,8 +7,8 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from collective.demo_fund import DemoFund
-from collective.demo_pool import load_pool_history, months_ago
+from collective.demo.fund import DemoFund
+from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
 from collective.members import services as members
