@@ -21,6 +21,7 @@ from beancount.core import data as bean
 
 from collective.errors import DomainError
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType
 from collective.reports import exports
@@ -72,8 +73,8 @@ def _accounts(books: Books) -> dict[str, Account]:
 
 
 def _natural_sql_balance(account: Account, currency: str, as_of: date) -> int:
-    """The account's balance in its normal direction, from ledger.account_balance."""
-    signed = ledger.account_balance(account.id, as_of).get(currency, 0)
+    """The account's balance in its normal direction, from balances.account_balance."""
+    signed = balances.account_balance(account.id, as_of).get(currency, 0)
     return signed if AccountType(account.type).is_debit_normal else -signed
 
 
@@ -328,7 +329,7 @@ def test_xlsx_trial_balance_sheet_matches_the_ledger(books):
     assert title[0][0] == f"Trial balance as of {RANGE_TO.isoformat()}"
     assert [v for v, _ in header] == ["Account", "Account name", "Type", "Currency", "Debits",
                                       "Credits", "Balance"]
-    expected = ledger.trial_balance(books.collective_id, RANGE_TO)
+    expected = balances.trial_balance(books.collective_id, RANGE_TO)
 
     got = [(r[0][0], r[2][0], r[3][0], _to_minor(r[4][0], r[3][0]), _to_minor(r[5][0], r[3][0]),
             _to_minor(r[6][0], r[3][0])) for r in rows]
@@ -340,7 +341,7 @@ def test_xlsx_trial_balance_sheet_matches_the_ledger(books):
     for _, _, currency, debits, credits, _ in got:
         totals[currency][0] += debits
         totals[currency][1] += credits
-    assert {c: tuple(t) for c, t in totals.items()} == ledger.trial_balance_totals(expected)
+    assert {c: tuple(t) for c, t in totals.items()} == balances.trial_balance_totals(expected)
     # As of the end date: the July deposit is not in it.
     bank_usd = next(g for g in got if g[0] == ledger.BANK and g[2] == "USD")
     assert bank_usd[5] == 1_083_943
@@ -417,7 +418,7 @@ def test_beancount_export_passes_bean_check(books, date_from, date_to):
     totals = _bean_totals(entries)
     accounts = _accounts(books)
     for code, account in accounts.items():
-        for currency, signed in ledger.account_balance(account.id, date_to).items():
+        for currency, signed in balances.account_balance(account.id, date_to).items():
             assert totals[(names[code], currency)] == signed, (code, currency)
     in_range = {p[0] for p in postings_in_range(books.collective_id, date_from, date_to)}
     transactions = [e for e in entries if isinstance(e, bean.Transaction)]
