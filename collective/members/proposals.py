@@ -264,6 +264,19 @@ def proposals_of(collective_id: int, kind: str | None = None) -> list[Proposal]:
     return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())))
 
 
+def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
+    """Proposals of the member's collective still open for votes at `now` that they have not
+    voted on, soonest deadline first."""
+    voted = sa.exists().where(Vote.proposal_id == Proposal.id,
+                              Vote.membership_id == membership.id)
+    return list(db.session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.collective_id == membership.collective_id,
+               Proposal.status == ProposalStatus.OPEN.value,
+               Proposal.deadline_at > now, ~voted)
+        .order_by(Proposal.deadline_at, Proposal.id)))
+
+
 #: kind -> function(proposal) returning (template, context) for the kind's own details.
 PROPOSAL_DETAILS: dict[str, Callable] = {}
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -203,10 +202,7 @@ def directory():
 @collective_view(*MANAGERS)
 def manage_member(membership_id: int):
     """Change a member's roles, or pause, resume or remove them."""
-    try:
-        member = services.get_membership(g.collective.id, membership_id)
-    except DomainError:
-        abort(404)
+    member = services.get_membership(g.collective.id, membership_id)  # NotFound: a 404
     roles_form = RolesForm(prefix="roles", roles=[r.value for r in member.roles])
     status_form = StatusForm(prefix="status", status=member.status, note=member.status_note)
     form = roles_form if "roles-submit" in request.form else status_form
@@ -270,10 +266,7 @@ def proposals():
 @collective_view()
 def proposal(proposal_id: int):
     """A proposal: what it changes, the votes so far, and your vote while voting is open."""
-    try:
-        item = voting.get_proposal(g.collective.id, proposal_id)
-    except DomainError:
-        abort(404)
+    item = voting.get_proposal(g.collective.id, proposal_id)  # NotFound: a 404
     now = now_utc()
     mine = next((v for v in item.votes if v.membership_id == g.membership.id), None)
     form = VoteForm(obj=mine)

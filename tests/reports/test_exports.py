@@ -24,7 +24,7 @@ from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType
-from collective.reports import exports
+from collective.reports import beancount, exports, xlsx
 from tests.reports.factories import (
     AWKWARD_MEMO,
     RANGE_FROM,
@@ -250,7 +250,7 @@ def test_an_unknown_preset_or_format_is_refused(books):
 
 def _xlsx(query: exports.LedgerQuery) -> bytes:
     out = io.BytesIO()
-    exports.write_xlsx(query, out)
+    xlsx.write_xlsx(query, out)
     return out.getvalue()
 
 
@@ -373,12 +373,12 @@ def test_two_exports_of_the_same_query_are_byte_identical(books, fmt):
 
 
 def _beancount(query: exports.LedgerQuery) -> str:
-    return b"".join(exports.beancount_chunks(query)).decode()
+    return b"".join(beancount.beancount_chunks(query)).decode()
 
 
 def _bean_names(books: Books) -> dict[str, str]:
     """Beancount name of each account code."""
-    return {a.code: exports.beancount_account(a.type, a.code, a.name)
+    return {a.code: beancount.beancount_account(a.type, a.code, a.name)
             for a in _accounts(books).values()}
 
 
@@ -496,7 +496,7 @@ def test_beancount_passes_with_an_account_or_member_filter(books, which):
     ("liability", "2100-8", "O'Neill, Bob", "Liabilities:Members:O-Neill-Bob-2100-8"),
 ])
 def test_beancount_account_names_follow_beancounts_rules(type_, code, name, expected):
-    account = exports.beancount_account(type_, code, name)
+    account = beancount.beancount_account(type_, code, name)
     assert account == expected
     root, *components = account.split(":")
     assert root in BEAN_ROOTS
