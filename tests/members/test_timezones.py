@@ -45,7 +45,7 @@ def test_check_timezone_returns_the_iana_spelling(typed, saved):
     assert accounts.check_timezone(typed) == saved
 
 
-@pytest.mark.parametrize("typed", ["Mars/Olympus_Mons", "", "Asia", "Manila"])
+@pytest.mark.parametrize("typed", ["Mars/Olympus_Mons", "", "Asia", "Manila", "localtime"])
 def test_check_timezone_refuses_unknown_names_naming_the_field(typed):
     with pytest.raises(DomainError) as caught:
         accounts.check_timezone(typed)
