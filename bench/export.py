@@ -40,7 +40,8 @@ def build(url: str) -> None:
 
     from collective import create_app
     from collective.extensions import db
-    from collective.members.services import add_member, create_collective, register_user
+    from collective.members.accounts import register_user
+    from collective.members.services import add_member, create_collective
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():

@@ -22,8 +22,9 @@ import sqlalchemy as sa  # noqa: E402
 
 from collective import create_app  # noqa: E402
 from collective.extensions import db  # noqa: E402
+from collective.members.accounts import register_user  # noqa: E402
 from collective.members.models import Membership, MembershipStatus  # noqa: E402
-from collective.members.services import create_collective, register_user  # noqa: E402
+from collective.members.services import create_collective  # noqa: E402
 from collective.pool import compute  # noqa: E402
 from collective.pool.allocation import suggest_members  # noqa: E402
 from collective.pool.clients import create_client  # noqa: E402

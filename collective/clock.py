@@ -7,11 +7,15 @@ from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+#: Names the zone database lists that are not zones: "localtime" is the machine's own zone,
+#: which would follow the server wherever it runs.
+_NOT_ZONES = frozenset({"localtime"})
+
 
 @cache
 def timezone_names() -> tuple[str, ...]:
     """Every IANA timezone name this machine knows, sorted."""
-    return tuple(sorted(available_timezones()))
+    return tuple(sorted(available_timezones() - _NOT_ZONES))
 
 
 @cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from collective.extensions import db
-from collective.members import services
+from collective.members import accounts, services
 from collective.members.models import Collective, Membership, Role, User
 
 PASSWORD = "correct horse battery"
@@ -13,7 +13,7 @@ _seq = itertools.count(1)
 
 def make_user(name: str | None = None, email: str | None = None) -> User:
     n = next(_seq)
-    return services.register_user(email or f"person{n}@example.test", name or f"Person {n}",
+    return accounts.register_user(email or f"person{n}@example.test", name or f"Person {n}",
                                   PASSWORD)
 
 

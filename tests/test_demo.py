@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from collective.demo import load_demo
 from collective.extensions import db
-from collective.ledger.services import check_ledger
+from collective.ledger.balances import check_ledger
 from collective.members.models import Collective, Membership, User
 
 

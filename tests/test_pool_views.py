@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from collective.extensions import db
 from collective.ledger.models import JournalEntry, Posting
 from collective.ledger.services import member_balance
-from collective.members import services as members
+from collective.members import accounts
 from collective.members.models import Membership, Proposal, Role, Vote
 from collective.pool import allocation, clients, payments, pitches, rules, time
 from collective.pool.models import (
@@ -570,7 +570,7 @@ def test_work_goes_from_client_to_payout_through_the_pages(client, auth, setup):
         alice = make_member(collective, user=make_user(name="Alice Ng"))
         bob = make_member(collective, user=make_user(name="Bob Oduya"))
         for person, level in ((alice, 4), (bob, 2)):
-            members.update_profile(person.user, name=person.user.name, timezone="UTC",
+            accounts.update_profile(person.user, name=person.user.name, timezone="UTC",
                                    country=None, skills={"editing": level})
         commit()
         slug, founder_name = collective.slug, founder.user.name

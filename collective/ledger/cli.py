@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from collective.ledger.services import check_ledger
+from collective.ledger.balances import check_ledger
 
 ledger_cli = AppGroup("ledger", help="Inspect the ledger.")
 

@@ -1,11 +1,10 @@
-"""Ledger pages for treasurers: journal, entry detail, reversal, trial balance."""
+"""Ledger pages for treasurers: journal, entry detail, reversal, trial balance, full check."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from collective.errors import DomainError
-from collective.ledger import services
+from collective.ledger import balances, services
 from collective.ledger.forms import AsOfForm, ReverseForm
 from collective.members.models import Role
 from collective.web.forms import valid_id
@@ -19,24 +18,29 @@ PAGE_SIZE = 50
 @bp.get("/")
 @collective_view(Role.TREASURER)
 def journal():
-    """The collective's journal entries, newest first."""
+    """The collective's journal entries, newest first, with a check of the ones shown."""
     before = request.args.get("before", type=int)
     if not valid_id(before):
         before = None
-    entries = services.recent_entries(g.collective.id, limit=PAGE_SIZE + 1, before_id=before)
-    more = len(entries) > PAGE_SIZE
-    return render_template("ledger/journal.html", entries=entries[:PAGE_SIZE], more=more,
-                           check=services.check_ledger(g.collective.id))
+    entries = balances.recent_entries(g.collective.id, limit=PAGE_SIZE + 1, before_id=before)
+    shown, more = entries[:PAGE_SIZE], len(entries) > PAGE_SIZE
+    return render_template("ledger/journal.html", entries=shown, more=more,
+                           check=balances.check_entries(g.collective.id,
+                                                        [e.id for e in shown]))
+
+
+@bp.get("/check")
+@collective_view(Role.TREASURER)
+def check():
+    """Check every entry of the collective's ledger, on request (it reads the whole ledger)."""
+    return render_template("ledger/check.html", check=balances.check_ledger(g.collective.id))
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])
 @collective_view(Role.TREASURER)
 def entry(entry_id: int):
     """One entry with its postings; a treasurer can reverse it."""
-    try:
-        journal_entry = services.get_entry(g.collective.id, entry_id)
-    except DomainError:
-        abort(404)
+    journal_entry = balances.get_entry(g.collective.id, entry_id)  # NotFound: a 404
     form = ReverseForm()
     if form.validate_on_submit():
         with committed(form) as done:
@@ -56,6 +60,6 @@ def trial_balance():
     """Debits and credits of every account, as of a date."""
     form = AsOfForm(request.args)
     as_of = form.as_of.data if form.validate() else None
-    rows = services.trial_balance(g.collective.id, as_of)
+    rows = balances.trial_balance(g.collective.id, as_of)
     return render_template("ledger/trial_balance.html", form=form, rows=rows, as_of=as_of,
-                           totals=services.trial_balance_totals(rows))
+                           totals=balances.trial_balance_totals(rows))

@@ -29,6 +29,19 @@ from wtforms.validators import (
 from collective.members.models import MembershipStatus, Role
 
 ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role]
+#: The id of the <datalist> of IANA names that the timezone_field macro writes on the page.
+TIMEZONE_LIST = "timezone-names"
+
+
+def timezone_field(label: str = "Timezone", *, required: bool = True, default: str | None = None,
+                   description: str = "Type to search the list, like Manila or Asia/Manila"
+                   ) -> StringField:
+    """A timezone picked from the IANA names: a text input tied to their <datalist>, so it
+    searches without script; the service matches the name case-insensitively."""
+    return StringField(label, default=default, description=description,
+                       validators=[DataRequired() if required else Optional(), Length(max=64)],
+                       render_kw={"list": TIMEZONE_LIST, "autocomplete": "off",
+                                  "spellcheck": "false"})
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -52,7 +65,7 @@ class RegisterForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
     confirm = PasswordField("Repeat the password",
                             validators=[DataRequired(), EqualTo("password", "Passwords differ")])
-    timezone = StringField("Timezone", default="UTC", validators=[DataRequired(), Length(max=64)])
+    timezone = timezone_field("Your timezone", default="UTC")
     next = HiddenField()
 
 
@@ -93,7 +106,7 @@ def format_skills(skills) -> str:
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
+    timezone = timezone_field("Your timezone")
     country = StringField("Country (two letters)",
                           validators=[Optional(),
                                       Regexp(r"^[A-Za-z]{2}$", message="Two letters, like PH")])
@@ -118,7 +131,9 @@ class CollectiveForm(FlaskForm):
                message="Lower-case letters, digits and dashes only")])
     base_currency = StringField("Base currency (ISO code)", default="USD",
                                 validators=[DataRequired(), Length(min=3, max=3)])
-    timezone = StringField("Timezone", default="UTC", validators=[DataRequired(), Length(max=64)])
+    timezone = timezone_field(
+        "The collective's timezone", required=False,
+        description="Its days and months follow this zone; yours unless you pick another")
 
 
 class RolesForm(FlaskForm):

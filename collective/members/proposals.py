@@ -82,6 +82,12 @@ def get_proposal(collective_id: int, proposal_id: int) -> Proposal:
     return proposal
 
 
+def is_voting_open(proposal: Proposal, now: datetime) -> bool:
+    """True while votes may be cast: the proposal is open and its deadline has not come. An
+    open proposal past its deadline waits for the scheduler to decide it."""
+    return proposal.status == ProposalStatus.OPEN and now < proposal.deadline_at
+
+
 def cast_vote(
     actor: Membership,
     proposal: Proposal,
@@ -97,7 +103,7 @@ def cast_vote(
         choice = VoteChoice(choice)
     except ValueError as exc:
         raise DomainError(f"{choice!r} is not a vote", field="choice") from exc
-    if proposal.status != ProposalStatus.OPEN or now >= proposal.deadline_at:
+    if not is_voting_open(proposal, now):
         raise DomainError("voting on this proposal has closed", field="choice")
     values = {"choice": choice.value, "reason": (reason or "").strip()[:1000], "cast_at": now}
     vote = db.session.scalar(
@@ -256,6 +262,19 @@ def proposals_of(collective_id: int, kind: str | None = None) -> list[Proposal]:
         query = query.where(Proposal.kind == kind)
     open_first = sa.case((Proposal.status == ProposalStatus.OPEN.value, 0), else_=1)
     return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())))
+
+
+def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
+    """Proposals of the member's collective still open for votes at `now` that they have not
+    voted on, soonest deadline first."""
+    voted = sa.exists().where(Vote.proposal_id == Proposal.id,
+                              Vote.membership_id == membership.id)
+    return list(db.session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.collective_id == membership.collective_id,
+               Proposal.status == ProposalStatus.OPEN.value,
+               Proposal.deadline_at > now, ~voted)
+        .order_by(Proposal.deadline_at, Proposal.id)))
 
 
 #: kind -> function(proposal) returning (template, context) for the kind's own details.

@@ -1,179 +1,37 @@
-"""Accounts of people, collectives, memberships, roles and invitations. Flush, never commit."""
+"""Collectives, memberships and roles: founding, joining, role and status changes, and the
+member directory. Flush, never commit. People's accounts are in members/accounts.py,
+invitations in members/invitations.py."""
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-from collections.abc import Iterable, Mapping
-from datetime import timedelta
-from zoneinfo import available_timezones
+from collections.abc import Iterable
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from sqlalchemy import orm as so
 
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
-from collective.extensions import db, utcnow
+from collective.extensions import db
 from collective.ledger.services import create_standard_chart, open_member_account
+from collective.members.accounts import check_name, check_timezone
 from collective.members.models import (
     Collective,
-    Invitation,
     Membership,
     MembershipRole,
     MembershipStatus,
     Role,
-    Skill,
     User,
 )
 from collective.money import MoneyError, check_currency
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-MIN_PASSWORD_LENGTH = 10
-MAX_SKILLS = 30
 MANAGERS = (Role.COORDINATOR, Role.TREASURER)
-
-#: Hashes to compare against when the e-mail is unknown (one per hash method), so that a
-#: failed sign-in takes as long whether or not the account exists.
-_DUMMY_USERS: dict[str, User] = {}
-
-
-def password_method() -> str:
-    """The configured hash method: scrypt at werkzeug's work factor unless the app sets
-    PASSWORD_HASH_METHOD (the test suite uses a lighter scrypt to stay fast)."""
-    if has_app_context():
-        return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-    return "scrypt"
-
-
-def _dummy_user() -> User:
-    method = password_method()
-    if method not in _DUMMY_USERS:
-        dummy = User(email="", name="")
-        dummy.set_password(secrets.token_hex(16), method)
-        _DUMMY_USERS[method] = dummy
-    return _DUMMY_USERS[method]
-
-
-def normalise_email(email: str) -> str:
-    """Trim and lower-case an e-mail address."""
-    return (email or "").strip().lower()
-
-
-def check_timezone(name: str) -> str:
-    """Return the IANA timezone name, or raise DomainError."""
-    if name not in available_timezones():
-        raise DomainError(f"{name!r} is not a known timezone", field="timezone")
-    return name
-
-
-def _check_name(name: str, field: str = "name", limit: int = 120) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise DomainError("a name is needed", field=field)
-    if len(cleaned) > limit:
-        raise DomainError(f"a name has at most {limit} characters", field=field)
-    return cleaned
-
-
-def _check_country(country: str | None) -> str | None:
-    code = (country or "").strip().upper()
-    if code and not re.fullmatch(r"[A-Z]{2}", code):
-        raise DomainError("a country is two letters, like PH", field="country")
-    return code or None
-
-
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
-
-
-# --- People -----------------------------------------------------------------------------
-
-
-def register_user(
-    email: str, name: str, password: str, *, timezone: str = "UTC", country: str | None = None
-) -> User:
-    """Create a person who can sign in."""
-    email = normalise_email(email)
-    if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
-        raise Conflict("an account with this e-mail already exists; sign in instead",
-                       field="email")
-    if len(email) > 254 or "@" not in email:
-        raise DomainError("give a valid e-mail address", field="email")
-    _check_password(password)
-    user = User(email=email, name=_check_name(name), timezone=check_timezone(timezone),
-                country=_check_country(country))
-    user.set_password(password, password_method())
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def authenticate(email: str, password: str) -> User | None:
-    """The user with this e-mail and password, or None (taking the same time either way)."""
-    user = db.session.scalar(sa.select(User).filter_by(email=normalise_email(email)))
-    if user is None:
-        _dummy_user().check_password(password or "")
-        return None
-    return user if user.check_password(password or "") else None
-
-
-def change_password(user: User, current: str, new: str) -> None:
-    """Replace the password after checking the current one."""
-    if not user.check_password(current or ""):
-        raise DomainError("the current password is not right", field="current_password")
-    _check_password(new)
-    user.set_password(new, password_method())
-    db.session.flush()
-
-
-def _clean_skills(skills: Mapping[str, int]) -> dict[str, int]:
-    cleaned: dict[str, int] = {}
-    for raw_name, level in skills.items():
-        name = " ".join((raw_name or "").lower().split())
-        if not name:
-            continue
-        if len(name) > 60:
-            raise DomainError(f"skill name {name[:20]!r}... is too long", field="skills")
-        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
-            raise DomainError(f"the level of {name!r} must be 1 to 5", field="skills")
-        cleaned[name] = level
-    if len(cleaned) > MAX_SKILLS:
-        raise DomainError(f"at most {MAX_SKILLS} skills", field="skills")
-    return cleaned
-
-
-def update_profile(
-    user: User, *, name: str, timezone: str, country: str | None, skills: Mapping[str, int]
-) -> User:
-    """Change a person's name, timezone, country and skills with their levels."""
-    name = _check_name(name)
-    wanted = _clean_skills(skills)
-    user.name = name
-    user.timezone = check_timezone(timezone)
-    user.country = _check_country(country)
-    existing = {skill.name: skill for skill in user.skills}
-    for skill_name, skill in existing.items():
-        if skill_name not in wanted:
-            user.skills.remove(skill)
-    for skill_name, level in wanted.items():
-        if skill_name in existing:
-            existing[skill_name].level = level
-        else:
-            user.skills.append(Skill(name=skill_name, level=level))
-    db.session.flush()
-    return user
-
-
-# --- Collectives and memberships --------------------------------------------------------
 
 
 def create_collective(
-    founder: User, *, name: str, slug: str, base_currency: str, timezone: str
+    founder: User, *, name: str, slug: str, base_currency: str, timezone: str | None = None
 ) -> Membership:
-    """Create a collective with its chart of accounts; the founder holds every role."""
+    """Create a collective with its chart of accounts; the founder holds every role. Its
+    timezone is the founder's unless another is given."""
     slug = (slug or "").strip().lower()
     if not SLUG_PATTERN.match(slug):
         raise DomainError(
@@ -181,13 +39,13 @@ def create_collective(
             "not starting or ending with a dash", field="slug")
     if db.session.scalar(sa.select(Collective.id).filter_by(slug=slug)) is not None:
         raise Conflict(f"the slug {slug!r} is taken", field="slug")
-    name = _check_name(name)
+    name = check_name(name)
     try:
         currency = check_currency(base_currency)
     except MoneyError as exc:
         raise DomainError(str(exc), field="base_currency") from exc
     collective = Collective(name=name, slug=slug, base_currency=currency,
-                            timezone=check_timezone(timezone))
+                            timezone=check_timezone(timezone or founder.timezone))
     db.session.add(collective)
     db.session.flush()
     create_standard_chart(collective.id)
@@ -204,7 +62,7 @@ def add_member(
     status_note: str = "",
 ) -> Membership:
     """Make `user` a member of `collective` (or bring a removed membership back)."""
-    roles = _check_roles(roles)
+    roles = check_roles(roles)
     membership = db.session.scalar(
         sa.select(Membership).filter_by(collective_id=collective.id, user_id=user.id)
     )
@@ -221,7 +79,8 @@ def add_member(
     return membership
 
 
-def _check_roles(roles: Iterable[Role | str]) -> set[Role]:
+def check_roles(roles: Iterable[Role | str]) -> set[Role]:
+    """The roles as a non-empty set of Role, or DomainError."""
     try:
         checked = {Role(r) for r in roles}
     except ValueError as exc:
@@ -278,7 +137,7 @@ def set_roles(actor: Membership, membership: Membership, roles: Iterable[Role | 
     """Replace a membership's roles; a coordinator or treasurer may do this."""
     require_role(actor, *MANAGERS, action="change roles")
     _same_collective(actor, membership)
-    wanted = _check_roles(roles)
+    wanted = check_roles(roles)
     treasurer_changes = (Role.TREASURER in wanted) != (Role.TREASURER in membership.roles)
     if treasurer_changes and not actor.has_role(Role.TREASURER):
         raise NotAllowed(Role.TREASURER.value, "give or take away the treasurer role")
@@ -391,74 +250,3 @@ def directory(collective_id: int, *, include_removed: bool = False) -> list[Memb
     if not include_removed:
         query = query.where(Membership.status != MembershipStatus.REMOVED.value)
     return list(db.session.scalars(query).unique())
-
-
-# --- Invitations ------------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_invitation(
-    actor: Membership, *, email: str, roles: Iterable[Role | str], ttl: timedelta
-) -> tuple[Invitation, str]:
-    """Make a single-use invitation link; returns it and the token (shown once)."""
-    require_role(actor, *MANAGERS, action="invite people")
-    wanted = _check_roles(roles)
-    if Role.TREASURER in wanted and not actor.has_role(Role.TREASURER):
-        raise NotAllowed(Role.TREASURER.value, "invite a treasurer")
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        collective_id=actor.collective_id,
-        token_hash=_token_hash(token),
-        email=normalise_email(email),
-        roles=",".join(sorted(r.value for r in wanted)),
-        created_by_id=actor.user_id,
-        expires_at=utcnow() + ttl,
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    return invitation, token
-
-
-def find_invitation(token: str) -> Invitation:
-    """The invitation behind a token, if it can still be accepted."""
-    invitation = db.session.scalar(
-        sa.select(Invitation).filter_by(token_hash=_token_hash(token or ""))
-    )
-    if invitation is None or invitation.collective.archived_at is not None:
-        raise NotFound("this invitation link is not valid")
-    if invitation.accepted_at is not None:
-        raise Conflict("this invitation has already been used")
-    if invitation.expires_at <= utcnow():
-        raise DomainError("this invitation has expired; ask for a new one")
-    return invitation
-
-
-def accept_invitation(token: str, user: User) -> Membership:
-    """Join the invitation's collective; each link works once."""
-    invitation = find_invitation(token)
-    claimed = db.session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
-        .values(accepted_at=utcnow(), accepted_by_id=user.id)
-    )
-    if claimed.rowcount != 1:
-        raise Conflict("this invitation has already been used")
-    return add_member(invitation.collective, user, invitation.role_set)
-
-
-def open_invitations(collective_id: int) -> list[Invitation]:
-    """Invitations not yet accepted nor expired, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Invitation)
-            .where(
-                Invitation.collective_id == collective_id,
-                Invitation.accepted_at.is_(None),
-                Invitation.expires_at > utcnow(),
-            )
-            .order_by(Invitation.id.desc())
-        )
-    )

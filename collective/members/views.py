@@ -1,11 +1,12 @@
-"""Pages for signing in, profiles, collectives, the member directory and invitations."""
+"""Pages for signing in, profiles, collectives, the member directory, invitations and votes.
+
+Every change goes through `committed` (collective/web): one transaction per request."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -17,10 +18,11 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from collective.clock import now_utc
 from collective.errors import DomainError
-from collective.extensions import db, utcnow
+from collective.members import accounts, services
+from collective.members import invitations as invites
 from collective.members import proposals as voting
-from collective.members import services
 from collective.members.forms import (
     CapacityForm,
     CollectiveForm,
@@ -37,10 +39,12 @@ from collective.members.forms import (
 )
 from collective.members.models import Role
 from collective.members.proposals import PROPOSAL_DETAILS
-from collective.web.forms import is_safe_next, show_domain_error
+from collective.web.forms import is_safe_next
 from collective.web.scoping import collective_view
+from collective.web.transaction import committed
 
 bp = Blueprint("members", __name__)
+bp.add_app_template_global(voting.is_voting_open)
 MANAGERS = services.MANAGERS
 
 
@@ -63,7 +67,7 @@ def login():
     """Sign in with e-mail and password."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append("The e-mail or password is not right.")
         else:
@@ -90,14 +94,10 @@ def register():
     """Create an account."""
     form = RegisterForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
-            user = services.register_user(form.email.data, form.name.data, form.password.data,
-                                          timezone=form.timezone.data.strip())
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        with committed(form) as done:
+            user = accounts.register_user(form.email.data, form.name.data, form.password.data,
+                                          timezone=form.timezone.data)
+        if done:
             session.clear()
             login_user(user)
             flash("Welcome! Create a collective, or open the invitation link you were sent.",
@@ -112,13 +112,10 @@ def change_password():
     """Change your password."""
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        with committed(form) as done:
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.password.data)
+        if done:
             # Other sessions end with the old password; this one carries on.
             login_user(current_user._get_current_object())
             flash("Your password is changed; other devices are signed out.", "info")
@@ -134,15 +131,11 @@ def profile():
     if request.method == "GET":
         form.skills.data = format_skills(current_user.skills)
     if form.validate_on_submit():
-        try:
-            services.update_profile(current_user, name=form.name.data,
-                                    timezone=form.timezone.data.strip(),
-                                    country=form.country.data, skills=form.parsed_skills)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        with committed(form) as done:
+            accounts.update_profile(current_user, name=form.name.data,
+                                    timezone=form.timezone.data, country=form.country.data,
+                                    skills=form.parsed_skills)
+        if done:
             flash("Your profile is saved.", "info")
             return redirect(url_for("members.profile"))
     return render_template("members/profile.html", form=form)
@@ -160,17 +153,13 @@ def collectives():
 @login_required
 def new_collective():
     """Start a collective; you become its first coordinator and treasurer."""
-    form = CollectiveForm()
+    form = CollectiveForm(timezone=current_user.timezone)  # the founder's zone, to begin
     if form.validate_on_submit():
-        try:
+        with committed(form) as done:
             membership = services.create_collective(
                 current_user, name=form.name.data, slug=form.slug.data,
-                base_currency=form.base_currency.data, timezone=form.timezone.data.strip())
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+                base_currency=form.base_currency.data, timezone=form.timezone.data)
+        if done:
             flash(f"{membership.collective.name} is ready. Invite your first members.", "info")
             return redirect(url_for("members.invitations", slug=membership.collective.slug))
     return render_template("members/new_collective.html", form=form)
@@ -181,18 +170,15 @@ def new_collective():
 def accept_invitation(token: str):
     """See an invitation and accept it."""
     form = ConfirmForm()
+    now = now_utc()
     try:
-        invitation = services.find_invitation(token)
+        invitation = invites.find_invitation(token, now)
     except DomainError as exc:
         return render_template("members/invitation_invalid.html", message=exc.message), exc.status
     if form.validate_on_submit():
-        try:
-            membership = services.accept_invitation(token, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(None, exc)
-        else:
-            db.session.commit()
+        with committed() as done:
+            membership = invites.accept_invitation(token, current_user, now)
+        if done:
             flash(f"Welcome to {membership.collective.name}!", "info")
             return redirect(url_for("members.capacity", slug=membership.collective.slug))
     return render_template("members/invitation.html", invitation=invitation, form=form)
@@ -216,27 +202,19 @@ def directory():
 @collective_view(*MANAGERS)
 def manage_member(membership_id: int):
     """Change a member's roles, or pause, resume or remove them."""
-    try:
-        member = services.get_membership(g.collective.id, membership_id)
-    except DomainError:
-        abort(404)
+    member = services.get_membership(g.collective.id, membership_id)  # NotFound: a 404
     roles_form = RolesForm(prefix="roles", roles=[r.value for r in member.roles])
     status_form = StatusForm(prefix="status", status=member.status, note=member.status_note)
-    if request.method == "POST":
-        form = roles_form if "roles-submit" in request.form else status_form
-        if form.validate_on_submit():
-            try:
-                if form is roles_form:
-                    services.set_roles(g.membership, member, form.roles.data)
-                else:
-                    services.set_status(g.membership, member, form.status.data, form.note.data)
-            except DomainError as exc:
-                db.session.rollback()
-                show_domain_error(form, exc)
+    form = roles_form if "roles-submit" in request.form else status_form
+    if form.validate_on_submit():
+        with committed(form) as done:
+            if form is roles_form:
+                services.set_roles(g.membership, member, form.roles.data)
             else:
-                db.session.commit()
-                flash(f"{member.user.name} is updated.", "info")
-                return redirect(url_for("members.directory", slug=g.collective.slug))
+                services.set_status(g.membership, member, form.status.data, form.note.data)
+        if done:
+            flash(f"{member.user.name} is updated.", "info")
+            return redirect(url_for("members.directory", slug=g.collective.slug))
     return render_template("members/manage.html", member=member, roles_form=roles_form,
                            status_form=status_form)
 
@@ -247,13 +225,9 @@ def capacity():
     """Set the hours a week you offer this collective."""
     form = CapacityForm(obj=g.membership)
     if form.validate_on_submit():
-        try:
+        with committed(form) as done:
             services.update_capacity(g.membership, form.weekly_capacity_hours.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash("Your weekly capacity is saved.", "info")
             return redirect(url_for("members.home", slug=g.collective.slug))
     return render_template("members/capacity.html", form=form)
@@ -265,56 +239,46 @@ def invitations():
     """Create single-use invitation links and see the open ones."""
     form = InvitationForm()
     new_link = None
+    now = now_utc()
     if form.validate_on_submit():
         ttl = timedelta(hours=current_app.config["INVITATION_TTL_HOURS"])
-        try:
-            _, token = services.create_invitation(g.membership, email=form.email.data or "",
-                                                  roles=form.roles.data, ttl=ttl)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        with committed(form) as done:
+            _, token = invites.create_invitation(g.membership, email=form.email.data or "",
+                                                 roles=form.roles.data, ttl=ttl, now=now)
+        if done:
             new_link = url_for("members.accept_invitation", token=token, _external=True)
             form = InvitationForm(formdata=None)
     return render_template("members/invitations.html", form=form, new_link=new_link,
-                           open_invitations=services.open_invitations(g.collective.id),
+                           open_invitations=invites.open_invitations(g.collective.id, now),
                            Role=Role)
 
 
 @bp.get("/c/<slug>/proposals")
 @collective_view()
 def proposals():
-    """Every proposal of the collective, open ones first."""
-    if voting.close_due_proposals(g.collective.id):
-        db.session.commit()
+    """Every proposal of the collective, open ones first. Proposals past their deadline are
+    decided by the scheduler (benefits/jobs.py), never by a page view."""
     return render_template("members/proposals.html",
-                           proposals=voting.proposals_of(g.collective.id))
+                           proposals=voting.proposals_of(g.collective.id), now=now_utc())
 
 
 @bp.route("/c/<slug>/proposals/<int:proposal_id>", methods=["GET", "POST"])
 @collective_view()
 def proposal(proposal_id: int):
-    """A proposal: what it changes, the votes so far, and your vote."""
-    try:
-        item = voting.get_proposal(g.collective.id, proposal_id)
-    except DomainError:
-        abort(404)
-    if voting.decide_proposal(item):
-        db.session.commit()
+    """A proposal: what it changes, the votes so far, and your vote while voting is open."""
+    item = voting.get_proposal(g.collective.id, proposal_id)  # NotFound: a 404
+    now = now_utc()
     mine = next((v for v in item.votes if v.membership_id == g.membership.id), None)
     form = VoteForm(obj=mine)
     status = 200
     if request.method == "POST":
-        status = 422
+        status = 422  # unless the vote is recorded below
         if form.validate_on_submit():
-            try:
-                voting.cast_vote(g.membership, item, form.choice.data, form.reason.data or "")
-            except DomainError as exc:
-                db.session.rollback()
-                show_domain_error(form, exc)
-            else:
-                db.session.commit()
+            # Once voting has closed the form is not shown, so its refusal is flashed.
+            with committed(form if voting.is_voting_open(item, now) else None) as done:
+                voting.cast_vote(g.membership, item, form.choice.data, form.reason.data or "",
+                                 now=now)
+            if done:
                 flash("Your vote is recorded. You can change it until the deadline.", "info")
                 return redirect(url_for("members.proposal", slug=g.collective.slug,
                                         proposal_id=item.id))
@@ -322,4 +286,4 @@ def proposal(proposal_id: int):
     template, context = details(item) if details else (None, {})
     return render_template("members/proposal.html", proposal=item, form=form, mine=mine,
                            tally=voting.tally(item), details_template=template,
-                           now=utcnow(), **context), status
+                           now=now, **context), status

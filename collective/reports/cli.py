@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from collective.clock import today_in
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger.models import JournalEntry, Posting
@@ -29,12 +30,14 @@ reports_cli = AppGroup("reports", help="Exports and statements.")
 def export_ledger_command(slug: str, fmt: str, preset: str, date_from, date_to,
                           output: str) -> None:
     """Write the ledger of a date range; the same bytes as the download on the page."""
-    collective_id = db.session.scalar(sa.select(Collective.id).where(
+    collective = db.session.scalar(sa.select(Collective).where(
         Collective.slug == slug, Collective.archived_at.is_(None)))
-    if collective_id is None:
+    if collective is None:
         raise click.BadParameter(f"no collective {slug!r}", param_hint="--collective")
+    collective_id = collective.id
     try:
-        start, end = exports.check_range(date_from.date(), date_to.date())
+        start, end = exports.check_range(date_from.date(), date_to.date(),
+                                         today_in(collective.timezone))
     except DomainError as exc:
         raise click.BadParameter(exc.message, param_hint="--from/--to") from exc
     query = exports.LedgerQuery(collective_id, start, end)

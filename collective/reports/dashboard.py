@@ -18,19 +18,15 @@ from sqlalchemy import orm as so
 from collective.benefits import queries as fund
 from collective.benefits import runs as fund_runs
 from collective.benefits.models import BenefitRun, RunKind
-from collective.extensions import db, utcnow
+from collective.clock import now_utc
+from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
-from collective.members.models import (
-    Membership,
-    MembershipStatus,
-    Proposal,
-    ProposalStatus,
-    Role,
-    User,
-    Vote,
-)
+from collective.members import proposals as voting
+from collective.members.models import Membership, MembershipStatus, Proposal, Role, User
 from collective.members.services import base_currency
+from collective.monthly import monthly_table
 from collective.pool.allocation import active_load
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
 from collective.pool.queries import monthly_earnings
@@ -55,15 +51,6 @@ TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.COMMON_FUND, "common_fund"),
 
 
 # --- Shared ------------------------------------------------------------------------------
-
-
-def _month_window(months: pd.PeriodIndex, today: date, limit: int = CHART_MONTHS
-                  ) -> pd.PeriodIndex:
-    """Every month from the first with data to this month (or the last with data), at most
-    the last `limit` of them."""
-    now = pd.Period(today, freq="M")
-    first, last = months.min(), max(months.max(), now)
-    return pd.period_range(max(first, last - (limit - 1)), last, freq="M")
 
 
 def _effective_kind():
@@ -93,14 +80,11 @@ class MemberDashboard:
 
 def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, int]]:
     """(month, earned) for the member's recent months, months without earnings as zero."""
-    monthly = monthly_earnings(membership)
-    if monthly.empty:
-        return []
-    earned = pd.Series(monthly["earned"].to_numpy(),
-                       index=pd.PeriodIndex(monthly["month"], freq="M"))
-    window = _month_window(earned.index, today)
-    earned = earned.reindex(window, fill_value=0).astype("int64")
-    return list(zip(window.strftime("%Y-%m"), (int(v) for v in earned), strict=True))
+    monthly = monthly_earnings(membership).assign(column="earned")
+    table = monthly_table(monthly, ["earned"], day="month", amount="earned", until=today,
+                          last_months=CHART_MONTHS)
+    return [(month, int(earned)) for month, earned in zip(table["month"], table["earned"],
+                                                          strict=True)]
 
 
 def open_work(membership: Membership) -> list[tuple[Allocation, int]]:
@@ -110,27 +94,14 @@ def open_work(membership: Membership) -> list[tuple[Allocation, int]]:
             if a.pitch.state in active]
 
 
-def pending_votes(membership: Membership, now: datetime) -> list[Proposal]:
-    """Open proposals of the member's collective that they have not voted on, soonest
-    deadline first."""
-    voted = sa.exists().where(Vote.proposal_id == Proposal.id,
-                              Vote.membership_id == membership.id)
-    return list(db.session.scalars(
-        sa.select(Proposal)
-        .where(Proposal.collective_id == membership.collective_id,
-               Proposal.status == ProposalStatus.OPEN.value,
-               Proposal.deadline_at > now, ~voted)
-        .order_by(Proposal.deadline_at, Proposal.id)))
-
-
 def member_dashboard(membership: Membership, today: date, now: datetime) -> MemberDashboard:
     """Balance, earnings per month, benefits reserve, open work and pending votes."""
     return MemberDashboard(
-        balance=ledger.member_balance(membership.id),
+        balance=balances.member_balance(membership.id),
         earnings=earnings_by_month(membership, today),
         fund=fund.member_fund(membership, today),
         open_work=open_work(membership),
-        pending_votes=pending_votes(membership, now),
+        pending_votes=voting.awaiting_vote(membership, now),
     )
 
 
@@ -229,12 +200,12 @@ def current_balances(collective_id: int) -> dict[str, int]:
     """Bank, common fund and benefits fund now, each in its natural direction (what the bank
     holds, what each fund holds), in base minor units."""
     base = base_currency(collective_id)
-    balances = {}
+    now = {}
     for code, name in TRACKED_ACCOUNTS:
         account = ledger.account_by_code(collective_id, code)
-        signed = ledger.account_balance(account.id).get(base, 0)
-        balances[name] = signed if code == ledger.BANK else -signed
-    return balances
+        signed = balances.account_balance(account.id).get(base, 0)
+        now[name] = signed if code == ledger.BANK else -signed
+    return now
 
 
 def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
@@ -250,23 +221,15 @@ def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
         .where(Posting.account_id.in_(list(column_of)),
                Posting.currency == base_currency(collective_id))
         .group_by(Posting.account_id, JournalEntry.occurred_on)).all()
-    if not rows:
-        return pd.DataFrame(columns=["month", *columns])
-    frame = pd.DataFrame(rows, columns=["account_id", "day", "amount"])
-    frame["amount"] = frame["amount"].astype("int64")
+    frame = pd.DataFrame(rows, columns=["account_id", "day", "amount"]).astype(
+        {"amount": "int64"})
     frame["column"] = frame["account_id"].map(column_of)
     # The funds are credit balances: flip them so each shows what it holds.
     credit = frame["column"] != "bank"
     frame.loc[credit, "amount"] = -frame.loc[credit, "amount"]
-    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M")
-    moves = frame.pivot_table(index="month", columns="column", values="amount",
-                              aggfunc="sum", fill_value=0).reindex(columns=columns, fill_value=0)
-    window = _month_window(moves.index, today)
-    # Cumulate over every month since the first posting, then keep the window.
-    every = pd.period_range(moves.index.min(), window.max(), freq="M")
-    table = moves.reindex(every, fill_value=0).astype("int64").cumsum().loc[window]
-    table.index = table.index.strftime("%Y-%m")
-    return table.rename_axis("month").reset_index()
+    # Running totals over every month since the first posting, then the recent window.
+    return monthly_table(frame, columns, until=today, last_months=CHART_MONTHS,
+                         cumulative=True)
 
 
 def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
@@ -282,20 +245,11 @@ def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
                Posting.currency == base_currency(collective_id),
                kind.in_(["payment", "payout"]))
         .group_by(JournalEntry.occurred_on, kind)).all()
-    if not rows:
-        return pd.DataFrame(columns=["month", "income", "payouts"])
-    frame = pd.DataFrame(rows, columns=["day", "kind", "amount"])
-    frame["amount"] = frame["amount"].astype("int64")
-    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M")
+    frame = pd.DataFrame(rows, columns=["day", "kind", "amount"]).astype({"amount": "int64"})
     frame["column"] = frame["kind"].map({"payment": "income", "payout": "payouts"})
-    table = frame.pivot_table(index="month", columns="column", values="amount",
-                              aggfunc="sum", fill_value=0
-                              ).reindex(columns=["income", "payouts"], fill_value=0)
-    window = _month_window(table.index, today)
-    table = table.reindex(window, fill_value=0).astype("int64")
+    table = monthly_table(frame, ["income", "payouts"], until=today, last_months=CHART_MONTHS)
     table["payouts"] = -table["payouts"]  # money leaving the bank is a credit
-    table.index = table.index.strftime("%Y-%m")
-    return table.rename_axis("month").reset_index()
+    return table
 
 
 def recent_runs(collective_id: int, today: date, limit: int = 6) -> tuple[list[RunRow], int]:
@@ -338,12 +292,12 @@ def treasurer_dashboard(collective_id: int, today: date) -> TreasurerDashboard:
 @collective_view()
 def dashboard():
     """Your dashboard, with the coordinator's and treasurer's sections for those roles."""
-    today, membership = date.today(), g.membership
+    today, membership = g.today, g.membership
     coordination = money = None
     if membership.has_role(Role.COORDINATOR):
         coordination = coordinator_dashboard(g.collective.id, today)
     if membership.has_role(Role.TREASURER):
         money = treasurer_dashboard(g.collective.id, today)
     return render_template("reports/dashboard.html",
-                           mine=member_dashboard(membership, today, utcnow()),
+                           mine=member_dashboard(membership, today, now_utc()),
                            coordination=coordination, money=money, today=today)

@@ -1,4 +1,5 @@
-"""Streaming ledger exports: CSV (accounting and full presets), XLSX and Beancount.
+"""Streaming ledger exports: the rows every format reads, CSV (accounting and full
+presets), and `export_chunks`, which picks the format (reports/xlsx.py, reports/beancount.py).
 
 Rows come from one ordered query read in chunks (a server-side cursor on PostgreSQL), so a
 ledger of millions of postings is written with flat memory. Every format is deterministic:
@@ -8,30 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import shutil
-import tempfile
-import unicodedata
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.writer.excel import ExcelWriter
 from sqlalchemy import orm as so
 
 from collective.errors import DomainError
 from collective.extensions import db
-from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType, JournalEntry, Posting
 from collective.members.models import Membership, User
-from collective.members.services import base_currency
 from collective.money import minor_digits
 from collective.pool.models import ClientPayment
 
@@ -43,8 +34,6 @@ FULL_COLUMNS = ACCOUNTING_COLUMNS + ["idempotency_key", "reverses_entry_id",
                                      "original_currency", "original_amount", "rate"]
 CHUNK_ROWS = 5000
 EARLIEST = date(2000, 1, 1)
-#: Fixed zip timestamps, so an XLSX file is the same bytes whenever it is written.
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -59,10 +48,10 @@ class LedgerQuery:
     kind: str | None = None
 
 
-def check_range(date_from: date | None, date_to: date | None, today: date | None = None
+def check_range(date_from: date | None, date_to: date | None, today: date
                 ) -> tuple[date, date]:
-    """Both dates given, in order, and within reason; a clear error otherwise."""
-    today = today or date.today()
+    """Both dates given, in order, and within reason (up to a year past `today`); a clear
+    error otherwise."""
     if date_from is None or date_to is None:
         raise DomainError("give both dates of the range", field="date_from")
     if date_from > date_to:
@@ -105,7 +94,7 @@ def _natural(account_type: str, signed: int) -> int:
     return signed if account_type in DEBIT_NORMAL else -signed
 
 
-def _filters(q: LedgerQuery, whole_entries: bool = False) -> list:
+def filters(q: LedgerQuery, whole_entries: bool = False) -> list:
     """Conditions for the query's postings; with whole_entries, every posting of each entry
     that touches the account or member filtered on (so each entry still balances)."""
     conditions = [JournalEntry.collective_id == q.collective_id]
@@ -132,7 +121,7 @@ def opening_balances(q: LedgerQuery, whole_entries: bool = False
         sa.select(Posting.account_id, Posting.currency, sa.func.sum(Posting.amount))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .join(Account, Account.id == Posting.account_id)
-        .where(*_filters(q, whole_entries), JournalEntry.occurred_on < q.date_from)
+        .where(*filters(q, whole_entries), JournalEntry.occurred_on < q.date_from)
         .group_by(Posting.account_id, Posting.currency)).all()
     return {(a, c): int(total) for a, c, total in rows if total}
 
@@ -168,7 +157,7 @@ def iter_rows(q: LedgerQuery, chunk: int = CHUNK_ROWS, progress: Progress = None
         .outerjoin(Membership, Membership.id == Account.membership_id)
         .outerjoin(member, member.id == Membership.user_id)
         .outerjoin(ClientPayment, ClientPayment.entry_id == JournalEntry.id)
-        .where(*_filters(q, whole_entries), JournalEntry.occurred_on >= q.date_from,
+        .where(*filters(q, whole_entries), JournalEntry.occurred_on >= q.date_from,
                JournalEntry.occurred_on <= q.date_to)
         .order_by(JournalEntry.occurred_on, JournalEntry.id, Posting.id)
         .execution_options(stream_results=True, yield_per=chunk)
@@ -240,11 +229,17 @@ def _row_values(row: ExportRow, amounts: Amounts, full: bool) -> list:
     return values
 
 
+def check_preset(preset: str) -> str:
+    """A known CSV preset, or DomainError."""
+    if preset not in PRESETS:
+        raise DomainError(f"the preset is one of {', '.join(PRESETS)}", field="preset")
+    return preset
+
+
 def csv_chunks(q: LedgerQuery, preset: str = "accounting", batch: int = 1000,
                progress: Progress = None) -> Iterator[bytes]:
     """The ledger as UTF-8 CSV, in chunks of about `batch` rows."""
-    if preset not in PRESETS:
-        raise DomainError(f"the preset is one of {', '.join(PRESETS)}", field="preset")
+    check_preset(preset)
     full = preset == "full"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -259,225 +254,19 @@ def csv_chunks(q: LedgerQuery, preset: str = "accounting", batch: int = 1000,
     yield buffer.getvalue().encode()
 
 
-# --- XLSX ------------------------------------------------------------------------------------
-
-
-def _number_format(currency: str, digits: int) -> str:
-    decimals = "." + "0" * digits if digits else ""
-    return f'#,##0{decimals} "{currency}";-#,##0{decimals} "{currency}"'
-
-
-def _xlsx_cells(sheet, values: list, formats: dict[int, str]) -> list:
-    cells = []
-    for index, value in enumerate(values):
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text, never a formula
-        if index in formats and value is not None:
-            cell.number_format = formats[index]
-        cells.append(cell)
-    return cells
-
-
-def write_xlsx(q: LedgerQuery, out: BinaryIO, progress: Progress = None) -> None:
-    """The ledger as an XLSX workbook: postings, trial balance, and one sheet per fund."""
-    workbook = Workbook(write_only=True)
-    amounts = Amounts()
-    formats_cache: dict[str, str] = {}
-
-    def fmt(currency: str) -> str:
-        if currency not in formats_cache:
-            formats_cache[currency] = _number_format(currency, amounts.digits(currency))
-        return formats_cache[currency]
-
-    def posting_sheet(title: str, query: LedgerQuery, progress: Progress = None) -> None:
-        sheet = workbook.create_sheet(title)
-        sheet.append(["Date", "Entry", "Kind", "Memo", "Account", "Account name", "Member",
-                      "Debit", "Credit", "Currency", "Balance"])
-        for row in iter_rows(query, progress=progress):
-            money = fmt(row.currency)
-            values = [row.occurred_on, row.entry_id, row.kind, row.memo, row.account_code,
-                      row.account_name, row.member,
-                      amounts.number(row.amount, row.currency) if row.amount > 0 else None,
-                      amounts.number(-row.amount, row.currency) if row.amount < 0 else None,
-                      row.currency, amounts.number(row.balance, row.currency)]
-            sheet.append(_xlsx_cells(sheet, values, {0: "yyyy-mm-dd", 7: money, 8: money,
-                                                      10: money}))
-
-    posting_sheet("Postings", q, progress)
-    balance_sheet = workbook.create_sheet("Trial balance")
-    balance_sheet.append([f"Trial balance as of {q.date_to.isoformat()}"])
-    balance_sheet.append(["Account", "Account name", "Type", "Currency", "Debits", "Credits",
-                          "Balance"])
-    for row in ledger.trial_balance(q.collective_id, q.date_to):
-        money = fmt(row.currency)
-        values = [row.code, row.name, row.type, row.currency,
-                  amounts.number(row.debits, row.currency),
-                  amounts.number(row.credits, row.currency),
-                  amounts.number(row.natural_balance, row.currency)]
-        balance_sheet.append(_xlsx_cells(balance_sheet, values, {4: money, 5: money, 6: money}))
-    for code, title in ((ledger.COMMON_FUND, "Common fund"),
-                        (ledger.BENEFITS_FUND, "Benefits fund")):
-        posting_sheet(title, LedgerQuery(q.collective_id, q.date_from, q.date_to,
-                                         account_code=code))
-    stamp = datetime.combine(q.date_to, datetime.min.time())
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    workbook.properties.creator = "Collective"
-    with tempfile.TemporaryFile() as raw:
-        with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            ExcelWriter(workbook, archive).save()
-        raw.seek(0)
-        _normalise_zip(raw, out)
-
-
-def _normalise_zip(source: BinaryIO, out: BinaryIO) -> None:
-    """Copy a zip with every entry's timestamp fixed, streaming each entry."""
-    with zipfile.ZipFile(source) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            with src.open(info) as reader, dst.open(fixed, "w", force_zip64=True) as writer:
-                shutil.copyfileobj(reader, writer, 1 << 20)
-
-
-def xlsx_chunks(q: LedgerQuery, size: int = 1 << 16, progress: Progress = None
-                ) -> Iterator[bytes]:
-    """The XLSX workbook as byte chunks (built in a temporary file first)."""
-    with tempfile.TemporaryFile() as out:
-        write_xlsx(q, out, progress)
-        out.seek(0)
-        while chunk := out.read(size):
-            yield chunk
-
-
-# --- Beancount ---------------------------------------------------------------------------------
-
-_ROOTS = {"asset": "Assets", "liability": "Liabilities", "equity": "Equity",
-          "income": "Income", "expense": "Expenses"}
-OPENING_ACCOUNT = "Equity:Opening-Balances"
-
-
-def _component(text: str) -> str:
-    """A Beancount account component: ASCII letters, digits and dashes, capital first."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[A-Za-z0-9]+", ascii_text)
-    name = "-".join(w[:1].upper() + w[1:] for w in words) or "X"
-    return name if name[0].isalpha() else f"A{name}"
-
-
-def beancount_account(account_type: str, code: str, name: str) -> str:
-    """Beancount name of an account, e.g. 'Liabilities:Members:Payable-To-Maria-Santos-2100-7'."""
-    root = _ROOTS[account_type]
-    if code.startswith(ledger.MEMBER_PAYABLE_PREFIX + "-"):
-        return f"{root}:Members:{_component(name)}-{code}"
-    return f"{root}:{_component(name)}"
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
-def beancount_chunks(q: LedgerQuery, progress: Progress = None) -> Iterator[bytes]:
-    """The ledger as a Beancount file that bean-check accepts: open directives, opening
-    balances, every entry as a transaction, and monthly balance assertions for the bank and
-    the funds."""
-    amounts = Amounts()
-    accounts = db.session.execute(
-        sa.select(Account.id, Account.type, Account.code, Account.name)
-        .where(Account.collective_id == q.collective_id)).all()
-    names = {a_id: beancount_account(t, code, name) for a_id, t, code, name in accounts}
-    watched = {a_id for a_id, _, code, _ in accounts
-               if code in (ledger.BANK, ledger.COMMON_FUND, ledger.BENEFITS_FUND)}
-    used = db.session.scalars(
-        sa.select(Posting.account_id).distinct()
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .join(Account, Account.id == Posting.account_id)
-        .where(*_filters(q, whole_entries=True), JournalEntry.occurred_on <= q.date_to)).all()
-    open_on = q.date_from - timedelta(days=1)
-    lines = [f"; Ledger of collective {q.collective_id}, {q.date_from} to {q.date_to}",
-             'option "operating_currency" "' + base_currency(q.collective_id) + '"', ""]
-    lines.append(f"{open_on.isoformat()} open {OPENING_ACCOUNT}")
-    lines += [f"{open_on.isoformat()} open {names[a]}" for a in sorted(used, key=names.get)]
-    lines.append("")
-    # Beancount needs whole entries: a filter on an account or member keeps every posting
-    # of the entries that touch it, so each transaction balances.
-    opening = opening_balances(q, whole_entries=True)
-    balances: dict[tuple[int, str], int] = defaultdict(int, opening)
-    if opening:
-        lines.append(f'{open_on.isoformat()} * "Opening balances"')
-        for (account_id, currency), amount in sorted(opening.items(),
-                                                     key=lambda kv: names[kv[0][0]]):
-            lines.append(f"  {names[account_id]}  {amounts.text(amount, currency)} {currency}")
-        totals: dict[str, int] = defaultdict(int)
-        for (_, currency), amount in opening.items():
-            totals[currency] += amount
-        for currency, total in sorted(totals.items()):
-            if total:
-                lines.append(f"  {OPENING_ACCOUNT}  {amounts.text(-total, currency)} {currency}")
-        lines.append("")
-    yield ("\n".join(lines) + "\n").encode()
-
-    def assertions(on: date) -> str:
-        out = [f"{on.isoformat()} balance {names[a]}  {amounts.text(v, c)} {c}"
-               for (a, c), v in sorted(balances.items(), key=lambda kv: names[kv[0][0]])
-               if a in watched]
-        return "\n".join(out) + "\n\n" if out else ""
-
-    current: list[ExportRow] = []
-    month = None
-    buffer: list[str] = []
-
-    def flush_entry() -> None:
-        if not current:
-            return
-        first = current[0]
-        meta = [f"  entry: {_quote(str(first.entry_id))}",
-                f"  key: {_quote(first.idempotency_key)}", f"  kind: {_quote(first.kind)}"]
-        if first.reverses_id:
-            meta.append(f"  reverses: {_quote(str(first.reverses_id))}")
-        if first.original_currency:
-            original = amounts.text(first.original_amount, first.original_currency)
-            meta.append(f"  original: {_quote(original + ' ' + first.original_currency)}")
-            meta.append(f"  rate: {_quote(format(first.rate.normalize(), 'f'))}")
-        buffer.append(f"{first.occurred_on.isoformat()} * {_quote(first.memo or first.kind)}")
-        buffer.extend(meta)
-        for row in current:
-            buffer.append(f"  {names[row.account_id]}  {amounts.text(row.amount, row.currency)} "
-                          f"{row.currency}")
-        buffer.append("")
-        current.clear()
-
-    for row in iter_rows(q, progress=progress, whole_entries=True):
-        row_month = (row.occurred_on.year, row.occurred_on.month)
-        if current and current[0].entry_id != row.entry_id:
-            flush_entry()
-        if month is not None and row_month != month:
-            flush_entry()
-            buffer.append(assertions(date(row_month[0], row_month[1], 1)))
-        month = row_month
-        current.append(row)
-        balances[(row.account_id, row.currency)] += row.amount
-        if len(buffer) > 2000:
-            yield ("\n".join(buffer) + "\n").encode()
-            buffer.clear()
-    flush_entry()
-    buffer.append(assertions(q.date_to + timedelta(days=1)))
-    yield ("\n".join(buffer) + "\n").encode()
-
-
 def export_chunks(q: LedgerQuery, fmt: str, preset: str = "accounting",
                   progress: Progress = None) -> Iterator[bytes]:
-    """The export in `fmt` as byte chunks: what the page, the CLI and the API all call."""
+    """The export in `fmt` as byte chunks: what the page, the CLI and the API all call.
+    A bad format or preset is refused here, before the first chunk."""
     if fmt == "csv":
-        if preset not in PRESETS:
-            raise DomainError(f"the preset is one of {', '.join(PRESETS)}", field="preset")
-        return csv_chunks(q, preset, progress=progress)
+        return csv_chunks(q, check_preset(preset), progress=progress)
     if fmt == "xlsx":
+        from collective.reports.xlsx import xlsx_chunks
+
         return xlsx_chunks(q, progress=progress)
     if fmt == "beancount":
+        from collective.reports.beancount import beancount_chunks
+
         return beancount_chunks(q, progress)
     raise DomainError(f"the format is one of {', '.join(FORMATS)}", field="format")
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fpdf import FPDF
 
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import AccountType, JournalEntry, Posting
 from collective.members.models import Membership
@@ -67,7 +68,7 @@ def member_statement(membership: Membership, date_from: date, date_to: date) -> 
     currency = collective.base_currency
     query = LedgerQuery(collective.id, date_from, date_to, membership_id=membership.id)
     account = ledger.member_account(membership.id)
-    opening = -ledger.account_balance(account.id, date_from - timedelta(days=1)).get(currency, 0)
+    opening = -balances.account_balance(account.id, date_from - timedelta(days=1)).get(currency, 0)
     statement = Statement(membership.user.name, collective.name, currency, date_from, date_to,
                           opening)
     for row in iter_rows(query):
@@ -174,7 +175,7 @@ class StatementSection:
 
 def balance_sheet(collective_id: int, currency: str, as_of: date) -> dict:
     """Assets = liabilities + equity (with this year's result), as of a date."""
-    rows = [r for r in ledger.trial_balance(collective_id, as_of) if r.currency == currency]
+    rows = [r for r in balances.trial_balance(collective_id, as_of) if r.currency == currency]
     by_type = {t: [(r.code, r.name, r.natural_balance) for r in rows if r.type == t.value]
                for t in AccountType}
     result = (sum(a for _, _, a in by_type[AccountType.INCOME])
@@ -195,9 +196,9 @@ def income_statement(collective_id: int, currency: str, date_from: date, date_to
     in_range = [JournalEntry.collective_id == collective_id,
                 JournalEntry.occurred_on >= date_from, JournalEntry.occurred_on <= date_to,
                 Posting.currency == currency]
-    start = [r for r in ledger.trial_balance(collective_id, date_from - timedelta(days=1))
+    start = [r for r in balances.trial_balance(collective_id, date_from - timedelta(days=1))
              if r.currency == currency]
-    end = [r for r in ledger.trial_balance(collective_id, date_to) if r.currency == currency]
+    end = [r for r in balances.trial_balance(collective_id, date_to) if r.currency == currency]
     before = {r.account_id: r.natural_balance for r in start}
     income = StatementSection("Income", [(r.code, r.name, r.natural_balance
                                           - before.get(r.account_id, 0))

@@ -1,25 +1,20 @@
-"""Report pages: ledger exports, member statements, balance sheet and income statement."""
+"""Report pages: ledger exports, member statements, balance sheet and income statement.
+
+Every page here only reads; dates the person gives are checked by a service inside
+`checked` (collective/web), and "today" is the collective's (g.today)."""
 from __future__ import annotations
 
 from datetime import date
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    g,
-    render_template,
-    request,
-    stream_with_context,
-)
+from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
 
-from collective.errors import DomainError
 from collective.members import services as members
 from collective.members.models import Role
 from collective.reports import exports, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
-from collective.web.forms import show_domain_error, valid_id
+from collective.web.forms import valid_id
 from collective.web.scoping import collective_view
+from collective.web.transaction import checked
 
 bp = Blueprint("reports", __name__, url_prefix="/c/<slug>/reports")
 T = Role.TREASURER
@@ -36,15 +31,21 @@ def _download(chunks, name: str, media_type: str) -> Response:
     return response
 
 
+def _export_form() -> ExportForm:
+    """The export form from the query string, offering every member of the collective."""
+    form = ExportForm(request.args)
+    form.member.choices = [(0, "Everyone")] + [(m.id, m.user.name)
+                                               for m in members.directory(g.collective.id)]
+    return form
+
+
 @bp.get("/")
 @collective_view(T)
 def index():
     """Exports for the accountant, and the collective's statements."""
-    form = ExportForm(request.args)
-    form.member.choices = [(0, "Everyone")] + [(m.id, m.user.name)
-                                               for m in members.directory(g.collective.id)]
+    form = _export_form()
     if not request.args:
-        form.date_from.data, form.date_to.data = _year_start(date.today()), date.today()
+        form.date_from.data, form.date_to.data = _year_start(g.today), g.today
     return render_template("reports/index.html", form=form)
 
 
@@ -52,20 +53,17 @@ def index():
 @collective_view(T)
 def export_ledger():
     """Download the ledger for a date range in CSV, XLSX or Beancount (streamed)."""
-    form = ExportForm(request.args)
-    form.member.choices = [(0, "Everyone")] + [(m.id, m.user.name)
-                                               for m in members.directory(g.collective.id)]
+    form = _export_form()
     if form.validate():
-        try:
-            date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data)
+        with checked(form) as ok:
+            date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data,
+                                                     g.today)
             query = exports.LedgerQuery(g.collective.id, date_from, date_to,
                                         account_code=form.account.data or None,
                                         membership_id=form.member.data or None,
                                         kind=form.kind.data or None)
             chunks = exports.export_chunks(query, form.format.data, form.preset.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
+        if ok:
             return _download(chunks, exports.filename(g.collective.slug, query,
                                                       form.format.data),
                              exports.MEDIA_TYPES[form.format.data])
@@ -77,10 +75,7 @@ def _statement_member(form: PeriodForm):
     wanted = form.member.data or g.membership.id
     if not valid_id(wanted) or (wanted != g.membership.id and not g.membership.has_role(T)):
         abort(404)  # a member sees only their own statement
-    try:
-        return members.get_membership(g.collective.id, wanted)
-    except DomainError:
-        abort(404)
+    return members.get_membership(g.collective.id, wanted)  # NotFound: a 404
 
 
 @bp.get("/statement", defaults={"fmt": "html"})
@@ -89,20 +84,18 @@ def _statement_member(form: PeriodForm):
 def statement(fmt: str):
     """Your statement for a period: as a page, a CSV, or a PDF for a bank or tax office."""
     form = PeriodForm(request.args)
-    today = date.today()
     if not request.args.get("date_from"):
-        form.date_from.data, form.date_to.data = _year_start(today), today
+        form.date_from.data, form.date_to.data = _year_start(g.today), g.today
     member = _statement_member(form)
     status = 200
     result = None
     if not request.args.get("date_from") or form.validate():
-        try:
-            date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            status = 422
-        else:
+        with checked(form) as ok:
+            date_from, date_to = exports.check_range(form.date_from.data, form.date_to.data,
+                                                     g.today)
             result = services.member_statement(member, date_from, date_to)
+        if not ok:
+            status = 422
     else:
         status = 422
     if result is not None and fmt != "html":
@@ -125,12 +118,11 @@ def statement(fmt: str):
 def balance_sheet():
     """Balance sheet as of a date, and the income statement of the year to that date."""
     form = AsOfForm(request.args)
-    as_of = (form.as_of.data if form.validate() else None) or date.today()
-    try:
-        exports.check_range(as_of, as_of)
-    except DomainError as exc:
-        form.as_of.errors = [*form.as_of.errors, exc.message]
-        as_of = date.today()
+    as_of = (form.as_of.data if form.validate() else None) or g.today
+    with checked(form, aliases={"date_from": "as_of", "date_to": "as_of"}) as ok:
+        exports.check_range(as_of, as_of, g.today)
+    if not ok:
+        as_of = g.today
     currency = g.collective.base_currency
     return render_template(
         "reports/balance_sheet.html", form=form, as_of=as_of,

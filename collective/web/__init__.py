@@ -19,11 +19,14 @@ false. Any other exception rolls back and propagates to the error handlers
 failed session. The CLI and the scheduler use the same unit of work without the form:
 `collective.transactions.transaction()` commits once, or rolls back and re-raises.
 
+A GET page whose input a service checks (a date range, say) uses `checked(form)` the same
+way: the DomainError lands on the form, and nothing is committed.
+
 Services flush and never commit. GET requests never write.
 
 Modules
 -------
-- transaction.py: `committed`, the request transaction.
+- transaction.py: `committed`, the request transaction, and `checked`, its read-only twin.
 - errors.py: error pages and the DomainError -> status mapping.
 - requests.py: guards on every request (ids that fit an integer, no NUL characters).
 - scoping.py: `collective_view`, the /c/<slug>/ decorator; the membership lookup is

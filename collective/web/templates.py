@@ -1,4 +1,5 @@
-"""Template filters and globals: money, charts, and times in the viewer's timezone."""
+"""Template filters and globals: money, charts, times in the viewer's timezone, and the
+timezone names a timezone field offers."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +7,7 @@ from datetime import datetime
 from flask import Flask, g
 from flask_login import current_user
 
-from collective.clock import local_time
+from collective.clock import local_time, timezone_names
 from collective.money import format_money, format_plain
 from collective.web.charts import bar_chart
 
@@ -26,6 +27,7 @@ def show_time(moment: datetime | None) -> str:
 def init_app(app: Flask) -> None:
     """Register the filters and globals every template may use."""
     app.jinja_env.globals["bar_chart"] = bar_chart
+    app.jinja_env.globals["timezone_names"] = timezone_names
     app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     app.jinja_env.filters["plain_money"] = format_plain
     app.jinja_env.filters["local_time"] = show_time

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from collective.benefits import plans
 from collective.benefits.compute import PlanTerms
 from collective.benefits.models import MemberLevel
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.members.models import Membership

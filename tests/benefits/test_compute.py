@@ -8,7 +8,7 @@ import pytest
 
 from collective.benefits import compute
 from collective.benefits.compute import ForecastAssumptions, PlanError, PlanTerms
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 
 BREAD = PlanTerms.from_json(BREAD_FUND)
 

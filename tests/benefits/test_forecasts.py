@@ -14,7 +14,7 @@ from collective.benefits import forecasts, jobs, plans, queries, runs
 from collective.benefits.compute import PlanTerms, add_months
 from collective.benefits.models import BenefitRun, FundForecast
 from collective.clock import now_utc
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
 from collective.members.models import Membership, VoteChoice
 from collective.members.proposals import cast_vote

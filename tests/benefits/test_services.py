@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from collective.benefits import claims, jobs, plans, queries, runs
 from collective.benefits.compute import PlanTerms
 from collective.benefits.models import BenefitPlan, BenefitRun, Claim, MemberLevel, RunLine
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from collective.members import proposals
@@ -95,7 +96,7 @@ def test_a_contribution_run_moves_each_contribution_from_the_payable_into_the_fu
                            (bob.id, "contribution", 2_250, 0, None, None)]
     assert db.session.scalars(sa.select(RunLine.entry_id).filter_by(run_id=run.id)).all() == [
         e.id for e in entries]
-    assert ledger.check_ledger(cid).ok
+    assert balances.check_ledger(cid).ok
 
 
 def test_a_member_whose_payable_is_short_owes_the_month_and_settles_it_when_topped_up(ctx):
@@ -201,7 +202,7 @@ def test_the_december_run_gives_back_reserves_above_the_cap(ctx):
     assert (balance(treasurer), balance(ann)) == (50_000 - 6_750 + 4_500,
                                                   50_000 - 13_500 + 9_000)
     assert queries.fund_balance(cid) == 2_250 + 4_500
-    assert ledger.check_ledger(cid).ok
+    assert balances.check_ledger(cid).ok
 
 
 # --- Payout runs ----------------------------------------------------------------------------
@@ -244,7 +245,7 @@ def test_an_approved_claim_is_paid_from_the_fund_after_the_waiting_month(sick_le
     assert entry.occurred_on == date(2026, 9, 30)
     assert balance(ann) == 20_000 - 3 * 4_500 + 100_000
     assert queries.fund_balance(cid) == 500_000 + 3 * 9_000 - 100_000
-    assert ledger.check_ledger(cid).ok
+    assert balances.check_ledger(cid).ok
 
 
 def test_a_payout_run_pays_every_month_due_up_to_its_period(sick_leave):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from collective import create_app
 from collective.errors import Conflict, DomainError
 from collective.extensions import db
-from collective.members import services
+from collective.members import accounts
 from collective.members.models import User
 from collective.web.forms import is_safe_next
 from tests.factories import PASSWORD, commit, make_user
@@ -204,7 +204,7 @@ def test_change_password_service_refuses_a_short_new_password(ctx):
     user = make_user()
 
     with pytest.raises(DomainError) as caught:
-        services.change_password(user, PASSWORD, "too short")
+        accounts.change_password(user, PASSWORD, "too short")
 
     assert caught.value.field == "password"
     assert user.check_password(PASSWORD)
@@ -214,9 +214,9 @@ def test_register_service_refuses_short_passwords_and_taken_emails(ctx):
     make_user(email="taken@example.com")
 
     with pytest.raises(DomainError) as short:
-        services.register_user("fresh@example.com", "Fresh", "123456789")
+        accounts.register_user("fresh@example.com", "Fresh", "123456789")
     with pytest.raises(Conflict) as taken:
-        services.register_user(" Taken@Example.com ", "Again", "long enough pw")
+        accounts.register_user(" Taken@Example.com ", "Again", "long enough pw")
 
     assert (short.value.field, taken.value.field) == ("password", "email")
     assert db.session.scalar(sa.select(sa.func.count(User.id)).where(
@@ -354,6 +354,6 @@ def test_production_hashes_with_full_strength_scrypt(monkeypatch, tmp_path):
     assert prod.config["PASSWORD_HASH_METHOD"] == "scrypt"
     with prod.app_context():
         user = User(email="x@example.com", name="X")
-        user.set_password("correct horse battery", services.password_method())
+        user.set_password("correct horse battery", accounts.password_method())
     # werkzeug writes the parameters into the hash: the default work factor.
     assert user.password_hash.startswith("scrypt:32768:8:1$")

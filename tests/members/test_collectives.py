@@ -2,7 +2,7 @@
 import hashlib
 import html
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger.models import AccountType
 from collective.ledger.services import member_account
-from collective.members import services
+from collective.members import accounts, invitations, services
 from collective.members.models import (
     Collective,
     Invitation,
@@ -24,6 +24,7 @@ from tests.factories import commit, make_collective, make_member, make_user
 
 EVERY_ROLE = {Role.MEMBER, Role.COORDINATOR, Role.TREASURER}
 DAY = timedelta(days=1)
+NOW = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 _ERROR = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.S)
 
 
@@ -114,9 +115,9 @@ def team(ctx):
 
 
 def test_coordinator_creates_an_invitation_whose_token_is_not_stored(team):
-    invitation, token = services.create_invitation(
+    invitation, token = invitations.create_invitation(
         team["coordinator"], email=" New@Example.test ", roles=["member", "coordinator"],
-        ttl=DAY)
+        ttl=DAY, now=NOW)
 
     assert invitation.collective_id == team["collective"].id
     assert invitation.email == "new@example.test"
@@ -125,15 +126,15 @@ def test_coordinator_creates_an_invitation_whose_token_is_not_stored(team):
     assert invitation.accepted_at is None
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in invitation.token_hash
-    assert services.open_invitations(team["collective"].id) == [invitation]
+    assert invitations.open_invitations(team["collective"].id, NOW) == [invitation]
 
 
 def test_accepting_an_invitation_adds_a_membership_and_a_payable_account(team):
-    invitation, token = services.create_invitation(
-        team["founder"], email="", roles=[Role.MEMBER, Role.TREASURER], ttl=DAY)
+    invitation, token = invitations.create_invitation(
+        team["founder"], email="", roles=[Role.MEMBER, Role.TREASURER], ttl=DAY, now=NOW)
     newcomer = make_user()
 
-    membership = services.accept_invitation(token, newcomer)
+    membership = invitations.accept_invitation(token, newcomer, NOW)
 
     assert membership.collective_id == team["collective"].id
     assert membership.user_id == newcomer.id
@@ -145,28 +146,28 @@ def test_accepting_an_invitation_adds_a_membership_and_a_payable_account(team):
     db.session.refresh(invitation)
     assert invitation.accepted_by_id == newcomer.id
     assert invitation.accepted_at is not None
-    assert services.open_invitations(team["collective"].id) == []
+    assert invitations.open_invitations(team["collective"].id, NOW) == []
 
 
 def test_an_invitation_works_only_once(team):
-    _, token = services.create_invitation(team["coordinator"], email="", roles=["member"],
-                                          ttl=DAY)
-    services.accept_invitation(token, make_user())
+    _, token = invitations.create_invitation(team["coordinator"], email="", roles=["member"],
+                                          ttl=DAY, now=NOW)
+    invitations.accept_invitation(token, make_user(), NOW)
     second = make_user()
 
     with pytest.raises(Conflict):
-        services.accept_invitation(token, second)
+        invitations.accept_invitation(token, second, NOW)
 
     assert services.membership_in(second.id, team["collective"].slug) is None
 
 
 def test_an_expired_invitation_cannot_be_accepted(team):
-    _, token = services.create_invitation(team["coordinator"], email="", roles=["member"],
-                                          ttl=timedelta(seconds=-1))
+    _, token = invitations.create_invitation(team["coordinator"], email="", roles=["member"],
+                                          ttl=timedelta(seconds=-1), now=NOW)
     latecomer = make_user()
 
     with pytest.raises(DomainError, match="expired") as caught:
-        services.accept_invitation(token, latecomer)
+        invitations.accept_invitation(token, latecomer, NOW)
 
     assert type(caught.value) is DomainError
     assert services.membership_in(latecomer.id, team["collective"].slug) is None
@@ -174,27 +175,27 @@ def test_an_expired_invitation_cannot_be_accepted(team):
 
 def test_an_unknown_token_is_not_found(team):
     with pytest.raises(NotFound):
-        services.accept_invitation("not-a-real-token", make_user())
+        invitations.accept_invitation("not-a-real-token", make_user(), NOW)
 
 
 def test_a_plain_member_cannot_invite(team):
     before = db.session.scalar(sa.select(sa.func.count(Invitation.id)))
 
     with pytest.raises(NotAllowed):
-        services.create_invitation(team["member"], email="", roles=["member"], ttl=DAY)
+        invitations.create_invitation(team["member"], email="", roles=["member"], ttl=DAY, now=NOW)
 
     assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == before
 
 
 def test_a_coordinator_who_is_not_treasurer_cannot_invite_a_treasurer(team):
     with pytest.raises(NotAllowed) as caught:
-        services.create_invitation(team["coordinator"], email="",
-                                   roles=["member", "treasurer"], ttl=DAY)
+        invitations.create_invitation(team["coordinator"], email="",
+                                   roles=["member", "treasurer"], ttl=DAY, now=NOW)
 
     assert caught.value.role == "treasurer"
     # The treasurer who founded the collective may.
-    invitation, _ = services.create_invitation(team["founder"], email="",
-                                               roles=["member", "treasurer"], ttl=DAY)
+    invitation, _ = invitations.create_invitation(team["founder"], email="",
+                                               roles=["member", "treasurer"], ttl=DAY, now=NOW)
     assert invitation.role_set == {Role.MEMBER, Role.TREASURER}
 
 
@@ -289,7 +290,7 @@ def test_a_paused_treasurer_does_not_count_as_the_active_one(team):
 def test_update_profile_stores_skills_lower_cased_with_levels(ctx):
     user = make_user()
 
-    services.update_profile(user, name=" Ana Reyes ", timezone="Asia/Manila", country="ph",
+    accounts.update_profile(user, name=" Ana Reyes ", timezone="Asia/Manila", country="ph",
                             skills={"Bookkeeping": 5, "  Tax   PREP ": 4})
 
     db.session.expire_all()
@@ -300,10 +301,10 @@ def test_update_profile_stores_skills_lower_cased_with_levels(ctx):
 
 def test_update_profile_replaces_the_old_skills(ctx):
     user = make_user()
-    services.update_profile(user, name="Ana", timezone="UTC", country=None,
+    accounts.update_profile(user, name="Ana", timezone="UTC", country=None,
                             skills={"bookkeeping": 5, "editing": 2})
 
-    services.update_profile(user, name="Ana", timezone="UTC", country=None,
+    accounts.update_profile(user, name="Ana", timezone="UTC", country=None,
                             skills={"Editing": 4, "tax prep": 3})
 
     db.session.expire_all()
@@ -314,11 +315,11 @@ def test_update_profile_replaces_the_old_skills(ctx):
 @pytest.mark.parametrize("level", [6, 0, -1, "5", 2.5, True])
 def test_update_profile_rejects_a_level_outside_one_to_five(ctx, level):
     user = make_user()
-    services.update_profile(user, name="Ana", timezone="UTC", country=None,
+    accounts.update_profile(user, name="Ana", timezone="UTC", country=None,
                             skills={"bookkeeping": 3})
 
     with pytest.raises(DomainError) as caught:
-        services.update_profile(user, name="Ana", timezone="UTC", country=None,
+        accounts.update_profile(user, name="Ana", timezone="UTC", country=None,
                                 skills={"editing": 4, "Bookkeeping": level})
 
     assert caught.value.field == "skills"
@@ -538,7 +539,7 @@ def test_profile_form_rejects_a_skill_without_a_level_and_writes_nothing(auth, c
 def test_the_directory_lists_names_skills_and_hours(auth, client, setup, site):
     with setup():
         member = db.session.get(Membership, site["member"])
-        services.update_profile(member.user, name="Ana Reyes", timezone="UTC", country="PH",
+        accounts.update_profile(member.user, name="Ana Reyes", timezone="UTC", country="PH",
                                 skills={"Bookkeeping": 5, "tax prep": 2})
         commit()
     auth.login(site["coordinator_email"])

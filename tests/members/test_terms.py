@@ -7,7 +7,7 @@ import pytest
 
 from collective.benefits.compute import PlanTerms
 from collective.benefits.plans import BENEFIT_PLANS
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.errors import Conflict, NotAllowed
 from collective.members import proposals, terms
 from collective.members.models import ProposalStatus, Role, VoteChoice

@@ -10,7 +10,7 @@ from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
-from collective.members import proposals
+from collective.members import accounts, proposals
 from collective.members import services as members
 from collective.members.models import Membership, Role, VoteChoice
 from collective.pool import allocation, payments, payouts, pitches, queries, rules, time
@@ -373,7 +373,7 @@ def test_paused_members_and_won_work_take_no_volunteers(team):
 
 def test_suggestions_rank_active_members_by_skill_with_the_volunteer_bonus(team):
     for member, level in ((team.ann, 5), (team.bob, 2), (team.cat, 5)):
-        members.update_profile(member.user, name=member.user.name, timezone="UTC",
+        accounts.update_profile(member.user, name=member.user.name, timezone="UTC",
                                country=None, skills={"Design": level})
     members.set_status(team.founder, team.cat, "paused")
     pitch = make_pitch(team.founder, client=team.client, required_skills={"design": 4})

@@ -12,8 +12,9 @@ from collective.benefits import plans
 from collective.benefits import queries as fund_queries
 from collective.benefits import runs as fund_runs
 from collective.benefits.compute import PlanTerms, add_months
-from collective.demo_fund import BREAD_FUND
+from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.members.models import Membership, Role
 from collective.members.proposals import cast_vote
@@ -146,7 +147,7 @@ def test_a_member_sees_their_balance_earnings_reserve_work_and_votes(client, aut
     html = _page(client, auth, world.ann, world.slug)
     with setup():
         ann = db.session.get(Membership, world.ann_id)
-        owed = ledger.member_balance(ann.id)["USD"]
+        owed = balances.member_balance(ann.id)["USD"]
         earned = queries.member_earnings(world.collective_id, since=MONTH,
                                          until=add_months(MONTH, 1) - timedelta(days=1)
                                          )["earned"].sum()
@@ -203,7 +204,7 @@ def test_a_treasurer_sees_bank_and_funds_matching_the_ledger(client, auth, setup
     with setup():
         def balance(code: str) -> int:
             account = ledger.account_by_code(world.collective_id, code)
-            return ledger.account_balance(account.id).get("USD", 0)
+            return balances.account_balance(account.id).get("USD", 0)
         bank, common = balance(ledger.BANK), -balance(ledger.COMMON_FUND)
         benefits = -balance(ledger.BENEFITS_FUND)
         months = dashboard.balances_by_month(world.collective_id, date.today())

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from collective.reports import exports
@@ -72,7 +73,7 @@ def test_csv_export_of_200k_postings_streams_in_bounded_memory(ctx):
     members = [make_member(collective) for _ in range(MEMBERS)]
     bank = ledger.account_by_code(collective.id, ledger.BANK)
     _fill_ledger(collective.id, bank.id, [ledger.member_account(m.id).id for m in members])
-    check = ledger.check_ledger(collective.id)
+    check = balances.check_ledger(collective.id)
     assert (check.ok, check.entries, check.postings) == (True, ENTRIES, POSTINGS)
     bank_total = sum(_amount(n) for n in range(ENTRIES))
     query = exports.LedgerQuery(collective.id, FIRST_DAY, FIRST_DAY + timedelta(days=DAYS))
@@ -96,4 +97,4 @@ def test_csv_export_of_200k_postings_streams_in_bounded_memory(ctx):
     last_rows = list(csv.reader(io.StringIO(sink.last.decode())))
     bank_rows = [r for r in last_rows if r[4] == ledger.BANK]
     assert bank_rows[-1][10] == f"{bank_total / 100:.2f}"
-    assert ledger.account_balance(bank.id) == {"USD": bank_total}
+    assert balances.account_balance(bank.id) == {"USD": bank_total}

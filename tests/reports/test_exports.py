@@ -21,9 +21,10 @@ from beancount.core import data as bean
 
 from collective.errors import DomainError
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType
-from collective.reports import exports
+from collective.reports import beancount, exports, xlsx
 from tests.reports.factories import (
     AWKWARD_MEMO,
     RANGE_FROM,
@@ -72,8 +73,8 @@ def _accounts(books: Books) -> dict[str, Account]:
 
 
 def _natural_sql_balance(account: Account, currency: str, as_of: date) -> int:
-    """The account's balance in its normal direction, from ledger.account_balance."""
-    signed = ledger.account_balance(account.id, as_of).get(currency, 0)
+    """The account's balance in its normal direction, from balances.account_balance."""
+    signed = balances.account_balance(account.id, as_of).get(currency, 0)
     return signed if AccountType(account.type).is_debit_normal else -signed
 
 
@@ -249,7 +250,7 @@ def test_an_unknown_preset_or_format_is_refused(books):
 
 def _xlsx(query: exports.LedgerQuery) -> bytes:
     out = io.BytesIO()
-    exports.write_xlsx(query, out)
+    xlsx.write_xlsx(query, out)
     return out.getvalue()
 
 
@@ -328,7 +329,7 @@ def test_xlsx_trial_balance_sheet_matches_the_ledger(books):
     assert title[0][0] == f"Trial balance as of {RANGE_TO.isoformat()}"
     assert [v for v, _ in header] == ["Account", "Account name", "Type", "Currency", "Debits",
                                       "Credits", "Balance"]
-    expected = ledger.trial_balance(books.collective_id, RANGE_TO)
+    expected = balances.trial_balance(books.collective_id, RANGE_TO)
 
     got = [(r[0][0], r[2][0], r[3][0], _to_minor(r[4][0], r[3][0]), _to_minor(r[5][0], r[3][0]),
             _to_minor(r[6][0], r[3][0])) for r in rows]
@@ -340,7 +341,7 @@ def test_xlsx_trial_balance_sheet_matches_the_ledger(books):
     for _, _, currency, debits, credits, _ in got:
         totals[currency][0] += debits
         totals[currency][1] += credits
-    assert {c: tuple(t) for c, t in totals.items()} == ledger.trial_balance_totals(expected)
+    assert {c: tuple(t) for c, t in totals.items()} == balances.trial_balance_totals(expected)
     # As of the end date: the July deposit is not in it.
     bank_usd = next(g for g in got if g[0] == ledger.BANK and g[2] == "USD")
     assert bank_usd[5] == 1_083_943
@@ -372,12 +373,12 @@ def test_two_exports_of_the_same_query_are_byte_identical(books, fmt):
 
 
 def _beancount(query: exports.LedgerQuery) -> str:
-    return b"".join(exports.beancount_chunks(query)).decode()
+    return b"".join(beancount.beancount_chunks(query)).decode()
 
 
 def _bean_names(books: Books) -> dict[str, str]:
     """Beancount name of each account code."""
-    return {a.code: exports.beancount_account(a.type, a.code, a.name)
+    return {a.code: beancount.beancount_account(a.type, a.code, a.name)
             for a in _accounts(books).values()}
 
 
@@ -417,7 +418,7 @@ def test_beancount_export_passes_bean_check(books, date_from, date_to):
     totals = _bean_totals(entries)
     accounts = _accounts(books)
     for code, account in accounts.items():
-        for currency, signed in ledger.account_balance(account.id, date_to).items():
+        for currency, signed in balances.account_balance(account.id, date_to).items():
             assert totals[(names[code], currency)] == signed, (code, currency)
     in_range = {p[0] for p in postings_in_range(books.collective_id, date_from, date_to)}
     transactions = [e for e in entries if isinstance(e, bean.Transaction)]
@@ -495,7 +496,7 @@ def test_beancount_passes_with_an_account_or_member_filter(books, which):
     ("liability", "2100-8", "O'Neill, Bob", "Liabilities:Members:O-Neill-Bob-2100-8"),
 ])
 def test_beancount_account_names_follow_beancounts_rules(type_, code, name, expected):
-    account = exports.beancount_account(type_, code, name)
+    account = beancount.beancount_account(type_, code, name)
     assert account == expected
     root, *components = account.split(":")
     assert root in BEAN_ROOTS

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import pytest
 
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.members.models import Role
 from collective.reports import exports
@@ -238,8 +239,8 @@ def test_the_statement_closes_at_the_ledgers_member_balance(client, auth, world,
     _login(auth, world.ann)
     rows = _statement_rows(client.get(_statement_url(world, "csv")).get_data())
     with setup():
-        closing = ledger.member_balance(world.ann_id, RANGE_TO)["USD"]
-        opening = ledger.member_balance(world.ann_id, RANGE_FROM - timedelta(days=1))["USD"]
+        closing = balances.member_balance(world.ann_id, RANGE_TO)["USD"]
+        opening = balances.member_balance(world.ann_id, RANGE_FROM - timedelta(days=1))["USD"]
 
     first, *lines, last = rows
     assert (first["kind"], last["kind"]) == ("opening", "closing")

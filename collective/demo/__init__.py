@@ -7,10 +7,11 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from collective.demo_fund import DemoFund
-from collective.demo_pool import load_pool_history, months_ago
+from collective.demo.fund import DemoFund
+from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
+from collective.members import accounts, invitations
 from collective.members import services as members
 from collective.members.models import Collective, MembershipStatus, Role, User
 
@@ -54,8 +55,8 @@ OPENING_SHARE = 100_00
 def _person(name: str, email: str, country: str, tz: str, skills: dict[str, int]) -> User:
     user = db.session.scalar(sa.select(User).filter_by(email=email))
     if user is None:
-        user = members.register_user(email, name, DEMO_PASSWORD, timezone=tz, country=country)
-    members.update_profile(user, name=name, timezone=tz, country=country, skills=skills)
+        user = accounts.register_user(email, name, DEMO_PASSWORD, timezone=tz, country=country)
+    accounts.update_profile(user, name=name, timezone=tz, country=country, skills=skills)
     return user
 
 
@@ -98,8 +99,8 @@ def load_demo(today: date | None = None) -> Collective:
         lines=[ledger.Line(bank.id, total, "USD"), ledger.Line(fund.id, -total, "USD")],
         created_by_id=founder.id,
     )
-    members.create_invitation(first, email="nadia@example.com", roles=[M],
-                              ttl=timedelta(days=7))
+    invitations.create_invitation(first, email="nadia@example.com", roles=[M],
+                                  ttl=timedelta(days=7), now=utcnow())
     people = {m.user.email.split("@")[0]: m for m in all_memberships}
     start = months_ago(today, 6)
     for membership in all_memberships:  # they founded the collective six months ago
