@@ -203,7 +203,7 @@ def withdraw_claim(actor: Membership, claim: Claim, *, now: datetime) -> Claim:
     if claim.proposal_id is not None:
         proposal = db.session.get(Proposal, claim.proposal_id)
         if proposal.status == ProposalStatus.OPEN:
-            withdraw_proposal(actor, proposal)
+            withdraw_proposal(actor, proposal, now=now)
     return claim
 
 

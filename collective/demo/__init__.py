@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from collective.clock import today_in
 from collective.demo.fund import DemoFund
 from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
@@ -60,6 +61,10 @@ def _person(name: str, email: str, country: str, tz: str, skills: dict[str, int]
     return user
 
 
+#: The demo collective lives in Manila: its "today" is Manila's.
+DEMO_TIMEZONE = "Asia/Manila"
+
+
 def archive_demo() -> Collective | None:
     """Rename and hide the current demo collective; its ledger stays, append-only."""
     existing = db.session.scalar(sa.select(Collective).filter_by(slug=DEMO_SLUG))
@@ -72,12 +77,12 @@ def archive_demo() -> Collective | None:
 
 def load_demo(today: date | None = None) -> Collective:
     """Create the demo collective with its people, roles, skills and opening ledger entry."""
-    today = today or date.today()
+    today = today or today_in(DEMO_TIMEZONE)
     founder_row, *others = PEOPLE
     founder = _person(*founder_row[:4], founder_row[5])
     first = members.create_collective(founder, name="Bayanihan Remote Collective",
                                       slug=DEMO_SLUG, base_currency="USD",
-                                      timezone="Asia/Manila")
+                                      timezone=DEMO_TIMEZONE)
     collective = first.collective
     first.weekly_capacity_hours = founder_row[6]
     all_memberships = [first]

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from collective.errors import DomainError, NotFound
-from collective.extensions import db, utcnow
+from collective.extensions import db
 from collective.members.models import (
     Membership,
     MembershipStatus,
@@ -46,10 +46,9 @@ def open_proposal(
     payload: dict,
     description: str = "",
     deadline_at: datetime | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Proposal:
     """Put a proposal to the collective's vote, with the collective's quorum and threshold."""
-    now = now or utcnow()
     if actor.status == MembershipStatus.REMOVED:
         raise NotFound("no such member in this collective")
     if kind not in ADOPTERS:
@@ -93,10 +92,10 @@ def cast_vote(
     proposal: Proposal,
     choice: VoteChoice | str,
     reason: str = "",
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> Vote:
     """Record or change the actor's vote while the proposal is open."""
-    now = now or utcnow()
     if actor.collective_id != proposal.collective_id or actor.status == MembershipStatus.REMOVED:
         raise NotFound("no such proposal in this collective")
     try:
@@ -200,12 +199,11 @@ def tally(proposal: Proposal) -> Tally:
                  proposal.threshold_bp)
 
 
-def decide_proposal(proposal: Proposal, now: datetime | None = None) -> bool:
+def decide_proposal(proposal: Proposal, now: datetime) -> bool:
     """Close one proposal whose deadline has passed; True if this call decided it.
 
     The status changes by a conditional UPDATE, so two processes deciding at once adopt once.
     """
-    now = now or utcnow()
     if proposal.status != ProposalStatus.OPEN or now < proposal.deadline_at:
         return False
     result = tally(proposal)
@@ -227,10 +225,9 @@ def decide_proposal(proposal: Proposal, now: datetime | None = None) -> bool:
     return True
 
 
-def close_due_proposals(collective_id: int | None = None, now: datetime | None = None
+def close_due_proposals(collective_id: int | None = None, *, now: datetime
                         ) -> list[Proposal]:
     """Decide every open proposal whose deadline has passed, oldest deadline first."""
-    now = now or utcnow()
     query = sa.select(Proposal).where(Proposal.status == ProposalStatus.OPEN.value,
                                       Proposal.deadline_at <= now)
     if collective_id is not None:
@@ -242,14 +239,14 @@ def close_due_proposals(collective_id: int | None = None, now: datetime | None =
     return decided
 
 
-def withdraw_proposal(actor: Membership, proposal: Proposal) -> Proposal:
+def withdraw_proposal(actor: Membership, proposal: Proposal, *, now: datetime) -> Proposal:
     """The author takes back an open proposal."""
     if proposal.created_by_id != actor.id:
         raise DomainError("only the author can withdraw a proposal")
     if proposal.status != ProposalStatus.OPEN:
         raise DomainError("only an open proposal can be withdrawn")
     proposal.status = ProposalStatus.WITHDRAWN.value
-    proposal.decided_at = utcnow()
+    proposal.decided_at = now
     proposal.outcome = "Withdrawn by its author."
     db.session.flush()
     return proposal

@@ -98,7 +98,7 @@ def world(setup) -> World:
         second = rules.propose_share_rule(tess, terms, effective_on=date.today(),
                                           title="Split by weights instead",
                                           today=date.today(), now=datetime.now(UTC))
-        cast_vote(ann, second, "agree")
+        cast_vote(ann, second, "agree", now=datetime.now(UTC))
 
         # The fund: a plan, one contribution run; only Ann has money to pay with.
         plans.set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND),
