@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from collective.errors import Conflict
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger.models import JournalEntry
 from collective.members.models import Membership
 from collective.pool import allocation, clients, pitches
@@ -151,7 +152,6 @@ def test_two_treasurers_paying_everyone_at_once_pay_once(app):
     from datetime import date
 
     from collective.errors import DomainError
-    from collective.ledger import services as ledger
     from collective.members.models import Role
 
     with app.app_context():
@@ -192,7 +192,7 @@ def test_two_treasurers_paying_everyone_at_once_pay_once(app):
     loser = next(o for o in outcomes if o != "ok")
     assert "nobody is owed anything" in str(loser)
     with app.app_context():
-        assert [ledger.member_balance(m).get("USD", 0) for m in ids["people"]] == [0, 0, 0]
+        assert [balances.member_balance(m).get("USD", 0) for m in ids["people"]] == [0, 0, 0]
         payouts = db.session.scalar(sa.select(sa.func.count(JournalEntry.id)).where(
             JournalEntry.collective_id == ids["collective"], JournalEntry.kind == "payout"))
         assert payouts == 1

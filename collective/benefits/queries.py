@@ -13,6 +13,7 @@ from collective.benefits.compute import month_start
 from collective.benefits.models import BenefitRun, FundForecast, RunLine
 from collective.benefits.plans import level_of, plan_in_force, plan_terms
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from collective.members.models import Membership, User
@@ -24,7 +25,7 @@ def fund_balance(collective_id: int, as_of: date | None = None) -> int:
     """What the benefits fund holds, in base minor units (from the ledger)."""
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
     base = base_currency(collective_id)
-    return -ledger.account_balance(fund.id, as_of).get(base, 0)
+    return -balances.account_balance(fund.id, as_of).get(base, 0)
 
 
 def arrears(collective_id: int) -> dict[int, int]:

@@ -29,6 +29,7 @@ from collective.benefits.plans import first_period, levels_for, plan_in_force, p
 from collective.benefits.queries import arrears, fund_balance, run_lines_frame
 from collective.errors import DomainError
 from collective.extensions import db
+from collective.ledger import balances as ledger_balances
 from collective.ledger import services as ledger
 from collective.ledger.models import Account
 from collective.members.models import Membership, MembershipStatus, User
@@ -72,7 +73,8 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Data
     frame["earnings"] = frame["membership_id"].map(
         earnings.set_index("membership_id")["earned"]).fillna(0).astype("int64")
     frame["due"] = compute.contributions_due(terms, frame)
-    balances = {m: owed for m, (_, owed) in ledger.member_balances(collective_id, base).items()}
+    owed_by_member = ledger_balances.member_balances(collective_id, base)
+    balances = {m: owed for m, (_, owed) in owed_by_member.items()}
     frame["available"] = frame["membership_id"].map(balances).fillna(0).astype("int64")
     frame["arrears"] = frame["membership_id"].map(arrears(collective_id)).fillna(0
                                                                                 ).astype("int64")

@@ -11,16 +11,8 @@ import sqlalchemy as sa
 
 from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db
-from collective.ledger import balances
 from collective.ledger.models import Account, AccountType, JournalEntry, Posting
 from collective.money import MoneyError, check_currency
-
-#: pool and benefits (being split in parallel) still reach the read side through this
-#: module; once they import collective.ledger.balances themselves, these four names go.
-account_balance = balances.account_balance
-member_balance = balances.member_balance
-member_balances = balances.member_balances
-trial_balance = balances.trial_balance
 
 # Codes of the standard chart that every collective gets.
 BANK = "1000"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from collective.errors import DomainError
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry
 from collective.members.models import Membership
@@ -51,7 +52,7 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
     if ledger.find_entry(actor.collective_id, key) is None:
         # Two payouts (or a payout and a fund run) must not both spend the same balance.
         ledger.lock_balances(actor.collective_id)
-        owed = ledger.member_balance(membership.id).get(base, 0)
+        owed = balances.member_balance(membership.id).get(base, 0)
         if amount > owed:
             raise InsufficientFunds(
                 f"{membership.user.name} is owed {format_money(owed, base)}; "
@@ -91,7 +92,7 @@ def pay_everyone(actor: Membership, *, paid_on: date, request_key: str, today: d
     ledger.lock_balances(actor.collective_id)
     base = actor.collective.base_currency
     owed = [(account_id, amount) for account_id, amount
-            in ledger.member_balances(actor.collective_id, base).values() if amount > 0]
+            in balances.member_balances(actor.collective_id, base).values() if amount > 0]
     if not owed:
         raise DomainError("nobody is owed anything right now")
     total = sum(amount for _, amount in owed)

@@ -11,6 +11,7 @@ from collective.benefits.compute import PlanTerms
 from collective.benefits.models import MemberLevel
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.members.models import Membership
 from collective.pool import payouts
@@ -72,4 +73,4 @@ def seed_fund(collective_id: int, amount: int, on: date = date(2026, 1, 1)) -> N
 
 def balance(member: Membership) -> int:
     """What the collective owes the member, in USD cents."""
-    return ledger.member_balance(member.id).get("USD", 0)
+    return balances.member_balance(member.id).get("USD", 0)

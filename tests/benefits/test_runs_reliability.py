@@ -21,6 +21,7 @@ from collective.benefits import runs as fund_runs
 from collective.benefits.compute import add_months, month_start
 from collective.benefits.models import BenefitRun, RunLine
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from tests.benefits.factories import deposit, found_fund
@@ -118,7 +119,7 @@ def test_a_run_killed_half_way_leaves_nothing_and_posts_once_when_run_again(app)
         crashed = _state(fund["id"])
         assert (crashed["runs"], crashed["keys"], crashed["lines"]) == ([], [], 0)
         assert crashed["postings"] == before["postings"]
-        assert [ledger.member_balance(m)["USD"] for m in fund["members"]] == [50_000] * 3
+        assert [balances.member_balance(m)["USD"] for m in fund["members"]] == [50_000] * 3
         assert queries.fund_balance(fund["id"]) == 0
 
     with app.app_context():

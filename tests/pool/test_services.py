@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
+from collective.ledger import balances as ledger_balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from collective.members import accounts, proposals
@@ -504,7 +505,7 @@ def test_a_payment_posts_one_balanced_entry_split_by_the_rule(team, work):
     assert payment.split_note == "by 4 hours logged"
     assert payment.share_rule.version == 1
     assert "Harbour Dental: Website rebuild ref INV-7" == entry.memo
-    assert ledger.member_balance(team.ann.id) == {"USD": 6375}
+    assert ledger_balances.member_balance(team.ann.id) == {"USD": 6375}
 
 
 def test_a_payment_is_split_by_the_rule_in_force_on_the_day_it_was_received(team, work):
@@ -690,10 +691,10 @@ def test_a_coordinator_who_is_not_treasurer_can_record_a_payment(team, work):
 
 def test_reversing_a_payment_posts_its_mirror_and_restores_balances(team, work):
     _pay(team, work, on=date(2026, 10, 5))
-    balances = {m.id: ledger.member_balance(m.id) for m in (team.ann, team.bob, team.cat)}
-    fund = ledger.account_balance(team.account(ledger.COMMON_FUND))
+    balances = {m.id: ledger_balances.member_balance(m.id) for m in (team.ann, team.bob, team.cat)}
+    fund = ledger_balances.account_balance(team.account(ledger.COMMON_FUND))
     second = _pay(team, work, amount=4000, on=date(2026, 10, 6))
-    assert ledger.member_balance(team.ann.id) != balances[team.ann.id]
+    assert ledger_balances.member_balance(team.ann.id) != balances[team.ann.id]
     original = db.session.get(JournalEntry, second.entry_id)
 
     reversal = payments.reverse_payment(team.founder, second)
@@ -701,8 +702,8 @@ def test_reversing_a_payment_posts_its_mirror_and_restores_balances(team, work):
     assert reversal.reverses_id == original.id
     assert reversal.kind == "reversal"
     assert _postings(reversal) == {a: -amount for a, amount in _postings(original).items()}
-    assert {m: ledger.member_balance(m) for m in balances} == balances
-    assert ledger.account_balance(team.account(ledger.COMMON_FUND)) == fund
+    assert {m: ledger_balances.member_balance(m) for m in balances} == balances
+    assert ledger_balances.account_balance(team.account(ledger.COMMON_FUND)) == fund
     assert queries.reversed_entry_ids(team.collective_id) == {original.id}
     assert payments.reverse_payment(team.founder, second).id == reversal.id   # once only
 
@@ -731,7 +732,7 @@ def test_a_payout_cannot_exceed_what_the_member_is_owed(team, work):
 
     assert refused.value.field == "amount"
     assert _counts() == before
-    assert ledger.member_balance(team.ann.id) == {"USD": 6375}
+    assert ledger_balances.member_balance(team.ann.id) == {"USD": 6375}
 
 
 def test_a_payout_is_made_once_for_the_same_request(team, work):
@@ -747,7 +748,7 @@ def test_a_payout_is_made_once_for_the_same_request(team, work):
     assert _counts()[0] == before[0] + 1
     assert (first.kind, first.idempotency_key) == ("payout", "payout:form-1")
     assert _postings(first) == {team.account(team.ann): 5000, team.account(ledger.BANK): -5000}
-    assert ledger.member_balance(team.ann.id) == {"USD": 1375}
+    assert ledger_balances.member_balance(team.ann.id) == {"USD": 1375}
     with pytest.raises(payouts.InsufficientFunds):
         payouts.pay_member(team.founder, team.ann, amount=5000, paid_on=TODAY,
                            request_key="form-2", today=TODAY)
@@ -803,9 +804,9 @@ def test_paying_everyone_zeroes_every_balance_in_one_entry(team, work):
         team.account(ledger.BANK): -8875,
     }
     for member in (team.founder, team.ann, team.bob, team.cat):
-        assert ledger.member_balance(member.id) == {}
-    assert ledger.account_balance(team.account(ledger.BANK)) == {"USD": 1000}
-    assert ledger.account_balance(team.account(ledger.COMMON_FUND)) == {"USD": -1000}
+        assert ledger_balances.member_balance(member.id) == {}
+    assert ledger_balances.account_balance(team.account(ledger.BANK)) == {"USD": 1000}
+    assert ledger_balances.account_balance(team.account(ledger.COMMON_FUND)) == {"USD": -1000}
     again = payouts.pay_everyone(team.founder, paid_on=TODAY, request_key="all-1", today=TODAY)
     assert again.id == entry.id
     with pytest.raises(DomainError, match="nobody is owed"):
@@ -827,8 +828,8 @@ def test_members_summary_ties_to_the_ledger(team, work):
 
     assert len(summary) == 4
     for row in summary.itertuples(index=False):
-        assert row.balance == ledger.member_balance(row.membership_id).get("USD", 0)
-    payables = [r for r in ledger.trial_balance(team.collective_id) if r.membership_id]
+        assert row.balance == ledger_balances.member_balance(row.membership_id).get("USD", 0)
+    payables = [r for r in ledger_balances.trial_balance(team.collective_id) if r.membership_id]
     assert summary["balance"].sum() == -sum(r.balance for r in payables)
     ann = summary.set_index("membership_id").loc[team.ann.id]
     # 6,375 + 1,913 (2,550 split 3:1, the tied cent to the earlier allocation), less the

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from collective.ledger import services as ledger
+from collective.ledger import balances
 from collective.members import services as members
 from collective.money import format_money
 from collective.pool import payments as payment_services
@@ -78,7 +78,7 @@ def my_shares():
         "pool/my_shares.html", shares=queries.shares_of(g.membership),
         payouts=queries.payouts_of(g.membership).to_dict("records"),
         monthly=list(zip(monthly["month"], monthly["earned"], strict=True)),
-        balance=ledger.member_balance(g.membership.id).get(g.collective.base_currency, 0))
+        balance=balances.member_balance(g.membership.id).get(g.collective.base_currency, 0))
 
 
 @bp.get("/shares/all")
@@ -86,7 +86,7 @@ def my_shares():
 def all_shares():
     """Every member's earnings, payouts and balance, with totals that tie to the ledger."""
     table = queries.members_summary(g.collective.id)
-    rows = ledger.trial_balance(g.collective.id)
+    rows = balances.trial_balance(g.collective.id)
     ledger_total = -sum(r.balance for r in rows if r.membership_id is not None
                         and r.currency == g.collective.base_currency)
     return render_template("pool/all_shares.html", rows=table.to_dict("records"),
