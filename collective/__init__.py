@@ -89,8 +89,8 @@ def register_blueprints(app: Flask) -> None:
     from collective.ledger.views import bp as ledger_bp
     from collective.members.views import bp as members_bp
     from collective.pool.views import bp as pool_bp
-    from collective.reports.dashboard import bp as dashboard_bp
     from collective.reports.views import bp as reports_bp
+    from collective.reports.views import dashboard_bp
 
     app.register_blueprint(members_bp)
     app.register_blueprint(ledger_bp)

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from collective.extensions import db
-from collective.ledger.models import JournalEntry, Posting
 from collective.ledger.balances import member_balance
+from collective.ledger.models import JournalEntry, Posting
 from collective.members import accounts
 from collective.members.models import Membership, Proposal, Role, Vote
 from collective.pool import allocation, clients, payments, pitches, rules, time

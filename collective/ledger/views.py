@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from collective.ledger import balances, services
 from collective.ledger.forms import AsOfForm, ReverseForm
-from collective.members.models import Role
+from collective.roles import Role
 from collective.web.forms import valid_id
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed

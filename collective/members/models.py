@@ -11,14 +11,7 @@ from sqlalchemy import orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from collective.extensions import UTCDateTime, db, str_enum, utcnow
-
-
-class Role(enum.StrEnum):
-    """What a membership may do in its collective; a membership holds one or more."""
-
-    MEMBER = "member"
-    COORDINATOR = "coordinator"
-    TREASURER = "treasurer"
+from collective.roles import Role  # noqa: F401  (members' vocabulary, re-exported)
 
 
 class MembershipStatus(enum.StrEnum):

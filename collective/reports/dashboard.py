@@ -12,32 +12,23 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import Blueprint, g, render_template
 from sqlalchemy import orm as so
 
 from collective.benefits import queries as fund
 from collective.benefits import runs as fund_runs
 from collective.benefits.models import BenefitRun, RunKind
-from collective.clock import now_utc
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from collective.members import proposals as voting
-from collective.members.models import Membership, MembershipStatus, Proposal, Role, User
+from collective.members.models import Membership, MembershipStatus, Proposal, User
 from collective.members.services import base_currency
 from collective.monthly import monthly_table
 from collective.pool.allocation import active_load
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
 from collective.pool.queries import monthly_earnings
 from collective.pool.time import allocations_of
-from collective.web.charts import grouped_bar_chart, paired_bar_chart
-from collective.web.scoping import collective_view
-
-bp = Blueprint("dashboard", __name__, url_prefix="/c/<slug>")
-# The dashboard's charts, for any template once the blueprint is registered.
-bp.add_app_template_global(grouped_bar_chart)
-bp.add_app_template_global(paired_bar_chart)
 
 #: How many months the charts over time show.
 CHART_MONTHS = 12
@@ -283,21 +274,3 @@ def treasurer_dashboard(collective_id: int, today: date) -> TreasurerDashboard:
         runs=runs,
         runs_due=runs_due,
     )
-
-
-# --- The page -----------------------------------------------------------------------------
-
-
-@bp.get("/dashboard")
-@collective_view()
-def dashboard():
-    """Your dashboard, with the coordinator's and treasurer's sections for those roles."""
-    today, membership = g.today, g.membership
-    coordination = money = None
-    if membership.has_role(Role.COORDINATOR):
-        coordination = coordinator_dashboard(g.collective.id, today)
-    if membership.has_role(Role.TREASURER):
-        money = treasurer_dashboard(g.collective.id, today)
-    return render_template("reports/dashboard.html",
-                           mine=member_dashboard(membership, today, now_utc()),
-                           coordination=coordination, money=money, today=today)

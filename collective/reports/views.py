@@ -8,8 +8,10 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
 
+from collective.clock import now_utc
 from collective.members import services as members
 from collective.members.models import Role
+from collective.reports import dashboard as dashboards
 from collective.reports import exports, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
 from collective.web.forms import valid_id
@@ -17,6 +19,8 @@ from collective.web.scoping import collective_view
 from collective.web.transaction import checked
 
 bp = Blueprint("reports", __name__, url_prefix="/c/<slug>/reports")
+#: The dashboard every member lands on: /c/<slug>/dashboard.
+dashboard_bp = Blueprint("dashboard", __name__, url_prefix="/c/<slug>")
 T = Role.TREASURER
 
 
@@ -128,3 +132,18 @@ def balance_sheet():
         "reports/balance_sheet.html", form=form, as_of=as_of,
         sheet=services.balance_sheet(g.collective.id, currency, as_of),
         income=services.income_statement(g.collective.id, currency, _year_start(as_of), as_of))
+
+
+@dashboard_bp.get("/dashboard")
+@collective_view()
+def dashboard():
+    """Your dashboard, with the coordinator's and treasurer's sections for those roles."""
+    today, membership = g.today, g.membership
+    coordination = money = None
+    if membership.has_role(Role.COORDINATOR):
+        coordination = dashboards.coordinator_dashboard(g.collective.id, today)
+    if membership.has_role(Role.TREASURER):
+        money = dashboards.treasurer_dashboard(g.collective.id, today)
+    return render_template("reports/dashboard.html",
+                           mine=dashboards.member_dashboard(membership, today, now_utc()),
+                           coordination=coordination, money=money, today=today)

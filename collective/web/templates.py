@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from collective.clock import local_time, timezone_names
 from collective.money import format_money, format_plain
-from collective.web.charts import bar_chart
+from collective.web.charts import bar_chart, grouped_bar_chart, paired_bar_chart
 
 
 def viewer_timezone() -> str:
@@ -26,7 +26,8 @@ def show_time(moment: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the filters and globals every template may use."""
-    app.jinja_env.globals["bar_chart"] = bar_chart
+    for chart in (bar_chart, grouped_bar_chart, paired_bar_chart):
+        app.jinja_env.globals[chart.__name__] = chart
     app.jinja_env.globals["timezone_names"] = timezone_names
     app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     app.jinja_env.filters["plain_money"] = format_plain
