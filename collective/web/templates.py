@@ -24,6 +24,11 @@ def show_time(moment: datetime | None) -> str:
     return local_time(moment, viewer_timezone())
 
 
+def show_date(moment: datetime | None) -> str:
+    """The calendar day of a stored UTC timestamp in the viewer's timezone."""
+    return show_time(moment)[:10]
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals every template may use."""
     for chart in (bar_chart, grouped_bar_chart, paired_bar_chart):
@@ -32,3 +37,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     app.jinja_env.filters["plain_money"] = format_plain
     app.jinja_env.filters["local_time"] = show_time
+    app.jinja_env.filters["local_date"] = show_date
