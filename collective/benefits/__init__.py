@@ -23,11 +23,12 @@ def register_kinds() -> None:
     proposal kinds with what adopting or rejecting one does and how its page shows it
     (called once by the app factory)."""
     from collective.benefits import claims, plans, views
+    from collective.ledger.models import EntryKind
     from collective.ledger.services import register_locked_kind
     from collective.members.proposals import register_adopter, register_proposal_details
     from collective.members.terms import register_terms
 
-    for kind in ("contribution", "benefit", "contribution-return"):
+    for kind in (EntryKind.CONTRIBUTION, EntryKind.BENEFIT, EntryKind.CONTRIBUTION_RETURN):
         register_locked_kind(kind, RUN_ENTRY_LOCKED)
     register_terms(plans.BENEFIT_PLANS)
     register_adopter(claims.BENEFIT_CLAIM, claims.approve_by_vote, claims.reject_by_vote)

@@ -17,16 +17,23 @@ from collective.benefits.models import (
     ClaimEvent,
     ClaimStatus,
     RunLine,
+    RunLineKind,
 )
 from collective.benefits.plans import TREASURER, plan_in_force, plan_terms
 from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db
-from collective.members.models import Membership, MembershipStatus, Proposal, ProposalStatus
+from collective.members.models import (
+    Membership,
+    MembershipStatus,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+)
 from collective.members.proposals import open_proposal, withdraw_proposal
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, format_money
 
-BENEFIT_CLAIM = "benefit_claim"
+BENEFIT_CLAIM = ProposalKind.BENEFIT_CLAIM
 
 
 def _contributed_months(membership_id: int, before: date) -> int:
@@ -35,7 +42,8 @@ def _contributed_months(membership_id: int, before: date) -> int:
         sa.select(sa.func.count(sa.distinct(BenefitRun.period)))
         .join(RunLine, RunLine.run_id == BenefitRun.id)
         .where(RunLine.membership_id == membership_id,
-               RunLine.kind.in_(["contribution", "settled"]), BenefitRun.period < before)) or 0
+               RunLine.kind.in_([RunLineKind.CONTRIBUTION, RunLineKind.SETTLED]),
+               BenefitRun.period < before)) or 0
 
 
 def _open_claims(membership_id: int, kind: BenefitKind) -> list[Claim]:

@@ -14,10 +14,10 @@ from collective.benefits.models import BenefitPlan, MemberLevel
 from collective.clock import today_in
 from collective.errors import DomainError
 from collective.extensions import db
-from collective.members.models import Collective, Membership, Proposal, Role
+from collective.members.models import Collective, Membership, Proposal, ProposalKind, Role
 from collective.members.terms import TermsKind
 
-BENEFIT_PLAN = "benefit_plan"
+BENEFIT_PLAN = ProposalKind.BENEFIT_PLAN
 TREASURER = Role.TREASURER
 
 

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 
 from collective.benefits import compute
 from collective.benefits.compute import month_start
-from collective.benefits.models import BenefitRun, FundForecast, RunLine
+from collective.benefits.models import BenefitRun, FundForecast, RunLine, RunLineKind
 from collective.benefits.plans import level_of, plan_in_force, plan_terms
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
-from collective.ledger.models import JournalEntry, Posting
+from collective.ledger.models import EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.members.services import base_currency
 from collective.monthly import monthly_table
@@ -30,12 +30,12 @@ def fund_balance(collective_id: int, as_of: date | None = None) -> int:
 
 def arrears(collective_id: int) -> dict[int, int]:
     """Contributions each member still owes (owed minus settled)."""
-    sign = sa.case((RunLine.kind == "owed", RunLine.amount), else_=-RunLine.amount)
+    sign = sa.case((RunLine.kind == RunLineKind.OWED, RunLine.amount), else_=-RunLine.amount)
     rows = db.session.execute(
         sa.select(RunLine.membership_id, sa.func.sum(sign))
         .join(BenefitRun, BenefitRun.id == RunLine.run_id)
         .where(BenefitRun.collective_id == collective_id,
-               RunLine.kind.in_(["owed", "settled"]))
+               RunLine.kind.in_([RunLineKind.OWED, RunLineKind.SETTLED]))
         .group_by(RunLine.membership_id)).all()
     return {m: int(v) for m, v in rows if v and int(v) > 0}
 
@@ -60,7 +60,7 @@ def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
 
 def claim_payments(collective_id: int, claim_id: int) -> list[dict]:
     """The benefit lines paid on one claim, oldest first."""
-    lines = run_lines_frame(collective_id, ("benefit",))
+    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT,))
     return lines[lines["claim_id"] == claim_id].to_dict("records")
 
 
@@ -99,8 +99,8 @@ def member_fund(membership: Membership, today: date) -> MemberFund | None:
         if_ill = level if sick.amount == "level" else int(sick.amount)
     total = lambda kinds: int(mine.loc[mine["kind"].isin(kinds), "amount"].sum())  # noqa: E731
     return MemberFund(level=level, contribution=contribution,
-                      contributed=total(["contribution", "settled"]),
-                      received=total(["benefit"]), reserve=reserve,
+                      contributed=total([RunLineKind.CONTRIBUTION, RunLineKind.SETTLED]),
+                      received=total([RunLineKind.BENEFIT]), reserve=reserve,
                       reserve_cap=contribution * terms.reserve_cap_months,
                       owed=arrears(membership.collective_id).get(membership.id, 0),
                       if_ill=if_ill, waiting_months=sick.waiting_months if sick else 0,
@@ -118,7 +118,7 @@ def owing(collective_id: int) -> pd.DataFrame:
 
 
 #: How the fund page groups the fund's entries by kind.
-_FLOW_COLUMNS = {"contribution": "contributions", "benefit": "payouts"}
+_FLOW_COLUMNS = {EntryKind.CONTRIBUTION: "contributions", EntryKind.BENEFIT: "payouts"}
 
 
 def fund_months(collective_id: int) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from collective.benefits.models import (
     ClaimStatus,
     RunKind,
     RunLine,
+    RunLineKind,
 )
 from collective.benefits.plans import first_period, levels_for, plan_in_force, plan_terms
 from collective.benefits.queries import arrears, fund_balance, run_lines_frame
@@ -31,7 +32,7 @@ from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import balances as ledger_balances
 from collective.ledger import services as ledger
-from collective.ledger.models import Account
+from collective.ledger.models import Account, EntryKind
 from collective.members.models import Membership, MembershipStatus, User
 from collective.members.services import base_currency
 from collective.pool.queries import member_earnings
@@ -106,7 +107,8 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
     entry_ids = ledger.post_entries(collective_id, entries)
     by_key = {e.idempotency_key: i for e, i in zip(entries, entry_ids, strict=True)}
     run.total_amount = sum(line["amount"] for line in lines
-                           if line["kind"] in ("contribution", "settled", "benefit"))
+                           if line["kind"] in (RunLineKind.CONTRIBUTION, RunLineKind.SETTLED,
+                                                  RunLineKind.BENEFIT))
     if lines:
         db.session.execute(sa.insert(RunLine), [
             {"run_id": run.id, "membership_id": line["membership_id"], "kind": line["kind"],
@@ -185,12 +187,13 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
         key = f"contribution:{label}:member:{row.membership_id}"
         if amount:
             entries.append(ledger.NewEntry(
-                kind="contribution", occurred_on=_period_end(period), idempotency_key=key,
+                kind=EntryKind.CONTRIBUTION, occurred_on=_period_end(period), idempotency_key=key,
                 memo=f"Benefits contribution {label}: {row.name}",
                 lines=[ledger.Line(payable[row.membership_id], amount, base),
                        ledger.Line(fund.id, -amount, base)]))
-        for line_kind, value in (("contribution", row.paid), ("settled", row.settled),
-                                 ("owed", row.owed)):
+        for line_kind, value in ((RunLineKind.CONTRIBUTION, row.paid),
+                                 (RunLineKind.SETTLED, row.settled),
+                                 (RunLineKind.OWED, row.owed)):
             if value:
                 lines.append({"membership_id": int(row.membership_id), "kind": line_kind,
                               "amount": int(value), "key": key})
@@ -203,11 +206,11 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
         for row in compute.reserve_returns(held, terms.reserve_cap_months).itertuples():
             key = f"return:{period.year}:member:{row.membership_id}"
             entries.append(ledger.NewEntry(
-                kind="contribution-return", occurred_on=_period_end(period),
+                kind=EntryKind.CONTRIBUTION_RETURN, occurred_on=_period_end(period),
                 idempotency_key=key, memo=f"Reserve above the cap returned, {period.year}",
                 lines=[ledger.Line(fund.id, int(row.returned), base),
                        ledger.Line(payable[row.membership_id], -int(row.returned), base)]))
-            lines.append({"membership_id": int(row.membership_id), "kind": "return",
+            lines.append({"membership_id": int(row.membership_id), "kind": RunLineKind.RETURN,
                           "amount": int(row.returned), "key": key})
     return _finish(collective_id, kind, period, plan, entries=entries, lines=lines,
                    frame=result, total=int((result["paid"] + result["settled"]).sum()),
@@ -237,7 +240,7 @@ def _donors(collective_id: int, period: date) -> pd.DataFrame:
         sa.select(RunLine.membership_id, sa.func.sum(RunLine.amount))
         .join(BenefitRun, BenefitRun.id == RunLine.run_id)
         .where(BenefitRun.collective_id == collective_id, BenefitRun.period == period,
-               RunLine.kind == "contribution")
+               RunLine.kind == RunLineKind.CONTRIBUTION)
         .group_by(RunLine.membership_id).order_by(RunLine.membership_id)).all()
     return pd.DataFrame(rows, columns=["membership_id", "weight"]).astype({"weight": "int64"})
 
@@ -254,7 +257,7 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
     if done is not None:
         return done
     terms = plan_terms(plan)
-    paid_before = run_lines_frame(collective_id, ("benefit",))
+    paid_before = run_lines_frame(collective_id, (RunLineKind.BENEFIT,))
     due = compute.benefits_due(_approved_claims(collective_id, period),
                                paid_before[["claim_id", "for_period"]], terms, period)
     available = fund_balance(collective_id) - terms.min_fund_balance
@@ -268,18 +271,18 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
         key = f"benefit:{row.claim_id}:{row.for_period:%Y-%m}"
         if row.paid:
             entries.append(ledger.NewEntry(
-                kind="benefit", occurred_on=_period_end(period), idempotency_key=key,
+                kind=EntryKind.BENEFIT, occurred_on=_period_end(period), idempotency_key=key,
                 memo=f"{BenefitKind(row.kind).label.capitalize()} benefit for "
                      f"{row.for_period:%B %Y} (claim {row.claim_id})",
                 lines=[ledger.Line(fund.id, int(row.paid), base),
                        ledger.Line(payable[row.membership_id], -int(row.paid), base)]))
-        lines.append({"membership_id": int(row.membership_id), "kind": "benefit",
+        lines.append({"membership_id": int(row.membership_id), "kind": RunLineKind.BENEFIT,
                       "amount": int(row.paid), "shortfall": int(row.shortfall),
                       "claim_id": int(row.claim_id), "for_period": row.for_period, "key": key})
     donors = _donors(collective_id, period)
     benefit_rows = due[["claim_id", "membership_id", "paid"]]
     for gift in compute.gifts(benefit_rows, donors).itertuples(index=False):
-        lines.append({"membership_id": int(gift.membership_id), "kind": "gift",
+        lines.append({"membership_id": int(gift.membership_id), "kind": RunLineKind.GIFT,
                       "amount": int(gift.amount), "claim_id": int(gift.claim_id)})
     return _finish(collective_id, kind, period, plan, entries=entries, lines=lines,
                    frame=due, total=int(due["paid"].sum()),

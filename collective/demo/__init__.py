@@ -12,6 +12,7 @@ from collective.demo.fund import DemoFund
 from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
+from collective.ledger.models import EntryKind
 from collective.members import accounts, invitations
 from collective.members import services as members
 from collective.members.models import Collective, MembershipStatus, Role, User
@@ -97,7 +98,7 @@ def load_demo(today: date | None = None) -> Collective:
     fund = ledger.account_by_code(collective.id, ledger.COMMON_FUND)
     total = OPENING_SHARE * len(all_memberships)
     ledger.post_entry(
-        collective.id, kind="opening", occurred_on=today - timedelta(days=183),
+        collective.id, kind=EntryKind.OPENING, occurred_on=today - timedelta(days=183),
         idempotency_key="opening:common-fund",
         memo=f"Opening contributions to the common fund, USD 100 from each of "
              f"{len(all_memberships)} founding members",

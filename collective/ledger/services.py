@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db
-from collective.ledger.models import Account, AccountType, JournalEntry, Posting
+from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry, Posting
 from collective.money import MoneyError, check_currency
 
 # Codes of the standard chart that every collective gets.
@@ -312,7 +312,7 @@ def reverse_entry(
         raise LedgerError(refusal, field="entry")
     return post_entry(
         entry.collective_id,
-        kind="reversal",
+        kind=EntryKind.REVERSAL,
         occurred_on=occurred_on or entry.occurred_on,
         idempotency_key=reversal_key(entry),
         memo=memo or f"Reversal of entry {entry.id}: {entry.memo}"[:500],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
-from collective.ledger.models import JournalEntry
+from collective.ledger.models import EntryKind, JournalEntry
 from collective.members.models import Membership
 from collective.members.services import require_role
 from collective.money import (
@@ -108,7 +108,7 @@ def record_payment(
             raise
         return earlier
     entry = ledger.post_entry(
-        collective.id, kind="payment", occurred_on=received_on,
+        collective.id, kind=EntryKind.PAYMENT, occurred_on=received_on,
         idempotency_key=f"payment:{payment.id}",
         memo=_payment_memo(pitch, payment, base), lines=_payment_lines(collective.id, result,
                                                                        base_amount, base),

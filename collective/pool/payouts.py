@@ -7,7 +7,7 @@ from datetime import date
 from collective.errors import DomainError
 from collective.ledger import balances
 from collective.ledger import services as ledger
-from collective.ledger.models import JournalEntry
+from collective.ledger.models import EntryKind, JournalEntry
 from collective.members.models import Membership
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, format_money
@@ -24,7 +24,7 @@ def _member_entry(actor: Membership, membership: Membership, *, kind: str, key: 
     base = actor.collective.base_currency
     bank = ledger.account_by_code(actor.collective_id, ledger.BANK)
     payable = ledger.member_account(membership.id)
-    debit, credit = (payable, bank) if kind == "payout" else (bank, payable)
+    debit, credit = (payable, bank) if kind == EntryKind.PAYOUT else (bank, payable)
     return ledger.post_entry(
         actor.collective_id, kind=kind, occurred_on=on, idempotency_key=key, memo=memo[:500],
         lines=[ledger.Line(debit.id, amount, base), ledger.Line(credit.id, -amount, base)],
@@ -59,7 +59,8 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
                 "a payout cannot be larger", field="amount")
     # The same key again returns the same payout; for another member or amount it is a
     # conflict (a form sent back from the browser's history).
-    return _member_entry(actor, membership, kind="payout", key=key, on=paid_on, amount=amount,
+    return _member_entry(actor, membership, kind=EntryKind.PAYOUT, key=key, on=paid_on,
+                         amount=amount,
                          memo=_reference(f"Payout to {membership.user.name}", reference))
 
 
@@ -73,7 +74,7 @@ def record_deposit(actor: Membership, membership: Membership, *, amount: int,
     check_date(received_on, today, "received_on", "date received")
     if not is_whole(amount, 1, MAX_MINOR_UNITS):
         raise DomainError("the amount must be more than zero", field="amount")
-    return _member_entry(actor, membership, kind="deposit", key=f"deposit:{request_key}",
+    return _member_entry(actor, membership, kind=EntryKind.DEPOSIT, key=f"deposit:{request_key}",
                          on=received_on, amount=amount,
                          memo=_reference(f"Deposit from {membership.user.name}", reference))
 
@@ -100,6 +101,6 @@ def pay_everyone(actor: Membership, *, paid_on: date, request_key: str, today: d
     lines = [ledger.Line(account_id, amount, base) for account_id, amount in owed]
     lines.append(ledger.Line(bank.id, -total, base))
     return ledger.post_entry(
-        actor.collective_id, kind="payout", occurred_on=paid_on, idempotency_key=key,
+        actor.collective_id, kind=EntryKind.PAYOUT, occurred_on=paid_on, idempotency_key=key,
         memo=f"Payout of every balance to {len(owed)} members", lines=lines,
         created_by_id=actor.user_id)

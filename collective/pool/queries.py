@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.extensions import db
-from collective.ledger.models import Account, JournalEntry, Posting
+from collective.ledger.models import Account, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.monthly import monthly_table
 from collective.pool.models import ClientPayment
@@ -59,7 +59,7 @@ def member_earnings(collective_id: int, *, since: date, until: date) -> pd.DataF
     q = _payable_postings(collective_id).subquery()
     rows = db.session.execute(
         sa.select(q.c.membership_id, -sa.func.sum(q.c.amount))
-        .where(q.c.kind == "payment", q.c.occurred_on >= since, q.c.occurred_on <= until)
+        .where(q.c.kind == EntryKind.PAYMENT, q.c.occurred_on >= since, q.c.occurred_on <= until)
         .group_by(q.c.membership_id)).all()
     return pd.DataFrame(rows, columns=["membership_id", "earned"]).astype("int64")
 
@@ -109,7 +109,7 @@ def monthly_earnings(membership: Membership) -> pd.DataFrame:
 def payouts_of(membership: Membership) -> pd.DataFrame:
     """The member's payouts: date, entry, amount."""
     statement = payable_movements(membership)
-    payouts = statement[statement["kind"] == "payout"].copy()
+    payouts = statement[statement["kind"] == EntryKind.PAYOUT].copy()
     payouts["amount"] = -payouts["amount"]
     return payouts[["occurred_on", "entry_id", "amount", "memo"]].reset_index(drop=True)
 
@@ -130,7 +130,8 @@ def members_summary(collective_id: int) -> pd.DataFrame:
         table = names.assign(earned=0, paid_out=0, other=0)
     else:
         frame["amount"] = frame["amount"].astype("int64")
-        frame["column"] = frame["kind"].map({"payment": "earned", "payout": "paid_out"}
+        frame["column"] = frame["kind"].map({EntryKind.PAYMENT: "earned",
+                                             EntryKind.PAYOUT: "paid_out"}
                                             ).fillna("other")
         pivot = frame.pivot_table(index="membership_id", columns="column", values="amount",
                                   aggfunc="sum", fill_value=0)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from collective.errors import DomainError
 from collective.extensions import db
-from collective.members.models import Membership, Proposal, User
+from collective.members.models import Membership, Proposal, ProposalKind, User
 from collective.members.terms import TermsKind
 from collective.pool import compute
 from collective.pool.checks import FAIRNESS_WINDOW, OLDEST
@@ -18,7 +18,7 @@ from collective.pool.participation import counted, participants_of
 from collective.pool.queries import frame
 
 #: The proposal kind of a share rule.
-SHARE_RULE = "share_rule"
+SHARE_RULE = ProposalKind.SHARE_RULE
 #: How far ahead a share rule may start.
 LATEST_START = timedelta(days=730)
 

@@ -5,6 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from collective.ledger.models import EntryKind
+
+#: Every entry kind, as the export form names it (a new kind must be named here).
+KIND_CHOICES = {EntryKind.PAYMENT: "Client payments", EntryKind.PAYOUT: "Payouts",
+                EntryKind.CONTRIBUTION: "Contributions", EntryKind.BENEFIT: "Benefits",
+                EntryKind.DEPOSIT: "Deposits", EntryKind.REVERSAL: "Reversals",
+                EntryKind.CONTRIBUTION_RETURN: "Reserve returns",
+                EntryKind.OPENING: "Opening"}
+
 
 class ExportForm(FlaskForm):
     """What to export (a GET form: the link can be bookmarked)."""
@@ -22,10 +31,7 @@ class ExportForm(FlaskForm):
     account = StringField("Account code (optional)", validators=[Optional(), Length(max=32)])
     member = SelectField("Member (optional)", coerce=int, default=0)
     kind = SelectField("Entry kind (optional)", default="", choices=[
-        ("", "Any"), ("payment", "Client payments"), ("payout", "Payouts"),
-        ("contribution", "Contributions"), ("benefit", "Benefits"), ("deposit", "Deposits"),
-        ("reversal", "Reversals"), ("contribution-return", "Reserve returns"),
-        ("opening", "Opening")])
+        ("", "Any"), *((kind.value, KIND_CHOICES[kind]) for kind in EntryKind)])
 
 
 class PeriodForm(FlaskForm):

@@ -12,15 +12,20 @@ from fpdf import FPDF
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
-from collective.ledger.models import AccountType, JournalEntry, Posting
+from collective.ledger.models import AccountType, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership
 from collective.money import format_money
 from collective.reports.exports import Amounts, LedgerQuery, iter_rows, safe_text
 
-KIND_LABELS = {"payment": "Share of a client payment", "payout": "Paid out to you",
-               "contribution": "Benefits fund contribution", "benefit": "Benefit received",
-               "contribution-return": "Reserve returned", "deposit": "Deposit you paid in",
-               "reversal": "Correction (reversal)", "opening": "Opening balance"}
+#: What each kind of entry means on a member's statement.
+KIND_LABELS = {EntryKind.PAYMENT: "Share of a client payment",
+               EntryKind.PAYOUT: "Paid out to you",
+               EntryKind.CONTRIBUTION: "Benefits fund contribution",
+               EntryKind.BENEFIT: "Benefit received",
+               EntryKind.CONTRIBUTION_RETURN: "Reserve returned",
+               EntryKind.DEPOSIT: "Deposit you paid in",
+               EntryKind.REVERSAL: "Correction (reversal)",
+               EntryKind.OPENING: "Opening balance"}
 
 
 @dataclass
