@@ -27,6 +27,7 @@ from collective.clock import now_utc
 from collective.errors import DomainError
 from collective.members import services as members
 from collective.members.models import Role
+from collective.members.terms_pages import found_from_form
 from collective.money import format_money
 from collective.pool.payouts import record_deposit
 from collective.web.scoping import collective_view
@@ -185,17 +186,10 @@ def plan():
     if request.method == "GET":
         form.effective_on.data = g.this_month
     if request.method == "POST":
-        if not g.membership.has_role(T):
-            abort(403)
         status = 422
-        terms = form.to_terms(g.collective.base_currency) if form.validate_on_submit() else None
-        if terms is not None:
-            with committed(form) as done:
-                plans.set_founding_plan(g.membership, terms, form.effective_on.data,
-                                        today=g.today)
-            if done:
-                flash("The fund's founding plan is set.", "info")
-                return _to("fund.plan")
+        if found_from_form(plans.BENEFIT_PLANS, form,
+                           lambda: form.to_terms(g.collective.base_currency)):
+            return _to("fund.plan")
     current = plans.plan_in_force(g.collective.id, g.this_month)
     return render_template("fund/plan.html", form=form, current=current,
                            terms=plans.plan_terms(current) if current else None,

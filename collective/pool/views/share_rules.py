@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
 from collective.members.models import Proposal
 from collective.members.proposals import proposals_of
+from collective.members.terms_pages import found_from_form
 from collective.pool import rules as share_rules
 from collective.pool.forms import ProposeRuleForm, RuleForm
 from collective.pool.views.base import FIELD_ALIASES, T, bp
@@ -23,6 +24,13 @@ def _percentages(form: RuleForm) -> tuple[int, int] | None:
     return None if fund is None or finder is None else (fund, finder)
 
 
+def _terms(form: RuleForm):
+    """The form's checked rule, or None after a field error (a DomainError names its field)."""
+    percentages = _percentages(form)
+    return None if percentages is None else share_rules.terms_from(*percentages,
+                                                                    form.method.data)
+
+
 @bp.route("/rules", methods=["GET", "POST"])
 @collective_view()
 def rules():
@@ -33,17 +41,9 @@ def rules():
         founding.effective_on.data = g.today
     if request.method == "POST":
         status = 422
-        if not g.membership.has_role(T):
-            abort(403)
-        percentages = _percentages(founding) if founding.validate_on_submit() else None
-        if percentages is not None:
-            with committed(founding, FIELD_ALIASES) as done:
-                share_rules.set_founding_rule(
-                    g.membership, share_rules.terms_from(*percentages, founding.method.data),
-                    founding.effective_on.data, today=g.today)
-            if done:
-                flash("The founding share rule is set.", "info")
-                return redirect(url_for("pool.rules", slug=g.collective.slug))
+        if found_from_form(share_rules.SHARE_RULES, founding,
+                           lambda: _terms(founding), FIELD_ALIASES):
+            return redirect(url_for("pool.rules", slug=g.collective.slug))
     return render_template("pool/rules.html", rules=share_rules.rules_of(g.collective.id),
                            in_force=share_rules.rule_in_force(g.collective.id, g.today),
                            proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE),
