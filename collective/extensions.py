@@ -1,6 +1,6 @@
 """Extension objects, created unbound and bound to the app in create_app."""
 import enum
-from datetime import UTC, datetime
+from datetime import UTC
 
 import sqlalchemy as sa
 from flask_login import LoginManager
@@ -8,6 +8,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import orm as so
+
+from collective.clock import now_utc
 
 #: One naming convention for every constraint, set before the first migration.
 NAMING_CONVENTION = {
@@ -68,6 +70,5 @@ def str_enum(enum_class: type[enum.StrEnum], *, name: str, length: int) -> sa.En
                    create_constraint=True, values_callable=_enum_values)
 
 
-def utcnow() -> datetime:
-    """Timezone-aware now, in UTC."""
-    return datetime.now(UTC)
+#: Column default for record timestamps: the current instant in UTC (the clock's own).
+utcnow = now_utc

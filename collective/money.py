@@ -5,7 +5,7 @@ Nothing here imports from the rest of `collective`: every other package builds o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -184,7 +184,3 @@ def split(total: int, weights: Iterable[object]) -> list[int]:
         parts[i] += 1
     return parts
 
-
-def split_money(total: Money, weights: Sequence[object]) -> list[Money]:
-    """split() for a Money value."""
-    return [Money(part, total.currency) for part in split(total.amount, weights)]

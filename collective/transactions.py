@@ -9,11 +9,13 @@ from collective.extensions import db
 
 
 @contextmanager
-def transaction() -> Iterator[None]:
-    """Commit when the block ends; roll back and re-raise on any exception."""
+def transaction(*, commit: bool = True) -> Iterator[None]:
+    """Commit when the block ends (unless `commit` is false: a read, or a dry run, leaves
+    the session to be rolled back); roll back and re-raise on any exception."""
     try:
         yield
     except BaseException:
         db.session.rollback()
         raise
-    db.session.commit()
+    if commit:
+        db.session.commit()

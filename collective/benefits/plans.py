@@ -77,7 +77,7 @@ def _check_plan_month(effective_on: date, today: date) -> date:
 #: proposed month or the month after the vote, whichever is later.
 BENEFIT_PLANS: TermsKind[PlanTerms] = TermsKind(
     proposal_kind=BENEFIT_PLAN, model=BenefitPlan, noun="benefit plan",
-    columns=lambda terms: {"terms": terms.to_json()}, terms_of=plan_terms,
+    columns=lambda terms: {"terms": terms.to_json()},
     to_payload=lambda terms: {"terms": terms.to_json()},
     from_payload=lambda payload: check_terms(payload["terms"]),
     check_start=_check_plan_month,

@@ -25,9 +25,6 @@ class AccountType(enum.StrEnum):
         return self in (AccountType.ASSET, AccountType.EXPENSE)
 
 
-ACCOUNT_TYPES = tuple(t.value for t in AccountType)
-
-
 class EntryKind(enum.StrEnum):
     """What money event a journal entry records; every kind any domain posts is listed here.
 

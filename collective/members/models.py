@@ -319,6 +319,7 @@ class Proposal(db.Model):
         back_populates="proposal", order_by="Vote.id", lazy="selectin"
     )
     created_by: so.Mapped[Membership] = so.relationship()
+    collective: so.Mapped[Collective] = so.relationship()
 
     def __repr__(self) -> str:
         return f"<Proposal {self.id} {self.kind} {self.status}>"

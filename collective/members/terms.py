@@ -36,8 +36,6 @@ class TermsKind(Generic[T]):
     noun: str
     #: The stored version's own columns for checked terms.
     columns: Callable[[T], dict[str, Any]]
-    #: Checked terms from a stored version.
-    terms_of: Callable[[Any], T]
     #: Terms to a proposal's JSON payload, and back (checked).
     to_payload: Callable[[T], dict[str, Any]]
     from_payload: Callable[[dict[str, Any]], T]

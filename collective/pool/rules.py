@@ -72,7 +72,7 @@ def _columns(terms: compute.RuleTerms) -> dict:
 #: from the proposed day or the day it is decided.
 SHARE_RULES: TermsKind[compute.RuleTerms] = TermsKind(
     proposal_kind=SHARE_RULE, model=ShareRule, noun="share rule", columns=_columns,
-    terms_of=rule_terms, to_payload=_columns,
+    to_payload=_columns,
     from_payload=lambda p: terms_from(p["common_fund_bp"], p["finder_fee_bp"], p["method"]),
     check_start=_rule_start, start_after_vote=lambda decided_on: decided_on,
     default_title=_default_title)

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from flask_wtf import FlaskForm
 
 from collective.errors import DomainError
-from collective.extensions import db
+from collective.transactions import transaction
 from collective.web.forms import show_domain_error
 
 
@@ -30,19 +30,15 @@ class Outcome:
 @contextmanager
 def _unit(form: FlaskForm | None, aliases: Mapping[str, str] | None, *, commit: bool
           ) -> Iterator[Outcome]:
+    """The unit of work of collective.transactions, with domain errors shown on the form."""
     outcome = Outcome()
     try:
-        yield outcome
-    except DomainError as exc:
-        db.session.rollback()
+        with transaction(commit=commit):
+            yield outcome
+    except DomainError as exc:  # rolled back already
         outcome.error = exc
         show_domain_error(form, exc, aliases)
         return
-    except BaseException:
-        db.session.rollback()
-        raise
-    if commit:
-        db.session.commit()
     outcome.done = True
 
 

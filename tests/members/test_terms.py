@@ -6,17 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from collective.benefits.compute import PlanTerms
-from collective.benefits.plans import BENEFIT_PLANS
+from collective.benefits.plans import BENEFIT_PLANS, plan_terms
 from collective.demo.fund import BREAD_FUND
 from collective.errors import Conflict, NotAllowed
 from collective.members import proposals, terms
 from collective.members.models import ProposalStatus, Role, VoteChoice
 from collective.pool.compute import RuleTerms
-from collective.pool.rules import SHARE_RULES
+from collective.pool.rules import SHARE_RULES, rule_terms
 from tests.factories import make_collective, make_member
 
 TODAY = date(2026, 10, 14)
 NOW = datetime(2026, 10, 14, 9, tzinfo=UTC)
+
+#: How each kind reads a stored version's terms back.
+TERMS_OF = {SHARE_RULES.proposal_kind: rule_terms, BENEFIT_PLANS.proposal_kind: plan_terms}
 
 KINDS = {
     "share rule": (SHARE_RULES, RuleTerms(1000, 500, "hours"), RuleTerms(800, 500, "weights"),
@@ -58,7 +61,7 @@ def test_founding_once_then_a_vote_adopts_version_two_from_its_start(ctx, kind):
     second = terms_kind.in_force(founder.collective_id, adopted_from)
     assert (second.version, second.effective_on, second.proposal_id) == (
         2, adopted_from, proposal.id)
-    assert terms_kind.terms_of(second) == changed
+    assert TERMS_OF[terms_kind.proposal_kind](second) == changed
     assert terms_kind.in_force(founder.collective_id, adopted_from - timedelta(days=1)) == first
     assert [v.version for v in terms_kind.versions(founder.collective_id)] == [2, 1]
 
@@ -73,3 +76,28 @@ def test_only_the_role_the_kind_names_may_found_or_propose(ctx, kind):
         terms_kind.propose(member, founding, effective_on=date(2026, 11, 1), today=TODAY,
                            now=NOW)
     assert terms_kind.versions(founder.collective_id) == []
+
+
+#: 00:30 on 1 December in Manila; still 30 November in UTC.
+MANILA_FIRST_OF_DECEMBER = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("name", "adopted_from"), [("share rule", date(2026, 12, 1)),
+                                                   ("benefit plan", date(2027, 1, 1))])
+def test_a_vote_decided_after_midnight_in_manila_counts_the_day_in_manila(ctx, name,
+                                                                          adopted_from):
+    terms_kind, founding, changed, _ = KINDS[name]
+    founder = make_collective()
+    founder.collective.timezone = "Asia/Manila"
+    founder.collective.quorum_bp = 0
+    terms_kind.set_founding(founder, founding, date(2026, 9, 1), today=TODAY)
+    proposal = terms_kind.propose(founder, changed, effective_on=date(2026, 11, 1),
+                                  today=date(2026, 11, 20), now=NOW + timedelta(days=37))
+    proposals.cast_vote(founder, proposal, VoteChoice.AGREE, now=NOW + timedelta(days=38))
+    proposal.deadline_at = MANILA_FIRST_OF_DECEMBER - timedelta(minutes=1)
+
+    assert proposals.decide_proposal(proposal, MANILA_FIRST_OF_DECEMBER)
+
+    # Decided on 1 December in Manila: a rule from that day, a plan from the next month.
+    adopted = terms_kind.versions(founder.collective_id)[0]
+    assert (adopted.version, adopted.effective_on) == (2, adopted_from)
