@@ -47,7 +47,7 @@ def rules():
     return render_template("pool/rules.html", rules=share_rules.rules_of(g.collective.id),
                            in_force=share_rules.rule_in_force(g.collective.id, g.today),
                            proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE),
-                           founding=founding), status
+                           founding=founding, now=now_utc()), status
 
 
 @bp.route("/rules/propose", methods=["GET", "POST"])
