@@ -500,6 +500,28 @@ def test_an_invitation_link_from_the_page_lets_a_person_join(auth, client, setup
     assert again.status_code == 409
 
 
+@pytest.mark.parametrize(("ttl", "token", "status", "reason"), [
+    (timedelta(seconds=-1), None, 422, "this invitation has expired; ask for a new one"),
+    (DAY, "not-a-real-token", 404, "this invitation link is not valid"),
+])
+def test_an_unusable_invitation_link_shows_why_once(auth, client, setup, site, ttl, token,
+                                                    status, reason):
+    with setup():
+        founder = db.session.get(Membership, site["founder"])
+        _, issued = invitations.create_invitation(founder, email="", roles=["member"],
+                                                  ttl=ttl, now=datetime.now(UTC))
+        commit()
+    auth.login(site["member_email"])
+
+    response = client.get(f"/invite/{token or issued}")
+
+    assert response.status_code == status
+    text = _text(response)
+    assert "This invitation cannot be used" in text
+    assert text.count(reason) == 1
+    assert "Accept and join" not in text
+
+
 # --- Pages: profile, directory, several collectives, capacity ---------------------------
 
 
