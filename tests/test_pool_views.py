@@ -497,6 +497,21 @@ def test_a_bad_payout_is_refused_and_pays_nothing(client, auth, setup, world, am
     assert _balances(setup, world.alice_id) == [68_750]
 
 
+def test_a_reversal_with_a_reason_too_long_is_refused_and_says_why(client, auth, setup,
+                                                                   world):
+    _login(auth, world.treasurer)
+    before = _counts(setup)
+
+    response = client.post(f"/c/{world.slug}/pool/payments/{world.payment_id}/reverse",
+                           data={"rev-memo": "x" * 401}, follow_redirects=True)
+
+    assert response.status_code == 200
+    assert _flashes(response) == [
+        ("error", "Nothing was changed. Reason: Field cannot be longer than 400 characters.")]
+    assert _counts(setup) == before
+    assert _balances(setup, world.alice_id, world.bob_id) == [68_750, 21_250]
+
+
 def test_payouts_of_a_member_add_up_to_their_balance_and_a_double_submit_pays_once(
     client, auth, setup, world
 ):

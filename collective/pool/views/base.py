@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from collective.members import services as members
 from collective.members.models import MembershipStatus, Role
+from collective.web.forms import flash_form_errors
 from collective.web.transaction import Outcome, committed
 
 bp = Blueprint("pool", __name__, url_prefix="/c/<slug>/pool")
@@ -38,12 +39,15 @@ def refusal_status(outcome: Outcome) -> int:
 def act_then_redirect(form: FlaskForm, act: Callable[[], object], message: str,
                       back: str) -> Response:
     """A one-button form: run `act` in the request transaction when the form is valid,
-    flash `message` once it is committed (or the refusal), and go back to `back`."""
-    if form.validate_on_submit():
-        with committed() as done:
-            act()
-        if done:
-            flash(message, "info")
+    flash `message` once it is committed (or the refusal, or why the form was refused), and
+    go back to `back`."""
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(back)
+    with committed() as done:
+        act()
+    if done:
+        flash(message, "info")
     return redirect(back)
 
 
