@@ -102,7 +102,7 @@ def monthly_earnings(membership: Membership) -> pd.DataFrame:
     """Net earnings from payments per calendar month, months without any as zero: month
     ('2026-10'), earned."""
     statement = payable_movements(membership)
-    earned = statement[statement["kind"] == "payment"].assign(column="earned")
+    earned = statement[statement["kind"] == EntryKind.PAYMENT].assign(column="earned")
     return monthly_table(earned, ["earned"], day="occurred_on")
 
 

@@ -20,7 +20,7 @@ from collective.benefits.models import BenefitRun, RunKind
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
-from collective.ledger.models import JournalEntry, Posting
+from collective.ledger.models import EntryKind, JournalEntry, Posting
 from collective.members import proposals as voting
 from collective.members.models import Membership, MembershipStatus, Proposal, User
 from collective.members.services import base_currency
@@ -234,10 +234,11 @@ def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
         .outerjoin(original, JournalEntry.reverses_id == original.id)
         .where(Posting.account_id == bank.id,
                Posting.currency == base_currency(collective_id),
-               kind.in_(["payment", "payout"]))
+               kind.in_([EntryKind.PAYMENT, EntryKind.PAYOUT]))
         .group_by(JournalEntry.occurred_on, kind)).all()
     frame = pd.DataFrame(rows, columns=["day", "kind", "amount"]).astype({"amount": "int64"})
-    frame["column"] = frame["kind"].map({"payment": "income", "payout": "payouts"})
+    frame["column"] = frame["kind"].map({EntryKind.PAYMENT: "income",
+                                        EntryKind.PAYOUT: "payouts"})
     table = monthly_table(frame, ["income", "payouts"], until=today, last_months=CHART_MONTHS)
     table["payouts"] = -table["payouts"]  # money leaving the bank is a credit
     return table
