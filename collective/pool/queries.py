@@ -7,9 +7,9 @@ from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 
 from collective.extensions import db
+from collective.ledger.balances import with_effective_kind
 from collective.ledger.models import Account, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.monthly import monthly_table
@@ -40,15 +40,14 @@ def reversed_entry_ids(collective_id: int) -> set[int]:
 def _payable_postings(collective_id: int) -> sa.Select:
     """Postings on member payable accounts with the entry's kind (reversals take the kind
     of what they reverse)."""
-    original = so.aliased(JournalEntry)
-    kind = sa.func.coalesce(original.kind, JournalEntry.kind)
-    return (
+    query, kind = with_effective_kind(
         sa.select(Account.membership_id, JournalEntry.id.label("entry_id"),
-                  JournalEntry.occurred_on, kind.label("kind"), Posting.amount,
-                  JournalEntry.memo, JournalEntry.reverses_id)
+                  JournalEntry.occurred_on)
         .join(Posting, Posting.account_id == Account.id)
-        .join(JournalEntry, Posting.entry_id == JournalEntry.id)
-        .outerjoin(original, JournalEntry.reverses_id == original.id)
+        .join(JournalEntry, Posting.entry_id == JournalEntry.id))
+    return (
+        query.add_columns(kind.label("kind"), Posting.amount, JournalEntry.memo,
+                          JournalEntry.reverses_id)
         .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
     )
 

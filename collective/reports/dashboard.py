@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 
 from collective.benefits import queries as fund
 from collective.benefits import runs as fund_runs
@@ -39,15 +38,6 @@ UNFINISHED_STATES = (PitchState.OPEN, PitchState.PITCHED, *ACTIVE_STATES)
 #: The accounts whose month-end balances the treasurer follows, with their column names.
 TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.COMMON_FUND, "common_fund"),
                     (ledger.BENEFITS_FUND, "benefits_fund"))
-
-
-# --- Shared ------------------------------------------------------------------------------
-
-
-def _effective_kind():
-    """An entry's kind, where a reversal takes the kind of the entry it reverses."""
-    original = so.aliased(JournalEntry)
-    return original, sa.func.coalesce(original.kind, JournalEntry.kind)
 
 
 # --- What every member sees ---------------------------------------------------------------
@@ -227,11 +217,10 @@ def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Client payments into the bank and payouts to members out of it, per recent month
     (reversals count against what they reverse): month, income, payouts."""
     bank = ledger.account_by_code(collective_id, ledger.BANK)
-    original, kind = _effective_kind()
+    query, kind = balances.with_effective_kind(
+        sa.select(JournalEntry.occurred_on).join(Posting, Posting.entry_id == JournalEntry.id))
     rows = db.session.execute(
-        sa.select(JournalEntry.occurred_on, kind, sa.func.sum(Posting.amount))
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .outerjoin(original, JournalEntry.reverses_id == original.id)
+        query.add_columns(kind, sa.func.sum(Posting.amount))
         .where(Posting.account_id == bank.id,
                Posting.currency == base_currency(collective_id),
                kind.in_([EntryKind.PAYMENT, EntryKind.PAYOUT]))
