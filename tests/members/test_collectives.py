@@ -173,6 +173,24 @@ def test_an_expired_invitation_cannot_be_accepted(team):
     assert services.membership_in(latecomer.id, team["collective"].slug) is None
 
 
+def test_member_choices_name_the_members_by_name_without_the_removed(ctx):
+    founder = make_collective(founder=make_user(name="Mia Founder"))
+    collective = founder.collective
+    ana = make_member(collective, user=make_user(name="Ana Reyes"))
+    paused = make_member(collective, user=make_user(name="Zoe Paused"))
+    gone = make_member(collective, user=make_user(name="Bea Removed"))
+    make_member(make_collective().collective, user=make_user(name="Elsewhere"))
+    services.set_status(founder, paused, MembershipStatus.PAUSED)
+    services.set_status(founder, gone, MembershipStatus.REMOVED)
+
+    everyone = services.member_choices(collective.id)
+    active = services.member_choices(collective.id, active_only=True)
+
+    assert everyone == [(ana.id, "Ana Reyes"), (founder.id, "Mia Founder"),
+                        (paused.id, "Zoe Paused")]
+    assert active == [(ana.id, "Ana Reyes"), (founder.id, "Mia Founder")]
+
+
 def test_an_unknown_token_is_not_found(team):
     with pytest.raises(NotFound):
         invitations.accept_invitation("not-a-real-token", make_user(), NOW)
