@@ -97,17 +97,23 @@ def shares_of(membership: Membership) -> list[ShareLine]:
     return [ShareLine(p, int(share), p.entry_id in reversed_ids) for p, share in rows]
 
 
-def monthly_earnings(membership: Membership) -> pd.DataFrame:
+def monthly_earnings(membership: Membership, *, until: date | None = None,
+                     last_months: int | None = None,
+                     movements: pd.DataFrame | None = None) -> pd.DataFrame:
     """Net earnings from payments per calendar month, months without any as zero: month
-    ('2026-10'), earned."""
-    statement = payable_movements(membership)
+    ('2026-10'), earned. `until` and `last_months` go to the monthly table; `movements` is
+    the member's payable_movements when the caller has loaded them already."""
+    statement = payable_movements(membership) if movements is None else movements
     earned = statement[statement["kind"] == EntryKind.PAYMENT].assign(column="earned")
-    return monthly_table(earned, ["earned"], day="occurred_on")
+    return monthly_table(earned, ["earned"], day="occurred_on", until=until,
+                         last_months=last_months)
 
 
-def payouts_of(membership: Membership) -> pd.DataFrame:
-    """The member's payouts: date, entry, amount."""
-    statement = payable_movements(membership)
+def payouts_of(membership: Membership, *, movements: pd.DataFrame | None = None
+               ) -> pd.DataFrame:
+    """The member's payouts: date, entry, amount. `movements` is the member's
+    payable_movements when the caller has loaded them already."""
+    statement = payable_movements(membership) if movements is None else movements
     payouts = statement[statement["kind"] == EntryKind.PAYOUT].copy()
     payouts["amount"] = -payouts["amount"]
     return payouts[["occurred_on", "entry_id", "amount", "memo"]].reset_index(drop=True)

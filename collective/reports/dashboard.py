@@ -61,9 +61,7 @@ class MemberDashboard:
 
 def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, int]]:
     """(month, earned) for the member's recent months, months without earnings as zero."""
-    monthly = monthly_earnings(membership).assign(column="earned")
-    table = monthly_table(monthly, ["earned"], day="month", amount="earned", until=today,
-                          last_months=CHART_MONTHS)
+    table = monthly_earnings(membership, until=today, last_months=CHART_MONTHS)
     return [(month, int(earned)) for month, earned in zip(table["month"], table["earned"],
                                                           strict=True)]
 
