@@ -98,8 +98,6 @@ def propose_share_rule(actor: Membership, terms: compute.RuleTerms, *, effective
                                title=title, description=description, deadline_at=deadline_at)
 
 
-#: The adopter the vote calls when a share-rule proposal passes.
-adopt_share_rule = SHARE_RULES.adopt
 #: The share rule a proposal would adopt.
 proposal_terms = SHARE_RULES.proposed
 
