@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from collective.extensions import db
 from collective.ledger.balances import member_balance
@@ -497,6 +498,21 @@ def test_a_bad_payout_is_refused_and_pays_nothing(client, auth, setup, world, am
     assert _balances(setup, world.alice_id) == [68_750]
 
 
+def test_a_reversal_with_a_reason_too_long_is_refused_and_says_why(client, auth, setup,
+                                                                   world):
+    _login(auth, world.treasurer)
+    before = _counts(setup)
+
+    response = client.post(f"/c/{world.slug}/pool/payments/{world.payment_id}/reverse",
+                           data={"rev-memo": "x" * 401}, follow_redirects=True)
+
+    assert response.status_code == 200
+    assert _flashes(response) == [
+        ("error", "Nothing was changed. Reason: Field cannot be longer than 400 characters.")]
+    assert _counts(setup) == before
+    assert _balances(setup, world.alice_id, world.bob_id) == [68_750, 21_250]
+
+
 def test_payouts_of_a_member_add_up_to_their_balance_and_a_double_submit_pays_once(
     client, auth, setup, world
 ):
@@ -837,6 +853,35 @@ def test_a_proposal_with_bad_numbers_is_refused(client, auth, setup, world):
     assert "use at most two decimals (like 7.25)" in _errors(decimals)
     assert "Preview: the last 90 days" not in _text(decimals)
     assert _counts(setup) == before
+
+
+def test_a_preview_commits_nothing_and_shows_a_refusal_on_its_field(client, auth, setup,
+                                                                    world):
+    propose = f"/c/{world.slug}/pool/rules/propose"
+    _login(auth, world.treasurer)
+    commits: list[so.Session] = []
+
+    def record(session):
+        commits.append(session)
+
+    sa.event.listen(so.Session, "after_commit", record)
+    try:
+        preview = client.post(propose, data=_proposal_form(preview="1"))
+        over = client.post(propose, data=_proposal_form(common_fund="60", finder_fee="50",
+                                                        preview="1"))
+        previewed_commits = len(commits)
+        proposed = client.post(propose, data=_proposal_form(propose="1"))
+    finally:
+        sa.event.remove(so.Session, "after_commit", record)
+
+    assert preview.status_code == 200, _errors(preview)
+    assert "Preview: the last 90 days of payments" in _text(preview)
+    assert over.status_code == 422
+    assert "the common fund and finder's fee together exceed 100%" in _errors(over)
+    assert "Preview: the last 90 days" not in _text(over)
+    assert previewed_commits == 0
+    assert proposed.status_code == 302, _errors(proposed)
+    assert len(commits) == 1
 
 
 @pytest.fixture

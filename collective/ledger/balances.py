@@ -21,6 +21,15 @@ def _as_of(query: sa.Select, as_of: date | None) -> sa.Select:
     return query
 
 
+def with_effective_kind(query: sa.Select) -> tuple[sa.Select, sa.ColumnElement]:
+    """`query` (over journal entries) joined to what each reversal reverses, and the entry's
+    effective kind: a reversal takes the kind of the entry it reverses, so a reversed
+    payment counts against payments."""
+    original = so.aliased(JournalEntry)
+    kind = sa.func.coalesce(original.kind, JournalEntry.kind)
+    return query.outerjoin(original, JournalEntry.reverses_id == original.id), kind
+
+
 def account_balance(account_id: int, as_of: date | None = None) -> dict[str, int]:
     """Signed balance (debits positive) of one account per currency, as of a date."""
     query = (

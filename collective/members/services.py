@@ -250,3 +250,19 @@ def directory(collective_id: int, *, include_removed: bool = False) -> list[Memb
     if not include_removed:
         query = query.where(Membership.status != MembershipStatus.REMOVED.value)
     return list(db.session.scalars(query).unique())
+
+
+def member_choices(collective_id: int, *, active_only: bool = False) -> list[tuple[int, str]]:
+    """(membership id, name) of the collective's members by name, for a form's choices:
+    everyone not removed, or only the active members."""
+    query = (
+        sa.select(Membership.id, User.name)
+        .join(User, Membership.user_id == User.id)
+        .where(Membership.collective_id == collective_id)
+        .order_by(User.name, Membership.id)
+    )
+    if active_only:
+        query = query.where(Membership.status == MembershipStatus.ACTIVE.value)
+    else:
+        query = query.where(Membership.status != MembershipStatus.REMOVED.value)
+    return [(membership_id, name) for membership_id, name in db.session.execute(query)]

@@ -19,7 +19,6 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from collective.clock import now_utc
-from collective.errors import DomainError
 from collective.members import accounts, services
 from collective.members import invitations as invites
 from collective.members import proposals as voting
@@ -41,7 +40,7 @@ from collective.members.models import Role
 from collective.members.proposals import PROPOSAL_DETAILS
 from collective.web.forms import is_safe_next
 from collective.web.scoping import collective_view
-from collective.web.transaction import committed
+from collective.web.transaction import checked, committed
 
 bp = Blueprint("members", __name__)
 bp.add_app_template_global(voting.is_voting_open)
@@ -171,10 +170,10 @@ def accept_invitation(token: str):
     """See an invitation and accept it."""
     form = ConfirmForm()
     now = now_utc()
-    try:
+    with checked() as usable:  # a refusal is flashed: the reason the link cannot be used
         invitation = invites.find_invitation(token, now)
-    except DomainError as exc:
-        return render_template("members/invitation_invalid.html", message=exc.message), exc.status
+    if not usable:
+        return render_template("members/invitation_invalid.html"), usable.error.status
     if form.validate_on_submit():
         with committed() as done:
             membership = invites.accept_invitation(token, current_user, now)

@@ -29,7 +29,7 @@ def allocate_member(
     pitch: Pitch,
     *,
     membership_id: int,
-    role: str = "contributor",
+    role: str = AllocationRole.CONTRIBUTOR,
     weight: int = 1,
     weekly_hours: int = 0,
     expected_version: int | None = None,
@@ -57,10 +57,10 @@ def allocate_member(
     if allocation is None:
         allocation = Allocation(pitch_id=pitch.id, membership_id=member.id)
         db.session.add(allocation)
-    if role == "lead":
+    if role == AllocationRole.LEAD:
         for other in pitch.allocations:
-            if other.role == "lead" and other.membership_id != member.id:
-                other.role = "contributor"
+            if other.role == AllocationRole.LEAD and other.membership_id != member.id:
+                other.role = AllocationRole.CONTRIBUTOR
     allocation.role, allocation.weight, allocation.weekly_hours = role, weight, weekly_hours
     db.session.flush()
     db.session.expire(pitch)

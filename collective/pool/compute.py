@@ -12,19 +12,7 @@ import numpy as np
 import pandas as pd
 
 from collective.money import split
-
-HOURS = "hours"
-EQUAL = "equal"
-WEIGHTS = "weights"
-
-
-@dataclass(frozen=True)
-class RuleTerms:
-    """The numbers of a share rule."""
-
-    common_fund_bp: int
-    finder_fee_bp: int
-    method: str
+from collective.pool.kinds import RuleTerms, SplitMethod
 
 
 @dataclass(frozen=True)
@@ -82,13 +70,14 @@ def split_payment(
         amount, [terms.common_fund_bp, finder_bp, 10_000 - terms.common_fund_bp - finder_bp]
     )
     method = terms.method
-    note = {HOURS: "by hours logged", EQUAL: "equally", WEIGHTS: "by allocation weights"}[method]
-    if method == HOURS and sum(p.minutes for p in participants) == 0:
-        method, note = WEIGHTS, "by allocation weights (no hours logged)"
-    if method == HOURS:
+    note = {SplitMethod.HOURS: "by hours logged", SplitMethod.EQUAL: "equally",
+            SplitMethod.WEIGHTS: "by allocation weights"}[method]
+    if method == SplitMethod.HOURS and sum(p.minutes for p in participants) == 0:
+        method, note = SplitMethod.WEIGHTS, "by allocation weights (no hours logged)"
+    if method == SplitMethod.HOURS:
         weights = [p.minutes for p in participants]
         note = f"by {sum(weights) / 60:g} hours logged"
-    elif method == EQUAL:
+    elif method == SplitMethod.EQUAL:
         weights = [1] * len(participants)
     else:
         weights = [p.weight for p in participants]

@@ -1,4 +1,7 @@
-"""Work pool tables: clients, pitches and their history, allocations, time, payments, rules."""
+"""Work pool tables: clients, pitches and their history, allocations, time, payments, rules.
+
+SplitMethod and AllocationRole are defined in kinds.py (no database there, so compute can
+use them) and stay importable from here."""
 from __future__ import annotations
 
 import enum
@@ -10,6 +13,7 @@ from sqlalchemy import orm as so
 
 from collective.extensions import UTCDateTime, db, str_enum, utcnow
 from collective.members.models import Membership
+from collective.pool.kinds import AllocationRole, RuleTerms, SplitMethod, describe_terms
 
 
 class PitchState(enum.StrEnum):
@@ -50,21 +54,6 @@ POOL_STATES = (PitchState.OPEN, PitchState.PITCHED)
 #: States in which a client payment can be recorded.
 PAYABLE_STATES = (PitchState.WON, PitchState.IN_PROGRESS, PitchState.DELIVERED,
                   PitchState.INVOICED, PitchState.PAID)
-
-
-class SplitMethod(enum.StrEnum):
-    """How the members' part of a payment is divided among the allocated members."""
-
-    HOURS = "hours"
-    EQUAL = "equal"
-    WEIGHTS = "weights"
-
-
-class AllocationRole(enum.StrEnum):
-    """A member's part in a pitch: one lead at most, any number of contributors."""
-
-    LEAD = "lead"
-    CONTRIBUTOR = "contributor"
 
 
 class Client(db.Model):
@@ -324,11 +313,9 @@ class ShareRule(db.Model):
     )
 
     def describe(self) -> str:
-        """The rule in words, e.g. '10% common fund, 5% finder's fee, rest by logged hours'."""
-        method = {"hours": "by logged hours", "equal": "equally",
-                  "weights": "by allocation weights"}[self.method]
-        return (f"{self.common_fund_bp / 100:g}% common fund, "
-                f"{self.finder_fee_bp / 100:g}% finder's fee, the rest {method}")
+        """The rule in words, e.g. '10% common fund, 5% finder's fee, the rest by logged
+        hours'."""
+        return describe_terms(RuleTerms(self.common_fund_bp, self.finder_fee_bp, self.method))
 
     def __repr__(self) -> str:
         return f"<ShareRule v{self.version} collective={self.collective_id}>"

@@ -7,9 +7,9 @@ from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 
 from collective.extensions import db
+from collective.ledger.balances import with_effective_kind
 from collective.ledger.models import Account, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.monthly import monthly_table
@@ -40,15 +40,14 @@ def reversed_entry_ids(collective_id: int) -> set[int]:
 def _payable_postings(collective_id: int) -> sa.Select:
     """Postings on member payable accounts with the entry's kind (reversals take the kind
     of what they reverse)."""
-    original = so.aliased(JournalEntry)
-    kind = sa.func.coalesce(original.kind, JournalEntry.kind)
-    return (
+    query, kind = with_effective_kind(
         sa.select(Account.membership_id, JournalEntry.id.label("entry_id"),
-                  JournalEntry.occurred_on, kind.label("kind"), Posting.amount,
-                  JournalEntry.memo, JournalEntry.reverses_id)
+                  JournalEntry.occurred_on)
         .join(Posting, Posting.account_id == Account.id)
-        .join(JournalEntry, Posting.entry_id == JournalEntry.id)
-        .outerjoin(original, JournalEntry.reverses_id == original.id)
+        .join(JournalEntry, Posting.entry_id == JournalEntry.id))
+    return (
+        query.add_columns(kind.label("kind"), Posting.amount, JournalEntry.memo,
+                          JournalEntry.reverses_id)
         .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
     )
 
@@ -98,17 +97,23 @@ def shares_of(membership: Membership) -> list[ShareLine]:
     return [ShareLine(p, int(share), p.entry_id in reversed_ids) for p, share in rows]
 
 
-def monthly_earnings(membership: Membership) -> pd.DataFrame:
+def monthly_earnings(membership: Membership, *, until: date | None = None,
+                     last_months: int | None = None,
+                     movements: pd.DataFrame | None = None) -> pd.DataFrame:
     """Net earnings from payments per calendar month, months without any as zero: month
-    ('2026-10'), earned."""
-    statement = payable_movements(membership)
-    earned = statement[statement["kind"] == "payment"].assign(column="earned")
-    return monthly_table(earned, ["earned"], day="occurred_on")
+    ('2026-10'), earned. `until` and `last_months` go to the monthly table; `movements` is
+    the member's payable_movements when the caller has loaded them already."""
+    statement = payable_movements(membership) if movements is None else movements
+    earned = statement[statement["kind"] == EntryKind.PAYMENT].assign(column="earned")
+    return monthly_table(earned, ["earned"], day="occurred_on", until=until,
+                         last_months=last_months)
 
 
-def payouts_of(membership: Membership) -> pd.DataFrame:
-    """The member's payouts: date, entry, amount."""
-    statement = payable_movements(membership)
+def payouts_of(membership: Membership, *, movements: pd.DataFrame | None = None
+               ) -> pd.DataFrame:
+    """The member's payouts: date, entry, amount. `movements` is the member's
+    payable_movements when the caller has loaded them already."""
+    statement = payable_movements(membership) if movements is None else movements
     payouts = statement[statement["kind"] == EntryKind.PAYOUT].copy()
     payouts["amount"] = -payouts["amount"]
     return payouts[["occurred_on", "entry_id", "amount", "memo"]].reset_index(drop=True)

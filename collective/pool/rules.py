@@ -13,6 +13,7 @@ from collective.members.models import Membership, Proposal, ProposalKind, User
 from collective.members.terms import TermsKind
 from collective.pool import compute
 from collective.pool.checks import FAIRNESS_WINDOW, OLDEST
+from collective.pool.kinds import describe_terms
 from collective.pool.models import ClientPayment, Pitch, ShareRule, SplitMethod
 from collective.pool.participation import counted, participants_of
 from collective.pool.queries import frame
@@ -51,15 +52,9 @@ def _rule_start(effective_on: date, today: date) -> date:
     return effective_on
 
 
-_METHOD_WORDS = {"hours": "by logged hours", "equal": "equally",
-                 "weights": "by allocation weights"}
-
-
 def _default_title(terms: compute.RuleTerms) -> str:
     """A share-rule proposal's title in words."""
-    return (f"Share rule: {terms.common_fund_bp / 100:g}% common fund, "
-            f"{terms.finder_fee_bp / 100:g}% finder's fee, the rest "
-            f"{_METHOD_WORDS[terms.method]}")
+    return f"Share rule: {describe_terms(terms)}"
 
 
 def _columns(terms: compute.RuleTerms) -> dict:
@@ -103,8 +98,6 @@ def propose_share_rule(actor: Membership, terms: compute.RuleTerms, *, effective
                                title=title, description=description, deadline_at=deadline_at)
 
 
-#: The adopter the vote calls when a share-rule proposal passes.
-adopt_share_rule = SHARE_RULES.adopt
 #: The share rule a proposal would adopt.
 proposal_terms = SHARE_RULES.proposed
 

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 
 from collective.benefits import queries as fund
 from collective.benefits import runs as fund_runs
@@ -20,7 +19,7 @@ from collective.benefits.models import BenefitRun, RunKind
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
-from collective.ledger.models import JournalEntry, Posting
+from collective.ledger.models import EntryKind, JournalEntry, Posting
 from collective.members import proposals as voting
 from collective.members.models import Membership, MembershipStatus, Proposal, User
 from collective.members.services import base_currency
@@ -39,15 +38,6 @@ UNFINISHED_STATES = (PitchState.OPEN, PitchState.PITCHED, *ACTIVE_STATES)
 #: The accounts whose month-end balances the treasurer follows, with their column names.
 TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.COMMON_FUND, "common_fund"),
                     (ledger.BENEFITS_FUND, "benefits_fund"))
-
-
-# --- Shared ------------------------------------------------------------------------------
-
-
-def _effective_kind():
-    """An entry's kind, where a reversal takes the kind of the entry it reverses."""
-    original = so.aliased(JournalEntry)
-    return original, sa.func.coalesce(original.kind, JournalEntry.kind)
 
 
 # --- What every member sees ---------------------------------------------------------------
@@ -71,9 +61,7 @@ class MemberDashboard:
 
 def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, int]]:
     """(month, earned) for the member's recent months, months without earnings as zero."""
-    monthly = monthly_earnings(membership).assign(column="earned")
-    table = monthly_table(monthly, ["earned"], day="month", amount="earned", until=today,
-                          last_months=CHART_MONTHS)
+    table = monthly_earnings(membership, until=today, last_months=CHART_MONTHS)
     return [(month, int(earned)) for month, earned in zip(table["month"], table["earned"],
                                                           strict=True)]
 
@@ -227,17 +215,17 @@ def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Client payments into the bank and payouts to members out of it, per recent month
     (reversals count against what they reverse): month, income, payouts."""
     bank = ledger.account_by_code(collective_id, ledger.BANK)
-    original, kind = _effective_kind()
+    query, kind = balances.with_effective_kind(
+        sa.select(JournalEntry.occurred_on).join(Posting, Posting.entry_id == JournalEntry.id))
     rows = db.session.execute(
-        sa.select(JournalEntry.occurred_on, kind, sa.func.sum(Posting.amount))
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .outerjoin(original, JournalEntry.reverses_id == original.id)
+        query.add_columns(kind, sa.func.sum(Posting.amount))
         .where(Posting.account_id == bank.id,
                Posting.currency == base_currency(collective_id),
-               kind.in_(["payment", "payout"]))
+               kind.in_([EntryKind.PAYMENT, EntryKind.PAYOUT]))
         .group_by(JournalEntry.occurred_on, kind)).all()
     frame = pd.DataFrame(rows, columns=["day", "kind", "amount"]).astype({"amount": "int64"})
-    frame["column"] = frame["kind"].map({"payment": "income", "payout": "payouts"})
+    frame["column"] = frame["kind"].map({EntryKind.PAYMENT: "income",
+                                        EntryKind.PAYOUT: "payouts"})
     table = monthly_table(frame, ["income", "payouts"], until=today, last_months=CHART_MONTHS)
     table["payouts"] = -table["payouts"]  # money leaving the bank is a credit
     return table

@@ -127,12 +127,13 @@ def statement_pdf(statement: Statement) -> bytes:
              f" - amounts in {cur}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     summary = [("Opening balance (owed to you)", statement.opening),
-               ("Shares of client payments", statement.total("payment")),
-               ("Benefits received", statement.total("benefit", "contribution-return")),
-               ("Benefits fund contributions", statement.total("contribution")),
-               ("Deposits you paid in", statement.total("deposit")),
-               ("Paid out to you", statement.total("payout")),
-               ("Corrections", statement.total("reversal")),
+               ("Shares of client payments", statement.total(EntryKind.PAYMENT)),
+               ("Benefits received", statement.total(EntryKind.BENEFIT,
+                                                          EntryKind.CONTRIBUTION_RETURN)),
+               ("Benefits fund contributions", statement.total(EntryKind.CONTRIBUTION)),
+               ("Deposits you paid in", statement.total(EntryKind.DEPOSIT)),
+               ("Paid out to you", statement.total(EntryKind.PAYOUT)),
+               ("Corrections", statement.total(EntryKind.REVERSAL)),
                ("Closing balance (owed to you)", statement.closing)]
     for label, amount in summary:
         pdf.cell(110, 7, label)

@@ -38,8 +38,7 @@ def _download(chunks, name: str, media_type: str) -> Response:
 def _export_form() -> ExportForm:
     """The export form from the query string, offering every member of the collective."""
     form = ExportForm(request.args)
-    form.member.choices = [(0, "Everyone")] + [(m.id, m.user.name)
-                                               for m in members.directory(g.collective.id)]
+    form.member.choices = [(0, "Everyone"), *members.member_choices(g.collective.id)]
     return form
 
 
@@ -109,9 +108,8 @@ def statement(fmt: str):
                              "text/csv; charset=utf-8")
         return _download(iter([services.statement_pdf(result)]), f"{name}.pdf",
                          "application/pdf")
-    choices = ([(m.id, m.user.name) for m in members.directory(g.collective.id)]
-               if g.membership.has_role(T) else [(g.membership.id, g.membership.user.name)])
-    form.member.choices = choices
+    form.member.choices = (members.member_choices(g.collective.id) if g.membership.has_role(T)
+                           else [(g.membership.id, g.membership.user.name)])
     form.member.data = member.id
     return render_template("reports/statement.html", form=form, statement=result,
                            member=member), status

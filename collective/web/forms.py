@@ -34,6 +34,16 @@ def show_domain_error(form: FlaskForm | None, exc: DomainError,
         flash(exc.message, "error")
 
 
+def flash_form_errors(form: FlaskForm) -> None:
+    """Flash one message saying why a form that shows no fields of its own was refused."""
+    problems = [error if name == "csrf_token" else f"{form[name].label.text}: {error}"
+                for name, errors in form.errors.items() if name in form
+                for error in errors]
+    problems += [str(error) for error in form.form_errors]
+    if problems:
+        flash("Nothing was changed. " + "; ".join(problems), "error")
+
+
 def is_safe_next(target: str | None) -> bool:
     """True for a local path such as '/c/demo/'; False for other hosts or odd schemes."""
     if not target or not target.startswith("/") or target.startswith("//"):

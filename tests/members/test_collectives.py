@@ -173,6 +173,24 @@ def test_an_expired_invitation_cannot_be_accepted(team):
     assert services.membership_in(latecomer.id, team["collective"].slug) is None
 
 
+def test_member_choices_name_the_members_by_name_without_the_removed(ctx):
+    founder = make_collective(founder=make_user(name="Mia Founder"))
+    collective = founder.collective
+    ana = make_member(collective, user=make_user(name="Ana Reyes"))
+    paused = make_member(collective, user=make_user(name="Zoe Paused"))
+    gone = make_member(collective, user=make_user(name="Bea Removed"))
+    make_member(make_collective().collective, user=make_user(name="Elsewhere"))
+    services.set_status(founder, paused, MembershipStatus.PAUSED)
+    services.set_status(founder, gone, MembershipStatus.REMOVED)
+
+    everyone = services.member_choices(collective.id)
+    active = services.member_choices(collective.id, active_only=True)
+
+    assert everyone == [(ana.id, "Ana Reyes"), (founder.id, "Mia Founder"),
+                        (paused.id, "Zoe Paused")]
+    assert active == [(ana.id, "Ana Reyes"), (founder.id, "Mia Founder")]
+
+
 def test_an_unknown_token_is_not_found(team):
     with pytest.raises(NotFound):
         invitations.accept_invitation("not-a-real-token", make_user(), NOW)
@@ -498,6 +516,28 @@ def test_an_invitation_link_from_the_page_lets_a_person_join(auth, client, setup
         assert member_account(membership.id).membership_id == membership.id
     again = client.get(link.group(1))
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize(("ttl", "token", "status", "reason"), [
+    (timedelta(seconds=-1), None, 422, "this invitation has expired; ask for a new one"),
+    (DAY, "not-a-real-token", 404, "this invitation link is not valid"),
+])
+def test_an_unusable_invitation_link_shows_why_once(auth, client, setup, site, ttl, token,
+                                                    status, reason):
+    with setup():
+        founder = db.session.get(Membership, site["founder"])
+        _, issued = invitations.create_invitation(founder, email="", roles=["member"],
+                                                  ttl=ttl, now=datetime.now(UTC))
+        commit()
+    auth.login(site["member_email"])
+
+    response = client.get(f"/invite/{token or issued}")
+
+    assert response.status_code == status
+    text = _text(response)
+    assert "This invitation cannot be used" in text
+    assert text.count(reason) == 1
+    assert "Accept and join" not in text
 
 
 # --- Pages: profile, directory, several collectives, capacity ---------------------------

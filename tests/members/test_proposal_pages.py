@@ -68,6 +68,21 @@ def test_a_proposal_past_its_deadline_is_not_decided_by_a_page_view(client, auth
     assert 'name="choice"' not in _text(page)
 
 
+def test_the_share_rules_page_says_a_past_deadline_proposal_is_being_decided(
+        client, auth, setup, past_deadline):
+    auth.login(past_deadline["email"])
+
+    response = client.get(f"/c/{past_deadline['slug']}/pool/rules")
+
+    assert response.status_code == 200
+    text = _text(response)
+    assert "More for the fund" in text
+    assert "being decided" in text
+    assert BEING_COUNTED in text
+    assert "votes until" not in text
+    assert _status(setup, past_deadline["proposal_id"]) == "open"
+
+
 def test_a_vote_after_the_deadline_is_refused_and_decides_nothing(client, auth, setup,
                                                                  past_deadline):
     auth.login(past_deadline["email"])

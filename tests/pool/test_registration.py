@@ -11,7 +11,7 @@ from collective.pool.views.share_rules import share_rule_details
 
 
 def test_the_app_factory_registers_the_share_rule_adopter_and_its_proposal_page(app):
-    assert proposals.ADOPTERS[rules.SHARE_RULE] == rules.adopt_share_rule
+    assert proposals.ADOPTERS[rules.SHARE_RULE] == rules.SHARE_RULES.adopt
     assert proposals.PROPOSAL_DETAILS[rules.SHARE_RULE] is share_rule_details
 
 
@@ -26,5 +26,5 @@ def test_importing_the_pool_registers_nothing_until_register_kinds(app, monkeypa
 
     pool.register_kinds()
 
-    assert proposals.ADOPTERS[rules.SHARE_RULE] == rules.adopt_share_rule
+    assert proposals.ADOPTERS[rules.SHARE_RULE] == rules.SHARE_RULES.adopt
     assert proposals.PROPOSAL_DETAILS[rules.SHARE_RULE] is share_rule_details

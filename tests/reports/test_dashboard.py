@@ -283,3 +283,19 @@ def test_a_new_collective_shows_empty_charts_with_their_tables(client, auth, set
     assert html.count("Nothing to show yet.") == 3
     assert html.count('<details class="chart-table">') == 4
     assert "No client payments or payouts yet." in html
+
+
+def test_a_reversed_payment_counts_against_the_bank_income_of_its_month(ctx):
+    founder = make_collective()
+    found_rule(founder)
+    work = move_to(founder, make_pitch(founder), PitchState.IN_PROGRESS)
+    on = MONTH + timedelta(days=4)
+    for amount in (PAID_IN, 30_000):
+        mistaken = payments.record_payment(founder, work, amount=amount, currency="USD",
+                                           received_on=on, today=date.today())
+    payments.reverse_payment(founder, mistaken)
+
+    table = dashboard.money_by_month(founder.collective_id, date.today())
+
+    assert int(table["income"].sum()) == PAID_IN
+    assert int(table["payouts"].sum()) == 0

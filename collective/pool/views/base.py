@@ -1,14 +1,14 @@
-"""What the pool's pages share: the blueprint, form field aliases and small lookups."""
+"""What the pool's pages share: the blueprint, form field aliases and the one-button form."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, g, redirect
+from flask import Blueprint, flash, redirect
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from collective.members import services as members
-from collective.members.models import MembershipStatus, Role
+from collective.members.models import Role
+from collective.web.forms import flash_form_errors
 from collective.web.transaction import Outcome, committed
 
 bp = Blueprint("pool", __name__, url_prefix="/c/<slug>/pool")
@@ -38,17 +38,14 @@ def refusal_status(outcome: Outcome) -> int:
 def act_then_redirect(form: FlaskForm, act: Callable[[], object], message: str,
                       back: str) -> Response:
     """A one-button form: run `act` in the request transaction when the form is valid,
-    flash `message` once it is committed (or the refusal), and go back to `back`."""
-    if form.validate_on_submit():
-        with committed() as done:
-            act()
-        if done:
-            flash(message, "info")
+    flash `message` once it is committed (or the refusal, or why the form was refused), and
+    go back to `back`."""
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(back)
+    with committed() as done:
+        act()
+    if done:
+        flash(message, "info")
     return redirect(back)
 
-
-def member_choices(include_none: str | None = None) -> list[tuple[int, str]]:
-    """The collective's active members as (id, name) choices, optionally with a 'none'."""
-    choices = [(m.id, m.user.name) for m in members.directory(g.collective.id)
-               if m.status == MembershipStatus.ACTIVE]
-    return ([(0, include_none)] if include_none else []) + choices

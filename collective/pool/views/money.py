@@ -73,10 +73,11 @@ def reverse_payment(payment_id: int):
 @collective_view()
 def my_shares():
     """Every payment that paid you, your balance, payouts and monthly earnings."""
-    monthly = queries.monthly_earnings(g.membership)
+    movements = queries.payable_movements(g.membership)
+    monthly = queries.monthly_earnings(g.membership, movements=movements)
     return render_template(
         "pool/my_shares.html", shares=queries.shares_of(g.membership),
-        payouts=queries.payouts_of(g.membership).to_dict("records"),
+        payouts=queries.payouts_of(g.membership, movements=movements).to_dict("records"),
         monthly=list(zip(monthly["month"], monthly["earned"], strict=True)),
         balance=balances.member_balance(g.membership.id).get(g.collective.base_currency, 0))
 

@@ -15,7 +15,7 @@ from collective.pool.forms import ProposeRuleForm, RuleForm
 from collective.pool.views.base import FIELD_ALIASES, T, bp
 from collective.web.forms import percent_to_bp
 from collective.web.scoping import collective_view
-from collective.web.transaction import committed
+from collective.web.transaction import checked, committed
 
 
 def _percentages(form: RuleForm) -> tuple[int, int] | None:
@@ -47,7 +47,7 @@ def rules():
     return render_template("pool/rules.html", rules=share_rules.rules_of(g.collective.id),
                            in_force=share_rules.rule_in_force(g.collective.id, g.today),
                            proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE),
-                           founding=founding), status
+                           founding=founding, now=now_utc()), status
 
 
 @bp.route("/rules/propose", methods=["GET", "POST"])
@@ -68,10 +68,12 @@ def propose_rule():
     if request.method == "POST":
         status = 422
         percentages = _percentages(form) if form.validate_on_submit() else None
+        previewing = "preview" in request.form
         if percentages is not None:
-            with committed(form, FIELD_ALIASES) as done:
+            # A preview only reads: its block is checked, never committed.
+            with (checked if previewing else committed)(form, FIELD_ALIASES) as done:
                 terms = share_rules.terms_from(*percentages, form.method.data)
-                if "preview" in request.form:
+                if previewing:
                     preview = share_rules.preview_rule(g.collective.id, terms, g.today)
                 else:
                     now = now_utc()
@@ -80,7 +82,7 @@ def propose_rule():
                         title=form.title.data or "", description=form.description.data or "",
                         deadline_at=now + timedelta(days=form.deadline_days.data),
                         today=g.today, now=now)
-            if done and preview is not None:
+            if done and previewing:
                 status = 200
             elif done:
                 flash("The proposal is open for votes.", "info")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
+from collective.members import services as members
 from collective.pool import allocation, pitches, queries, time
 from collective.pool import clients as client_services
 from collective.pool.forms import (
@@ -22,7 +23,6 @@ from collective.pool.views.base import (
     act_then_redirect,
     bp,
     form_version,
-    member_choices,
     refusal_status,
 )
 from collective.web.forms import currency_error
@@ -67,7 +67,8 @@ def new_pitch():
     form = PitchForm()
     form.client_id.choices = [(c.id, c.name)
                               for c in client_services.clients_of(g.collective.id)]
-    form.finder_id.choices = member_choices("Nobody in particular")
+    form.finder_id.choices = [(0, "Nobody in particular"),
+                              *members.member_choices(g.collective.id, active_only=True)]
     if request.method == "GET":
         form.value_currency.data = g.collective.base_currency
     if form.validate_on_submit() and not currency_error(form.value_currency):
@@ -152,7 +153,7 @@ def allocate(pitch_id: int):
     """Allocate a won pitch, helped by a ranked list of suggested members."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = AllocationForm()
-    form.membership_id.choices = member_choices()
+    form.membership_id.choices = members.member_choices(g.collective.id, active_only=True)
     status = 200
     if request.method == "GET":
         form.version.data = str(work.version)
