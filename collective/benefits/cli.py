@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from collective.benefits import forecasts, jobs, plans, runs
+from collective.benefits.models import RunKind
 from collective.clock import local_time, now_utc, today_in
 from collective.errors import DomainError
 from collective.extensions import db
@@ -57,7 +58,7 @@ def _describe(result: runs.RunResult, currency: str, dry_run: bool) -> str:
 
 
 @benefits_cli.command("run")
-@click.argument("kind", type=click.Choice(["contributions", "payouts"]))
+@click.argument("kind", type=click.Choice([kind.value for kind in RunKind]))
 @click.option("--collective", "slug", help="One collective's slug (default: all).")
 @click.option("--period", required=True, help="The month, as YYYY-MM.")
 @click.option("--dry-run", is_flag=True, help="Compute and show; write nothing.")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from collective.benefits import compute
 from collective.benefits.compute import month_start
-from collective.benefits.models import BenefitPlan, BenefitRun, FundForecast
+from collective.benefits.models import BenefitKind, BenefitPlan, BenefitRun, FundForecast
 from collective.benefits.plans import plan_in_force, plan_terms
 from collective.benefits.queries import fund_balance, stored_forecast
 from collective.benefits.runs import members_frame
@@ -36,7 +36,7 @@ def compute_forecast(collective_id: int, *, today: date, now: datetime,
     if plan is not None:
         terms = plan_terms(plan)
         members = members_frame(collective_id, period, terms)
-        sick = terms.rule("sick")
+        sick = terms.rule(BenefitKind.SICK)
         levels = members["level"].where(members["level"] > 0, terms.lowest_level)
         if sick is not None and sick.amount != "level":
             levels = pd.Series(int(sick.amount), index=members.index)
