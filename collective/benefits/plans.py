@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from collective.benefits import compute
 from collective.benefits.compute import PlanError, PlanTerms, add_months, month_start
 from collective.benefits.models import BenefitPlan, MemberLevel
-from collective.clock import today_in
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.members.models import Collective, Membership, Proposal, ProposalKind, Role
@@ -91,18 +90,14 @@ def set_founding_plan(actor: Membership, terms: PlanTerms, effective_on: date, *
     return BENEFIT_PLANS.set_founding(actor, terms, effective_on, today=today)
 
 
-def propose_plan(actor: Membership, terms: PlanTerms, *, effective_on: date, now: datetime,
+def propose_plan(actor: Membership, terms: PlanTerms, *, effective_on: date,
                  title: str = "", description: str = "",
-                 deadline_at: datetime | None = None) -> Proposal:
-    """Put a new benefit plan to the members' vote (its months counted in the collective's
-    own timezone)."""
-    return BENEFIT_PLANS.propose(actor, terms, effective_on=effective_on,
-                                 today=today_in(actor.collective.timezone, now), now=now,
+                 deadline_at: datetime | None = None, today: date,
+                 now: datetime) -> Proposal:
+    """Put a new benefit plan to the members' vote; `today` is the collective's own date,
+    which the plan's start is checked against."""
+    return BENEFIT_PLANS.propose(actor, terms, effective_on=effective_on, today=today, now=now,
                                  title=title, description=description, deadline_at=deadline_at)
-
-
-#: The adopter the vote calls when a plan proposal passes.
-adopt_plan = BENEFIT_PLANS.adopt
 
 
 # --- Levels -------------------------------------------------------------------------------

@@ -211,7 +211,8 @@ def propose_plan():
             now = now_utc()
             with committed(form) as done:
                 proposal = plans.propose_plan(
-                    g.membership, terms, effective_on=form.effective_on.data, now=now,
+                    g.membership, terms, effective_on=form.effective_on.data, today=g.today,
+                    now=now,
                     title=form.title.data or "", description=form.description.data or "",
                     deadline_at=now + timedelta(days=form.deadline_days.data))
             if done:

@@ -82,9 +82,10 @@ def test_a_forecast_goes_stale_with_a_run_a_plan_change_or_a_new_month(ctx):
     assert not stale()
 
     proposal = plans.propose_plan(treasurer, PlanTerms.from_json(BREAD_FUND),
-                                  effective_on=add_months(THIS_MONTH, 1), now=now_utc())
+                                  effective_on=add_months(THIS_MONTH, 1), today=today,
+                                  now=now_utc())
     assert not stale()  # proposed only
-    plans.adopt_plan(proposal, today)
+    plans.BENEFIT_PLANS.adopt(proposal, today)
     assert stale()
 
 
@@ -124,7 +125,8 @@ def test_a_plan_adopted_by_vote_makes_the_frequent_job_recompute_the_forecast(ap
         # A vote that closed an hour ago; the frequent job decides it and adopts the plan.
         opened = now_utc() - timedelta(days=2)
         proposal = plans.propose_plan(voters[0], PlanTerms.from_json(BREAD_FUND),
-                                      effective_on=add_months(THIS_MONTH, 1), now=opened,
+                                      effective_on=add_months(THIS_MONTH, 1),
+                                      today=opened.date(), now=opened,
                                       deadline_at=now_utc() - timedelta(hours=1))
         for voter in voters:
             cast_vote(voter, proposal, VoteChoice.AGREE, now=opened + timedelta(hours=1))
