@@ -24,7 +24,6 @@ from collective.benefits.forms import (
 )
 from collective.benefits.models import ClaimStatus, RunKind
 from collective.clock import now_utc
-from collective.errors import DomainError
 from collective.members import services as members
 from collective.members.models import Role
 from collective.members.terms_pages import found_from_form
@@ -110,11 +109,9 @@ def new_claim():
 
 def _claim_for_viewer(claim_id: int):
     """The claim, if the viewer filed it or is a treasurer; 404 otherwise (claims are
-    private: they can be about someone's health)."""
-    try:
-        claim = claim_services.get_claim(g.collective.id, claim_id)
-    except DomainError:
-        abort(404)
+    private: they can be about someone's health). A claim of another collective is NotFound,
+    which the error pages show as a 404."""
+    claim = claim_services.get_claim(g.collective.id, claim_id)
     if claim.membership_id != g.membership.id and not g.membership.has_role(T):
         abort(404)
     return claim

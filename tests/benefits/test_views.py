@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from collective.benefits import claims, forecasts, runs
 from collective.benefits.compute import ForecastAssumptions, add_months, month_start
-from collective.benefits.models import BenefitRun, Claim, FundForecast
+from collective.benefits.models import BenefitKind, BenefitRun, Claim, ClaimStatus, FundForecast
 from collective.clock import local_time, now_utc, today_in
 from collective.extensions import db
 from collective.ledger.models import JournalEntry
@@ -218,6 +218,34 @@ def test_a_treasurer_cannot_decide_their_own_claim_on_the_page(client, auth, set
     assert "Your claim is withdrawn." in withdrawn.get_data(as_text=True)
     with setup():
         assert db.session.get(Claim, claim_id).status == "withdrawn"
+
+
+def _other_fund_s_claim(setup) -> int:
+    """A pending claim in another collective's fund."""
+    with setup():
+        founder, member = found_fund(2, start=add_months(THIS_MONTH, -2))
+        for person in (founder, member):
+            deposit(founder, person, 50_000, on=add_months(THIS_MONTH, -2), today=TODAY)
+        runs.run_contributions(founder.collective_id, add_months(THIS_MONTH, -2), today=TODAY)
+        claim = claims.file_claim(member, kind=BenefitKind.SICK, start_period=THIS_MONTH,
+                                  months=3, today=TODAY, now=now_utc())
+        commit()
+        return claim.id
+
+
+def test_a_claim_of_another_collective_or_of_none_is_not_found(client, auth, setup, fund):
+    elsewhere = _other_fund_s_claim(setup)
+    auth.login(fund.founder)
+    base = f"/c/{fund.slug}/fund/claims"
+
+    for claim_id in (elsewhere, elsewhere + 1000):
+        page = client.get(f"{base}/{claim_id}")
+        assert page.status_code == 404, claim_id
+        for action, data in (("decide", {"decision": "approve", "reason": "Fine."}),
+                             ("withdraw", {})):
+            assert client.post(f"{base}/{claim_id}/{action}", data=data).status_code == 404
+    with setup():
+        assert db.session.get(Claim, elsewhere).status == ClaimStatus.PENDING
 
 
 def test_a_level_and_a_deposit_are_saved_through_the_pages(client, auth, setup, fund):
