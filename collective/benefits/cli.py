@@ -6,6 +6,8 @@ hold the rules (a run of a month that has not ended is refused there, for every 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import click
@@ -57,6 +59,16 @@ def _describe(result: runs.RunResult, currency: str, dry_run: bool) -> str:
                if result.shortfall else ""))
 
 
+@contextmanager
+def _previewed() -> Iterator[None]:
+    """A dry run's unit of work: the service writes nothing in one, and whatever the block
+    did is rolled back all the same, so a preview never commits."""
+    try:
+        yield
+    finally:
+        db.session.rollback()
+
+
 @benefits_cli.command("run")
 @click.argument("kind", type=click.Choice([kind.value for kind in RunKind]))
 @click.option("--collective", "slug", help="One collective's slug (default: all).")
@@ -69,18 +81,11 @@ def run_command(kind: str, slug: str | None, period: str, dry_run: bool) -> None
     lines, refused = [], False
     with click.progressbar(targets, label=f"{kind} {period}", file=sys.stderr) as bar:
         for collective_id, cslug, currency, timezone in bar:
-            today = today_in(timezone)
             try:
-                if dry_run:
-                    result = runs.run(collective_id, kind, month, today=today, dry_run=True,
-                                      triggered_by="cli")
-                    db.session.rollback()
-                else:
-                    with transaction():
-                        result = runs.run(collective_id, kind, month, today=today,
-                                          triggered_by="cli")
+                with _previewed() if dry_run else transaction():
+                    result = runs.run(collective_id, kind, month, today=today_in(timezone),
+                                      dry_run=dry_run, triggered_by="cli")
             except DomainError as exc:
-                db.session.rollback()
                 refused = True
                 lines.append(f"{cslug}: {kind} {period}: refused: {exc.message}")
                 continue
