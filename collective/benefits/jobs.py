@@ -19,6 +19,8 @@ from flask import Flask
 
 from collective.benefits import forecasts, plans, runs
 from collective.clock import now_utc, today_in
+from collective.extensions import db
+from collective.members.models import Collective, Proposal, ProposalStatus
 from collective.members.proposals import close_due_proposals
 from collective.transactions import transaction
 
@@ -94,11 +96,30 @@ def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
     return done
 
 
+def _collectives_with_due_proposals(now: datetime) -> list[tuple[int, str]]:
+    """(id, slug) of the collectives with an open proposal whose deadline has passed."""
+    due = sa.select(Proposal.collective_id).where(
+        Proposal.status == ProposalStatus.OPEN.value, Proposal.deadline_at <= now)
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Collective.id, Collective.slug).where(Collective.id.in_(due))
+        .order_by(Collective.id)).all()]
+
+
 def close_proposals(now: datetime | None = None) -> int:
-    """Decide proposals whose deadline has passed."""
-    with transaction():
-        decided = close_due_proposals(now=now or now_utc())
-    return len(decided)
+    """Decide proposals whose deadline has passed, one transaction per collective: when
+    adopting one fails, that collective's decisions roll back (and are tried again next
+    time) and the failure is logged; the other collectives' go on. How many were decided."""
+    now = now or now_utc()
+    decided = 0
+    for collective_id, slug in _collectives_with_due_proposals(now):
+        try:
+            with transaction():
+                closed = close_due_proposals(collective_id, now=now)
+        except Exception:
+            log.exception("deciding proposals failed for collective %s; the others go on", slug)
+            continue
+        decided += len(closed)
+    return decided
 
 
 def close_proposals_and_refresh_forecasts() -> tuple[int, list[str]]:
