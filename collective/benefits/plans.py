@@ -4,6 +4,7 @@ Services flush and never commit; "today" and "now" come from the caller.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -54,8 +55,10 @@ def collectives_with_plans() -> list[tuple[int, str, str]]:
         .order_by(Collective.id)).all()]
 
 
-def check_terms(data: dict) -> PlanTerms:
+def check_terms(data: Mapping | None) -> PlanTerms:
     """Plan terms from JSON, or a DomainError naming the part at fault."""
+    if not isinstance(data, Mapping):
+        raise DomainError("the plan's terms are missing", field="terms")
     try:
         return PlanTerms.from_json(data)
     except PlanError as exc:
@@ -78,7 +81,7 @@ BENEFIT_PLANS: TermsKind[PlanTerms] = TermsKind(
     proposal_kind=BENEFIT_PLAN, model=BenefitPlan, noun="benefit plan",
     columns=lambda terms: {"terms": terms.to_json()}, terms_of=plan_terms,
     to_payload=lambda terms: {"terms": terms.to_json()},
-    from_payload=lambda payload: check_terms(payload["terms"]),
+    from_payload=lambda payload: check_terms(payload.get("terms")),
     check_start=_check_plan_month,
     start_after_vote=lambda decided_on: add_months(month_start(decided_on), 1),
     default_title=lambda terms: "A new benefit plan")
