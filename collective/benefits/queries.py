@@ -27,11 +27,11 @@ from collective.members.services import base_currency
 from collective.monthly import monthly_table
 
 
-def fund_balance(collective_id: int, as_of: date | None = None) -> int:
-    """What the benefits fund holds, in base minor units (from the ledger)."""
+def fund_balance(collective_id: int) -> int:
+    """What the benefits fund holds now, in base minor units (from the ledger)."""
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
     base = base_currency(collective_id)
-    return -balances.account_balance(fund.id, as_of).get(base, 0)
+    return -balances.account_balance(fund.id).get(base, 0)
 
 
 def arrears(collective_id: int) -> dict[int, int]:
