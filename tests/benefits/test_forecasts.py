@@ -17,9 +17,16 @@ from collective.benefits.models import BenefitRun, FundForecast
 from collective.clock import now_utc
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
-from collective.members.models import Collective, Membership, VoteChoice
-from collective.members.proposals import cast_vote
-from tests.benefits.factories import NOW, TODAY, deposit, found_fund, seed_fund, set_level
+from collective.members.models import Collective, Membership
+from tests.benefits.factories import (
+    NOW,
+    TODAY,
+    deposit,
+    found_fund,
+    passed_plan_vote,
+    seed_fund,
+    set_level,
+)
 from tests.benefits.test_runs_reliability import MISSED, THIS_MONTH, _committed_fund
 
 OCT = TODAY.replace(day=1)
@@ -124,13 +131,7 @@ def test_a_plan_adopted_by_vote_makes_the_frequent_job_recompute_the_forecast(ap
         first_at = queries.stored_forecast(fund["id"]).computed_at
         voters = [db.session.get(Membership, m) for m in fund["members"]]
         # A vote that closed an hour ago; the frequent job decides it and adopts the plan.
-        opened = now_utc() - timedelta(days=2)
-        proposal = plans.propose_plan(voters[0], PlanTerms.from_json(BREAD_FUND),
-                                      effective_on=add_months(THIS_MONTH, 1),
-                                      today=opened.date(), now=opened,
-                                      deadline_at=now_utc() - timedelta(hours=1))
-        for voter in voters:
-            cast_vote(voter, proposal, VoteChoice.AGREE, now=opened + timedelta(hours=1))
+        passed_plan_vote(voters, add_months(THIS_MONTH, 1))
         db.session.commit()
 
     frequent.func()

@@ -6,15 +6,13 @@ These tests commit for real, like test_runs_reliability.py.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from collective.benefits import jobs, plans
 from collective.benefits.compute import PlanTerms, add_months
-from collective.clock import now_utc
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
-from collective.members.models import Membership, Proposal, ProposalStatus, VoteChoice
-from collective.members.proposals import cast_vote
+from collective.members.models import Membership, Proposal, ProposalStatus
+from tests.benefits.factories import passed_plan_vote
 from tests.benefits.test_runs_reliability import THIS_MONTH, _committed_fund
 
 
@@ -22,13 +20,7 @@ def _passed_plan_vote(app, fund: dict) -> int:
     """A plan proposal everyone agreed to, whose deadline passed an hour ago (committed)."""
     with app.app_context():
         voters = [db.session.get(Membership, m) for m in fund["members"]]
-        opened = now_utc() - timedelta(days=2)
-        proposal = plans.propose_plan(voters[0], PlanTerms.from_json(BREAD_FUND),
-                                      effective_on=add_months(THIS_MONTH, 1),
-                                      today=opened.date(), now=opened,
-                                      deadline_at=now_utc() - timedelta(hours=1))
-        for voter in voters:
-            cast_vote(voter, proposal, VoteChoice.AGREE, now=opened + timedelta(hours=1))
+        proposal = passed_plan_vote(voters, add_months(THIS_MONTH, 1))
         db.session.commit()
         return proposal.id
 
