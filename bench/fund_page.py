@@ -34,7 +34,7 @@ from collective import create_app  # noqa: E402
 from collective.benefits import compute  # noqa: E402
 from collective.benefits.compute import PlanTerms, month_start  # noqa: E402
 from collective.benefits.forecasts import compute_forecast  # noqa: E402
-from collective.benefits.models import MemberLevel  # noqa: E402
+from collective.benefits.models import BenefitKind, MemberLevel  # noqa: E402
 from collective.benefits.plans import plan_in_force, plan_terms, set_founding_plan  # noqa: E402
 from collective.benefits.queries import fund_balance, stored_forecast  # noqa: E402
 from collective.benefits.runs import members_frame  # noqa: E402
@@ -87,7 +87,7 @@ def forecast_inputs(cid: int, today: date) -> tuple:
     period = month_start(today)
     terms = plan_terms(plan_in_force(cid, period))
     members = members_frame(cid, period, terms)
-    sick = terms.rule("sick")
+    sick = terms.rule(BenefitKind.SICK)
     levels = members["level"].where(members["level"] > 0, terms.lowest_level)
     return (fund_balance(cid), levels.tolist(), members["due"].tolist(),
             sick.waiting_months, sick.max_months)

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from collective.demo import load_demo
 from collective.extensions import db
 from collective.ledger.balances import check_ledger
+from collective.ledger.models import Posting
 from collective.members.models import Collective, Membership, User
+from tests.benefits.test_runs_reliability import _install_crash
 
 
 def _counts(app):
@@ -79,3 +81,24 @@ def test_the_demo_loads_on_any_day_of_the_year(ctx, today):
     assert len(collective.memberships) == 12
     result = check_ledger(collective.id)
     assert result.ok and result.entries > 50
+
+
+def test_a_reset_that_fails_to_load_keeps_the_old_demo_and_writes_nothing(app, runner, setup):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    before = _counts(app)
+    with setup():
+        old_id = db.session.scalar(sa.select(Collective.id).filter_by(slug="demo"))
+        postings = db.session.scalar(sa.select(sa.func.count(Posting.id)))
+        _install_crash(postings)  # a real trigger: every new posting is refused
+        db.session.commit()
+
+    failed = runner.invoke(args=["demo", "--reset"])
+
+    assert failed.exit_code != 0
+    assert "simulated crash" in str(failed.exception)
+    assert "Loaded" not in failed.output
+    assert _counts(app) == before
+    with setup():
+        demo = db.session.scalar(sa.select(Collective).filter_by(slug="demo"))
+        assert (demo.id, demo.archived_at) == (old_id, None)
+        assert db.session.scalar(sa.select(sa.func.count(Posting.id))) == postings

@@ -8,6 +8,8 @@ Modules
 - forecasts.py: the Monte Carlo forecast, computed and stored by the scheduler.
 - queries.py: the read side for pages (balance, member's fund, owing, months, runs).
 - compute.py: the numbers, in pandas (no database, no Flask).
+- kinds.py: the named kinds (benefits, claim statuses, runs, run lines), shared by compute
+  and models without a database import.
 - jobs.py and cli.py: the scheduler's jobs and the `flask benefits` commands.
 - views.py and forms.py: the pages.
 """

@@ -6,6 +6,8 @@ hold the rules (a run of a month that has not ended is refused there, for every 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import click
@@ -14,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from collective.benefits import forecasts, jobs, plans, runs
+from collective.benefits.models import RunKind
 from collective.clock import local_time, now_utc, today_in
 from collective.errors import DomainError
 from collective.extensions import db
@@ -56,8 +59,18 @@ def _describe(result: runs.RunResult, currency: str, dry_run: bool) -> str:
                if result.shortfall else ""))
 
 
+@contextmanager
+def _previewed() -> Iterator[None]:
+    """A dry run's unit of work: the service writes nothing in one, and whatever the block
+    did is rolled back all the same, so a preview never commits."""
+    try:
+        yield
+    finally:
+        db.session.rollback()
+
+
 @benefits_cli.command("run")
-@click.argument("kind", type=click.Choice(["contributions", "payouts"]))
+@click.argument("kind", type=click.Choice([kind.value for kind in RunKind]))
 @click.option("--collective", "slug", help="One collective's slug (default: all).")
 @click.option("--period", required=True, help="The month, as YYYY-MM.")
 @click.option("--dry-run", is_flag=True, help="Compute and show; write nothing.")
@@ -68,18 +81,11 @@ def run_command(kind: str, slug: str | None, period: str, dry_run: bool) -> None
     lines, refused = [], False
     with click.progressbar(targets, label=f"{kind} {period}", file=sys.stderr) as bar:
         for collective_id, cslug, currency, timezone in bar:
-            today = today_in(timezone)
             try:
-                if dry_run:
-                    result = runs.run(collective_id, kind, month, today=today, dry_run=True,
-                                      triggered_by="cli")
-                    db.session.rollback()
-                else:
-                    with transaction():
-                        result = runs.run(collective_id, kind, month, today=today,
-                                          triggered_by="cli")
+                with _previewed() if dry_run else transaction():
+                    result = runs.run(collective_id, kind, month, today=today_in(timezone),
+                                      dry_run=dry_run, triggered_by="cli")
             except DomainError as exc:
-                db.session.rollback()
                 refused = True
                 lines.append(f"{cslug}: {kind} {period}: refused: {exc.message}")
                 continue

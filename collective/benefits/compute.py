@@ -10,12 +10,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from collective.benefits.kinds import BenefitKind, RunLineKind
 from collective.money import split
 
 LEVELS, EARNINGS_PCT, FLAT = "levels", "earnings_pct", "flat"
-MONTHLY_KINDS = ("sick", "parental")
-ONE_OFF_KINDS = ("unpaid_invoice", "hardship")
-KINDS = MONTHLY_KINDS + ONE_OFF_KINDS
+#: Benefits paid every month of a claim; the others are paid once.
+MONTHLY_KINDS = (BenefitKind.SICK, BenefitKind.PARENTAL)
 
 
 class PlanError(ValueError):
@@ -160,7 +160,7 @@ class PlanTerms:
 
 
 def _benefit(kind: str, rule: Mapping, contribution_kind: str) -> BenefitRule:
-    if kind not in KINDS:
+    if kind not in tuple(BenefitKind):
         raise PlanError(f"{kind!r} is not a kind of benefit", "benefits")
     amount = rule.get("amount", "level")
     if amount == "level":
@@ -196,11 +196,6 @@ def add_months(period: date, months: int) -> date:
     """The first day of the month `months` after `period`'s."""
     index = period.year * 12 + period.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole months from start's month to end's month."""
-    return (end.year - start.year) * 12 + end.month - start.month
 
 
 # --- Contributions ------------------------------------------------------------------------
@@ -328,13 +323,17 @@ def gifts(benefits: pd.DataFrame, donors: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({"amount": "int64"})
 
 
+#: How each kind of run line moves a member's reserve (the others leave it alone).
+_RESERVE_SIGN = {RunLineKind.CONTRIBUTION.value: 1, RunLineKind.SETTLED.value: 1,
+                 RunLineKind.RETURN.value: -1, RunLineKind.GIFT.value: -1}
+
+
 def reserves(lines: pd.DataFrame) -> pd.Series:
     """Each member's reserve: contributions (and settled arrears) not returned and not given
     away as gifts. lines: membership_id, kind, amount. Indexed by membership_id."""
     if lines.empty:
         return pd.Series(dtype="int64")
-    sign = lines["kind"].map({"contribution": 1, "settled": 1, "return": -1, "gift": -1}
-                             ).fillna(0).astype("int64")
+    sign = lines["kind"].map(_RESERVE_SIGN).fillna(0).astype("int64")
     return (lines["amount"].astype("int64") * sign).groupby(lines["membership_id"]).sum()
 
 

@@ -2,24 +2,24 @@
 
 The scheduler computes and stores one forecast per collective after its runs and after a
 plan change (see jobs.py); the treasurer's page reads the stored one (queries.py). A stored
-forecast is stale when it is missing, was computed for an earlier month, or is older than
-the collective's latest run or plan.
+forecast is stale when it is missing, was computed for an earlier month (by the collective's
+own today, which the caller gives), or is older than the collective's latest run or plan.
 """
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
+from typing import NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import compute
 from collective.benefits.compute import month_start
-from collective.benefits.models import BenefitPlan, BenefitRun, FundForecast
+from collective.benefits.models import BenefitKind, BenefitPlan, BenefitRun, FundForecast
 from collective.benefits.plans import plan_in_force, plan_terms
 from collective.benefits.queries import fund_balance, stored_forecast
 from collective.benefits.runs import members_frame
-from collective.clock import today_in
 from collective.extensions import db
 from collective.members.models import Collective
 
@@ -36,7 +36,7 @@ def compute_forecast(collective_id: int, *, today: date, now: datetime,
     if plan is not None:
         terms = plan_terms(plan)
         members = members_frame(collective_id, period, terms)
-        sick = terms.rule("sick")
+        sick = terms.rule(BenefitKind.SICK)
         levels = members["level"].where(members["level"] > 0, terms.lowest_level)
         if sick is not None and sick.amount != "level":
             levels = pd.Series(int(sick.amount), index=members.index)
@@ -56,10 +56,26 @@ def compute_forecast(collective_id: int, *, today: date, now: datetime,
     return forecast
 
 
-def stale_forecasts(now: datetime, collective_id: int | None = None
-                    ) -> list[tuple[int, str, str]]:
-    """(id, slug, timezone) of the live collectives with a plan whose forecast is missing,
-    for an earlier month (in their timezone), or older than their latest run or plan."""
+class ForecastState(NamedTuple):
+    """What says whether a collective's stored forecast is stale."""
+
+    collective_id: int
+    slug: str
+    timezone: str
+    #: The month the stored forecast was computed for; None when there is none.
+    for_period: date | None
+    #: Missing, or older than the collective's latest run or plan.
+    outdated: bool
+
+    def is_stale(self, today: date) -> bool:
+        """Outdated, or computed for a month before the one of `today` (the collective's
+        own date)."""
+        return self.outdated or self.for_period != month_start(today)
+
+
+def forecast_states(collective_id: int | None = None) -> list[ForecastState]:
+    """The forecast state of every live collective with a plan (or of one), in one query;
+    the caller judges each by the collective's own today."""
     last_run = (sa.select(sa.func.max(BenefitRun.finished_at))
                 .where(BenefitRun.collective_id == Collective.id).scalar_subquery())
     last_plan = (sa.select(sa.func.max(BenefitPlan.created_at))
@@ -72,12 +88,10 @@ def stale_forecasts(now: datetime, collective_id: int | None = None
              .order_by(Collective.id))
     if collective_id is not None:
         query = query.where(Collective.id == collective_id)
-    stale = []
+    states = []
     for cid, slug, timezone, computed_at, for_period, ran_at, planned_at in (
             db.session.execute(query).all()):
         changed = [moment for moment in (ran_at, planned_at) if moment is not None]
-        if (computed_at is None
-                or for_period != month_start(today_in(timezone, now))
-                or any(moment > computed_at for moment in changed)):
-            stale.append((cid, slug, timezone))
-    return stale
+        outdated = computed_at is None or any(moment > computed_at for moment in changed)
+        states.append(ForecastState(cid, slug, timezone, for_period, outdated))
+    return states

@@ -1,6 +1,7 @@
 """Forms of the benefits fund: levels, claims, decisions, plans, runs and deposits."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -15,10 +16,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from collective.benefits.compute import PlanError, PlanTerms
-from collective.benefits.models import BenefitKind
+from collective.benefits.models import BenefitKind, RunKind
 from collective.money import MoneyError, parse_amount
 from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
 
@@ -58,8 +67,18 @@ class DecideForm(FlaskForm):
 
 
 class RunNowForm(FlaskForm):
-    kind = HiddenField(validators=[DataRequired()])
-    period = HiddenField(validators=[DataRequired()])
+    """The treasurer page's "run now" button: which run, of which month (hidden fields)."""
+
+    kind = HiddenField("Run", validators=[
+        DataRequired(), AnyOf([kind.value for kind in RunKind], message="no such run")])
+    period = HiddenField("Month", validators=[DataRequired()])
+
+    def validate_period(self, field) -> None:
+        """The month as an ISO date, like 2026-10-01."""
+        try:
+            date.fromisoformat(field.data)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("not a date like 2026-10-01") from exc
 
 
 class DepositForm(FlaskForm, MoneyFormMixin):

@@ -19,6 +19,8 @@ from flask import Flask
 
 from collective.benefits import forecasts, plans, runs
 from collective.clock import now_utc, today_in
+from collective.extensions import db
+from collective.members.models import Collective, Proposal, ProposalStatus
 from collective.members.proposals import close_due_proposals
 from collective.transactions import transaction
 
@@ -43,22 +45,32 @@ def run_due(collective_id: int, today: date, triggered_by: str = "scheduler"
     return results
 
 
+def stale_forecasts(now: datetime, collective_id: int | None = None
+                    ) -> list[forecasts.ForecastState]:
+    """The live collectives with a plan (or one) whose forecast is stale, each judged by its
+    own today at `now`."""
+    return [state for state in forecasts.forecast_states(collective_id)
+            if state.is_stale(today_in(state.timezone, now))]
+
+
 def refresh_forecasts(now: datetime | None = None, collective_id: int | None = None
                       ) -> list[str]:
     """Recompute every stale forecast (or one collective's), each committed on its own;
-    the slugs refreshed."""
+    the slugs refreshed. `now` defaults to the clock."""
+    now = now or now_utc()
     refreshed = []
-    for cid, slug, timezone in forecasts.stale_forecasts(now or now_utc(), collective_id):
-        moment = now or now_utc()
+    for state in stale_forecasts(now, collective_id):
         try:
             with transaction():
-                forecasts.compute_forecast(cid, today=today_in(timezone, moment), now=moment)
+                forecasts.compute_forecast(state.collective_id,
+                                           today=today_in(state.timezone, now), now=now)
         except sa.exc.IntegrityError:
             continue  # another process stored it first
         except Exception:
-            log.exception("the fund forecast failed for collective %s; the others go on", slug)
+            log.exception("the fund forecast failed for collective %s; the others go on",
+                          state.slug)
             continue
-        refreshed.append(slug)
+        refreshed.append(state.slug)
     return refreshed
 
 
@@ -66,8 +78,11 @@ def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
                 on_collective: Callable[[str], None] | None = None
                 ) -> dict[str, list[runs.RunResult]]:
     """Close proposals past their deadline, then catch every collective's runs up (to its
-    own today) and refresh its forecast."""
-    now = now or now_utc()
+    own today) and refresh its forecast, all as of `now`.
+
+    Without `now`, each step reads the clock as it comes: a run stamps its finish from the
+    clock, so a forecast computed after it must not carry an earlier time (it would look
+    older than the run, and stale at once)."""
     close_proposals(now)
     done: dict[str, list[runs.RunResult]] = {}
     for collective_id, slug, timezone in plans.collectives_with_plans():
@@ -75,17 +90,36 @@ def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
             done[slug] = run_due(collective_id, today_in(timezone, now), triggered_by)
         except Exception:
             log.exception("fund runs failed for collective %s; the others go on", slug)
-        refresh_forecasts(collective_id=collective_id)
+        refresh_forecasts(now, collective_id=collective_id)
         if on_collective is not None:
             on_collective(slug)
     return done
 
 
+def _collectives_with_due_proposals(now: datetime) -> list[tuple[int, str]]:
+    """(id, slug) of the collectives with an open proposal whose deadline has passed."""
+    due = sa.select(Proposal.collective_id).where(
+        Proposal.status == ProposalStatus.OPEN.value, Proposal.deadline_at <= now)
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Collective.id, Collective.slug).where(Collective.id.in_(due))
+        .order_by(Collective.id)).all()]
+
+
 def close_proposals(now: datetime | None = None) -> int:
-    """Decide proposals whose deadline has passed."""
-    with transaction():
-        decided = close_due_proposals(now=now or now_utc())
-    return len(decided)
+    """Decide proposals whose deadline has passed, one transaction per collective: when
+    adopting one fails, that collective's decisions roll back (and are tried again next
+    time) and the failure is logged; the other collectives' go on. How many were decided."""
+    now = now or now_utc()
+    decided = 0
+    for collective_id, slug in _collectives_with_due_proposals(now):
+        try:
+            with transaction():
+                closed = close_due_proposals(collective_id, now=now)
+        except Exception:
+            log.exception("deciding proposals failed for collective %s; the others go on", slug)
+            continue
+        decided += len(closed)
+    return decided
 
 
 def close_proposals_and_refresh_forecasts() -> tuple[int, list[str]]:

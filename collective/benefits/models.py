@@ -1,62 +1,19 @@
 """Benefits tables: plans (voted, versioned), members' levels, claims, and scheduled runs."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from collective.benefits.kinds import BenefitKind, ClaimStatus, RunKind, RunLineKind
 from collective.extensions import UTCDateTime, db, str_enum, utcnow
 from collective.members.models import Membership
 
-
-class BenefitKind(enum.StrEnum):
-    """What a claim is for."""
-
-    SICK = "sick"
-    PARENTAL = "parental"
-    UNPAID_INVOICE = "unpaid_invoice"
-    HARDSHIP = "hardship"
-
-    @property
-    def label(self) -> str:
-        """Human name."""
-        return {"sick": "sick leave", "parental": "parental leave",
-                "unpaid_invoice": "unpaid client invoice", "hardship": "hardship"}[self.value]
-
-
-class ClaimStatus(enum.StrEnum):
-    """Where a claim stands."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-class RunKind(enum.StrEnum):
-    """The two scheduled money runs of a period."""
-
-    CONTRIBUTIONS = "contributions"
-    PAYOUTS = "payouts"
-
-
-class RunLineKind(enum.StrEnum):
-    """What one line of a run records for one member."""
-
-    #: Paid into the fund.
-    CONTRIBUTION = "contribution"
-    #: Could not be paid (the member's payable was too low); settled in a later period.
-    OWED = "owed"
-    #: Owed from an earlier period, paid now.
-    SETTLED = "settled"
-    #: Above the reserve cap, given back.
-    RETURN = "return"
-    #: Paid to a claimant.
-    BENEFIT = "benefit"
-    #: A member's share of a benefit paid to another.
-    GIFT = "gift"
+#: The kinds live in kinds.py (compute.py needs them without the database); they are
+#: re-exported here, where the columns that store them are.
+__all__ = ["BenefitKind", "BenefitPlan", "BenefitRun", "Claim", "ClaimEvent", "ClaimStatus",
+           "FundForecast", "MemberLevel", "RunKind", "RunLine", "RunLineKind"]
 
 
 class BenefitPlan(db.Model):

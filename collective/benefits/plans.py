@@ -4,6 +4,7 @@ Services flush and never commit; "today" and "now" come from the caller.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -11,7 +12,6 @@ import sqlalchemy as sa
 from collective.benefits import compute
 from collective.benefits.compute import PlanError, PlanTerms, add_months, month_start
 from collective.benefits.models import BenefitPlan, MemberLevel
-from collective.clock import today_in
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.members.models import Collective, Membership, Proposal, ProposalKind, Role
@@ -55,8 +55,10 @@ def collectives_with_plans() -> list[tuple[int, str, str]]:
         .order_by(Collective.id)).all()]
 
 
-def check_terms(data: dict) -> PlanTerms:
+def check_terms(data: Mapping | None) -> PlanTerms:
     """Plan terms from JSON, or a DomainError naming the part at fault."""
+    if not isinstance(data, Mapping):
+        raise DomainError("the plan's terms are missing", field="terms")
     try:
         return PlanTerms.from_json(data)
     except PlanError as exc:
@@ -79,7 +81,7 @@ BENEFIT_PLANS: TermsKind[PlanTerms] = TermsKind(
     proposal_kind=BENEFIT_PLAN, model=BenefitPlan, noun="benefit plan",
     columns=lambda terms: {"terms": terms.to_json()},
     to_payload=lambda terms: {"terms": terms.to_json()},
-    from_payload=lambda payload: check_terms(payload["terms"]),
+    from_payload=lambda payload: check_terms(payload.get("terms")),
     check_start=_check_plan_month,
     start_after_vote=lambda decided_on: add_months(month_start(decided_on), 1),
     default_title=lambda terms: "A new benefit plan")
@@ -91,18 +93,14 @@ def set_founding_plan(actor: Membership, terms: PlanTerms, effective_on: date, *
     return BENEFIT_PLANS.set_founding(actor, terms, effective_on, today=today)
 
 
-def propose_plan(actor: Membership, terms: PlanTerms, *, effective_on: date, now: datetime,
+def propose_plan(actor: Membership, terms: PlanTerms, *, effective_on: date,
                  title: str = "", description: str = "",
-                 deadline_at: datetime | None = None) -> Proposal:
-    """Put a new benefit plan to the members' vote (its months counted in the collective's
-    own timezone)."""
-    return BENEFIT_PLANS.propose(actor, terms, effective_on=effective_on,
-                                 today=today_in(actor.collective.timezone, now), now=now,
+                 deadline_at: datetime | None = None, today: date,
+                 now: datetime) -> Proposal:
+    """Put a new benefit plan to the members' vote; `today` is the collective's own date,
+    which the plan's start is checked against."""
+    return BENEFIT_PLANS.propose(actor, terms, effective_on=effective_on, today=today, now=now,
                                  title=title, description=description, deadline_at=deadline_at)
-
-
-#: The adopter the vote calls when a plan proposal passes.
-adopt_plan = BENEFIT_PLANS.adopt
 
 
 # --- Levels -------------------------------------------------------------------------------

@@ -10,7 +10,13 @@ import sqlalchemy as sa
 
 from collective.benefits import compute
 from collective.benefits.compute import month_start
-from collective.benefits.models import BenefitRun, FundForecast, RunLine, RunLineKind
+from collective.benefits.models import (
+    BenefitKind,
+    BenefitRun,
+    FundForecast,
+    RunLine,
+    RunLineKind,
+)
 from collective.benefits.plans import level_of, plan_in_force, plan_terms
 from collective.extensions import db
 from collective.ledger import balances
@@ -21,11 +27,11 @@ from collective.members.services import base_currency
 from collective.monthly import monthly_table
 
 
-def fund_balance(collective_id: int, as_of: date | None = None) -> int:
-    """What the benefits fund holds, in base minor units (from the ledger)."""
+def fund_balance(collective_id: int) -> int:
+    """What the benefits fund holds now, in base minor units (from the ledger)."""
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
     base = base_currency(collective_id)
-    return -balances.account_balance(fund.id, as_of).get(base, 0)
+    return -balances.account_balance(fund.id).get(base, 0)
 
 
 def arrears(collective_id: int) -> dict[int, int]:
@@ -93,7 +99,7 @@ def member_fund(membership: Membership, today: date) -> MemberFund | None:
                           "earnings": [0]})
     contribution = int(compute.contributions_due(terms, frame).iloc[0])
     reserve = int(compute.reserves(mine).get(membership.id, 0)) if not mine.empty else 0
-    sick = terms.rule("sick")
+    sick = terms.rule(BenefitKind.SICK)
     if_ill = 0
     if sick is not None:
         if_ill = level if sick.amount == "level" else int(sick.amount)

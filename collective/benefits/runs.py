@@ -9,7 +9,7 @@ together, and the caller commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -28,12 +28,13 @@ from collective.benefits.models import (
 )
 from collective.benefits.plans import first_period, levels_for, plan_in_force, plan_terms
 from collective.benefits.queries import arrears, fund_balance, run_lines_frame
+from collective.clock import zone
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import balances as ledger_balances
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, EntryKind
-from collective.members.models import Membership, MembershipStatus, User
+from collective.members.models import Collective, Membership, MembershipStatus, User
 from collective.members.services import base_currency
 from collective.pool.queries import member_earnings
 
@@ -57,15 +58,23 @@ class RunResult:
     run: BenefitRun | None = None
 
 
+def _period_over_at(collective_id: int, period: date) -> datetime:
+    """The instant the month of `period` ends: midnight starting the next month in the
+    collective's own timezone (kept on its row), in UTC."""
+    timezone = db.session.scalar(sa.select(Collective.timezone).filter_by(id=collective_id))
+    return datetime.combine(add_months(period, 1), time.min,
+                            tzinfo=zone(timezone)).astimezone(UTC)
+
+
 def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.DataFrame:
-    """Fund members of a period (active or paused): level, earnings, due, balance, arrears."""
+    """Fund members of a period (active or paused, joined before it ended in the collective's
+    timezone): level, earnings, due, balance, arrears."""
     base = base_currency(collective_id)
     rows = db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
         .where(Membership.collective_id == collective_id,
                Membership.status != MembershipStatus.REMOVED.value,
-               Membership.joined_at < datetime.combine(add_months(period, 1),
-                                                       datetime.min.time(), tzinfo=UTC))
+               Membership.joined_at < _period_over_at(collective_id, period))
         .order_by(Membership.id)).all()
     frame = pd.DataFrame(rows, columns=["membership_id", "name"])
     levels = levels_for(collective_id, period)

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 
 from collective.benefits import claims as claim_services
 from collective.benefits import plans, queries, runs
-from collective.benefits.compute import MONTHLY_KINDS, PlanTerms, add_months
+from collective.benefits.compute import MONTHLY_KINDS, add_months
 from collective.benefits.forms import (
     ClaimForm,
     DecideForm,
@@ -24,8 +25,8 @@ from collective.benefits.forms import (
 )
 from collective.benefits.models import ClaimStatus, RunKind
 from collective.clock import now_utc
-from collective.errors import DomainError
 from collective.members import services as members
+from collective.members.forms import ConfirmForm
 from collective.members.models import Role
 from collective.members.terms_pages import found_from_form
 from collective.money import format_money
@@ -40,6 +41,23 @@ T = Role.TREASURER
 def _to(endpoint: str, **values):
     """A redirect to one of this collective's pages."""
     return redirect(url_for(endpoint, slug=g.collective.slug, **values))
+
+
+def _flash_errors(form: FlaskForm, what: str = "") -> None:
+    """Flash a form's errors, for a form posted from a page the view redirects back to;
+    with `what`, each says what failed and names its field (for hidden fields)."""
+    for name, errors in form.errors.items():
+        for error in errors:
+            if what:
+                label = form[name].label.text.lower() if name in form else "form"
+                flash(f"{what} ({label}: {error})", "error")
+            else:
+                flash(str(error), "error")
+
+
+def _member_choices() -> list[tuple[int, str]]:
+    """The collective's members, for a select field."""
+    return [(m.id, m.user.name) for m in members.directory(g.collective.id)]
 
 
 @bp.get("/")
@@ -110,11 +128,9 @@ def new_claim():
 
 def _claim_for_viewer(claim_id: int):
     """The claim, if the viewer filed it or is a treasurer; 404 otherwise (claims are
-    private: they can be about someone's health)."""
-    try:
-        claim = claim_services.get_claim(g.collective.id, claim_id)
-    except DomainError:
-        abort(404)
+    private: they can be about someone's health). A claim of another collective is NotFound,
+    which the error pages show as a 404."""
+    claim = claim_services.get_claim(g.collective.id, claim_id)
     if claim.membership_id != g.membership.id and not g.membership.has_role(T):
         abort(404)
     return claim
@@ -158,12 +174,14 @@ def decide(claim_id: int):
 def withdraw(claim_id: int):
     """Take back your pending claim."""
     item = _claim_for_viewer(claim_id)
-    form = RunNowForm(meta={"csrf": True})
-    if form.is_submitted():
+    form = ConfirmForm()
+    if form.validate_on_submit():
         with committed() as done:
             claim_services.withdraw_claim(g.membership, item, now=now_utc())
         if done:
             flash("Your claim is withdrawn.", "info")
+    else:
+        _flash_errors(form)
     return _to("fund.claim", claim_id=item.id)
 
 
@@ -211,7 +229,8 @@ def propose_plan():
             now = now_utc()
             with committed(form) as done:
                 proposal = plans.propose_plan(
-                    g.membership, terms, effective_on=form.effective_on.data, now=now,
+                    g.membership, terms, effective_on=form.effective_on.data, today=g.today,
+                    now=now,
                     title=form.title.data or "", description=form.description.data or "",
                     deadline_at=now + timedelta(days=form.deadline_days.data))
             if done:
@@ -226,8 +245,7 @@ def treasurer():
     """The fund at a glance: balance over time, in and out per month, who owes, the runs,
     and how long the fund would last (as the scheduler last computed it)."""
     deposit = DepositForm(prefix="dep")
-    deposit.membership_id.choices = [(m.id, m.user.name)
-                                     for m in members.directory(g.collective.id)]
+    deposit.membership_id.choices = _member_choices()
     deposit.received_on.data = g.today
     return render_template(
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
@@ -245,12 +263,10 @@ def run_now():
     """Run a contribution or payout run now (it posts once, however often it is asked; the
     service refuses a month that has not ended)."""
     form = RunNowForm()
-    if form.validate_on_submit():
-        try:
-            kind = RunKind(form.kind.data)
-            period = date.fromisoformat(form.period.data)
-        except ValueError:
-            abort(400)
+    if not form.validate_on_submit():
+        _flash_errors(form, "The run was not started")
+    else:
+        kind, period = RunKind(form.kind.data), date.fromisoformat(form.period.data)
         with committed() as done:
             result = runs.run(g.collective.id, kind, period, today=g.today,
                               triggered_by=g.membership.user.email)
@@ -270,8 +286,7 @@ def run_now():
 def deposit():
     """Record money a member paid in themselves (to cover contributions)."""
     form = DepositForm(prefix="dep")
-    form.membership_id.choices = [(m.id, m.user.name)
-                                  for m in members.directory(g.collective.id)]
+    form.membership_id.choices = _member_choices()
     if form.validate_on_submit():
         amount = form.parsed_amount(form.amount, g.collective.base_currency)
         if amount is not None:
@@ -284,16 +299,14 @@ def deposit():
             if done:
                 flash("The deposit is recorded.", "info")
                 return _to("fund.treasurer")
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
+    _flash_errors(form)
     return _to("fund.treasurer")
 
 
 def plan_details(proposal) -> tuple[str, dict]:
     """What the proposal page shows for a plan."""
     return "fund/_plan_proposal.html", {
-        "plan_terms": PlanTerms.from_json(proposal.payload["terms"]),
+        "plan_terms": plans.BENEFIT_PLANS.proposed(proposal),  # a DomainError if unreadable
         "effective_on": proposal.payload["effective_on"]}
 
 

@@ -16,6 +16,7 @@ from collective.ledger.models import EntryKind
 from collective.members import accounts, invitations
 from collective.members import services as members
 from collective.members.models import Collective, MembershipStatus, Role, User
+from collective.transactions import transaction
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -118,22 +119,21 @@ def load_demo(today: date | None = None) -> Collective:
     return collective
 
 
-
-
-
 @click.command("demo")
 @click.option("--reset", is_flag=True, help="Archive the current demo collective and load anew.")
 @with_appcontext
 def demo_command(reset: bool) -> None:
     """Load the demo collective (slug 'demo'); running it again changes nothing."""
-    if db.session.scalar(sa.select(Collective.id).filter_by(slug=DEMO_SLUG)) is not None:
-        if not reset:
-            click.echo("The demo collective is already loaded (use --reset to start over).")
-            return
+    loaded = db.session.scalar(sa.select(Collective.id).filter_by(slug=DEMO_SLUG)) is not None
+    if loaded and not reset:
+        click.echo("The demo collective is already loaded (use --reset to start over).")
+        return
+    with transaction():  # the old demo is archived only if the new one loads
         archived = archive_demo()
-        click.echo(f"Archived the previous demo collective as {archived.slug!r}.")
-    collective = load_demo()
-    db.session.commit()
-    click.echo(f"Loaded {collective.name} at /c/{collective.slug}/ - sign in as "
-               f"maria@demo.coop, anjali@demo.coop or priya@demo.coop "
-               f"with the password {DEMO_PASSWORD!r}.")
+        collective = load_demo()
+        said = [f"Archived the previous demo collective as {archived.slug!r}."] if archived else []
+        said.append(f"Loaded {collective.name} at /c/{collective.slug}/ - sign in as "
+                    f"maria@demo.coop, anjali@demo.coop or priya@demo.coop "
+                    f"with the password {DEMO_PASSWORD!r}.")
+    for line in said:
+        click.echo(line)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from collective.benefits import claims, plans, runs
 from collective.benefits.compute import PlanTerms, add_months
-from collective.benefits.models import MemberLevel
+from collective.benefits.models import BenefitKind, MemberLevel, RunKind
 from collective.extensions import db
 from collective.members.models import Membership
 from collective.pool.payouts import record_deposit
@@ -62,7 +62,7 @@ class DemoFund:
 
     def _run(self, period: date) -> None:
         collective_id = self.people["anjali"].collective_id
-        for kind in ("contributions", "payouts"):
+        for kind in RunKind:
             runs.run(collective_id, kind, period, today=self.today, triggered_by="scheduler")
 
     def after_month(self, index: int, month: date) -> None:
@@ -70,14 +70,14 @@ class DemoFund:
         people, anjali, deepa = self.people, self.people["anjali"], self.people["deepa"]
         if index == 3:
             # Rhea's parental leave: three months at her level, approved by Deepa.
-            claim = claims.file_claim(people["rhea"], kind="parental", start_period=month,
+            claim = claims.file_claim(people["rhea"], kind=BenefitKind.PARENTAL, start_period=month,
                                       months=3, note="Baby due early in the month.",
                                       today=month, now=_at(month))
             claims.decide_claim(deepa, claim, approve=True,
                                 reason="Congratulations! Approved for three months.",
                                 now=_at(month + timedelta(days=1)))
         if index == 2:
-            claim = claims.file_claim(people["carmen"], kind="unpaid_invoice",
+            claim = claims.file_claim(people["carmen"], kind=BenefitKind.UNPAID_INVOICE,
                                       start_period=month, invoice_amount=640_00,
                                       note="Koala Cafe flyer job, 20 days overdue.",
                                       today=month, now=_at(month + timedelta(days=3)))
@@ -93,8 +93,8 @@ class DemoFund:
     def finish(self) -> None:
         """A claim still waiting for a treasurer, filed this month."""
         this_month = self.today.replace(day=1)
-        claims.file_claim(self.people["joy"], kind="sick", start_period=this_month, months=2,
-                          note="Doctor's note attached: back surgery, six weeks off.",
+        claims.file_claim(self.people["joy"], kind=BenefitKind.SICK, start_period=this_month,
+                          months=2, note="Doctor's note attached: back surgery, six weeks off.",
                           today=self.today, now=_at(self.today - timedelta(days=2)))
         last_month = add_months(this_month, -1)
         # The scheduler's runs for last month, so the treasurer's page is up to date.

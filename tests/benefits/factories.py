@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import itertools
 from copy import deepcopy
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from collective.benefits import plans
 from collective.benefits.compute import PlanTerms
 from collective.benefits.models import MemberLevel
+from collective.clock import now_utc
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
-from collective.members.models import Membership
+from collective.members.models import Membership, Proposal, VoteChoice
+from collective.members.proposals import cast_vote
 from collective.pool import payouts
 from tests.factories import make_collective, make_member
 
@@ -69,6 +71,18 @@ def seed_fund(collective_id: int, amount: int, on: date = date(2026, 1, 1)) -> N
                       idempotency_key=f"fund-seed-{next(_keys)}",
                       lines=[ledger.Line(bank.id, amount, "USD"),
                              ledger.Line(fund.id, -amount, "USD")])
+
+
+def passed_plan_vote(voters: list[Membership], effective_on: date) -> Proposal:
+    """A proposal of BREAD_FUND that every voter agreed to, opened two days ago, whose
+    deadline passed an hour ago: the scheduler's next round decides it."""
+    opened = now_utc() - timedelta(days=2)
+    proposal = plans.propose_plan(voters[0], PlanTerms.from_json(BREAD_FUND),
+                                  effective_on=effective_on, today=opened.date(), now=opened,
+                                  deadline_at=now_utc() - timedelta(hours=1))
+    for voter in voters:
+        cast_vote(voter, proposal, VoteChoice.AGREE, now=opened + timedelta(hours=1))
+    return proposal
 
 
 def balance(member: Membership) -> int:

@@ -1,5 +1,6 @@
-"""A fund run waits until the month has ended in the collective's own timezone: the clock is
-frozen where Manila has already reached the next month and UTC has not."""
+"""A fund run waits until the month has ended in the collective's own timezone (the clock is
+frozen where Manila has already reached the next month and UTC has not), and a month's run
+counts the members who joined before it ended there."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -8,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from collective.benefits import runs
 from collective.benefits.models import BenefitRun
 from collective.extensions import db
 from tests.benefits.factories import deposit, found_fund
-from tests.factories import commit
+from tests.factories import commit, make_member
 
 #: 00:30 on 1 December in Manila; still 30 November in UTC.
 END_OF_NOVEMBER = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
@@ -52,3 +54,28 @@ def test_a_utc_collective_waits_for_its_own_month_to_end(client, auth, setup, mo
         html, runs = _run_now(client, auth, setup, "UTC", month)
     assert "only a month that has ended can be run" in html
     assert runs == 0
+
+
+#: 23:30 on 30 November and 00:30 on 1 December in Manila (both 30 November in UTC).
+LAST_HOUR_OF_NOVEMBER = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+FIRST_HOUR_OF_DECEMBER = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("timezone, counted", [
+    ("Asia/Manila", {"before", "founder", "other"}),
+    ("UTC", {"before", "after", "founder", "other"})])
+def test_a_member_counts_for_the_months_that_end_after_they_joined_in_the_collective_s_time(
+        ctx, timezone, counted):
+    founder, other = found_fund(2)
+    founder.collective.timezone = timezone
+    people = {"founder": founder, "other": other}
+    for name, joined in (("before", LAST_HOUR_OF_NOVEMBER), ("after", FIRST_HOUR_OF_DECEMBER)):
+        people[name] = make_member(founder.collective)
+        people[name].joined_at = joined
+    db.session.flush()
+
+    november = runs.run_contributions(founder.collective_id, date(2026, 11, 1),
+                                      today=date(2026, 12, 10), dry_run=True)
+
+    names = {person.id: name for name, person in people.items()}
+    assert {names[m] for m in november.lines["membership_id"]} == counted

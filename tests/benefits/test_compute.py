@@ -114,7 +114,6 @@ def test_month_arithmetic_crosses_years_both_ways():
     assert compute.add_months(date(2026, 11, 1), 2) == date(2027, 1, 1)
     assert compute.add_months(date(2026, 1, 1), -1) == date(2025, 12, 1)
     assert compute.month_start(date(2026, 2, 28)) == date(2026, 2, 1)
-    assert compute.months_between(date(2025, 11, 30), date(2026, 2, 1)) == 3
 
 
 # --- Contributions --------------------------------------------------------------------------
@@ -345,3 +344,15 @@ def test_a_fund_with_nobody_in_it_lasts_the_whole_horizon():
     result = compute.forecast_months(5_000, [], [], 1, 24, QUICK)
     assert result == {"median": 60, "p10": 60, "never_out_share": 1.0,
                       "median_path": [5_000] * 60}
+
+
+def test_compute_counts_reserves_by_the_run_line_kinds_the_tables_store():
+    from collective.benefits import kinds, models
+
+    assert (models.BenefitKind, models.ClaimStatus, models.RunKind, models.RunLineKind) == (
+        kinds.BenefitKind, kinds.ClaimStatus, kinds.RunKind, kinds.RunLineKind)
+    lines = pd.DataFrame([(1, kinds.RunLineKind.CONTRIBUTION, 2_250),
+                          (1, kinds.RunLineKind.GIFT, 250), (1, kinds.RunLineKind.OWED, 900)],
+                         columns=["membership_id", "kind", "amount"])
+    assert compute.reserves(lines).to_dict() == {1: 2_000}
+    assert set(compute.MONTHLY_KINDS) < set(kinds.BenefitKind)

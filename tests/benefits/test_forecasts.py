@@ -6,7 +6,8 @@ The job tests commit for real, like test_runs_reliability.py.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -16,9 +17,16 @@ from collective.benefits.models import BenefitRun, FundForecast
 from collective.clock import now_utc
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
-from collective.members.models import Membership, VoteChoice
-from collective.members.proposals import cast_vote
-from tests.benefits.factories import NOW, TODAY, deposit, found_fund, seed_fund, set_level
+from collective.members.models import Collective, Membership
+from tests.benefits.factories import (
+    NOW,
+    TODAY,
+    deposit,
+    found_fund,
+    passed_plan_vote,
+    seed_fund,
+    set_level,
+)
 from tests.benefits.test_runs_reliability import MISSED, THIS_MONTH, _committed_fund
 
 OCT = TODAY.replace(day=1)
@@ -69,7 +77,7 @@ def test_a_forecast_goes_stale_with_a_run_a_plan_change_or_a_new_month(ctx):
     today = now_utc().date()
 
     def stale(now=None) -> bool:
-        return [row[0] for row in forecasts.stale_forecasts(now or now_utc(), cid)] == [cid]
+        return [row[0] for row in jobs.stale_forecasts(now or now_utc(), cid)] == [cid]
 
     assert stale()  # never computed
     forecasts.compute_forecast(cid, today=today, now=now_utc())
@@ -82,9 +90,10 @@ def test_a_forecast_goes_stale_with_a_run_a_plan_change_or_a_new_month(ctx):
     assert not stale()
 
     proposal = plans.propose_plan(treasurer, PlanTerms.from_json(BREAD_FUND),
-                                  effective_on=add_months(THIS_MONTH, 1), now=now_utc())
+                                  effective_on=add_months(THIS_MONTH, 1), today=today,
+                                  now=now_utc())
     assert not stale()  # proposed only
-    plans.adopt_plan(proposal, today)
+    plans.BENEFIT_PLANS.adopt(proposal, today)
     assert stale()
 
 
@@ -122,12 +131,7 @@ def test_a_plan_adopted_by_vote_makes_the_frequent_job_recompute_the_forecast(ap
         first_at = queries.stored_forecast(fund["id"]).computed_at
         voters = [db.session.get(Membership, m) for m in fund["members"]]
         # A vote that closed an hour ago; the frequent job decides it and adopts the plan.
-        opened = now_utc() - timedelta(days=2)
-        proposal = plans.propose_plan(voters[0], PlanTerms.from_json(BREAD_FUND),
-                                      effective_on=add_months(THIS_MONTH, 1), now=opened,
-                                      deadline_at=now_utc() - timedelta(hours=1))
-        for voter in voters:
-            cast_vote(voter, proposal, VoteChoice.AGREE, now=opened + timedelta(hours=1))
+        passed_plan_vote(voters, add_months(THIS_MONTH, 1))
         db.session.commit()
 
     frequent.func()
@@ -153,7 +157,30 @@ def test_the_daily_job_stores_each_fund_s_forecast_after_its_runs(app):
                                      .filter_by(collective_id=fund["id"]))
         assert stored.computed_at >= last_run
         assert stored.fund_amount == queries.fund_balance(fund["id"]) == 3 * 3 * 2_250
-        assert forecasts.stale_forecasts(now_utc(), fund["id"]) == []
+        assert jobs.stale_forecasts(now_utc(), fund["id"]) == []
+
+
+def test_the_daily_job_forecasts_as_of_the_instant_it_is_given_in_each_collective_s_today(
+        app):
+    fund = _committed_fund(app)
+    with app.app_context():
+        db.session.get(Collective, fund["id"]).timezone = "Asia/Manila"
+        db.session.commit()
+    next_month = add_months(THIS_MONTH, 1)
+    # 00:30 on the first of next month in Manila: still this month in UTC.
+    now = datetime.combine(next_month, time(0, 30), tzinfo=ZoneInfo("Asia/Manila"))
+
+    with app.app_context():
+        done = jobs.run_all_due(now)
+
+    assert [(r.kind, r.period) for r in done[fund["slug"]]][-2:] == [
+        ("contributions", THIS_MONTH), ("payouts", THIS_MONTH)]
+    with app.app_context():
+        stored = queries.stored_forecast(fund["id"])
+        assert (stored.for_period, stored.computed_at) == (next_month, now)
+        assert jobs.stale_forecasts(now, fund["id"]) == []
+        assert [state.collective_id for state in jobs.stale_forecasts(
+            now - timedelta(hours=1), fund["id"])] == [fund["id"]]  # Manila's last month
 
 
 def test_the_forecast_command_computes_it_now(runner, setup):

@@ -1,6 +1,6 @@
 """Fund services on a real database: contribution and payout runs, catching up, claims and
 their decisions, levels and plan changes by vote. Each test rolls back."""
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -681,11 +681,13 @@ def test_a_plan_adopted_by_vote_becomes_version_2_from_the_month_after_the_decis
         {"benefit": b, "contribution": b // 20} for b in (50_000, 100_000)]})
     deadline = NOW + timedelta(days=7)
     proposal = plans.propose_plan(treasurer, PlanTerms.from_json(five_percent),
-                                  effective_on=OCT, deadline_at=deadline, now=NOW)
+                                  effective_on=OCT, deadline_at=deadline, today=TODAY,
+                                  now=NOW)
     assert (proposal.kind, proposal.title, proposal.payload["effective_on"]) == (
         "benefit_plan", "A new benefit plan", "2026-10-01")
     with pytest.raises(NotAllowed):
-        plans.propose_plan(ann, PlanTerms.from_json(five_percent), effective_on=OCT, now=NOW)
+        plans.propose_plan(ann, PlanTerms.from_json(five_percent), effective_on=OCT,
+                           today=TODAY, now=NOW)
 
     for voter in (treasurer, ann, bob):
         proposals.cast_vote(voter, proposal, VoteChoice.AGREE, now=NOW + timedelta(days=1))
@@ -704,6 +706,23 @@ def test_a_plan_adopted_by_vote_becomes_version_2_from_the_month_after_the_decis
     assert november.total == 3 * 2_500
     assert db.session.scalar(sa.select(sa.func.count(BenefitPlan.id))
                              .filter_by(collective_id=cid)) == 2
+
+
+def test_a_proposed_plan_s_start_is_checked_against_the_today_the_caller_gives(ctx):
+    treasurer, _ = found_fund(2)
+    terms = PlanTerms.from_json(BREAD_FUND)
+    far = date(2028, 11, 1)  # 25 months after October 2026, 24 after November
+    #: 00:30 on 1 November in Manila, still October in UTC.
+    moment = datetime(2026, 10, 31, 16, 30, tzinfo=UTC)
+    with pytest.raises(DomainError, match="at most a year back or two years ahead") as refused:
+        plans.propose_plan(treasurer, terms, effective_on=far, today=date(2026, 10, 31),
+                           now=moment)
+    assert refused.value.field == "effective_on"
+
+    proposal = plans.propose_plan(treasurer, terms, effective_on=far, today=date(2026, 11, 1),
+                                  now=moment)
+
+    assert (proposal.payload["effective_on"], proposal.created_at) == ("2028-11-01", moment)
 
 
 # --- A month that has not ended -------------------------------------------------------------

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from collective.benefits import claims, forecasts, runs
-from collective.benefits.compute import ForecastAssumptions, add_months, month_start
-from collective.benefits.models import BenefitRun, Claim, FundForecast
+from collective.benefits import claims, forecasts, plans, runs
+from collective.benefits.compute import ForecastAssumptions, PlanTerms, add_months, month_start
+from collective.benefits.models import BenefitKind, BenefitRun, Claim, ClaimStatus, FundForecast
 from collective.clock import local_time, now_utc, today_in
+from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
 from collective.ledger.models import JournalEntry
 from collective.members.models import Membership, Role
@@ -34,6 +35,7 @@ class Fund:
     ann: str
     tess: str
     ann_id: int
+    founder_id: int
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def fund(setup) -> Fund:
             deposit(founder, person, 50_000, on=add_months(THIS_MONTH, -2), today=TODAY)
         runs.run_contributions(founder.collective_id, add_months(THIS_MONTH, -2), today=TODAY)
         result = Fund(founder.collective.slug, founder.collective_id, founder.user.email,
-                      ann.user.email, tess.user.email, ann.id)
+                      ann.user.email, tess.user.email, ann.id, founder.id)
         commit()
         return result
 
@@ -117,6 +119,25 @@ def test_run_now_runs_an_ended_month_once(client, auth, setup, fund):
             collective_id=fund.collective_id, period=LAST_MONTH))
         assert (run.kind, run.entry_count, run.triggered_by) == ("contributions", 3,
                                                                  fund.founder)
+
+
+@pytest.mark.parametrize("data, said", [
+    ({}, ["The run was not started (run: This field is required.)",
+          "The run was not started (month: This field is required.)"]),
+    ({"kind": "refunds", "period": "2026-13-01"},
+     ["The run was not started (run: no such run)",
+      "The run was not started (month: not a date like 2026-10-01)"])])
+def test_run_now_says_why_a_request_it_cannot_read_was_not_run(client, auth, setup, fund, data,
+                                                               said):
+    runs_before = _count(setup, BenefitRun, collective_id=fund.collective_id)
+    auth.login(fund.founder)
+
+    response = client.post(f"/c/{fund.slug}/fund/runs", data=data, follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert [message for message in said if message not in html] == []
+    assert _count(setup, BenefitRun, collective_id=fund.collective_id) == runs_before
 
 
 # --- The forecast on the treasurer's page ---------------------------------------------------
@@ -218,6 +239,83 @@ def test_a_treasurer_cannot_decide_their_own_claim_on_the_page(client, auth, set
     assert "Your claim is withdrawn." in withdrawn.get_data(as_text=True)
     with setup():
         assert db.session.get(Claim, claim_id).status == "withdrawn"
+
+
+def _other_fund_s_claim(setup) -> int:
+    """A pending claim in another collective's fund."""
+    with setup():
+        founder, member = found_fund(2, start=add_months(THIS_MONTH, -2))
+        for person in (founder, member):
+            deposit(founder, person, 50_000, on=add_months(THIS_MONTH, -2), today=TODAY)
+        runs.run_contributions(founder.collective_id, add_months(THIS_MONTH, -2), today=TODAY)
+        claim = claims.file_claim(member, kind=BenefitKind.SICK, start_period=THIS_MONTH,
+                                  months=3, today=TODAY, now=now_utc())
+        commit()
+        return claim.id
+
+
+def test_a_claim_of_another_collective_or_of_none_is_not_found(client, auth, setup, fund):
+    elsewhere = _other_fund_s_claim(setup)
+    auth.login(fund.founder)
+    base = f"/c/{fund.slug}/fund/claims"
+
+    for claim_id in (elsewhere, elsewhere + 1000):
+        page = client.get(f"{base}/{claim_id}")
+        assert page.status_code == 404, claim_id
+        for action, data in (("decide", {"decision": "approve", "reason": "Fine."}),
+                             ("withdraw", {})):
+            assert client.post(f"{base}/{claim_id}/{action}", data=data).status_code == 404
+    with setup():
+        assert db.session.get(Claim, elsewhere).status == ClaimStatus.PENDING
+
+
+def test_a_claim_is_withdrawn_with_the_page_s_csrf_token_and_not_without_it(
+        client, auth, setup, fund, app, monkeypatch):
+    with setup():
+        ann = db.session.get(Membership, fund.ann_id)
+        claim_id = claims.file_claim(ann, kind=BenefitKind.SICK, start_period=THIS_MONTH,
+                                     months=3, today=TODAY, now=now_utc()).id
+        commit()
+    auth.login(fund.ann)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    url = f"/c/{fund.slug}/fund/claims/{claim_id}"
+    page = _page(client, url)
+    token = re.search(r'action="[^"]+/withdraw">\s*<input type="hidden" name="csrf_token" '
+                      r'value="([^"]+)"', page).group(1)
+
+    forged = client.post(f"{url}/withdraw")
+
+    assert forged.status_code == 400
+    with setup():
+        assert db.session.get(Claim, claim_id).status == ClaimStatus.PENDING
+
+    withdrawn = client.post(f"{url}/withdraw", data={"csrf_token": token},
+                            follow_redirects=True)
+
+    assert "Your claim is withdrawn." in withdrawn.get_data(as_text=True)
+    with setup():
+        assert db.session.get(Claim, claim_id).status == ClaimStatus.WITHDRAWN
+
+
+@pytest.mark.parametrize("terms, said", [
+    ({"contribution": {"kind": "bogus"}}, "the contribution rule is levels, earnings_pct or flat"),
+    (None, "the plan&#39;s terms are missing")])
+def test_a_plan_proposal_whose_terms_no_longer_read_shows_why_not_a_server_error(
+        client, auth, setup, fund, terms, said):
+    with setup():
+        founder = db.session.get(Membership, fund.founder_id)
+        proposal = plans.propose_plan(founder, PlanTerms.from_json(BREAD_FUND),
+                                      effective_on=add_months(THIS_MONTH, 1), today=TODAY,
+                                      now=now_utc())
+        proposal.payload = {**proposal.payload, "terms": terms}
+        commit()
+        proposal_id = proposal.id
+    auth.login(fund.ann)
+
+    page = client.get(f"/c/{fund.slug}/proposals/{proposal_id}")
+
+    assert page.status_code == 422
+    assert said in page.get_data(as_text=True)
 
 
 def test_a_level_and_a_deposit_are_saved_through_the_pages(client, auth, setup, fund):
