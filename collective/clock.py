@@ -42,8 +42,14 @@ def now_utc() -> datetime:
 
 
 def today_in(timezone: str | None, now: datetime | None = None) -> date:
-    """The calendar date in `timezone` at `now` (default: this instant)."""
-    return (now or now_utc()).astimezone(zone(timezone)).date()
+    """The calendar date in `timezone` at `now` (default: this instant). For the edges."""
+    return date_at(now or now_utc(), timezone)
+
+
+def date_at(moment: datetime, timezone: str | None) -> date:
+    """The calendar date in `timezone` at a given instant; reads no clock, so services may
+    use it on the `now` their caller gave them."""
+    return moment.astimezone(zone(timezone)).date()
 
 
 def month_start(day: date) -> date:

@@ -55,11 +55,6 @@ def _flash_errors(form: FlaskForm, what: str = "") -> None:
                 flash(str(error), "error")
 
 
-def _member_choices() -> list[tuple[int, str]]:
-    """The collective's members, for a select field."""
-    return [(m.id, m.user.name) for m in members.directory(g.collective.id)]
-
-
 @bp.get("/")
 @collective_view()
 def my_fund():
@@ -245,7 +240,7 @@ def treasurer():
     """The fund at a glance: balance over time, in and out per month, who owes, the runs,
     and how long the fund would last (as the scheduler last computed it)."""
     deposit = DepositForm(prefix="dep")
-    deposit.membership_id.choices = _member_choices()
+    deposit.membership_id.choices = members.member_choices(g.collective.id)
     deposit.received_on.data = g.today
     return render_template(
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
@@ -286,7 +281,7 @@ def run_now():
 def deposit():
     """Record money a member paid in themselves (to cover contributions)."""
     form = DepositForm(prefix="dep")
-    form.membership_id.choices = _member_choices()
+    form.membership_id.choices = members.member_choices(g.collective.id)
     if form.validate_on_submit():
         amount = form.parsed_amount(form.amount, g.collective.base_currency)
         if amount is not None:

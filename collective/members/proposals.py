@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from collective.clock import today_in
+from collective.clock import date_at
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
 from collective.members.models import (
@@ -219,7 +219,7 @@ def decide_proposal(proposal: Proposal, now: datetime) -> bool:
     db.session.refresh(proposal)
     if result.status == ProposalStatus.ADOPTED:
         # Adopted on the day it is decided: payments recorded before then used the old rule.
-        ADOPTERS[proposal.kind](proposal, today_in(proposal.collective.timezone, now))
+        ADOPTERS[proposal.kind](proposal, date_at(now, proposal.collective.timezone))
     elif proposal.kind in REJECTERS:
         REJECTERS[proposal.kind](proposal)
     db.session.flush()
