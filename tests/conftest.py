@@ -17,6 +17,9 @@ from collective import create_app  # noqa: E402
 from collective.config import normalise_database_url  # noqa: E402
 from collective.extensions import db  # noqa: E402
 
+#: Where scratch_app builds a PostgreSQL database of its own, beside the shared one.
+SCRATCH_SCHEMA = "migration_scratch"
+
 
 def reset_database(engine: sa.Engine) -> None:
     """Empty the test database completely, so the migrations start from nothing."""
@@ -57,6 +60,31 @@ def app(database_url, tmp_path_factory):
         reset_database(db.engine)
         flask_migrate.upgrade()
     return app
+
+
+@pytest.fixture
+def scratch_app(database_url, tmp_path):
+    """An app on an empty database of this run's kind, apart from the one the tests share."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
+        admin = None
+    else:
+        admin = sa.create_engine(database_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {SCRATCH_SCHEMA}"))
+        url = sa.make_url(database_url).update_query_dict(
+            {"options": f"-csearch_path={SCRATCH_SCHEMA}"}).render_as_string(False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA {SCRATCH_SCHEMA} CASCADE"))
+            admin.dispose()
 
 
 @pytest.fixture

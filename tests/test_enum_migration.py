@@ -1,17 +1,15 @@
 """Migration 0006 adds the enum CHECK constraints to a database that already holds rows, and
-takes them off again, on this run's database (a scratch SQLite file, or a scratch PostgreSQL
-schema beside the one the other tests use)."""
+takes them off again, on this run's database (conftest's scratch_app: a scratch SQLite file,
+or a scratch PostgreSQL schema beside the one the other tests use)."""
 from __future__ import annotations
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from collective import create_app
 from collective.extensions import db
 
 BEFORE = "0004"
-SCRATCH_SCHEMA = "enum_upgrade_scratch"
 NEW_CHECKS = {"ck_journal_entries_kind_known", "ck_proposals_kind_known",
               "ck_pitch_events_from_state_known", "ck_pitch_events_to_state_known",
               "ck_claim_events_status_known"}
@@ -59,31 +57,6 @@ ROWS = [
 ]
 COUNTED = ("journal_entries", "postings", "pitch_events", "proposals", "votes", "claims",
            "claim_events")
-
-
-@pytest.fixture
-def scratch_app(database_url, tmp_path):
-    """An app on an empty database of this run's kind, apart from the one the tests share."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
-        admin = None
-    else:
-        admin = sa.create_engine(database_url)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {SCRATCH_SCHEMA}"))
-        url = sa.make_url(database_url).update_query_dict(
-            {"options": f"-csearch_path={SCRATCH_SCHEMA}"}).render_as_string(False)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA {SCRATCH_SCHEMA} CASCADE"))
-            admin.dispose()
 
 
 def _counts(conn: sa.Connection) -> dict[str, int]:

@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the models describe, on this run's database."""
+import flask_migrate
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -24,7 +25,8 @@ def test_migrations_install_the_append_only_triggers(app):
         else:
             names = conn.scalars(sa.text(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
-            expected = {f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")}
+            expected = {f"{t}_no_{op}" for t in APPEND_ONLY_TABLES
+                        for op in ("update", "delete", "overwrite")}
     assert expected <= set(names)
 
 
@@ -34,3 +36,32 @@ def test_sqlite_enforces_foreign_keys_again_after_the_migrations(app):
         if conn.dialect.name != "sqlite":
             return
         assert conn.scalar(sa.text("PRAGMA foreign_keys")) == 1
+
+
+def _triggers(conn: sa.Connection) -> set[str]:
+    if conn.dialect.name == "postgresql":
+        return set(conn.scalars(sa.text(
+            "SELECT tgname FROM pg_trigger JOIN pg_class ON pg_class.oid = tgrelid "
+            "WHERE NOT tgisinternal AND relnamespace = current_schema()::regnamespace")))
+    return set(conn.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+
+
+def test_the_insert_guard_migration_adds_the_overwrite_triggers_and_takes_them_off(scratch_app):
+    overwrite_guards = {f"{t}_no_overwrite" for t in APPEND_ONLY_TABLES}
+    with scratch_app.app_context():
+        flask_migrate.upgrade(revision="0007_ledger_insert_guard")
+        with db.engine.connect() as conn:
+            at_0007 = _triggers(conn)
+        flask_migrate.downgrade(revision="0006_enum_checks")
+        with db.engine.connect() as conn:
+            at_0006 = _triggers(conn)
+        flask_migrate.upgrade(revision="0007_ledger_insert_guard")
+        with db.engine.connect() as conn:
+            again = _triggers(conn)
+    if scratch_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert overwrite_guards <= at_0007
+        assert at_0006 == at_0007 - overwrite_guards
+    else:  # PostgreSQL needs no insert trigger: the revision changes nothing there
+        assert at_0006 == at_0007
+        assert not overwrite_guards & at_0007
+    assert again == at_0007

@@ -1,13 +1,32 @@
-"""Database triggers that refuse UPDATE and DELETE on the ledger's tables.
+"""Database triggers that refuse UPDATE and DELETE on the ledger's tables, and on SQLite an
+INSERT that would overwrite a row.
 
 Migrations call `install_append_only_guards`; a later migration that rebuilds one of these
 tables (SQLite batch mode copies and drops it) must call it again.
+
+SQLite's REPLACE (`REPLACE INTO`, `INSERT OR REPLACE`) resolves a conflict on a unique key by
+deleting the row that is there, without firing delete triggers, and an UPSERT (`INSERT ... ON
+CONFLICT DO UPDATE`) changes it in place. So on SQLite a BEFORE INSERT trigger refuses any
+insert that meets an existing row on the primary key or another unique key. PostgreSQL has
+no REPLACE, and its ON CONFLICT DO UPDATE and MERGE fire the update and delete triggers, so
+it needs no insert trigger.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 APPEND_ONLY_TABLES = ("journal_entries", "postings")
+
+#: SQLite: for each ledger table, the conditions under which an INSERT meets an existing row
+#: (its primary key, then its other unique keys). One EXISTS per key, so each uses its index.
+_SQLITE_EXISTING_ROW = {
+    "journal_entries": (
+        "id = NEW.id",
+        "collective_id = NEW.collective_id AND idempotency_key = NEW.idempotency_key",
+        "reverses_id = NEW.reverses_id",
+    ),
+    "postings": ("id = NEW.id",),
+}
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -45,8 +64,24 @@ def guard_statements(dialect: str) -> list[str]:
                     f"'the ledger is append-only: {op} on {table} is refused'); "
                     "END",
                 ]
+            statements += _sqlite_overwrite_guard(table)
         return statements
     raise RuntimeError(f"no append-only guard for the {dialect} database")
+
+
+def _sqlite_overwrite_guard(table: str) -> list[str]:
+    """The BEFORE INSERT trigger that refuses an insert meeting an existing row of `table`."""
+    name = f"{table}_no_overwrite"
+    existing = " OR ".join(f"EXISTS (SELECT 1 FROM {table} WHERE {condition})"
+                           for condition in _SQLITE_EXISTING_ROW[table])
+    return [
+        f"DROP TRIGGER IF EXISTS {name}",
+        f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {existing} BEGIN "
+        "SELECT RAISE(ABORT, "
+        f"'the ledger is append-only: {table} already holds a row with this id or key, "
+        "and an INSERT may not replace it'); "
+        "END",
+    ]
 
 
 def drop_statements(dialect: str) -> list[str]:
@@ -62,7 +97,7 @@ def drop_statements(dialect: str) -> list[str]:
     return [
         f"DROP TRIGGER IF EXISTS {table}_no_{op}"
         for table in APPEND_ONLY_TABLES
-        for op in ("update", "delete")
+        for op in ("update", "delete", "overwrite")
     ]
 
 
