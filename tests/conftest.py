@@ -3,6 +3,8 @@ per-test transactions that roll back."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
@@ -87,11 +89,11 @@ def scratch_app(database_url, tmp_path):
             admin.dispose()
 
 
-@pytest.fixture
-def db_session(app):
-    """A session whose work rolls back after the test, even what views commit."""
-    with app.app_context():
-        connection = db.engine.connect()
+@contextmanager
+def rolled_back_session(engine: sa.Engine) -> Iterator[so.scoped_session]:
+    """Point `db.session` at one connection of `engine`, in a transaction that rolls back
+    at the end, even what views and services commit."""
+    connection = engine.connect()
     transaction = connection.begin()
     original = db.session
     db.session = so.scoped_session(
@@ -105,6 +107,22 @@ def db_session(app):
         db.session = original
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db_session(app):
+    """A session whose work rolls back after the test, even what views commit."""
+    with app.app_context():
+        engine = db.engine
+    with rolled_back_session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def session_on():
+    """`with session_on(engine):` points db.session at another engine (another database
+    role, say), rolled back at the end like db_session."""
+    return rolled_back_session
 
 
 @pytest.fixture

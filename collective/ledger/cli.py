@@ -6,9 +6,11 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from collective.extensions import db
 from collective.ledger.balances import check_ledger
+from collective.ledger.grants import RuntimeRoleError, grant_runtime_role
 
-ledger_cli = AppGroup("ledger", help="Inspect the ledger.")
+ledger_cli = AppGroup("ledger", help="Inspect the ledger, and guard it on PostgreSQL.")
 
 
 @ledger_cli.command("check")
@@ -27,3 +29,25 @@ def check_command() -> None:
                    f"{', '.join(map(str, result.short_entry_ids))}", err=True)
     click.echo(f"ledger NOT ok: {result.entries} entries, {result.postings} postings", err=True)
     sys.exit(1)
+
+
+@ledger_cli.command("grant-runtime")
+@click.argument("role")
+@click.option("--sql", "sql_only", is_flag=True,
+              help="Print the statements instead of running them.")
+def grant_runtime_command(role: str, sql_only: bool) -> None:
+    """Grant ROLE what the app needs at run time (PostgreSQL): SELECT and INSERT only on the
+    ledger's tables, read and write on the rest. Run it as the tables' owner, after every
+    `db upgrade`."""
+    try:
+        statements = grant_runtime_role(db.session.connection(), role, execute=not sql_only)
+    except RuntimeRoleError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    if sql_only:
+        db.session.rollback()
+        click.echo("".join(f"{statement};\n" for statement in statements), nl=False)
+        return
+    db.session.commit()
+    click.echo(f"{role} may now SELECT and INSERT on the ledger, and read and write the "
+               "other tables; it cannot change or unguard the ledger")
