@@ -196,3 +196,40 @@ def test_two_treasurers_paying_everyone_at_once_pay_once(app):
         payouts = db.session.scalar(sa.select(sa.func.count(JournalEntry.id)).where(
             JournalEntry.collective_id == ids["collective"], JournalEntry.kind == "payout"))
         assert payouts == 1
+
+
+def test_two_payments_recorded_at_once_on_one_pitch_use_each_hour_once(app):
+    """The pitch's row lock (and behind it the unique key on the hours' links) lets only one
+    of two payments recorded at once use the unpaid hours; the other splits by weights."""
+    from collective.pool.models import ClientPayment, TimeEntryPayment
+    from collective.pool.payments import record_payment
+    from tests.pool.factories import allocate, found_rule, log, make_pitch, move_to
+
+    with app.app_context():
+        founder = make_collective()
+        second = make_member(founder.collective, roles=("member", "coordinator"))
+        worker = make_member(founder.collective)
+        found_rule(founder)
+        pitch = move_to(founder, make_pitch(founder), PitchState.WON)
+        allocate(founder, pitch, founder)
+        entry = log(worker, allocate(founder, pitch, worker), 120)
+        db.session.commit()
+        ids = {"a": founder.id, "b": second.id, "pitch": pitch.id, "entry": entry.id}
+
+    def pay(actor_key):
+        def action():
+            actor = db.session.get(Membership, ids[actor_key])
+            record_payment(actor, db.session.get(Pitch, ids["pitch"]), amount=10_000,
+                           currency="USD", received_on=TODAY, request_key=f"race-{actor_key}",
+                           today=TODAY)
+        return action
+
+    assert race(app, pay("a"), pay("b")) == ["ok", "ok"]
+    with app.app_context():
+        links = db.session.scalars(sa.select(TimeEntryPayment.payment_id).filter_by(
+            time_entry_id=ids["entry"])).all()
+        notes = db.session.scalars(sa.select(ClientPayment.split_note).filter_by(
+            pitch_id=ids["pitch"]).order_by(ClientPayment.id)).all()
+    assert len(links) == 1
+    assert sorted(notes) == ["by 2 hours logged",
+                             "by allocation weights (no unpaid hours logged)"]

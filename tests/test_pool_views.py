@@ -40,6 +40,10 @@ _ERROR = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.S)
 _FLASH = re.compile(r'<p class="flash flash-(\w+)" role="status">(.*?)</p>', re.S)
 _SUGGESTION = re.compile(r'<tr><td>([^<]+?)(?: <span class="badge ok">volunteered</span>)?</td>'
                          r'\s*<td class="num score">(\d+)</td>')
+#: A row of the pitch page's people: name, then hours logged and unpaid hours.
+_PEOPLE_ROW = re.compile(r'<tr><td>([^<]+)</td><td>\w+</td><td class="num">\d+</td>'
+                         r'<td class="num">\d+</td><td class="num">([^<]+)</td>'
+                         r'<td class="num">([^<]+)</td></tr>')
 _PREVIEW_ROW = re.compile(r'<tr><td>([^<]+)</td><td class="num">([^<]+)</td>'
                           r'<td class="num">([^<]+)</td>\s*<td class="num[^"]*">([^<]+)</td></tr>')
 
@@ -222,8 +226,9 @@ ACTIONS: dict[str, Action] = {
     "record a payment": Action(
         "POST", "/pitches/{pitch_id}/payments/new",
         {"amount": "250.00", "currency": "USD", "received_on": "{today}"}, "coordinator",
-        # The bank, the common fund, Alice and Bob (the founder logged no time).
-        {"ClientPayment": 1, "JournalEntry": 1, "Posting": 4}),
+        # The bank, the common fund, Alice, Bob and the founder: the world's payment used
+        # every hour logged, so this one is split by the allocation weights.
+        {"ClientPayment": 1, "JournalEntry": 1, "Posting": 5}),
     "reverse a payment": Action(
         "POST", "/payments/{payment_id}/reverse", {"rev-memo": "entered twice"}, "treasurer",
         {"JournalEntry": 1, "Posting": 4}, denied=("alice", "coordinator")),
@@ -363,6 +368,23 @@ def test_a_bad_payment_form_is_refused_and_posts_nothing(client, auth, setup, wo
     assert response.status_code == 422
     assert message in _errors(response)
     assert _counts(setup) == before
+
+
+def test_the_pitch_page_shows_each_members_unpaid_hours(client, auth, setup, world):
+    # The world's payment used Alice's 3 h and Bob's 1 h; Alice then logs 1.5 h more.
+    with setup():
+        alice = db.session.get(Membership, world.alice_id)
+        time.log_time(alice, db.session.get(Allocation, world.alice_allocation_id),
+                      worked_on=date.today(), minutes=90, today=date.today())
+        commit()
+    _login(auth, world.bob)
+
+    page = _text(client.get(f"/c/{world.slug}/pool/pitches/{world.pitch_id}"))
+
+    rows = {name: (logged, unpaid) for name, logged, unpaid in _PEOPLE_ROW.findall(page)}
+    assert rows["Alice Ng"] == ("4.5 h", "1.5 h")
+    assert rows["Bob Oduya"] == ("1 h", "0 h")
+    assert "Unpaid hours are logged hours that no payment has used yet" in page
 
 
 def test_a_payment_in_another_currency_is_converted_at_the_given_rate(client, auth, setup,

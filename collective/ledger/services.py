@@ -3,7 +3,7 @@ Services flush; the caller commits. The read side is collective.ledger.balances.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -285,6 +285,19 @@ def register_locked_kind(kind: str, reason: str) -> None:
     LOCKED_KINDS[kind] = reason
 
 
+#: Entry kind -> what its domain does, in the same transaction, once an entry of that kind
+#: is reversed (the pool: a reversed client payment gives back the hours it used). Called
+#: with the original entry and its reversal; it must be safe to call again for the same pair.
+REVERSAL_FOLLOW_UPS: dict[str, Callable[[JournalEntry, JournalEntry], None]] = {}
+
+
+def register_reversal_follow_up(kind: str,
+                                follow_up: Callable[[JournalEntry, JournalEntry], None]) -> None:
+    """Say what the owning domain does when an entry of `kind` is reversed, whoever reverses
+    it (its own page, the ledger's entry page, the CLI)."""
+    REVERSAL_FOLLOW_UPS[kind] = follow_up
+
+
 def reversal_refusal(entry: JournalEntry) -> str | None:
     """Why `entry` cannot be reversed on its own, or None when it can."""
     if entry.reverses_id is not None:
@@ -310,7 +323,7 @@ def reverse_entry(
     refusal = reversal_refusal(entry)
     if refusal is not None:
         raise LedgerError(refusal, field="entry")
-    return post_entry(
+    reversal = post_entry(
         entry.collective_id,
         kind=EntryKind.REVERSAL,
         occurred_on=occurred_on or entry.occurred_on,
@@ -320,4 +333,8 @@ def reverse_entry(
         created_by_id=created_by_id,
         reverses_id=entry.id,
     )
+    follow_up = REVERSAL_FOLLOW_UPS.get(entry.kind)
+    if follow_up is not None:
+        follow_up(entry, reversal)
+    return reversal
 

@@ -60,7 +60,7 @@ def split_payment(
     """Split a payment: common fund, finder's fee, then the rest among the participants.
 
     With no finder, the finder's fee stays with the members. Splitting by hours with no
-    hours logged falls back to the allocation weights (and says so in the note).
+    unpaid hours logged falls back to the allocation weights (and says so in the note).
     """
     if not participants:
         raise NoParticipants("nobody is allocated to this work, so its payment has no one "
@@ -73,7 +73,7 @@ def split_payment(
     note = {SplitMethod.HOURS: "by hours logged", SplitMethod.EQUAL: "equally",
             SplitMethod.WEIGHTS: "by allocation weights"}[method]
     if method == SplitMethod.HOURS and sum(p.minutes for p in participants) == 0:
-        method, note = SplitMethod.WEIGHTS, "by allocation weights (no hours logged)"
+        method, note = SplitMethod.WEIGHTS, "by allocation weights (no unpaid hours logged)"
     if method == SplitMethod.HOURS:
         weights = [p.minutes for p in participants]
         note = f"by {sum(weights) / 60:g} hours logged"
@@ -128,47 +128,29 @@ def _ints(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame.astype({c: "int64" for c in columns})
 
 
-def _days(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """`frame` with these columns as datetime64 (comparable, and sortable for merge_asof)."""
-    return frame.assign(**{c: pd.to_datetime(frame[c]) for c in columns})
-
-
 def payment_participants(
     payments: pd.DataFrame,
-    earlier: pd.DataFrame,
     allocations: pd.DataFrame,
     minutes: pd.DataFrame,
 ) -> pd.DataFrame:
     """Who shares each payment, with the minutes that count for it.
 
-    payments:    payment_id, pitch_id, received_on
-    earlier:     pitch_id, received_on (the pitches' posted, unreversed payments)
+    payments:    payment_id, pitch_id
     allocations: allocation_id, pitch_id, membership_id, weight
-    minutes:     allocation_id, worked_on, minutes
+    minutes:     payment_id, allocation_id, minutes (the hours each payment uses: logged
+                 and not used by an earlier payment; see docs/sharing.md)
 
-    The minutes are those logged after the pitch's previous payment, up to the day of this
-    one (a monthly retainer is split by that month's hours); when nobody logged any since,
-    every minute logged on the pitch up to the payment counts. Returns payment_id,
-    membership_id, weight, minutes, in allocation order within each payment.
+    Every member allocated to a payment's pitch shares it, with 0 minutes when none of their
+    hours count for it. Returns payment_id, membership_id, weight, minutes, in allocation
+    order within each payment.
     """
-    pay = _days(_ints(payments[["payment_id", "pitch_id", "received_on"]],
-                      ["payment_id", "pitch_id"]), ["received_on"])
-    before = _days(_ints(earlier[["pitch_id", "received_on"]], ["pitch_id"]), ["received_on"])
-    before = before.rename(columns={"received_on": "previous"}).sort_values("previous")
-    pay = pd.merge_asof(pay.sort_values("received_on"), before, left_on="received_on",
-                        right_on="previous", by="pitch_id", allow_exact_matches=False)
+    pay = _ints(payments[["payment_id", "pitch_id"]], ["payment_id", "pitch_id"])
     pairs = pay.merge(_ints(allocations, ["allocation_id", "pitch_id", "membership_id",
                                           "weight"]), on="pitch_id")
-    logged = pairs[["payment_id", "allocation_id", "received_on", "previous"]].merge(
-        _days(_ints(minutes, ["allocation_id", "minutes"]), ["worked_on"]), on="allocation_id")
-    logged = logged[logged["worked_on"] <= logged["received_on"]]
-    recent = logged[logged["previous"].isna() | (logged["worked_on"] > logged["previous"])]
     key = ["payment_id", "allocation_id"]
+    used = _ints(minutes[[*key, "minutes"]], [*key, "minutes"]).groupby(key)["minutes"].sum()
     pairs = pairs.set_index(key)
-    pairs["all"] = logged.groupby(key)["minutes"].sum().reindex(pairs.index, fill_value=0)
-    pairs["recent"] = recent.groupby(key)["minutes"].sum().reindex(pairs.index, fill_value=0)
-    any_recent = pairs.groupby(level="payment_id")["recent"].transform("sum") > 0
-    pairs["minutes"] = pairs["recent"].where(any_recent, pairs["all"]).astype("int64")
+    pairs["minutes"] = used.reindex(pairs.index, fill_value=0).astype("int64")
     return (pairs.sort_index().reset_index()
             [["payment_id", "membership_id", "weight", "minutes"]])
 

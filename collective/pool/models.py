@@ -352,7 +352,7 @@ class ClientPayment(db.Model):
     share_rule_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("share_rules.id"), nullable=False
     )
-    #: How the members' part was divided (e.g. 'by 42.5 hours logged since 2026-09-30').
+    #: How the members' part was divided (e.g. 'by 42.5 hours logged').
     split_note: so.Mapped[str] = so.mapped_column(sa.String(300), nullable=False, default="")
     entry_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("journal_entries.id"), unique=True, nullable=True
@@ -371,3 +371,39 @@ class ClientPayment(db.Model):
 
     def __repr__(self) -> str:
         return f"<ClientPayment {self.id} {self.amount} {self.currency}>"
+
+
+class TimeEntryPayment(db.Model):
+    """A time entry used by a client payment's split: the link that says these hours are paid.
+
+    Each time entry is used by at most one payment that stands (the partial unique index
+    below). Reversing the payment releases its links (`released_by_id`): the hours are
+    unpaid again and the next payment uses them, while the released row stays as history.
+    """
+
+    __tablename__ = "time_entry_payments"
+    __table_args__ = (
+        sa.UniqueConstraint("time_entry_id", "payment_id"),
+        sa.Index("ix_time_entry_payments_time_entry_id_standing", "time_entry_id",
+                 unique=True, sqlite_where=sa.text("released_by_id IS NULL"),
+                 postgresql_where=sa.text("released_by_id IS NULL")),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    time_entry_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("time_entries.id"), nullable=False
+    )
+    payment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("client_payments.id"), index=True, nullable=False
+    )
+    #: The reversal of the payment, which gave these hours back; empty while it stands.
+    released_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("journal_entries.id"), nullable=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    def __repr__(self) -> str:
+        state = "released" if self.released_by_id else "standing"
+        return f"<TimeEntryPayment entry={self.time_entry_id} payment={self.payment_id} {state}>"

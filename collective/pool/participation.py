@@ -1,17 +1,23 @@
-"""Who shares a client payment: the pitch's allocated members, with the hours they logged
-since the pitch's previous payment. Loaded in a fixed number of queries however many
-payments are asked about; the rule itself is compute.payment_participants."""
+"""Who shares a client payment, and by which hours: the pitch's allocated members, with the
+hours they logged that no earlier payment has used (docs/sharing.md says the rule).
+
+A payment links every time entry it uses (TimeEntryPayment); each entry is used by at most
+one payment that stands, which the database enforces. Reversing a payment releases its
+links, so the next payment uses those hours again. The rule itself is in compute.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
 
+from collective.extensions import db
 from collective.ledger.models import JournalEntry
 from collective.pool import compute
-from collective.pool.models import Allocation, ClientPayment, Pitch, TimeEntry
+from collective.pool.models import Allocation, ClientPayment, Pitch, TimeEntry, TimeEntryPayment
 from collective.pool.queries import frame
 
 
@@ -21,31 +27,95 @@ def counted():
         sa.select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))))
 
 
-def participants_of(payments: pd.DataFrame, pitch_ids: sa.Select | Sequence[int],
-                    until: date) -> pd.DataFrame:
-    """`compute.payment_participants` for `payments` (payment_id, pitch_id, received_on, all
-    on the pitches `pitch_ids` names and received by `until`), in three queries."""
-    earlier = frame(
-        sa.select(ClientPayment.pitch_id, ClientPayment.received_on)
-        .where(ClientPayment.pitch_id.in_(pitch_ids), ClientPayment.received_on <= until,
-               counted()),
-        ["pitch_id", "received_on"])
+def unpaid():
+    """Condition on TimeEntry: no payment that stands has used the entry."""
+    return ~sa.exists().where(TimeEntryPayment.time_entry_id == TimeEntry.id,
+                              TimeEntryPayment.released_by_id.is_(None))
+
+
+@dataclass(frozen=True)
+class PaymentHours:
+    """Who shares a new payment, and the time entries whose hours it uses."""
+
+    participants: list[compute.Participant]
+    entry_ids: list[int]
+
+
+def hours_for_payment(pitch: Pitch, received_on: date) -> PaymentHours:
+    """The pitch's allocated members with their unpaid minutes for work done up to
+    `received_on` (hours for later days wait for a later payment), and those entries."""
+    entries = frame(
+        sa.select(TimeEntry.id, TimeEntry.allocation_id, TimeEntry.minutes)
+        .join(Allocation, Allocation.id == TimeEntry.allocation_id)
+        .where(Allocation.pitch_id == pitch.id, TimeEntry.worked_on <= received_on, unpaid())
+        .order_by(TimeEntry.id),
+        ["entry_id", "allocation_id", "minutes"])
+    allocations = frame(
+        sa.select(Allocation.id, Allocation.pitch_id, Allocation.membership_id,
+                  Allocation.weight).where(Allocation.pitch_id == pitch.id),
+        ["allocation_id", "pitch_id", "membership_id", "weight"])
+    table = compute.payment_participants(
+        pd.DataFrame({"payment_id": [0], "pitch_id": [pitch.id]}), allocations,
+        entries.assign(payment_id=0))
+    return PaymentHours(compute.participants_by_payment(table).get(0, []),
+                        [int(i) for i in entries["entry_id"]])
+
+
+def use_hours(payment: ClientPayment, entry_ids: Sequence[int]) -> None:
+    """Link the time entries a payment's split used to it, in one statement."""
+    if entry_ids:
+        db.session.execute(sa.insert(TimeEntryPayment), [
+            {"time_entry_id": entry_id, "payment_id": payment.id} for entry_id in entry_ids])
+
+
+def release_hours(entry: JournalEntry, reversal: JournalEntry) -> None:
+    """Give back the hours of the payment `entry` posted, now that `reversal` undoes it: the
+    links stay, marked with the reversal, and the next payment uses the hours."""
+    db.session.execute(
+        sa.update(TimeEntryPayment)
+        .where(TimeEntryPayment.released_by_id.is_(None),
+               TimeEntryPayment.payment_id.in_(
+                   sa.select(ClientPayment.id).where(ClientPayment.entry_id == entry.id)))
+        .values(released_by_id=reversal.id))
+
+
+def participants_of(payments: pd.DataFrame) -> pd.DataFrame:
+    """`compute.payment_participants` for posted `payments` (payment_id, pitch_id), with the
+    hours each one used, in two queries."""
+    payment_ids = [int(i) for i in payments["payment_id"]]
+    pitch_ids = sorted({int(i) for i in payments["pitch_id"]})
     allocations = frame(
         sa.select(Allocation.id, Allocation.pitch_id, Allocation.membership_id,
                   Allocation.weight).where(Allocation.pitch_id.in_(pitch_ids)),
         ["allocation_id", "pitch_id", "membership_id", "weight"])
     minutes = frame(
-        sa.select(TimeEntry.allocation_id, TimeEntry.worked_on, sa.func.sum(TimeEntry.minutes))
+        sa.select(TimeEntryPayment.payment_id, TimeEntry.allocation_id,
+                  sa.func.sum(TimeEntry.minutes))
+        .join(TimeEntry, TimeEntry.id == TimeEntryPayment.time_entry_id)
+        .where(TimeEntryPayment.payment_id.in_(payment_ids),
+               TimeEntryPayment.released_by_id.is_(None))
+        .group_by(TimeEntryPayment.payment_id, TimeEntry.allocation_id),
+        ["payment_id", "allocation_id", "minutes"])
+    return compute.payment_participants(payments, allocations, minutes)
+
+
+@dataclass(frozen=True)
+class LoggedHours:
+    """One allocated member's minutes on a pitch: all logged, and those no payment used."""
+
+    allocation_id: int
+    logged: int
+    unpaid: int
+
+
+def logged_hours(pitch: Pitch) -> dict[int, LoggedHours]:
+    """Per allocation of the pitch (by id): minutes logged and minutes not yet paid, in one
+    query."""
+    unused = sa.case((unpaid(), TimeEntry.minutes), else_=0)
+    rows = db.session.execute(
+        sa.select(TimeEntry.allocation_id, sa.func.sum(TimeEntry.minutes), sa.func.sum(unused))
         .join(Allocation, Allocation.id == TimeEntry.allocation_id)
-        .where(Allocation.pitch_id.in_(pitch_ids), TimeEntry.worked_on <= until)
-        .group_by(TimeEntry.allocation_id, TimeEntry.worked_on),
-        ["allocation_id", "worked_on", "minutes"])
-    return compute.payment_participants(payments, earlier, allocations, minutes)
-
-
-def participants_for_payment(pitch: Pitch, received_on: date) -> list[compute.Participant]:
-    """Who shares a payment on `pitch` received on `received_on`, with their minutes."""
-    payment = pd.DataFrame({"payment_id": [0], "pitch_id": [pitch.id],
-                            "received_on": [received_on]})
-    table = participants_of(payment, [pitch.id], received_on)
-    return compute.participants_by_payment(table).get(0, [])
+        .where(Allocation.pitch_id == pitch.id)
+        .group_by(TimeEntry.allocation_id)).all()
+    return {a: LoggedHours(a, int(logged), int(unused_minutes))
+            for a, logged, unused_minutes in rows}

@@ -1,5 +1,6 @@
-"""Client payments: recorded against a pitch, split by the share rule in force, posted as
-one journal entry, and reversed when entered by mistake."""
+"""Client payments: recorded against a pitch, split by the share rule in force over the
+hours no earlier payment used, posted as one journal entry, and reversed when entered by
+mistake (which gives those hours back)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -31,7 +32,7 @@ from collective.pool.checks import (
     same_collective,
 )
 from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
-from collective.pool.participation import participants_for_payment
+from collective.pool.participation import hours_for_payment, use_hours
 from collective.pool.rules import rule_in_force, rule_terms
 
 
@@ -86,9 +87,12 @@ def record_payment(
     if rule is None:
         raise DomainError(f"no share rule was in force on {received_on.isoformat()}; "
                           "the collective must agree one first", field="received_on")
+    # One payment of a pitch at a time, so two cannot pick the same unpaid hours (the unique
+    # key on the hours' links would refuse the second anyway).
+    db.session.execute(sa.select(Pitch.id).where(Pitch.id == pitch.id).with_for_update())
+    hours = hours_for_payment(pitch, received_on)
     try:
-        result = compute.split_payment(base_amount, rule_terms(rule),
-                                       participants_for_payment(pitch, received_on),
+        result = compute.split_payment(base_amount, rule_terms(rule), hours.participants,
                                        pitch.finder_id)
     except compute.NoParticipants as exc:
         raise DomainError(str(exc), field="pitch") from exc
@@ -114,6 +118,7 @@ def record_payment(
                                                                        base_amount, base),
         created_by_id=actor.user_id)
     payment.entry_id = entry.id
+    use_hours(payment, hours.entry_ids)
     db.session.flush()
     return payment
 
@@ -169,7 +174,8 @@ def get_payment(collective_id: int, payment_id: int) -> ClientPayment:
 
 
 def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "") -> JournalEntry:
-    """Undo a payment entered by mistake (or refunded) with a reversal entry."""
+    """Undo a payment entered by mistake (or refunded) with a reversal entry; the hours it
+    used are unpaid again (the ledger calls participation.release_hours)."""
     require_role(actor, TREASURER, action="reverse payments")
     same_collective(actor, payment, "payment")
     entry = db.session.get(JournalEntry, payment.entry_id)

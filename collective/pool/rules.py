@@ -107,7 +107,9 @@ def preview_rule(collective_id: int, proposed: compute.RuleTerms, today: date
     """How the last 90 days of payments would have split under `proposed` and under the
     rule in force today: one row per member, and the common fund as membership 0.
 
-    A fixed number of queries, however many payments the window holds.
+    Each payment is split over the hours it used when it was recorded (its links), so the
+    preview under the rule in force is what the payments paid. A fixed number of queries,
+    however many payments the window holds.
     """
     current_rule = rule_in_force(collective_id, today)
     current = rule_terms(current_rule) if current_rule else proposed
@@ -119,8 +121,7 @@ def preview_rule(collective_id: int, proposed: compute.RuleTerms, today: date
                   ClientPayment.base_amount, Pitch.finder_id)
         .join(Pitch, Pitch.id == ClientPayment.pitch_id).where(*in_window),
         ["payment_id", "pitch_id", "received_on", "base_amount", "finder_id"])
-    participants = participants_of(
-        payments, sa.select(ClientPayment.pitch_id).where(*in_window), today)
+    participants = participants_of(payments)
     table = compute.preview_payments(payments, participants, current, proposed)
     names = dict(db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)

@@ -78,7 +78,7 @@ def test_hours_with_no_time_logged_falls_back_to_weights_and_says_so():
     result = split_payment(10_000, RuleTerms(1000, 0, "hours"), participants, finder_id=None)
 
     assert result.members == {ANN: 2250, BOB: 6750}
-    assert result.note == "by allocation weights (no hours logged)"
+    assert result.note == "by allocation weights (no unpaid hours logged)"
 
 
 def test_no_participants_cannot_be_split():

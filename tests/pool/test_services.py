@@ -602,7 +602,8 @@ def test_a_reversed_payment_does_not_cut_the_hours_window(team, work):
 
     payment = _pay(team, work, on=date(2026, 10, 5))
 
-    # 4 h Ann, 1 h Bob since the last payment that stands: 8,500 split 4:1.
+    # 4 h Ann, 1 h Bob unpaid (the reversal gave back the hours the mistaken payment
+    # used): 8,500 split 4:1.
     shares = _postings(db.session.get(JournalEntry, payment.entry_id))
     assert (shares.get(team.account(team.ann)), shares.get(team.account(team.bob))) == (
         -6800, -1700)
@@ -832,10 +833,11 @@ def test_members_summary_ties_to_the_ledger(team, work):
     payables = [r for r in ledger_balances.trial_balance(team.collective_id) if r.membership_id]
     assert summary["balance"].sum() == -sum(r.balance for r in payables)
     ann = summary.set_index("membership_id").loc[team.ann.id]
-    # 6,375 + 1,913 (2,550 split 3:1, the tied cent to the earlier allocation), less the
+    # 6,375 + 638 (the first payment used every hour, so the third has no unpaid hours and
+    # splits its 2,550 by the weights 1:3, the tied cent to the earlier allocation), less the
     # 5,000 paid out; the reversed payment counts for nothing
     assert (ann["earned"], ann["paid_out"], ann["other"], ann["balance"]) == (
-        8288, 5000, 0, 3288)
+        7013, 5000, 0, 2013)
     assert summary["balance"].dtype == "int64"
 
 

@@ -300,8 +300,10 @@ def test_preview_shows_each_member_now_and_under_the_proposal(five):
             for r in table.itertuples(index=False)}
     assert rows == {
         0: ("Common fund", 1600, 3200, 1600),
-        ann.id: (ann.user.name, 10_200, 6400, -3800),   # 6,375 + 3,825
-        bob.id: (bob.user.name, 3400, 6400, 3000),      # 2,125 + 1,275
+        # The first payment used every hour, so the second (5,100 to the members) finds no
+        # unpaid hours and is split by the weights, 1:1.
+        ann.id: (ann.user.name, 8925, 6400, -2525),     # 6,375 + 2,550
+        bob.id: (bob.user.name, 4675, 6400, 1725),      # 2,125 + 2,550
         cat.id: (cat.user.name, 800, 0, -800),          # the finder's fee
     }
     assert table["current"].sum() == table["proposed"].sum() == 16_000

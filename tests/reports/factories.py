@@ -83,13 +83,15 @@ def make_books() -> Books:
     ann_work = allocate(treasurer, pitch, ann, role="lead")
     bob_work = allocate(treasurer, pitch, bob)
     pitches.transition_pitch(treasurer, pitch, PitchState.IN_PROGRESS, at=NOW)
-    log(ann, ann_work, 180, worked_on=date(2026, 1, 20))
-    log(bob, bob_work, 60, worked_on=date(2026, 1, 20))
     bank, fund = books.account(ledger.BANK), books.account(ledger.COMMON_FUND)
     benefits = books.account(ledger.BENEFITS_FUND)
     entries = books.entries
 
     def pay(amount: int, on: date, currency: str = "USD", rate: Decimal | None = None):
+        # Ann and Bob log 3 h and 1 h before each payment, which uses them: every payment
+        # splits the members' part 3:1.
+        log(ann, ann_work, 180, worked_on=on)
+        log(bob, bob_work, 60, worked_on=on)
         payment = payments.record_payment(treasurer, pitch, amount=amount, currency=currency,
                                           rate=rate, received_on=on, today=TODAY)
         return payment, db.session.get(JournalEntry, payment.entry_id)

@@ -5,7 +5,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
 from collective.members import services as members
-from collective.pool import allocation, pitches, queries, time
+from collective.pool import allocation, participation, pitches, queries, time
 from collective.pool import clients as client_services
 from collective.pool.forms import (
     AllocationForm,
@@ -108,7 +108,7 @@ def pitch(pitch_id: int):
 def _render_pitch(work, move_form=None):
     return render_template(
         "pool/pitch.html", pitch=work, events=pitches.pitch_events(work),
-        volunteers=pitches.volunteers_of(work),
+        volunteers=pitches.volunteers_of(work), hours=participation.logged_hours(work),
         payments=queries.payments_of(g.collective.id, work.id),
         reversed_ids=queries.reversed_entry_ids(g.collective.id),
         move_form=move_form or _transition_form(work),
