@@ -8,11 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from collective.extensions import db
-from tests import test_enum_migration
 
-BEFORE = "0006_enum_checks"
+BEFORE = "0007_ledger_insert_guard"
 #: An app on a scratch database of this run's kind (shared with the enum migration test).
-scratch_app = test_enum_migration.scratch_app
 
 #: One pitch with Ann (allocation 1) and Bob (allocation 2), and four payments:
 #:   1: received 15 Oct, recorded 15 Oct      3: received 20 Oct, reversed

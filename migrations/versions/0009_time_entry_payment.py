@@ -29,7 +29,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0009_time_entry_payment"
-down_revision = "0006_enum_checks"
+down_revision = "0007_ledger_insert_guard"
 branch_labels = None
 depends_on = None
 
