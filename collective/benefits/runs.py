@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.benefits import compute
+from collective.benefits import compute, invariants
 from collective.benefits.compute import PlanTerms, add_months, month_start
 from collective.benefits.models import (
     BenefitKind,
@@ -156,7 +156,20 @@ def _start_run(collective_id: int, kind: RunKind, period: date, today: date, dry
     if plan is None:
         return period, RunResult(kind, period, dry_run,
                                  skipped="the fund had no plan for this month"), None
+    if kind == RunKind.PAYOUTS:
+        require_contributions_run(collective_id, period)
     return period, None, plan
+
+
+def require_contributions_run(collective_id: int, period: date) -> None:
+    """Refuse a month's payouts until that month's contributions have been run: a benefit
+    is a gift from that month's contributions, and paid before them it has no donors, so
+    the members' reserves would no longer add up to what the fund holds."""
+    done = db.session.scalar(sa.select(BenefitRun.id).filter_by(
+        collective_id=collective_id, kind=RunKind.CONTRIBUTIONS.value, period=period))
+    if done is None:
+        raise DomainError(f"run the contributions for {period:%B %Y} first: a month's "
+                          "benefits are paid from that month's contributions", field="kind")
 
 
 def _finish(collective_id: int, kind: RunKind, period: date, plan: BenefitPlan, *,
@@ -166,8 +179,10 @@ def _finish(collective_id: int, kind: RunKind, period: date, plan: BenefitPlan, 
     outcome = RunResult(kind, period, dry_run, total=total, shortfall=shortfall,
                         entries=len(entries), lines=frame)
     if not dry_run:
+        before = invariants.reserve_check(collective_id)
         outcome.run = _record_run(collective_id, kind, period, plan, entries, lines,
                                   shortfall, triggered_by)
+        invariants.check_run(before, f"the {kind.value} run for {period:%B %Y}")
     return outcome
 
 
