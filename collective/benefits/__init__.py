@@ -30,7 +30,11 @@ def register_kinds() -> None:
     from collective.ledger.balances import register_check
     from collective.ledger.models import EntryKind
     from collective.ledger.services import register_locked_kind
-    from collective.members.proposals import register_adopter, register_proposal_details
+    from collective.members.proposals import (
+        register_adopter,
+        register_excluded_voters,
+        register_proposal_details,
+    )
     from collective.members.terms import register_terms
 
     for kind in (EntryKind.CONTRIBUTION, EntryKind.BENEFIT, EntryKind.CONTRIBUTION_RETURN):
@@ -38,5 +42,6 @@ def register_kinds() -> None:
     register_check("fund reserves", invariants.reserve_problems)
     register_terms(plans.BENEFIT_PLANS)
     register_adopter(claims.BENEFIT_CLAIM, claims.approve_by_vote, claims.reject_by_vote)
+    register_excluded_voters(claims.BENEFIT_CLAIM, claims.claimant_of)
     register_proposal_details(plans.BENEFIT_PLAN, views.plan_details)
     register_proposal_details(claims.BENEFIT_CLAIM, views.claim_details)

@@ -223,6 +223,13 @@ def _decide_by_vote(proposal: Proposal, status: ClaimStatus, words: str) -> None
                     proposal.decided_at)
 
 
+def claimant_of(proposal: Proposal) -> set[int]:
+    """Who may not vote on a claim's proposal: its claimant (a conflict of interest)."""
+    claimant = db.session.scalar(sa.select(Claim.membership_id).where(
+        Claim.id == (proposal.payload or {}).get("claim_id")))
+    return {claimant} if claimant is not None else set()
+
+
 def approve_by_vote(proposal: Proposal, _decided_on: date) -> None:
     """Adopter for claim proposals: the vote approves the claim."""
     _decide_by_vote(proposal, ClaimStatus.APPROVED, "approved")
