@@ -246,12 +246,12 @@ def _approved_claims(collective_id: int, period: date) -> pd.DataFrame:
     """Approved claims starting by `period`, with each claimant's level then."""
     claims = db.session.execute(
         sa.select(Claim.id, Claim.membership_id, Claim.kind, Claim.start_period, Claim.months,
-                  Claim.amount)
+                  Claim.amount, Claim.ended_on, Claim.continues_id)
         .where(Claim.collective_id == collective_id,
                Claim.status == ClaimStatus.APPROVED.value, Claim.start_period <= period)
         .order_by(Claim.id)).all()
     frame = pd.DataFrame(claims, columns=["claim_id", "membership_id", "kind", "start_period",
-                                          "months", "amount"])
+                                          "months", "amount", "ended_on", "continues_id"])
     levels = levels_for(collective_id, period)
     frame["level"] = frame["membership_id"].map(levels).fillna(0).astype("int64")
     return frame

@@ -440,7 +440,8 @@ def test_a_sick_claim_is_filed_pending_with_a_first_event(fund):
         ({"kind": "holiday", "start_period": OCT}, "kind", "'holiday' is not a kind"),
         ({"kind": "sick", "start_period": JUL, "months": 3}, "start_period",
          r"claims need 1 month\(s\) of contributions before they start; you have 0"),
-        ({"kind": "sick", "start_period": AUG, "months": 25}, "months", "at most 24 months"),
+        # The waiting month is not one of the 24 paid: 25 months in all is allowed.
+        ({"kind": "sick", "start_period": AUG, "months": 26}, "months", "at most 24 months"),
         ({"kind": "sick", "start_period": AUG, "months": 1}, "months", "waiting period"),
         ({"kind": "sick", "start_period": AUG, "months": 0}, "months", "at least one month"),
         ({"kind": "sick", "start_period": date(2026, 6, 1), "months": 3}, "start_period",
