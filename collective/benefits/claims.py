@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from collective.benefits import recovery
 from collective.benefits.compute import add_months, month_start
 from collective.benefits.models import (
     BenefitKind,
@@ -72,7 +73,7 @@ def file_claim(
         kind = BenefitKind(kind)
     except ValueError as exc:
         raise DomainError(f"{kind!r} is not a kind of benefit", field="kind") from exc
-    start_period = month_start(start_period)
+    ill_from, start_period = start_period, month_start(start_period)
     plan = plan_in_force(actor.collective_id, start_period)
     if plan is None:
         raise DomainError("the fund has no plan for that month", field="start_period")
@@ -85,24 +86,34 @@ def file_claim(
         raise DomainError("a claim can start at most three months back", field="start_period")
     if start_period > add_months(this_month, 12):
         raise DomainError("a claim can start at most a year ahead", field="start_period")
+    continues = (recovery.relapsed_claim(actor.id, kind, ill_from, terms.relapse_weeks)
+                 if rule.is_monthly else None)
     contributed = _contributed_months(actor.id, start_period)
-    if contributed < terms.eligibility_months:
+    if continues is None and contributed < terms.eligibility_months:
         raise DomainError(f"claims need {terms.eligibility_months} month(s) of contributions "
                           f"before they start; you have {contributed}", field="start_period")
     if rule.is_monthly:
         if isinstance(months, bool) or not isinstance(months, int) or months < 1:
             raise DomainError("a claim covers at least one month", field="months")
-        if months > rule.max_months:
-            raise DomainError(f"{kind.label} is paid for at most {rule.max_months} months",
-                              field="months")
-        if months <= rule.waiting_months:
+        waiting, left = rule.waiting_months, rule.max_months
+        if continues is not None:
+            # A relapse: no new waiting months, only what is left of the maximum, from the
+            # month after the last one the earlier claim covers.
+            earlier = recovery.chain(continues)
+            waiting = 0
+            left = rule.max_months - recovery.months_paid_on(earlier, rule.waiting_months)
+            start_period = max(start_period, recovery.covered_until(continues))
+        if months - waiting > left:
+            more = "" if continues is None else f"; {max(left, 0)} are left on this illness"
+            raise DomainError(f"{kind.label} is paid for at most {rule.max_months} months, "
+                              f"waiting months not counted{more}", field="months")
+        if months <= waiting:
             raise DomainError(f"the first {rule.waiting_months} month(s) of {kind.label} are "
                               "a waiting period, so this claim would pay nothing",
                               field="months")
         end = add_months(start_period, months)
         for other in _open_claims(actor.id, kind):
-            if other.start_period < end and start_period < add_months(other.start_period,
-                                                                      other.months):
+            if other.start_period < end and start_period < recovery.covered_until(other):
                 raise DomainError(f"you already have a {kind.label} claim for those months",
                                   field="start_period")
         amount = 0
@@ -128,11 +139,17 @@ def file_claim(
                   start_period=start_period, months=months, amount=amount,
                   invoice_amount=invoice_amount or 0, note=(note or "")[:2000],
                   status=ClaimStatus.PENDING.value, created_at=now)
+    if continues is not None:
+        # The same illness, already decided: it goes on under that decision.
+        claim.continues_id, claim.status = continues.id, ClaimStatus.APPROVED.value
+        claim.decision_reason = (f"continues claim {continues.id}: ill again on "
+                                 f"{ill_from:%Y-%m-%d}, within {terms.relapse_weeks} weeks "
+                                 "of recovering")
     db.session.add(claim)
     db.session.flush()
     db.session.add(ClaimEvent(claim_id=claim.id, status=claim.status, actor_id=actor.id,
-                              note="filed", at=now))
-    if rule.approval == "vote":
+                              note=claim.decision_reason or "filed", at=now))
+    if rule.approval == "vote" and continues is None:
         proposal = open_proposal(
             actor, kind=BENEFIT_CLAIM, title=f"{kind.label.capitalize()} for "
             f"{actor.user.name}: {format_money(amount, actor.collective.base_currency)}",
@@ -221,6 +238,13 @@ def _decide_by_vote(proposal: Proposal, status: ClaimStatus, words: str) -> None
     if claim is not None and claim.status == ClaimStatus.PENDING:
         _set_status(claim, status, None, f"{words} by vote: {proposal.outcome}",
                     proposal.decided_at)
+
+
+def claimant_of(proposal: Proposal) -> set[int]:
+    """Who may not vote on a claim's proposal: its claimant (a conflict of interest)."""
+    claimant = db.session.scalar(sa.select(Claim.membership_id).where(
+        Claim.id == (proposal.payload or {}).get("claim_id")))
+    return {claimant} if claimant is not None else set()
 
 
 def approve_by_vote(proposal: Proposal, _decided_on: date) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -75,6 +75,8 @@ class PlanTerms:
     level_change_months: int = 12
     #: Months of contributions needed before a claim.
     eligibility_months: int = 1
+    #: A member ill again within this many weeks of recovering continues the same claim.
+    relapse_weeks: int = 4
 
     @classmethod
     def from_json(cls, data: Mapping) -> PlanTerms:
@@ -107,6 +109,7 @@ class PlanTerms:
             level_change_months=_int(data.get("level_change_months", 12),
                                      "months between level changes", 0, 120),
             eligibility_months=_int(data.get("eligibility_months", 1), "eligibility", 0, 60),
+            relapse_weeks=_int(data.get("relapse_weeks", 4), "relapse window (weeks)", 0, 52),
         )
         if kind == EARNINGS_PCT and terms.maximum and terms.maximum < terms.minimum:
             raise PlanError("the maximum contribution is below the minimum", "contribution")
@@ -133,6 +136,7 @@ class PlanTerms:
             "min_fund_balance": self.min_fund_balance,
             "level_change_months": self.level_change_months,
             "eligibility_months": self.eligibility_months,
+            "relapse_weeks": self.relapse_weeks,
         }
 
     def rule(self, kind: str) -> BenefitRule | None:
@@ -255,9 +259,21 @@ def reserve_returns(reserves: pd.DataFrame, cap_months: int) -> pd.DataFrame:
 # --- Benefits -------------------------------------------------------------------------------
 
 
-def paid_months(start: date, months: int, waiting_months: int) -> list[date]:
-    """The months of a monthly claim that are paid (after the waiting months)."""
-    return [add_months(start, i) for i in range(waiting_months, months)]
+def paid_months(start: date, months: int, waiting_months: int,
+                ended_on: date | None = None) -> list[date]:
+    """The months of a monthly claim that are paid: after the waiting months, and (for a
+    claim ended early) up to the month of the member's last day ill."""
+    last = last_ill_month(ended_on)
+    return [month for month in (add_months(start, i) for i in range(waiting_months, months))
+            if last is None or month <= last]
+
+
+def last_ill_month(ended_on: date | None) -> date | None:
+    """The last month a claim ended on `ended_on` (the first day well) covers: the month of
+    the day before, in which the member was still ill; None while the claim runs on."""
+    if ended_on is None or pd.isna(ended_on):
+        return None
+    return month_start(ended_on - timedelta(days=1))
 
 
 def benefits_due(claims: pd.DataFrame, paid: pd.DataFrame, terms: PlanTerms,
@@ -265,7 +281,9 @@ def benefits_due(claims: pd.DataFrame, paid: pd.DataFrame, terms: PlanTerms,
     """Every benefit payment due up to `period` and not yet paid.
 
     claims: claim_id, membership_id, kind, start_period, months, amount (one-off), level
-    (the claimant's monthly level). paid: claim_id, for_period already paid.
+    (the claimant's monthly level), and optionally ended_on (the first day well, for a claim
+    ended early) and continues_id (a relapse: no waiting months). paid: claim_id, for_period
+    already paid.
     Returns claim_id, membership_id, kind, for_period, amount (int64), oldest first.
     """
     rows = []
@@ -277,7 +295,10 @@ def benefits_due(claims: pd.DataFrame, paid: pd.DataFrame, terms: PlanTerms,
         if rule.is_monthly:
             amount = (terms.effective_level(int(claim.level)) if rule.amount == "level"
                       else int(rule.amount))
-            for month in paid_months(claim.start_period, int(claim.months), rule.waiting_months):
+            continues = getattr(claim, "continues_id", None)
+            waiting = 0 if continues is not None and pd.notna(continues) else rule.waiting_months
+            for month in paid_months(claim.start_period, int(claim.months), waiting,
+                                     getattr(claim, "ended_on", None)):
                 if month <= period and (claim.claim_id, month) not in done and amount > 0:
                     rows.append((claim.claim_id, claim.membership_id, claim.kind, month, amount))
         elif (claim.claim_id, claim.start_period) not in done and claim.start_period <= period:

@@ -66,6 +66,12 @@ class DecideForm(FlaskForm):
                            validators=[DataRequired(), Length(max=1000)])
 
 
+class EndClaimForm(FlaskForm):
+    """End a sick or parental claim early: the first day the member is well again."""
+
+    recovered_on = DateField("Well again from", validators=[InputRequired()])
+
+
 class RunNowForm(FlaskForm):
     """The treasurer page's "run now" button: which run, of which month (hidden fields)."""
 

@@ -112,6 +112,13 @@ class Claim(db.Model):
     proposal_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("proposals.id"), unique=True, nullable=True
     )
+    #: The day the member recovered (first day well again), when the claim was ended early.
+    ended_on: so.Mapped[date | None] = so.mapped_column(sa.Date, nullable=True)
+    #: For a relapse within the plan's relapse window: the claim this one continues (no new
+    #: waiting period; the months paid on both count towards one maximum).
+    continues_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("claims.id"), unique=True, nullable=True
+    )
     created_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.benefits import compute
+from collective.benefits import compute, invariants
 from collective.benefits.compute import PlanTerms, add_months, month_start
 from collective.benefits.models import (
     BenefitKind,
@@ -156,7 +156,20 @@ def _start_run(collective_id: int, kind: RunKind, period: date, today: date, dry
     if plan is None:
         return period, RunResult(kind, period, dry_run,
                                  skipped="the fund had no plan for this month"), None
+    if kind == RunKind.PAYOUTS:
+        require_contributions_run(collective_id, period)
     return period, None, plan
+
+
+def require_contributions_run(collective_id: int, period: date) -> None:
+    """Refuse a month's payouts until that month's contributions have been run: a benefit
+    is a gift from that month's contributions, and paid before them it has no donors, so
+    the members' reserves would no longer add up to what the fund holds."""
+    done = db.session.scalar(sa.select(BenefitRun.id).filter_by(
+        collective_id=collective_id, kind=RunKind.CONTRIBUTIONS.value, period=period))
+    if done is None:
+        raise DomainError(f"run the contributions for {period:%B %Y} first: a month's "
+                          "benefits are paid from that month's contributions", field="kind")
 
 
 def _finish(collective_id: int, kind: RunKind, period: date, plan: BenefitPlan, *,
@@ -166,8 +179,10 @@ def _finish(collective_id: int, kind: RunKind, period: date, plan: BenefitPlan, 
     outcome = RunResult(kind, period, dry_run, total=total, shortfall=shortfall,
                         entries=len(entries), lines=frame)
     if not dry_run:
+        before = invariants.reserve_check(collective_id)
         outcome.run = _record_run(collective_id, kind, period, plan, entries, lines,
                                   shortfall, triggered_by)
+        invariants.check_run(before, f"the {kind.value} run for {period:%B %Y}")
     return outcome
 
 
@@ -231,12 +246,12 @@ def _approved_claims(collective_id: int, period: date) -> pd.DataFrame:
     """Approved claims starting by `period`, with each claimant's level then."""
     claims = db.session.execute(
         sa.select(Claim.id, Claim.membership_id, Claim.kind, Claim.start_period, Claim.months,
-                  Claim.amount)
+                  Claim.amount, Claim.ended_on, Claim.continues_id)
         .where(Claim.collective_id == collective_id,
                Claim.status == ClaimStatus.APPROVED.value, Claim.start_period <= period)
         .order_by(Claim.id)).all()
     frame = pd.DataFrame(claims, columns=["claim_id", "membership_id", "kind", "start_period",
-                                          "months", "amount"])
+                                          "months", "amount", "ended_on", "continues_id"])
     levels = levels_for(collective_id, period)
     frame["level"] = frame["membership_id"].map(levels).fillna(0).astype("int64")
     return frame

@@ -11,12 +11,13 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 
 from collective.benefits import claims as claim_services
-from collective.benefits import plans, queries, runs
+from collective.benefits import plans, queries, recovery, runs
 from collective.benefits.compute import MONTHLY_KINDS, add_months
 from collective.benefits.forms import (
     ClaimForm,
     DecideForm,
     DepositForm,
+    EndClaimForm,
     LevelForm,
     PlanForm,
     ProposePlanForm,
@@ -139,8 +140,11 @@ def claim(claim_id: int):
     return _render_claim(item, DecideForm())
 
 
-def _render_claim(item, form, status: int = 200):
-    return render_template("fund/claim.html", claim=item, form=form,
+def _render_claim(item, form, status: int = 200, end_form: EndClaimForm | None = None):
+    if end_form is None:
+        end_form = EndClaimForm()
+        end_form.recovered_on.data = g.today
+    return render_template("fund/claim.html", claim=item, form=form, end_form=end_form,
                            paid=queries.claim_payments(g.collective.id, item.id),
                            monthly=item.kind in MONTHLY_KINDS), status
 
@@ -162,6 +166,23 @@ def decide(claim_id: int):
             flash(f"The claim is {item.status}.", "info")
             return _to("fund.claim", claim_id=item.id)
     return _render_claim(_claim_for_viewer(claim_id), form, 422)
+
+
+@bp.post("/claims/<int:claim_id>/end")
+@collective_view()
+def end_claim(claim_id: int):
+    """End a sick or parental claim early, on recovery (the claimant or a treasurer)."""
+    item = _claim_for_viewer(claim_id)
+    form = EndClaimForm()
+    if form.validate_on_submit():
+        with committed(form) as done:
+            recovery.end_claim(g.membership, item, recovered_on=form.recovered_on.data,
+                               today=g.today, now=now_utc())
+        if done:
+            flash(f"The claim ends: {form.recovered_on.data:%Y-%m-%d} is the first day well.",
+                  "info")
+            return _to("fund.claim", claim_id=item.id)
+    return _render_claim(_claim_for_viewer(claim_id), DecideForm(), 422, end_form=form)
 
 
 @bp.post("/claims/<int:claim_id>/withdraw")

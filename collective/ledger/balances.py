@@ -3,7 +3,7 @@ the balance checks, and the journal as pages show it. Nothing here writes."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -190,3 +190,18 @@ def recent_entries(collective_id: int, limit: int = 50, before_id: int | None = 
     if before_id is not None:
         query = query.where(JournalEntry.id < before_id)
     return list(db.session.scalars(query.order_by(JournalEntry.id.desc()).limit(limit)))
+
+
+#: Checks the packages above the ledger add to `flask ledger check` (the ledger imports
+#: none of them): name -> function(collective_id or None) returning its problems in words.
+EXTRA_CHECKS: dict[str, Callable[[int | None], list[str]]] = {}
+
+
+def register_check(name: str, check: Callable[[int | None], list[str]]) -> None:
+    """Add a check to `flask ledger check`; it returns what is wrong (empty when all is well)."""
+    EXTRA_CHECKS[name] = check
+
+
+def run_extra_checks(collective_id: int | None = None) -> dict[str, list[str]]:
+    """Every registered check's problems (of one collective, or of all), by check name."""
+    return {name: check(collective_id) for name, check in EXTRA_CHECKS.items()}

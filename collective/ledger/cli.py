@@ -7,19 +7,25 @@ import click
 from flask.cli import AppGroup
 
 from collective.extensions import db
-from collective.ledger.balances import check_ledger
+from collective.ledger.balances import check_ledger, run_extra_checks
 from collective.ledger.grants import RuntimeRoleError, grant_runtime_role
+from collective.transactions import transaction
 
 ledger_cli = AppGroup("ledger", help="Inspect the ledger, and guard it on PostgreSQL.")
 
 
 @ledger_cli.command("check")
 def check_command() -> None:
-    """Verify that every journal entry balances; exit 1 naming the entries that do not."""
+    """Verify that every journal entry balances, then every check the other packages
+    registered (the fund's reserves, for one); exit 1 naming what is wrong."""
     result = check_ledger()
-    if result.ok:
+    checked = run_extra_checks()
+    problems = {name: found for name, found in checked.items() if found}
+    if result.ok and not problems:
         click.echo(f"ledger ok: {result.entries} entries, {result.postings} postings, "
                    "every entry balances")
+        for name in checked:
+            click.echo(f"{name}: ok")
         return
     if result.unbalanced_entry_ids:
         click.echo(f"unbalanced entries: {', '.join(map(str, result.unbalanced_entry_ids))}",
@@ -27,6 +33,9 @@ def check_command() -> None:
     if result.short_entry_ids:
         click.echo("entries with fewer than two postings: "
                    f"{', '.join(map(str, result.short_entry_ids))}", err=True)
+    for name, found in problems.items():
+        for problem in found:
+            click.echo(f"{name}: {problem}", err=True)
     click.echo(f"ledger NOT ok: {result.entries} entries, {result.postings} postings", err=True)
     sys.exit(1)
 
@@ -39,15 +48,14 @@ def grant_runtime_command(role: str, sql_only: bool) -> None:
     """Grant ROLE what the app needs at run time (PostgreSQL): SELECT and INSERT only on the
     ledger's tables, read and write on the rest. Run it as the tables' owner, after every
     `db upgrade`."""
-    try:
-        statements = grant_runtime_role(db.session.connection(), role, execute=not sql_only)
-    except RuntimeRoleError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+    with transaction(commit=not sql_only):
+        try:
+            statements = grant_runtime_role(db.session.connection(), role,
+                                            execute=not sql_only)
+        except RuntimeRoleError as exc:
+            raise click.ClickException(str(exc)) from exc
     if sql_only:
-        db.session.rollback()
         click.echo("".join(f"{statement};\n" for statement in statements), nl=False)
         return
-    db.session.commit()
     click.echo(f"{role} may now SELECT and INSERT on the ledger, and read and write the "
                "other tables; it cannot change or unguard the ledger")

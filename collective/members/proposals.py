@@ -6,7 +6,7 @@ passes. Flush, never commit.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -29,6 +29,29 @@ ADOPTERS: dict[str, Adopter] = {}
 #: Optional: what happens when a proposal of a kind is rejected or blocked.
 REJECTERS: dict[str, Callable[[Proposal], None]] = {}
 MAX_PROPOSAL_DAYS = 90
+
+
+#: Optional, per kind: the members who may not vote on a proposal (say, the claimant of a
+#: claim it decides); they do not count towards its quorum either.
+EXCLUDERS: dict[str, Callable[[Proposal], Collection[int]]] = {}
+
+
+def register_excluded_voters(kind: str, excluded: Callable[[Proposal], Collection[int]]
+                             ) -> None:
+    """Say who may not vote on a proposal of `kind`: `excluded(proposal)` gives their
+    membership ids (a conflict of interest, decided by the package that owns the kind)."""
+    EXCLUDERS[kind] = excluded
+
+
+def excluded_voters(proposal: Proposal) -> frozenset[int]:
+    """Membership ids that may not vote on this proposal, and do not count towards it."""
+    excluded = EXCLUDERS.get(proposal.kind)
+    return frozenset(excluded(proposal)) if excluded is not None else frozenset()
+
+
+def may_vote(membership: Membership, proposal: Proposal) -> bool:
+    """True unless the proposal decides something of the member's own."""
+    return membership.id not in excluded_voters(proposal)
 
 
 def register_adopter(kind: str, adopter: Adopter,
@@ -105,6 +128,9 @@ def cast_vote(
         raise DomainError(f"{choice!r} is not a vote", field="choice") from exc
     if not is_voting_open(proposal, now):
         raise DomainError("voting on this proposal has closed", field="choice")
+    if not may_vote(actor, proposal):
+        raise DomainError("you cannot vote on this proposal: it decides something of your "
+                          "own, so the other members decide it", field="choice")
     values = {"choice": choice.value, "reason": (reason or "").strip()[:1000], "cast_at": now}
     vote = db.session.scalar(
         sa.select(Vote).filter_by(proposal_id=proposal.id, membership_id=actor.id)
@@ -126,14 +152,16 @@ def cast_vote(
     return vote
 
 
-def eligible_voters(collective_id: int) -> int:
-    """How many members may vote: everyone not removed (paused members keep their say)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Membership.id)).where(
-            Membership.collective_id == collective_id,
-            Membership.status != MembershipStatus.REMOVED.value,
-        )
+def eligible_voters(collective_id: int, excluding: Collection[int] = ()) -> int:
+    """How many members may vote: everyone not removed (paused members keep their say),
+    less those `excluding` names."""
+    query = sa.select(sa.func.count(Membership.id)).where(
+        Membership.collective_id == collective_id,
+        Membership.status != MembershipStatus.REMOVED.value,
     )
+    if excluding:
+        query = query.where(Membership.id.not_in(list(excluding)))
+    return db.session.scalar(query)
 
 
 @dataclass(frozen=True)
@@ -188,15 +216,19 @@ class Tally:
 
 
 def tally(proposal: Proposal) -> Tally:
-    """Count the votes of a proposal against today's eligible members."""
+    """Count the votes of a proposal against today's eligible members (without those who
+    may not vote on it)."""
+    excluded = excluded_voters(proposal)
     counts = {choice: 0 for choice in VoteChoice}
     for vote in proposal.votes:
-        # A member removed before the decision no longer has a say.
-        if vote.membership.status != MembershipStatus.REMOVED:
+        # A member removed before the decision no longer has a say; nor has one the
+        # proposal is about (a vote cast before the rule, say).
+        if (vote.membership.status != MembershipStatus.REMOVED
+                and vote.membership_id not in excluded):
             counts[VoteChoice(vote.choice)] += 1
     return Tally(counts[VoteChoice.AGREE], counts[VoteChoice.ABSTAIN],
                  counts[VoteChoice.DISAGREE], counts[VoteChoice.BLOCK],
-                 eligible_voters(proposal.collective_id), proposal.quorum_bp,
+                 eligible_voters(proposal.collective_id, excluded), proposal.quorum_bp,
                  proposal.threshold_bp)
 
 
@@ -264,15 +296,15 @@ def proposals_of(collective_id: int, kind: str | None = None) -> list[Proposal]:
 
 def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
     """Proposals of the member's collective still open for votes at `now` that they have not
-    voted on, soonest deadline first."""
+    voted on and may vote on, soonest deadline first."""
     voted = sa.exists().where(Vote.proposal_id == Proposal.id,
                               Vote.membership_id == membership.id)
-    return list(db.session.scalars(
+    return [proposal for proposal in db.session.scalars(
         sa.select(Proposal)
         .where(Proposal.collective_id == membership.collective_id,
                Proposal.status == ProposalStatus.OPEN.value,
                Proposal.deadline_at > now, ~voted)
-        .order_by(Proposal.deadline_at, Proposal.id)))
+        .order_by(Proposal.deadline_at, Proposal.id)) if may_vote(membership, proposal)]
 
 
 #: kind -> function(proposal) returning (template, context) for the kind's own details.

@@ -273,8 +273,10 @@ def proposal(proposal_id: int):
     if request.method == "POST":
         status = 422  # unless the vote is recorded below
         if form.validate_on_submit():
-            # Once voting has closed the form is not shown, so its refusal is flashed.
-            with committed(form if voting.is_voting_open(item, now) else None) as done:
+            # Once voting has closed, or for a member the proposal is about, the form is not
+            # shown, so its refusal is flashed.
+            offered = voting.is_voting_open(item, now) and voting.may_vote(g.membership, item)
+            with committed(form if offered else None) as done:
                 voting.cast_vote(g.membership, item, form.choice.data, form.reason.data or "",
                                  now=now)
             if done:
@@ -285,4 +287,5 @@ def proposal(proposal_id: int):
     template, context = details(item) if details else (None, {})
     return render_template("members/proposal.html", proposal=item, form=form, mine=mine,
                            tally=voting.tally(item), details_template=template,
+                           may_vote=voting.may_vote(g.membership, item),
                            now=now, **context), status

@@ -19,7 +19,7 @@ logged late, stay unlinked: they were never paid, and the next payment pays them
 Downgrade drops the table: the old rule needs no links.
 
 Revision ID: 0009_time_entry_payment
-Revises: 0006_enum_checks
+Revises: 0007_ledger_insert_guard
 Create Date: 2026-11-26 14:00:00
 """
 from collections import defaultdict

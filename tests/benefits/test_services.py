@@ -252,16 +252,23 @@ def test_a_payout_run_pays_every_month_due_up_to_its_period(sick_leave):
     treasurer, ann, _, claim = sick_leave
     cid = treasurer.collective_id
 
+    runs.run_contributions(cid, OCT, today=RUN_DAY)
     october = runs.run_payouts(cid, OCT, today=RUN_DAY)
 
-    # No October contributions were run, so there are no donors and no gifts this time.
+    # Both months' benefits are gifts from October's donors (2,250 each: half and half).
+    treasurer, _, bob, _ = sick_leave
     assert _lines(october.run) == [(ann.id, "benefit", 100_000, 0, claim.id, SEP),
-                                   (ann.id, "benefit", 100_000, 0, claim.id, OCT)]
+                                   (ann.id, "benefit", 100_000, 0, claim.id, OCT),
+                                   (treasurer.id, "gift", 50_000, 0, claim.id, None),
+                                   (bob.id, "gift", 50_000, 0, claim.id, None),
+                                   (treasurer.id, "gift", 50_000, 0, claim.id, None),
+                                   (bob.id, "gift", 50_000, 0, claim.id, None)]
     assert october.entries == 2
     assert [e.idempotency_key for e in _entries(cid, "benefit")] == [
         f"benefit:{claim.id}:2026-09", f"benefit:{claim.id}:2026-10"]
-    assert balance(ann) == 20_000 - 4_500 + 200_000
+    assert balance(ann) == 20_000 - 2 * 4_500 + 200_000
     # The claim is used up.
+    runs.run_contributions(cid, date(2026, 11, 1), today=RUN_DAY)
     assert runs.run_payouts(cid, date(2026, 11, 1), today=RUN_DAY).total == 0
 
 
@@ -271,19 +278,21 @@ def test_a_short_fund_cuts_every_payout_pro_rata_and_keeps_its_minimum(ctx):
     cid = treasurer.collective_id
     set_level(ann, 100_000, start=JUL)
     set_level(bob, 50_000, start=JUL)
-    seed_fund(cid, 10_000 + 90_001, on=JUL)
+    deposit(treasurer, treasurer, 2_250, on=JUL)  # September's one donor
+    seed_fund(cid, 10_000 + 90_001 - 2_250, on=JUL)
     filed = []
     for person in (ann, bob):
         claim = claims.file_claim(person, kind="sick", start_period=AUG, months=2,
                                   today=TODAY, now=NOW)
         claims.decide_claim(treasurer, claim, approve=True, reason="Approved.", now=NOW)
         filed.append(claim)
+    runs.run_contributions(cid, SEP, today=RUN_DAY)
 
     result = runs.run_payouts(cid, SEP, today=RUN_DAY)
 
     # 90,001 above the minimum for 150,000 due: quotas 60,000.67 and 30,000.33.
-    assert _lines(result.run) == [(ann.id, "benefit", 60_001, 39_999, filed[0].id, SEP),
-                                  (bob.id, "benefit", 30_000, 20_000, filed[1].id, SEP)]
+    assert _lines(result.run)[:2] == [(ann.id, "benefit", 60_001, 39_999, filed[0].id, SEP),
+                                      (bob.id, "benefit", 30_000, 20_000, filed[1].id, SEP)]
     assert result.total == result.run.total_amount == 90_001
     assert result.shortfall == result.run.shortfall_amount == 39_999 + 20_000
     assert queries.fund_balance(cid) == 10_000
@@ -298,6 +307,7 @@ def test_a_fund_at_its_minimum_pays_nothing_and_records_the_whole_shortfall(ctx)
     seed_fund(cid, 40_000, on=JUL)
     claim = claims.file_claim(ann, kind="sick", start_period=AUG, months=2, today=TODAY, now=NOW)
     claims.decide_claim(treasurer, claim, approve=True, reason="Approved.", now=NOW)
+    runs.run_contributions(cid, SEP, today=RUN_DAY)  # nobody can pay: both owe
 
     result = runs.run_payouts(cid, SEP, today=RUN_DAY)
 
@@ -324,10 +334,12 @@ def test_a_sick_member_is_paid_the_level_they_contribute_for(ctx, stored_level):
     assert runs.run_contributions(cid, JUL, today=RUN_DAY).lines["paid"].tolist() == [0, 2_500]
     claim = claims.file_claim(ann, kind="sick", start_period=AUG, months=2, today=TODAY, now=NOW)
     claims.decide_claim(treasurer, claim, approve=True, reason="Approved.", now=NOW)
+    deposit(treasurer, treasurer, 2_500, on=SEP)  # September's donor
+    runs.run_contributions(cid, SEP, today=RUN_DAY)
 
     result = runs.run_payouts(cid, SEP, today=RUN_DAY)
 
-    assert _lines(result.run) == [(ann.id, "benefit", 50_000, 0, claim.id, SEP)]
+    assert _lines(result.run)[0] == (ann.id, "benefit", 50_000, 0, claim.id, SEP)
 
 
 def test_pending_and_rejected_claims_are_not_paid(ctx):
@@ -337,6 +349,7 @@ def test_pending_and_rejected_claims_are_not_paid(ctx):
     claims.file_claim(ann, kind="sick", start_period=AUG, months=2, today=TODAY, now=NOW)
     rejected = claims.file_claim(bob, kind="sick", start_period=AUG, months=2, today=TODAY, now=NOW)
     claims.decide_claim(treasurer, rejected, approve=False, reason="No doctor's note.", now=NOW)
+    runs.run_contributions(cid, OCT, today=RUN_DAY)
 
     assert runs.run_payouts(cid, OCT, today=RUN_DAY).total == 0
     assert queries.fund_balance(cid) == 500_000
@@ -427,7 +440,8 @@ def test_a_sick_claim_is_filed_pending_with_a_first_event(fund):
         ({"kind": "holiday", "start_period": OCT}, "kind", "'holiday' is not a kind"),
         ({"kind": "sick", "start_period": JUL, "months": 3}, "start_period",
          r"claims need 1 month\(s\) of contributions before they start; you have 0"),
-        ({"kind": "sick", "start_period": AUG, "months": 25}, "months", "at most 24 months"),
+        # The waiting month is not one of the 24 paid: 25 months in all is allowed.
+        ({"kind": "sick", "start_period": AUG, "months": 26}, "months", "at most 24 months"),
         ({"kind": "sick", "start_period": AUG, "months": 1}, "months", "waiting period"),
         ({"kind": "sick", "start_period": AUG, "months": 0}, "months", "at least one month"),
         ({"kind": "sick", "start_period": date(2026, 6, 1), "months": 3}, "start_period",
@@ -594,6 +608,7 @@ def test_a_hardship_claim_opens_a_vote_and_is_paid_when_the_vote_adopts_it(fund)
     assert [(e.status, e.actor_id) for e in claim.events] == [("pending", ann.id),
                                                               ("approved", None)]
     seed_fund(ann.collective_id, 100_000)
+    runs.run_contributions(ann.collective_id, OCT, today=RUN_DAY)
     paid = runs.run_payouts(ann.collective_id, OCT, today=RUN_DAY)
     assert [line for line in _lines(paid.run) if line[1] == "benefit"] == [
         (ann.id, "benefit", 25_000, 0, claim.id, OCT)]
@@ -611,6 +626,7 @@ def test_a_hardship_claim_the_vote_turns_down_is_rejected(fund):
     assert claim.decision_reason.startswith("not approved by vote: Not enough agreement")
     assert [(e.status, e.actor_id) for e in claim.events] == [("pending", ann.id),
                                                               ("rejected", None)]
+    runs.run_contributions(ann.collective_id, OCT, today=RUN_DAY)
     assert runs.run_payouts(ann.collective_id, OCT, today=RUN_DAY).total == 0
 
 
@@ -626,6 +642,7 @@ def test_a_withdrawn_hardship_claim_stays_withdrawn_whatever_the_vote(fund):
     assert proposals.close_due_proposals(ann.collective_id, now=NOW + timedelta(days=60)) == []
 
     assert claim.status == "withdrawn"
+    runs.run_contributions(ann.collective_id, OCT, today=RUN_DAY)
     assert runs.run_payouts(ann.collective_id, OCT, today=RUN_DAY).total == 0
 
 
@@ -747,6 +764,9 @@ def test_a_run_of_a_month_that_has_not_ended_is_refused_and_writes_nothing(ctx, 
     assert _runs(cid) == []
     assert _entry_count(cid) == entries
     # The month before runs; October runs once it has ended, in the collective's own date.
+    if kind == PAYOUTS:  # a month's payouts wait for its contributions
+        runs.run_contributions(cid, SEP, today=TODAY)
+        runs.run_contributions(cid, OCT, today=date(2026, 11, 1))
     assert runs.run(cid, kind, SEP, today=TODAY, dry_run=dry_run).skipped == ""
     assert runs.run(cid, kind, OCT, today=date(2026, 11, 1), dry_run=dry_run).skipped == ""
 
@@ -754,6 +774,7 @@ def test_a_run_of_a_month_that_has_not_ended_is_refused_and_writes_nothing(ctx, 
 def test_the_fund_months_have_no_gaps_and_end_each_month_with_the_balance(sick_leave):
     treasurer, _, _, _ = sick_leave
     cid = treasurer.collective_id
+    runs.run_contributions(cid, OCT, today=RUN_DAY)
     runs.run_payouts(cid, OCT, today=RUN_DAY)  # pays September and October, on October 31
 
     assert queries.fund_months(cid).to_dict("records") == [
@@ -761,9 +782,9 @@ def test_the_fund_months_have_no_gaps_and_end_each_month_with_the_balance(sick_l
          "balance": 509_000},
         {"month": "2026-08", "contributions": 0, "payouts": 0, "other": 0, "balance": 509_000},
         {"month": "2026-09", "contributions": 0, "payouts": 0, "other": 0, "balance": 509_000},
-        {"month": "2026-10", "contributions": 0, "payouts": 200_000, "other": 0,
-         "balance": 309_000}]
-    assert queries.fund_balance(cid) == 309_000
+        {"month": "2026-10", "contributions": 9_000, "payouts": 200_000, "other": 0,
+         "balance": 318_000}]
+    assert queries.fund_balance(cid) == 318_000
 
 
 def test_a_fund_without_entries_has_no_months(ctx):
