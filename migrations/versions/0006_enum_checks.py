@@ -16,7 +16,7 @@ again. migrations/env.py turns off SQLite's foreign-key enforcement while a tabl
 reference (journal_entries, proposals) is rebuilt, and checks every foreign key before commit.
 
 Revision ID: 0006_enum_checks
-Revises: 0004
+Revises: 0005_fund_forecasts
 Create Date: 2026-11-27 09:00:00
 """
 import sqlalchemy as sa
