@@ -32,6 +32,7 @@ from collective.pool.checks import (
 )
 from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
 from collective.pool.participation import participants_for_payment
+from collective.pool.queries import payment_split_seed
 from collective.pool.rules import rule_in_force, rule_terms
 
 
@@ -89,7 +90,7 @@ def record_payment(
     try:
         result = compute.split_payment(base_amount, rule_terms(rule),
                                        participants_for_payment(pitch, received_on),
-                                       pitch.finder_id)
+                                       pitch.finder_id, seed=payment_split_seed(pitch.id))
     except compute.NoParticipants as exc:
         raise DomainError(str(exc), field="pitch") from exc
     payment = ClientPayment(
