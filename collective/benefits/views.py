@@ -283,7 +283,8 @@ def deposit():
     form = DepositForm(prefix="dep")
     form.membership_id.choices = members.member_choices(g.collective.id)
     if form.validate_on_submit():
-        amount = form.parsed_amount(form.amount, g.collective.base_currency)
+        amount = form.parsed_amount(form.amount, g.collective.base_currency,
+                                    more_than_zero=True)
         if amount is not None:
             with committed() as done:
                 member = members.get_membership(g.collective.id, form.membership_id.data)

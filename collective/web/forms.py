@@ -67,13 +67,19 @@ class FiniteDecimalField(DecimalField):
 class MoneyFormMixin:
     """Parse an amount field against a currency field into exact minor units."""
 
-    def parsed_amount(self, amount_field, currency: str) -> int | None:
-        """The amount in minor units, or None after adding a field error."""
+    def parsed_amount(self, amount_field, currency: str, *, more_than_zero: bool = False
+                      ) -> int | None:
+        """The amount in minor units, or None after adding a field error (also for zero,
+        when it must be `more_than_zero`)."""
         try:
-            return parse_amount(amount_field.data or "", currency)
+            amount = parse_amount(amount_field.data or "", currency)
         except MoneyError as exc:
             amount_field.errors = [*amount_field.errors, str(exc)]
             return None
+        if more_than_zero and amount == 0:
+            amount_field.errors = [*amount_field.errors, "the amount must be more than zero"]
+            return None
+        return amount
 
 
 def currency_error(field) -> bool:

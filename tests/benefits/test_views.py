@@ -329,8 +329,12 @@ def test_a_level_and_a_deposit_are_saved_through_the_pages(client, auth, setup, 
     url = f"/c/{fund.slug}/fund/deposits"
     data = {"dep-membership_id": str(fund.ann_id), "dep-received_on": TODAY.isoformat(),
             "dep-request_key": "view-deposit-1"}
-    zero = client.post(url, data={**data, "dep-amount": "0"}, follow_redirects=True)
-    assert "the amount must be more than zero" in zero.get_data(as_text=True)
+    for nothing in ("0", "0.00"):
+        # Issue 9: a deposit of 0 is a field error of the form, never silently ignored.
+        zero = client.post(url, data={**data, "dep-amount": nothing}, follow_redirects=True)
+        assert "the amount must be more than zero" in zero.get_data(as_text=True)
+        assert _count(setup, JournalEntry, collective_id=fund.collective_id,
+                      kind="deposit") == 3
     paid = client.post(url, data={**data, "dep-amount": "25"}, follow_redirects=True)
     assert "The deposit is recorded." in paid.get_data(as_text=True)
     assert _count(setup, JournalEntry, collective_id=fund.collective_id, kind="deposit") == 4

@@ -727,6 +727,18 @@ def test_only_a_treasurer_may_reverse_a_payment(team, work):
 # --- Paying members ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("amount", [0, -100])
+def test_a_deposit_of_nothing_is_a_field_error_and_posts_nothing(team, amount):
+    before = _counts()
+
+    with pytest.raises(DomainError, match="more than zero") as refused:
+        payouts.record_deposit(team.founder, team.ann, amount=amount, received_on=TODAY,
+                               request_key="deposit-form-1", today=TODAY)
+
+    assert refused.value.field == "amount"
+    assert _counts() == before
+
+
 def test_a_payout_cannot_exceed_what_the_member_is_owed(team, work):
     _pay(team, work)                                   # Ann is owed 63.75
     before = _counts()
