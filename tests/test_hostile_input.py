@@ -78,7 +78,7 @@ def test_a_damaged_version_is_a_conflict_not_a_crash(client, auth, world):
     assert response.status_code == 409
 
 
-@pytest.mark.parametrize("hours", ["9E999999", "1e-999999", "NaN", "Infinity"])
+@pytest.mark.parametrize("hours", ["9E999999", "1e-999999", "NaN", "Infinity", "١.٥", "２"])
 def test_absurd_hours_are_a_form_error(client, auth, setup, world, hours):
     _login(auth, world.alice)
     before = _count(setup, TimeEntry)

@@ -211,6 +211,13 @@ def test_parse_amount_gives_exact_minor_units(text, currency, expected):
         ("99999999999999999999", "JPY", "too large"),
         ("5", "XYZ", "not an ISO 4217"),
         ("5", "DEM", "not an ISO 4217"),
+        # Issue 9: other scripts' digits were read as 0-9 ('١٢٣.٤٥' as 123.45).
+        ("١٢٣.٤٥", "USD", "digits 0-9"),
+        ("١٢٣", "JPY", "digits 0-9"),
+        ("１２３.４５", "USD", "digits 0-9"),
+        ("12٣.45", "USD", "digits 0-9"),
+        ("1,２34.00", "USD", "digits 0-9"),
+        ("۱۲۳", "USD", "digits 0-9"),
     ],
 )
 def test_parse_amount_refuses_bad_input(text, currency, message):

@@ -545,6 +545,9 @@ FOUNDING_CASES = {
     "over 100%": ({"found-common_fund": "60", "found-finder_fee": "50"},
                   "the common fund and finder's fee together exceed 100%"),
     "three decimals": ({"found-common_fund": "7.255"}, "use at most two decimals (like 7.25)"),
+    # Issue 9: Decimal() reads other scripts' digits; a percentage takes 0-9 only.
+    "arabic-indic digits": ({"found-common_fund": "١٠"}, "write numbers with the digits 0-9"),
+    "full-width digits": ({"found-finder_fee": "５"}, "write numbers with the digits 0-9"),
 }
 
 

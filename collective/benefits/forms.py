@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     MonthField,
     RadioField,
     SelectField,
@@ -29,7 +28,12 @@ from wtforms.validators import (
 from collective.benefits.compute import PlanError, PlanTerms
 from collective.benefits.models import BenefitKind, RunKind
 from collective.money import MoneyError, parse_amount
-from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
+from collective.web.forms import (
+    AsciiIntegerField,
+    FiniteDecimalField,
+    MoneyFormMixin,
+    request_key_field,
+)
 
 
 def amount_or_zero(field, currency: str) -> int | None:
@@ -50,7 +54,7 @@ class LevelForm(FlaskForm):
 class ClaimForm(FlaskForm, MoneyFormMixin):
     kind = SelectField("What for", choices=[(k.value, k.label.capitalize()) for k in BenefitKind])
     start_period = MonthField("From (month)", validators=[InputRequired()])
-    months = IntegerField("Months (sick or parental leave)", default=1,
+    months = AsciiIntegerField("Months (sick or parental leave)", default=1,
                           validators=[Optional(), NumberRange(min=1, max=120)])
     amount = StringField("Amount asked (hardship)", validators=[Optional(), Length(max=30)])
     invoice_amount = StringField("Invoice amount (unpaid invoice)",
@@ -108,11 +112,11 @@ class PlanForm(FlaskForm):
     flat_amount = StringField("Flat contribution", validators=[Optional(), Length(max=30)])
     sick_amount = StringField("Sick leave per month (if not by level)",
                               validators=[Optional(), Length(max=30)])
-    sick_waiting = IntegerField("Sick leave: waiting months", default=1,
+    sick_waiting = AsciiIntegerField("Sick leave: waiting months", default=1,
                                 validators=[InputRequired(), NumberRange(min=0, max=24)])
-    sick_max = IntegerField("Sick leave: at most months", default=24,
+    sick_max = AsciiIntegerField("Sick leave: at most months", default=24,
                             validators=[InputRequired(), NumberRange(min=1, max=120)])
-    parental_months = IntegerField("Parental leave: months (0 = not covered)", default=3,
+    parental_months = AsciiIntegerField("Parental leave: months (0 = not covered)", default=3,
                                    validators=[InputRequired(), NumberRange(min=0, max=24)])
     invoice_pct = FiniteDecimalField("Unpaid invoice: % paid (0 = not covered)", places=None,
                                      default=Decimal(50),
@@ -122,14 +126,14 @@ class PlanForm(FlaskForm):
     hardship_cap = StringField("Hardship: at most (empty = not covered)", default="300",
                                validators=[Optional(), Length(max=30)])
     hardship_vote = BooleanField("Hardship is decided by a vote", default=True)
-    reserve_cap_months = IntegerField("Reserve cap (monthly contributions)", default=36,
+    reserve_cap_months = AsciiIntegerField("Reserve cap (monthly contributions)", default=36,
                                       validators=[InputRequired(), NumberRange(min=1, max=600)])
     min_fund_balance = StringField("Minimum fund balance", default="0",
                                    validators=[Optional(), Length(max=30)])
-    level_change_months = IntegerField("Months between level changes", default=12,
+    level_change_months = AsciiIntegerField("Months between level changes", default=12,
                                        validators=[InputRequired(),
                                                    NumberRange(min=0, max=120)])
-    eligibility_months = IntegerField("Months of contributions before a claim", default=1,
+    eligibility_months = AsciiIntegerField("Months of contributions before a claim", default=1,
                                       validators=[InputRequired(), NumberRange(min=0, max=60)])
     effective_on = MonthField("In force from (month)", validators=[InputRequired()])
 
@@ -194,5 +198,5 @@ class PlanForm(FlaskForm):
 class ProposePlanForm(PlanForm):
     title = StringField("Title", validators=[Optional(), Length(max=200)])
     description = TextAreaField("Why", validators=[Optional(), Length(max=5000)])
-    deadline_days = IntegerField("Days open for votes", default=7,
+    deadline_days = AsciiIntegerField("Days open for votes", default=7,
                                  validators=[InputRequired(), NumberRange(min=1, max=90)])

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField
+from wtforms import DecimalField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, Regexp
 
 from collective.errors import DomainError
-from collective.money import MoneyError, check_currency, parse_amount
+from collective.money import MoneyError, check_ascii_digits, check_currency, parse_amount
 
 #: The largest id a URL or form may name (a PostgreSQL integer).
 MAX_ID = 2**31 - 1
@@ -54,10 +54,29 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-class FiniteDecimalField(DecimalField):
-    """A DecimalField that refuses NaN and infinity (which would break range checks)."""
+def _ascii_digits_only(valuelist) -> None:
+    """Raise ValueError (a field error) for digits other than 0-9 in the submitted value."""
+    try:
+        for value in valuelist or ():
+            check_ascii_digits(value if isinstance(value, str) else "")
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class AsciiIntegerField(IntegerField):
+    """An IntegerField that reads the digits 0-9 only (int() reads '١٢' as 12)."""
 
     def process_formdata(self, valuelist):
+        _ascii_digits_only(valuelist)
+        super().process_formdata(valuelist)
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN and infinity (which would break range checks), and
+    digits other than 0-9 (Decimal() reads '١٢' as 12)."""
+
+    def process_formdata(self, valuelist):
+        _ascii_digits_only(valuelist)
         super().process_formdata(valuelist)
         if self.data is not None and not self.data.is_finite():
             self.data = None

@@ -468,7 +468,9 @@ def test_hours_are_parsed_to_whole_minutes(text, minutes):
     [("0", "more than zero"), ("-1", "more than zero"), ("abc", "not a number of hours"),
      ("", "not a number of hours"), ("NaN", "not a number of hours"),
      ("1:75", "not a number of hours"), ("1:5", "not a number of hours"),
-     ("0.01", "whole minutes"), ("25", "24 hours at most"), ("24:01", "24 hours at most")],
+     ("0.01", "whole minutes"), ("25", "24 hours at most"), ("24:01", "24 hours at most"),
+     # Issue 9: Decimal() and str.isdigit() read other scripts' digits; hours take 0-9 only.
+     ("١.٥", "digits 0-9"), ("١:٣٠", "digits 0-9"), ("２", "digits 0-9"), ("1:3०", "digits 0-9")],
 )
 def test_hours_that_are_not_a_days_work_are_refused(text, message):
     with pytest.raises(DomainError, match=message) as refused:

@@ -20,6 +20,8 @@ FIELD_ALIASES = {"common_fund_bp": "common_fund", "finder_fee_bp": "finder_fee"}
 
 def form_version(value: str | None) -> int:
     """The pitch version a form was made from; a damaged one never matches (a conflict)."""
+    if not (value or "").isascii():
+        return -1
     try:
         return int(value or "")
     except ValueError:
