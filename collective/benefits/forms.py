@@ -1,7 +1,6 @@
 """Forms of the benefits fund: levels, claims, decisions, plans, runs and deposits."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -9,7 +8,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    MonthField,
     RadioField,
     SelectField,
     StringField,
@@ -27,11 +25,13 @@ from wtforms.validators import (
 
 from collective.benefits.compute import PlanError, PlanTerms
 from collective.benefits.models import BenefitKind, RunKind
+from collective.clock import parse_day
 from collective.money import MoneyError, parse_amount
 from collective.web.forms import (
     AsciiIntegerField,
     FiniteDecimalField,
     MoneyFormMixin,
+    PeriodField,
     request_key_field,
 )
 
@@ -53,7 +53,7 @@ class LevelForm(FlaskForm):
 
 class ClaimForm(FlaskForm, MoneyFormMixin):
     kind = SelectField("What for", choices=[(k.value, k.label.capitalize()) for k in BenefitKind])
-    start_period = MonthField("From (month)", validators=[InputRequired()])
+    start_period = PeriodField("From (month)", validators=[InputRequired()])
     months = AsciiIntegerField("Months (sick or parental leave)", default=1,
                           validators=[Optional(), NumberRange(min=1, max=120)])
     amount = StringField("Amount asked (hardship)", validators=[Optional(), Length(max=30)])
@@ -80,7 +80,7 @@ class RunNowForm(FlaskForm):
     def validate_period(self, field) -> None:
         """The month as an ISO date, like 2026-10-01."""
         try:
-            date.fromisoformat(field.data)
+            parse_day(field.data)
         except (TypeError, ValueError) as exc:
             raise ValidationError("not a date like 2026-10-01") from exc
 
@@ -135,7 +135,7 @@ class PlanForm(FlaskForm):
                                                    NumberRange(min=0, max=120)])
     eligibility_months = AsciiIntegerField("Months of contributions before a claim", default=1,
                                       validators=[InputRequired(), NumberRange(min=0, max=60)])
-    effective_on = MonthField("In force from (month)", validators=[InputRequired()])
+    effective_on = PeriodField("In force from (month)", validators=[InputRequired()])
 
     #: Where an error in a part of the plan's JSON is shown.
     ERROR_FIELDS = {"contribution": "contribution_kind", "levels": "levels",

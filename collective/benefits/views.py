@@ -5,7 +5,7 @@ collective's own date.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -24,7 +24,7 @@ from collective.benefits.forms import (
     amount_or_zero,
 )
 from collective.benefits.models import ClaimStatus, RunKind
-from collective.clock import now_utc
+from collective.clock import now_utc, parse_day
 from collective.members import services as members
 from collective.members.forms import ConfirmForm
 from collective.members.models import Role
@@ -261,7 +261,7 @@ def run_now():
     if not form.validate_on_submit():
         _flash_errors(form, "The run was not started")
     else:
-        kind, period = RunKind(form.kind.data), date.fromisoformat(form.period.data)
+        kind, period = RunKind(form.kind.data), parse_day(form.period.data)
         with committed() as done:
             result = runs.run(g.collective.id, kind, period, today=g.today,
                               triggered_by=g.membership.user.email)

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField
+from wtforms import DecimalField, HiddenField, IntegerField, MonthField
 from wtforms.validators import DataRequired, Regexp
 
+from collective.clock import PeriodError, parse_period
 from collective.errors import DomainError
 from collective.money import MoneyError, check_ascii_digits, check_currency, parse_amount
 
@@ -69,6 +70,19 @@ class AsciiIntegerField(IntegerField):
     def process_formdata(self, valuelist):
         _ascii_digits_only(valuelist)
         super().process_formdata(valuelist)
+
+
+class PeriodField(MonthField):
+    """A month field that reads YYYY-MM only (MonthField's strptime also takes '2026-1')."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_period(valuelist[0])
+        except PeriodError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from exc
 
 
 class FiniteDecimalField(DecimalField):

@@ -220,6 +220,19 @@ def test_a_claim_is_filed_and_decided_through_the_pages(client, auth, setup, fun
         assert [e.status for e in claim.events] == ["pending", "approved"]
 
 
+@pytest.mark.parametrize("month", ["26-1", "2026-1", "2026-10-01", "٢٠٢٦-١٠", "0000-01"])
+def test_a_claim_month_that_is_not_yyyy_mm_is_a_field_error(client, auth, setup, fund, month):
+    # Issue 9: MonthField's strptime took '2026-1'; a month is YYYY-MM only.
+    auth.login(fund.ann)
+
+    refused = client.post(f"/c/{fund.slug}/fund/claims/new", data={
+        "kind": "sick", "start_period": month, "months": "3"})
+
+    assert refused.status_code == 422
+    assert "write the period as YYYY-MM, like 2026-10" in refused.get_data(as_text=True)
+    assert _count(setup, Claim, membership_id=fund.ann_id) == 0
+
+
 def test_a_treasurer_cannot_decide_their_own_claim_on_the_page(client, auth, setup, fund):
     auth.login(fund.founder)
     client.post(f"/c/{fund.slug}/fund/claims/new", data={
