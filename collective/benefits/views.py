@@ -139,8 +139,15 @@ def claim(claim_id: int):
     return _render_claim(item, DecideForm())
 
 
+def _decision_offered(item) -> bool:
+    """Whether the claim page shows the viewer the form to decide the claim."""
+    return (item.status == ClaimStatus.PENDING and g.membership.has_role(T)
+            and item.membership_id != g.membership.id and not item.proposal_id)
+
+
 def _render_claim(item, form, status: int = 200):
     return render_template("fund/claim.html", claim=item, form=form,
+                           decision_offered=_decision_offered(item),
                            paid=queries.claim_payments(g.collective.id, item.id),
                            monthly=item.kind in MONTHLY_KINDS), status
 
@@ -151,16 +158,22 @@ def decide(claim_id: int):
     """Approve or reject a claim, with a reason."""
     item = _claim_for_viewer(claim_id)
     form = DecideForm()
-    if form.validate_on_submit():
-        # Flashed, not put on the form: after most refusals (your own claim, decided
-        # meanwhile) the page no longer shows the form.
+    valid = form.validate_on_submit()
+    # The page offers the form only where the service would hear it. A hand-made POST
+    # elsewhere (your own claim, one decided meanwhile or by vote) gets the service's own
+    # refusal, whatever else the form lacks; refusals are flashed, as the page they come
+    # back to shows no form to hold them.
+    offered = _decision_offered(item)
+    if valid or (not offered and form.is_submitted() and "csrf_token" not in form.errors):
         with committed() as done:
             claim_services.decide_claim(g.membership, item,
                                         approve=form.decision.data == "approve",
-                                        reason=form.reason.data, now=now_utc())
+                                        reason=form.reason.data or "", now=now_utc())
         if done:
             flash(f"The claim is {item.status}.", "info")
             return _to("fund.claim", claim_id=item.id)
+    elif not offered:
+        _flash_errors(form)
     return _render_claim(_claim_for_viewer(claim_id), form, 422)
 
 

@@ -233,6 +233,47 @@ def test_a_claim_month_that_is_not_yyyy_mm_is_a_field_error(client, auth, setup,
     assert _count(setup, Claim, membership_id=fund.ann_id) == 0
 
 
+@pytest.mark.parametrize("data", [{"decision": "approve"}, {}, {"decision": "maybe"}])
+def test_deciding_ones_own_claim_by_hand_gets_the_services_message(client, auth, setup, fund,
+                                                                   data):
+    # Issue 9: the page offers no decision form on one's own claim; a hand-made POST that
+    # the form itself would refuse (no reason, no decision) got a 422 with no message.
+    auth.login(fund.founder)
+    client.post(f"/c/{fund.slug}/fund/claims/new", data={
+        "kind": "sick", "start_period": f"{THIS_MONTH:%Y-%m}", "months": "3"})
+    with setup():
+        claim_id = db.session.scalar(sa.select(Claim.id).filter_by(
+            collective_id=fund.collective_id))
+
+    response = client.post(f"/c/{fund.slug}/fund/claims/{claim_id}/decide", data=data)
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "you cannot decide your own claim; another treasurer must" in html
+    assert "Save decision" not in html
+    with setup():
+        assert db.session.get(Claim, claim_id).status == "pending"
+
+
+def test_deciding_a_decided_claim_by_hand_says_it_is_decided(client, auth, setup, fund):
+    auth.login(fund.ann)
+    client.post(f"/c/{fund.slug}/fund/claims/new", data={
+        "kind": "sick", "start_period": f"{THIS_MONTH:%Y-%m}", "months": "3"})
+    with setup():
+        claim_id = db.session.scalar(sa.select(Claim.id).filter_by(membership_id=fund.ann_id))
+    auth.logout()
+    auth.login(fund.tess)
+    url = f"/c/{fund.slug}/fund/claims/{claim_id}/decide"
+    assert client.post(url, data={"decision": "reject", "reason": "No."}).status_code == 302
+
+    response = client.post(url, data={"decision": "approve"})   # no reason either
+
+    assert response.status_code == 422
+    assert "this claim is already rejected" in response.get_data(as_text=True)
+    with setup():
+        assert db.session.get(Claim, claim_id).status == "rejected"
+
+
 def test_a_treasurer_cannot_decide_their_own_claim_on_the_page(client, auth, setup, fund):
     auth.login(fund.founder)
     client.post(f"/c/{fund.slug}/fund/claims/new", data={

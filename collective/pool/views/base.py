@@ -28,11 +28,12 @@ def form_version(value: str | None) -> int:
         return -1
 
 
-def refusal_status(outcome: Outcome) -> int:
+def refusal_status(outcome: Outcome, *, flashed: bool = False) -> int:
     """409 when the form was made from a stale pitch (said in a flash, as its version field
-    is hidden), else 422."""
+    is hidden, unless the refusal was `flashed` already), else 422."""
     if outcome.error is not None and outcome.error.field == "version":
-        flash(outcome.error.message, "error")
+        if not flashed:
+            flash(outcome.error.message, "error")
         return 409
     return 422
 
