@@ -3,7 +3,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collective.money import (
@@ -75,6 +75,7 @@ def test_thirty_equal_splits_of_a_dollar_among_three_give_each_ten_odd_cents():
     assert parts[:4] == [[33, 33, 34], [34, 33, 33], [33, 34, 33], [33, 33, 34]]
 
 
+@settings(deadline=None)  # dozens of splits per example
 @given(members=st.integers(min_value=2, max_value=7), first_id=st.integers(0, 10**6),
        count=st.integers(min_value=30, max_value=80), data=st.data())
 def test_equal_splits_seeded_by_consecutive_ids_favour_nobody(members, first_id, count, data):
@@ -89,6 +90,7 @@ def test_equal_splits_seeded_by_consecutive_ids_favour_nobody(members, first_id,
     assert all(abs(g) <= 1 for g in gains)
 
 
+@settings(deadline=None)  # dozens of splits per example
 @given(amount=st.integers(min_value=1, max_value=10**9), first_id=st.integers(0, 10**6),
        count=st.integers(min_value=30, max_value=80),
        weights=st.lists(st.integers(1, 4), min_size=2, max_size=7))

@@ -106,14 +106,15 @@ def _dealt_before(amount: int, top: list[int], weights: list[int], seed: int) ->
     members' part differs from seed to seed, with a period that divides 6 (a tie among at
     most three). Counting the members' tie units over earlier seeds lets this split start
     where the one before stopped, so the members' odd cents go round them in turn too."""
-    cycle = seed - seed % 6
-
     def units(s: int) -> int:
         rest = split(amount, top, seed=s)[2]
         return tie_units(rest, weights) if rest else 0
 
-    per_cycle = sum(units(cycle + r) for r in range(6))
-    return seed // 6 * per_cycle + sum(units(cycle + r) for r in range(seed % 6))
+    if tie_units(amount, top) == 0:
+        return seed * units(seed)   # the members' part is the same whatever the seed
+    cycle = seed - seed % 6
+    dealt = [units(cycle + r) for r in range(6)]
+    return seed // 6 * sum(dealt) + sum(dealt[:seed % 6])
 
 
 def convert_to_base(amount: int, currency_digits: int, rate: Decimal, base_digits: int) -> int:
