@@ -19,6 +19,14 @@ from collective.money import MoneyError, check_ascii_digits, check_currency, par
 MAX_ID = 2**31 - 1
 
 
+def ascii_int(value: str) -> int:
+    """int() of the digits 0-9 only, for `request.args.get(..., type=ascii_int)` (int()
+    reads '١٢' as 12); anything else is a ValueError, which `get` turns into its default."""
+    if not value.isascii():
+        raise ValueError(f"{value[:20]!r} is not written with the digits 0-9")
+    return int(value)
+
+
 def valid_id(value: object) -> bool:
     """True for an int that can be a row id."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

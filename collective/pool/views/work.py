@@ -25,7 +25,7 @@ from collective.pool.views.base import (
     form_version,
     refusal_status,
 )
-from collective.web.forms import currency_error, flash_form_errors
+from collective.web.forms import ascii_int, currency_error, flash_form_errors
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -162,7 +162,7 @@ def allocate(pitch_id: int):
     status = 200
     if request.method == "GET":
         form.version.data = str(work.version)
-        chosen = request.args.get("member", type=int)
+        chosen = request.args.get("member", type=ascii_int)
         if chosen:
             form.membership_id.data = chosen
     if form.validate_on_submit():
