@@ -3,6 +3,7 @@ timestamps shown in a viewer's zone. Services take dates as arguments and never 
 views, commands and jobs do, and pass the result in."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -55,6 +56,34 @@ def date_at(moment: datetime, timezone: str | None) -> date:
 def month_start(day: date) -> date:
     """The first day of `day`'s month."""
     return day.replace(day=1)
+
+
+#: A month as people type it: four ASCII digits, a hyphen, two (01-12).
+_PERIOD = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
+#: A day as ISO writes it, ASCII digits only (date.fromisoformat also reads '20261001').
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class PeriodError(ValueError):
+    """Text that is not a month written YYYY-MM."""
+
+
+def parse_period(text: str | None) -> date:
+    """'2026-10' to the first day of that month. Anything else ('26-1', '2026-1',
+    '2026-10-01', other scripts' digits, year 0) raises PeriodError saying how to write it."""
+    raw = (text or "").strip()
+    if not _PERIOD.fullmatch(raw) or raw.startswith("0000"):
+        raise PeriodError(f"{raw[:20] or 'an empty value'!r} is not a month: write the "
+                          "period as YYYY-MM, like 2026-10")
+    return date(int(raw[:4]), int(raw[5:]), 1)
+
+
+def parse_day(text: str | None) -> date:
+    """'2026-10-05' to a date; anything else (other layouts, other digits) a ValueError."""
+    raw = (text or "").strip()
+    if not _DAY.fullmatch(raw):
+        raise ValueError(f"{raw[:20]!r} is not a date like 2026-10-01")
+    return date.fromisoformat(raw)
 
 
 def local_time(moment: datetime | None, timezone: str | None) -> str:

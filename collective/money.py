@@ -5,12 +5,13 @@ Nothing here imports from the rest of `collective`: every other package builds o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
+from itertools import groupby
 from numbers import Rational
 
 from babel.core import get_global
@@ -113,8 +114,18 @@ _AMOUNT = re.compile(
     r"""^(?P<sign>-)?
         (?P<int>\d{1,3}(?:,\d{3})+|\d+)?
         (?:\.(?P<frac>\d+))?$""",
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
+
+
+def check_ascii_digits(text: str) -> None:
+    """Raise MoneyError when `text` holds digits other than 0-9 (Arabic-Indic, full-width...).
+
+    Python's int(), Decimal() and a regular expression's \\d all read any script's digits,
+    so '١٢٣' would silently be 123; Collective reads the digits 0-9 only.
+    """
+    if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in text or ""):
+        raise MoneyError("write numbers with the digits 0-9")
 
 
 def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:
@@ -126,6 +137,7 @@ def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> i
     """
     digits = minor_digits(currency)
     raw = (text or "").strip()
+    check_ascii_digits(raw)
     match = _AMOUNT.match(raw)
     if not raw or not match or (match["int"] is None and match["frac"] is None):
         raise MoneyError(f"{raw or 'an empty value'!r} is not an amount; write it like 1234.50")
@@ -157,12 +169,40 @@ def _weight(value: object) -> Fraction:
     )
 
 
-def split(total: int, weights: Iterable[object]) -> list[int]:
+def split(total: int, weights: Iterable[object], *, seed: int = 0) -> list[int]:
     """Divide `total` minor units in proportion to `weights` by the largest remainder method.
 
-    The parts are never negative, sum exactly to `total`, follow the order of `weights`,
-    and a tie between equal remainders goes to the earlier position.
+    The parts are never negative, sum exactly to `total` and follow the order of `weights`.
+    Equal remainders are a tie, and `seed` decides who gets the units left over: within a
+    tied group of k positions that shares m units, the seed-th split starts at position
+    seed * m (mod k) of the group, so splits with consecutive seeds deal the tie's units
+    round the group in turn, each one starting where the one before stopped. Over any run
+    of such splits of the same amount, every position of the group gets its units within
+    one of the others, whoever is listed first. Seed 0 gives ties to the earlier positions.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise SplitError(f"the seed must be an integer, not {seed!r}")
+    return _largest_remainder(total, weights, lambda shared: seed * shared)[0]
+
+
+def split_after(total: int, weights: Iterable[object], *, dealt: int) -> list[int]:
+    """`split`, with a tie's units dealt from position `dealt` (mod k) of the tied group:
+    the caller counts the tie units it dealt before (`tie_units`) and goes on from there."""
+    if isinstance(dealt, bool) or not isinstance(dealt, int):
+        raise SplitError(f"the count dealt must be an integer, not {dealt!r}")
+    return _largest_remainder(total, weights, lambda shared: dealt)[0]
+
+
+def tie_units(total: int, weights: Iterable[object]) -> int:
+    """How many units of `split(total, weights)` go to only some of a tied group (0 when
+    nothing is tied)."""
+    return _largest_remainder(total, weights, lambda shared: 0)[1]
+
+
+def _largest_remainder(total: int, weights: Iterable[object],
+                       start: Callable[[int], int]) -> tuple[list[int], int]:
+    """The parts, and the units shared within a tied group; `start(units)` says where in
+    the group they start."""
     if isinstance(total, bool) or not isinstance(total, int):
         raise SplitError(f"total must be an integer number of minor units, not {total!r}")
     if total < 0:
@@ -178,9 +218,19 @@ def split(total: int, weights: Iterable[object]) -> list[int]:
     quotas = [total * w / weight_sum for w in fractions]
     parts = [q.numerator // q.denominator for q in quotas]
     leftover = total - sum(parts)
-    # Largest remainder first; equal remainders go to the earlier position.
-    order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - parts[i]), i))
-    for i in order[:leftover]:
-        parts[i] += 1
-    return parts
-
+    remainders = [q - p for q, p in zip(quotas, parts, strict=True)]
+    by_remainder = sorted(range(len(quotas)), key=lambda i: (-remainders[i], i))
+    for _, tied in groupby(by_remainder, key=lambda i: remainders[i]):
+        if leftover == 0:
+            break
+        group = list(tied)
+        if len(group) > leftover:
+            # The one group that shares units: deal them round it from the start given.
+            first = start(leftover) % len(group)
+            for j in range(leftover):
+                parts[group[(first + j) % len(group)]] += 1
+            return parts, leftover
+        for i in group:
+            parts[i] += 1
+        leftover -= len(group)
+    return parts, 0

@@ -3,9 +3,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 import time_machine
 
-from collective.clock import canonical_timezone, local_time, timezone_names, today_in
+from collective.clock import (
+    PeriodError,
+    canonical_timezone,
+    local_time,
+    parse_period,
+    timezone_names,
+    today_in,
+)
 
 #: 00:30 on 1 December in Manila is still 30 November in UTC.
 MANILA_MIDNIGHT = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
@@ -35,3 +43,16 @@ def test_a_utc_timestamp_is_shown_in_a_zone_with_the_zone_named():
     assert local_time(MANILA_MIDNIGHT, "Asia/Manila") == "2026-12-01 00:30 Asia/Manila"
     assert local_time(MANILA_MIDNIGHT, "Australia/Sydney") == "2026-12-01 03:30 Australia/Sydney"
     assert local_time(MANILA_MIDNIGHT, None) == "2026-11-30 16:30 UTC"
+
+
+@pytest.mark.parametrize(("text", "month"), [("2026-10", date(2026, 10, 1)),
+                                             (" 1999-01 ", date(1999, 1, 1))])
+def test_a_period_is_read_as_yyyy_mm(text, month):
+    assert parse_period(text) == month
+
+
+@pytest.mark.parametrize("text", ["26-1", "2026-1", "2026-13", "2026-00", "2026-10-01",
+                                  "202610", "٢٠٢٦-١٠", "２０２６-１０", "0000-01", "", None])
+def test_anything_but_yyyy_mm_is_not_a_period(text):
+    with pytest.raises(PeriodError, match="write the period as YYYY-MM, like 2026-10"):
+        parse_period(text)

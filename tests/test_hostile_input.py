@@ -66,6 +66,16 @@ def test_ids_beyond_a_database_integer_are_not_found(client, auth, world, path):
     assert client.get(path.format(slug=world.slug)).status_code == 404
 
 
+@pytest.mark.parametrize("zero", ["٠", "０"])
+def test_ids_in_other_scripts_digits_are_not_found(client, auth, world, zero):
+    # Issue 9: werkzeug's <int:> read '/pitches/١' as pitch 1; ids take the digits 0-9 only.
+    _login(auth, world.founder)
+    pitch = str(world.pitch_id).translate({ord(str(d)): chr(ord(zero) + d) for d in range(10)})
+    assert int(pitch) == world.pitch_id   # the same number, in another script
+    assert client.get(f"/c/{world.slug}/pool/pitches/{world.pitch_id}").status_code == 200
+    assert client.get(f"/c/{world.slug}/pool/pitches/{pitch}").status_code == 404
+
+
 def test_a_huge_paging_id_is_ignored(client, auth, world):
     _login(auth, world.founder)
     assert client.get(f"/c/{world.slug}/ledger/?before={HUGE}").status_code == 200
@@ -78,7 +88,7 @@ def test_a_damaged_version_is_a_conflict_not_a_crash(client, auth, world):
     assert response.status_code == 409
 
 
-@pytest.mark.parametrize("hours", ["9E999999", "1e-999999", "NaN", "Infinity"])
+@pytest.mark.parametrize("hours", ["9E999999", "1e-999999", "NaN", "Infinity", "١.٥", "２"])
 def test_absurd_hours_are_a_form_error(client, auth, setup, world, hours):
     _login(auth, world.alice)
     before = _count(setup, TimeEntry)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collective.money import (
@@ -52,6 +52,82 @@ def test_equal_weights_give_earlier_positions_the_extra_units(total, n):
     parts = split(total, [1] * n)
     assert parts == sorted(parts, reverse=True)
     assert max(parts) - min(parts) <= 1
+
+
+def _rounding_gains(splits):
+    """Each position's total of part minus exact quota over (total, weights, seed) splits."""
+    gains = None
+    for total, weights, seed in splits:
+        parts = split(total, weights, seed=seed)
+        assert sum(parts) == total and all(p >= 0 for p in parts)
+        quotas = [Fraction(total * w, sum(weights)) for w in weights]
+        step = [p - q for p, q in zip(parts, quotas, strict=True)]
+        gains = step if gains is None else [g + s for g, s in zip(gains, step, strict=True)]
+    return gains
+
+
+def test_thirty_equal_splits_of_a_dollar_among_three_give_each_ten_odd_cents():
+    # Issue 9: seeded by consecutive payment ids, the odd cent goes round the three in turn
+    # (it used to go to the first-listed member all 30 times).
+    parts = [split(100, [1, 1, 1], seed=payment_id) for payment_id in range(41, 71)]
+    assert [sum(column) for column in zip(*parts, strict=True)] == [1000, 1000, 1000]
+    # 41 mod 3 = 2: payment 41 gives its cent to the third member, 42 to the first, ...
+    assert parts[:4] == [[33, 33, 34], [34, 33, 33], [33, 34, 33], [33, 33, 34]]
+
+
+@settings(deadline=None)  # dozens of splits per example
+@given(members=st.integers(min_value=2, max_value=7), first_id=st.integers(0, 10**6),
+       count=st.integers(min_value=30, max_value=80), data=st.data())
+def test_equal_splits_seeded_by_consecutive_ids_favour_nobody(members, first_id, count, data):
+    # Amounts with a remainder: all leave the same number of odd units (the remainder mod
+    # the number of members), as a retainer paid each month does.
+    remainder = data.draw(st.integers(min_value=1, max_value=members - 1))
+    amounts = data.draw(st.lists(st.integers(0, 10**7).map(lambda q: q * members + remainder),
+                                 min_size=count, max_size=count))
+    gains = _rounding_gains((amount, [1] * members, first_id + i)
+                            for i, amount in enumerate(amounts))
+    assert max(gains) - min(gains) <= 1
+    assert all(abs(g) <= 1 for g in gains)
+
+
+@settings(deadline=None)  # dozens of splits per example
+@given(amount=st.integers(min_value=1, max_value=10**9), first_id=st.integers(0, 10**6),
+       count=st.integers(min_value=30, max_value=80),
+       weights=st.lists(st.integers(1, 4), min_size=2, max_size=7))
+def test_members_with_equal_weights_gain_alike_over_repeated_payments(amount, first_id, count,
+                                                                      weights):
+    # Any weights: over the same payment seeded by consecutive ids, members whose weights
+    # are equal (the only ones who can tie every time) end within one unit of each other.
+    gains = _rounding_gains((amount, weights, first_id + i) for i in range(count))
+    for weight in set(weights):
+        alike = [g for g, w in zip(gains, weights, strict=True) if w == weight]
+        assert max(alike) - min(alike) <= 1
+
+
+@given(total=st.integers(min_value=0, max_value=10**12), weights=weights_strategy,
+       seed=st.integers(min_value=-(10**12), max_value=10**12))
+def test_a_seeded_split_sums_to_the_total_never_negative_within_one_unit(total, weights, seed):
+    parts = split(total, weights, seed=seed)
+    assert sum(parts) == total
+    assert all(p >= 0 for p in parts)
+    assert split(total, weights, seed=seed) == parts
+    weight_sum = sum(weights)
+    for part, weight in zip(parts, weights, strict=True):
+        assert Fraction(total * weight, weight_sum) - 1 < part < Fraction(total * weight,
+                                                                         weight_sum) + 1
+
+
+def test_a_seed_moves_only_the_ties():
+    # Remainders .29, .57, .14: the largest wins whatever the seed.
+    assert {tuple(split(100, [1, 2, 4], seed=s)) for s in range(10)} == {(14, 29, 57)}
+    # 2 units among 4 tied: seeds 0, 1, 2 give positions (0, 1), (2, 3), (0, 1).
+    assert [split(6, [1, 1, 1, 1], seed=s) for s in range(3)] == [
+        [2, 2, 1, 1], [1, 1, 2, 2], [2, 2, 1, 1]]
+
+
+def test_split_refuses_a_seed_that_is_not_an_integer():
+    with pytest.raises(SplitError, match="seed"):
+        split(100, [1, 1], seed=1.5)
 
 
 @pytest.mark.parametrize(
@@ -137,6 +213,13 @@ def test_parse_amount_gives_exact_minor_units(text, currency, expected):
         ("99999999999999999999", "JPY", "too large"),
         ("5", "XYZ", "not an ISO 4217"),
         ("5", "DEM", "not an ISO 4217"),
+        # Issue 9: other scripts' digits were read as 0-9 ('١٢٣.٤٥' as 123.45).
+        ("١٢٣.٤٥", "USD", "digits 0-9"),
+        ("١٢٣", "JPY", "digits 0-9"),
+        ("１２３.４５", "USD", "digits 0-9"),
+        ("12٣.45", "USD", "digits 0-9"),
+        ("1,２34.00", "USD", "digits 0-9"),
+        ("۱۲۳", "USD", "digits 0-9"),
     ],
 )
 def test_parse_amount_refuses_bad_input(text, currency, message):

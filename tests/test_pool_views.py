@@ -567,6 +567,9 @@ FOUNDING_CASES = {
     "over 100%": ({"found-common_fund": "60", "found-finder_fee": "50"},
                   "the common fund and finder's fee together exceed 100%"),
     "three decimals": ({"found-common_fund": "7.255"}, "use at most two decimals (like 7.25)"),
+    # Issue 9: Decimal() reads other scripts' digits; a percentage takes 0-9 only.
+    "arabic-indic digits": ({"found-common_fund": "١٠"}, "write numbers with the digits 0-9"),
+    "full-width digits": ({"found-finder_fee": "５"}, "write numbers with the digits 0-9"),
 }
 
 
@@ -785,6 +788,42 @@ def test_an_illegal_move_names_where_the_pitch_can_go(client, auth, world):
     assert response.status_code == 422
     assert _errors(response) == [
         "a pitch that is open cannot become paid; it can go to: cancelled, pitched"]
+
+
+@pytest.mark.parametrize("data", [
+    {"move-state": "pitched", "move-version": "2"},
+    {"move-state": "", "move-version": "2"},   # not even a state: still the same message
+])
+def test_moving_a_cancelled_pitch_by_hand_says_why_not(client, auth, setup, world, data):
+    # Issue 9: a cancelled pitch's page offers no move form, so the refusal used to land on
+    # a form that is not shown: a 422 with no message. It is flashed now.
+    _login(auth, world.coordinator)
+    assert _state(client, world.slug, world.open_pitch_id, "cancelled", 1).status_code == 302
+    before = _counts(setup)
+
+    response = client.post(f"/c/{world.slug}/pool/pitches/{world.open_pitch_id}/state",
+                           data=data)
+
+    assert response.status_code == 422
+    flashes = [m for c, m in _flashes(response) if c == "error"]
+    if data["move-state"]:
+        assert flashes == ["a pitch that is cancelled cannot become pitched; it can go to: "
+                           "nowhere (it is final)"]
+    else:
+        assert len(flashes) == 1 and "Nothing was changed" in flashes[0]
+    assert _pitch_row(setup, world.open_pitch_id) == ("cancelled", 2)
+    assert _counts(setup) == before
+
+
+def test_a_stale_move_of_a_cancelled_pitch_is_flashed_once(client, auth, setup, world):
+    _login(auth, world.coordinator)
+    assert _state(client, world.slug, world.open_pitch_id, "cancelled", 1).status_code == 302
+
+    response = _state(client, world.slug, world.open_pitch_id, "pitched", 1)
+
+    assert response.status_code == 409
+    flashes = [m for c, m in _flashes(response) if c == "error"]
+    assert len(flashes) == 1 and "changed by someone else" in flashes[0]
 
 
 # --- 4. Votes on a share rule -----------------------------------------------------------

@@ -17,7 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from collective.benefits import forecasts, jobs, plans, runs
 from collective.benefits.models import RunKind
-from collective.clock import local_time, now_utc, today_in
+from collective.clock import PeriodError, local_time, now_utc, parse_period, today_in
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.members.models import Collective
@@ -28,11 +28,11 @@ benefits_cli = AppGroup("benefits", help="The mutual benefits fund.")
 
 
 def _period(value: str) -> date:
+    """The --period option: YYYY-MM only ('26-1' is not the year 26)."""
     try:
-        year, month = value.split("-")
-        return date(int(year), int(month), 1)
-    except ValueError as exc:
-        raise click.BadParameter("write the period as YYYY-MM, like 2026-10") from exc
+        return parse_period(value)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from exc
 
 
 def _collectives(slug: str | None) -> list[tuple[int, str, str, str]]:

@@ -310,24 +310,34 @@ def benefits_due(claims: pd.DataFrame, paid: pd.DataFrame, terms: PlanTerms,
     return frame.sort_values(["for_period", "claim_id"], kind="stable").reset_index(drop=True)
 
 
-def cut_to_fund(amounts: Sequence[int], available: int) -> tuple[list[int], list[int]]:
+def period_seed(period: date) -> int:
+    """A month as a count of months (consecutive months give consecutive numbers): the seed
+    that breaks rounding ties in that month's run, so they go round in turn month by month."""
+    return period.year * 12 + period.month - 1
+
+
+def cut_to_fund(amounts: Sequence[int], available: int, *, seed: int = 0
+                ) -> tuple[list[int], list[int]]:
     """Pay every amount in full when the fund allows; otherwise cut each pro rata (largest
-    remainder), never below zero. Returns (paid, shortfall) per amount."""
+    remainder, equal remainders taking the odd units in turn by `seed`: see `money.split`),
+    never below zero. Returns (paid, shortfall) per amount."""
     amounts = [int(a) for a in amounts]
     available = max(int(available), 0)
     if sum(amounts) <= available:
         return amounts, [0] * len(amounts)
     if not amounts or sum(amounts) == 0:
         return amounts, [0] * len(amounts)
-    paid = split(available, amounts)
+    paid = split(available, amounts, seed=seed)
     return paid, [a - p for a, p in zip(amounts, paid, strict=True)]
 
 
 def gifts(benefits: pd.DataFrame, donors: pd.DataFrame) -> pd.DataFrame:
     """Each benefit paid, seen as gifts from the other members pro rata to their levels.
 
-    benefits: claim_id, membership_id (claimant), paid. donors: membership_id, weight
-    (their level or contribution). Returns claim_id, membership_id (donor), amount.
+    benefits: claim_id, membership_id (claimant), for_period, paid. donors: membership_id,
+    weight (their level or contribution). Returns claim_id, membership_id (donor), amount.
+    Donors with equal remainders take a benefit's odd units in turn, month after month of
+    the same claim (the seed is the claim id plus `period_seed` of the month paid for).
     """
     rows = []
     for benefit in benefits.itertuples(index=False):
@@ -337,7 +347,8 @@ def gifts(benefits: pd.DataFrame, donors: pd.DataFrame) -> pd.DataFrame:
                         & (donors["weight"] > 0)]
         if others.empty:
             continue
-        parts = split(int(benefit.paid), [int(w) for w in others["weight"]])
+        parts = split(int(benefit.paid), [int(w) for w in others["weight"]],
+                      seed=int(benefit.claim_id) + period_seed(benefit.for_period))
         rows.extend((benefit.claim_id, int(m), p)
                     for m, p in zip(others["membership_id"], parts, strict=True) if p)
     frame = pd.DataFrame(rows, columns=["claim_id", "membership_id", "amount"])

@@ -1,7 +1,6 @@
 """Forms of the benefits fund: levels, claims, decisions, plans, runs and deposits."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -9,8 +8,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
-    MonthField,
     RadioField,
     SelectField,
     StringField,
@@ -28,8 +25,15 @@ from wtforms.validators import (
 
 from collective.benefits.compute import PlanError, PlanTerms
 from collective.benefits.models import BenefitKind, RunKind
+from collective.clock import parse_day
 from collective.money import MoneyError, parse_amount
-from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
+from collective.web.forms import (
+    AsciiIntegerField,
+    FiniteDecimalField,
+    MoneyFormMixin,
+    PeriodField,
+    request_key_field,
+)
 
 
 def amount_or_zero(field, currency: str) -> int | None:
@@ -49,8 +53,8 @@ class LevelForm(FlaskForm):
 
 class ClaimForm(FlaskForm, MoneyFormMixin):
     kind = SelectField("What for", choices=[(k.value, k.label.capitalize()) for k in BenefitKind])
-    start_period = MonthField("From (month)", validators=[InputRequired()])
-    months = IntegerField("Months (sick or parental leave)", default=1,
+    start_period = PeriodField("From (month)", validators=[InputRequired()])
+    months = AsciiIntegerField("Months (sick or parental leave)", default=1,
                           validators=[Optional(), NumberRange(min=1, max=120)])
     amount = StringField("Amount asked (hardship)", validators=[Optional(), Length(max=30)])
     invoice_amount = StringField("Invoice amount (unpaid invoice)",
@@ -82,7 +86,7 @@ class RunNowForm(FlaskForm):
     def validate_period(self, field) -> None:
         """The month as an ISO date, like 2026-10-01."""
         try:
-            date.fromisoformat(field.data)
+            parse_day(field.data)
         except (TypeError, ValueError) as exc:
             raise ValidationError("not a date like 2026-10-01") from exc
 
@@ -114,11 +118,11 @@ class PlanForm(FlaskForm):
     flat_amount = StringField("Flat contribution", validators=[Optional(), Length(max=30)])
     sick_amount = StringField("Sick leave per month (if not by level)",
                               validators=[Optional(), Length(max=30)])
-    sick_waiting = IntegerField("Sick leave: waiting months", default=1,
+    sick_waiting = AsciiIntegerField("Sick leave: waiting months", default=1,
                                 validators=[InputRequired(), NumberRange(min=0, max=24)])
-    sick_max = IntegerField("Sick leave: at most months", default=24,
+    sick_max = AsciiIntegerField("Sick leave: at most months", default=24,
                             validators=[InputRequired(), NumberRange(min=1, max=120)])
-    parental_months = IntegerField("Parental leave: months (0 = not covered)", default=3,
+    parental_months = AsciiIntegerField("Parental leave: months (0 = not covered)", default=3,
                                    validators=[InputRequired(), NumberRange(min=0, max=24)])
     invoice_pct = FiniteDecimalField("Unpaid invoice: % paid (0 = not covered)", places=None,
                                      default=Decimal(50),
@@ -128,16 +132,16 @@ class PlanForm(FlaskForm):
     hardship_cap = StringField("Hardship: at most (empty = not covered)", default="300",
                                validators=[Optional(), Length(max=30)])
     hardship_vote = BooleanField("Hardship is decided by a vote", default=True)
-    reserve_cap_months = IntegerField("Reserve cap (monthly contributions)", default=36,
+    reserve_cap_months = AsciiIntegerField("Reserve cap (monthly contributions)", default=36,
                                       validators=[InputRequired(), NumberRange(min=1, max=600)])
     min_fund_balance = StringField("Minimum fund balance", default="0",
                                    validators=[Optional(), Length(max=30)])
-    level_change_months = IntegerField("Months between level changes", default=12,
+    level_change_months = AsciiIntegerField("Months between level changes", default=12,
                                        validators=[InputRequired(),
                                                    NumberRange(min=0, max=120)])
-    eligibility_months = IntegerField("Months of contributions before a claim", default=1,
+    eligibility_months = AsciiIntegerField("Months of contributions before a claim", default=1,
                                       validators=[InputRequired(), NumberRange(min=0, max=60)])
-    effective_on = MonthField("In force from (month)", validators=[InputRequired()])
+    effective_on = PeriodField("In force from (month)", validators=[InputRequired()])
 
     #: Where an error in a part of the plan's JSON is shown.
     ERROR_FIELDS = {"contribution": "contribution_kind", "levels": "levels",
@@ -200,5 +204,5 @@ class PlanForm(FlaskForm):
 class ProposePlanForm(PlanForm):
     title = StringField("Title", validators=[Optional(), Length(max=200)])
     description = TextAreaField("Why", validators=[Optional(), Length(max=5000)])
-    deadline_days = IntegerField("Days open for votes", default=7,
+    deadline_days = AsciiIntegerField("Days open for votes", default=7,
                                  validators=[InputRequired(), NumberRange(min=1, max=90)])

@@ -285,7 +285,8 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
     due = compute.benefits_due(_approved_claims(collective_id, period),
                                paid_before[["claim_id", "for_period"]], terms, period)
     available = fund_balance(collective_id) - terms.min_fund_balance
-    paid, short = compute.cut_to_fund(due["amount"].tolist(), available)
+    paid, short = compute.cut_to_fund(due["amount"].tolist(), available,
+                                      seed=compute.period_seed(period))
     due["paid"], due["shortfall"] = paid, short
     base = base_currency(collective_id)
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
@@ -304,7 +305,7 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
                       "amount": int(row.paid), "shortfall": int(row.shortfall),
                       "claim_id": int(row.claim_id), "for_period": row.for_period, "key": key})
     donors = _donors(collective_id, period)
-    benefit_rows = due[["claim_id", "membership_id", "paid"]]
+    benefit_rows = due[["claim_id", "membership_id", "for_period", "paid"]]
     for gift in compute.gifts(benefit_rows, donors).itertuples(index=False):
         lines.append({"membership_id": int(gift.membership_id), "kind": RunLineKind.GIFT,
                       "amount": int(gift.amount), "claim_id": int(gift.claim_id)})

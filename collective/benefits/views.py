@@ -5,7 +5,7 @@ collective's own date.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -25,7 +25,7 @@ from collective.benefits.forms import (
     amount_or_zero,
 )
 from collective.benefits.models import ClaimStatus, RunKind
-from collective.clock import now_utc
+from collective.clock import now_utc, parse_day
 from collective.members import services as members
 from collective.members.forms import ConfirmForm
 from collective.members.models import Role
@@ -140,11 +140,18 @@ def claim(claim_id: int):
     return _render_claim(item, DecideForm())
 
 
+def _decision_offered(item) -> bool:
+    """Whether the claim page shows the viewer the form to decide the claim."""
+    return (item.status == ClaimStatus.PENDING and g.membership.has_role(T)
+            and item.membership_id != g.membership.id and not item.proposal_id)
+
+
 def _render_claim(item, form, status: int = 200, end_form: EndClaimForm | None = None):
     if end_form is None:
         end_form = EndClaimForm()
         end_form.recovered_on.data = g.today
     return render_template("fund/claim.html", claim=item, form=form, end_form=end_form,
+                           decision_offered=_decision_offered(item),
                            paid=queries.claim_payments(g.collective.id, item.id),
                            monthly=item.kind in MONTHLY_KINDS), status
 
@@ -155,16 +162,22 @@ def decide(claim_id: int):
     """Approve or reject a claim, with a reason."""
     item = _claim_for_viewer(claim_id)
     form = DecideForm()
-    if form.validate_on_submit():
-        # Flashed, not put on the form: after most refusals (your own claim, decided
-        # meanwhile) the page no longer shows the form.
+    valid = form.validate_on_submit()
+    # The page offers the form only where the service would hear it. A hand-made POST
+    # elsewhere (your own claim, one decided meanwhile or by vote) gets the service's own
+    # refusal, whatever else the form lacks; refusals are flashed, as the page they come
+    # back to shows no form to hold them.
+    offered = _decision_offered(item)
+    if valid or (not offered and form.is_submitted() and "csrf_token" not in form.errors):
         with committed() as done:
             claim_services.decide_claim(g.membership, item,
                                         approve=form.decision.data == "approve",
-                                        reason=form.reason.data, now=now_utc())
+                                        reason=form.reason.data or "", now=now_utc())
         if done:
             flash(f"The claim is {item.status}.", "info")
             return _to("fund.claim", claim_id=item.id)
+    elif not offered:
+        _flash_errors(form)
     return _render_claim(_claim_for_viewer(claim_id), form, 422)
 
 
@@ -282,7 +295,7 @@ def run_now():
     if not form.validate_on_submit():
         _flash_errors(form, "The run was not started")
     else:
-        kind, period = RunKind(form.kind.data), date.fromisoformat(form.period.data)
+        kind, period = RunKind(form.kind.data), parse_day(form.period.data)
         with committed() as done:
             result = runs.run(g.collective.id, kind, period, today=g.today,
                               triggered_by=g.membership.user.email)
@@ -304,7 +317,8 @@ def deposit():
     form = DepositForm(prefix="dep")
     form.membership_id.choices = members.member_choices(g.collective.id)
     if form.validate_on_submit():
-        amount = form.parsed_amount(form.amount, g.collective.base_currency)
+        amount = form.parsed_amount(form.amount, g.collective.base_currency,
+                                    more_than_zero=True)
         if amount is not None:
             with committed() as done:
                 member = members.get_membership(g.collective.id, form.membership_id.data)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from collective.ledger import balances, services
 from collective.ledger.forms import AsOfForm, ReverseForm
 from collective.roles import Role
-from collective.web.forms import valid_id
+from collective.web.forms import ascii_int, valid_id
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -19,7 +19,7 @@ PAGE_SIZE = 50
 @collective_view(Role.TREASURER)
 def journal():
     """The collective's journal entries, newest first, with a check of the ones shown."""
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=ascii_int)
     if not valid_id(before):
         before = None
     entries = balances.recent_entries(g.collective.id, limit=PAGE_SIZE + 1, before_id=before)

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -27,6 +26,7 @@ from wtforms.validators import (
 )
 
 from collective.members.models import MembershipStatus, Role
+from collective.web.forms import AsciiIntegerField
 
 ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role]
 #: The id of the <datalist> of IANA names that the timezone_field macro writes on the page.
@@ -117,7 +117,7 @@ class ProfileForm(FlaskForm):
 
 
 class CapacityForm(FlaskForm):
-    weekly_capacity_hours = IntegerField(
+    weekly_capacity_hours = AsciiIntegerField(
         "Hours a week you offer this collective",
         validators=[InputRequired(), NumberRange(min=0, max=168)],
     )

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import numpy as np
 import pandas as pd
 
-from collective.money import split
+from collective.money import split, split_after, tie_units
 from collective.pool.kinds import RuleTerms, SplitMethod
 
 
@@ -51,24 +51,34 @@ class NoParticipants(ValueError):
     """A payment cannot be split among members when nobody is allocated."""
 
 
+def split_seed(pitch_id: int, earlier_payments: int) -> int:
+    """The tie-breaking seed of a pitch's payment: the pitch's id plus how many payments the
+    pitch had before it. A retainer's consecutive payments take consecutive seeds, so their
+    odd cents go round its members (and between the fund and the members) in turn; a pitch
+    paid once starts the round at a place set by its id, not always at its first member."""
+    return pitch_id + earlier_payments
+
+
 def split_payment(
     amount: int,
     terms: RuleTerms,
     participants: Sequence[Participant],
     finder_id: int | None,
+    *,
+    seed: int = 0,
 ) -> Split:
     """Split a payment: common fund, finder's fee, then the rest among the participants.
 
     With no finder, the finder's fee stays with the members. Splitting by hours with no
-    unpaid hours logged falls back to the allocation weights (and says so in the note).
+    unpaid hours logged falls back to the allocation weights (and says so in the note). `seed`
+    (from `split_seed`) breaks ties between equal remainders: see `money.split`.
     """
     if not participants:
         raise NoParticipants("nobody is allocated to this work, so its payment has no one "
                              "to go to; allocate it first")
     finder_bp = terms.finder_fee_bp if finder_id is not None else 0
-    fund, finder, rest = split(
-        amount, [terms.common_fund_bp, finder_bp, 10_000 - terms.common_fund_bp - finder_bp]
-    )
+    top = [terms.common_fund_bp, finder_bp, 10_000 - terms.common_fund_bp - finder_bp]
+    fund, finder, rest = split(amount, top, seed=seed)
     method = terms.method
     note = {SplitMethod.HOURS: "by hours logged", SplitMethod.EQUAL: "equally",
             SplitMethod.WEIGHTS: "by allocation weights"}[method]
@@ -81,11 +91,30 @@ def split_payment(
         weights = [1] * len(participants)
     else:
         weights = [p.weight for p in participants]
-    parts = split(rest, weights) if rest else [0] * len(participants)
+    parts = (split_after(rest, weights, dealt=_dealt_before(amount, top, weights, seed))
+             if rest else [0] * len(participants))
     members: dict[int, int] = {}
     for participant, part in zip(participants, parts, strict=True):
         members[participant.membership_id] = members.get(participant.membership_id, 0) + part
     return Split(fund, finder, finder_id if finder else None, members, note)
+
+
+def _dealt_before(amount: int, top: list[int], weights: list[int], seed: int) -> int:
+    """How many tied units the members' splits of `amount` with seeds 0 .. seed-1 dealt.
+
+    A tie between the fund, the finder and the members goes round them in turn, so the
+    members' part differs from seed to seed, with a period that divides 6 (a tie among at
+    most three). Counting the members' tie units over earlier seeds lets this split start
+    where the one before stopped, so the members' odd cents go round them in turn too."""
+    def units(s: int) -> int:
+        rest = split(amount, top, seed=s)[2]
+        return tie_units(rest, weights) if rest else 0
+
+    if tie_units(amount, top) == 0:
+        return seed * units(seed)   # the members' part is the same whatever the seed
+    cycle = seed - seed % 6
+    dealt = [units(cycle + r) for r in range(6)]
+    return seed // 6 * sum(dealt) + sum(dealt[:seed % 6])
 
 
 def convert_to_base(amount: int, currency_digits: int, rate: Decimal, base_digits: int) -> int:
@@ -95,15 +124,16 @@ def convert_to_base(amount: int, currency_digits: int, rate: Decimal, base_digit
 
 
 def preview_totals(
-    payments: Sequence[tuple[int, Sequence[Participant], int | None]],
+    payments: Sequence[tuple[int, Sequence[Participant], int | None, int]],
     current: RuleTerms,
     proposed: RuleTerms,
 ) -> pd.DataFrame:
-    """Per member (and the common fund, as id 0): what the payments gave under each rule."""
+    """Per member (and the common fund, as id 0): what the payments (amount, participants,
+    finder_id, seed) gave under each rule."""
     rows = []
-    for amount, participants, finder_id in payments:
+    for amount, participants, finder_id, seed in payments:
         for label, terms in (("current", current), ("proposed", proposed)):
-            result = split_payment(amount, terms, participants, finder_id)
+            result = split_payment(amount, terms, participants, finder_id, seed=seed)
             rows.append({"membership_id": 0, "rule": label, "amount": result.common_fund})
             rows.extend({"membership_id": m, "rule": label, "amount": a}
                         for m, a in result.by_member().items())
@@ -171,13 +201,13 @@ def preview_payments(
     current: RuleTerms,
     proposed: RuleTerms,
 ) -> pd.DataFrame:
-    """`preview_totals` of payments (payment_id, base_amount, finder_id) shared by the
+    """`preview_totals` of payments (payment_id, base_amount, finder_id, seed) shared by the
     `payment_participants` rows; a payment nobody shares is left out."""
     shared = participants_by_payment(participants)
     inputs = [(int(amount), shared[int(payment_id)],
-               None if pd.isna(finder_id) else int(finder_id))
-              for payment_id, amount, finder_id in payments[
-                  ["payment_id", "base_amount", "finder_id"]].itertuples(index=False)
+               None if pd.isna(finder_id) else int(finder_id), int(seed))
+              for payment_id, amount, finder_id, seed in payments[
+                  ["payment_id", "base_amount", "finder_id", "seed"]].itertuples(index=False)
               if int(payment_id) in shared]
     return preview_totals(inputs, current, proposed)
 

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -23,7 +22,12 @@ from wtforms.validators import (
 from collective.members.forms import check_skills
 from collective.members.models import VoteChoice
 from collective.pool.models import AllocationRole, SplitMethod
-from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
+from collective.web.forms import (
+    AsciiIntegerField,
+    FiniteDecimalField,
+    MoneyFormMixin,
+    request_key_field,
+)
 
 METHOD_CHOICES = [(SplitMethod.HOURS.value, "By logged hours"),
                   (SplitMethod.EQUAL.value, "Equally"),
@@ -44,7 +48,7 @@ class PitchForm(FlaskForm, MoneyFormMixin):
     description = TextAreaField("Description", validators=[Optional(), Length(max=10000)])
     required_skills = TextAreaField("Skills needed, with the level (1-5)",
                                     description="For example: bookkeeping 4, spreadsheets 3")
-    estimated_hours = IntegerField("Estimated hours", default=0,
+    estimated_hours = AsciiIntegerField("Estimated hours", default=0,
                                    validators=[InputRequired(), NumberRange(min=0, max=100_000)])
     value = StringField("Value", default="0", validators=[DataRequired(), Length(max=30)])
     value_currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
@@ -67,9 +71,9 @@ class VolunteerForm(FlaskForm):
 class AllocationForm(FlaskForm):
     membership_id = SelectField("Member", coerce=int, validators=[InputRequired()])
     role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in AllocationRole])
-    weight = IntegerField("Weight", default=1, validators=[InputRequired(),
+    weight = AsciiIntegerField("Weight", default=1, validators=[InputRequired(),
                                                            NumberRange(min=1, max=10_000)])
-    weekly_hours = IntegerField("Hours a week", default=5,
+    weekly_hours = AsciiIntegerField("Hours a week", default=5,
                                 validators=[InputRequired(), NumberRange(min=0, max=168)])
     version = HiddenField()
 
@@ -122,7 +126,7 @@ class RuleForm(FlaskForm):
 class ProposeRuleForm(RuleForm):
     title = StringField("Title (optional)", validators=[Optional(), Length(max=200)])
     description = TextAreaField("Why", validators=[Optional(), Length(max=5000)])
-    deadline_days = IntegerField("Days open for votes", default=7,
+    deadline_days = AsciiIntegerField("Days open for votes", default=7,
                                  validators=[InputRequired(), NumberRange(min=1, max=90)])
 
 

@@ -33,6 +33,7 @@ from collective.pool.checks import (
 )
 from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
 from collective.pool.participation import hours_for_payment, use_hours
+from collective.pool.queries import payment_split_seed
 from collective.pool.rules import rule_in_force, rule_terms
 
 
@@ -93,7 +94,7 @@ def record_payment(
     hours = hours_for_payment(pitch, received_on)
     try:
         result = compute.split_payment(base_amount, rule_terms(rule), hours.participants,
-                                       pitch.finder_id)
+                                       pitch.finder_id, seed=payment_split_seed(pitch.id))
     except compute.NoParticipants as exc:
         raise DomainError(str(exc), field="pitch") from exc
     payment = ClientPayment(

@@ -7,12 +7,14 @@ from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from collective.extensions import db
 from collective.ledger.balances import with_effective_kind
 from collective.ledger.models import Account, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.monthly import monthly_table
+from collective.pool import compute
 from collective.pool.models import ClientPayment
 
 
@@ -28,6 +30,23 @@ def payments_of(collective_id: int, pitch_id: int | None = None) -> list[ClientP
         query = query.filter_by(pitch_id=pitch_id)
     return list(db.session.scalars(
         query.order_by(ClientPayment.received_on.desc(), ClientPayment.id.desc())))
+
+
+def payment_split_seed(pitch_id: int) -> int:
+    """The seed that breaks rounding ties in the split of the pitch's next payment: see
+    `compute.split_seed`. Every payment counts, reversed ones too, as rows are never
+    deleted: a payment's seed never changes."""
+    earlier = db.session.scalar(sa.select(sa.func.count(ClientPayment.id))
+                                .where(ClientPayment.pitch_id == pitch_id))
+    return compute.split_seed(pitch_id, int(earlier or 0))
+
+
+def split_seeds_column() -> sa.ColumnElement[int]:
+    """A payment's `compute.split_seed` as a column of a query on ClientPayment."""
+    earlier = so.aliased(ClientPayment)
+    return (ClientPayment.pitch_id + sa.select(sa.func.count(earlier.id))
+            .where(earlier.pitch_id == ClientPayment.pitch_id, earlier.id < ClientPayment.id)
+            .correlate(ClientPayment).scalar_subquery())
 
 
 def reversed_entry_ids(collective_id: int) -> set[int]:

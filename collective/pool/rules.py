@@ -16,7 +16,7 @@ from collective.pool.checks import FAIRNESS_WINDOW, OLDEST
 from collective.pool.kinds import describe_terms
 from collective.pool.models import ClientPayment, Pitch, ShareRule, SplitMethod
 from collective.pool.participation import counted, participants_of
-from collective.pool.queries import frame
+from collective.pool.queries import frame, split_seeds_column
 
 #: The proposal kind of a share rule.
 SHARE_RULE = ProposalKind.SHARE_RULE
@@ -118,9 +118,9 @@ def preview_rule(collective_id: int, proposed: compute.RuleTerms, today: date
                  ClientPayment.received_on <= today, counted())
     payments = frame(
         sa.select(ClientPayment.id, ClientPayment.pitch_id, ClientPayment.received_on,
-                  ClientPayment.base_amount, Pitch.finder_id)
+                  ClientPayment.base_amount, Pitch.finder_id, split_seeds_column())
         .join(Pitch, Pitch.id == ClientPayment.pitch_id).where(*in_window),
-        ["payment_id", "pitch_id", "received_on", "base_amount", "finder_id"])
+        ["payment_id", "pitch_id", "received_on", "base_amount", "finder_id", "seed"])
     participants = participants_of(payments)
     table = compute.preview_payments(payments, participants, current, proposed)
     names = dict(db.session.execute(

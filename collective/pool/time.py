@@ -10,6 +10,7 @@ from sqlalchemy import orm as so
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
 from collective.members.models import Membership
+from collective.money import MoneyError, check_ascii_digits
 from collective.pool.checks import MINUTES_PER_DAY, check_date, is_whole
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState, TimeEntry
 
@@ -17,6 +18,10 @@ from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState,
 def parse_hours(text: str) -> int:
     """'1.5', '1:30' or '2' hours to whole minutes."""
     raw = (text or "").strip()
+    try:
+        check_ascii_digits(raw)
+    except MoneyError as exc:
+        raise DomainError(f"{exc}, like 1.5 or 1:30", field="hours") from exc
     try:
         if ":" in raw:
             hours, minutes = raw.split(":", 1)

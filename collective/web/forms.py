@@ -8,14 +8,23 @@ from urllib.parse import urlsplit
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField
+from wtforms import DecimalField, HiddenField, IntegerField, MonthField
 from wtforms.validators import DataRequired, Regexp
 
+from collective.clock import PeriodError, parse_period
 from collective.errors import DomainError
-from collective.money import MoneyError, check_currency, parse_amount
+from collective.money import MoneyError, check_ascii_digits, check_currency, parse_amount
 
 #: The largest id a URL or form may name (a PostgreSQL integer).
 MAX_ID = 2**31 - 1
+
+
+def ascii_int(value: str) -> int:
+    """int() of the digits 0-9 only, for `request.args.get(..., type=ascii_int)` (int()
+    reads '١٢' as 12); anything else is a ValueError, which `get` turns into its default."""
+    if not value.isascii():
+        raise ValueError(f"{value[:20]!r} is not written with the digits 0-9")
+    return int(value)
 
 
 def valid_id(value: object) -> bool:
@@ -54,10 +63,42 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-class FiniteDecimalField(DecimalField):
-    """A DecimalField that refuses NaN and infinity (which would break range checks)."""
+def _ascii_digits_only(valuelist) -> None:
+    """Raise ValueError (a field error) for digits other than 0-9 in the submitted value."""
+    try:
+        for value in valuelist or ():
+            check_ascii_digits(value if isinstance(value, str) else "")
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class AsciiIntegerField(IntegerField):
+    """An IntegerField that reads the digits 0-9 only (int() reads '١٢' as 12)."""
 
     def process_formdata(self, valuelist):
+        _ascii_digits_only(valuelist)
+        super().process_formdata(valuelist)
+
+
+class PeriodField(MonthField):
+    """A month field that reads YYYY-MM only (MonthField's strptime also takes '2026-1')."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_period(valuelist[0])
+        except PeriodError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from exc
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN and infinity (which would break range checks), and
+    digits other than 0-9 (Decimal() reads '١٢' as 12)."""
+
+    def process_formdata(self, valuelist):
+        _ascii_digits_only(valuelist)
         super().process_formdata(valuelist)
         if self.data is not None and not self.data.is_finite():
             self.data = None
@@ -67,13 +108,19 @@ class FiniteDecimalField(DecimalField):
 class MoneyFormMixin:
     """Parse an amount field against a currency field into exact minor units."""
 
-    def parsed_amount(self, amount_field, currency: str) -> int | None:
-        """The amount in minor units, or None after adding a field error."""
+    def parsed_amount(self, amount_field, currency: str, *, more_than_zero: bool = False
+                      ) -> int | None:
+        """The amount in minor units, or None after adding a field error (also for zero,
+        when it must be `more_than_zero`)."""
         try:
-            return parse_amount(amount_field.data or "", currency)
+            amount = parse_amount(amount_field.data or "", currency)
         except MoneyError as exc:
             amount_field.errors = [*amount_field.errors, str(exc)]
             return None
+        if more_than_zero and amount == 0:
+            amount_field.errors = [*amount_field.errors, "the amount must be more than zero"]
+            return None
+        return amount
 
 
 def currency_error(field) -> bool:

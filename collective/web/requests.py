@@ -8,7 +8,10 @@ from collective.web.forms import MAX_ID
 
 
 class IdConverter(IntegerConverter):
-    """<int:...> in URLs: a positive id that fits the database's integer (else 404)."""
+    """<int:...> in URLs: a positive id in the digits 0-9 that fits the database's integer
+    (else 404; werkzeug's own reads '/claims/١٢' as claim 12)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)

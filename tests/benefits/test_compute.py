@@ -281,7 +281,7 @@ def test_a_fund_below_its_minimum_pays_nothing():
 
 def test_a_benefit_is_a_gift_from_the_other_members_pro_rata_to_their_weights():
     benefits = pd.DataFrame({"claim_id": [1, 2], "membership_id": [10, 11],
-                             "paid": [10_000, 0]})
+                             "for_period": [date(2026, 10, 1)] * 2, "paid": [10_000, 0]})
     donors = pd.DataFrame({"membership_id": [10, 11, 12, 13],
                            "weight": [4_500, 4_500, 2_250, 0]})
     given = compute.gifts(benefits, donors)
@@ -294,7 +294,7 @@ def test_a_benefit_is_a_gift_from_the_other_members_pro_rata_to_their_weights():
 
 def test_gifts_add_up_to_each_benefit_for_many_donors():
     benefits = pd.DataFrame({"claim_id": [7, 8], "membership_id": [1, 5],
-                             "paid": [99_999, 12_345]})
+                             "for_period": [date(2026, 10, 1)] * 2, "paid": [99_999, 12_345]})
     donors = pd.DataFrame({"membership_id": [1, 2, 3, 4, 5],
                            "weight": [2_250, 3_375, 4_500, 5_625, 3_375]})
     given = compute.gifts(benefits, donors)

@@ -299,6 +299,19 @@ def test_the_run_command_previews_posts_once_and_refuses_a_bad_period(runner, se
     assert "no collective 'no-such-collective'" in unknown.output
 
 
+@pytest.mark.parametrize("period", ["26-1", "2026-1", "2026-10-01", "202610", "٢٠٢٦-١٠",
+                                    "0000-10", "2026-00", " "])
+def test_the_run_command_reads_a_period_as_yyyy_mm_only(runner, period):
+    # Issue 9: '26-1' was read as January of the year 26. The option is refused before any
+    # collective is looked at, so nothing runs.
+    for kind in ("contributions", "payouts"):
+        result = runner.invoke(args=["benefits", "run", kind, "--period", period])
+
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for --period" in result.output
+        assert "write the period as YYYY-MM, like 2026-10" in result.output
+
+
 def test_the_run_command_shows_the_service_s_refusal_of_a_running_month_and_posts_nothing(
         runner, setup):
     with setup():

@@ -220,6 +220,60 @@ def test_a_claim_is_filed_and_decided_through_the_pages(client, auth, setup, fun
         assert [e.status for e in claim.events] == ["pending", "approved"]
 
 
+@pytest.mark.parametrize("month", ["26-1", "2026-1", "2026-10-01", "٢٠٢٦-١٠", "0000-01"])
+def test_a_claim_month_that_is_not_yyyy_mm_is_a_field_error(client, auth, setup, fund, month):
+    # Issue 9: MonthField's strptime took '2026-1'; a month is YYYY-MM only.
+    auth.login(fund.ann)
+
+    refused = client.post(f"/c/{fund.slug}/fund/claims/new", data={
+        "kind": "sick", "start_period": month, "months": "3"})
+
+    assert refused.status_code == 422
+    assert "write the period as YYYY-MM, like 2026-10" in refused.get_data(as_text=True)
+    assert _count(setup, Claim, membership_id=fund.ann_id) == 0
+
+
+@pytest.mark.parametrize("data", [{"decision": "approve"}, {}, {"decision": "maybe"}])
+def test_deciding_ones_own_claim_by_hand_gets_the_services_message(client, auth, setup, fund,
+                                                                   data):
+    # Issue 9: the page offers no decision form on one's own claim; a hand-made POST that
+    # the form itself would refuse (no reason, no decision) got a 422 with no message.
+    auth.login(fund.founder)
+    client.post(f"/c/{fund.slug}/fund/claims/new", data={
+        "kind": "sick", "start_period": f"{THIS_MONTH:%Y-%m}", "months": "3"})
+    with setup():
+        claim_id = db.session.scalar(sa.select(Claim.id).filter_by(
+            collective_id=fund.collective_id))
+
+    response = client.post(f"/c/{fund.slug}/fund/claims/{claim_id}/decide", data=data)
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "you cannot decide your own claim; another treasurer must" in html
+    assert "Save decision" not in html
+    with setup():
+        assert db.session.get(Claim, claim_id).status == "pending"
+
+
+def test_deciding_a_decided_claim_by_hand_says_it_is_decided(client, auth, setup, fund):
+    auth.login(fund.ann)
+    client.post(f"/c/{fund.slug}/fund/claims/new", data={
+        "kind": "sick", "start_period": f"{THIS_MONTH:%Y-%m}", "months": "3"})
+    with setup():
+        claim_id = db.session.scalar(sa.select(Claim.id).filter_by(membership_id=fund.ann_id))
+    auth.logout()
+    auth.login(fund.tess)
+    url = f"/c/{fund.slug}/fund/claims/{claim_id}/decide"
+    assert client.post(url, data={"decision": "reject", "reason": "No."}).status_code == 302
+
+    response = client.post(url, data={"decision": "approve"})   # no reason either
+
+    assert response.status_code == 422
+    assert "this claim is already rejected" in response.get_data(as_text=True)
+    with setup():
+        assert db.session.get(Claim, claim_id).status == "rejected"
+
+
 def test_a_treasurer_cannot_decide_their_own_claim_on_the_page(client, auth, setup, fund):
     auth.login(fund.founder)
     client.post(f"/c/{fund.slug}/fund/claims/new", data={
@@ -329,8 +383,12 @@ def test_a_level_and_a_deposit_are_saved_through_the_pages(client, auth, setup, 
     url = f"/c/{fund.slug}/fund/deposits"
     data = {"dep-membership_id": str(fund.ann_id), "dep-received_on": TODAY.isoformat(),
             "dep-request_key": "view-deposit-1"}
-    zero = client.post(url, data={**data, "dep-amount": "0"}, follow_redirects=True)
-    assert "the amount must be more than zero" in zero.get_data(as_text=True)
+    for nothing in ("0", "0.00"):
+        # Issue 9: a deposit of 0 is a field error of the form, never silently ignored.
+        zero = client.post(url, data={**data, "dep-amount": nothing}, follow_redirects=True)
+        assert "the amount must be more than zero" in zero.get_data(as_text=True)
+        assert _count(setup, JournalEntry, collective_id=fund.collective_id,
+                      kind="deposit") == 3
     paid = client.post(url, data={**data, "dep-amount": "25"}, follow_redirects=True)
     assert "The deposit is recorded." in paid.get_data(as_text=True)
     assert _count(setup, JournalEntry, collective_id=fund.collective_id, kind="deposit") == 4

@@ -639,7 +639,10 @@ def test_a_person_in_two_collectives_sees_and_opens_both(auth, client, setup, si
     [("200", "Number must be between 0 and 168."),
      ("-1", "Number must be between 0 and 168."),
      ("169", "Number must be between 0 and 168."),
-     ("ten", "Not a valid integer value.")],
+     ("ten", "Not a valid integer value."),
+     # Issue 9: int() reads other scripts' digits; whole numbers take 0-9 only.
+     ("٢٠", "write numbers with the digits 0-9"),
+     ("２０", "write numbers with the digits 0-9")],
 )
 def test_capacity_form_rejects_hours_outside_a_week(auth, client, setup, site, hours, error):
     auth.login(site["member_email"])

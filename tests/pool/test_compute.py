@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collective.pool import compute
@@ -108,6 +108,52 @@ def test_everything_to_the_fund_leaves_members_nothing():
     assert result.members == {ANN: 0, BOB: 0}
 
 
+def test_a_tie_between_the_fund_and_the_members_goes_to_each_in_turn():
+    # Half to the fund, half to the members: 5 cents leave a 2.5/2.5 tie. It used to go to
+    # the fund every time; consecutive payments now alternate.
+    halves = RuleTerms(5000, 0, "equal")
+    splits = [split_payment(5, halves, [Participant(ANN, 1, 0)], None, seed=s)
+              for s in range(4)]
+    assert [r.common_fund for r in splits] == [3, 2, 3, 2]
+    assert [r.members[ANN] for r in splits] == [2, 3, 2, 3]
+
+
+def test_an_equal_split_gives_the_odd_cents_round_the_members():
+    three = [Participant(ANN, 1, 0), Participant(BOB, 1, 0), Participant(CAT, 1, 0)]
+    pitch_id = 7
+    totals = {ANN: 0, BOB: 0, CAT: 0}
+    for earlier in range(30):
+        result = split_payment(100, RuleTerms(0, 0, "equal"), three, None,
+                               seed=compute.split_seed(pitch_id, earlier))
+        for member, part in result.members.items():
+            totals[member] += part
+    assert totals == {ANN: 1000, BOB: 1000, CAT: 1000}
+
+
+@settings(deadline=None)  # dozens of splits per example
+@given(amount=st.integers(1, 10**9), fund_bp=st.one_of(st.just(5000), st.integers(0, 10_000)),
+       method=st.sampled_from(["equal", "weights"]), members=st.integers(2, 7),
+       first=st.integers(0, 10**6), count=st.integers(30, 60))
+def test_repeated_payments_favour_neither_the_fund_nor_any_member(amount, fund_bp, method,
+                                                                   members, first, count):
+    people = [Participant(m, 1, 0) for m in range(1, members + 1)]
+    terms = RuleTerms(fund_bp, 0, method)
+    fund = 0
+    shares = dict.fromkeys(range(1, members + 1), 0)
+    for seed in range(first, first + count):
+        result = split_payment(amount, terms, people, None, seed=seed)
+        assert result.total == amount
+        fund += result.common_fund
+        for member, part in result.members.items():
+            shares[member] += part
+    # Each member's rounding gain is within one unit of every other's.
+    assert max(shares.values()) - min(shares.values()) <= 1
+    if 2 * fund_bp == 10_000:
+        # Half to the fund: every odd amount is a tie between the fund and the members,
+        # which they take in turn, so the fund ends within one unit of half of it all.
+        assert abs(2 * fund - amount * count) <= 2
+
+
 @st.composite
 def _terms(draw):
     fund = draw(st.integers(0, 10_000))
@@ -169,8 +215,8 @@ def test_conversion_to_fewer_digits_rounds_half_to_even():
 
 def test_preview_totals_compares_two_rules_over_two_payments():
     payments = [
-        (10_000, HOURS_3_TO_1, CAT),
-        (5_000, [Participant(ANN, weight=1, minutes=0)], None),
+        (10_000, HOURS_3_TO_1, CAT, 0),
+        (5_000, [Participant(ANN, weight=1, minutes=0)], None, 1),
     ]
 
     table = compute.preview_totals(payments, RuleTerms(1000, 500, "hours"),

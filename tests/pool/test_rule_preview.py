@@ -110,3 +110,25 @@ def test_the_preview_under_the_rule_in_force_is_what_the_payments_paid(ctx):
     assert (table["current"] == table["proposed"]).all()
     assert table["current"].sum() == sum(10_000 * (1 + n + k) for n in range(3)
                                          for k in range(3))
+
+
+def test_odd_cents_go_round_a_retainers_members_and_the_preview_deals_them_the_same(ctx):
+    # Issue 9: 30 payments of $1.00 split equally among three members used to give the
+    # first-listed member all 30 odd cents. Seeded by the pitch and its earlier payments,
+    # the odd cent goes round: $10.00 each. The preview splits each payment with the same
+    # seed, so under the rule in force it shows exactly what was posted.
+    founder = make_collective()
+    found_rule(founder, common_fund_bp=0, finder_fee_bp=0, method="equal")
+    people = [make_member(founder.collective) for _ in range(3)]
+    pitch = move_to(founder, make_pitch(founder, title="Retainer"), PitchState.WON)
+    for person in people:
+        allocate(founder, pitch, person)
+    for k in range(30):
+        payments.record_payment(founder, pitch, amount=100, currency="USD",
+                                received_on=TODAY - timedelta(days=60 - 2 * k), today=TODAY)
+
+    posted = _posted_shares(founder.collective_id, TODAY - timedelta(days=90), TODAY)
+    assert {m: a for m, a in posted.items() if m} == {person.id: 1000 for person in people}
+    table = rules.preview_rule(founder.collective_id, rules.terms_from(0, 0, "equal"), TODAY)
+    previewed = dict(zip(table["membership_id"], table["current"], strict=True))
+    assert {m: a for m, a in previewed.items() if a} == {m: a for m, a in posted.items() if a}

@@ -20,17 +20,20 @@ FIELD_ALIASES = {"common_fund_bp": "common_fund", "finder_fee_bp": "finder_fee"}
 
 def form_version(value: str | None) -> int:
     """The pitch version a form was made from; a damaged one never matches (a conflict)."""
+    if not (value or "").isascii():
+        return -1
     try:
         return int(value or "")
     except ValueError:
         return -1
 
 
-def refusal_status(outcome: Outcome) -> int:
+def refusal_status(outcome: Outcome, *, flashed: bool = False) -> int:
     """409 when the form was made from a stale pitch (said in a flash, as its version field
-    is hidden), else 422."""
+    is hidden, unless the refusal was `flashed` already), else 422."""
     if outcome.error is not None and outcome.error.field == "version":
-        flash(outcome.error.message, "error")
+        if not flashed:
+            flash(outcome.error.message, "error")
         return 409
     return 422
 

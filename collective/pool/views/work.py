@@ -25,7 +25,7 @@ from collective.pool.views.base import (
     form_version,
     refusal_status,
 )
-from collective.web.forms import currency_error
+from collective.web.forms import ascii_int, currency_error, flash_form_errors
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -122,16 +122,21 @@ def move_pitch(pitch_id: int):
     """Move a pitch to its next state."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = _transition_form(work)
+    # A final pitch (cancelled, paid) has no moves, and its page shows no move form: a
+    # hand-made POST gets the service's refusal, or the form's errors, as a flash.
+    offered = bool(form.state.choices)
     status = 422
     if form.validate_on_submit():
-        with committed(form) as done:
+        with committed(form if offered else None) as done:
             pitches.transition_pitch(g.membership, work, form.state.data,
                                      expected_version=form_version(form.version.data),
                                      note=form.note.data or "", at=now_utc())
         if done:
             flash(f"The pitch is now {PitchState(form.state.data).label}.", "info")
             return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
-        status = refusal_status(done)
+        status = refusal_status(done, flashed=not offered)
+    elif not offered:
+        flash_form_errors(form)
     return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id), move_form=form), status
 
 
@@ -157,7 +162,7 @@ def allocate(pitch_id: int):
     status = 200
     if request.method == "GET":
         form.version.data = str(work.version)
-        chosen = request.args.get("member", type=int)
+        chosen = request.args.get("member", type=ascii_int)
         if chosen:
             form.membership_id.data = chosen
     if form.validate_on_submit():
