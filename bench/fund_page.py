@@ -30,6 +30,7 @@ os.environ.setdefault("COLLECTIVE_ENV", "testing")
 import flask_migrate  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.bulk import add_members  # noqa: E402
 from collective import create_app  # noqa: E402
 from collective.benefits import compute  # noqa: E402
 from collective.benefits.compute import PlanTerms, month_start  # noqa: E402
@@ -60,17 +61,8 @@ def build(app) -> int:
                                     name="Bench", slug=SLUG, base_currency="USD",
                                     timezone="UTC")
         cid = founder.collective_id
-        hash_ = founder.user.password_hash
+        add_members(founder, MEMBERS)
         conn = db.session.connection()
-        users = [{"email": f"m{i}@bench.test", "name": f"Member {i}", "password_hash": hash_,
-                  "timezone": "UTC", "created_at": founder.joined_at} for i in range(MEMBERS)]
-        conn.execute(sa.insert(sa.table("users", *[sa.column(k) for k in users[0]])), users)
-        ids = conn.execute(sa.text("SELECT id FROM users WHERE email LIKE 'm%@bench.test' "
-                                   "ORDER BY id")).scalars().all()
-        conn.execute(sa.insert(Membership.__table__), [
-            {"collective_id": cid, "user_id": uid, "joined_at": founder.joined_at,
-             "status": "active", "status_note": "", "weekly_capacity_hours": 20}
-            for uid in ids])
         period = month_start(date.today())
         set_founding_plan(founder, PlanTerms.from_json(BREAD_FUND), period, today=date.today())
         member_ids = db.session.scalars(sa.select(Membership.id).where(

@@ -20,6 +20,7 @@ os.environ.setdefault("COLLECTIVE_ENV", "testing")
 import flask_migrate  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.bulk import add_members  # noqa: E402
 from collective import create_app  # noqa: E402
 from collective.extensions import db  # noqa: E402
 from collective.members.accounts import register_user  # noqa: E402
@@ -45,17 +46,10 @@ def build(app) -> Pitch:
                                     name="Bench", slug="bench", base_currency="USD",
                                     timezone="UTC")
         cid = founder.collective_id
-        hash_ = founder.user.password_hash
+        ids = add_members(founder, MEMBERS,
+                          status_of=lambda i: "paused" if i % 50 == 0 else "active",
+                          capacity_of=lambda i: rng.randint(5, 40))
         conn = db.session.connection()
-        users = [{"email": f"m{i}@bench.test", "name": f"Member {i}", "password_hash": hash_,
-                  "timezone": "UTC", "created_at": founder.joined_at} for i in range(MEMBERS)]
-        conn.execute(sa.insert(sa.table("users", *[sa.column(k) for k in users[0]])), users)
-        ids = conn.execute(sa.text("SELECT id FROM users WHERE email LIKE 'm%@bench.test' "
-                                   "ORDER BY id")).scalars().all()
-        conn.execute(sa.insert(Membership.__table__), [
-            {"collective_id": cid, "user_id": uid, "joined_at": founder.joined_at,
-             "status": "paused" if i % 50 == 0 else "active", "status_note": "",
-             "weekly_capacity_hours": rng.randint(5, 40)} for i, uid in enumerate(ids)])
         conn.execute(sa.insert(sa.table("skills", sa.column("user_id"), sa.column("name"),
                                         sa.column("level"))), [
             {"user_id": uid, "name": name, "level": rng.randint(1, 5)}
