@@ -4,7 +4,8 @@ Services flush and never commit; "today" and "now" come from the caller.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -127,6 +128,23 @@ def levels_for(collective_id: int, period: date) -> dict[int, int]:
         .join(latest, sa.and_(latest.c.membership_id == MemberLevel.membership_id,
                               latest.c.from_period == MemberLevel.from_period))).all()
     return dict(rows)
+
+
+def levels_at(wanted: Iterable[tuple[int, date]]) -> dict[tuple[int, date], int]:
+    """The level of each (membership_id, period) asked for (0 if never chosen), in one
+    query: a claim's level is its claimant's level in the month the illness began."""
+    wanted = set(wanted)
+    history: defaultdict[int, list[tuple[date, int]]] = defaultdict(list)
+    if wanted:
+        for membership_id, from_period, amount in db.session.execute(
+                sa.select(MemberLevel.membership_id, MemberLevel.from_period,
+                          MemberLevel.benefit_amount)
+                .where(MemberLevel.membership_id.in_({m for m, _ in wanted}))
+                .order_by(MemberLevel.from_period)):
+            history[membership_id].append((from_period, amount))
+    return {(member, period): next((amount for start, amount in reversed(history[member])
+                                    if start <= period), 0)
+            for member, period in wanted}
 
 
 def choose_level(actor: Membership, benefit_amount: int, *, today: date) -> MemberLevel:

@@ -26,7 +26,13 @@ from collective.benefits.models import (
     RunLine,
     RunLineKind,
 )
-from collective.benefits.plans import first_period, levels_for, plan_in_force, plan_terms
+from collective.benefits.plans import (
+    first_period,
+    levels_at,
+    levels_for,
+    plan_in_force,
+    plan_terms,
+)
 from collective.benefits.queries import arrears, fund_balance, run_lines_frame
 from collective.clock import zone
 from collective.errors import DomainError
@@ -243,7 +249,10 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
 
 
 def _approved_claims(collective_id: int, period: date) -> pd.DataFrame:
-    """Approved claims starting by `period`, with each claimant's level then."""
+    """Approved claims starting by `period`, each with its claimant's level in the month
+    the illness began: the first month of the claim, or of the claim a relapse continues.
+    That level is paid for every month of the claim, whenever the run, so a level chosen
+    later, or a late catch-up run, never changes what the claim pays."""
     claims = db.session.execute(
         sa.select(Claim.id, Claim.membership_id, Claim.kind, Claim.start_period, Claim.months,
                   Claim.amount, Claim.ended_on, Claim.continues_id)
@@ -252,9 +261,24 @@ def _approved_claims(collective_id: int, period: date) -> pd.DataFrame:
         .order_by(Claim.id)).all()
     frame = pd.DataFrame(claims, columns=["claim_id", "membership_id", "kind", "start_period",
                                           "months", "amount", "ended_on", "continues_id"])
-    levels = levels_for(collective_id, period)
-    frame["level"] = frame["membership_id"].map(levels).fillna(0).astype("int64")
+    began = _illness_began(claims)
+    levels = levels_at((row.membership_id, began[row.id]) for row in claims)
+    frame["level"] = pd.Series([levels[(row.membership_id, began[row.id])] for row in claims],
+                               dtype="int64", index=frame.index)
     return frame
+
+
+def _illness_began(claims) -> dict[int, date]:
+    """Each claim's first month of the illness: its own start, or for a relapse the start of
+    the first claim in its chain (a continued claim starts earlier, so it is in `claims`)."""
+    by_id = {row.id: row for row in claims}
+    began = {}
+    for row in claims:
+        first = row
+        while first.continues_id is not None and first.continues_id in by_id:
+            first = by_id[first.continues_id]
+        began[row.id] = first.start_period
+    return began
 
 
 def _donors(collective_id: int, period: date) -> pd.DataFrame:
