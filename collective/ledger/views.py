@@ -32,8 +32,10 @@ def journal():
 @bp.get("/check")
 @collective_view(Role.TREASURER)
 def check():
-    """Check every entry of the collective's ledger, on request (it reads the whole ledger)."""
-    return render_template("ledger/check.html", check=balances.check_ledger(g.collective.id))
+    """Check every entry of the collective's ledger, then the checks other packages
+    registered, as `flask ledger check` does, on request (it reads the whole ledger)."""
+    return render_template("ledger/check.html", check=balances.check_ledger(g.collective.id),
+                           extra=balances.run_extra_checks(g.collective.id))
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])

@@ -165,3 +165,34 @@ def test_ledger_check_runs_the_fund_s_check_and_names_a_broken_collective(runner
     assert broken.exit_code == 1
     assert (f"fund reserves: collective {cid}: members' reserves add up to $22.50; the runs "
             "left $12.50 in the fund") in broken.output
+
+
+def test_the_ledger_check_page_shows_the_fund_s_check_as_the_command_does(client, auth,
+                                                                           setup):
+    with setup():
+        treasurer, ann = found_fund(2, start=JUL)
+        deposit(treasurer, ann, 10_000, on=JUL)
+        runs.run_contributions(treasurer.collective_id, JUL, today=RUN_DAY)
+        db.session.commit()
+        cid, ann_id = treasurer.collective_id, ann.id
+        slug, email = treasurer.collective.slug, treasurer.user.email
+    auth.login(email)
+
+    fine = client.get(f"/c/{slug}/ledger/check").get_data(as_text=True)
+
+    assert "✓ balanced" in fine
+    assert "fund reserves: <span class=\"badge ok\">✓ ok</span>" in fine
+    with setup():
+        # A benefit posted behind the runs' back: balanced, so only the fund's check sees it.
+        fund = ledger.account_by_code(cid, ledger.BENEFITS_FUND)
+        ledger.post_entry(cid, kind="benefit", occurred_on=JUL, idempotency_key="by-hand",
+                          lines=[ledger.Line(fund.id, 1_000, "USD"),
+                                 ledger.Line(ledger.member_account(ann_id).id, -1_000, "USD")])
+        db.session.commit()
+
+    broken = client.get(f"/c/{slug}/ledger/check").get_data(as_text=True)
+
+    assert "✓ balanced" in broken
+    assert "fund reserves: <span class=\"badge warn\">✗ not ok</span>" in broken
+    assert (f"collective {cid}: members&#39; reserves add up to $22.50; the runs left $12.50 "
+            "in the fund") in broken
