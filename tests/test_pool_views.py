@@ -780,6 +780,23 @@ def test_an_illegal_move_is_refused(client, auth, setup, world):
     assert options == ["cancelled", "pitched"]
 
 
+def test_the_move_form_preselects_no_move_and_moves_nothing_without_a_choice(
+        client, auth, setup, world):
+    _login(auth, world.coordinator)
+    page = _text(client.get(f"/c/{world.slug}/pool/pitches/{world.open_pitch_id}"))
+    select = page[page.index('name="move-state"'):]
+    first = re.search(r"<option[^>]*>", select).group(0)
+    assert 'value=""' in first  # "Choose the next state", not "cancelled"
+    before = _counts(setup)
+
+    response = _state(client, world.slug, world.open_pitch_id, "", 1)
+
+    assert response.status_code == 422
+    assert _errors(response)
+    assert _pitch_row(setup, world.open_pitch_id) == ("open", 1)
+    assert _counts(setup) == before
+
+
 def test_an_illegal_move_names_where_the_pitch_can_go(client, auth, world):
     _login(auth, world.coordinator)
 

@@ -89,7 +89,9 @@ def new_pitch():
 
 def _transition_form(work) -> TransitionForm:
     form = TransitionForm(prefix="move")
-    form.state.choices = [(s.value, s.label) for s in sorted(TRANSITIONS[work.pitch_state])]
+    moves = [(s.value, s.label) for s in sorted(TRANSITIONS[work.pitch_state])]
+    # No move is preselected: cancelling a pitch is as far from the default as any move.
+    form.state.choices = [("", "Choose the next state"), *moves] if moves else []
     # The list offers the legal moves; the service judges the move itself, after checking
     # the version, so a stale form is a conflict and an illegal move says where it can go.
     form.state.validate_choice = False
