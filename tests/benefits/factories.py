@@ -6,9 +6,11 @@ import itertools
 from copy import deepcopy
 from datetime import UTC, date, datetime, timedelta
 
-from collective.benefits import plans
-from collective.benefits.compute import PlanTerms
-from collective.benefits.models import MemberLevel
+import sqlalchemy as sa
+
+from collective.benefits import plans, runs
+from collective.benefits.compute import PlanTerms, add_months
+from collective.benefits.models import MemberLevel, RunLine, RunLineKind
 from collective.clock import now_utc
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
@@ -88,3 +90,20 @@ def passed_plan_vote(voters: list[Membership], effective_on: date) -> Proposal:
 def balance(member: Membership) -> int:
     """What the collective owes the member, in USD cents."""
     return balances.member_balance(member.id).get("USD", 0)
+
+
+def paid_months(claim_ids) -> list[tuple[date, int]]:
+    """(month, amount) of every benefit paid on these claims, oldest first."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(RunLine.for_period, RunLine.amount)
+        .where(RunLine.claim_id.in_(list(claim_ids)), RunLine.kind == RunLineKind.BENEFIT,
+               RunLine.amount > 0).order_by(RunLine.for_period))]
+
+
+def run_months(collective_id: int, first: date, last: date, *, today: date) -> None:
+    """Each month's contribution run, then its payout run, from `first` to `last`."""
+    month = first
+    while month <= last:
+        runs.run_contributions(collective_id, month, today=today)
+        runs.run_payouts(collective_id, month, today=today)
+        month = add_months(month, 1)

@@ -4,35 +4,31 @@ most the plan's months paid, the waiting month not counted. Months checked by ha
 from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from collective.benefits import claims, invariants, recovery, runs
 from collective.benefits.compute import PlanTerms, add_months, month_start
-from collective.benefits.models import Claim, RunLine, RunLineKind
+from collective.benefits.models import Claim
 from collective.clock import now_utc, today_in
 from collective.errors import DomainError, NotAllowed
 from collective.extensions import db
-from tests.benefits.factories import NOW, deposit, found_fund, plan, seed_fund, set_level
+from tests.benefits.factories import (
+    NOW,
+    deposit,
+    found_fund,
+    paid_months,
+    plan,
+    run_months,
+    seed_fund,
+    set_level,
+)
 from tests.factories import commit
 
 AUG, SEP, OCT, NOV = (date(2026, m, 1) for m in (8, 9, 10, 11))
 RUN_DAY = date(2027, 3, 1)
 
 
-def _paid(claim_ids) -> list[tuple[date, int]]:
-    """(month, amount) of every benefit paid on these claims, oldest first."""
-    return [tuple(row) for row in db.session.execute(
-        sa.select(RunLine.for_period, RunLine.amount)
-        .where(RunLine.claim_id.in_(list(claim_ids)), RunLine.kind == RunLineKind.BENEFIT,
-               RunLine.amount > 0).order_by(RunLine.for_period))]
-
-
 def _run_through(collective_id: int, last: date) -> None:
-    month = date(2026, 7, 1)
-    while month <= last:
-        runs.run_contributions(collective_id, month, today=RUN_DAY)
-        runs.run_payouts(collective_id, month, today=RUN_DAY)
-        month = add_months(month, 1)
+    run_months(collective_id, date(2026, 7, 1), last, today=RUN_DAY)
 
 
 @pytest.fixture
@@ -62,7 +58,7 @@ def test_a_claim_ended_on_recovery_pays_the_month_of_the_last_day_ill_and_no_mor
     _run_through(ann.collective_id, date(2027, 1, 1))
 
     assert claim.ended_on == date(2026, 10, 15)
-    assert _paid([claim.id]) == [(SEP, 100_000), (OCT, 100_000)]
+    assert paid_months([claim.id]) == [(SEP, 100_000), (OCT, 100_000)]
     assert claim.events[-1].note == ("ended by the claimant: well again on 2026-10-15; "
                                      "October 2026 is the last month paid")
     assert invariants.reserve_check(ann.collective_id).ok
@@ -76,7 +72,7 @@ def test_well_again_on_the_first_of_a_month_ends_the_claim_with_the_month_before
                        today=date(2026, 11, 2), now=NOW)
     _run_through(ann.collective_id, date(2027, 1, 1))
 
-    assert _paid([claim.id]) == [(SEP, 100_000), (OCT, 100_000)]
+    assert paid_months([claim.id]) == [(SEP, 100_000), (OCT, 100_000)]
     assert claim.events[-1].note.startswith("ended by a treasurer: well again on 2026-11-01")
 
 
@@ -97,7 +93,7 @@ def test_a_relapse_within_four_weeks_continues_the_claim_with_no_new_waiting_mon
                                                                       NOV)
     assert again.decision_reason.startswith(f"continues claim {claim.id}: ill again on "
                                             "2026-11-05, within 4 weeks")
-    assert _paid([claim.id, again.id]) == [(SEP, 100_000), (OCT, 100_000), (NOV, 100_000),
+    assert paid_months([claim.id, again.id]) == [(SEP, 100_000), (OCT, 100_000), (NOV, 100_000),
                                            (date(2026, 12, 1), 100_000),
                                            (date(2027, 1, 1), 100_000)]
     assert recovery.chain(again) == [claim, again]
@@ -116,7 +112,7 @@ def test_ill_again_after_the_window_is_a_new_claim_with_a_new_waiting_month(ill_
 
     assert (new.continues_id, new.start_period) == (None, NOV)
     # November waits; December and January are paid.
-    assert _paid([new.id]) == [(date(2026, 12, 1), 100_000), (date(2027, 1, 1), 100_000)]
+    assert paid_months([new.id]) == [(date(2026, 12, 1), 100_000), (date(2027, 1, 1), 100_000)]
 
 
 def test_the_plan_s_relapse_window_decides(ctx):
@@ -163,7 +159,7 @@ def test_ending_a_claim_is_refused_with_a_reason(ill_from_august, who, recovered
     assert claim.ended_on is None
 
 
-def test_a_claim_cannot_end_before_a_month_already_paid(ill_from_august):
+def test_a_claim_cannot_end_before_a_month_alreadypaid_months(ill_from_august):
     _, ann, _, claim = ill_from_august
     _run_through(ann.collective_id, NOV)
 

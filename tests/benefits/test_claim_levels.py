@@ -13,19 +13,19 @@ from collective.benefits.compute import add_months
 from collective.benefits.models import BenefitRun, RunLine, RunLineKind
 from collective.errors import DomainError
 from collective.extensions import db
-from tests.benefits.factories import NOW, deposit, found_fund, seed_fund, set_level
+from tests.benefits.factories import (
+    NOW,
+    deposit,
+    found_fund,
+    paid_months,
+    run_months,
+    seed_fund,
+    set_level,
+)
 
 JUL, AUG, SEP, OCT, NOV, DEC = (date(2026, m, 1) for m in (7, 8, 9, 10, 11, 12))
 JAN = date(2027, 1, 1)
 RUN_DAY = date(2027, 3, 1)
-
-
-def _paid(claim_ids) -> list[tuple[date, int]]:
-    """(month, amount) of every benefit paid on these claims, oldest first."""
-    return [tuple(row) for row in db.session.execute(
-        sa.select(RunLine.for_period, RunLine.amount)
-        .where(RunLine.claim_id.in_(list(claim_ids)), RunLine.kind == RunLineKind.BENEFIT,
-               RunLine.amount > 0).order_by(RunLine.for_period))]
 
 
 def _contribution(member, period: date) -> int:
@@ -44,11 +44,7 @@ def _contributions_through(collective_id: int, last: date) -> None:
 
 
 def _run_through(collective_id: int, last: date, first: date = JUL) -> None:
-    month = first
-    while month <= last:
-        runs.run_contributions(collective_id, month, today=RUN_DAY)
-        runs.run_payouts(collective_id, month, today=RUN_DAY)
-        month = add_months(month, 1)
+    run_months(collective_id, first, last, today=RUN_DAY)
 
 
 @pytest.fixture
@@ -87,7 +83,7 @@ def test_a_level_chosen_during_a_claim_does_not_change_what_the_claim_pays(ann_a
     _run_through(ann.collective_id, DEC, first=OCT)
 
     assert chosen.from_period == NOV
-    assert _paid([claim.id]) == [(OCT, 75_000), (NOV, 75_000), (DEC, 75_000)]
+    assert paid_months([claim.id]) == [(OCT, 75_000), (NOV, 75_000), (DEC, 75_000)]
     assert (_contribution(ann, OCT), _contribution(ann, NOV)) == (3_375, 5_625)
     assert invariants.reserve_check(ann.collective_id).ok
 
@@ -103,7 +99,7 @@ def test_a_later_illness_is_paid_at_the_new_level(ann_at_750):
     claims.decide_claim(treasurer, claim, approve=True, reason="Get well.", now=NOW)
     _run_through(ann.collective_id, JAN, first=AUG)
 
-    assert _paid([claim.id]) == [(DEC, 125_000), (JAN, 125_000)]
+    assert paid_months([claim.id]) == [(DEC, 125_000), (JAN, 125_000)]
 
 
 def test_a_change_within_the_plan_s_months_between_level_changes_is_refused(ann_at_750):
@@ -127,7 +123,7 @@ def test_a_catch_up_run_pays_every_past_month_at_the_claim_s_level(ann_at_750):
 
     runs.run_payouts(ann.collective_id, DEC, today=RUN_DAY)
 
-    assert _paid([claim.id]) == [(OCT, 75_000), (NOV, 75_000), (DEC, 75_000)]
+    assert paid_months([claim.id]) == [(OCT, 75_000), (NOV, 75_000), (DEC, 75_000)]
     assert invariants.reserve_check(ann.collective_id).ok
 
 
@@ -140,9 +136,9 @@ def test_a_late_run_for_an_old_month_pays_that_month_s_level(ann_at_750):
     _contributions_through(ann.collective_id, NOV)
 
     runs.run_payouts(ann.collective_id, OCT, today=RUN_DAY)
-    assert _paid([claim.id]) == [(OCT, 75_000)]
+    assert paid_months([claim.id]) == [(OCT, 75_000)]
     runs.run_payouts(ann.collective_id, NOV, today=RUN_DAY)
-    assert _paid([claim.id]) == [(OCT, 75_000), (NOV, 75_000)]
+    assert paid_months([claim.id]) == [(OCT, 75_000), (NOV, 75_000)]
 
 
 def test_a_relapse_keeps_the_level_of_the_claim_it_continues(ann_at_750):
@@ -158,4 +154,4 @@ def test_a_relapse_keeps_the_level_of_the_claim_it_continues(ann_at_750):
     _run_through(ann.collective_id, JAN, first=AUG)
 
     assert (again.continues_id, again.start_period) == (claim.id, NOV)
-    assert _paid([claim.id, again.id]) == [(OCT, 75_000), (NOV, 75_000), (DEC, 75_000)]
+    assert paid_months([claim.id, again.id]) == [(OCT, 75_000), (NOV, 75_000), (DEC, 75_000)]

@@ -140,6 +140,15 @@ def test_a_run_that_would_pay_a_benefit_no_reserve_gives_is_refused_and_rolled_b
     assert invariants.reserve_check(cid).ok
 
 
+def _benefit_behind_the_runs_back(cid: int, ann_id: int) -> None:
+    """A benefit posted by hand: balanced, so only the fund's check sees it."""
+    fund = ledger.account_by_code(cid, ledger.BENEFITS_FUND)
+    ledger.post_entry(cid, kind="benefit", occurred_on=JUL, idempotency_key="by-hand",
+                      lines=[ledger.Line(fund.id, 1_000, "USD"),
+                             ledger.Line(ledger.member_account(ann_id).id, -1_000, "USD")])
+    db.session.commit()
+
+
 def test_ledger_check_runs_the_fund_s_check_and_names_a_broken_collective(runner, setup):
     with setup():
         treasurer, ann = found_fund(2, start=JUL)
@@ -153,12 +162,7 @@ def test_ledger_check_runs_the_fund_s_check_and_names_a_broken_collective(runner
     assert fine.exit_code == 0, fine.output
     assert "fund reserves: ok" in fine.output
     with setup():
-        # A benefit posted behind the runs' back: balanced, so only the fund's check sees it.
-        fund = ledger.account_by_code(cid, ledger.BENEFITS_FUND)
-        ledger.post_entry(cid, kind="benefit", occurred_on=JUL, idempotency_key="by-hand",
-                          lines=[ledger.Line(fund.id, 1_000, "USD"),
-                                 ledger.Line(ledger.member_account(ann_id).id, -1_000, "USD")])
-        db.session.commit()
+        _benefit_behind_the_runs_back(cid, ann_id)
 
     broken = runner.invoke(args=["ledger", "check"])
 
@@ -183,12 +187,7 @@ def test_the_ledger_check_page_shows_the_fund_s_check_as_the_command_does(client
     assert "✓ balanced" in fine
     assert "fund reserves: <span class=\"badge ok\">✓ ok</span>" in fine
     with setup():
-        # A benefit posted behind the runs' back: balanced, so only the fund's check sees it.
-        fund = ledger.account_by_code(cid, ledger.BENEFITS_FUND)
-        ledger.post_entry(cid, kind="benefit", occurred_on=JUL, idempotency_key="by-hand",
-                          lines=[ledger.Line(fund.id, 1_000, "USD"),
-                                 ledger.Line(ledger.member_account(ann_id).id, -1_000, "USD")])
-        db.session.commit()
+        _benefit_behind_the_runs_back(cid, ann_id)
 
     broken = client.get(f"/c/{slug}/ledger/check").get_data(as_text=True)
 
