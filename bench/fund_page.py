@@ -32,7 +32,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.bulk import add_members  # noqa: E402
 from collective import create_app  # noqa: E402
-from collective.benefits import compute  # noqa: E402
+from collective.benefits import simulation  # noqa: E402
 from collective.benefits.compute import PlanTerms, month_start  # noqa: E402
 from collective.benefits.forecasts import compute_forecast  # noqa: E402
 from collective.benefits.models import BenefitKind, MemberLevel  # noqa: E402
@@ -95,7 +95,7 @@ def main() -> None:
         print(f"built {MEMBERS} members with levels and the bread-fund plan in "
               f"{time.perf_counter() - t0:.1f} s")
 
-        assumptions = compute.ForecastAssumptions()
+        assumptions = simulation.ForecastAssumptions()
         print(f"forecast assumptions (the real defaults): {assumptions.runs} runs x "
               f"{assumptions.horizon_months} months")
         with app.app_context():
@@ -109,11 +109,11 @@ def main() -> None:
             assert result is not None and result["members"] == MEMBERS + 1, result
             inputs = forecast_inputs(cid, today)
             start = time.perf_counter()
-            compute.forecast_months(*inputs, assumptions)
-            simulation = time.perf_counter() - start
+            simulation.forecast_months(*inputs, assumptions)
+            simulated = time.perf_counter() - start
             computed_at = stored_forecast(cid).computed_at
             print(f"compute_forecast once: {before:.2f} s (the simulation alone, "
-                  f"timed separately: {simulation:.2f} s); stored: median {result['median']}, "
+                  f"timed separately: {simulated:.2f} s); stored: median {result['median']}, "
                   f"p10 {result['p10']}, never out {result['never_out_share']:.0%}")
 
         client = app.test_client()

@@ -5,7 +5,7 @@ Nothing here imports from the rest of `collective`: every other package builds o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -183,6 +183,33 @@ def split(total: int, weights: Iterable[object], *, seed: int = 0) -> list[int]:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise SplitError(f"the seed must be an integer, not {seed!r}")
     return _largest_remainder(total, weights, lambda shared: seed * shared)[0]
+
+
+def split_capped(total: int, weights: Sequence[object], caps: Sequence[int], *,
+                 seed: int = 0) -> list[int]:
+    """`split`, with no part above its cap: a position that would get more than its cap gets
+    the cap, and the rest is split again among the others by their weights, until nobody is
+    over. The parts add up to `total`, or to the caps of the positions with a weight when
+    those are smaller. Ties are dealt by `seed` as in `split`."""
+    if len(weights) != len(caps):
+        raise SplitError("give one cap for each weight")
+    fractions = [_weight(w) for w in weights]
+    room = [max(int(c), 0) for c in caps]
+    parts = [0] * len(room)
+    open_ = [i for i, w in enumerate(fractions) if w > 0 and room[i] > 0]
+    remaining = min(int(total), sum(room[i] for i in open_))
+    while remaining and open_:
+        shares = split(remaining, [fractions[i] for i in open_], seed=seed)
+        full = [i for i, share in zip(open_, shares, strict=True) if share >= room[i]]
+        if not full:
+            for i, share in zip(open_, shares, strict=True):
+                parts[i] += share
+            break
+        for i in full:
+            parts[i] += room[i]
+            remaining -= room[i]
+        open_ = [i for i in open_ if i not in full]
+    return parts
 
 
 def split_after(total: int, weights: Iterable[object], *, dealt: int) -> list[int]:

@@ -11,9 +11,16 @@ import numpy as np
 import pandas as pd
 
 from collective.benefits.kinds import BenefitKind, RunLineKind
-from collective.money import split
+from collective.money import split, split_capped
 
 LEVELS, EARNINGS_PCT, FLAT = "levels", "earnings_pct", "flat"
+#: What happens to the part of a gift a donor's reserve cannot cover: the donor owes it to
+#: the fund, or the other donors cover it pro rata from their reserves.
+DONOR_OWES, OTHERS_COVER = "donor_owes", "others_cover"
+GIFT_SHORTFALL_RULES = {DONOR_OWES: "the donor owes the fund the difference, paid back from "
+                                    "their next contributions",
+                        OTHERS_COVER: "the other donors cover it pro rata from their "
+                                      "reserves (what nobody's reserve covers is owed)"}
 #: Benefits paid every month of a claim; the others are paid once.
 MONTHLY_KINDS = (BenefitKind.SICK, BenefitKind.PARENTAL)
 
@@ -77,6 +84,8 @@ class PlanTerms:
     eligibility_months: int = 1
     #: A member ill again within this many weeks of recovering continues the same claim.
     relapse_weeks: int = 4
+    #: A gift a donor's reserve cannot cover: DONOR_OWES or OTHERS_COVER.
+    gift_shortfall: str = DONOR_OWES
 
     @classmethod
     def from_json(cls, data: Mapping) -> PlanTerms:
@@ -110,7 +119,12 @@ class PlanTerms:
                                      "months between level changes", 0, 120),
             eligibility_months=_int(data.get("eligibility_months", 1), "eligibility", 0, 60),
             relapse_weeks=_int(data.get("relapse_weeks", 4), "relapse window (weeks)", 0, 52),
+            gift_shortfall=data.get("gift_shortfall", DONOR_OWES),
         )
+        if terms.gift_shortfall not in GIFT_SHORTFALL_RULES:
+            raise PlanError("a gift a reserve cannot cover is owed by the donor "
+                            f"({DONOR_OWES}) or covered by the others ({OTHERS_COVER})",
+                            "gift_shortfall")
         if kind == EARNINGS_PCT and terms.maximum and terms.maximum < terms.minimum:
             raise PlanError("the maximum contribution is below the minimum", "contribution")
         if kind == FLAT and not terms.flat_amount:
@@ -137,6 +151,7 @@ class PlanTerms:
             "level_change_months": self.level_change_months,
             "eligibility_months": self.eligibility_months,
             "relapse_weeks": self.relapse_weeks,
+            "gift_shortfall": self.gift_shortfall,
         }
 
     def rule(self, kind: str) -> BenefitRule | None:
@@ -227,9 +242,11 @@ def contribution_run(members: pd.DataFrame) -> pd.DataFrame:
     """Who pays what this month, and who owes.
 
     members: membership_id, due (this month), arrears (owed from earlier months), available
-    (what the collective owes the member now). A member pays the month's contribution when
-    their balance covers it, and then settles as much arrears as the rest covers; otherwise
-    the month is recorded as owed. Returns membership_id, paid, settled, owed (int64).
+    (what the collective owes the member now), and optionally debt (gifts their reserve could
+    not cover, owed to the fund). A member pays the month's contribution when their balance
+    covers it, and then settles as much arrears as the rest covers; otherwise the month is
+    recorded as owed. What they pay goes first to their debt, and only the rest to their
+    reserve. Returns membership_id, paid, settled, owed, debt_paid (int64).
     """
     due = members["due"].astype("int64")
     available = members["available"].astype("int64").clip(lower=0)
@@ -238,9 +255,11 @@ def contribution_run(members: pd.DataFrame) -> pd.DataFrame:
     paid = due.where(can_pay, 0)
     settled = np.minimum(arrears, (available - paid).clip(lower=0)).where(can_pay, 0)
     owed = due.where(~can_pay, 0)
+    debt = (members["debt"] if "debt" in members else pd.Series(0, index=members.index))
+    debt_paid = np.minimum(debt.astype("int64").clip(lower=0), paid + settled)
     return pd.DataFrame({"membership_id": members["membership_id"].astype("int64"),
                          "paid": paid.astype("int64"), "settled": settled.astype("int64"),
-                         "owed": owed.astype("int64")})
+                         "owed": owed.astype("int64"), "debt_paid": debt_paid.astype("int64")})
 
 
 def reserve_returns(reserves: pd.DataFrame, cap_months: int) -> pd.DataFrame:
@@ -331,14 +350,25 @@ def cut_to_fund(amounts: Sequence[int], available: int, *, seed: int = 0
     return paid, [a - p for a, p in zip(amounts, paid, strict=True)]
 
 
-def gifts(benefits: pd.DataFrame, donors: pd.DataFrame) -> pd.DataFrame:
-    """Each benefit paid, seen as gifts from the other members pro rata to their levels.
+def gifts(benefits: pd.DataFrame, donors: pd.DataFrame, *, rule: str = DONOR_OWES
+          ) -> pd.DataFrame:
+    """Each benefit paid, seen as gifts from the other members pro rata to their weights, and
+    the part of each gift the donor's reserve could not cover.
 
     benefits: claim_id, membership_id (claimant), for_period, paid. donors: membership_id,
-    weight (their level or contribution). Returns claim_id, membership_id (donor), amount.
-    Donors with equal remainders take a benefit's odd units in turn, month after month of
-    the same claim (the seed is the claim id plus `period_seed` of the month paid for).
+    weight (what they contributed that month), and optionally room (their reserve before
+    these gifts; without it, reserves are not limited). Returns claim_id, membership_id
+    (donor), for_period, amount (the gift), debt (the part of it the donor owes the fund).
+
+    A gift never takes a reserve below zero. Under DONOR_OWES each donor gives their pro
+    rata part and owes what their reserve lacks. Under OTHERS_COVER a donor gives at most
+    their reserve, the others cover the rest pro rata up to theirs, and only what no reserve
+    covers is owed, pro rata. Benefits are taken in order, each using what the ones before
+    left. Donors with equal remainders take a benefit's odd units in turn, month after month
+    of the same claim (the seed is the claim id plus `period_seed` of the month paid for).
     """
+    room = (dict(zip(donors["membership_id"], donors["room"].clip(lower=0), strict=True))
+            if "room" in donors else None)
     rows = []
     for benefit in benefits.itertuples(index=False):
         if benefit.paid <= 0:
@@ -347,86 +377,54 @@ def gifts(benefits: pd.DataFrame, donors: pd.DataFrame) -> pd.DataFrame:
                         & (donors["weight"] > 0)]
         if others.empty:
             continue
-        parts = split(int(benefit.paid), [int(w) for w in others["weight"]],
-                      seed=int(benefit.claim_id) + period_seed(benefit.for_period))
-        rows.extend((benefit.claim_id, int(m), p)
-                    for m, p in zip(others["membership_id"], parts, strict=True) if p)
-    frame = pd.DataFrame(rows, columns=["claim_id", "membership_id", "amount"])
-    return frame.astype({"amount": "int64"})
+        ids = [int(m) for m in others["membership_id"]]
+        weights = [int(w) for w in others["weight"]]
+        seed = int(benefit.claim_id) + period_seed(benefit.for_period)
+        total = int(benefit.paid)
+        if room is None:
+            parts, debts = split(total, weights, seed=seed), [0] * len(ids)
+        elif rule == OTHERS_COVER:
+            covered = split_capped(total, weights, [int(room[m]) for m in ids], seed=seed)
+            uncovered = total - sum(covered)
+            debts = split(uncovered, weights, seed=seed) if uncovered else [0] * len(ids)
+            parts = [c + d for c, d in zip(covered, debts, strict=True)]
+        else:
+            parts = split(total, weights, seed=seed)
+            debts = [max(p - int(room[m]), 0) for p, m in zip(parts, ids, strict=True)]
+        for member, part, debt in zip(ids, parts, debts, strict=True):
+            if room is not None:
+                room[member] -= part - debt
+            if part:
+                rows.append((benefit.claim_id, member, benefit.for_period, part, debt))
+    frame = pd.DataFrame(rows, columns=["claim_id", "membership_id", "for_period", "amount",
+                                        "debt"])
+    return frame.astype({"amount": "int64", "debt": "int64"})
 
 
 #: How each kind of run line moves a member's reserve (the others leave it alone).
 _RESERVE_SIGN = {RunLineKind.CONTRIBUTION.value: 1, RunLineKind.SETTLED.value: 1,
-                 RunLineKind.RETURN.value: -1, RunLineKind.GIFT.value: -1}
+                 RunLineKind.DEBT.value: 1, RunLineKind.RETURN.value: -1,
+                 RunLineKind.GIFT.value: -1, RunLineKind.DEBT_PAID.value: -1,
+                 RunLineKind.LEAVING.value: -1}
+#: How each kind of run line moves what a member owes the fund for gifts.
+_DEBT_SIGN = {RunLineKind.DEBT.value: 1, RunLineKind.DEBT_PAID.value: -1}
 
 
 def reserves(lines: pd.DataFrame) -> pd.Series:
     """Each member's reserve: contributions (and settled arrears) not returned and not given
-    away as gifts. lines: membership_id, kind, amount. Indexed by membership_id."""
+    away as gifts (a gift's part the donor owes is not taken from it), less what paid back
+    such debts. lines: membership_id, kind, amount. Indexed by membership_id."""
+    return _signed_sum(lines, _RESERVE_SIGN)
+
+
+def gift_debts(lines: pd.DataFrame) -> pd.Series:
+    """What each member owes the fund for gifts their reserve could not cover, less what
+    their contributions paid back. lines: membership_id, kind, amount."""
+    return _signed_sum(lines, _DEBT_SIGN)
+
+
+def _signed_sum(lines: pd.DataFrame, signs: Mapping[str, int]) -> pd.Series:
     if lines.empty:
         return pd.Series(dtype="int64")
-    sign = lines["kind"].map(_RESERVE_SIGN).fillna(0).astype("int64")
+    sign = lines["kind"].map(signs).fillna(0).astype("int64")
     return (lines["amount"].astype("int64") * sign).groupby(lines["membership_id"]).sum()
-
-
-# --- Forecast -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ForecastAssumptions:
-    """What the forecast assumes, shown next to it."""
-
-    #: Chance a member starts a sick leave in a given month.
-    monthly_claim_rate: float = 0.006
-    #: Average sick leave length in months (waiting month included).
-    mean_duration_months: float = 5.0
-    #: How many futures to simulate, and how far.
-    runs: int = 2000
-    horizon_months: int = 120
-    seed: int = 7
-
-
-def forecast_months(fund: int, levels: Sequence[int], contributions: Sequence[int],
-                    waiting_months: int, max_months: int,
-                    assumptions: ForecastAssumptions = ForecastAssumptions()) -> dict:
-    """Monte Carlo: how many months the fund lasts if members fall ill at the assumed rate.
-
-    Each simulated month every healthy member may fall ill; an illness lasts a geometric
-    number of months, capped at max_months; after the waiting months the member receives
-    their level. Contributions keep coming in. Returns the median, the 10th percentile
-    (bad luck), the share of futures that never run out within the horizon, and a sample
-    path of the median fund balance per month.
-    """
-    rng = np.random.default_rng(assumptions.seed)
-    levels_arr = np.asarray(levels, dtype=np.int64)
-    monthly_in = int(np.sum(np.asarray(contributions, dtype=np.int64)))
-    members, runs, horizon = len(levels_arr), assumptions.runs, assumptions.horizon_months
-    if members == 0:
-        return {"median": horizon, "p10": horizon, "never_out_share": 1.0,
-                "median_path": [int(fund)] * horizon}
-    remaining = np.zeros((runs, members), dtype=np.int64)  # months of illness left
-    elapsed = np.zeros((runs, members), dtype=np.int64)    # months since it started
-    balance = np.full(runs, int(fund), dtype=np.int64)
-    ran_out = np.full(runs, horizon, dtype=np.int64)
-    paths = np.empty((horizon, runs), dtype=np.int64)
-    stop = 1.0 / max(assumptions.mean_duration_months, 1.0)
-    for month in range(horizon):
-        healthy = remaining == 0
-        falls_ill = healthy & (rng.random((runs, members)) < assumptions.monthly_claim_rate)
-        durations = np.minimum(rng.geometric(stop, size=(runs, members)), max_months)
-        remaining = np.where(falls_ill, durations, remaining)
-        elapsed = np.where(falls_ill, 0, elapsed)
-        paying = (remaining > 0) & (elapsed >= waiting_months)
-        payouts = (paying * levels_arr).sum(axis=1)
-        balance = balance + monthly_in - payouts
-        newly_out = (balance < 0) & (ran_out == horizon)
-        ran_out[newly_out] = month
-        paths[month] = balance
-        remaining = np.maximum(remaining - 1, 0)
-        elapsed = elapsed + 1
-    return {
-        "median": int(np.median(ran_out)),
-        "p10": int(np.percentile(ran_out, 10)),
-        "never_out_share": float(np.mean(ran_out == horizon)),
-        "median_path": [int(v) for v in np.median(paths, axis=1)],
-    }

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.benefits import compute
+from collective.benefits import simulation
 from collective.benefits.compute import month_start
 from collective.benefits.models import BenefitKind, BenefitPlan, BenefitRun, FundForecast
 from collective.benefits.plans import plan_in_force, plan_terms
@@ -25,10 +25,10 @@ from collective.members.models import Collective
 
 
 def compute_forecast(collective_id: int, *, today: date, now: datetime,
-                     assumptions: compute.ForecastAssumptions | None = None) -> FundForecast:
+                     assumptions: simulation.ForecastAssumptions | None = None) -> FundForecast:
     """Simulate the fund under the plan in force in `today`'s month and store the result,
     replacing the collective's previous forecast (flushed, not committed)."""
-    assumptions = assumptions or compute.ForecastAssumptions()
+    assumptions = assumptions or simulation.ForecastAssumptions()
     period = month_start(today)
     plan = plan_in_force(collective_id, period)
     fund = fund_balance(collective_id)
@@ -40,7 +40,7 @@ def compute_forecast(collective_id: int, *, today: date, now: datetime,
         levels = members["level"].where(members["level"] > 0, terms.lowest_level)
         if sick is not None and sick.amount != "level":
             levels = pd.Series(int(sick.amount), index=members.index)
-        result = {**compute.forecast_months(
+        result = {**simulation.forecast_months(
             fund, levels.tolist(), members["due"].tolist(),
             sick.waiting_months if sick else 1, sick.max_months if sick else 24, assumptions),
             "members": len(members), "monthly_in": int(members["due"].sum())}

@@ -1,13 +1,16 @@
-"""The fund's invariant: the members' reserves add up to what the fund holds for them.
+"""The fund's invariants: the members' reserves add up to what the fund holds for them, what
+members owe the fund adds up to the receivable, and no run takes a reserve below zero.
 
 A reserve is a member's contributions (and settled arrears), less what was returned to them
-above the cap and the gifts they made towards others' benefits. The fund holds for its
-members what the runs put into it: contributions in, returns and benefits out. Every benefit
-paid is split into gifts from that month's donors, so the two stay equal, to the cent.
+(above the cap, or on leaving) and the gifts they made towards others' benefits. The part of
+a gift a reserve could not cover is not taken from it: the donor owes it to the fund (run
+lines 'debt'), until their contributions pay it back ('debt-paid'). The fund account (a
+liability: the members' money held for them) holds what the runs put into it; the receivable
+account FUND_OWED holds what members owe it. Every benefit paid is split into gifts from that
+month's donors, so the sums stay equal, to the cent.
 
 Money put into the fund account outside the runs (an opening donation, say) belongs to no
-member; it is reported beside the check, not inside it. How the fund carries such money (and
-members' reserves as a liability) is a later change.
+member; it is reported beside the check, not inside it.
 
 `check_run` guards each run: a run that would change the gap between the two is refused
 with a DomainError, so the caller's transaction rolls back and nothing is posted (a wrong
@@ -35,8 +38,8 @@ log = logging.getLogger(__name__)
 #: The entries the runs post to the fund account (the money held for members).
 RUN_ENTRY_KINDS = (EntryKind.CONTRIBUTION, EntryKind.BENEFIT, EntryKind.CONTRIBUTION_RETURN)
 #: How each kind of run line moves a reserve (as compute.reserves counts it).
-_ADDS = (RunLineKind.CONTRIBUTION, RunLineKind.SETTLED)
-_TAKES = (RunLineKind.RETURN, RunLineKind.GIFT)
+_ADDS = (RunLineKind.CONTRIBUTION, RunLineKind.SETTLED, RunLineKind.DEBT)
+_TAKES = (RunLineKind.RETURN, RunLineKind.GIFT, RunLineKind.DEBT_PAID, RunLineKind.LEAVING)
 
 
 class FundOutOfBalance(DomainError):
@@ -55,6 +58,12 @@ class ReserveCheck:
     held: int
     #: What other entries put into the fund account (no member's money).
     other: int
+    #: What members owe the fund for gifts (from the run lines), and what the runs' entries
+    #: left in the receivable account.
+    debts: int = 0
+    owed_held: int = 0
+    #: Members whose reserve is below zero, by membership id.
+    negative: tuple[tuple[int, int], ...] = ()
 
     @property
     def gap(self) -> int:
@@ -62,9 +71,15 @@ class ReserveCheck:
         return self.held - self.reserves
 
     @property
+    def debt_gap(self) -> int:
+        """What the receivable holds beyond (or short of) what members owe for gifts."""
+        return self.owed_held - self.debts
+
+    @property
     def ok(self) -> bool:
-        """True when the reserves add up to what the fund holds for the members."""
-        return self.gap == 0
+        """True when the reserves add up to what the fund holds for the members, and the
+        debts to what the receivable holds."""
+        return self.gap == 0 and self.debt_gap == 0
 
     def describe(self) -> str:
         """The check in words, with the amounts."""
@@ -73,40 +88,64 @@ class ReserveCheck:
                  f"{money(self.held)} in the fund")
         if self.other:
             words += f" (besides {money(self.other)} put in outside the runs)"
+        if self.debts or self.owed_held:
+            words += (f"; members owe the fund {money(self.debts)} for gifts, and the "
+                      f"receivable holds {money(self.owed_held)}")
         return words
 
 
 def reserve_check(collective_id: int) -> ReserveCheck:
-    """Sum the members' reserves and what the runs left in the fund, in two queries."""
-    signed = sa.case((RunLine.kind.in_(_ADDS), RunLine.amount),
-                     (RunLine.kind.in_(_TAKES), -RunLine.amount), else_=0)
-    reserves = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(signed), 0))
+    """Sum the members' reserves and debts and what the runs left in the fund and the
+    receivable, in two queries."""
+    reserve = sa.case((RunLine.kind.in_(_ADDS), RunLine.amount),
+                      (RunLine.kind.in_(_TAKES), -RunLine.amount), else_=0)
+    debt = sa.case((RunLine.kind == RunLineKind.DEBT, RunLine.amount),
+                   (RunLine.kind == RunLineKind.DEBT_PAID, -RunLine.amount), else_=0)
+    by_member = db.session.execute(
+        sa.select(RunLine.membership_id, sa.func.sum(reserve), sa.func.sum(debt))
         .join(BenefitRun, BenefitRun.id == RunLine.run_id)
-        .where(BenefitRun.collective_id == collective_id))
+        .where(BenefitRun.collective_id == collective_id)
+        .group_by(RunLine.membership_id).order_by(RunLine.membership_id)).all()
     currency = base_currency(collective_id)
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
+    owed = ledger.account_by_code(collective_id, ledger.FUND_OWED)
     is_run = JournalEntry.kind.in_([kind.value for kind in RUN_ENTRY_KINDS])
     rows = db.session.execute(
-        sa.select(is_run.label("is_run"), sa.func.sum(Posting.amount))
+        sa.select(Posting.account_id, is_run.label("is_run"), sa.func.sum(Posting.amount))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == fund.id, Posting.currency == currency)
-        .group_by(is_run)).all()
-    # The fund is credit-normal: what it holds is the negated sum of its postings.
-    by_kind = {bool(flag): -int(total or 0) for flag, total in rows}
-    return ReserveCheck(collective_id, currency, int(reserves), by_kind.get(True, 0),
-                        by_kind.get(False, 0))
+        .where(Posting.account_id.in_([fund.id, owed.id]), Posting.currency == currency)
+        .group_by(Posting.account_id, is_run)).all()
+    totals = {(account, bool(flag)): int(total or 0) for account, flag, total in rows}
+    # The fund is credit-normal (what it holds is the negated sum of its postings); the
+    # receivable is debit-normal. Only the runs' entries move the receivable.
+    return ReserveCheck(
+        collective_id, currency,
+        reserves=sum(int(r or 0) for _, r, _ in by_member),
+        held=-totals.get((fund.id, True), 0), other=-totals.get((fund.id, False), 0),
+        debts=sum(int(d or 0) for _, _, d in by_member),
+        owed_held=totals.get((owed.id, True), 0) + totals.get((owed.id, False), 0),
+        negative=tuple((m, int(r)) for m, r, _ in by_member if r is not None and r < 0))
 
 
 def check_run(before: ReserveCheck, what: str) -> None:
     """Refuse the run just written (raising, so the caller rolls it back) if it changed the
-    gap between the reserves and the fund: it would have moved money no reserve accounts for."""
+    gap between the reserves and the fund, or between the debts and the receivable (it would
+    have moved money no reserve or debt accounts for), or took a reserve below zero (or
+    further below, for one left from before gifts were limited)."""
     after = reserve_check(before.collective_id)
-    if after.gap == before.gap:
+    was = dict(before.negative)
+    lower = [m for m, r in after.negative if r < was.get(m, 0)]
+    if lower:
+        log.error("fund invariant: %s refused for collective %s: reserves below zero %s",
+                  what, before.collective_id, lower)
+        raise FundOutOfBalance(f"{what} was not posted: it would take the reserve of "
+                               f"membership {lower[0]} below zero", field="period")
+    if after.gap == before.gap and after.debt_gap == before.debt_gap:
         return
     log.error("fund invariant: %s refused for collective %s: %s", what,
               before.collective_id, after.describe())
-    moved = format_money(after.gap - before.gap, after.currency)
+    moved = format_money(after.gap - before.gap + after.debt_gap - before.debt_gap,
+                         after.currency)
     raise FundOutOfBalance(
         f"{what} was not posted: it would move {moved} in or out of the fund that no "
         f"member's reserve accounts for ({after.describe()})", field="period")

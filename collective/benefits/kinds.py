@@ -52,3 +52,13 @@ class RunLineKind(enum.StrEnum):
     BENEFIT = "benefit"
     #: A member's share of a benefit paid to another.
     GIFT = "gift"
+    #: The part of a gift the donor's reserve could not cover: the donor owes it to the fund
+    #: (a receivable), so the reserve never goes below zero.
+    DEBT = "debt"
+    #: Part of a contribution that paid back such a debt instead of adding to the reserve.
+    DEBT_PAID = "debt-paid"
+    #: A shortfall of an earlier month's benefit (the fund was too small, or nobody else
+    #: contributed that month), made up now.
+    MAKEUP = "makeup"
+    #: A member's reserve given back when they left the collective.
+    LEAVING = "leaving"

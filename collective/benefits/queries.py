@@ -13,6 +13,7 @@ from collective.benefits.compute import month_start
 from collective.benefits.models import (
     BenefitKind,
     BenefitRun,
+    Claim,
     FundForecast,
     RunLine,
     RunLineKind,
@@ -28,10 +29,19 @@ from collective.monthly import monthly_table
 
 
 def fund_balance(collective_id: int) -> int:
-    """What the benefits fund holds now, in base minor units (from the ledger)."""
-    fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
+    """What the benefits fund holds now, in base minor units (from the ledger): the members'
+    reserves (and any money put in outside the runs), less what members owe it for gifts
+    their reserves could not cover, which has already been paid out."""
     base = base_currency(collective_id)
-    return -balances.account_balance(fund.id).get(base, 0)
+    return -sum(balances.account_balance(account.id).get(base, 0)
+                for account in _fund_accounts(collective_id))
+
+
+def _fund_accounts(collective_id: int) -> tuple:
+    """The fund's two accounts: the reserves it holds (a liability) and what members owe it
+    (a receivable); together, what it holds."""
+    return (ledger.account_by_code(collective_id, ledger.BENEFITS_FUND),
+            ledger.account_by_code(collective_id, ledger.FUND_OWED))
 
 
 def arrears(collective_id: int) -> dict[int, int]:
@@ -62,6 +72,26 @@ def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
                          columns=["membership_id", "kind", "amount", "period", "claim_id",
                                   "for_period", "shortfall"])
     return frame.astype({"amount": "int64", "shortfall": "int64"})
+
+
+def benefits_owed(collective_id: int) -> pd.DataFrame:
+    """Benefits a run could not pay in full (the fund was too small, or nobody else gave that
+    month) and not yet made up: claim_id, membership_id, kind, for_period, amount still owed,
+    oldest first. A shortfall is owed until a later run makes it up; it is never written off."""
+    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT, RunLineKind.MAKEUP))
+    keys = ["claim_id", "for_period", "membership_id"]
+    short = lines[(lines["kind"] == RunLineKind.BENEFIT) & (lines["shortfall"] > 0)]
+    owed = short.groupby(keys, as_index=False)["shortfall"].sum()
+    made_up = lines[lines["kind"] == RunLineKind.MAKEUP].groupby(keys)["amount"].sum()
+    owed["amount"] = (owed["shortfall"] - owed.set_index(keys).index.map(made_up).fillna(0)
+                      .to_numpy()).astype("int64")
+    owed = owed[owed["amount"] > 0]
+    kinds = dict(db.session.execute(sa.select(Claim.id, Claim.kind).where(
+        Claim.id.in_([int(c) for c in owed["claim_id"]] or [0]))).all())
+    owed["kind"] = owed["claim_id"].map(kinds)
+    owed["claim_id"] = owed["claim_id"].astype("int64")
+    return (owed[["claim_id", "membership_id", "kind", "for_period", "amount"]]
+            .sort_values(["for_period", "claim_id"], kind="stable").reset_index(drop=True))
 
 
 def claim_payments(collective_id: int, claim_id: int) -> list[dict]:
@@ -128,12 +158,13 @@ _FLOW_COLUMNS = {EntryKind.CONTRIBUTION: "contributions", EntryKind.BENEFIT: "pa
 
 
 def fund_months(collective_id: int) -> pd.DataFrame:
-    """Per month: contributions in, benefits out, returns, and the fund balance at the end."""
-    fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
+    """Per month: contributions in, benefits out, returns, and the fund balance at the end
+    (what it holds, net of what members owe it, as `fund_balance`)."""
+    accounts = [account.id for account in _fund_accounts(collective_id)]
     rows = db.session.execute(
         sa.select(JournalEntry.occurred_on, JournalEntry.kind, Posting.amount)
         .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(Posting.account_id == fund.id)).all()
+        .where(Posting.account_id.in_(accounts))).all()
     frame = pd.DataFrame(rows, columns=["day", "kind", "amount"])
     # What the fund holds grows with credits: flip the sign, so money in is positive.
     frame["amount"] = -frame["amount"].astype("int64")

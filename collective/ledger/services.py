@@ -17,17 +17,21 @@ from collective.money import MoneyError, check_currency
 # Codes of the standard chart that every collective gets.
 BANK = "1000"
 RECEIVABLES = "1100"
+#: What members owe the benefits fund for gifts their reserves could not cover.
+FUND_OWED = "1200"
 MEMBER_PAYABLE_PREFIX = "2100"
+#: The members' reserves: their own money, held for them, so a liability (not equity).
+BENEFITS_FUND = "2200"
 COMMON_FUND = "3000"
-BENEFITS_FUND = "3100"
 CLIENT_INCOME = "4000"
 EXPENSES = "5000"
 
 STANDARD_CHART: tuple[tuple[str, str, AccountType], ...] = (
     (BANK, "Bank", AccountType.ASSET),
     (RECEIVABLES, "Client receivables", AccountType.ASSET),
+    (FUND_OWED, "Owed to the benefits fund by members", AccountType.ASSET),
+    (BENEFITS_FUND, "Benefits fund: members' reserves", AccountType.LIABILITY),
     (COMMON_FUND, "Common fund", AccountType.EQUITY),
-    (BENEFITS_FUND, "Benefits fund", AccountType.EQUITY),
     (CLIENT_INCOME, "Client work income", AccountType.INCOME),
     (EXPENSES, "Expenses", AccountType.EXPENSE),
 )

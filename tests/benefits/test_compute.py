@@ -6,8 +6,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from collective.benefits import compute
-from collective.benefits.compute import ForecastAssumptions, PlanError, PlanTerms
+from collective.benefits import compute, simulation
+from collective.benefits.compute import PlanError, PlanTerms
+from collective.benefits.simulation import ForecastAssumptions
 from collective.demo.fund import BREAD_FUND
 
 BREAD = PlanTerms.from_json(BREAD_FUND)
@@ -286,8 +287,10 @@ def test_a_benefit_is_a_gift_from_the_other_members_pro_rata_to_their_weights():
                            "weight": [4_500, 4_500, 2_250, 0]})
     given = compute.gifts(benefits, donors)
     # Not from the claimant (10), nor from a member who paid nothing (13); claim 2 paid 0.
-    assert given.to_dict("records") == [{"claim_id": 1, "membership_id": 11, "amount": 6_667},
-                                        {"claim_id": 1, "membership_id": 12, "amount": 3_333}]
+    october = date(2026, 10, 1)
+    assert given.to_dict("records") == [
+        {"claim_id": 1, "membership_id": 11, "for_period": october, "amount": 6_667, "debt": 0},
+        {"claim_id": 1, "membership_id": 12, "for_period": october, "amount": 3_333, "debt": 0}]
     assert int(given["amount"].sum()) == 10_000
     assert given["amount"].dtype == "int64"
 
@@ -320,28 +323,28 @@ QUICK = ForecastAssumptions(runs=400, horizon_months=60)
 
 def test_the_forecast_is_the_same_for_the_same_seed():
     args = (200_000, [100_000] * 12, [4_500] * 12, 1, 24)
-    first = compute.forecast_months(*args, QUICK)
-    again = compute.forecast_months(*args, QUICK)
+    first = simulation.forecast_months(*args, QUICK)
+    again = simulation.forecast_months(*args, QUICK)
     assert first == again
     assert len(first["median_path"]) == 60
 
 
 def test_a_huge_fund_never_runs_out_within_the_horizon():
-    result = compute.forecast_months(10**12, [125_000] * 10, [5_625] * 10, 1, 24, QUICK)
+    result = simulation.forecast_months(10**12, [125_000] * 10, [5_625] * 10, 1, 24, QUICK)
     assert result["never_out_share"] == 1.0
     assert result["median"] == result["p10"] == 60
 
 
 def test_an_empty_fund_with_big_levels_runs_out_early():
     bad_luck = ForecastAssumptions(monthly_claim_rate=0.05, runs=400, horizon_months=60)
-    result = compute.forecast_months(0, [125_000] * 20, [100] * 20, 1, 24, bad_luck)
+    result = simulation.forecast_months(0, [125_000] * 20, [100] * 20, 1, 24, bad_luck)
     assert result["p10"] <= 3
     assert result["median"] <= 6
     assert result["never_out_share"] < 0.05
 
 
 def test_a_fund_with_nobody_in_it_lasts_the_whole_horizon():
-    result = compute.forecast_months(5_000, [], [], 1, 24, QUICK)
+    result = simulation.forecast_months(5_000, [], [], 1, 24, QUICK)
     assert result == {"median": 60, "p10": 60, "never_out_share": 1.0,
                       "median_path": [5_000] * 60}
 

@@ -87,9 +87,11 @@ def test_the_reserves_add_up_to_the_fund_in_a_hand_checked_example(ill_in_august
     """July and September: the founder and Bob pay 22.50 a month, Ann 45.00, so 90.00 a
     month goes in: 180.00. September pays Ann 1,000.00, given by September's donors other
     than Ann, by what they paid (22.50 each): 500.00 from the founder, 500.00 from Bob.
-    Reserves: founder 45.00 - 500.00 = -455.00, Bob the same, Ann 90.00: together -820.00,
-    and the runs left 180.00 - 1,000.00 = -820.00 in the fund, beside a 5,000.00 donation
-    (no member's) that let it pay."""
+    The founder's reserve (45.00) covers 45.00 of his gift and he owes the fund the other
+    455.00; Bob the same. Reserves: founder 0, Bob 0, Ann 90.00: together 90.00, and the
+    runs left 180.00 - 90.00 = 90.00 in the fund account, beside a 5,000.00 donation (no
+    member's) that let it pay. Members owe the fund 910.00, and the receivable holds that.
+    The fund holds 5,000.00 + 90.00 - 910.00 = 4,180.00."""
     treasurer, ann, bob, _ = ill_in_august
     cid = treasurer.collective_id
     runs.run_contributions(cid, SEP, today=RUN_DAY)
@@ -98,9 +100,11 @@ def test_the_reserves_add_up_to_the_fund_in_a_hand_checked_example(ill_in_august
     check = invariants.reserve_check(cid)
 
     reserves = queries.compute.reserves(queries.run_lines_frame(cid))
-    assert reserves.to_dict() == {treasurer.id: -45_500, ann.id: 9_000, bob.id: -45_500}
-    assert (check.reserves, check.held, check.other, check.gap) == (-82_000, -82_000,
-                                                                     500_000, 0)
+    assert reserves.to_dict() == {treasurer.id: 0, ann.id: 9_000, bob.id: 0}
+    debts = queries.compute.gift_debts(queries.run_lines_frame(cid))
+    assert debts[debts != 0].to_dict() == {treasurer.id: 45_500, bob.id: 45_500}
+    assert (check.reserves, check.held, check.other, check.gap) == (9_000, 9_000, 500_000, 0)
+    assert (check.debts, check.owed_held, check.negative) == (91_000, 91_000, ())
     assert check.ok and invariants.reserve_problems(cid) == []
     assert queries.fund_balance(cid) == 500_000 - 82_000
 
@@ -114,30 +118,6 @@ def test_money_put_in_outside_the_runs_is_no_member_s_and_stays_outside_the_chec
 
     assert (check.reserves, check.held, check.other, check.ok) == (9_000, 9_000, 500_000, True)
     assert queries.fund_balance(cid) == 509_000
-
-
-def test_a_run_that_would_pay_a_benefit_no_reserve_gives_is_refused_and_rolled_back(ctx):
-    """Only Ann contributed in September, and she cannot give to herself: her benefit would
-    come out of the fund with no gift behind it, so the run is refused."""
-    treasurer, ann = found_fund(2, start=JUL)
-    cid = treasurer.collective_id
-    set_level(ann, 50_000, start=JUL)
-    deposit(treasurer, ann, 10_000, on=JUL)
-    seed_fund(cid, 500_000, on=JUL)
-    runs.run_contributions(cid, JUL, today=RUN_DAY)
-    claim = claims.file_claim(ann, kind="sick", start_period=AUG, months=2, today=TODAY,
-                              now=NOW)
-    claims.decide_claim(treasurer, claim, approve=True, reason="Approved.", now=NOW)
-    runs.run_contributions(cid, SEP, today=RUN_DAY)
-
-    with pytest.raises(invariants.FundOutOfBalance,
-                       match="the payouts run for September 2026 was not posted: it would "
-                             r"move -\$500.00"), db.session.begin_nested():
-        runs.run_payouts(cid, SEP, today=RUN_DAY)
-
-    assert _runs(cid) == [("contributions", JUL), ("contributions", SEP)]
-    assert ledger.find_entry(cid, f"benefit:{claim.id}:2026-09") is None
-    assert invariants.reserve_check(cid).ok
 
 
 def _benefit_behind_the_runs_back(cid: int, ann_id: int) -> None:

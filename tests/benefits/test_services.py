@@ -236,10 +236,14 @@ def test_an_approved_claim_is_paid_from_the_fund_after_the_waiting_month(sick_le
     september = runs.run_payouts(cid, SEP, triggered_by="test", today=RUN_DAY)
 
     # September's donors are everyone who contributed: 2,250 (founder), 4,500 (Ann), 2,250.
+    # Each gives 500.00; their reserves (3 x 22.50 = 67.50) cover that much of it, and the
+    # other 432.50 each is owed to the fund, so no reserve goes below zero.
     assert _lines(september.run) == [
         (ann.id, "benefit", 100_000, 0, claim.id, SEP),
-        (treasurer.id, "gift", 50_000, 0, claim.id, None),
-        (bob.id, "gift", 50_000, 0, claim.id, None)]
+        (treasurer.id, "gift", 50_000, 0, claim.id, SEP),
+        (treasurer.id, "debt", 43_250, 0, claim.id, SEP),
+        (bob.id, "gift", 50_000, 0, claim.id, SEP),
+        (bob.id, "debt", 43_250, 0, claim.id, SEP)]
     assert (september.total, september.shortfall, september.entries) == (100_000, 0, 1)
     entry = ledger.find_entry(cid, f"benefit:{claim.id}:2026-09")
     assert entry.occurred_on == date(2026, 9, 30)
@@ -257,12 +261,18 @@ def test_a_payout_run_pays_every_month_due_up_to_its_period(sick_leave):
 
     # Both months' benefits are gifts from October's donors (2,250 each: half and half).
     treasurer, _, bob, _ = sick_leave
+    # Their reserves (July and October, 45.00 each) cover 45.00 of September's gifts; the
+    # rest of both months' gifts is owed to the fund.
     assert _lines(october.run) == [(ann.id, "benefit", 100_000, 0, claim.id, SEP),
                                    (ann.id, "benefit", 100_000, 0, claim.id, OCT),
-                                   (treasurer.id, "gift", 50_000, 0, claim.id, None),
-                                   (bob.id, "gift", 50_000, 0, claim.id, None),
-                                   (treasurer.id, "gift", 50_000, 0, claim.id, None),
-                                   (bob.id, "gift", 50_000, 0, claim.id, None)]
+                                   (treasurer.id, "gift", 50_000, 0, claim.id, SEP),
+                                   (treasurer.id, "debt", 45_500, 0, claim.id, SEP),
+                                   (bob.id, "gift", 50_000, 0, claim.id, SEP),
+                                   (bob.id, "debt", 45_500, 0, claim.id, SEP),
+                                   (treasurer.id, "gift", 50_000, 0, claim.id, OCT),
+                                   (treasurer.id, "debt", 50_000, 0, claim.id, OCT),
+                                   (bob.id, "gift", 50_000, 0, claim.id, OCT),
+                                   (bob.id, "debt", 50_000, 0, claim.id, OCT)]
     assert october.entries == 2
     assert [e.idempotency_key for e in _entries(cid, "benefit")] == [
         f"benefit:{claim.id}:2026-09", f"benefit:{claim.id}:2026-10"]

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from collective.benefits import claims, forecasts, plans, runs
-from collective.benefits.compute import ForecastAssumptions, PlanTerms, add_months, month_start
+from collective.benefits.compute import PlanTerms, add_months, month_start
 from collective.benefits.models import BenefitKind, BenefitRun, Claim, ClaimStatus, FundForecast
+from collective.benefits.simulation import ForecastAssumptions
 from collective.clock import local_time, now_utc, today_in
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db

@@ -45,9 +45,16 @@ def _pay(books, key="payment:1", amount=10_000, on=date(2026, 10, 5)):
 
 
 def test_creating_a_collective_creates_the_standard_chart(books):
-    codes = set(db.session.scalars(
-        sa.select(Account.code).where(Account.collective_id == books["collective"].id)))
-    assert {"1000", "1100", "3000", "3100", "4000", "5000"} <= codes
+    types = dict(db.session.execute(
+        sa.select(Account.code, Account.type).where(
+            Account.collective_id == books["collective"].id)).all())
+    codes = set(types)
+    assert {code: types[code] for code in ("1000", "1100", "1200", "2200", "3000", "4000",
+                                           "5000")} == {
+        "1000": "asset", "1100": "asset", "1200": "asset", "2200": "liability",
+        "3000": "equity", "4000": "income", "5000": "expense"}
+    # The benefits fund is the members' reserves, held for them: a liability, not equity.
+    assert "3100" not in codes
     # one payable account per member: the founder and the member
     assert len([c for c in codes if c.startswith("2100-")]) == 2
 

@@ -1,0 +1,145 @@
+"""A month's contribution run: each member's contribution from their payable into the fund,
+arrears recorded and settled, gift debts paid back first, reserves above the cap returned in
+December, and a leaver's reserve given back.
+
+The fund is the members' money held for them (a liability), and each member's share of it
+is their reserve. What a member owes the fund for gifts their reserve could not cover is a
+receivable (account FUND_OWED), paid back from their next contributions before anything
+goes into their reserve.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+
+from collective.benefits import compute
+from collective.benefits.models import RunKind, RunLineKind
+from collective.benefits.plans import plan_terms
+from collective.benefits.queries import run_lines_frame
+from collective.benefits.run_steps import (
+    Posting,
+    RunResult,
+    finish,
+    members_frame,
+    payable_accounts,
+    period_end,
+    start_run,
+)
+from collective.extensions import db
+from collective.ledger import services as ledger
+from collective.ledger.models import EntryKind
+from collective.members.models import Membership, MembershipStatus, User
+from collective.members.services import base_currency
+
+#: The month whose contribution run also gives back reserves above the cap.
+RETURN_MONTH = 12
+
+
+def run_contributions(collective_id: int, period: date, *, today: date, dry_run: bool = False,
+                      triggered_by: str = "scheduler") -> RunResult:
+    """Move each member's contribution for `period` from their payable into the fund.
+
+    A member whose balance is short is recorded as owing. A reserve below zero (left from
+    before gifts were limited to reserves) is recorded as owed to the fund, and what a member
+    pays goes first to what they owe. The December run also returns reserves above the
+    plan's cap, and every run gives a leaver's reserve back. Posts once per (collective,
+    period), whatever happens.
+    """
+    kind = RunKind.CONTRIBUTIONS
+    period, done, plan = start_run(collective_id, kind, period, today, dry_run)
+    if done is not None:
+        return done
+    terms = plan_terms(plan)
+    members = members_frame(collective_id, period, terms)
+    members["new_debt"] = (-members["reserve"]).clip(lower=0)
+    members["debt"] = members["debt"] + members["new_debt"]
+    result = compute.contribution_run(members)
+    result["name"] = members["name"].to_numpy()
+    result["new_debt"] = members["new_debt"].to_numpy()
+    accounts = _Accounts(collective_id)
+    posting = Posting()
+    label = f"{period:%Y-%m}"
+    for row in result.itertuples(index=False):
+        amount = int(row.paid + row.settled)
+        key = f"contribution:{label}:member:{row.membership_id}"
+        memo = (f"Benefits contribution {label}: {row.name}" if amount else
+                f"Negative reserve of {row.name} now owed to the fund ({label})")
+        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key, memo,
+                       payable=(row.membership_id, amount),
+                       owed=int(row.new_debt - row.debt_paid))
+        for line_kind, value in ((RunLineKind.CONTRIBUTION, row.paid),
+                                 (RunLineKind.SETTLED, row.settled),
+                                 (RunLineKind.OWED, row.owed),
+                                 (RunLineKind.DEBT, row.new_debt),
+                                 (RunLineKind.DEBT_PAID, row.debt_paid)):
+            posting.line(row.membership_id, line_kind, int(value), key)
+    if period.month == RETURN_MONTH and terms.contribution_kind != compute.EARNINGS_PCT:
+        held = pd.DataFrame({"membership_id": members["membership_id"],
+                             "reserve": members["reserve"] + result["paid"] + result["settled"]
+                             + result["new_debt"] - result["debt_paid"],
+                             "monthly": members["due"]})
+        for row in compute.reserve_returns(held, terms.reserve_cap_months).itertuples():
+            key = f"return:{period.year}:member:{row.membership_id}"
+            accounts.entry(posting, EntryKind.CONTRIBUTION_RETURN, period, key,
+                           f"Reserve above the cap returned, {period.year}",
+                           payable=(row.membership_id, -int(row.returned)))
+            posting.line(row.membership_id, RunLineKind.RETURN, int(row.returned), key)
+    _leavers(collective_id, period, accounts, posting)
+    return finish(collective_id, kind, period, plan, posting=posting, frame=result,
+                  total=int((result["paid"] + result["settled"]).sum()),
+                  shortfall=int(result["owed"].sum()), dry_run=dry_run,
+                  triggered_by=triggered_by)
+
+
+class _Accounts:
+    """The accounts a contribution run posts to, and how one member's entry is built."""
+
+    def __init__(self, collective_id: int) -> None:
+        self.base = base_currency(collective_id)
+        self.fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND).id
+        self.owed = ledger.account_by_code(collective_id, ledger.FUND_OWED).id
+        self.payable = payable_accounts(collective_id)
+
+    def entry(self, posting: Posting, kind: EntryKind, period: date, key: str, memo: str, *,
+              payable: tuple[int, int] = (0, 0), owed: int = 0) -> None:
+        """One entry: `payable` (membership id, amount) debits the member's payable (a credit
+        when negative), `owed` debits what members owe the fund, and the fund takes the
+        other side. Nothing is added when every amount is zero."""
+        membership_id, amount = int(payable[0]), int(payable[1])
+        into_fund = amount + owed
+        lines = [ledger.Line(account, value, self.base) for account, value in (
+            (self.payable.get(membership_id), amount), (self.owed, owed),
+            (self.fund, -into_fund)) if value]
+        if lines:
+            posting.entries.append(ledger.NewEntry(
+                kind=kind, occurred_on=period_end(period), idempotency_key=key, memo=memo,
+                lines=lines))
+
+
+def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Posting) -> None:
+    """Give each member who left (membership removed) their reserve back, as bread funds do;
+    a leaver's reserve below zero (from before gifts were limited) is recorded as owed."""
+    removed = dict(db.session.execute(
+        sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+        .where(Membership.collective_id == collective_id,
+               Membership.status == MembershipStatus.REMOVED.value)).all())
+    if not removed:
+        return
+    reserves = compute.reserves(run_lines_frame(collective_id))
+    label = f"{period:%Y-%m}"
+    for membership_id, name in sorted(removed.items()):
+        reserve = int(reserves.get(membership_id, 0))
+        if reserve > 0:
+            key = f"leaving:{label}:member:{membership_id}"
+            accounts.entry(posting, EntryKind.CONTRIBUTION_RETURN, period, key,
+                           f"Reserve returned on leaving: {name}",
+                           payable=(membership_id, -reserve))
+            posting.line(membership_id, RunLineKind.LEAVING, reserve, key)
+        elif reserve < 0:
+            key = f"contribution:{label}:member:{membership_id}"
+            accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
+                           f"Negative reserve of {name} now owed to the fund ({label})",
+                           owed=-reserve)
+            posting.line(membership_id, RunLineKind.DEBT, -reserve, key)
