@@ -23,7 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from collective.benefits.compute import PlanError, PlanTerms
+from collective.benefits.compute import DONOR_OWES, GIFT_SHORTFALL_RULES, PlanError, PlanTerms
 from collective.benefits.models import BenefitKind, RunKind
 from collective.clock import parse_day
 from collective.money import MoneyError, parse_amount
@@ -141,11 +141,14 @@ class PlanForm(FlaskForm):
                                                    NumberRange(min=0, max=120)])
     eligibility_months = AsciiIntegerField("Months of contributions before a claim", default=1,
                                       validators=[InputRequired(), NumberRange(min=0, max=60)])
+    gift_shortfall = RadioField(
+        "When a donor's reserve cannot cover their part of a gift", default=DONOR_OWES,
+        choices=list(GIFT_SHORTFALL_RULES.items()), validators=[InputRequired()])
     effective_on = PeriodField("In force from (month)", validators=[InputRequired()])
 
     #: Where an error in a part of the plan's JSON is shown.
     ERROR_FIELDS = {"contribution": "contribution_kind", "levels": "levels",
-                    "benefits": "sick_max"}
+                    "benefits": "sick_max", "gift_shortfall": "gift_shortfall"}
 
     def to_terms(self, currency: str) -> PlanTerms | None:
         """The plan terms the form describes, or None after putting errors on its fields."""
@@ -194,7 +197,8 @@ class PlanForm(FlaskForm):
                 "reserve_cap_months": self.reserve_cap_months.data,
                 "min_fund_balance": money["min_fund_balance"],
                 "level_change_months": self.level_change_months.data,
-                "eligibility_months": self.eligibility_months.data})
+                "eligibility_months": self.eligibility_months.data,
+                "gift_shortfall": self.gift_shortfall.data})
         except PlanError as exc:
             target = getattr(self, self.ERROR_FIELDS.get(exc.field, "contribution_kind"))
             target.errors = [*target.errors, str(exc)]

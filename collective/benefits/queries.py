@@ -95,9 +95,30 @@ def benefits_owed(collective_id: int) -> pd.DataFrame:
 
 
 def claim_payments(collective_id: int, claim_id: int) -> list[dict]:
-    """The benefit lines paid on one claim, oldest first."""
-    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT,))
-    return lines[lines["claim_id"] == claim_id].to_dict("records")
+    """The benefit lines paid on one claim, oldest first, each with what later runs made up
+    of its shortfall (`made_up`) and what is still owed (`still_owed`)."""
+    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT, RunLineKind.MAKEUP))
+    lines = lines[lines["claim_id"] == claim_id]
+    made_up = lines[lines["kind"] == RunLineKind.MAKEUP].groupby("for_period")["amount"].sum()
+    rows = lines[lines["kind"] == RunLineKind.BENEFIT].to_dict("records")
+    for row in rows:
+        row["made_up"] = int(made_up.get(row["for_period"], 0))
+        row["still_owed"] = row["shortfall"] - row["made_up"]
+    return rows
+
+
+def owed_to_claimants(collective_id: int) -> list[dict]:
+    """`benefits_owed` with each claimant's name, for the treasurer."""
+    owed = benefits_owed(collective_id)
+    names = _names(owed["membership_id"])
+    return [{**row, "name": names.get(row["membership_id"], "?")}
+            for row in owed.to_dict("records")]
+
+
+def _names(membership_ids) -> dict[int, str]:
+    return dict(db.session.execute(
+        sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+        .where(Membership.id.in_([int(m) for m in membership_ids] or [0]))).all())
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,10 @@ class MemberFund:
     reserve: int
     reserve_cap: int
     owed: int
+    #: What the member owes the fund for gifts their reserve could not cover.
+    gift_debt: int
+    #: Benefits the fund still owes the member (shortfalls not yet made up).
+    owed_to_me: int
     if_ill: int
     waiting_months: int
     max_months: int
@@ -139,18 +164,28 @@ def member_fund(membership: Membership, today: date) -> MemberFund | None:
                       received=total([RunLineKind.BENEFIT]), reserve=reserve,
                       reserve_cap=contribution * terms.reserve_cap_months,
                       owed=arrears(membership.collective_id).get(membership.id, 0),
+                      gift_debt=int(compute.gift_debts(mine).get(membership.id, 0))
+                      if not mine.empty else 0,
+                      owed_to_me=_owed_to(membership),
                       if_ill=if_ill, waiting_months=sick.waiting_months if sick else 0,
                       max_months=sick.max_months if sick else 0)
 
 
+def _owed_to(membership: Membership) -> int:
+    owed = benefits_owed(membership.collective_id)
+    return int(owed.loc[owed["membership_id"] == membership.id, "amount"].sum())
+
+
 def owing(collective_id: int) -> pd.DataFrame:
-    """Members who owe contributions: membership_id, name, owed."""
+    """Members who owe the fund: membership_id, name, owed (contributions), debt (gifts
+    their reserve could not cover)."""
     owed = arrears(collective_id)
-    names = dict(db.session.execute(
-        sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
-        .where(Membership.id.in_(list(owed) or [0]))).all())
-    return pd.DataFrame([(m, names.get(m, "?"), v) for m, v in sorted(owed.items())],
-                        columns=["membership_id", "name", "owed"])
+    debts = {int(m): int(v) for m, v in compute.gift_debts(run_lines_frame(
+        collective_id, (RunLineKind.DEBT, RunLineKind.DEBT_PAID))).items() if v > 0}
+    who = sorted(set(owed) | set(debts))
+    names = _names(who)
+    return pd.DataFrame([(m, names.get(m, "?"), owed.get(m, 0), debts.get(m, 0)) for m in who],
+                        columns=["membership_id", "name", "owed", "debt"])
 
 
 #: How the fund page groups the fund's entries by kind.

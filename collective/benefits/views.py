@@ -280,6 +280,7 @@ def treasurer():
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
         owing=queries.owing(g.collective.id).to_dict("records"),
+        owed_benefits=queries.owed_to_claimants(g.collective.id),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         run_form=RunNowForm(), forecast=queries.stored_forecast(g.collective.id),
         deposit=deposit,

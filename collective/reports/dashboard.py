@@ -36,8 +36,10 @@ NEAR_DEADLINE_DAYS = 30
 #: Work that still has a deadline to meet: not yet delivered, lost or cancelled.
 UNFINISHED_STATES = (PitchState.OPEN, PitchState.PITCHED, *ACTIVE_STATES)
 #: The accounts whose month-end balances the treasurer follows, with their column names.
+#: The benefits fund is what it holds net of what members owe it (as the fund page shows):
+#: its reserves account and its receivable add up into one column.
 TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.COMMON_FUND, "common_fund"),
-                    (ledger.BENEFITS_FUND, "benefits_fund"))
+                    (ledger.BENEFITS_FUND, "benefits_fund"), (ledger.FUND_OWED, "benefits_fund"))
 
 
 # --- What every member sees ---------------------------------------------------------------
@@ -179,21 +181,20 @@ def current_balances(collective_id: int) -> dict[str, int]:
     """Bank, common fund and benefits fund now, each in its natural direction (what the bank
     holds, what each fund holds), in base minor units."""
     base = base_currency(collective_id)
-    now = {}
+    now = dict.fromkeys((name for _, name in TRACKED_ACCOUNTS), 0)
     for code, name in TRACKED_ACCOUNTS:
         account = ledger.account_by_code(collective_id, code)
         signed = balances.account_balance(account.id).get(base, 0)
-        now[name] = signed if code == ledger.BANK else -signed
+        now[name] += signed if code == ledger.BANK else -signed
     return now
 
 
 def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Month-end balances of the bank, the common fund and the benefits fund (in their
     natural direction) for the recent months: month, bank, common_fund, benefits_fund."""
-    columns = [name for _, name in TRACKED_ACCOUNTS]
-    ids = {name: ledger.account_by_code(collective_id, code).id
-           for code, name in TRACKED_ACCOUNTS}
-    column_of = {account_id: name for name, account_id in ids.items()}
+    columns = list(dict.fromkeys(name for _, name in TRACKED_ACCOUNTS))
+    column_of = {ledger.account_by_code(collective_id, code).id: name
+                 for code, name in TRACKED_ACCOUNTS}
     rows = db.session.execute(
         sa.select(Posting.account_id, JournalEntry.occurred_on, sa.func.sum(Posting.amount))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)

@@ -113,7 +113,7 @@ def test_a_member_whose_payable_is_short_owes_the_month_and_settles_it_when_topp
     assert january.run.shortfall_amount == 2_250
     assert balance(ann) == 1_000  # nothing taken
     assert queries.owing(cid).to_dict("records") == [
-        {"membership_id": ann.id, "name": ann.user.name, "owed": 2_250}]
+        {"membership_id": ann.id, "name": ann.user.name, "owed": 2_250, "debt": 0}]
 
     deposit(treasurer, ann, 5_000, on=date(2026, 2, 3))
     february = runs.run_contributions(cid, FEB, today=RUN_DAY)

@@ -206,7 +206,8 @@ def test_a_treasurer_sees_bank_and_funds_matching_the_ledger(client, auth, setup
             account = ledger.account_by_code(world.collective_id, code)
             return balances.account_balance(account.id).get("USD", 0)
         bank, common = balance(ledger.BANK), -balance(ledger.COMMON_FUND)
-        benefits = -balance(ledger.BENEFITS_FUND)
+        # What the fund holds: its reserves less what members owe it (nothing here).
+        benefits = -balance(ledger.BENEFITS_FUND) - balance(ledger.FUND_OWED)
         months = dashboard.balances_by_month(world.collective_id, date.today())
 
     assert 'id="money"' in html and 'id="coordination"' not in html
@@ -223,8 +224,8 @@ def test_a_treasurer_sees_bank_and_funds_matching_the_ledger(client, auth, setup
     flows = _table_after(html, "Client payments in and payouts out")
     assert [MONTH_LABEL, _usd(PAID_IN), _usd(PAID_OUT)] in flows
     # The three members with nothing to pay with owe their contribution.
-    owing = _table_after(html, "Members owing contributions")[1:]
-    assert len(owing) == 3 and all(row[1] == _usd(2_250) for row in owing)
+    owing = _table_after(html, "Members owing the fund")[1:]
+    assert len(owing) == 3 and all(row[1:] == [_usd(2_250), _usd(0)] for row in owing)
     runs = _table_after(html, "Latest fund runs")
     assert any(row[0] == f"{MONTH_LABEL} contributions" and "done, contributions owed" in row[1]
                for row in runs)
