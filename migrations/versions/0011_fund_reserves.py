@@ -51,6 +51,10 @@ def upgrade():
     op.execute("UPDATE accounts SET code = '2200', name = 'Benefits fund: members'' reserves', "
                "type = 'liability' WHERE code = '3100' AND membership_id IS NULL")
     code, name, kind = FUND_OWED
+    if op.get_bind().dialect.name == "postgresql":
+        # Rows given their ids by hand (a restore, say) leave the sequence behind them.
+        op.execute("SELECT setval(pg_get_serial_sequence('accounts', 'id'), "
+                   "(SELECT coalesce(max(id), 0) + 1 FROM accounts), false)")
     op.execute(
         "INSERT INTO accounts (collective_id, code, name, type, created_at) "
         f"SELECT c.id, '{code}', '{name}', '{kind}', CURRENT_TIMESTAMP FROM collectives c "
