@@ -27,10 +27,11 @@ from tests.test_pool_views import (
 
 world = test_pool_views.world  # the fixture: a collective with one split payment
 
-#: A member's line: name (and "you"), hours, share, finder's fee, received.
+#: A member's line: name (and "you"), hours, share, received, and the finder's fee in that.
 _LINE = re.compile(r'<tr(?: class="mine")?><td>([^<]+?)(?: <span class="badge ok">you</span>)?'
-                   r'</td>\s*<td class="num">([^<]+)</td>\s*<td class="num">([^<]+)</td>'
-                   r'<td class="num">([^<]+)</td>\s*<td class="num">([^<]+)</td></tr>')
+                   r'</td>\s*<td class="num">([^<]+)</td>\s*<td class="num">([^<]+)</td>\s*'
+                   r'<td class="num">([^<]+)(?:<small class="muted">incl\. ([^ ]+) '
+                   r"finder's fee</small>)?</td></tr>")
 _SUMMARY = re.compile(r'<tr><td>([^<]+)</td><td class="num">([^<]+)</td></tr>')
 
 
@@ -63,9 +64,9 @@ def test_the_treasurer_sees_who_got_what_and_why(client, auth, setup, world):
         ("Finder's fee (5%, to Alice Ng)", "$50.00"),
         ("Members' part, by hours logged", "$850.00")]
     assert _LINE.findall(page) == [
-        ("Alice Ng", "3 h", "$637.50", "$50.00", "$687.50"),
-        ("Bob Oduya", "1 h", "$212.50", "–", "$212.50"),
-        (_founder_name(setup, world), "0 h", "$0.00", "–", "$0.00")]
+        ("Alice Ng", "3 h", "$637.50", "$687.50", "$50.00"),
+        ("Bob Oduya", "1 h", "$212.50", "$212.50", ""),
+        (_founder_name(setup, world), "0 h", "$0.00", "$0.00", "")]
 
 
 def test_a_member_sees_every_line_by_default_with_their_own_marked(client, auth, setup, world):
@@ -86,7 +87,7 @@ def test_the_collective_can_hide_other_members_lines_from_plain_members(
 
     page = _text(client.get(_url(world)))
 
-    assert _LINE.findall(page) == [("Bob Oduya", "1 h", "$212.50", "–", "$212.50")]
+    assert _LINE.findall(page) == [("Bob Oduya", "1 h", "$212.50", "$212.50", "")]
     assert "Alice Ng" not in page
     assert re.search(r'2 other members \(the collective shows each member only their own '
                      r'line\)</td><td class="num">\$687.50</td>', page)
@@ -162,7 +163,7 @@ def test_a_reversed_payment_still_shows_its_split_and_says_it_was_reversed(
     page = _text(client.get(_url(world)))
 
     assert '<span class="badge warn">reversed</span>' in page
-    assert ("Bob Oduya", "1 h", "$212.50", "–", "$212.50") in _LINE.findall(page)
+    assert ("Bob Oduya", "1 h", "$212.50", "$212.50", "") in _LINE.findall(page)
 
 
 def test_a_split_by_weights_shows_each_members_weight(client, auth, setup, world):
@@ -182,6 +183,6 @@ def test_a_split_by_weights_shows_each_members_weight(client, auth, setup, world
     assert "<th class=\"num\">Weight</th>" in page
     # $400.00: $40.00 to the fund, $20.00 to Alice for finding it, $340.00 by 2 : 1 : 1.
     assert _LINE.findall(page) == [
-        ("Alice Ng", "2", "$170.00", "$20.00", "$190.00"),
-        ("Bob Oduya", "1", "$85.00", "–", "$85.00"),
-        (_founder_name(setup, world), "1", "$85.00", "–", "$85.00")]
+        ("Alice Ng", "2", "$170.00", "$190.00", "$20.00"),
+        ("Bob Oduya", "1", "$85.00", "$85.00", ""),
+        (_founder_name(setup, world), "1", "$85.00", "$85.00", "")]
