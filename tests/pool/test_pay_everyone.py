@@ -152,3 +152,17 @@ def test_with_nobody_owed_the_page_offers_no_payout(client, auth, setup, world):
     page = _text(client.get(_url(world)))
     assert "Nobody is owed anything right now." in page
     assert 'name="amounts"' not in page
+
+
+@pytest.mark.parametrize("amounts", ["", "1:2;3", "x:1", "1:-5", "١:5"])
+def test_damaged_confirmed_amounts_are_refused_and_pay_nothing(client, auth, setup, world,
+                                                               amounts):
+    _login(auth, world.treasurer)
+    before = _counts(setup)
+
+    response = client.post(_url(world), data={"paid_on": TODAY.isoformat(),
+                                              "reference": "B", "amounts": amounts})
+
+    assert response.status_code == 422
+    assert _counts(setup) == before
+    assert _amounts(_text(response)) == f"{world.alice_id}:68750,{world.bob_id}:21250"
