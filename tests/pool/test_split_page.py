@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from collective.extensions import db
 from collective.members.models import Collective, Membership
-from collective.pool import payments
+from collective.pool import allocation, payments
 from collective.pool.models import ClientPayment
 from tests import test_pool_views
 from tests.factories import commit, make_collective
@@ -186,3 +186,26 @@ def test_a_split_by_weights_shows_each_members_weight(client, auth, setup, world
         ("Alice Ng", "2", "$170.00", "$190.00", "$20.00"),
         ("Bob Oduya", "1", "$85.00", "$85.00", ""),
         (_founder_name(setup, world), "1", "$85.00", "$85.00", "")]
+
+
+def test_after_the_allocation_changed_the_page_shows_the_posted_amounts_and_says_so(
+        client, auth, setup, world):
+    with setup():
+        coordinator = db.session.get(Membership, world.coordinator_id)
+        pitch = db.session.get(ClientPayment, world.payment_id).pitch
+        second = payments.record_payment(      # by weights: the founder gets $85.00
+            coordinator, pitch, amount=40_000, currency="USD", received_on=date.today(),
+            reference="INV-2", today=date.today())
+        allocation.remove_allocation(coordinator, pitch, world.founder_id)
+        commit()
+        second_id = second.id
+    _login(auth, world.treasurer)
+
+    page = _text(client.get(_url(world, second_id)))
+
+    assert "The breakdown into shares and the finder's fee cannot be rebuilt" in page
+    rows = re.findall(r'<tr><td>([^<]+)</td>\s*<td class="num">([^<]+)</td>\s*'
+                      r'<td class="num">([^<]+)</td></tr>', page)
+    assert rows == [("Alice Ng", "2", "$190.00"), ("Bob Oduya", "1", "$85.00"),
+                    (_founder_name(setup, world), "0", "$85.00")]
+    assert ("Common fund (10%)", "$40.00") in _SUMMARY.findall(page)
