@@ -236,9 +236,17 @@ ACTIONS: dict[str, Action] = {
         "GET", "/shares/all", None, "treasurer", {}, denied=("alice", "coordinator")),
     "open the payouts page": Action(
         "GET", "/payouts", None, "treasurer", {}, denied=("alice", "coordinator")),
+    "open the pay-everyone confirmation": Action(
+        "GET", "/payouts/everyone", None, "treasurer", {}, denied=("alice", "coordinator")),
     "pay everyone": Action(
-        "POST", "/payouts", {"all-paid_on": "{today}"}, "treasurer",
+        "POST", "/payouts/everyone",
+        {"paid_on": "{today}", "reference": "BATCH-7",
+         "amounts": "{alice_id}:68750,{bob_id}:21250"}, "treasurer",
         {"JournalEntry": 1, "Posting": 3}, denied=("alice", "coordinator")),
+    "open the pool settings": Action(
+        "GET", "/settings", None, "coordinator", {}),
+    "hide other members' split lines": Action(
+        "POST", "/settings", {"is_split_private": "y"}, "coordinator", {}),
     "open the rule proposal page": Action(
         "GET", "/rules/propose", None, "treasurer", {}, denied=("alice", "coordinator")),
     "propose a rule": Action(
@@ -726,7 +734,11 @@ def test_work_goes_from_client_to_payout_through_the_pages(client, auth, setup):
     assert '<th class="num">$900.00\n' in page
     page = _text(client.get(f"{pool}/payouts"))
     assert "One payout entry paying $900.00 to 2 members." in page
-    response = client.post(f"{pool}/payouts", data={"all-paid_on": today})
+    page = _text(client.get(f"{pool}/payouts/everyone"))
+    assert "Pay $900.00 to 2 members" in page
+    amounts = re.search(r'name="amounts" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(f"{pool}/payouts/everyone", data={
+        "paid_on": today, "reference": "BATCH-1", "amounts": amounts})
     assert response.status_code == 302, _errors(response)
     assert _balances(setup, *ids.values()) == [0, 0, 0, 0, 0]
     page = _text(client.get(f"{pool}/shares/all"))

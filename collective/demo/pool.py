@@ -156,9 +156,11 @@ def load_pool_history(people: dict[str, Membership], today: date,
                        received_on=paid_on, rate=rates_aud[i],
                        reference=f"HD-INV-{2026_00 + i + 1}", today=today)
         if i == 2:
+            # Maria ticked "record it again" by mistake; Anjali reverses it.
             duplicate = record_payment(
                 maria, retainer, amount=4_500_00, currency="AUD", received_on=paid_on,
-                rate=rates_aud[i], reference=f"HD-INV-{2026_00 + i + 1}", today=today)
+                rate=rates_aud[i], reference=f"HD-INV-{2026_00 + i + 1}",
+                confirm_duplicate=True, today=today)
             reverse_payment(anjali, duplicate, "Entered twice by mistake")
         if i == 2:
             _walk(maria, sprint, [S.DELIVERED, S.INVOICED], month + timedelta(days=24))
@@ -177,7 +179,7 @@ def load_pool_history(people: dict[str, Membership], today: date,
             after_month(i, month)
         if i == 3:
             pay_everyone(anjali, paid_on=month + timedelta(days=27),
-                         request_key="demo-payout-all-1", today=today)
+                         reference="BDO batch 0427", request_key="demo-payout-all-1", today=today)
     pay_member(anjali, people["grace"], amount=500_00, paid_on=months[4] + timedelta(days=5),
                request_key="demo-payout-grace", reference="GCash 88213", today=today)
 

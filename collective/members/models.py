@@ -116,6 +116,11 @@ class Collective(db.Model):
     proposal_days: so.Mapped[int] = so.mapped_column(
         sa.Integer, nullable=False, default=7, server_default=sa.text("7")
     )
+    #: Plain members see only their own line of a payment's split (coordinators and
+    #: treasurers see every line); off by default: everyone sees everyone's.
+    is_split_private: so.Mapped[bool] = so.mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
     #: Set when the collective is archived (e.g. a demo reset); archived collectives are hidden.
     archived_at: so.Mapped[datetime | None] = so.mapped_column(
         UTCDateTime(), nullable=True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     RadioField,
@@ -94,6 +95,7 @@ class PaymentForm(FlaskForm, MoneyFormMixin):
     received_on = DateField("Received on", validators=[InputRequired()])
     reference = StringField("Reference", validators=[Optional(), Length(max=120)])
     request_key = request_key_field()
+    confirm_duplicate = BooleanField("Record it again: the client really paid twice")
 
 
 class ReasonForm(FlaskForm):
@@ -106,11 +108,28 @@ class PayoutForm(FlaskForm, MoneyFormMixin):
     paid_on = DateField("Paid on", validators=[InputRequired()])
     reference = StringField("Bank reference", validators=[Optional(), Length(max=80)])
     request_key = request_key_field()
+    confirm_duplicate = BooleanField("Pay it again: this is a second, separate payout")
 
 
 class PayEveryoneForm(FlaskForm):
     paid_on = DateField("Paid on", validators=[InputRequired()])
+    reference = StringField("Bank reference", validators=[DataRequired(), Length(max=80)],
+                            description="The reference of the bank transfer (or batch)")
+    #: What the confirmation page showed, "membership_id:amount,...": paid only if unchanged.
+    amounts = HiddenField(validators=[
+        DataRequired(), Regexp(r"^[0-9]{1,10}:[0-9]{1,19}(,[0-9]{1,10}:[0-9]{1,19})*$",
+                               message="The form is damaged; reload it")])
     request_key = request_key_field()
+
+    def confirmed_amounts(self) -> dict[int, int]:
+        """The amounts the confirmation page showed: {membership_id: minor units}."""
+        pairs = (item.split(":") for item in (self.amounts.data or "").split(",") if item)
+        return {int(member): int(amount) for member, amount in pairs}
+
+    @staticmethod
+    def encode(amounts: dict[int, int]) -> str:
+        """The `amounts` field's value for these amounts."""
+        return ",".join(f"{member}:{amount}" for member, amount in sorted(amounts.items()))
 
 
 class RuleForm(FlaskForm):
@@ -134,3 +153,10 @@ class VoteForm(FlaskForm):
     choice = RadioField("Your vote", choices=[(c.value, c.value.capitalize()) for c in VoteChoice],
                         validators=[InputRequired()])
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=1000)])
+
+
+class PoolSettingsForm(FlaskForm):
+    is_split_private = BooleanField(
+        "Members see only their own line of a payment's split",
+        description="Coordinators and treasurers always see every line. Off: every member "
+                    "sees who got what.")

@@ -19,6 +19,7 @@ from collective.money import (
     MAX_MINOR_UNITS,
     MoneyError,
     check_currency,
+    format_money,
     format_plain,
     minor_digits,
 )
@@ -32,7 +33,7 @@ from collective.pool.checks import (
     same_collective,
 )
 from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
-from collective.pool.participation import hours_for_payment, use_hours
+from collective.pool.participation import counted, hours_for_payment, use_hours
 from collective.pool.queries import payment_split_seed
 from collective.pool.rules import rule_in_force, rule_terms
 
@@ -47,12 +48,15 @@ def record_payment(
     reference: str = "",
     rate: Decimal | None = None,
     request_key: str | None = None,
+    confirm_duplicate: bool = False,
     today: date,
 ) -> ClientPayment:
     """Record a client payment and post its split as one journal entry.
 
     With a `request_key` (from the form), the same request again returns the payment it
-    recorded the first time instead of recording a second one.
+    recorded the first time instead of recording a second one. A payment like one that
+    stands already (same pitch, amount, currency and reference) is refused with
+    DuplicatePayment unless `confirm_duplicate` says it is a second, separate payment.
     """
     require_role(actor, COORDINATOR, TREASURER, action="record payments")
     same_collective(actor, pitch, "pitch")
@@ -76,6 +80,12 @@ def record_payment(
     if amount > MAX_MINOR_UNITS:
         raise DomainError("the amount is too large", field="amount")
     check_date(received_on, today, "received_on", "date received")
+    reference = (reference or "").strip()[:120]
+    if not confirm_duplicate:
+        earlier = similar_payment(pitch, amount=amount, currency=currency, reference=reference,
+                                  received_on=received_on)
+        if earlier is not None:
+            raise DuplicatePayment(earlier)
     base = collective.base_currency
     rate = _checked_rate(rate, currency, base)
     base_amount = compute.convert_to_base(amount, minor_digits(currency), rate,
@@ -100,7 +110,7 @@ def record_payment(
     payment = ClientPayment(
         collective_id=collective.id, pitch_id=pitch.id, amount=amount, currency=currency,
         rate=rate, base_amount=base_amount, received_on=received_on,
-        reference=(reference or "")[:120], share_rule_id=rule.id, split_note=result.note,
+        reference=reference, share_rule_id=rule.id, split_note=result.note,
         recorded_by_id=actor.id, request_key=request_key or None)
     try:
         with db.session.begin_nested():
@@ -122,6 +132,41 @@ def record_payment(
     use_hours(payment, hours.entry_ids)
     db.session.flush()
     return payment
+
+
+class DuplicatePayment(Conflict):
+    """A payment like one that stands already: recording it needs an explicit confirmation."""
+
+    def __init__(self, earlier: ClientPayment) -> None:
+        recorder = db.session.get(Membership, earlier.recorded_by_id)
+        reference = f" with reference {earlier.reference}" if earlier.reference else ""
+        super().__init__(
+            f"{format_money(earlier.amount, earlier.currency)}{reference} was already "
+            f"recorded for this work on {earlier.received_on.isoformat()} (payment "
+            f"{earlier.id}, by {recorder.user.name}); record it again only if the client "
+            "really paid twice", field="confirm_duplicate")
+        self.earlier = earlier
+        self.recorded_by = recorder.user.name
+
+
+def similar_payment(pitch: Pitch, *, amount: int, currency: str, reference: str,
+                    received_on: date) -> ClientPayment | None:
+    """The latest payment that stands (posted, not reversed) on the pitch with the same
+    amount, currency and reference (in any case), if any. Without a reference, only one
+    received the same day counts: a retainer's equal monthly payments are not duplicates."""
+    query = (sa.select(ClientPayment)
+             .where(ClientPayment.pitch_id == pitch.id, ClientPayment.amount == amount,
+                    ClientPayment.currency == currency,
+                    sa.func.lower(ClientPayment.reference) == reference.lower(), counted())
+             .order_by(ClientPayment.id.desc()).limit(1))
+    if not reference:
+        query = query.where(ClientPayment.received_on == received_on)
+    return db.session.scalar(query)
+
+
+def payment_for_request(collective_id: int, request_key: str | None) -> ClientPayment | None:
+    """The payment a form with this request key recorded already, if any."""
+    return _payment_by_key(collective_id, request_key) if request_key else None
 
 
 def _checked_rate(rate: Decimal | None, currency: str, base: str) -> Decimal:

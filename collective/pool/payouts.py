@@ -2,13 +2,17 @@
 member (their payable account), one journal entry each."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
-from collective.errors import DomainError
+import sqlalchemy as sa
+
+from collective.errors import Conflict, DomainError
+from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
-from collective.ledger.models import EntryKind, JournalEntry
-from collective.members.models import Membership
+from collective.ledger.models import EntryKind, JournalEntry, Posting
+from collective.members.models import Membership, User
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, format_money
 from collective.pool.checks import TREASURER, check_date, is_whole, same_collective
@@ -16,6 +20,42 @@ from collective.pool.checks import TREASURER, check_date, is_whole, same_collect
 
 class InsufficientFunds(DomainError):
     """A payout larger than what the collective owes the member."""
+
+
+class DuplicatePayout(Conflict):
+    """A payout of the same amount to the same member on the same day as one that stands:
+    posting it needs an explicit confirmation."""
+
+    def __init__(self, earlier: JournalEntry, membership: Membership, amount: int,
+                 currency: str) -> None:
+        by = db.session.get(User, earlier.created_by_id) if earlier.created_by_id else None
+        super().__init__(
+            f"{membership.user.name} was already paid {format_money(amount, currency)} on "
+            f"{earlier.occurred_on.isoformat()} (entry {earlier.id}"
+            f"{f', by {by.name}' if by else ''}); pay it again only if this is a second, "
+            "separate payout", field="confirm_duplicate")
+        self.earlier = earlier
+        self.posted_by = by.name if by else "a scheduled run"
+
+
+class BalancesChanged(Conflict):
+    """What members are owed changed after the payout of every balance was confirmed."""
+
+
+def same_day_payout(membership: Membership, *, amount: int, on: date) -> JournalEntry | None:
+    """The latest payout entry that stands and paid the member exactly `amount` on `on`
+    (on its own or in a payout of every balance), if any."""
+    reversed_ids = sa.select(JournalEntry.reverses_id).where(
+        JournalEntry.collective_id == membership.collective_id,
+        JournalEntry.reverses_id.is_not(None))
+    return db.session.scalar(
+        sa.select(JournalEntry)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(JournalEntry.collective_id == membership.collective_id,
+               JournalEntry.kind == EntryKind.PAYOUT, JournalEntry.occurred_on == on,
+               Posting.account_id == ledger.member_account(membership.id).id,
+               Posting.amount == amount, JournalEntry.id.not_in(reversed_ids))
+        .order_by(JournalEntry.id.desc()).limit(1))
 
 
 def _member_entry(actor: Membership, membership: Membership, *, kind: str, key: str,
@@ -37,10 +77,13 @@ def _reference(text: str, reference: str) -> str:
 
 
 def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_on: date,
-               request_key: str, reference: str = "", today: date) -> JournalEntry:
+               request_key: str, reference: str = "", confirm_duplicate: bool = False,
+               today: date) -> JournalEntry:
     """Pay a member part or all of what the collective owes them (one payout entry).
 
-    `request_key` comes from the form that asked for it, so a double submit pays once.
+    `request_key` comes from the form that asked for it, so a double submit pays once. A
+    second payout of the same amount to the same member on the same day is refused with
+    DuplicatePayout unless `confirm_duplicate` says it is meant.
     """
     require_role(actor, TREASURER, action="pay members")
     same_collective(actor, membership, "member")
@@ -57,6 +100,10 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
             raise InsufficientFunds(
                 f"{membership.user.name} is owed {format_money(owed, base)}; "
                 "a payout cannot be larger", field="amount")
+        earlier = None if confirm_duplicate else same_day_payout(membership, amount=amount,
+                                                                 on=paid_on)
+        if earlier is not None:
+            raise DuplicatePayout(earlier, membership, amount, base)
     # The same key again returns the same payout; for another member or amount it is a
     # conflict (a form sent back from the browser's history).
     return _member_entry(actor, membership, kind=EntryKind.PAYOUT, key=key, on=paid_on,
@@ -79,11 +126,36 @@ def record_deposit(actor: Membership, membership: Membership, *, amount: int,
                          memo=_reference(f"Deposit from {membership.user.name}", reference))
 
 
-def pay_everyone(actor: Membership, *, paid_on: date, request_key: str, today: date
-                 ) -> JournalEntry:
-    """Pay every member their whole balance, as one payout entry."""
+def payout_for_request(collective_id: int, request_key: str, *, everyone: bool = False
+                       ) -> JournalEntry | None:
+    """The payout a form with this request key posted already, if any."""
+    prefix = "payout-all" if everyone else "payout"
+    return ledger.find_entry(collective_id, f"{prefix}:{request_key}")
+
+
+def balances_to_pay(collective_id: int, currency: str) -> dict[int, int]:
+    """What each member is owed now, for those owed something: {membership_id: amount}."""
+    return _owed(balances.member_balances(collective_id, currency))
+
+
+def _owed(rows: Mapping[int, tuple[int, int]]) -> dict[int, int]:
+    """{membership_id: amount} of `balances.member_balances` rows with something owed."""
+    return {membership_id: amount for membership_id, (_, amount) in rows.items() if amount > 0}
+
+
+def pay_everyone(actor: Membership, *, paid_on: date, reference: str, request_key: str,
+                 today: date, expected: Mapping[int, int] | None = None) -> JournalEntry:
+    """Pay every member their whole balance, as one payout entry with the bank reference.
+
+    The same `request_key` again returns the entry it posted. With `expected` (what the
+    treasurer confirmed: {membership_id: amount}), balances that differ now are refused with
+    BalancesChanged, so nobody is paid an amount that was not confirmed.
+    """
     require_role(actor, TREASURER, action="pay members")
     check_date(paid_on, today, "paid_on", "payment date")
+    reference = (reference or "").strip()
+    if not reference:
+        raise DomainError("give the bank reference of the transfer", field="reference")
     key = f"payout-all:{request_key}"
     existing = ledger.find_entry(actor.collective_id, key)
     if existing is not None:
@@ -92,15 +164,18 @@ def pay_everyone(actor: Membership, *, paid_on: date, request_key: str, today: d
     # (or a payout, or a fund run) waits and then sees what this one paid.
     ledger.lock_balances(actor.collective_id)
     base = actor.collective.base_currency
-    owed = [(account_id, amount) for account_id, amount
-            in balances.member_balances(actor.collective_id, base).values() if amount > 0]
+    owed_now = balances.member_balances(actor.collective_id, base)
+    owed = [(account_id, amount) for account_id, amount in owed_now.values() if amount > 0]
     if not owed:
         raise DomainError("nobody is owed anything right now")
+    if expected is not None and dict(expected) != _owed(owed_now):
+        raise BalancesChanged("what members are owed changed since this page was shown; "
+                              "nothing was paid. Check the new figures and confirm again")
     total = sum(amount for _, amount in owed)
     bank = ledger.account_by_code(actor.collective_id, ledger.BANK)
     lines = [ledger.Line(account_id, amount, base) for account_id, amount in owed]
     lines.append(ledger.Line(bank.id, -total, base))
     return ledger.post_entry(
         actor.collective_id, kind=EntryKind.PAYOUT, occurred_on=paid_on, idempotency_key=key,
-        memo=f"Payout of every balance to {len(owed)} members", lines=lines,
-        created_by_id=actor.user_id)
+        memo=_reference(f"Payout of every balance to {len(owed)} members", reference)[:500],
+        lines=lines, created_by_id=actor.user_id)

@@ -23,6 +23,16 @@ def frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(db.session.execute(query).all(), columns=columns)
 
 
+def member_names(collective_id: int, membership_ids) -> dict[int, str]:
+    """{membership_id: name} of these members of the collective, in one query."""
+    ids = [int(i) for i in membership_ids]
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+        .where(Membership.collective_id == collective_id, Membership.id.in_(ids))).all())
+
+
 def payments_of(collective_id: int, pitch_id: int | None = None) -> list[ClientPayment]:
     """Payments newest first, with whether each was reversed."""
     query = sa.select(ClientPayment).filter_by(collective_id=collective_id)

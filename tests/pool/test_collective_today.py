@@ -44,7 +44,7 @@ def test_the_forms_start_from_the_collectives_today(client, auth, setup):
     assert _date_value(client.get(f"{pool}/my-work"), "worked_on") == "2026-11-01"
     assert _date_value(client.get(f"{pool}/pitches/{pitch_id}/payments/new"),
                        "received_on") == "2026-11-01"
-    assert _date_value(client.get(f"{pool}/payouts"), "all-paid_on") == "2026-11-01"
+    assert _date_value(client.get(f"{pool}/payouts"), "one-paid_on") == "2026-11-01"
     assert _date_value(client.get(f"{pool}/rules"), "found-effective_on") == "2026-11-01"
     # A proposed rule starts next month: December in Manila, though UTC is in October.
     assert _date_value(client.get(f"{pool}/rules/propose"), "effective_on") == "2026-12-01"

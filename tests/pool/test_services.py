@@ -813,7 +813,8 @@ def test_paying_everyone_zeroes_every_balance_in_one_entry(team, work):
                        request_key="form-1", today=TODAY)
     before = _counts()
 
-    entry = payouts.pay_everyone(team.founder, paid_on=TODAY, request_key="all-1", today=TODAY)
+    entry = payouts.pay_everyone(team.founder, paid_on=TODAY, reference="B-1",
+                                 request_key="all-1", today=TODAY)
 
     assert _counts()[0] == before[0] + 1
     assert entry.kind == "payout"
@@ -827,10 +828,12 @@ def test_paying_everyone_zeroes_every_balance_in_one_entry(team, work):
         assert ledger_balances.member_balance(member.id) == {}
     assert ledger_balances.account_balance(team.account(ledger.BANK)) == {"USD": 1000}
     assert ledger_balances.account_balance(team.account(ledger.COMMON_FUND)) == {"USD": -1000}
-    again = payouts.pay_everyone(team.founder, paid_on=TODAY, request_key="all-1", today=TODAY)
+    again = payouts.pay_everyone(team.founder, paid_on=TODAY, reference="B-1",
+                                 request_key="all-1", today=TODAY)
     assert again.id == entry.id
     with pytest.raises(DomainError, match="nobody is owed"):
-        payouts.pay_everyone(team.founder, paid_on=TODAY, request_key="all-2", today=TODAY)
+        payouts.pay_everyone(team.founder, paid_on=TODAY, reference="B-1",
+                                 request_key="all-2", today=TODAY)
 
 
 # --- What members earned ----------------------------------------------------------------

@@ -21,30 +21,42 @@ from collective.web.transaction import committed
 @bp.route("/pitches/<int:pitch_id>/payments/new", methods=["GET", "POST"])
 @collective_view(C, T)
 def record_payment(pitch_id: int):
-    """Record a client payment against a pitch; it is split and posted at once."""
+    """Record a client payment against a pitch; it is split and posted at once. A payment
+    like one recorded already waits for "record it again"; the same form sent twice (Back,
+    then send) records nothing new and shows the payment it recorded."""
     work = get_pitch(g.collective.id, pitch_id)
     form = PaymentForm()
-    status = 200
+    status, duplicate = 200, None
     if request.method == "GET":
         form.currency.data = work.value_currency
         form.received_on.data = g.today
     if form.validate_on_submit() and not currency_error(form.currency):
         amount = form.parsed_amount(form.amount, form.currency.data)
         if amount is not None:
+            sent = payment_services.payment_for_request(g.collective.id, form.request_key.data)
             with committed(form) as done:
                 payment = payment_services.record_payment(
                     g.membership, work, amount=amount, currency=form.currency.data,
                     received_on=form.received_on.data, reference=form.reference.data or "",
-                    rate=form.rate.data, request_key=form.request_key.data, today=g.today)
+                    rate=form.rate.data, request_key=form.request_key.data,
+                    confirm_duplicate=form.confirm_duplicate.data, today=g.today)
             if done:
+                if sent is not None:
+                    flash(f"This form was sent already: it recorded payment {payment.id}, "
+                          "shown here. Nothing new was recorded.", "info")
+                    return redirect(url_for("pool.payment", slug=g.collective.slug,
+                                            payment_id=payment.id))
                 flash(f"Payment recorded and split: "
                       f"{format_money(payment.base_amount, g.collective.base_currency)}.", "info")
                 return redirect(url_for("pool.pitch", slug=g.collective.slug,
                                         pitch_id=pitch_id))
+            if isinstance(done.error, payment_services.DuplicatePayment):
+                duplicate = done.error
     if request.method == "POST":
-        status = 422
+        status = 409 if duplicate is not None else 422
     rule = rule_in_force(g.collective.id, g.today)
-    return render_template("pool/payment.html", pitch=work, form=form, rule=rule), status
+    return render_template("pool/payment.html", pitch=work, form=form, rule=rule,
+                           duplicate=duplicate), status
 
 
 @bp.get("/payments")
@@ -98,42 +110,76 @@ def all_shares():
 @bp.route("/payouts", methods=["GET", "POST"])
 @collective_view(T)
 def payouts():
-    """Pay members what the collective owes them: one, or everyone at once."""
+    """Pay a member what the collective owes them; a second payout of the same amount on
+    the same day waits for "pay it again". Paying everyone starts from here too."""
     table = queries.members_summary(g.collective.id)
     owed = table[table["balance"] > 0]
     form = PayoutForm(prefix="one")
     # Everyone is a valid choice, so that a form sent twice finds its payout again.
     form.membership_id.choices = [(int(r.membership_id), r.name) for r in table.itertuples()
                                   if r.balance > 0 or request.method == "POST"]
-    everyone = PayEveryoneForm(prefix="all")
+    status, duplicate = 200, None
     if request.method == "GET":
-        form.paid_on.data = everyone.paid_on.data = g.today
-    status = 200
-    submitted = everyone if "all-paid_on" in request.form else form
-    if request.method == "POST":
+        form.paid_on.data = g.today
+    else:
         status = 422
-        if submitted.validate_on_submit() and _pay(submitted, everyone):
-            flash("The payout is posted.", "info")
-            return redirect(url_for("pool.payouts", slug=g.collective.slug))
-    return render_template("pool/payouts.html", form=form, everyone=everyone,
+        amount = (form.parsed_amount(form.amount, g.collective.base_currency)
+                  if form.validate_on_submit() else None)
+        if amount is not None:
+            sent = payout_services.payout_for_request(g.collective.id, form.request_key.data)
+            with committed(form) as done:
+                member = members.get_membership(g.collective.id, form.membership_id.data)
+                payout_services.pay_member(
+                    g.membership, member, amount=amount, paid_on=form.paid_on.data,
+                    request_key=form.request_key.data, reference=form.reference.data or "",
+                    confirm_duplicate=form.confirm_duplicate.data, today=g.today)
+            if done:
+                flash("This form was sent already: its payout was posted then. Nothing new "
+                      "was paid." if sent is not None else "The payout is posted.", "info")
+                return redirect(url_for("pool.payouts", slug=g.collective.slug))
+            if isinstance(done.error, payout_services.DuplicatePayout):
+                duplicate, status = done.error, 409
+    return render_template("pool/payouts.html", form=form, duplicate=duplicate,
                            owed=owed.to_dict("records"),
                            total=int(owed["balance"].sum())), status
 
 
-def _pay(submitted, everyone: PayEveryoneForm) -> bool:
-    """Post the payout a valid form asks for; False after an error on the form."""
-    if submitted is everyone:
-        with committed(everyone) as done:
-            payout_services.pay_everyone(g.membership, paid_on=everyone.paid_on.data,
-                                         request_key=everyone.request_key.data, today=g.today)
-        return bool(done)
-    amount = submitted.parsed_amount(submitted.amount, g.collective.base_currency)
-    if amount is None:
-        return False
-    with committed(submitted) as done:
-        member = members.get_membership(g.collective.id, submitted.membership_id.data)
-        payout_services.pay_member(g.membership, member, amount=amount,
-                                   paid_on=submitted.paid_on.data,
-                                   request_key=submitted.request_key.data,
-                                   reference=submitted.reference.data or "", today=g.today)
-    return bool(done)
+@bp.route("/payouts/everyone", methods=["GET", "POST"])
+@collective_view(T)
+def pay_everyone():
+    """Pay every member their whole balance: this page shows who gets what and the total
+    first, and pays exactly that, once, with the bank reference."""
+    form = PayEveryoneForm()
+    status, confirmed = 200, {}
+    if request.method == "GET":
+        form.paid_on.data = g.today
+    else:
+        status = 422
+        if form.validate_on_submit():
+            sent = payout_services.payout_for_request(g.collective.id, form.request_key.data,
+                                                      everyone=True)
+            with committed(form) as done:
+                entry = payout_services.pay_everyone(
+                    g.membership, paid_on=form.paid_on.data, reference=form.reference.data,
+                    request_key=form.request_key.data, expected=form.confirmed_amounts(),
+                    today=g.today)
+            if done:
+                total = sum(p.amount for p in entry.postings if p.amount > 0)
+                flash(f"This form was sent already: entry {entry.id} paid everyone then. "
+                      "Nothing new was paid." if sent is not None else
+                      f"Paid {format_money(total, g.collective.base_currency)} to every "
+                      f"member owed something, in entry {entry.id}.", "info")
+                return redirect(url_for("pool.payouts", slug=g.collective.slug))
+            if isinstance(done.error, payout_services.BalancesChanged):
+                status, confirmed = 409, form.confirmed_amounts()
+    owed = payout_services.balances_to_pay(g.collective.id, g.collective.base_currency)
+    # The page shows, and the form confirms, the figures of now.
+    form.amounts.data = PayEveryoneForm.encode(owed)
+    names = queries.member_names(g.collective.id, owed)
+    rows = sorted(({"membership_id": m, "name": names[m], "amount": a,
+                    "was": confirmed.get(m, 0) if confirmed else None}
+                   for m, a in owed.items()), key=lambda r: r["name"])
+    gone = [{"name": name, "was": confirmed[m]} for m, name
+            in queries.member_names(g.collective.id, confirmed).items() if m not in owed]
+    return render_template("pool/pay_everyone.html", form=form, rows=rows, gone=gone,
+                           total=sum(owed.values())), status
