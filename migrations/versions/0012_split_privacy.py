@@ -9,7 +9,7 @@ PostgreSQL adds the column in place; SQLite's batch mode adds it with ALTER TABL
 server default fills existing rows), so no table is rebuilt.
 
 Revision ID: 0012_split_privacy
-Revises: 0010_claim_end
+Revises: 0011_fund_reserves
 Create Date: 2026-11-26 15:30:00
 """
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0012_split_privacy"
-down_revision = "0010_claim_end"
+down_revision = "0011_fund_reserves"
 branch_labels = None
 depends_on = None
 
