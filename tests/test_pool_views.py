@@ -412,6 +412,7 @@ PITCH_CASES = {
         {"required_skills": "editing six"},
         "write each skill as a name and a level 1-5, like 'editing 4' (not 'editing six')"),
     "deadline far away": ({"deadline_on": "2099-01-01"}, "the deadline must be within five years"),
+    "deadline in the past": ({"deadline_on": "2020-01-01"}, "the deadline is in the past"),
 }
 
 

@@ -82,9 +82,13 @@ def edit_pitch(pitch_id: int):
     form.finder_id.choices = [(0, "Nobody in particular"), *finders]
     status = 200
     if request.method == "GET":
-        form.process(obj=work, required_skills=format_skills(work.required_skills),
-                     value=format_plain(work.value_amount, work.value_currency),
-                     finder_id=work.finder_id or 0, version=str(work.version))
+        form.process(data={
+            "title": work.title, "description": work.description,
+            "required_skills": format_skills(work.required_skills),
+            "estimated_hours": work.estimated_hours,
+            "value": format_plain(work.value_amount, work.value_currency),
+            "value_currency": work.value_currency, "deadline_on": work.deadline_on,
+            "finder_id": work.finder_id or 0, "version": str(work.version)})
     elif form.validate_on_submit() and not currency_error(form.value_currency):
         value = form.parsed_amount(form.value, form.value_currency.data)
         if value is not None:
