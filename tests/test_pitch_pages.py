@@ -332,3 +332,22 @@ def test_allocation_suggestions_leave_out_members_already_on_the_pitch(client, a
     names = {name for name, _ in _SUGGESTION.findall(page)}
     # Alice, Bob and the founder are on the work; Cora and Tom are not.
     assert names == {"Cora Coordinator", "Tom Treasurer"}
+
+
+def test_my_work_says_why_there_is_no_log_time_form_when_no_work_takes_time(client, auth,
+                                                                           setup, world):
+    with setup():
+        coordinator = db.session.get(Membership, world.coordinator_id)
+        pitches.transition_pitch(coordinator, db.session.get(Pitch, world.pitch_id),
+                                 "cancelled", note="client gone", at=datetime.now(UTC))
+        commit()
+    _login(auth, world.alice)
+
+    page = _text(client.get(f"{_pool(world)}/my-work"))
+
+    assert 'name="allocation_id"' not in page
+    assert "None of your work takes time right now" in page
+    refused = client.post(f"{_pool(world)}/my-work", data={
+        "allocation_id": str(world.alice_allocation_id), "worked_on": date.today().isoformat(),
+        "hours": "1"})
+    assert refused.status_code == 422
