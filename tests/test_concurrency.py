@@ -72,7 +72,7 @@ def test_two_coordinators_moving_a_pitch_at_once_cannot_both_win(app, contested)
             actor = db.session.get(Membership, contested[actor_key])
             pitch = db.session.get(Pitch, contested["pitch"])
             pitches.transition_pitch(actor, pitch, state, expected_version=contested["version"],
-                                     at=NOW)
+                                     note="the client changed their mind", at=NOW)
         return action
 
     outcomes = race(app, move("a", PitchState.PITCHED), move("b", PitchState.CANCELLED))
@@ -130,7 +130,7 @@ def test_on_postgresql_both_read_the_same_version_and_one_update_loses(app, cont
             loaded.wait(timeout=10)
             try:
                 pitches.transition_pitch(actor, pitch, state, expected_version=pitch.version,
-                                         at=NOW)
+                                         note="the client changed their mind", at=NOW)
                 db.session.commit()
                 outcomes[i] = "ok"
             except Conflict as exc:

@@ -420,6 +420,7 @@ PITCH_CASES = {
         {"required_skills": "editing six"},
         "write each skill as a name and a level 1-5, like 'editing 4' (not 'editing six')"),
     "deadline far away": ({"deadline_on": "2099-01-01"}, "the deadline must be within five years"),
+    "deadline in the past": ({"deadline_on": "2020-01-01"}, "the deadline is in the past"),
 }
 
 
@@ -787,18 +788,18 @@ def test_an_illegal_move_is_refused(client, auth, setup, world):
     assert _errors(response)
     assert _pitch_row(setup, world.open_pitch_id) == ("open", 1)
     assert _counts(setup) == before
-    # The form offers only the legal moves.
-    options = re.findall(r'<option[^>]*value="(\w+)"', _text(response))
-    assert options == ["cancelled", "pitched"]
+    # The page offers only the legal next step as a button; cancelling asks first.
+    buttons = re.findall(r'<button type="submit" name="move-state" value="(\w+)">', _text(response))
+    assert buttons == ["pitched"]
 
 
 def test_the_move_form_preselects_no_move_and_moves_nothing_without_a_choice(
         client, auth, setup, world):
     _login(auth, world.coordinator)
     page = _text(client.get(f"/c/{world.slug}/pool/pitches/{world.open_pitch_id}"))
-    select = page[page.index('name="move-state"'):]
-    first = re.search(r"<option[^>]*>", select).group(0)
-    assert 'value=""' in first  # "Choose the next state", not "cancelled"
+    # Each step is a button of its own: no field holds a chosen state.
+    assert 'type="hidden" name="move-state"' not in page
+    assert "<select" not in page[page.index('id="next-step"'):]
     before = _counts(setup)
 
     response = _state(client, world.slug, world.open_pitch_id, "", 1)
@@ -837,7 +838,7 @@ def test_moving_a_cancelled_pitch_by_hand_says_why_not(client, auth, setup, worl
     flashes = [m for c, m in _flashes(response) if c == "error"]
     if data["move-state"]:
         assert flashes == ["a pitch that is cancelled cannot become pitched; it can go to: "
-                           "nowhere (it is final)"]
+                           "nowhere until a coordinator reopens it"]
     else:
         assert len(flashes) == 1 and "Nothing was changed" in flashes[0]
     assert _pitch_row(setup, world.open_pitch_id) == ("cancelled", 2)

@@ -80,7 +80,7 @@ def load_pool_history(people: dict[str, Membership], today: date,
             maria, client_id=clients[client].id, title=title, value_amount=value,
             value_currency=currency, estimated_hours=hours, required_skills=skills,
             finder_id=finder.id if finder else None, deadline_on=deadline,
-            description=description, today=today, at=_at(start))
+            description=description, today=start, at=_at(start))
 
     # 1. A customer-service retainer, won, in progress and paid monthly in AUD.
     retainer = pitch("harbour", "Patient support retainer", "AUD", 4_500_00, 120,
@@ -185,7 +185,9 @@ def load_pool_history(people: dict[str, Membership], today: date,
 
     # 5. Lost, cancelled and open work.
     lost = pitch("koala", "Social media refresh", "AUD", 2_200_00, 30, {"social media": 3})
-    _walk(maria, lost, [S.PITCHED, S.LOST], months[2])
+    _walk(maria, lost, [S.PITCHED], months[2])
+    transition_pitch(maria, lost, S.LOST, note="The client chose an agency with a designer",
+                     at=_at(months[2] + timedelta(days=1)))
     cancelled = pitch("brightline", "Data entry backlog", "USD", 900_00, 30, {"data entry": 4})
     transition_pitch(kate, cancelled, S.CANCELLED, note="Client hired in-house",
                      at=_at(months[3]))

@@ -14,10 +14,10 @@ from collective.pool import compute
 from collective.pool.checks import COORDINATOR, FAIRNESS_WINDOW, get_in, is_whole, same_collective
 from collective.pool.models import (
     ACTIVE_STATES,
+    WORK_STATES,
     Allocation,
     AllocationRole,
     Pitch,
-    PitchState,
     TimeEntry,
 )
 from collective.pool.pitches import check_version, claim_version, volunteers_of
@@ -38,7 +38,7 @@ def allocate_member(
     require_role(actor, COORDINATOR, action="allocate work")
     same_collective(actor, pitch, "pitch")
     check_version(pitch, expected_version)
-    if pitch.pitch_state not in (*ACTIVE_STATES, PitchState.DELIVERED):
+    if pitch.pitch_state not in WORK_STATES:
         raise DomainError(f"only won work can be allocated; this pitch is "
                           f"{pitch.pitch_state.label}", field="membership_id")
     member = get_in(Membership, actor.collective_id, membership_id, "member")
@@ -100,14 +100,17 @@ def active_load(collective_id: int) -> pd.DataFrame:
 
 
 def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.DataFrame:
-    """Members ranked for a pitch, with their score and the reasons behind it."""
+    """Members ranked for a pitch, with their score and the reasons behind it; members
+    already allocated to it are left out."""
     cid = pitch.collective_id
+    allocated = [a.membership_id for a in pitch.allocations]
     members = frame(
         sa.select(Membership.id, User.name, Membership.weekly_capacity_hours,
                   Membership.status == MembershipStatus.ACTIVE.value)
         .join(User, Membership.user_id == User.id)
         .where(Membership.collective_id == cid,
-               Membership.status != MembershipStatus.REMOVED.value),
+               Membership.status != MembershipStatus.REMOVED.value,
+               Membership.id.not_in(allocated)),
         ["membership_id", "name", "capacity", "is_active"],
     )
     members["is_active"] = members["is_active"].astype(bool)

@@ -7,7 +7,7 @@ from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.members.models import Membership
 from collective.members.services import require_role
-from collective.pool.checks import COORDINATOR, get_in
+from collective.pool.checks import COORDINATOR, get_in, same_collective
 from collective.pool.models import Client
 
 
@@ -15,9 +15,7 @@ def create_client(actor: Membership, *, name: str, country: str = "", contact: s
                   notes: str = "") -> Client:
     """Record a client of the collective."""
     require_role(actor, COORDINATOR, action="record clients")
-    name = " ".join((name or "").split())
-    if not name:
-        raise DomainError("a client needs a name", field="name")
+    name = _clean_name(name)
     exists = db.session.scalar(
         sa.select(Client.id).filter_by(collective_id=actor.collective_id, name=name))
     if exists is not None:
@@ -28,6 +26,30 @@ def create_client(actor: Membership, *, name: str, country: str = "", contact: s
     db.session.add(client)
     db.session.flush()
     return client
+
+
+def edit_client(actor: Membership, client: Client, *, name: str, country: str = "",
+                contact: str = "", notes: str = "") -> Client:
+    """Change a client's name and contact details."""
+    require_role(actor, COORDINATOR, action="edit clients")
+    same_collective(actor, client, "client")
+    name = _clean_name(name)
+    taken = db.session.scalar(
+        sa.select(Client.id).filter_by(collective_id=actor.collective_id, name=name)
+        .where(Client.id != client.id))
+    if taken is not None:
+        raise Conflict(f"there is already a client called {name!r}", field="name")
+    client.name, client.country = name[:120], (country or "").upper()[:2]
+    client.contact, client.notes = (contact or "")[:200], notes or ""
+    db.session.flush()
+    return client
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("a client needs a name", field="name")
+    return name
 
 
 def clients_of(collective_id: int) -> list[Client]:

@@ -59,10 +59,29 @@ class PitchForm(FlaskForm, MoneyFormMixin):
     validate_required_skills = check_skills
 
 
-class TransitionForm(FlaskForm):
-    state = SelectField("Move to", validators=[DataRequired()])
+class PitchEditForm(PitchForm):
+    client_id = None  # a pitch keeps its client
     version = HiddenField()
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class TransitionForm(FlaskForm):
+    """The next step: each step's button sends its state; ends need a reason (the service
+    says so), asked for on a confirmation page."""
+
+    state = HiddenField("Next step", validators=[DataRequired(message="Choose the next step.")])
+    version = HiddenField()
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=500)])
+
+
+class ReasonedMoveForm(TransitionForm):
+    note = TextAreaField("Why?", description="Kept in the pitch's history.",
+                         validators=[Optional(), Length(max=500)])
+
+
+class ReopenForm(FlaskForm):
+    version = HiddenField()
+    note = TextAreaField("Why?", description="Kept in the pitch's history.",
+                         validators=[Optional(), Length(max=500)])
 
 
 class VolunteerForm(FlaskForm):

@@ -47,8 +47,23 @@ TRANSITIONS: dict[PitchState, frozenset[PitchState]] = {
     PitchState.LOST: frozenset(),
     PitchState.CANCELLED: frozenset(),
 }
+#: What the button that moves a pitch to each state says, in the order a page offers them.
+MOVE_NAMES: dict[PitchState, str] = {
+    PitchState.PITCHED: "Mark as pitched",
+    PitchState.WON: "Mark as won",
+    PitchState.IN_PROGRESS: "Start work",
+    PitchState.DELIVERED: "Mark delivered",
+    PitchState.INVOICED: "Mark invoiced",
+    PitchState.PAID: "Mark paid",
+    PitchState.LOST: "Mark as lost",
+    PitchState.CANCELLED: "Cancel the pitch",
+}
+#: Ends that need a reason, which a coordinator can undo by reopening the pitch.
+REOPENABLE_STATES = (PitchState.LOST, PitchState.CANCELLED)
 #: States in which allocated members are busy with the work.
 ACTIVE_STATES = (PitchState.WON, PitchState.IN_PROGRESS)
+#: States in which work can be allocated and members log time on it.
+WORK_STATES = (*ACTIVE_STATES, PitchState.DELIVERED)
 #: States in which the pool is still looking for people and volunteers are welcome.
 POOL_STATES = (PitchState.OPEN, PitchState.PITCHED)
 #: States in which a client payment can be recorded.
@@ -162,7 +177,8 @@ class PitchSkill(db.Model):
 
 
 class PitchEvent(db.Model):
-    """One step in a pitch's history: who moved it from which state to which, and when."""
+    """One step in a pitch's history: who moved it from which state to which, or who changed
+    its details (`changes`), and when."""
 
     __tablename__ = "pitch_events"
 
@@ -180,6 +196,9 @@ class PitchEvent(db.Model):
     actor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("memberships.id"), nullable=False)
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     note: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
+    #: For an edit (from_state == to_state): [[field label, old, new], ...] as text; NULL for
+    #: a move.
+    changes: so.Mapped[list | None] = so.mapped_column(sa.JSON, nullable=True)
 
     pitch: so.Mapped[Pitch] = so.relationship(back_populates="events")
     actor: so.Mapped[Membership] = so.relationship()

@@ -11,11 +11,13 @@ from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.members.models import Membership, MembershipStatus
 from collective.members.services import require_role
-from collective.money import MAX_MINOR_UNITS, MoneyError, check_currency
-from collective.pool.checks import COORDINATOR, OLDEST, get_in, same_collective
+from collective.money import MAX_MINOR_UNITS, MoneyError, check_currency, format_plain
+from collective.pool.checks import COORDINATOR, get_in, same_collective
 from collective.pool.clients import get_client
 from collective.pool.models import (
+    MOVE_NAMES,
     POOL_STATES,
+    REOPENABLE_STATES,
     TRANSITIONS,
     Pitch,
     PitchEvent,
@@ -45,25 +47,11 @@ def create_pitch(
     """Record a piece of incoming work as an open pitch."""
     require_role(actor, COORDINATOR, action="record pitches")
     client = get_client(actor.collective_id, client_id)
-    if not (title or "").strip():
-        raise DomainError("a pitch needs a title", field="title")
-    try:
-        currency = check_currency(value_currency)
-    except MoneyError as exc:
-        raise DomainError(str(exc), field="value_currency") from exc
-    if not 0 <= value_amount <= MAX_MINOR_UNITS:
-        raise DomainError("the value must be between 0 and 10^15 minor units",
-                          field="value_amount")
-    if not 0 <= estimated_hours <= 100_000:
-        raise DomainError("estimated hours must be 0 to 100,000", field="estimated_hours")
-    latest = today + timedelta(days=5 * 365)
-    if deadline_on is not None and not today - OLDEST <= deadline_on <= latest:
-        raise DomainError("the deadline must be within five years", field="deadline_on")
-    if finder_id is not None:
-        finder = get_in(Membership, actor.collective_id, finder_id, "member")
-        if finder.status == MembershipStatus.REMOVED:
-            raise DomainError("the finder is no longer a member", field="finder_id")
-    skills = _clean_required_skills(required_skills or {})
+    currency = check_details(title=title, value_amount=value_amount,
+                             value_currency=value_currency, estimated_hours=estimated_hours)
+    check_deadline(deadline_on, today)
+    check_finder(actor, finder_id)
+    skills = clean_required_skills(required_skills or {})
     pitch = Pitch(collective_id=actor.collective_id, client_id=client.id,
                   title=title.strip()[:200],
                   description=description or "", estimated_hours=estimated_hours,
@@ -78,7 +66,42 @@ def create_pitch(
     return pitch
 
 
-def _clean_required_skills(skills: Mapping[str, int]) -> dict[str, int]:
+def check_details(*, title: str, value_amount: int, value_currency: str,
+                  estimated_hours: int) -> str:
+    """Refuse a pitch's details that cannot be right; return the checked currency code."""
+    if not (title or "").strip():
+        raise DomainError("a pitch needs a title", field="title")
+    try:
+        currency = check_currency(value_currency)
+    except MoneyError as exc:
+        raise DomainError(str(exc), field="value_currency") from exc
+    if not 0 <= value_amount <= MAX_MINOR_UNITS:
+        raise DomainError("the value must be between 0 and 10^15 minor units",
+                          field="value_amount")
+    if not 0 <= estimated_hours <= 100_000:
+        raise DomainError("estimated hours must be 0 to 100,000", field="estimated_hours")
+    return currency
+
+
+def check_deadline(deadline_on: date | None, today: date) -> None:
+    """A deadline is today or later, and within five years."""
+    if deadline_on is None:
+        return
+    if deadline_on < today:
+        raise DomainError("the deadline is in the past", field="deadline_on")
+    if deadline_on > today + timedelta(days=5 * 365):
+        raise DomainError("the deadline must be within five years", field="deadline_on")
+
+
+def check_finder(actor: Membership, finder_id: int | None) -> None:
+    """The finder, if any, is a member of the actor's collective who was not removed."""
+    if finder_id is not None:
+        finder = get_in(Membership, actor.collective_id, finder_id, "member")
+        if finder.status == MembershipStatus.REMOVED:
+            raise DomainError("the finder is no longer a member", field="finder_id")
+
+
+def clean_required_skills(skills: Mapping[str, int]) -> dict[str, int]:
     cleaned = {}
     for name, level in skills.items():
         name = " ".join((name or "").lower().split())
@@ -88,6 +111,88 @@ def _clean_required_skills(skills: Mapping[str, int]) -> dict[str, int]:
             raise DomainError(f"the level of {name!r} must be 1 to 5", field="required_skills")
         cleaned[name[:60]] = level
     return cleaned
+
+
+def edit_pitch(
+    actor: Membership,
+    pitch: Pitch,
+    *,
+    title: str,
+    value_amount: int,
+    value_currency: str,
+    description: str = "",
+    required_skills: Mapping[str, int] | None = None,
+    estimated_hours: int = 0,
+    deadline_on: date | None = None,
+    finder_id: int | None = None,
+    expected_version: int | None = None,
+    today: date,
+    at: datetime,
+) -> list[list[str]]:
+    """Change a pitch's details; its history keeps who changed what (old and new) and when.
+
+    Returns the changes, [label, old, new] each; nothing changed records nothing.
+    """
+    require_role(actor, COORDINATOR, action="edit pitches")
+    same_collective(actor, pitch, "pitch")
+    check_version(pitch, expected_version)
+    currency = check_details(title=title, value_amount=value_amount,
+                             value_currency=value_currency, estimated_hours=estimated_hours)
+    # A deadline that has passed may stay as it is; a new one must be ahead.
+    if deadline_on != pitch.deadline_on:
+        check_deadline(deadline_on, today)
+    if finder_id != pitch.finder_id:
+        check_finder(actor, finder_id)
+    skills = clean_required_skills(required_skills or {})
+    before = _described(pitch.title, pitch.description, pitch.estimated_hours,
+                        pitch.value_amount, pitch.value_currency, pitch.deadline_on,
+                        pitch.finder_id, {s.name: s.level for s in pitch.required_skills})
+    after = _described(title.strip()[:200], description or "", estimated_hours, value_amount,
+                       currency, deadline_on, finder_id, skills)
+    changes = [[label, before[label], after[label]] for label in before
+               if before[label] != after[label]]
+    if not changes:
+        return []
+    claim_version(pitch, expected_version)
+    pitch.title, pitch.description = title.strip()[:200], description or ""
+    pitch.estimated_hours, pitch.deadline_on, pitch.finder_id = (estimated_hours, deadline_on,
+                                                                 finder_id)
+    pitch.value_amount, pitch.value_currency = value_amount, currency
+    _replace_skills(pitch, skills)
+    db.session.add(PitchEvent(pitch_id=pitch.id, from_state=pitch.state, to_state=pitch.state,
+                              actor_id=actor.id, note="edited", changes=changes, at=at))
+    db.session.flush()
+    db.session.expire(pitch)
+    return changes
+
+
+def _described(title: str, description: str, estimated_hours: int, value_amount: int,
+               currency: str, deadline_on: date | None, finder_id: int | None,
+               skills: Mapping[str, int]) -> dict[str, str]:
+    """A pitch's details as the history shows them, label by label."""
+    finder = db.session.get(Membership, finder_id) if finder_id is not None else None
+    return {
+        "Title": title,
+        "Value": f"{format_plain(value_amount, currency)} {currency}",
+        "Deadline": deadline_on.isoformat() if deadline_on else "none",
+        "Skills needed": ", ".join(f"{n} {lv}" for n, lv in sorted(skills.items())) or "any",
+        "Estimated hours": str(estimated_hours),
+        "Found by": finder.user.name if finder else "nobody in particular",
+        "Description": description,
+    }
+
+
+def _replace_skills(pitch: Pitch, skills: Mapping[str, int]) -> None:
+    # Kept rows are updated in place: deleting and re-adding a name in one flush would
+    # insert before it deletes and trip the (pitch, name) unique constraint.
+    for skill in list(pitch.required_skills):
+        if skill.name in skills:
+            skill.level = skills[skill.name]
+        else:
+            pitch.required_skills.remove(skill)
+    kept = {s.name for s in pitch.required_skills}
+    pitch.required_skills.extend(PitchSkill(name=n, level=lv) for n, lv in skills.items()
+                                 if n not in kept)
 
 
 def get_pitch(collective_id: int, pitch_id: int) -> Pitch:
@@ -126,28 +231,91 @@ def transition_pitch(actor: Membership, pitch: Pitch, to_state: PitchState | str
     require_role(actor, COORDINATOR, action="move pitches along")
     same_collective(actor, pitch, "pitch")
     check_version(pitch, expected_version)
-    try:
-        target = PitchState(to_state)
-    except ValueError as exc:
-        raise DomainError(f"{to_state!r} is not a state", field="state") from exc
+    target = as_state(to_state)
     current = pitch.pitch_state
-    allowed = TRANSITIONS[current]
-    if target not in allowed:
-        options = ", ".join(s.label for s in sorted(allowed)) or "nowhere (it is final)"
-        raise DomainError(f"a pitch that is {current.label} cannot become {target.label}; "
-                          f"it can go to: {options}", field="state")
+    check_move(pitch, target)
+    if target in REOPENABLE_STATES and not (note or "").strip():
+        raise DomainError(f"say why the pitch is {target.label}: the reason is kept in its "
+                          "history", field="note")
     if target == PitchState.IN_PROGRESS and not pitch.allocations:
         raise DomainError("allocate the work to at least one member before starting it",
                           field="state")
+    return _move(actor, pitch, current, target, expected_version, note, at)
+
+
+def as_state(value: PitchState | str) -> PitchState:
+    """The PitchState named `value`, or a DomainError on the state field."""
+    try:
+        return PitchState(value)
+    except ValueError as exc:
+        raise DomainError(f"{value!r} is not a state", field="state") from exc
+
+
+def check_move(pitch: Pitch, target: PitchState) -> None:
+    """Refuse a move the lifecycle does not allow, naming where the pitch can go."""
+    current = pitch.pitch_state
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        if current in REOPENABLE_STATES:
+            where = "nowhere until a coordinator reopens it"
+        else:
+            where = ", ".join(s.label for s in sorted(allowed)) or "nowhere (it is final)"
+        raise DomainError(f"a pitch that is {current.label} cannot become {target.label}; "
+                          f"it can go to: {where}", field="state")
+
+
+def check_reopenable(pitch: Pitch) -> None:
+    """Refuse to reopen a pitch that is not lost or cancelled."""
+    if pitch.pitch_state not in REOPENABLE_STATES:
+        raise DomainError(f"only a lost or cancelled pitch can be reopened; this one is "
+                          f"{pitch.pitch_state.label}", field="state")
+
+
+def _move(actor: Membership, pitch: Pitch, current: PitchState, target: PitchState,
+          expected_version: int | None, note: str, at: datetime) -> Pitch:
     claim_version(pitch, expected_version)
     db.session.execute(sa.update(Pitch).where(Pitch.id == pitch.id).values(state=target.value)
                        .execution_options(synchronize_session=False))
     db.session.add(PitchEvent(pitch_id=pitch.id, from_state=current.value,
-                              to_state=target.value, actor_id=actor.id, note=note[:500],
-                              at=at))
+                              to_state=target.value, actor_id=actor.id,
+                              note=(note or "").strip()[:500], at=at))
     db.session.flush()
     db.session.expire(pitch)
     return pitch
+
+
+def next_steps(pitch: Pitch) -> list[PitchState]:
+    """The states a pitch can move to now, in the order a page offers them (ends last)."""
+    allowed = TRANSITIONS[pitch.pitch_state]
+    return [state for state in MOVE_NAMES if state in allowed]
+
+
+def reopen_target(pitch: Pitch) -> PitchState:
+    """Where reopening a lost or cancelled pitch takes it: the state it was in before."""
+    before = db.session.scalar(
+        sa.select(PitchEvent.from_state)
+        .where(PitchEvent.pitch_id == pitch.id, PitchEvent.to_state == pitch.state)
+        .order_by(PitchEvent.id.desc()).limit(1))
+    target = PitchState(before) if before else PitchState.OPEN
+    # Work cannot be in progress with nobody on it (members may have been taken off since).
+    if target == PitchState.IN_PROGRESS and not pitch.allocations:
+        return PitchState.WON
+    return target
+
+
+def reopen_pitch(actor: Membership, pitch: Pitch, *, reason: str,
+                 expected_version: int | None = None, at: datetime) -> Pitch:
+    """Undo losing or cancelling a pitch: it goes back to the state it was in, and the
+    history records who reopened it, when and why."""
+    require_role(actor, COORDINATOR, action="reopen pitches")
+    same_collective(actor, pitch, "pitch")
+    check_version(pitch, expected_version)
+    check_reopenable(pitch)
+    if not (reason or "").strip():
+        raise DomainError("say why the pitch is reopened: the reason is kept in its history",
+                          field="note")
+    return _move(actor, pitch, pitch.pitch_state, reopen_target(pitch), expected_version,
+                 reason, at)
 
 
 def volunteer_for(actor: Membership, pitch: Pitch, note: str = "") -> Volunteer:

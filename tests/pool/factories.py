@@ -60,7 +60,9 @@ def move_to(coordinator: Membership, pitch: Pitch, state: PitchState) -> Pitch:
         if step == PitchState.IN_PROGRESS and not pitch.allocations:
             allocation.allocate_member(coordinator, pitch, membership_id=coordinator.id,
                                        role="lead")
-        pitches.transition_pitch(coordinator, pitch, step, at=NOW)
+        # Ends need a reason.
+        note = f"test: {step.label}" if step in (PitchState.LOST, PitchState.CANCELLED) else ""
+        pitches.transition_pitch(coordinator, pitch, step, note=note, at=NOW)
     assert pitch.state == state.value
     return pitch
 

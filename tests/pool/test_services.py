@@ -159,8 +159,8 @@ def test_the_whole_history_of_a_pitch_is_kept_in_order(team):
         (PitchState.DELIVERED, PitchState.CANCELLED, "it can go to: invoiced"),
         (PitchState.INVOICED, PitchState.DELIVERED, "it can go to: paid"),
         (PitchState.PAID, PitchState.OPEN, "nowhere (it is final)"),
-        (PitchState.LOST, PitchState.WON, "nowhere (it is final)"),
-        (PitchState.CANCELLED, PitchState.OPEN, "nowhere (it is final)"),
+        (PitchState.LOST, PitchState.WON, "nowhere until a coordinator reopens it"),
+        (PitchState.CANCELLED, PitchState.OPEN, "nowhere until a coordinator reopens it"),
         (PitchState.PITCHED, PitchState.PITCHED, "it can go to: cancelled, lost, won"),
     ],
 )

@@ -3,7 +3,13 @@ itself (board, clients, pitches, allocation, my work), money (payments, shares, 
 and share rules. Each view changes things through `committed`."""
 from __future__ import annotations
 
-from collective.pool.views import money, share_rules, splits, work  # noqa: F401  (routes)
+from collective.pool.views import (  # noqa: F401  (their routes)
+    money,
+    pitch_changes,
+    share_rules,
+    splits,
+    work,
+)
 from collective.pool.views.base import bp
 
 __all__ = ["bp"]

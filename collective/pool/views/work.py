@@ -11,12 +11,19 @@ from collective.pool.forms import (
     AllocationForm,
     ClientForm,
     PitchForm,
+    ReasonedMoveForm,
     ReasonForm,
     TimeForm,
     TransitionForm,
     VolunteerForm,
 )
-from collective.pool.models import POOL_STATES, TRANSITIONS, PitchState
+from collective.pool.models import (
+    MOVE_NAMES,
+    POOL_STATES,
+    REOPENABLE_STATES,
+    WORK_STATES,
+    PitchState,
+)
 from collective.pool.views.base import (
     C,
     T,
@@ -87,14 +94,8 @@ def new_pitch():
     return render_template("pool/new_pitch.html", form=form)
 
 
-def _transition_form(work) -> TransitionForm:
-    form = TransitionForm(prefix="move")
-    moves = [(s.value, s.label) for s in sorted(TRANSITIONS[work.pitch_state])]
-    # No move is preselected: cancelling a pitch is as far from the default as any move.
-    form.state.choices = [("", "Choose the next state"), *moves] if moves else []
-    # The list offers the legal moves; the service judges the move itself, after checking
-    # the version, so a stale form is a conflict and an illegal move says where it can go.
-    form.state.validate_choice = False
+def _transition_form(work, form_class=TransitionForm) -> TransitionForm:
+    form = form_class(prefix="move")
     if not form.version.data:
         form.version.data = str(work.version)
     return form
@@ -108,14 +109,26 @@ def pitch(pitch_id: int):
 
 
 def _render_pitch(work, move_form=None):
+    # No step is preselected: each legal next step is its own button, and the ends (lost,
+    # cancelled) lead to a page that asks for the reason first.
+    steps = pitches.next_steps(work)
     return render_template(
         "pool/pitch.html", pitch=work, events=pitches.pitch_events(work),
         volunteers=pitches.volunteers_of(work), hours=participation.logged_hours(work),
         payments=queries.payments_of(g.collective.id, work.id),
         reversed_ids=queries.reversed_entry_ids(g.collective.id),
         move_form=move_form or _transition_form(work),
+        steps=[s for s in steps if s not in REOPENABLE_STATES],
+        ends=[s for s in steps if s in REOPENABLE_STATES], MOVE_NAMES=MOVE_NAMES,
+        REOPENABLE_STATES=REOPENABLE_STATES,
         volunteer_form=VolunteerForm(prefix="vol"),
         reverse_form=ReasonForm(prefix="rev"), POOL_STATES=POOL_STATES)
+
+
+def render_reasoned_move(work, form, target: str, status: int = 200):
+    """The page that confirms an end (lost, cancelled) or a reopening and asks why."""
+    return render_template("pool/confirm_move.html", pitch=work, form=form,
+                           target=target, MOVE_NAMES=MOVE_NAMES), status
 
 
 @bp.post("/pitches/<int:pitch_id>/state")
@@ -123,10 +136,12 @@ def _render_pitch(work, move_form=None):
 def move_pitch(pitch_id: int):
     """Move a pitch to its next state."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
-    form = _transition_form(work)
-    # A final pitch (cancelled, paid) has no moves, and its page shows no move form: a
-    # hand-made POST gets the service's refusal, or the form's errors, as a flash.
-    offered = bool(form.state.choices)
+    reasoned = request.form.get("move-state") in {s.value for s in REOPENABLE_STATES}
+    form = _transition_form(work, ReasonedMoveForm if reasoned else TransitionForm)
+    # A pitch with no next step (paid, lost, cancelled) shows no step buttons: a hand-made
+    # POST gets the service's refusal, or the form's errors, as a flash.
+    offered = bool(pitches.next_steps(work))
+    flashed = not offered
     status = 422
     if form.validate_on_submit():
         with committed(form if offered else None) as done:
@@ -136,10 +151,13 @@ def move_pitch(pitch_id: int):
         if done:
             flash(f"The pitch is now {PitchState(form.state.data).label}.", "info")
             return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
-        status = refusal_status(done, flashed=not offered)
-    elif not offered:
+        status = refusal_status(done, flashed=flashed)
+    elif flashed:
         flash_form_errors(form)
-    return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id), move_form=form), status
+    work = pitches.get_pitch(g.collective.id, pitch_id)
+    if reasoned and offered:
+        return render_reasoned_move(work, form, form.state.data, status)
+    return _render_pitch(work, move_form=form), status
 
 
 @bp.post("/pitches/<int:pitch_id>/volunteer")
@@ -205,8 +223,9 @@ def my_work():
     """Your allocations and hours, and a form to log time."""
     allocations = time.allocations_of(g.membership)
     form = TimeForm()
+    # Only work that time can be logged on (the rule of time.log_time) is offered.
     form.allocation_id.choices = [(a.id, f"{a.pitch.title} ({a.pitch.client.name})")
-                                  for a, _ in allocations]
+                                  for a, _ in allocations if a.pitch.pitch_state in WORK_STATES]
     if request.method == "GET":
         form.worked_on.data = g.today
     status = 200
