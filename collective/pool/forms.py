@@ -134,3 +134,12 @@ class VoteForm(FlaskForm):
     choice = RadioField("Your vote", choices=[(c.value, c.value.capitalize()) for c in VoteChoice],
                         validators=[InputRequired()])
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=1000)])
+
+
+class TimeEntryForm(FlaskForm):
+    """Change a time entry: its day, hours and note (the work stays)."""
+
+    worked_on = DateField("Day", validators=[InputRequired()])
+    hours = StringField("Hours", description="1.5 or 1:30",
+                        validators=[DataRequired(), Length(max=10)])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])

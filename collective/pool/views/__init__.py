@@ -3,7 +3,12 @@ itself (board, clients, pitches, allocation, my work), money (payments, shares, 
 and share rules. Each view changes things through `committed`."""
 from __future__ import annotations
 
-from collective.pool.views import money, share_rules, work  # noqa: F401  (their routes)
+from collective.pool.views import (  # noqa: F401  (their routes)
+    money,
+    own_part,
+    share_rules,
+    work,
+)
 from collective.pool.views.base import bp
 
 __all__ = ["bp"]

@@ -114,7 +114,7 @@ def _render_pitch(work, move_form=None):
         payments=queries.payments_of(g.collective.id, work.id),
         reversed_ids=queries.reversed_entry_ids(g.collective.id),
         move_form=move_form or _transition_form(work),
-        volunteer_form=VolunteerForm(prefix="vol"),
+        volunteer_form=VolunteerForm(prefix="vol"), withdraw_form=ReasonForm(prefix="withdraw"),
         reverse_form=ReasonForm(prefix="rev"), POOL_STATES=POOL_STATES)
 
 
