@@ -151,7 +151,8 @@ class StatusForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
-    email = EmailField("Their e-mail (for your records)",
+    email = EmailField("Their e-mail (optional)",
+                       description="When given, only the account with this e-mail can accept.",
                        validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=[Role.MEMBER.value])
 
