@@ -7,6 +7,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -171,3 +172,16 @@ class VoteForm(FlaskForm):
         ("block", "Block (stops the proposal)")], validators=[DataRequired()])
     reason = TextAreaField("Reason (optional; others see it)",
                            validators=[Optional(), Length(max=1000)])
+
+
+#: Who may propose share-rule changes, as the settings form offers it.
+RULE_PROPOSERS = [("members", "Every member"),
+                  ("managers", "Coordinators and treasurers only")]
+
+
+class SettingsForm(FlaskForm):
+    """The collective's settings a treasurer changes."""
+
+    rule_proposers = RadioField("Who may propose share-rule changes", choices=RULE_PROPOSERS,
+                                validators=[InputRequired()],
+                                description="Every member votes on them either way.")

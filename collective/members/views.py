@@ -32,6 +32,7 @@ from collective.members.forms import (
     ProfileForm,
     RegisterForm,
     RolesForm,
+    SettingsForm,
     StatusForm,
     VoteForm,
     format_skills,
@@ -298,6 +299,28 @@ def revoke_invitation(invitation_id: int):
         if done:
             flash("The invitation is revoked: its link no longer works.", "info")
     return redirect(url_for("members.invitations", slug=g.collective.slug))
+
+
+@bp.route("/c/<slug>/settings", methods=["GET", "POST"])
+@collective_view(Role.TREASURER)
+def settings():
+    """The collective's settings: who may propose share-rule changes."""
+    form = SettingsForm()
+    if request.method == "GET":
+        form.rule_proposers.data = ("members" if g.collective.is_rule_proposing_open
+                                    else "managers")
+    status = 200
+    if form.validate_on_submit():
+        with committed(form) as done:
+            services.set_rule_proposers(g.membership,
+                                        every_member=form.rule_proposers.data == "members")
+        if done:
+            flash("The settings are saved.", "info")
+            return redirect(url_for("members.settings", slug=g.collective.slug))
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_template("members/settings.html", form=form), status
 
 
 @bp.get("/c/<slug>/proposals")
