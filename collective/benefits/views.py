@@ -276,6 +276,12 @@ def treasurer():
     deposit = DepositForm(prefix="dep")
     deposit.membership_id.choices = members.member_choices(g.collective.id)
     deposit.received_on.data = g.today
+    return _render_treasurer(deposit)
+
+
+def _render_treasurer(deposit: DepositForm, status: int = 200):
+    """The treasurer's page, with the deposit form as given (a refused one keeps what was
+    typed)."""
     return render_template(
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
@@ -283,7 +289,8 @@ def treasurer():
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         run_form=RunNowForm(), forecast=queries.stored_forecast(g.collective.id),
         deposit=deposit,
-        pending=len(claim_services.claims_of(g.collective.id, status=ClaimStatus.PENDING)))
+        pending=len(claim_services.claims_of(g.collective.id, status=ClaimStatus.PENDING))
+    ), status
 
 
 @bp.post("/runs")
@@ -320,7 +327,7 @@ def deposit():
         amount = form.parsed_amount(form.amount, g.collective.base_currency,
                                     more_than_zero=True)
         if amount is not None:
-            with committed() as done:
+            with committed(form) as done:
                 member = members.get_membership(g.collective.id, form.membership_id.data)
                 record_deposit(g.membership, member, amount=amount,
                                received_on=form.received_on.data,
@@ -329,8 +336,9 @@ def deposit():
             if done:
                 flash("The deposit is recorded.", "info")
                 return _to("fund.treasurer")
-    _flash_errors(form)
-    return _to("fund.treasurer")
+    # Shown again on the page, with what was typed and the errors beside their fields.
+    flash("The deposit is not recorded: see the form below.", "error")
+    return _render_treasurer(form, 422)
 
 
 def plan_details(proposal) -> tuple[str, dict]:

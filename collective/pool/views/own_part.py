@@ -9,6 +9,7 @@ from collective.members.forms import ConfirmForm
 from collective.pool import participation, pitches, time
 from collective.pool.forms import ReasonForm, TimeEntryForm
 from collective.pool.views.base import act_then_redirect, bp
+from collective.pool.views.work import _render_pitch
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -71,8 +72,12 @@ def withdraw_volunteering(pitch_id: int):
     """Take back your offer to work on an open pitch."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = ReasonForm(prefix="withdraw")
-    return act_then_redirect(
-        form, lambda: participation.withdraw_volunteering(g.membership, work,
-                                                          form.memo.data or "", at=now_utc()),
-        "Your offer to volunteer is withdrawn.",
-        url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+    if form.validate_on_submit():
+        with committed(form) as done:
+            participation.withdraw_volunteering(g.membership, work, form.memo.data or "",
+                                                at=now_utc())
+        if done:
+            flash("Your offer to volunteer is withdrawn.", "info")
+            return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+    # The pitch page again, the reason as typed (the refusal beside it, or flashed).
+    return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id), withdraw_form=form), 422

@@ -107,14 +107,16 @@ def pitch(pitch_id: int):
     return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id))
 
 
-def _render_pitch(work, move_form=None):
+def _render_pitch(work, move_form=None, *, volunteer_form=None, withdraw_form=None):
+    """The pitch page; a refused form is given back so it keeps what was typed."""
     return render_template(
         "pool/pitch.html", pitch=work, events=pitches.pitch_events(work),
         volunteers=pitches.volunteers_of(work), hours=participation.logged_hours(work),
         payments=queries.payments_of(g.collective.id, work.id),
         reversed_ids=queries.reversed_entry_ids(g.collective.id),
         move_form=move_form or _transition_form(work),
-        volunteer_form=VolunteerForm(prefix="vol"), withdraw_form=ReasonForm(prefix="withdraw"),
+        volunteer_form=volunteer_form or VolunteerForm(prefix="vol"),
+        withdraw_form=withdraw_form or ReasonForm(prefix="withdraw"),
         reverse_form=ReasonForm(prefix="rev"), POOL_STATES=POOL_STATES)
 
 
@@ -148,10 +150,13 @@ def volunteer(pitch_id: int):
     """Offer to work on an open pitch."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = VolunteerForm(prefix="vol")
-    return act_then_redirect(
-        form, lambda: pitches.volunteer_for(g.membership, work, form.note.data or ""),
-        "Thank you: the coordinators see that you volunteered.",
-        url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+    if form.validate_on_submit():
+        with committed(form) as done:
+            pitches.volunteer_for(g.membership, work, form.note.data or "")
+        if done:
+            flash("Thank you: the coordinators see that you volunteered.", "info")
+            return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+    return _render_pitch(work, volunteer_form=form), 422
 
 
 @bp.route("/pitches/<int:pitch_id>/allocate", methods=["GET", "POST"])
