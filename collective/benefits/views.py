@@ -101,8 +101,11 @@ def new_claim():
     """File a claim: sick leave, parental leave, an unpaid invoice, or hardship."""
     form = ClaimForm()
     status = 200
+    plan = plans.plan_in_force(g.collective.id, g.this_month)
     if request.method == "GET":
         form.start_period.data = g.this_month
+        if plan is not None:
+            form.default_to(plans.plan_terms(plan))
     if request.method == "POST":
         status = 422
         cur = g.collective.base_currency
@@ -118,8 +121,7 @@ def new_claim():
                 if done:
                     flash("Your claim is filed. You will see every change to it here.", "info")
                     return _to("fund.claim", claim_id=claim.id)
-    return render_template("fund/claim_new.html", form=form,
-                           plan=plans.plan_in_force(g.collective.id, g.this_month)), status
+    return render_template("fund/claim_new.html", form=form, plan=plan), status
 
 
 def _claim_for_viewer(claim_id: int):
