@@ -111,7 +111,7 @@ def _pending(actor: Membership, invitation_id: int) -> Invitation:
     require_role(actor, *MANAGERS, action="manage invitations")
     invitation = db.session.scalar(
         sa.select(Invitation).filter_by(id=invitation_id, collective_id=actor.collective_id)
-        .with_for_update())
+        .with_for_update(of=Invitation))
     if invitation is None:
         raise NotFound("no such invitation in this collective")
     if invitation.accepted_at is not None:

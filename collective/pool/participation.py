@@ -42,7 +42,7 @@ def withdraw_volunteering(actor: Membership, pitch: Pitch, reason: str = "", *,
     same_collective(actor, pitch, "pitch")
     offer = db.session.scalar(
         sa.select(Volunteer).filter_by(pitch_id=pitch.id, membership_id=actor.id)
-        .with_for_update())
+        .with_for_update(of=Volunteer))
     if offer is None:
         raise DomainError("you have not volunteered for this pitch")
     if pitch.pitch_state not in POOL_STATES:
@@ -80,12 +80,15 @@ class PaymentHours:
 
 def hours_for_payment(pitch: Pitch, received_on: date) -> PaymentHours:
     """The pitch's allocated members with their unpaid minutes for work done up to
-    `received_on` (hours for later days wait for a later payment), and those entries."""
+    `received_on` (hours for later days wait for a later payment), and those entries.
+
+    The entries are locked until the payment commits, so their author cannot change or
+    delete them meanwhile (time.edit_time_entry waits, then finds them used)."""
     entries = frame(
         sa.select(TimeEntry.id, TimeEntry.allocation_id, TimeEntry.minutes)
         .join(Allocation, Allocation.id == TimeEntry.allocation_id)
         .where(Allocation.pitch_id == pitch.id, TimeEntry.worked_on <= received_on, unpaid())
-        .order_by(TimeEntry.id),
+        .order_by(TimeEntry.id).with_for_update(of=TimeEntry),
         ["entry_id", "allocation_id", "minutes"])
     allocations = frame(
         sa.select(Allocation.id, Allocation.pitch_id, Allocation.membership_id,
