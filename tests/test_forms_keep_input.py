@@ -14,7 +14,7 @@ from collective.members import services
 from collective.members.models import Membership, MembershipStatus
 from collective.pool import pitches
 from collective.pool.models import Pitch
-from tests.benefits.factories import found_fund
+from tests.benefits.factories import found_fund, set_level
 from tests.factories import PASSWORD, commit, make_collective, make_member
 from tests.pool.factories import make_pitch
 
@@ -99,3 +99,22 @@ def test_the_withdraw_form_keeps_the_reason_when_it_is_refused(client, auth, set
     assert "Field cannot be longer than 400 characters." in page
     assert _value(page, "withdraw-memo") == reason
     assert "Withdraw my offer" in page
+
+
+def test_a_refused_level_keeps_the_level_chosen(client, auth, setup, fund):
+    slug, treasurer, ann_id = fund
+    with setup():
+        set_level(db.session.get(Membership, ann_id), 100_000,
+                  start=add_months(month_start(TODAY), -2))
+        ann = db.session.get(Membership, ann_id).user.email
+        commit()
+    auth.login(ann, PASSWORD)
+    # A change within the plan's 12 months of the last is refused; the page keeps the choice.
+    response = client.post(f"/c/{slug}/fund/level", data={"level": "50000"})
+    assert response.status_code == 422
+    page = _text(response)
+    assert "levels can change once every 12 months" in page
+    assert re.search(r'<option selected value="50000">', page)
+    unknown = client.post(f"/c/{slug}/fund/level", data={"level": "12345"})
+    assert unknown.status_code == 422
+    assert "Not a valid choice" in _text(unknown)

@@ -60,19 +60,23 @@ def _flash_errors(form: FlaskForm, what: str = "") -> None:
 @collective_view()
 def my_fund():
     """Your level, contributions, benefits received, reserve, and claims."""
+    return _render_my_fund(LevelForm())
+
+
+def _render_my_fund(form: LevelForm, status: int = 200, *, refused: bool = False):
+    """The member's fund page; a `refused` level form keeps the level that was chosen."""
     plan = plans.plan_in_force(g.collective.id, g.this_month)
     terms = plans.plan_terms(plan) if plan else None
-    form = LevelForm()
     if terms and terms.levels:
         cur = g.collective.base_currency
         form.level.choices = [(b, f"{format_money(b, cur)} a month, costs "
                                   f"{format_money(c, cur)}") for b, c in terms.levels]
     mine = queries.member_fund(g.membership, g.today)
-    if mine:
+    if mine and not refused:
         form.level.data = mine.level
     return render_template("fund/member.html", plan=plan, terms=terms, mine=mine, form=form,
                            claims=claim_services.claims_of(g.collective.id, g.membership.id),
-                           next_month=add_months(g.this_month, 1))
+                           next_month=add_months(g.this_month, 1)), status
 
 
 @bp.post("/level")
@@ -84,15 +88,15 @@ def choose_level():
     form.level.choices = ([(b, str(b)) for b, _ in plans.plan_terms(plan).levels]
                           if plan else [])
     if form.validate_on_submit():
-        with committed() as done:
+        with committed(form) as done:
             level = plans.choose_level(g.membership, form.level.data, today=g.today)
         if done:
             flash(f"Your level is "
                   f"{format_money(level.benefit_amount, g.collective.base_currency)} a month from "
                   f"{level.from_period:%B %Y}.", "info")
-    else:
-        flash("Choose one of the plan's levels.", "error")
-    return _to("fund.my_fund")
+            return _to("fund.my_fund")
+    # The page again, with the level as chosen and the refusal beside it.
+    return _render_my_fund(form, 422, refused=True)
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])
