@@ -86,6 +86,10 @@ def logout():
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
+        # Signing out to sign in as someone else (an invitation for another account).
+        next_url = request.form.get("next")
+        if is_safe_next(next_url):
+            return redirect(url_for("members.login", next=next_url))
     return redirect(url_for("members.index"))
 
 

@@ -166,6 +166,10 @@ def test_the_wrong_account_is_told_why_and_cannot_join(auth, client, setup, site
            "carmen@example.test" in text
     assert "Accept and join" not in text
     assert client.post(link).status_code == 403
+    # Its button signs out and comes back to the link once the right account signs in.
+    assert f'name="next" value="{link}"' in text
+    signed_out = client.post("/logout", data={"next": link})
+    assert signed_out.headers["Location"] == f"/login?next={link}"
     with setup():
         joined = services.memberships_of(db.session.scalar(
             db.select(User).filter_by(email=email)))
