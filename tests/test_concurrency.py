@@ -16,11 +16,11 @@ from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger.models import JournalEntry
 from collective.members.models import Membership
-from collective.pool import allocation, clients, pitches
-from collective.pool.models import Pitch, PitchEvent, PitchState
+from collective.pool import allocation, clients, payments, pitches, rules, time
+from collective.pool.models import Pitch, PitchEvent, PitchState, TimeEntry
 from collective.pool.payouts import pay_everyone, record_deposit
 from tests.factories import make_collective, make_member
-from tests.pool.factories import NOW, TODAY
+from tests.pool.factories import NOW, TODAY, allocate, make_pitch, move_to
 
 
 @pytest.fixture
@@ -234,3 +234,50 @@ def test_two_payments_recorded_at_once_on_one_pitch_use_each_hour_once(app):
     assert len(links) == 1
     assert sorted(notes) == ["by 2 hours logged",
                              "by allocation weights (no unpaid hours logged)"]
+
+
+
+@pytest.fixture
+def logged(app):
+    """A committed won pitch with Ann (3 hours) and Bob (1 hour) logged, and a rule that
+    splits everything by hours."""
+    with app.app_context():
+        founder = make_collective()
+        rules.set_founding_rule(founder, rules.terms_from(0, 0, "hours"),
+                                effective_on=TODAY.replace(day=1), today=TODAY)
+        ann, bob = make_member(founder.collective), make_member(founder.collective)
+        pitch = move_to(founder, make_pitch(founder), PitchState.WON)
+        ann_entry = time.log_time(ann, allocate(founder, pitch, ann), worked_on=TODAY,
+                                  minutes=180, today=TODAY)
+        time.log_time(bob, allocate(founder, pitch, bob), worked_on=TODAY, minutes=60,
+                      today=TODAY)
+        db.session.commit()
+        return {"founder": founder.id, "ann": ann.id, "bob": bob.id, "pitch": pitch.id,
+                "entry": ann_entry.id}
+
+
+def test_hours_changed_while_a_payment_is_recorded_match_what_it_paid(app, logged):
+    """Either the payment uses the hours first (and the change is refused), or the change
+    comes first (and the payment splits the changed hours): never a split by hours the
+    entry no longer holds."""
+    def pay():
+        founder = db.session.get(Membership, logged["founder"])
+        payments.record_payment(founder, db.session.get(Pitch, logged["pitch"]),
+                                amount=100_000, currency="USD", received_on=TODAY,
+                                today=TODAY)
+
+    def edit():
+        ann = db.session.get(Membership, logged["ann"])
+        time.edit_time_entry(ann, db.session.get(TimeEntry, logged["entry"]),
+                             worked_on=TODAY, minutes=60, today=TODAY)
+
+    outcomes = race(app, pay, edit)
+    assert outcomes[0] == "ok"
+    with app.app_context():
+        minutes = db.session.get(TimeEntry, logged["entry"]).minutes
+        paid = [balances.member_balance(logged[who]).get("USD", 0) for who in ("ann", "bob")]
+    if outcomes[1] == "ok":
+        assert (minutes, paid) == (60, [50_000, 50_000])
+    else:
+        assert "can no longer be changed" in str(outcomes[1])
+        assert (minutes, paid) == (180, [75_000, 25_000])

@@ -62,6 +62,24 @@ class ClaimForm(FlaskForm, MoneyFormMixin):
     note = TextAreaField("Note for the treasurers",
                          validators=[Optional(), Length(max=2000)])
 
+    def default_to(self, terms: PlanTerms) -> None:
+        """Start a new claim from values the plan accepts: the first kind it covers, and
+        for sick or parental leave enough months to pay past the waiting months (one
+        month of a kind that waits one month would pay nothing)."""
+        covered = [rule for kind in BenefitKind if (rule := terms.rule(kind.value))]
+        if not covered:
+            return
+        self.kind.data = covered[0].kind
+        monthly = [rule for rule in covered if rule.is_monthly]
+        if monthly:
+            first = monthly[0]
+            self.months.data = first.waiting_months + 1
+            self.months.description = "; ".join(
+                f"{BenefitKind(r.kind).label.capitalize()}: "
+                + (f"the first {r.waiting_months} month(s) wait, then up to "
+                   if r.waiting_months else "up to ")
+                + f"{r.max_months} month(s) are paid" for r in monthly)
+
 
 class DecideForm(FlaskForm):
     decision = RadioField("Decision", choices=[("approve", "Approve"), ("reject", "Reject")],

@@ -60,19 +60,23 @@ def _flash_errors(form: FlaskForm, what: str = "") -> None:
 @collective_view()
 def my_fund():
     """Your level, contributions, benefits received, reserve, and claims."""
+    return _render_my_fund(LevelForm())
+
+
+def _render_my_fund(form: LevelForm, status: int = 200, *, refused: bool = False):
+    """The member's fund page; a `refused` level form keeps the level that was chosen."""
     plan = plans.plan_in_force(g.collective.id, g.this_month)
     terms = plans.plan_terms(plan) if plan else None
-    form = LevelForm()
     if terms and terms.levels:
         cur = g.collective.base_currency
         form.level.choices = [(b, f"{format_money(b, cur)} a month, costs "
                                   f"{format_money(c, cur)}") for b, c in terms.levels]
     mine = queries.member_fund(g.membership, g.today)
-    if mine:
+    if mine and not refused:
         form.level.data = mine.level
     return render_template("fund/member.html", plan=plan, terms=terms, mine=mine, form=form,
                            claims=claim_services.claims_of(g.collective.id, g.membership.id),
-                           next_month=add_months(g.this_month, 1))
+                           next_month=add_months(g.this_month, 1)), status
 
 
 @bp.post("/level")
@@ -84,15 +88,15 @@ def choose_level():
     form.level.choices = ([(b, str(b)) for b, _ in plans.plan_terms(plan).levels]
                           if plan else [])
     if form.validate_on_submit():
-        with committed() as done:
+        with committed(form) as done:
             level = plans.choose_level(g.membership, form.level.data, today=g.today)
         if done:
             flash(f"Your level is "
                   f"{format_money(level.benefit_amount, g.collective.base_currency)} a month from "
                   f"{level.from_period:%B %Y}.", "info")
-    else:
-        flash("Choose one of the plan's levels.", "error")
-    return _to("fund.my_fund")
+            return _to("fund.my_fund")
+    # The page again, with the level as chosen and the refusal beside it.
+    return _render_my_fund(form, 422, refused=True)
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])
@@ -101,8 +105,11 @@ def new_claim():
     """File a claim: sick leave, parental leave, an unpaid invoice, or hardship."""
     form = ClaimForm()
     status = 200
+    plan = plans.plan_in_force(g.collective.id, g.this_month)
     if request.method == "GET":
         form.start_period.data = g.this_month
+        if plan is not None:
+            form.default_to(plans.plan_terms(plan))
     if request.method == "POST":
         status = 422
         cur = g.collective.base_currency
@@ -118,8 +125,7 @@ def new_claim():
                 if done:
                     flash("Your claim is filed. You will see every change to it here.", "info")
                     return _to("fund.claim", claim_id=claim.id)
-    return render_template("fund/claim_new.html", form=form,
-                           plan=plans.plan_in_force(g.collective.id, g.this_month)), status
+    return render_template("fund/claim_new.html", form=form, plan=plan), status
 
 
 def _claim_for_viewer(claim_id: int):
@@ -276,6 +282,12 @@ def treasurer():
     deposit = DepositForm(prefix="dep")
     deposit.membership_id.choices = members.member_choices(g.collective.id)
     deposit.received_on.data = g.today
+    return _render_treasurer(deposit)
+
+
+def _render_treasurer(deposit: DepositForm, status: int = 200):
+    """The treasurer's page, with the deposit form as given (a refused one keeps what was
+    typed)."""
     return render_template(
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
@@ -284,7 +296,8 @@ def treasurer():
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         run_form=RunNowForm(), forecast=queries.stored_forecast(g.collective.id),
         deposit=deposit,
-        pending=len(claim_services.claims_of(g.collective.id, status=ClaimStatus.PENDING)))
+        pending=len(claim_services.claims_of(g.collective.id, status=ClaimStatus.PENDING))
+    ), status
 
 
 @bp.post("/runs")
@@ -321,7 +334,7 @@ def deposit():
         amount = form.parsed_amount(form.amount, g.collective.base_currency,
                                     more_than_zero=True)
         if amount is not None:
-            with committed() as done:
+            with committed(form) as done:
                 member = members.get_membership(g.collective.id, form.membership_id.data)
                 record_deposit(g.membership, member, amount=amount,
                                received_on=form.received_on.data,
@@ -330,8 +343,9 @@ def deposit():
             if done:
                 flash("The deposit is recorded.", "info")
                 return _to("fund.treasurer")
-    _flash_errors(form)
-    return _to("fund.treasurer")
+    # Shown again on the page, with what was typed and the errors beside their fields.
+    flash("The deposit is not recorded: see the form below.", "error")
+    return _render_treasurer(form, 422)
 
 
 def plan_details(proposal) -> tuple[str, dict]:

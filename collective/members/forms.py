@@ -7,6 +7,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -151,7 +152,8 @@ class StatusForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
-    email = EmailField("Their e-mail (for your records)",
+    email = EmailField("Their e-mail (optional)",
+                       description="When given, only the account with this e-mail can accept.",
                        validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=[Role.MEMBER.value])
 
@@ -170,3 +172,16 @@ class VoteForm(FlaskForm):
         ("block", "Block (stops the proposal)")], validators=[DataRequired()])
     reason = TextAreaField("Reason (optional; others see it)",
                            validators=[Optional(), Length(max=1000)])
+
+
+#: Who may propose share-rule changes, as the settings form offers it.
+RULE_PROPOSERS = [("members", "Every member"),
+                  ("managers", "Coordinators and treasurers only")]
+
+
+class SettingsForm(FlaskForm):
+    """The collective's settings a treasurer changes."""
+
+    rule_proposers = RadioField("Who may propose share-rule changes", choices=RULE_PROPOSERS,
+                                validators=[InputRequired()],
+                                description="Every member votes on them either way.")

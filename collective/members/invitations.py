@@ -1,5 +1,8 @@
 """Invitations: single-use links that bring a person into a collective with chosen roles.
-Only a hash of each token is stored. Flush, never commit; `now` comes from the caller."""
+Only a hash of each token is stored, so a link is shown once: when it is made, and again
+when it is renewed (a new token and a new expiry; the old link stops working). A link can
+be revoked. One that names an e-mail address can be accepted only by the account with that
+address. Flush, never commit; `now` comes from the caller."""
 from __future__ import annotations
 
 import hashlib
@@ -16,6 +19,12 @@ from collective.members.models import Invitation, Membership, Role, User
 from collective.members.services import MANAGERS, add_member, check_roles, require_role
 
 
+class NotTheRecipient(DomainError):
+    """The invitation names another e-mail address than the signed-in account's."""
+
+    status = 403
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -28,8 +37,7 @@ def create_invitation(
     (shown once)."""
     require_role(actor, *MANAGERS, action="invite people")
     wanted = check_roles(roles)
-    if Role.TREASURER in wanted and not actor.has_role(Role.TREASURER):
-        raise NotAllowed(Role.TREASURER.value, "invite a treasurer")
+    _check_may_invite(actor, wanted)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         collective_id=actor.collective_id,
@@ -44,6 +52,12 @@ def create_invitation(
     return invitation, token
 
 
+def _check_may_invite(actor: Membership, roles: Iterable[Role]) -> None:
+    """Only a treasurer invites (or revokes or renews an invitation of) a treasurer."""
+    if Role.TREASURER in roles and not actor.has_role(Role.TREASURER):
+        raise NotAllowed(Role.TREASURER.value, "invite a treasurer")
+
+
 def find_invitation(token: str, now: datetime) -> Invitation:
     """The invitation behind a token, if it can still be accepted at `now`."""
     invitation = db.session.scalar(
@@ -53,22 +67,93 @@ def find_invitation(token: str, now: datetime) -> Invitation:
         raise NotFound("this invitation link is not valid")
     if invitation.accepted_at is not None:
         raise Conflict("this invitation has already been used")
+    if invitation.revoked_at is not None:
+        raise Conflict("this invitation was revoked; ask for a new one")
     if invitation.expires_at <= now:
         raise DomainError("this invitation has expired; ask for a new one")
     return invitation
 
 
+def _masked(email: str) -> str:
+    """An address with most of its name hidden: 'priya@demo.coop' to 'p****@demo.coop'."""
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}{'*' * max(len(name) - 1, 1)}@{domain}"
+
+
+def check_recipient(invitation: Invitation, user: User) -> None:
+    """An invitation that names an e-mail address is for the account with that address."""
+    if invitation.email and normalise_email(user.email) != invitation.email:
+        raise NotTheRecipient(
+            f"this invitation is for {_masked(invitation.email)}, and you are signed in as "
+            f"{user.email}: sign in with that account to accept it, or ask for an "
+            "invitation to your own address")
+
+
 def accept_invitation(token: str, user: User, now: datetime) -> Membership:
-    """Join the invitation's collective at `now`; each link works once."""
+    """Join the invitation's collective at `now`; each link works once, and only for the
+    account it names, if it names one."""
     invitation = find_invitation(token, now)
+    check_recipient(invitation, user)
     claimed = db.session.execute(
         sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+               Invitation.revoked_at.is_(None))
         .values(accepted_at=now, accepted_by_id=user.id)
     )
     if claimed.rowcount != 1:
         raise Conflict("this invitation has already been used")
     return add_member(invitation.collective, user, invitation.role_set)
+
+
+def _pending(actor: Membership, invitation_id: int) -> Invitation:
+    """An invitation of the actor's collective that is neither accepted nor revoked, locked
+    against a concurrent acceptance, and that the actor may manage."""
+    require_role(actor, *MANAGERS, action="manage invitations")
+    invitation = db.session.scalar(
+        sa.select(Invitation).filter_by(id=invitation_id, collective_id=actor.collective_id)
+        .with_for_update(of=Invitation))
+    if invitation is None:
+        raise NotFound("no such invitation in this collective")
+    if invitation.accepted_at is not None:
+        raise Conflict("this invitation has already been used")
+    if invitation.revoked_at is not None:
+        raise Conflict("this invitation was revoked already")
+    _check_may_invite(actor, invitation.role_set)
+    return invitation
+
+
+def revoke_invitation(actor: Membership, invitation_id: int, *, now: datetime) -> Invitation:
+    """Stop an invitation link from working; it is kept, marked with who revoked it."""
+    invitation = _pending(actor, invitation_id)
+    invitation.revoked_at = now
+    invitation.revoked_by_id = actor.user_id
+    db.session.flush()
+    return invitation
+
+
+def renew_invitation(actor: Membership, invitation_id: int, *, ttl: timedelta, now: datetime
+                     ) -> tuple[Invitation, str]:
+    """Resend an invitation: a new link valid for `ttl` from `now` (the old link stops
+    working); returns it and the token (shown once)."""
+    invitation = _pending(actor, invitation_id)
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _token_hash(token)
+    invitation.expires_at = now + ttl
+    db.session.flush()
+    return invitation, token
+
+
+def pending_invitations(collective_id: int) -> list[Invitation]:
+    """Invitations neither accepted nor revoked, expired ones too (they can be renewed),
+    newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Invitation)
+            .where(Invitation.collective_id == collective_id,
+                   Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+            .order_by(Invitation.id.desc())
+        )
+    )
 
 
 def open_invitations(collective_id: int, now: datetime) -> list[Invitation]:
@@ -79,6 +164,7 @@ def open_invitations(collective_id: int, now: datetime) -> list[Invitation]:
             .where(
                 Invitation.collective_id == collective_id,
                 Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
                 Invitation.expires_at > now,
             )
             .order_by(Invitation.id.desc())

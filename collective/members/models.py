@@ -121,6 +121,11 @@ class Collective(db.Model):
     is_split_private: so.Mapped[bool] = so.mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
+    #: Who may propose share-rule changes: every member (true, the default), or only
+    #: coordinators and treasurers (false). A treasurer changes it in the settings.
+    is_rule_proposing_open: so.Mapped[bool] = so.mapped_column(
+        sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    )
     #: Set when the collective is archived (e.g. a demo reset); archived collectives are hidden.
     archived_at: so.Mapped[datetime | None] = so.mapped_column(
         UTCDateTime(), nullable=True
@@ -221,7 +226,7 @@ class Invitation(db.Model):
     )
     #: SHA-256 of the token in the link; the token itself is shown once and never stored.
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, nullable=False)
-    #: Who the link is meant for (shown to the inviter; any signed-in person may accept).
+    #: Who the link is meant for: when set, only an account with this e-mail may accept it.
     email: so.Mapped[str] = so.mapped_column(sa.String(254), nullable=False, default="")
     #: Comma-separated roles the new membership gets (a set, so no enum column: role_set
     #: reads it through Role, and accepting the invitation writes MembershipRole rows).
@@ -237,8 +242,14 @@ class Invitation(db.Model):
     accepted_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id"), nullable=True
     )
+    #: Set when a coordinator or treasurer revoked the link; it can no longer be accepted.
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), nullable=True)
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id"), nullable=True
+    )
 
     collective: so.Mapped[Collective] = so.relationship()
+    created_by: so.Mapped[User] = so.relationship(foreign_keys=[created_by_id])
 
     @property
     def role_set(self) -> frozenset[Role]:

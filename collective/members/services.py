@@ -188,6 +188,16 @@ def update_capacity(membership: Membership, hours: int) -> Membership:
     return membership
 
 
+def set_rule_proposers(actor: Membership, *, every_member: bool) -> Collective:
+    """A treasurer's setting: every active member may propose share-rule changes (the
+    default), or only coordinators and treasurers."""
+    require_role(actor, Role.TREASURER, action="change the collective's settings")
+    collective = actor.collective
+    collective.is_rule_proposing_open = bool(every_member)
+    db.session.flush()
+    return collective
+
+
 def _same_collective(actor: Membership, membership: Membership) -> None:
     if actor.collective_id != membership.collective_id:
         raise NotFound("no such member in this collective")

@@ -47,6 +47,9 @@ class TermsKind(Generic[T]):
     default_title: Callable[[T], str]
     #: Who sets the founding version and proposes changes.
     role: Role = Role.TREASURER
+    #: Who may propose changes, when a kind decides it otherwise than by `role`: raises
+    #: NotAllowed for an actor who may not (a share rule asks the collective's setting).
+    check_proposer: Callable[[Membership], None] | None = None
 
     def in_force(self, collective_id: int, on: date):
         """The version that governs `on`, or None before the first."""
@@ -87,7 +90,10 @@ class TermsKind(Generic[T]):
                 now: datetime, title: str = "", description: str = "",
                 deadline_at: datetime | None = None) -> Proposal:
         """Put a new version to the members' vote."""
-        require_role(actor, self.role, action=f"propose a {self.noun}")
+        if self.check_proposer is not None:
+            self.check_proposer(actor)
+        else:
+            require_role(actor, self.role, action=f"propose a {self.noun}")
         start = self.check_start(effective_on, today)
         payload = {**self.to_payload(terms), "effective_on": start.isoformat()}
         return open_proposal(actor, kind=self.proposal_kind,

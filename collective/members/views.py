@@ -32,13 +32,14 @@ from collective.members.forms import (
     ProfileForm,
     RegisterForm,
     RolesForm,
+    SettingsForm,
     StatusForm,
     VoteForm,
     format_skills,
 )
 from collective.members.models import Role
 from collective.members.proposals import PROPOSAL_DETAILS
-from collective.web.forms import is_safe_next
+from collective.web.forms import flash_form_errors, is_safe_next
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
@@ -85,6 +86,10 @@ def logout():
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
+        # Signing out to sign in as someone else (an invitation for another account).
+        next_url = request.form.get("next")
+        if is_safe_next(next_url):
+            return redirect(url_for("members.login", next=next_url))
     return redirect(url_for("members.index"))
 
 
@@ -174,13 +179,16 @@ def accept_invitation(token: str):
         invitation = invites.find_invitation(token, now)
     if not usable:
         return render_template("members/invitation_invalid.html"), usable.error.status
-    if form.validate_on_submit():
+    with checked() as for_you:  # a link naming another address: said in a flash
+        invites.check_recipient(invitation, current_user)
+    if for_you and form.validate_on_submit():
         with committed() as done:
             membership = invites.accept_invitation(token, current_user, now)
         if done:
             flash(f"Welcome to {membership.collective.name}!", "info")
             return redirect(url_for("members.capacity", slug=membership.collective.slug))
-    return render_template("members/invitation.html", invitation=invitation, form=form)
+    return render_template("members/invitation.html", invitation=invitation, form=form,
+                           for_you=bool(for_you)), 200 if for_you else for_you.error.status
 
 
 @bp.get("/c/<slug>/")
@@ -232,24 +240,91 @@ def capacity():
     return render_template("members/capacity.html", form=form)
 
 
+def _invitation_ttl() -> timedelta:
+    return timedelta(hours=current_app.config["INVITATION_TTL_HOURS"])
+
+
+def _invitations_page(form: InvitationForm, new_link: str | None = None, status: int = 200):
+    return render_template("members/invitations.html", form=form, new_link=new_link,
+                           pending=invites.pending_invitations(g.collective.id),
+                           action_form=ConfirmForm(), now=now_utc(), Role=Role), status
+
+
 @bp.route("/c/<slug>/invitations", methods=["GET", "POST"])
 @collective_view(*MANAGERS)
 def invitations():
-    """Create single-use invitation links and see the open ones."""
+    """Create single-use invitation links; see, resend or revoke the pending ones."""
     form = InvitationForm()
-    new_link = None
-    now = now_utc()
     if form.validate_on_submit():
-        ttl = timedelta(hours=current_app.config["INVITATION_TTL_HOURS"])
         with committed(form) as done:
             _, token = invites.create_invitation(g.membership, email=form.email.data or "",
-                                                 roles=form.roles.data, ttl=ttl, now=now)
+                                                 roles=form.roles.data, ttl=_invitation_ttl(),
+                                                 now=now_utc())
         if done:
+            return _invitations_page(
+                InvitationForm(formdata=None),
+                url_for("members.accept_invitation", token=token, _external=True))
+    return _invitations_page(form, status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/c/<slug>/invitations/<int:invitation_id>/renew")
+@collective_view(*MANAGERS)
+def renew_invitation(invitation_id: int):
+    """Resend an invitation: a new link with a new expiry, shown once (the old one stops
+    working)."""
+    new_link, status = None, 422
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+    else:
+        with committed() as done:
+            _, token = invites.renew_invitation(g.membership, invitation_id,
+                                                ttl=_invitation_ttl(), now=now_utc())
+        if done:
+            flash("The invitation has a new link and a new expiry; the old link no longer "
+                  "works.", "info")
             new_link = url_for("members.accept_invitation", token=token, _external=True)
-            form = InvitationForm(formdata=None)
-    return render_template("members/invitations.html", form=form, new_link=new_link,
-                           open_invitations=invites.open_invitations(g.collective.id, now),
-                           Role=Role)
+            status = 200
+        else:
+            status = done.error.status
+    return _invitations_page(InvitationForm(formdata=None), new_link, status)
+
+
+@bp.post("/c/<slug>/invitations/<int:invitation_id>/revoke")
+@collective_view(*MANAGERS)
+def revoke_invitation(invitation_id: int):
+    """Stop an invitation link from working."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+    else:
+        with committed() as done:
+            invites.revoke_invitation(g.membership, invitation_id, now=now_utc())
+        if done:
+            flash("The invitation is revoked: its link no longer works.", "info")
+    return redirect(url_for("members.invitations", slug=g.collective.slug))
+
+
+@bp.route("/c/<slug>/settings", methods=["GET", "POST"])
+@collective_view(Role.TREASURER)
+def settings():
+    """The collective's settings: who may propose share-rule changes."""
+    form = SettingsForm()
+    if request.method == "GET":
+        form.rule_proposers.data = ("members" if g.collective.is_rule_proposing_open
+                                    else "managers")
+    status = 200
+    if form.validate_on_submit():
+        with committed(form) as done:
+            services.set_rule_proposers(g.membership,
+                                        every_member=form.rule_proposers.data == "members")
+        if done:
+            flash("The settings are saved.", "info")
+            return redirect(url_for("members.settings", slug=g.collective.slug))
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_template("members/settings.html", form=form), status
 
 
 @bp.get("/c/<slug>/proposals")

@@ -179,3 +179,12 @@ class PoolSettingsForm(FlaskForm):
         "Members see only their own line of a payment's split",
         description="Coordinators and treasurers always see every line. Off: every member "
                     "sees who got what.")
+
+
+class TimeEntryForm(FlaskForm):
+    """Change a time entry: its day, hours and note (the work stays)."""
+
+    worked_on = DateField("Day", validators=[InputRequired()])
+    hours = StringField("Hours", description="1.5 or 1:30",
+                        validators=[DataRequired(), Length(max=10)])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])

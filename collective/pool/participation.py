@@ -1,5 +1,6 @@
-"""Who shares a client payment, and by which hours: the pitch's allocated members, with the
-hours they logged that no earlier payment has used (docs/sharing.md says the rule).
+"""Who takes part in a pitch: volunteers who offered and may withdraw, and who shares a
+client payment, and by which hours: the pitch's allocated members, with the hours they
+logged that no earlier payment has used (docs/sharing.md says the rule).
 
 A payment links every time entry it uses (TimeEntryPayment); each entry is used by at most
 one payment that stands, which the database enforces. Reversing a payment releases its
@@ -9,16 +10,52 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
+from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger.models import JournalEntry
+from collective.members.models import Membership
 from collective.pool import compute
-from collective.pool.models import Allocation, ClientPayment, Pitch, TimeEntry, TimeEntryPayment
+from collective.pool.checks import same_collective
+from collective.pool.models import (
+    POOL_STATES,
+    Allocation,
+    ClientPayment,
+    Pitch,
+    PitchEvent,
+    TimeEntry,
+    TimeEntryPayment,
+    Volunteer,
+)
 from collective.pool.queries import frame
+
+
+def withdraw_volunteering(actor: Membership, pitch: Pitch, reason: str = "", *,
+                          at: datetime) -> PitchEvent:
+    """Take back one's offer to work on an open pitch. The offer goes from the volunteers
+    (so suggestions no longer favour it, and one may volunteer again later) and the
+    withdrawal is kept in the pitch's history, with the reason if one is given."""
+    same_collective(actor, pitch, "pitch")
+    offer = db.session.scalar(
+        sa.select(Volunteer).filter_by(pitch_id=pitch.id, membership_id=actor.id)
+        .with_for_update(of=Volunteer))
+    if offer is None:
+        raise DomainError("you have not volunteered for this pitch")
+    if pitch.pitch_state not in POOL_STATES:
+        raise DomainError("this pitch is no longer looking for people; a coordinator "
+                          "decides who works on it now")
+    reason = (reason or "").strip()
+    note = "withdrew as a volunteer" + (f": {reason}" if reason else "")
+    db.session.delete(offer)
+    event = PitchEvent(pitch_id=pitch.id, from_state=pitch.state, to_state=pitch.state,
+                       actor_id=actor.id, note=note[:500], at=at)
+    db.session.add(event)
+    db.session.flush()
+    return event
 
 
 def counted():
@@ -43,12 +80,15 @@ class PaymentHours:
 
 def hours_for_payment(pitch: Pitch, received_on: date) -> PaymentHours:
     """The pitch's allocated members with their unpaid minutes for work done up to
-    `received_on` (hours for later days wait for a later payment), and those entries."""
+    `received_on` (hours for later days wait for a later payment), and those entries.
+
+    The entries are locked until the payment commits, so their author cannot change or
+    delete them meanwhile (time.edit_time_entry waits, then finds them used)."""
     entries = frame(
         sa.select(TimeEntry.id, TimeEntry.allocation_id, TimeEntry.minutes)
         .join(Allocation, Allocation.id == TimeEntry.allocation_id)
         .where(Allocation.pitch_id == pitch.id, TimeEntry.worked_on <= received_on, unpaid())
-        .order_by(TimeEntry.id),
+        .order_by(TimeEntry.id).with_for_update(of=TimeEntry),
         ["entry_id", "allocation_id", "minutes"])
     allocations = frame(
         sa.select(Allocation.id, Allocation.pitch_id, Allocation.membership_id,

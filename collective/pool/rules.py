@@ -7,9 +7,16 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.errors import DomainError
+from collective.errors import DomainError, NotAllowed
 from collective.extensions import db
-from collective.members.models import Membership, Proposal, ProposalKind, User
+from collective.members.models import (
+    Membership,
+    MembershipStatus,
+    Proposal,
+    ProposalKind,
+    Role,
+    User,
+)
 from collective.members.terms import TermsKind
 from collective.pool import compute
 from collective.pool.checks import FAIRNESS_WINDOW, OLDEST
@@ -63,6 +70,26 @@ def _columns(terms: compute.RuleTerms) -> dict:
             "method": str(terms.method)}
 
 
+def may_propose_rule(actor: Membership) -> bool:
+    """Whether the member may propose a share-rule change: any active member when the
+    collective leaves it open to every member (its default), else coordinators and
+    treasurers only."""
+    if actor.status != MembershipStatus.ACTIVE:
+        return False
+    if actor.collective.is_rule_proposing_open:
+        return True
+    return actor.has_role(Role.COORDINATOR, Role.TREASURER)
+
+
+def check_rule_proposer(actor: Membership) -> None:
+    """NotAllowed unless the member may propose a share-rule change (may_propose_rule)."""
+    if may_propose_rule(actor):
+        return
+    if actor.status != MembershipStatus.ACTIVE:
+        raise NotAllowed("active member", "propose a share rule")
+    raise NotAllowed("coordinator or treasurer", "propose a share rule in this collective")
+
+
 #: Share rules are terms: versioned, in force from a day, changed by a vote that applies
 #: from the proposed day or the day it is decided.
 SHARE_RULES: TermsKind[compute.RuleTerms] = TermsKind(
@@ -70,7 +97,7 @@ SHARE_RULES: TermsKind[compute.RuleTerms] = TermsKind(
     to_payload=_columns,
     from_payload=lambda p: terms_from(p["common_fund_bp"], p["finder_fee_bp"], p["method"]),
     check_start=_rule_start, start_after_vote=lambda decided_on: decided_on,
-    default_title=_default_title)
+    default_title=_default_title, check_proposer=check_rule_proposer)
 
 
 def rule_in_force(collective_id: int, on: date) -> ShareRule | None:

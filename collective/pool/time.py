@@ -12,7 +12,19 @@ from collective.extensions import db
 from collective.members.models import Membership
 from collective.money import MoneyError, check_ascii_digits
 from collective.pool.checks import MINUTES_PER_DAY, check_date, is_whole
-from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState, TimeEntry
+from collective.pool.models import (
+    ACTIVE_STATES,
+    WORK_STATES,
+    Allocation,
+    ClientPayment,
+    Pitch,
+    TimeEntry,
+    TimeEntryPayment,
+)
+
+#: States of the work on which time can be logged, and logged time changed (the pool's
+#: WORK_STATES, which the log-time form offers too).
+LOGGABLE_STATES = WORK_STATES
 
 
 def parse_hours(text: str) -> int:
@@ -54,8 +66,20 @@ def log_time(actor: Membership, allocation: Allocation, *, worked_on: date, minu
     """Record time worked on one's own allocation; at most 24 hours a day in all."""
     if allocation.membership_id != actor.id:
         raise NotFound("no such allocation of yours")
+    _check_time(actor, allocation, worked_on, minutes, today)
+    entry = TimeEntry(allocation_id=allocation.id, membership_id=actor.id,
+                      worked_on=worked_on, minutes=minutes, note=(note or "")[:500])
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _check_time(actor: Membership, allocation: Allocation, worked_on: date, minutes: int,
+                today: date, *, replacing: TimeEntry | None = None) -> None:
+    """The rules of logged time: work in a state that takes time, a day not in the future,
+    whole minutes, and at most 24 hours a day in all (besides the entry being `replacing`)."""
     pitch = allocation.pitch
-    if pitch.pitch_state not in (*ACTIVE_STATES, PitchState.DELIVERED):
+    if pitch.pitch_state not in LOGGABLE_STATES:
         raise DomainError(f"time cannot be logged on work that is {pitch.pitch_state.label}",
                           field="allocation_id")
     check_date(worked_on, today, "worked_on", "day worked")
@@ -64,17 +88,72 @@ def log_time(actor: Membership, allocation: Allocation, *, worked_on: date, minu
     # Serialise this member's time entries so two at once cannot pass 24 hours together.
     db.session.execute(sa.select(Membership.id).where(Membership.id == actor.id)
                        .with_for_update())
+    others = [TimeEntry.id != replacing.id] if replacing is not None else []
     logged = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(TimeEntry.minutes), 0))
-        .where(TimeEntry.membership_id == actor.id, TimeEntry.worked_on == worked_on))
+        .where(TimeEntry.membership_id == actor.id, TimeEntry.worked_on == worked_on,
+               *others))
     if logged + minutes > MINUTES_PER_DAY:
         left = (MINUTES_PER_DAY - logged) / 60
         raise DomainError(f"that would make more than 24 hours on {worked_on.isoformat()}; "
                           f"{left:g} hours are left on that day", field="hours")
-    entry = TimeEntry(allocation_id=allocation.id, membership_id=actor.id,
-                      worked_on=worked_on, minutes=minutes, note=(note or "")[:500])
-    db.session.add(entry)
+
+
+def paid_by(entry: TimeEntry) -> ClientPayment | None:
+    """The payment that stands whose split used the entry's hours, if any."""
+    return db.session.scalar(
+        sa.select(ClientPayment)
+        .join(TimeEntryPayment, TimeEntryPayment.payment_id == ClientPayment.id)
+        .where(TimeEntryPayment.time_entry_id == entry.id,
+               TimeEntryPayment.released_by_id.is_(None)))
+
+
+def _check_unlocked(actor: Membership, entry: TimeEntry) -> None:
+    """Only the author changes an entry, and only while no payment's split has used it.
+    The entry's row is locked first, so two changes at once are judged one after the
+    other."""
+    if entry.membership_id != actor.id:
+        raise NotFound("no such time entry of yours")
+    db.session.execute(sa.select(TimeEntry.id).where(TimeEntry.id == entry.id)
+                       .with_for_update())
+    payment = paid_by(entry)
+    if payment is not None:
+        raise DomainError(
+            f"these hours were paid by the payment received on "
+            f"{payment.received_on.isoformat()}, so they can no longer be changed")
+
+
+def edit_time_entry(actor: Membership, entry: TimeEntry, *, worked_on: date, minutes: int,
+                    note: str = "", today: date) -> TimeEntry:
+    """Change the day, hours or note of one's own time entry that no payment has used."""
+    _check_unlocked(actor, entry)
+    _check_time(actor, entry.allocation, worked_on, minutes, today, replacing=entry)
+    entry.worked_on = worked_on
+    entry.minutes = minutes
+    entry.note = (note or "")[:500]
     db.session.flush()
+    return entry
+
+
+def delete_time_entry(actor: Membership, entry: TimeEntry) -> None:
+    """Delete one's own time entry that no payment has used. An entry a reversed payment
+    used once stays, as that payment's history; its hours can still be changed."""
+    _check_unlocked(actor, entry)
+    used_once = db.session.scalar(
+        sa.select(sa.func.count()).select_from(TimeEntryPayment)
+        .where(TimeEntryPayment.time_entry_id == entry.id))
+    if used_once:
+        raise DomainError("a payment that was later reversed used these hours, so the entry "
+                          "stays in its history; change its hours instead")
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def get_time_entry(membership: Membership, entry_id: int) -> TimeEntry:
+    """One of the member's own time entries, or NotFound."""
+    entry = db.session.get(TimeEntry, entry_id)
+    if entry is None or entry.membership_id != membership.id:
+        raise NotFound("no such time entry of yours")
     return entry
 
 
@@ -94,11 +173,20 @@ def allocations_of(membership: Membership) -> list[tuple[Allocation, int]]:
     return [(allocation, int(minutes)) for allocation, minutes in rows]
 
 
-def time_entries_of(membership: Membership, limit: int = 20) -> list[TimeEntry]:
-    """The member's latest time entries."""
-    return list(db.session.scalars(
-        sa.select(TimeEntry).filter_by(membership_id=membership.id)
-        .order_by(TimeEntry.worked_on.desc(), TimeEntry.id.desc()).limit(limit)))
+def time_entries_of(membership: Membership, limit: int = 20
+                    ) -> list[tuple[TimeEntry, ClientPayment | None]]:
+    """The member's latest time entries, each with the payment that stands whose split
+    used it (then it is locked), in one query."""
+    standing = (sa.select(TimeEntryPayment)
+                .where(TimeEntryPayment.released_by_id.is_(None)).subquery())
+    rows = db.session.execute(
+        sa.select(TimeEntry, ClientPayment)
+        .outerjoin(standing, standing.c.time_entry_id == TimeEntry.id)
+        .outerjoin(ClientPayment, ClientPayment.id == standing.c.payment_id)
+        .where(TimeEntry.membership_id == membership.id)
+        .options(so.joinedload(TimeEntry.allocation).joinedload(Allocation.pitch))
+        .order_by(TimeEntry.worked_on.desc(), TimeEntry.id.desc()).limit(limit)).all()
+    return [(entry, payment) for entry, payment in rows]
 
 
 def get_allocation(membership: Membership, allocation_id: int) -> Allocation:

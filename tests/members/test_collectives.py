@@ -500,7 +500,7 @@ def test_an_invitation_link_from_the_page_lets_a_person_join(auth, client, setup
     assert link is not None
     auth.logout()
     with setup():
-        newcomer = make_user()
+        newcomer = make_user(email="Friend@Example.com")  # the invited address
         newcomer_id, newcomer_email = newcomer.id, newcomer.email
         commit()
     auth.login(newcomer_email)

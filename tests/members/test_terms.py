@@ -69,6 +69,9 @@ def test_founding_once_then_a_vote_adopts_version_two_from_its_start(ctx, kind):
 def test_only_the_role_the_kind_names_may_found_or_propose(ctx, kind):
     terms_kind, founding, *_ = kind
     founder = make_collective()
+    # Share rules are open to every member's proposal unless the collective keeps them to
+    # coordinators and treasurers, as here.
+    founder.collective.is_rule_proposing_open = False
     member = make_member(founder.collective, roles=(Role.MEMBER,))
     with pytest.raises(NotAllowed):
         terms_kind.set_founding(member, founding, date(2026, 10, 1), today=TODAY)

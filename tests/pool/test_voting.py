@@ -9,7 +9,14 @@ from collective.errors import DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.members import proposals
 from collective.members import services as members
-from collective.members.models import Membership, Proposal, Vote, VoteChoice
+from collective.members.models import (
+    Membership,
+    MembershipStatus,
+    Proposal,
+    Role,
+    Vote,
+    VoteChoice,
+)
 from collective.pool import payments, rules
 from collective.pool.models import PitchState, ShareRule
 from tests.factories import make_collective, make_member
@@ -201,12 +208,39 @@ def test_a_member_of_another_collective_cannot_vote(five):
     assert proposal.votes == []
 
 
-def test_only_a_treasurer_may_propose_a_share_rule(five):
-    with pytest.raises(NotAllowed, match="treasurer"):
-        _propose(five[1])
+def test_every_member_may_propose_a_share_rule_by_default(five):
+    assert five[0].collective.is_rule_proposing_open is True
 
+    proposal = _propose(five[1])
+
+    assert (proposal.kind, proposal.created_by_id) == ("share_rule", five[1].id)
+
+
+def test_a_collective_can_keep_proposals_to_coordinators_and_treasurers(five):
+    members.set_rule_proposers(five[0], every_member=False)
+    coordinator = make_member(five[0].collective, roles=(Role.MEMBER, Role.COORDINATOR))
+
+    with pytest.raises(NotAllowed, match="coordinator or treasurer"):
+        _propose(five[1])
+    assert rules.may_propose_rule(five[1]) is False
     assert db.session.scalar(sa.select(sa.func.count(Proposal.id))
                              .filter_by(collective_id=five[0].collective_id)) == 0
+    assert _propose(coordinator).created_by_id == coordinator.id
+    assert _propose(five[0]).created_by_id == five[0].id
+
+
+def test_a_paused_member_may_not_propose_a_share_rule(five):
+    members.set_status(five[0], five[1], MembershipStatus.PAUSED, "leave")
+
+    with pytest.raises(NotAllowed, match="active member"):
+        _propose(five[1])
+
+
+def test_only_a_treasurer_changes_who_may_propose(five):
+    with pytest.raises(NotAllowed, match="treasurer"):
+        members.set_rule_proposers(five[1], every_member=False)
+
+    assert five[0].collective.is_rule_proposing_open is True
 
 
 def test_a_rule_cannot_be_proposed_to_start_more_than_two_years_ahead(five):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collective.pool.views import (  # noqa: F401  (their routes)
     money,
+    own_part,
     pitch_changes,
     share_rules,
     splits,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
 from collective.members.models import Proposal
@@ -12,7 +12,7 @@ from collective.members.proposals import proposals_of
 from collective.members.terms_pages import found_from_form
 from collective.pool import rules as share_rules
 from collective.pool.forms import ProposeRuleForm, RuleForm
-from collective.pool.views.base import FIELD_ALIASES, T, bp
+from collective.pool.views.base import FIELD_ALIASES, bp
 from collective.web.forms import percent_to_bp
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
@@ -47,13 +47,17 @@ def rules():
     return render_template("pool/rules.html", rules=share_rules.rules_of(g.collective.id),
                            in_force=share_rules.rule_in_force(g.collective.id, g.today),
                            proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE),
-                           founding=founding, now=now_utc()), status
+                           founding=founding, now=now_utc(),
+                           may_propose=share_rules.may_propose_rule(g.membership)), status
 
 
 @bp.route("/rules/propose", methods=["GET", "POST"])
-@collective_view(T)
+@collective_view()
 def propose_rule():
-    """Propose a new share rule to the members' vote, with a preview of its effect."""
+    """Propose a new share rule to the members' vote, with a preview of its effect (who
+    may propose is the collective's setting, which the service applies)."""
+    if not share_rules.may_propose_rule(g.membership):
+        abort(403)
     form = ProposeRuleForm()
     status = 200
     preview = None

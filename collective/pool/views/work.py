@@ -108,9 +108,10 @@ def pitch(pitch_id: int):
     return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id))
 
 
-def _render_pitch(work, move_form=None):
-    # No step is preselected: each legal next step is its own button, and the ends (lost,
-    # cancelled) lead to a page that asks for the reason first.
+def _render_pitch(work, move_form=None, *, volunteer_form=None, withdraw_form=None):
+    """The pitch page; a refused form is given back so it keeps what was typed. No step is
+    preselected: each legal next step is its own button, and the ends (lost, cancelled)
+    lead to a page that asks for the reason first."""
     steps = pitches.next_steps(work)
     return render_template(
         "pool/pitch.html", pitch=work, events=pitches.pitch_events(work),
@@ -121,7 +122,8 @@ def _render_pitch(work, move_form=None):
         steps=[s for s in steps if s not in REOPENABLE_STATES],
         ends=[s for s in steps if s in REOPENABLE_STATES], MOVE_NAMES=MOVE_NAMES,
         REOPENABLE_STATES=REOPENABLE_STATES,
-        volunteer_form=VolunteerForm(prefix="vol"),
+        volunteer_form=volunteer_form or VolunteerForm(prefix="vol"),
+        withdraw_form=withdraw_form or ReasonForm(prefix="withdraw"),
         reverse_form=ReasonForm(prefix="rev"), POOL_STATES=POOL_STATES)
 
 
@@ -166,10 +168,13 @@ def volunteer(pitch_id: int):
     """Offer to work on an open pitch."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = VolunteerForm(prefix="vol")
-    return act_then_redirect(
-        form, lambda: pitches.volunteer_for(g.membership, work, form.note.data or ""),
-        "Thank you: the coordinators see that you volunteered.",
-        url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+    if form.validate_on_submit():
+        with committed(form) as done:
+            pitches.volunteer_for(g.membership, work, form.note.data or "")
+        if done:
+            flash("Thank you: the coordinators see that you volunteered.", "info")
+            return redirect(url_for("pool.pitch", slug=g.collective.slug, pitch_id=pitch_id))
+    return _render_pitch(work, volunteer_form=form), 422
 
 
 @bp.route("/pitches/<int:pitch_id>/allocate", methods=["GET", "POST"])
