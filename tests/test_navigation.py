@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from collective.members.models import Role
 from tests.factories import commit, make_collective, make_member
 
 
@@ -48,7 +49,7 @@ def test_a_plain_member_is_not_offered_what_their_role_cannot_open(client, auth,
     auth.login(founder)
     theirs = client.get(f"/c/{slug}/pool/").get_data(as_text=True)
 
-    for label in ("Ledger", "Reports", "Payouts", "Payments", "Clients", "Invite"):
+    for label in ("Ledger", "Reports", "Payouts", "Payments", "Clients", "Invite", "Settings"):
         assert f">{label}</a>" not in _menus(mine)[0], label
         assert f">{label}</a>" in _menus(theirs)[0], label
     for label in ("Pool", "My work", "My shares", "Fund", "Statement", "Votes", "Members"):
@@ -85,3 +86,20 @@ def test_a_hint_and_an_error_are_tied_to_their_field(client, auth, team):
     assert re.search(rf'<div id="{name}-error"><p class="error" role="alert">', html)
     # A radio set is a fieldset named by its legend.
     assert re.search(r"<fieldset[^>]*><legend>Contributions</legend>", html)
+
+
+def test_settings_lead_a_treasurer_to_the_collective_s_and_a_coordinator_to_the_pool_s(
+        client, auth, setup):
+    with setup():
+        founder = make_collective()
+        coordinator = make_member(founder.collective, roles=(Role.MEMBER, Role.COORDINATOR))
+        commit()
+        slug, emails = founder.collective.slug, (founder.user.email, coordinator.user.email)
+
+    hrefs = []
+    for email in emails:
+        auth.login(email)
+        menu = _menus(client.get(f"/c/{slug}/pool/").get_data(as_text=True))[0]
+        hrefs.append(re.findall(r'href="([^"]+)">Settings</a>', menu))
+
+    assert hrefs == [[f"/c/{slug}/settings"], [f"/c/{slug}/pool/settings"]]

@@ -12,7 +12,7 @@ from collective.clock import now_utc
 from collective.members import services as members
 from collective.members.models import Role
 from collective.reports import dashboard as dashboards
-from collective.reports import exports, services
+from collective.reports import exports, getting_started, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
 from collective.web.forms import valid_id
 from collective.web.scoping import collective_view
@@ -142,6 +142,11 @@ def dashboard():
         coordination = dashboards.coordinator_dashboard(g.collective.id, today)
     if membership.has_role(Role.TREASURER):
         money = dashboards.treasurer_dashboard(g.collective.id, today)
+    steps = []
+    if membership.has_role(Role.COORDINATOR, Role.TREASURER):
+        steps = getting_started.first_steps(g.collective.id)
     return render_template("reports/dashboard.html",
                            mine=dashboards.member_dashboard(membership, today, now_utc()),
-                           coordination=coordination, money=money, today=today)
+                           coordination=coordination, money=money, today=today,
+                           steps=steps if not all(step.done for step in steps) else [],
+                           fresh=getting_started.is_fresh(g.collective.id))
