@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from collective.benefits import claims, compute, plans, runs
 from collective.benefits.compute import add_months, month_start
+from collective.benefits.models import BenefitRun
 from collective.clock import now_utc, today_in
 from collective.extensions import db
 from collective.members.models import Collective
@@ -110,3 +111,44 @@ def test_a_plan_without_the_rule_reads_as_donor_owes():
     with pytest.raises(compute.PlanError) as refused:
         compute.PlanTerms.from_json(plan(gift_shortfall="write_off"))
     assert refused.value.field == "gift_shortfall"
+
+
+def test_a_run_is_reviewed_member_by_member_before_it_posts(client, auth, setup):
+    with setup():
+        founder, ann = found_fund(2, start=add_months(THIS_MONTH, -2))
+        for person in (founder, ann):
+            deposit(founder, person, 10_000, on=add_months(THIS_MONTH, -2), today=TODAY)
+        commit()
+        slug, email, cid = founder.collective.slug, founder.user.email, founder.collective_id
+        names = (founder.user.name, ann.user.name)
+    auth.login(email)
+    month = add_months(THIS_MONTH, -2)
+    treasurer = client.get(f"/c/{slug}/fund/treasurer").get_data(as_text=True)
+    review_url = (f"/c/{slug}/fund/runs/review?kind=contributions"
+                  f"&amp;period={month.isoformat()}")
+    assert review_url in treasurer
+
+    page = client.get(review_url.replace("&amp;", "&"))
+
+    html = _text(page.get_data(as_text=True))
+    assert page.status_code == 200
+    for name in names:
+        assert f"{name} {_usd(2_250)} {_usd(0)} {_usd(0)} {_usd(0)}" in html
+    assert f"Paid in {_usd(4_500)}" in html
+    with setup():  # the review wrote nothing
+        assert db.session.scalar(sa.select(sa.func.count(BenefitRun.id))) == 0
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      page.get_data(as_text=True))
+    data = {"kind": "contributions", "period": month.isoformat()}
+    if token:
+        data["csrf_token"] = token.group(1)
+    posted = client.post(f"/c/{slug}/fund/runs", data=data)
+    assert posted.status_code == 302
+    with setup():
+        assert db.session.scalar(sa.select(sa.func.count(BenefitRun.id)).where(
+            BenefitRun.collective_id == cid)) == 1
+    again = _text(client.get(review_url.replace("&amp;", "&")).get_data(as_text=True))
+    assert "This run was done already" in again
+    unended = client.get(f"/c/{slug}/fund/runs/review?kind=payouts"
+                         f"&period={THIS_MONTH.isoformat()}", follow_redirects=True)
+    assert "only a month that has ended can be run" in unended.get_data(as_text=True)
