@@ -136,7 +136,8 @@ def test_a_run_is_reviewed_member_by_member_before_it_posts(client, auth, setup)
         assert f"{name} {_usd(2_250)} {_usd(0)} {_usd(0)} {_usd(0)}" in html
     assert f"Paid in {_usd(4_500)}" in html
     with setup():  # the review wrote nothing
-        assert db.session.scalar(sa.select(sa.func.count(BenefitRun.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(BenefitRun.id)).where(
+            BenefitRun.collective_id == cid)) == 0
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
                       page.get_data(as_text=True))
     data = {"kind": "contributions", "period": month.isoformat()}
