@@ -257,6 +257,9 @@ def propose_plan():
     status = 200
     if request.method == "GET":
         form.effective_on.data = add_months(g.this_month, 1)
+        current = plans.plan_in_force(g.collective.id, g.this_month)
+        if current is not None:
+            form.fill_from(plans.plan_terms(current), g.collective.base_currency)
     if request.method == "POST":
         status = 422
         terms = form.to_terms(g.collective.base_currency) if form.validate_on_submit() else None
