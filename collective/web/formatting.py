@@ -68,10 +68,12 @@ def month_name(value: date | str | None, locale: str = LOCALE) -> str:
     return format_date(as_month(value), "MMMM y", locale=locale)
 
 
-def day_label(value: date | None, locale: str = LOCALE) -> str:
-    """A calendar day: 'Aug 5, 2026'."""
-    if value is None:
+def day_label(value: date | str | None, locale: str = LOCALE) -> str:
+    """A calendar day (a date, or ISO text as a stored proposal keeps it): 'Aug 5, 2026'."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, "medium", locale=locale)

@@ -33,6 +33,7 @@ def test_months_days_and_numbers_read_as_people_write_them():
     assert month_label(None) == ""
     assert month_name("2026-08") == "August 2026"
     assert day_label(date(2026, 8, 5)) == "Aug 5, 2026"
+    assert day_label("2026-08-05") == "Aug 5, 2026"  # as a proposal's payload keeps it
     assert number(1250) == "1,250"
     assert compact(1665) == "1.7K" and compact(Decimal("33.75")) == "34"
 
