@@ -184,7 +184,12 @@ def test_a_member_sees_and_downloads_their_own_statement(client, auth, world):
     _login(auth, world.ann)
     page = client.get(_statement_url(world))
     csv_download = client.get(_statement_url(world, "csv"))
+    # Each download read to its end before the next request: a streamed response left
+    # unread keeps its request context pushed, and later anonymous requests (even another
+    # test's) would run as this member.
+    csv_text = csv_download.get_data(as_text=True)
     pdf = client.get(_statement_url(world, "pdf"))
+    pdf_bytes = pdf.get_data()
 
     assert page.status_code == 200
     assert "Statement for Zoë Ångström-Ruiz" in html.unescape(page.get_data(as_text=True))
@@ -192,11 +197,12 @@ def test_a_member_sees_and_downloads_their_own_statement(client, auth, world):
     assert csv_download.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert csv_download.headers["Content-Disposition"] == (
         f'attachment; filename="{world.slug}-statement-{world.ann_id}-{D1}-{D2}.csv"')
+    assert csv_text.startswith("date,entry_id,kind")
     assert pdf.status_code == 200
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.headers["Content-Disposition"] == (
         f'attachment; filename="{world.slug}-statement-{world.ann_id}-{D1}-{D2}.pdf"')
-    assert pdf.get_data().startswith(b"%PDF")
+    assert pdf_bytes.startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("fmt", [None, "csv", "pdf"])
