@@ -31,8 +31,10 @@ def forecast_months(fund: int, levels: Sequence[int], contributions: Sequence[in
     Each simulated month every healthy member may fall ill; an illness lasts a geometric
     number of months, capped at max_months; after the waiting months the member receives
     their level. Contributions keep coming in. Returns the median, the 10th percentile
-    (bad luck), the share of futures that never run out within the horizon, and a sample
-    path of the median fund balance per month.
+    (bad luck), the share of futures that never run out within the horizon, and the fund
+    balance per month in the median case with a band around it: the 10th and the 90th
+    percentile of the balances that month (forecasts stored before the band was added
+    lack p10_path and p90_path; readers treat them as optional).
     """
     rng = np.random.default_rng(assumptions.seed)
     levels_arr = np.asarray(levels, dtype=np.int64)
@@ -40,7 +42,8 @@ def forecast_months(fund: int, levels: Sequence[int], contributions: Sequence[in
     members, runs, horizon = len(levels_arr), assumptions.runs, assumptions.horizon_months
     if members == 0:
         return {"median": horizon, "p10": horizon, "never_out_share": 1.0,
-                "median_path": [int(fund)] * horizon}
+                "median_path": [int(fund)] * horizon, "p10_path": [int(fund)] * horizon,
+                "p90_path": [int(fund)] * horizon}
     remaining = np.zeros((runs, members), dtype=np.int64)  # months of illness left
     elapsed = np.zeros((runs, members), dtype=np.int64)    # months since it started
     balance = np.full(runs, int(fund), dtype=np.int64)
@@ -66,4 +69,6 @@ def forecast_months(fund: int, levels: Sequence[int], contributions: Sequence[in
         "p10": int(np.percentile(ran_out, 10)),
         "never_out_share": float(np.mean(ran_out == horizon)),
         "median_path": [int(v) for v in np.median(paths, axis=1)],
+        "p10_path": [int(v) for v in np.percentile(paths, 10, axis=1)],
+        "p90_path": [int(v) for v in np.percentile(paths, 90, axis=1)],
     }

@@ -2,6 +2,7 @@
 the balance checks, and the journal as pages show it. Nothing here writes."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -103,10 +104,19 @@ def trial_balance(collective_id: int, as_of: date | None = None) -> list[Balance
                   Posting.currency)
         .order_by(Account.code, Posting.currency)
     )
-    return [
+    rows = [
         BalanceRow(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), int(r[7]))
         for r in db.session.execute(_as_of(query, as_of))
     ]
+    return sorted(rows, key=lambda row: (account_code_key(row.code), row.currency))
+
+
+def account_code_key(code: str) -> tuple:
+    """Account codes in numeric order, part by part: '2100-2' (a member's payable account,
+    by membership id) before '2100-10', both after '2100' and before '2200'. Text compares
+    after numbers, so any code sorts without error."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", code) if part not in ("", "-"))
 
 
 def trial_balance_totals(rows: Iterable[BalanceRow]) -> dict[str, tuple[int, int]]:
@@ -183,13 +193,20 @@ def get_entry(collective_id: int, entry_id: int) -> JournalEntry:
 
 def recent_entries(collective_id: int, limit: int = 50, before_id: int | None = None
                    ) -> list[JournalEntry]:
-    """The newest entries of a collective, newest first, for paging by id; with their
+    """The newest entries of a collective by date (the day they happened, then the order
+    they were posted), newest first; paged by the last entry shown (`before_id`), with their
     postings and reversals loaded (a fixed number of queries for any page)."""
     query = (sa.select(JournalEntry).where(JournalEntry.collective_id == collective_id)
              .options(so.selectinload(JournalEntry.reversed_by)))
     if before_id is not None:
-        query = query.where(JournalEntry.id < before_id)
-    return list(db.session.scalars(query.order_by(JournalEntry.id.desc()).limit(limit)))
+        anchor = (sa.select(JournalEntry.occurred_on)
+                  .where(JournalEntry.id == before_id,
+                         JournalEntry.collective_id == collective_id).scalar_subquery())
+        query = query.where(sa.or_(
+            JournalEntry.occurred_on < anchor,
+            sa.and_(JournalEntry.occurred_on == anchor, JournalEntry.id < before_id)))
+    query = query.order_by(JournalEntry.occurred_on.desc(), JournalEntry.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
 
 
 #: Checks the packages above the ledger add to `flask ledger check` (the ledger imports

@@ -4,17 +4,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
-from fpdf import FPDF
 
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.ledger.models import AccountType, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership
-from collective.money import format_money
 from collective.reports.exports import Amounts, LedgerQuery, iter_rows, safe_text
 
 #: What each kind of entry means on a member's statement.
@@ -101,66 +99,6 @@ def statement_csv(statement: Statement) -> bytes:
     writer.writerow([statement.date_to.isoformat(), "", "closing", "Closing balance", "", "",
                      amounts.text(statement.closing, cur), cur])
     return out.getvalue().encode()
-
-
-def _latin(text: str) -> str:
-    """The core PDF fonts speak Latin-1; replace what they cannot show."""
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def statement_pdf(statement: Statement) -> bytes:
-    """The statement as a PDF a member can hand to a bank or a tax office."""
-    cur = statement.currency
-    money = lambda amount: _latin(format_money(amount, cur))  # noqa: E731
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_creation_date(datetime.combine(statement.date_to, datetime.min.time()))
-    pdf.set_title(f"Statement for {statement.member_name}")
-    pdf.set_author(statement.collective_name)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin(statement.collective_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 7, _latin(f"Statement of account for {statement.member_name}"),
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 7, f"Period: {statement.date_from.isoformat()} to {statement.date_to.isoformat()}"
-             f" - amounts in {cur}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    summary = [("Opening balance (owed to you)", statement.opening),
-               ("Shares of client payments", statement.total(EntryKind.PAYMENT)),
-               ("Benefits received", statement.total(EntryKind.BENEFIT,
-                                                          EntryKind.CONTRIBUTION_RETURN)),
-               ("Benefits fund contributions", statement.total(EntryKind.CONTRIBUTION)),
-               ("Deposits you paid in", statement.total(EntryKind.DEPOSIT)),
-               ("Paid out to you", statement.total(EntryKind.PAYOUT)),
-               ("Corrections", statement.total(EntryKind.REVERSAL)),
-               ("Closing balance (owed to you)", statement.closing)]
-    for label, amount in summary:
-        pdf.cell(110, 7, label)
-        pdf.cell(50, 7, money(amount), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 9)
-    widths = (22, 16, 92, 30, 30)
-    for title, width in zip(("Date", "Entry", "What", "Amount", "Balance"), widths,
-                            strict=True):
-        pdf.cell(width, 7, title, border="B", align="R" if title in ("Amount", "Balance")
-                 else "L")
-    pdf.ln()
-    pdf.set_font("Helvetica", "", 9)
-    for line in statement.lines:
-        text = f"{line.label}: {line.memo}" if line.memo else line.label
-        values = (line.occurred_on.isoformat(), str(line.entry_id), _latin(text)[:60],
-                  money(line.amount), money(line.balance))
-        for value, width, align in zip(values, widths, "LLLRR", strict=True):
-            pdf.cell(width, 6, value, align=align)
-        pdf.ln()
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(0, 5, _latin(
-        "Amounts owed to you are what the collective holds on your behalf: your shares of "
-        "client payments and benefits received, less contributions and payouts. Every line "
-        "is a journal entry of the collective's double-entry ledger (entry number shown)."))
-    return bytes(pdf.output())
 
 
 # --- Financial statements ------------------------------------------------------------------

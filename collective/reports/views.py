@@ -12,7 +12,7 @@ from collective.clock import now_utc
 from collective.members import services as members
 from collective.members.models import Role
 from collective.reports import dashboard as dashboards
-from collective.reports import exports, getting_started, services
+from collective.reports import exports, getting_started, pdf, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
 from collective.web.forms import valid_id
 from collective.web.scoping import collective_view
@@ -106,7 +106,7 @@ def statement(fmt: str):
         if fmt == "csv":
             return _download(iter([services.statement_csv(result)]), f"{name}.csv",
                              "text/csv; charset=utf-8")
-        return _download(iter([services.statement_pdf(result)]), f"{name}.pdf",
+        return _download(iter([pdf.statement_pdf(result)]), f"{name}.pdf",
                          "application/pdf")
     form.member.choices = (members.member_choices(g.collective.id) if g.membership.has_role(T)
                            else [(g.membership.id, g.membership.user.name)])

@@ -1,5 +1,6 @@
-"""Template filters and globals: money, charts, times in the viewer's timezone, and the
-timezone names a timezone field offers."""
+"""Template filters and globals: money, charts, times in the viewer's timezone, numbers,
+plurals, days and months through Babel (formatting.py), and the timezone names a timezone
+field offers."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +10,8 @@ from flask_login import current_user
 
 from collective.clock import local_time, timezone_names
 from collective.money import format_money, format_plain
-from collective.web.charts import bar_chart, grouped_bar_chart, paired_bar_chart
+from collective.web import formatting
+from collective.web.charts import band_chart, bar_chart, grouped_bar_chart, paired_bar_chart
 
 
 def viewer_timezone() -> str:
@@ -31,10 +33,15 @@ def show_date(moment: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the filters and globals every template may use."""
-    for chart in (bar_chart, grouped_bar_chart, paired_bar_chart):
+    for chart in (bar_chart, band_chart, grouped_bar_chart, paired_bar_chart):
         app.jinja_env.globals[chart.__name__] = chart
     app.jinja_env.globals["timezone_names"] = timezone_names
     app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     app.jinja_env.filters["plain_money"] = format_plain
     app.jinja_env.filters["local_time"] = show_time
     app.jinja_env.filters["local_date"] = show_date
+    app.jinja_env.filters["number"] = formatting.number
+    app.jinja_env.filters["plural"] = formatting.plural
+    app.jinja_env.filters["month_label"] = formatting.month_label
+    app.jinja_env.filters["month_name"] = formatting.month_name
+    app.jinja_env.filters["day"] = formatting.day_label

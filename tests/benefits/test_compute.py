@@ -346,7 +346,8 @@ def test_an_empty_fund_with_big_levels_runs_out_early():
 def test_a_fund_with_nobody_in_it_lasts_the_whole_horizon():
     result = simulation.forecast_months(5_000, [], [], 1, 24, QUICK)
     assert result == {"median": 60, "p10": 60, "never_out_share": 1.0,
-                      "median_path": [5_000] * 60}
+                      "median_path": [5_000] * 60, "p10_path": [5_000] * 60,
+                      "p90_path": [5_000] * 60}
 
 
 def test_compute_counts_reserves_by_the_run_line_kinds_the_tables_store():

@@ -11,6 +11,7 @@ import time_machine
 from collective.ledger import services as ledger
 from collective.ledger.services import Line
 from collective.members import services as members
+from collective.web.formatting import day_label
 from tests.factories import PASSWORD, commit, make_user
 
 #: 2026-12-31 20:00 UTC is 2027-01-01 04:00 in Asia/Manila.
@@ -57,7 +58,7 @@ def test_report_pages_start_from_the_collectives_today(client, auth, books, new_
         year_start, today.isoformat())
     assert (_value(exports_page, "date_from"), _value(exports_page, "date_to")) == (
         year_start, today.isoformat())
-    assert f"Balance sheet as of {today.isoformat()}" in sheet
+    assert f"Balance sheet as of {day_label(today)}" in sheet
 
 
 def test_the_dashboard_counts_months_up_to_the_collectives_month(client, auth, books,
@@ -66,8 +67,8 @@ def test_the_dashboard_counts_months_up_to_the_collectives_month(client, auth, b
 
     page = client.get("/c/books/dashboard").get_data(as_text=True)
 
-    assert "<td>2026-12</td>" in page
-    assert ("<td>2027-01</td>" in page) == (books["today"].year == 2027)
+    assert "<td>Dec 2026</td>" in page
+    assert ("<td>Jan 2027</td>" in page) == (books["today"].year == 2027)
 
 
 def test_the_export_command_allows_dates_up_to_a_year_past_the_collectives_today(

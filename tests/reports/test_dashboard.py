@@ -30,7 +30,7 @@ JOINED = datetime(2026, 1, 1, tzinfo=UTC)
 #: The month the money moved: last month, so it is inside every chart's window whatever
 #: the date the suite runs on.
 MONTH = add_months(date.today().replace(day=1), -1)
-MONTH_LABEL = f"{MONTH:%Y-%m}"
+MONTH_LABEL = f"{MONTH:%b %Y}"  # as the dashboard writes a month: "Oct 2026"
 PAID_IN = 100_000  # one client payment of USD 1,000.00 on the 5th of MONTH
 PAID_OUT = 40_000  # then USD 400.00 paid out to Ann on the 8th
 

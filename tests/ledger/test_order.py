@@ -1,0 +1,65 @@
+"""Account codes sort as numbers (a member's payable '2100-2' before '2100-10') on the trial
+balance, and the journal lists entries by the day they happened, newest first."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from collective.extensions import db
+from collective.ledger import services as ledger
+from collective.ledger.balances import account_code_key, recent_entries, trial_balance
+from collective.ledger.models import Account, AccountType
+from collective.ledger.services import Line
+from tests.factories import commit, make_collective
+
+
+def test_account_codes_sort_numerically_part_by_part():
+    codes = ["3000", "2100-10", "1200", "2200", "2100-2", "1000", "2100", "1100", "2100-100"]
+    assert sorted(codes, key=account_code_key) == [
+        "1000", "1100", "1200", "2100", "2100-2", "2100-10", "2100-100", "2200", "3000"]
+    # a code with letters sorts too, after the numbers at its place, and never raises
+    assert sorted(["2100-A", "2100-3"], key=account_code_key) == ["2100-3", "2100-A"]
+
+
+@pytest.fixture
+def books(setup):
+    with setup():
+        founder = make_collective()
+        cid = founder.collective_id
+        bank = ledger.account_by_code(cid, ledger.BANK)
+        # Two payable accounts whose codes sort the wrong way as text ('2100-10' < '2100-9').
+        payables = [Account(collective_id=cid, code=f"2100-{n}", name=f"Member {n}",
+                            type=AccountType.LIABILITY) for n in (10, 9)]
+        db.session.add_all(payables)
+        db.session.flush()
+        for i, (account, day) in enumerate(zip(payables, (3, 1), strict=True)):
+            ledger.post_entry(cid, kind="payment", occurred_on=date(2026, 10, day),
+                              idempotency_key=f"order:{i}",
+                              lines=[Line(bank.id, 100, "USD"), Line(account.id, -100, "USD")])
+        # posted last but happened first of all
+        ledger.post_entry(cid, kind="payment", occurred_on=date(2026, 9, 30),
+                          idempotency_key="order:late", memo="late",
+                          lines=[Line(bank.id, 7, "USD"), Line(payables[0].id, -7, "USD")])
+        commit()
+        return {"cid": cid, "slug": founder.collective.slug, "email": founder.user.email}
+
+
+def test_the_trial_balance_lists_member_accounts_in_numeric_order(ctx, books, client, auth):
+    codes = [row.code for row in trial_balance(books["cid"])]
+    assert codes == ["1000", "2100-9", "2100-10"]
+
+    auth.login(books["email"])
+    page = client.get(f"/c/{books['slug']}/ledger/trial-balance").get_data(as_text=True)
+    assert re.findall(r"<tr><td>(\d{4}(?:-\d+)?)</td>", page) == ["1000", "2100-9", "2100-10"]
+
+
+def test_the_journal_lists_entries_by_date_newest_first_and_pages_by_date(ctx, books):
+    entries = recent_entries(books["cid"], limit=10)
+    assert [e.occurred_on for e in entries] == [
+        date(2026, 10, 3), date(2026, 10, 1), date(2026, 9, 30)]
+    # the next page after the second entry is the one that happened before it, though it
+    # was posted after both
+    after_second = recent_entries(books["cid"], limit=10, before_id=entries[1].id)
+    assert [(e.occurred_on, e.memo) for e in after_second] == [(date(2026, 9, 30), "late")]
