@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
@@ -156,7 +157,7 @@ def test_my_work_offers_changes_for_unpaid_entries_and_names_the_payment_of_paid
     assert f"/c/{slug}/pool/my-work/entries/{unpaid}/delete" in page
     assert f"/entries/{paid}/edit" not in page
     assert re.sub(r"<[^>]+>", "", page).count(
-        f"Locked: paid by the payment of {TODAY.isoformat()}, $1,000.00") == 2
+        f"Locked: paid by the payment of {format_date(TODAY, "medium", locale="en_US")}, $1,000.00") == 2
 
 
 def test_editing_an_entry_saves_it_and_a_bad_value_keeps_what_was_typed(client, auth, work,

@@ -79,6 +79,6 @@ def test_the_my_shares_page_reads_the_members_movements_once(client, auth, setup
         sa.event.remove(engine, "before_cursor_execute", record)
 
     assert response.status_code == 200
-    assert "2026-09" in response.get_data(as_text=True)
+    assert "Sep 2026" in response.get_data(as_text=True)
     # Only the payable movements take a reversal's kind from its original entry.
     assert sum("coalesce(" in statement.lower() for statement in sent) == 1
