@@ -156,8 +156,9 @@ def test_my_work_offers_changes_for_unpaid_entries_and_names_the_payment_of_paid
     assert f"/c/{slug}/pool/my-work/entries/{unpaid}/edit" in page
     assert f"/c/{slug}/pool/my-work/entries/{unpaid}/delete" in page
     assert f"/entries/{paid}/edit" not in page
+    paid_on = format_date(TODAY, "medium", locale="en_US")
     assert re.sub(r"<[^>]+>", "", page).count(
-        f"Locked: paid by the payment of {format_date(TODAY, "medium", locale="en_US")}, $1,000.00") == 2
+        f"Locked: paid by the payment of {paid_on}, $1,000.00") == 2
 
 
 def test_editing_an_entry_saves_it_and_a_bad_value_keeps_what_was_typed(client, auth, work,
