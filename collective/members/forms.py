@@ -188,8 +188,12 @@ class SettingsForm(FlaskForm):
                                 description="Every member votes on them either way.")
 
 
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Your e-mail address", validators=[
+    email = EmailField("Your e-mail address", filters=[_stripped], validators=[
         DataRequired(), Email(check_deliverability=False), Length(max=254)])
 
 
