@@ -78,7 +78,7 @@ def dev_message(name: str):
 def failed_mail():
     """Treasurers: the collective's messages that could not be delivered."""
     return render_template("mail/failed.html", failed=outbox.failed_messages(g.collective.id),
-                           form=FlaskForm(), configured=mail_is_configured(current_app.config))
+                           form=FlaskForm())
 
 
 @bp.post("/c/<slug>/mail/<int:message_id>/retry")

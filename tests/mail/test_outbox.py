@@ -12,7 +12,7 @@ from collective.errors import DomainError
 from collective.extensions import db
 from collective.mail.jobs import deliver_outbox
 from collective.mail.models import OutboxMessage, OutboxStatus
-from collective.mail.outbox import MAX_BACKOFF, backoff, queue_mail
+from collective.mail.outbox import MAX_BACKOFF, backoff, claim_next, queue_mail
 from collective.scheduling import build_scheduler
 from collective.transactions import transaction
 from tests.smtp_server import REFUSED, text_and_html
@@ -169,3 +169,27 @@ def test_the_scheduler_delivers_the_outbox_every_minute(app):
     job = scheduler.get_job("mail-outbox")
     assert job is not None and job.trigger.interval == timedelta(minutes=1)
     assert {"fund-runs", "close-proposals"} <= {j.id for j in scheduler.get_jobs()}
+
+
+def test_two_deliverers_never_claim_the_same_row(app, database_url):
+    """PostgreSQL: a row one scheduler holds is skipped by the other (SKIP LOCKED)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time; SKIP LOCKED is PostgreSQL's")
+    with app.app_context():
+        ids = [_queue(f"skip-locked:{n}").id for n in range(2)]
+        db.session.commit()
+        try:
+            with db.engine.connect() as other:
+                other.begin()
+                held = other.execute(
+                    sa.select(OutboxMessage.id).where(OutboxMessage.id.in_(ids))
+                    .order_by(OutboxMessage.id).limit(1).with_for_update(skip_locked=True)
+                ).scalar()
+                assert held == ids[0]
+                claimed = claim_next(NOW + timedelta(minutes=1))
+                assert claimed is not None and claimed.id == ids[1]
+                db.session.rollback()
+                other.rollback()
+        finally:
+            db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+            db.session.commit()
