@@ -59,13 +59,27 @@ def deliver_outbox(now: datetime | None = None, *, limit: int = BATCH_SIZE) -> D
                 if row is None:
                     break
                 try:
-                    transport.send(build_message(row, sender))
+                    message = build_message(row, sender)
+                except Exception as exc:  # a row no message can be made of: never retried
+                    log.exception("mail %s cannot be built; marked failed", row.id)
+                    outbox.mark_attempt_failed(row, f"{type(exc).__name__}: {exc}", now,
+                                               permanent=True, **retry)
+                    done.failed.append(row.id)
+                    continue
+                try:
+                    transport.send(message)
                 except PermanentFailure as exc:
                     log.error("mail %s to %s refused for good: %s", row.id, row.recipient, exc)
                     outbox.mark_attempt_failed(row, str(exc), now, permanent=True, **retry)
                 except (OSError, smtplib.SMTPException) as exc:
                     log.warning("mail %s to %s not sent (try %s): %r", row.id, row.recipient,
                                 row.attempts + 1, exc)
+                    outbox.mark_attempt_failed(row, f"{type(exc).__name__}: {exc}", now,
+                                               **retry)
+                except Exception as exc:  # anything else: logged and retried, never stuck
+                    log.exception("mail %s to %s not sent (try %s)", row.id, row.recipient,
+                                  row.attempts + 1)
+                    transport.close()
                     outbox.mark_attempt_failed(row, f"{type(exc).__name__}: {exc}", now,
                                                **retry)
                 else:

@@ -44,6 +44,7 @@ def queue_mail(*, event_key: str, to: str, template: str, context: Mapping[str, 
     delivery job, in the caller's transaction. The row, or None when this event has already
     mailed this recipient (the unique key keeps the first one)."""
     recipient = check_address(to)
+    subject = " ".join((subject or "").split())[:300]  # one line: a header holds no breaks
     values = {
         "collective_id": collective_id, "event_key": event_key, "recipient": recipient,
         "user_id": user_id, "subject": subject,

@@ -193,3 +193,21 @@ def test_two_deliverers_never_claim_the_same_row(app, database_url):
         finally:
             db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
             db.session.commit()
+
+
+def test_a_subject_is_one_line(ctx):
+    row = queue_mail(event_key="x:1", to="ana@example.test", subject="Hi\r\nBcc: evil@x.test",
+                     template="password_reset", now=NOW,
+                     context={"name": "Ana", "email": "a", "link": "l"})
+    assert row.subject == "Hi Bcc: evil@x.test"
+
+
+def test_a_row_no_message_can_be_made_of_is_failed_and_does_not_block_the_queue(ctx, smtp):
+    broken = _queue("broken:1", "ana@example.test")
+    broken.headers = {"X-Bad": "line\nbreak"}  # written by hand: a header with a line break
+    fine = _queue("fine:1", "ben@example.test")
+    db.session.flush()
+    done = deliver_outbox(NOW)
+    assert done.failed == [broken.id] and done.sent == [fine.id]
+    assert broken.status == OutboxStatus.FAILED and "ValueError" in broken.last_error
+    assert [m["To"] for m in smtp.inbox.messages] == ["ben@example.test"]

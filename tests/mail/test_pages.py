@@ -158,3 +158,24 @@ def test_an_invitation_for_an_address_is_mailed_with_a_link_that_works(app, clie
     assert accepted.status_code == 302 and "/c/inviting/capacity" in accepted.headers["Location"]
     with setup():
         assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 1
+
+
+def test_production_without_a_mail_server_starts_and_logs_a_clear_warning(database_url,
+                                                                          caplog):
+    from collective import create_app
+
+    with caplog.at_level("WARNING", logger="collective.mail"):
+        app = create_app({"COLLECTIVE_ENV": "production", "MAIL_SERVER": "",
+                          "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        db.engine.dispose()
+    assert any("MAIL_SERVER is not set" in r.getMessage() and "none is lost" in r.getMessage()
+               for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="collective.mail"):
+        configured = create_app({"COLLECTIVE_ENV": "production",
+                                 "MAIL_SERVER": "smtp.example.org",
+                                 "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+    with configured.app_context():
+        db.engine.dispose()
+    assert not any("MAIL_SERVER" in r.getMessage() for r in caplog.records)
