@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
     register_domain_kinds()
     register_blueprints(app)
+    register_mail(app)
     register_commands(app)
     return app
 
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from collective.benefits import models as _benefit_models  # noqa: F401
+    from collective.mail import models as _mail_models  # noqa: F401
     from collective.members.models import User
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
 
@@ -87,17 +89,26 @@ def register_blueprints(app: Flask) -> None:
     """Register each domain's blueprint."""
     from collective.benefits.views import bp as fund_bp
     from collective.ledger.views import bp as ledger_bp
+    from collective.members.reset_views import bp as password_bp
     from collective.members.views import bp as members_bp
     from collective.pool.views import bp as pool_bp
     from collective.reports.views import bp as reports_bp
     from collective.reports.views import dashboard_bp
 
     app.register_blueprint(members_bp)
+    app.register_blueprint(password_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(reports_bp)
+
+
+def register_mail(app: Flask) -> None:
+    """The outbox's pages and the treasurers' banner (docs/mail.md)."""
+    from collective import mail
+
+    mail.init_app(app)
 
 
 def register_web(app: Flask) -> None:
@@ -114,14 +125,17 @@ def register_web(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the CLI commands: demo, ledger, benefits, scheduler."""
-    from collective.benefits.cli import benefits_cli, scheduler_command
+    """Add the CLI commands: demo, ledger, benefits, mail, scheduler."""
+    from collective.benefits.cli import benefits_cli
     from collective.demo import demo_command
     from collective.ledger.cli import ledger_cli
+    from collective.mail.cli import mail_cli
     from collective.reports.cli import reports_cli
+    from collective.scheduling import scheduler_command
 
     app.cli.add_command(ledger_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(benefits_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(mail_cli)

@@ -25,6 +25,38 @@ def _dev_secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _flag(name: str, default: bool = False) -> bool:
+    """A yes/no setting: 1, true, yes or on (any case) is yes."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def mail_settings() -> dict:
+    """Outgoing mail (docs/mail.md). With no MAIL_SERVER, development writes each message to
+    instance/mail/ and production keeps it waiting in the outbox until a server is set."""
+    use_ssl = _flag("MAIL_USE_SSL")
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "465" if use_ssl else "587")),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER",
+                                              "Collective <noreply@localhost>"),
+        #: Seconds to wait for the SMTP server before an attempt counts as failed.
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        #: Tries before a message is marked failed and shown to its collective's treasurers.
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "8")),
+        #: The first retry waits this long; each later one twice as long as the one before.
+        "MAIL_RETRY_SECONDS": int(os.environ.get("MAIL_RETRY_SECONDS", "60")),
+        #: Where development writes messages as .eml files (default: instance/mail).
+        "MAIL_FILE_DIR": os.environ.get("MAIL_FILE_DIR", ""),
+    }
+
+
 def settings_from_environment(instance_path: Path) -> dict:
     """Build the app's settings from environment variables."""
     env = os.environ.get("COLLECTIVE_ENV", "production")
@@ -57,4 +89,5 @@ def settings_from_environment(instance_path: Path) -> dict:
         #: werkzeug's scrypt at its default work factor (n=2^15, r=8, p=1).
         "PASSWORD_HASH_METHOD": "scrypt",
         "INVITATION_TTL_HOURS": int(os.environ.get("INVITATION_TTL_HOURS", "168")),
+        **mail_settings(),
     }

@@ -164,3 +164,6 @@ def auth(client):
 def setup(app, db_session):
     """Run a block of set-up code in its own app context: `with setup(): ...`."""
     return app.app_context
+
+
+from tests.smtp_server import smtp  # noqa: E402,F401  (the SMTP server fixture)

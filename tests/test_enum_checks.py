@@ -22,6 +22,7 @@ from collective.benefits.models import (
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry
+from collective.mail.models import OutboxMessage, OutboxStatus
 from collective.members.models import (
     Membership,
     MembershipRole,
@@ -64,6 +65,7 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (ClaimEvent, "status"): ClaimStatus,
     (BenefitRun, "kind"): RunKind,
     (RunLine, "kind"): RunLineKind,
+    (OutboxMessage, "status"): OutboxStatus,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

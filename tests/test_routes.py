@@ -7,11 +7,12 @@ from werkzeug.routing import IntegerConverter
 from tests.factories import commit, make_collective, make_user
 
 # Pages anyone may open without signing in.
-PUBLIC_ENDPOINTS = {"static", "members.index", "members.login", "members.register"}
+PUBLIC_ENDPOINTS = {"static", "members.index", "members.login", "members.register",
+                    "password.forgot", "password.sent", "password.reset"}
 # Signed-in pages that are not under one collective.
 ACCOUNT_ENDPOINTS = {"members.logout", "members.change_password", "members.profile",
                      "members.collectives", "members.new_collective",
-                     "members.accept_invitation"}
+                     "members.accept_invitation", "mail.dev_mail", "mail.dev_message"}
 
 
 def _rules(app):

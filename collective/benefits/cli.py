@@ -12,8 +12,7 @@ from datetime import date
 
 import click
 import sqlalchemy as sa
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
 from collective.benefits import forecasts, jobs, plans, runs
 from collective.benefits.models import RunKind
@@ -129,16 +128,3 @@ def forecast_command(slug: str | None) -> None:
                          + ("" if stored.result else " (no plan in force that month)"))
     for line in lines:
         click.echo(line)
-
-
-@click.command("scheduler")
-@with_appcontext
-def scheduler_command() -> None:
-    """Run the scheduler in this process until stopped (production: its own process)."""
-    scheduler = jobs.make_scheduler(current_app._get_current_object(), blocking=True)
-    click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), "
-               "proposals and fund forecasts every 10 minutes")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass

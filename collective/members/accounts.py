@@ -69,7 +69,8 @@ def _check_country(country: str | None) -> str | None:
     return code or None
 
 
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
+    """DomainError unless the password is long enough (the rule for every new password)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise DomainError(
             f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
@@ -86,7 +87,7 @@ def register_user(
                        field="email")
     if len(email) > 254 or "@" not in email:
         raise DomainError("give a valid e-mail address", field="email")
-    _check_password(password)
+    check_new_password(password)
     user = User(email=email, name=check_name(name), timezone=check_timezone(timezone),
                 country=_check_country(country))
     user.set_password(password, password_method())
@@ -108,7 +109,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Replace the password after checking the current one."""
     if not user.check_password(current or ""):
         raise DomainError("the current password is not right", field="current_password")
-    _check_password(new)
+    check_new_password(new)
     user.set_password(new, password_method())
     db.session.flush()
 

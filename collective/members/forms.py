@@ -153,7 +153,8 @@ class StatusForm(FlaskForm):
 
 class InvitationForm(FlaskForm):
     email = EmailField("Their e-mail (optional)",
-                       description="When given, only the account with this e-mail can accept.",
+                       description="When given, the link is mailed to it, and only the "
+                                   "account with this e-mail can accept.",
                        validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=[Role.MEMBER.value])
 
@@ -185,3 +186,18 @@ class SettingsForm(FlaskForm):
     rule_proposers = RadioField("Who may propose share-rule changes", choices=RULE_PROPOSERS,
                                 validators=[InputRequired()],
                                 description="Every member votes on them either way.")
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Your e-mail address", filters=[_stripped], validators=[
+        DataRequired(), Email(check_deliverability=False), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "Passwords differ")])

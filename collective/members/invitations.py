@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from collective.clock import local_time
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
+from collective.mail.outbox import queue_mail
 from collective.members.accounts import normalise_email
 from collective.members.models import Invitation, Membership, Role, User
 from collective.members.services import MANAGERS, add_member, check_roles, require_role
@@ -50,6 +52,24 @@ def create_invitation(
     db.session.add(invitation)
     db.session.flush()
     return invitation, token
+
+
+def mail_invitation(invitation: Invitation, link: str, *, now: datetime) -> None:
+    """Queue the link to the address the invitation names (none without one), in the
+    caller's transaction. Each link is mailed once; a renewed one is a new link, mailed
+    again."""
+    if not invitation.email:
+        return
+    collective = invitation.collective
+    inviter = invitation.created_by.name
+    queue_mail(event_key=f"invitation:{invitation.id}:{invitation.token_hash[:16]}",
+               to=invitation.email, collective_id=collective.id,
+               subject=f"{inviter} invites you to join {collective.name}",
+               template="invitation", now=now,
+               context={"inviter": inviter, "collective": collective.name, "link": link,
+                        "email": invitation.email,
+                        "roles": ", ".join(sorted(r.value for r in invitation.role_set)),
+                        "expires": local_time(invitation.expires_at, collective.timezone)})
 
 
 def _check_may_invite(actor: Membership, roles: Iterable[Role]) -> None:

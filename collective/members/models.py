@@ -368,3 +368,21 @@ class Vote(db.Model):
 
     def __repr__(self) -> str:
         return f"<Vote {self.choice} proposal={self.proposal_id} member={self.membership_id}>"
+
+
+class PasswordResetRequest(db.Model):
+    """One "forgot your password" request that was let through, kept an hour or so to limit
+    how often an address, or a client, may ask (members/resets.py)."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: SHA-256 of the lower-cased address typed, whether or not it has an account.
+    email_hash: so.Mapped[str] = so.mapped_column(sa.String(64), index=True, nullable=False)
+    #: The client's address as the server saw it.
+    ip: so.Mapped[str] = so.mapped_column(sa.String(45), index=True, nullable=False)
+    requested_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), index=True,
+                                                         nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<PasswordResetRequest {self.id} ip={self.ip} at={self.requested_at}>"

@@ -256,14 +256,18 @@ def invitations():
     """Create single-use invitation links; see, resend or revoke the pending ones."""
     form = InvitationForm()
     if form.validate_on_submit():
+        now = now_utc()
         with committed(form) as done:
-            _, token = invites.create_invitation(g.membership, email=form.email.data or "",
-                                                 roles=form.roles.data, ttl=_invitation_ttl(),
-                                                 now=now_utc())
+            invitation, token = invites.create_invitation(
+                g.membership, email=form.email.data or "", roles=form.roles.data,
+                ttl=_invitation_ttl(), now=now)
+            link = url_for("members.accept_invitation", token=token, _external=True)
+            invites.mail_invitation(invitation, link, now=now)
         if done:
-            return _invitations_page(
-                InvitationForm(formdata=None),
-                url_for("members.accept_invitation", token=token, _external=True))
+            if invitation.email:
+                flash(f"The invitation is mailed to {invitation.email}; you can also pass "
+                      "the link on yourself.", "info")
+            return _invitations_page(InvitationForm(formdata=None), link)
     return _invitations_page(form, status=422 if request.method == "POST" else 200)
 
 
@@ -277,16 +281,19 @@ def renew_invitation(invitation_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
+        now = now_utc()
         with committed() as done:
-            _, token = invites.renew_invitation(g.membership, invitation_id,
-                                                ttl=_invitation_ttl(), now=now_utc())
+            invitation, token = invites.renew_invitation(g.membership, invitation_id,
+                                                         ttl=_invitation_ttl(), now=now)
+            new_link = url_for("members.accept_invitation", token=token, _external=True)
+            invites.mail_invitation(invitation, new_link, now=now)
         if done:
             flash("The invitation has a new link and a new expiry; the old link no longer "
-                  "works.", "info")
-            new_link = url_for("members.accept_invitation", token=token, _external=True)
+                  "works." + (f" The new link is mailed to {invitation.email}."
+                              if invitation.email else ""), "info")
             status = 200
         else:
-            status = done.error.status
+            new_link, status = None, done.error.status  # rolled back: that link never was
     return _invitations_page(InvitationForm(formdata=None), new_link, status)
 
 

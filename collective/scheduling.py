@@ -1,0 +1,31 @@
+"""`flask --app collective scheduler`: the one process that runs every scheduled job, the
+fund's (collective/benefits/jobs.py) and the mail outbox's (collective/mail/jobs.py)."""
+from __future__ import annotations
+
+import click
+from apscheduler.schedulers.base import BaseScheduler
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from collective.benefits.jobs import make_scheduler
+from collective.mail.jobs import add_mail_jobs
+
+
+def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
+    """The fund's scheduler with the outbox delivery job added."""
+    scheduler = make_scheduler(app, blocking=blocking)
+    add_mail_jobs(scheduler, app)
+    return scheduler
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduler in this process until stopped (production: its own process)."""
+    scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
+    click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals and "
+               "fund forecasts every 10 minutes, the mail outbox every minute")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
