@@ -6,9 +6,9 @@ from axe_playwright_python.sync_playwright import Axe
 
 #: For each money (numeric) cell: it is displayed; after scrolling it into view (which
 #: scrolls its table's scroll container too; a folded <details> is opened first) it lies
-#: inside that container and the viewport;
-#: and what is drawn at its centre is the cell itself, not the sticky first column. The page
-#: itself never scrolls sideways.
+#: inside that container and the viewport; and what is drawn at its centre is the cell
+#: itself, not the sticky first column (which the container is scrolled back past, as a
+#: reader would). The page itself never scrolls sideways.
 _MONEY_CELLS_JS = """
 () => {
   const problems = [];
@@ -29,8 +29,15 @@ _MONEY_CELLS_JS = """
       continue;
     }
     cell.scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});
-    const r = cell.getBoundingClientRect();
     const wrap = cell.closest('.table-wrap');
+    const sticky = cell.parentElement.firstElementChild;
+    if (wrap && sticky !== cell) {
+      // Scrolled in from the right, the cell lands under the sticky first column: a reader
+      // scrolls a little further back.
+      const under = sticky.getBoundingClientRect().right - cell.getBoundingClientRect().left;
+      if (under > 0) wrap.scrollLeft -= under;
+    }
+    const r = cell.getBoundingClientRect();
     const box = wrap ? wrap.getBoundingClientRect() : {left: 0, right: width};
     const left = Math.max(box.left, 0), right = Math.min(box.right, width);
     if (r.left < left - 1 || r.right > right + 1) {

@@ -154,17 +154,31 @@ class Browse:
         page.screenshot(path=ARTIFACTS / f"{what}-{self.viewport}.png",
                         full_page=True)
 
-    def close(self) -> None:
-        for context in self.contexts:
+    def close(self, failed_test: str | None = None) -> None:
+        """Close every page; after a failure, keep a screenshot of each first."""
+        for i, context in enumerate(self.contexts):
+            if failed_test:
+                for page in context.pages:
+                    self.shot(page, f"FAILED-{failed_test}-{i}")
             context.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Let the browse fixture know whether its test failed."""
+    report = yield
+    if report.when == "call":
+        item.e2e_failed = report.failed
+    return report
+
+
 @pytest.fixture
-def browse(browser, live_server, viewport) -> Iterator[Browse]:
+def browse(browser, live_server, viewport, request) -> Iterator[Browse]:
     """Pages at this test's size; the test fails if any page logged an unexpected error."""
     session = Browse(browser, live_server, viewport)
     try:
         yield session
     finally:
-        session.close()
+        failed = getattr(request.node, "e2e_failed", False)
+        session.close(request.node.originalname if failed else None)
     assert session.errors == []
