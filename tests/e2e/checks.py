@@ -41,12 +41,14 @@ _MONEY_CELLS_JS = """
     const box = wrap ? wrap.getBoundingClientRect() : {left: 0, right: width};
     const left = Math.max(box.left, 0), right = Math.min(box.right, width);
     if (r.left < left - 1 || r.right > right + 1) {
-      problems.push(`${label} lies outside what can be seen (${r.left}-${r.right} in ${left}-${right})`);
+      problems.push(`${label} lies outside what can be seen ` +
+                    `(${r.left}-${r.right} in ${left}-${right})`);
       continue;
     }
     const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
     if (!hit || !(hit === cell || cell.contains(hit))) {
-      problems.push(`${label} is covered by ${hit ? hit.tagName + '.' + hit.className : 'nothing'}`);
+      const what = hit ? `${hit.tagName}.${hit.className}` : 'nothing';
+      problems.push(`${label} is covered by ${what}`);
     }
   }
   for (const wrap of document.querySelectorAll('.table-wrap')) wrap.scrollLeft = 0;

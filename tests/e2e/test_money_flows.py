@@ -72,7 +72,7 @@ def test_claim_filed_approved_paid_by_the_payout_run_and_seen_by_the_member(
 
     treasurer.goto(f"/c/{crew.slug}/fund/treasurer")
     assert_accessible(treasurer)
-    browse.shot(treasurer, "treasurer-fund")
+    browse.shot(treasurer, "flow5-treasurer-fund")
     # The runs due are two months of contributions and payouts, run one by one, in order.
     for _ in range(4):
         treasurer.get_by_role("button", name="Run now").first.click()

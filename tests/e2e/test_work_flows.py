@@ -33,7 +33,7 @@ def test_coordinator_records_client_and_pitch_wins_it_and_allocates_from_suggest
 
     page.goto(f"/c/{crew.slug}/pool/")
     assert_accessible(page)
-    browse.shot(page, "coordinator-pool-board")
+    browse.shot(page, "flow1-pool-board")
     page.get_by_role("link", name="Record new work").click()
     page.get_by_label("Title").fill("Archive research")
     page.get_by_label("Client").select_option(label="Lighthouse Books")
@@ -85,7 +85,8 @@ def test_member_logs_hours_edits_them_and_volunteers_then_withdraws(browse, seed
     page = browse.as_user(crew.emails["mia"])
 
     page.goto(f"/c/{crew.slug}/pool/my-work")
-    page.locator("main").get_by_label("Work").select_option(label="Website copy (Client of Website copy)")
+    page.locator("main").get_by_label("Work").select_option(
+        label="Website copy (Client of Website copy)")
     page.get_by_label("Day").fill(seeds.today().isoformat())
     page.get_by_label("Hours").fill("2:30")
     page.get_by_label("Note").fill("first draft")
@@ -160,7 +161,7 @@ def test_payment_recorded_once_and_member_sees_their_line_on_the_split(browse, s
     member.goto(f"/c/{crew.slug}/pool/shares")
     expect(member.locator("main")).to_contain_text("675.00")
     assert_money_visible(member)
-    browse.shot(member, "member-my-shares")
+    browse.shot(member, "flow3-member-my-shares")
     member.locator("tbody tr").filter(has_text="Shop translation").get_by_role("link").first.click()
     # 1,000.00 less 10% to the common fund, split 3:1 by hours: Mia gets 675.00.
     line = member.locator("tbody tr").filter(has_text="Mia")
