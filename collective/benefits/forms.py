@@ -26,7 +26,7 @@ from wtforms.validators import (
 from collective.benefits.compute import DONOR_OWES, GIFT_SHORTFALL_RULES, PlanError, PlanTerms
 from collective.benefits.models import BenefitKind, RunKind
 from collective.clock import parse_day
-from collective.money import MoneyError, parse_amount
+from collective.money import MoneyError, parse_amount, to_decimal
 from collective.web.forms import (
     AsciiIntegerField,
     FiniteDecimalField,
@@ -159,6 +159,9 @@ class PlanForm(FlaskForm):
                                                    NumberRange(min=0, max=120)])
     eligibility_months = AsciiIntegerField("Months of contributions before a claim", default=1,
                                       validators=[InputRequired(), NumberRange(min=0, max=60)])
+    relapse_weeks = AsciiIntegerField("Relapse window (weeks): ill again within it continues "
+                                      "the same claim", default=4,
+                                      validators=[InputRequired(), NumberRange(min=0, max=52)])
     gift_shortfall = RadioField(
         "When a donor's reserve cannot cover their part of a gift", default=DONOR_OWES,
         choices=list(GIFT_SHORTFALL_RULES.items()), validators=[InputRequired()])
@@ -167,6 +170,39 @@ class PlanForm(FlaskForm):
     #: Where an error in a part of the plan's JSON is shown.
     ERROR_FIELDS = {"contribution": "contribution_kind", "levels": "levels",
                     "benefits": "sick_max", "gift_shortfall": "gift_shortfall"}
+
+    def fill_from(self, terms: PlanTerms, currency: str) -> None:
+        """Start the form from a plan's terms (the plan in force, when proposing a change),
+        so that sending it unchanged proposes the same terms."""
+        amount = lambda minor: f"{to_decimal(int(minor), currency):f}"  # noqa: E731
+        self.contribution_kind.data = terms.contribution_kind
+        if terms.levels:
+            self.levels.data = ", ".join(amount(benefit) for benefit, _ in terms.levels)
+            benefit, contribution = terms.levels[0]
+            self.level_pct.data = (Decimal(contribution) * 100 / Decimal(benefit)).normalize()
+        self.earnings_pct.data = Decimal(terms.earnings_bp) / 100
+        self.earnings_min.data = amount(terms.minimum) if terms.minimum else ""
+        self.earnings_max.data = amount(terms.maximum) if terms.maximum else ""
+        self.flat_amount.data = amount(terms.flat_amount) if terms.flat_amount else ""
+        rules = {rule.kind: rule for rule in terms.benefits}
+        sick = rules.get(BenefitKind.SICK)
+        if sick is not None:
+            self.sick_amount.data = "" if sick.amount == "level" else amount(sick.amount)
+            self.sick_waiting.data, self.sick_max.data = sick.waiting_months, sick.max_months
+        parental = rules.get(BenefitKind.PARENTAL)
+        self.parental_months.data = parental.max_months if parental else 0
+        invoice = rules.get(BenefitKind.UNPAID_INVOICE)
+        self.invoice_pct.data = Decimal(invoice.invoice_bp) / 100 if invoice else Decimal(0)
+        self.invoice_cap.data = amount(invoice.amount) if invoice else ""
+        hardship = rules.get(BenefitKind.HARDSHIP)
+        self.hardship_cap.data = amount(hardship.amount) if hardship else ""
+        self.hardship_vote.data = hardship is not None and hardship.approval == "vote"
+        self.reserve_cap_months.data = terms.reserve_cap_months
+        self.min_fund_balance.data = amount(terms.min_fund_balance)
+        self.level_change_months.data = terms.level_change_months
+        self.eligibility_months.data = terms.eligibility_months
+        self.relapse_weeks.data = terms.relapse_weeks
+        self.gift_shortfall.data = terms.gift_shortfall
 
     def to_terms(self, currency: str) -> PlanTerms | None:
         """The plan terms the form describes, or None after putting errors on its fields."""
@@ -216,6 +252,7 @@ class PlanForm(FlaskForm):
                 "min_fund_balance": money["min_fund_balance"],
                 "level_change_months": self.level_change_months.data,
                 "eligibility_months": self.eligibility_months.data,
+                "relapse_weeks": self.relapse_weeks.data,
                 "gift_shortfall": self.gift_shortfall.data})
         except PlanError as exc:
             target = getattr(self, self.ERROR_FIELDS.get(exc.field, "contribution_kind"))

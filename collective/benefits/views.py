@@ -33,7 +33,7 @@ from collective.members.terms_pages import found_from_form
 from collective.money import format_money
 from collective.pool.payouts import record_deposit
 from collective.web.scoping import collective_view
-from collective.web.transaction import committed
+from collective.web.transaction import checked, committed
 
 bp = Blueprint("fund", __name__, url_prefix="/c/<slug>/fund")
 T = Role.TREASURER
@@ -257,6 +257,9 @@ def propose_plan():
     status = 200
     if request.method == "GET":
         form.effective_on.data = add_months(g.this_month, 1)
+        current = plans.plan_in_force(g.collective.id, g.this_month)
+        if current is not None:
+            form.fill_from(plans.plan_terms(current), g.collective.base_currency)
     if request.method == "POST":
         status = 422
         terms = form.to_terms(g.collective.base_currency) if form.validate_on_submit() else None
@@ -294,10 +297,34 @@ def _render_treasurer(deposit: DepositForm, status: int = 200):
         owing=queries.owing(g.collective.id).to_dict("records"),
         owed_benefits=queries.owed_to_claimants(g.collective.id),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
-        run_form=RunNowForm(), forecast=queries.stored_forecast(g.collective.id),
+        forecast=queries.stored_forecast(g.collective.id),
         deposit=deposit,
         pending=len(claim_services.claims_of(g.collective.id, status=ClaimStatus.PENDING))
     ), status
+
+
+@bp.get("/runs/review")
+@collective_view(T)
+def review_run():
+    """What a due run would post, member by member, before the treasurer posts it: a dry
+    run, so nothing is written. The page's one button posts it (once, however often)."""
+    form = RunNowForm(formdata=request.args, meta={"csrf": False})
+    if not form.validate():
+        _flash_errors(form, "There is no such run to review")
+        return _to("fund.treasurer")
+    kind, period = RunKind(form.kind.data), parse_day(form.period.data)
+    result = None
+    with checked() as ok:
+        result = runs.run(g.collective.id, kind, period, today=g.today, dry_run=True)
+    if not ok:
+        return _to("fund.treasurer")
+    names = dict(members.member_choices(g.collective.id))
+    lines = result.lines.to_dict("records") if not result.lines.empty else []
+    for line in lines:
+        line["name"] = names.get(int(line["membership_id"]), "?")
+    return render_template("fund/review_run.html", result=result, kind=kind, period=period,
+                           lines=lines, form=RunNowForm(kind=kind.value,
+                                                        period=period.isoformat()))
 
 
 @bp.post("/runs")

@@ -121,6 +121,15 @@ class ReasonForm(FlaskForm):
     memo = StringField("Reason", validators=[Optional(), Length(max=400)])
 
 
+class ReverseForm(FlaskForm):
+    """Why a payment is reversed: kept on the reversal entry."""
+
+    memo = StringField("Why is it reversed?", description="For example: entered twice, or "
+                       "the client's bank returned it.",
+                       validators=[DataRequired(message="say why the payment is reversed"),
+                                   Length(max=400)])
+
+
 class PayoutForm(FlaskForm, MoneyFormMixin):
     membership_id = SelectField("Member", coerce=int, validators=[InputRequired()])
     amount = StringField("Amount", validators=[DataRequired(), Length(max=30)])

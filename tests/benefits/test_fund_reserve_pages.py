@@ -3,15 +3,17 @@ for a gift a reserve cannot cover, through the pages."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
 
 from collective.benefits import claims, compute, plans, runs
-from collective.benefits.compute import add_months, month_start
+from collective.benefits.compute import PlanTerms, add_months, month_start
+from collective.benefits.models import BenefitRun
 from collective.clock import now_utc, today_in
 from collective.extensions import db
-from collective.members.models import Collective
+from collective.members.models import Collective, Proposal
 from collective.money import format_money
 from tests.benefits.factories import deposit, found_fund, plan
 from tests.factories import commit, make_collective
@@ -27,6 +29,45 @@ def _usd(amount: int) -> str:
 
 def _text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+class _Form(HTMLParser):
+    """What a browser would send for the page's forms, unchanged: each input's value (a
+    checkbox or radio only when checked), each textarea's text, each select's choice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                self.values[name] = attrs.get("value", "")
+        elif tag == "textarea":
+            self._textarea = name
+            self.values[name] = ""
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag in ("textarea", "select"):
+            self._textarea = self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def _form_values(html: str) -> dict[str, str]:
+    parser = _Form()
+    parser.feed(html)
+    return parser.values
 
 
 def _short_fund(setup) -> dict:
@@ -84,7 +125,7 @@ def test_the_founding_plan_form_sets_who_covers_a_gift_a_reserve_cannot(client, 
             "found-invoice_cap": "1000", "found-hardship_cap": "300",
             "found-reserve_cap_months": "36", "found-min_fund_balance": "0",
             "found-level_change_months": "12", "found-eligibility_months": "1",
-            "found-gift_shortfall": compute.OTHERS_COVER,
+            "found-relapse_weeks": "4", "found-gift_shortfall": compute.OTHERS_COVER,
             "found-effective_on": f"{THIS_MONTH:%Y-%m}"}
     if token:
         data["found-csrf_token"] = token.group(1)
@@ -110,3 +151,74 @@ def test_a_plan_without_the_rule_reads_as_donor_owes():
     with pytest.raises(compute.PlanError) as refused:
         compute.PlanTerms.from_json(plan(gift_shortfall="write_off"))
     assert refused.value.field == "gift_shortfall"
+
+
+def test_a_run_is_reviewed_member_by_member_before_it_posts(client, auth, setup):
+    with setup():
+        founder, ann = found_fund(2, start=add_months(THIS_MONTH, -2))
+        for person in (founder, ann):
+            deposit(founder, person, 10_000, on=add_months(THIS_MONTH, -2), today=TODAY)
+        commit()
+        slug, email, cid = founder.collective.slug, founder.user.email, founder.collective_id
+        names = (founder.user.name, ann.user.name)
+    auth.login(email)
+    month = add_months(THIS_MONTH, -2)
+    treasurer = client.get(f"/c/{slug}/fund/treasurer").get_data(as_text=True)
+    review_url = (f"/c/{slug}/fund/runs/review?kind=contributions"
+                  f"&amp;period={month.isoformat()}")
+    assert review_url in treasurer
+
+    page = client.get(review_url.replace("&amp;", "&"))
+
+    html = _text(page.get_data(as_text=True))
+    assert page.status_code == 200
+    for name in names:
+        assert f"{name} {_usd(2_250)} {_usd(0)} {_usd(0)} {_usd(0)}" in html
+    assert f"Paid in {_usd(4_500)}" in html
+    with setup():  # the review wrote nothing
+        assert db.session.scalar(sa.select(sa.func.count(BenefitRun.id)).where(
+            BenefitRun.collective_id == cid)) == 0
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      page.get_data(as_text=True))
+    data = {"kind": "contributions", "period": month.isoformat()}
+    if token:
+        data["csrf_token"] = token.group(1)
+    posted = client.post(f"/c/{slug}/fund/runs", data=data)
+    assert posted.status_code == 302
+    with setup():
+        assert db.session.scalar(sa.select(sa.func.count(BenefitRun.id)).where(
+            BenefitRun.collective_id == cid)) == 1
+    again = _text(client.get(review_url.replace("&amp;", "&")).get_data(as_text=True))
+    assert "This run was done already" in again
+    unended = client.get(f"/c/{slug}/fund/runs/review?kind=payouts"
+                         f"&period={THIS_MONTH.isoformat()}", follow_redirects=True)
+    assert "only a month that has ended can be run" in unended.get_data(as_text=True)
+
+
+def test_proposing_a_change_starts_from_the_plan_in_force(client, auth, setup):
+    """The propose form is filled with the plan in force, so sending it unchanged proposes
+    exactly the same terms (every part the form shows, the relapse window and the gift rule
+    included)."""
+    terms = PlanTerms.from_json(plan(gift_shortfall=compute.OTHERS_COVER, relapse_weeks=6,
+                                     min_fund_balance=50_000))
+    with setup():
+        founder = make_collective()
+        plans.set_founding_plan(founder, terms, effective_on=THIS_MONTH, today=TODAY)
+        commit()
+        slug, email = founder.collective.slug, founder.user.email
+    auth.login(email)
+
+    page = client.get(f"/c/{slug}/fund/plan/propose").get_data(as_text=True)
+
+    data = _form_values(page)
+    assert data["levels"] == "500.00, 750.00, 1000.00, 1250.00"
+    assert (data["relapse_weeks"], data["gift_shortfall"]) == ("6", compute.OTHERS_COVER)
+    assert data["hardship_vote"] == "y"
+    data.update(title="Same plan", deadline_days="7")
+
+    response = client.post(f"/c/{slug}/fund/plan/propose", data=data)
+
+    assert response.status_code == 302, _text(response.get_data(as_text=True))[-600:]
+    with setup():
+        proposal = db.session.scalar(sa.select(Proposal).order_by(Proposal.id.desc()).limit(1))
+        assert PlanTerms.from_json(proposal.payload["terms"]) == terms

@@ -9,10 +9,15 @@ from collective.money import format_money
 from collective.pool import payments as payment_services
 from collective.pool import payouts as payout_services
 from collective.pool import queries
-from collective.pool.forms import PayEveryoneForm, PaymentForm, PayoutForm, ReasonForm
+from collective.pool.forms import (
+    PayEveryoneForm,
+    PaymentForm,
+    PayoutForm,
+    ReverseForm,
+)
 from collective.pool.pitches import get_pitch
 from collective.pool.rules import rule_in_force
-from collective.pool.views.base import C, T, act_then_redirect, bp
+from collective.pool.views.base import C, T, bp
 from collective.web.forms import currency_error
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -65,20 +70,30 @@ def payments():
     """Every client payment with the rule it was split under."""
     return render_template("pool/payments.html",
                            payments=queries.payments_of(g.collective.id),
-                           reversed_ids=queries.reversed_entry_ids(g.collective.id),
-                           reverse_form=ReasonForm(prefix="rev"))
+                           reversed_ids=queries.reversed_entry_ids(g.collective.id))
 
 
-@bp.post("/payments/<int:payment_id>/reverse")
+@bp.route("/payments/<int:payment_id>/reverse", methods=["GET", "POST"])
 @collective_view(T)
 def reverse_payment(payment_id: int):
-    """Reverse a payment entered by mistake (the ledger keeps both entries)."""
+    """Reverse a payment entered by mistake (the ledger keeps both entries): a page that
+    shows the payment and asks why, then one button. A refusal comes back with the reason
+    as typed."""
     payment = payment_services.get_payment(g.collective.id, payment_id)
-    form = ReasonForm(prefix="rev")
-    return act_then_redirect(
-        form, lambda: payment_services.reverse_payment(g.membership, payment,
-                                                       form.memo.data or ""),
-        f"Payment {payment.id} is reversed.", url_for("pool.payments", slug=g.collective.slug))
+    form = ReverseForm(prefix="rev")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            with committed(form) as done:
+                payment_services.reverse_payment(g.membership, payment, form.memo.data)
+            if done:
+                flash(f"Payment {payment.id} is reversed: both entries stay in the ledger, "
+                      "and the hours it paid are unpaid again.", "info")
+                return redirect(url_for("pool.payments", slug=g.collective.slug))
+    reversed_ids = queries.reversed_entry_ids(g.collective.id)
+    return render_template("pool/confirm_reverse.html", payment=payment, form=form,
+                           is_reversed=payment.entry_id in reversed_ids), status
 
 
 @bp.get("/shares")

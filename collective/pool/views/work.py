@@ -124,7 +124,7 @@ def _render_pitch(work, move_form=None, *, volunteer_form=None, withdraw_form=No
         REOPENABLE_STATES=REOPENABLE_STATES,
         volunteer_form=volunteer_form or VolunteerForm(prefix="vol"),
         withdraw_form=withdraw_form or ReasonForm(prefix="withdraw"),
-        reverse_form=ReasonForm(prefix="rev"), POOL_STATES=POOL_STATES)
+        POOL_STATES=POOL_STATES)
 
 
 def render_reasoned_move(work, form, target: str, status: int = 200):
