@@ -73,9 +73,18 @@ def test_claim_filed_approved_paid_by_the_payout_run_and_seen_by_the_member(
     treasurer.goto(f"/c/{crew.slug}/fund/treasurer")
     assert_accessible(treasurer)
     browse.shot(treasurer, "flow5-treasurer-fund")
-    # The runs due are two months of contributions and payouts, run one by one, in order.
-    for _ in range(4):
-        treasurer.get_by_role("button", name="Run now").first.click()
+    # The runs due are two months of contributions and payouts, each reviewed and posted,
+    # in order; the last one pays the claim.
+    for i in range(4):
+        treasurer.get_by_role("link", name="Review and run…").first.click()
+        expect(treasurer.get_by_role("heading", level=1)).to_contain_text("Review the")
+        if i == 3:
+            expect(treasurer.get_by_role("heading", level=1)).to_contain_text("payouts run")
+            expect(treasurer.locator("main table tbody tr").filter(has_text="Mia")
+                   ).to_contain_text("150.00")
+            assert_money_visible(treasurer)
+            browse.shot(treasurer, "flow5-review-payout-run")
+        treasurer.get_by_role("button", name=re.compile(r"^Post the .* run$")).click()
         expect(treasurer.locator(".flash")).to_contain_text("is done")
     expect(treasurer.get_by_text("Every run is up to date.")).to_be_visible()
     assert_money_visible(treasurer)
