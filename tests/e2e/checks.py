@@ -8,7 +8,8 @@ from axe_playwright_python.sync_playwright import Axe
 #: scrolls its table's scroll container too; a folded <details> is opened first) it lies
 #: inside that container and the viewport; and what is drawn at its centre is the cell
 #: itself, not the sticky first column (which the container is scrolled back past, as a
-#: reader would). The page itself never scrolls sideways.
+#: reader would), and any box scrolled to reach it is one a reader can scroll. The page
+#: itself never scrolls sideways.
 _MONEY_CELLS_JS = """
 () => {
   const problems = [];
@@ -27,6 +28,10 @@ _MONEY_CELLS_JS = """
     if (cell.getClientRects().length === 0 || style.visibility !== 'visible') {
       problems.push(`${label} is not displayed`);
       continue;
+    }
+    const ancestors = [];
+    for (let el = cell.parentElement; el && el !== document.body; el = el.parentElement) {
+      ancestors.push([el, el.scrollLeft]);
     }
     cell.scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});
     const wrap = cell.closest('.table-wrap');
@@ -50,8 +55,16 @@ _MONEY_CELLS_JS = """
       const what = hit ? `${hit.tagName}.${hit.className}` : 'nothing';
       problems.push(`${label} is covered by ${what}`);
     }
+    // A script can scroll any box; a reader only one whose overflow lets them.
+    for (const [el, before] of ancestors) {
+      const overflow = getComputedStyle(el).overflowX;
+      if (el.scrollLeft !== before && !['auto', 'scroll'].includes(overflow)) {
+        problems.push(`${label} is only reached by scrolling ${el.tagName}.${el.className}, ` +
+                      `which a reader cannot (overflow-x: ${overflow})`);
+      }
+      el.scrollLeft = before;
+    }
   }
-  for (const wrap of document.querySelectorAll('.table-wrap')) wrap.scrollLeft = 0;
   for (const d of opened) d.open = false;
   window.scrollTo({top: 0, left: 0, behavior: 'instant'});
   return {count: cells.length, problems};
