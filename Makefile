@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app collective
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench demo migrate clean
+.PHONY: run test unit e2e lint bench demo migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,18 @@ run: demo
 	trap 'kill $$sched 2>/dev/null' EXIT INT TERM; \
 	COLLECTIVE_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The whole suite: the unit tests (on DATABASE_URL, else a fresh SQLite file), then the
+# browser tests.
+test: unit e2e
+
+unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests (marked e2e): a live server on 127.0.0.1 with a fresh SQLite database,
+# driven through Debian's Chromium (apt-get install chromium; never `playwright install`).
+# Screenshots of the key pages land in tests/e2e/artifacts/.
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check collective tests bench

@@ -1,0 +1,71 @@
+"""Each role's pages on the demo collective, in a real browser at desktop and phone size:
+axe-core finds nothing serious, no money column is hidden, nothing is logged to the console;
+and signing in works from the keyboard alone."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from collective.demo import DEMO_PASSWORD, load_demo
+from collective.extensions import db
+
+from .checks import assert_accessible, assert_money_visible
+
+pytestmark = pytest.mark.e2e
+
+#: (who, their pages: (path under /c/demo, screenshot name, is it the role's main page)).
+ROLE_PAGES = {
+    "priya@demo.coop": [("dashboard", "member-dashboard", True),
+                        ("pool/shares", "member-my-shares", False),
+                        ("pool/my-work", "member-my-work", False),
+                        ("fund/", "member-fund", False)],
+    "maria@demo.coop": [("pool/", "coordinator-pool-board", True),
+                        ("pool/payments", "coordinator-payments", False)],
+    "anjali@demo.coop": [("fund/treasurer", "treasurer-fund", True),
+                         ("dashboard", "treasurer-dashboard", True),
+                         ("pool/payouts", "treasurer-payouts", False),
+                         ("pool/shares/all", "treasurer-all-shares", False)],
+}
+#: Pages without money columns (the pool board lists cards, the member's fund shows tiles).
+WITHOUT_MONEY = {"pool/", "fund/"}
+
+
+@pytest.fixture(scope="module")
+def demo(live_app):
+    """The demo collective, loaded once through its loader (as `flask demo` does)."""
+    with live_app.app_context():
+        load_demo()
+        db.session.commit()
+    return "/c/demo"
+
+
+@pytest.mark.parametrize("email", list(ROLE_PAGES))
+def test_each_roles_pages_are_accessible_and_show_every_money_column(browse, demo, email):
+    page = browse.as_user(email, DEMO_PASSWORD)
+    for path, name, is_main in ROLE_PAGES[email]:
+        page.goto(f"{demo}/{path}")
+        expect(page.locator("main h1")).to_be_visible()
+        if is_main:
+            assert_accessible(page)
+        assert_money_visible(page, at_least=0 if path in WITHOUT_MONEY else 1)
+        browse.shot(page, name)
+
+
+def test_sign_in_with_the_keyboard_alone(browse, demo):
+    page = browse.page()
+    page.goto("/login")
+    email = page.get_by_label("E-mail")
+    for _ in range(10):  # from the top of the page to the first field, by Tab
+        if email.evaluate("field => field === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(email).to_be_focused()
+    page.keyboard.type("priya@demo.coop")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Your collectives")).to_be_visible()
+    page.goto(f"{demo}/dashboard")
+    expect(page.locator("main h1")).to_be_visible()
+    browse.shot(page, "keyboard-signed-in")
