@@ -44,6 +44,8 @@ unit: $(STAMP)
 # driven through Debian's Chromium (apt-get install chromium; never `playwright install`).
 # Screenshots of the key pages land in tests/e2e/artifacts/.
 e2e: $(STAMP)
+	@test -x /usr/bin/chromium || { echo "/usr/bin/chromium is missing: installing Debian's chromium"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: $(STAMP)
