@@ -120,7 +120,7 @@ def main() -> None:
         response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
         assert response.status_code == 302, response.status_code
         url = f"/c/{SLUG}/fund/treasurer"
-        expected = (f"In {assumptions.runs} simulated futures of "
+        expected = (f"In {assumptions.runs:,} simulated futures of "
                     f"{assumptions.horizon_months // 12} years, the fund")
         warm = client.get(url)  # first view: templates compiled, caches filled
         assert warm.status_code == 200, warm.status_code
@@ -132,7 +132,7 @@ def main() -> None:
             assert response.status_code == 200, response.status_code
             page = response.get_data(as_text=True)
             assert expected in page, "the page does not show the stored forecast"
-            assert f"{MEMBERS + 1} members paying" in page
+            assert f"{MEMBERS + 1:,} members paying" in page
             assert f"{month_start(today):%B %Y}" in page
         after = statistics.median(times)
         print(f"treasurer page, {VIEWS} views after one warm-up: "
