@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 
 from collective.clock import now_utc
-from collective.members import confirmations
+from collective.members import accounts, confirmations
 from collective.members.forms import ConfirmForm, EmailChangeForm, ProfileForm, format_skills
 from collective.web.transaction import checked, committed
 
@@ -50,7 +50,9 @@ def confirm(token: str):
 def resend():
     """Send the confirmation link again (the same answer whether or not one was sent)."""
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if accounts.email_confirmed(current_user):
+        flash(f"{current_user.email} is confirmed already.", "info")
+    elif form.validate_on_submit():
         with committed() as done:
             confirmations.resend_confirmation(current_user, request.remote_addr or "",
                                               now_utc(), confirmation_link)
