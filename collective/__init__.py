@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     """Register each domain's blueprint."""
     from collective.benefits.views import bp as fund_bp
     from collective.ledger.views import bp as ledger_bp
+    from collective.members.email_views import bp as email_bp
     from collective.members.reset_views import bp as password_bp
     from collective.members.views import bp as members_bp
     from collective.pool.views import bp as pool_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(members_bp)
     app.register_blueprint(password_bp)
+    app.register_blueprint(email_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)

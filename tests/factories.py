@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 from collective.extensions import db
 from collective.members import accounts, services
@@ -11,10 +12,12 @@ PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
 
 
-def make_user(name: str | None = None, email: str | None = None) -> User:
+def make_user(name: str | None = None, email: str | None = None, confirmed: bool = True
+              ) -> User:
+    """A person; their address is confirmed unless `confirmed` is false."""
     n = next(_seq)
     return accounts.register_user(email or f"person{n}@example.test", name or f"Person {n}",
-                                  PASSWORD)
+                                  PASSWORD, confirmed_at=datetime.now(UTC) if confirmed else None)
 
 
 def make_collective(founder: User | None = None, slug: str | None = None,

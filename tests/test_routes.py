@@ -13,6 +13,10 @@ PUBLIC_ENDPOINTS = {"static", "members.index", "members.login", "members.registe
 ACCOUNT_ENDPOINTS = {"members.logout", "members.change_password", "members.profile",
                      "members.collectives", "members.new_collective",
                      "members.accept_invitation", "mail.dev_mail", "mail.dev_message"}
+# Confirming an e-mail address: the mailed link works signed in or not; the rest is the
+# account's own.
+PUBLIC_ENDPOINTS |= {"email.confirm"}
+ACCOUNT_ENDPOINTS |= {"email.resend", "email.change", "email.change_sent"}
 
 
 def _rules(app):

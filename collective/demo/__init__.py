@@ -58,7 +58,8 @@ OPENING_SHARE = 100_00
 def _person(name: str, email: str, country: str, tz: str, skills: dict[str, int]) -> User:
     user = db.session.scalar(sa.select(User).filter_by(email=email))
     if user is None:
-        user = accounts.register_user(email, name, DEMO_PASSWORD, timezone=tz, country=country)
+        user = accounts.register_user(email, name, DEMO_PASSWORD, timezone=tz, country=country,
+                                      confirmed_at=utcnow())
     accounts.update_profile(user, name=name, timezone=tz, country=country, skills=skills)
     return user
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -77,10 +78,25 @@ def check_new_password(password: str) -> None:
         )
 
 
+def email_confirmed(user: User) -> bool:
+    """True when the account's address was confirmed by a mailed link (or the account is
+    older than confirmation links)."""
+    return user.email_confirmed_at is not None
+
+
+def may_email(user: User) -> bool:
+    """True when the app may mail the account's address about anything but the account
+    itself (notifications): only once the address is confirmed. Confirmation links, password
+    resets and invitations go to an address whatever its state."""
+    return email_confirmed(user)
+
+
 def register_user(
-    email: str, name: str, password: str, *, timezone: str = "UTC", country: str | None = None
+    email: str, name: str, password: str, *, timezone: str = "UTC", country: str | None = None,
+    confirmed_at: datetime | None = None,
 ) -> User:
-    """Create a person who can sign in."""
+    """Create a person who can sign in; their address is unconfirmed unless `confirmed_at`
+    says when it was (the demo's people, and accounts made by tests)."""
     email = normalise_email(email)
     if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
         raise Conflict("an account with this e-mail already exists; sign in instead",
@@ -89,7 +105,7 @@ def register_user(
         raise DomainError("give a valid e-mail address", field="email")
     check_new_password(password)
     user = User(email=email, name=check_name(name), timezone=check_timezone(timezone),
-                country=_check_country(country))
+                country=_check_country(country), email_confirmed_at=confirmed_at)
     user.set_password(password, password_method())
     db.session.add(user)
     db.session.flush()

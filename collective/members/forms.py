@@ -201,3 +201,12 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)])
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired(), EqualTo("password", "Passwords differ")])
+
+
+class EmailChangeForm(FlaskForm):
+    """A new address for the account, confirmed by a link mailed to it. The address is
+    checked by the service (members/confirmations.py), so a bad one gets its message there."""
+
+    email = EmailField("New e-mail address", filters=[_stripped],
+                       validators=[DataRequired(), Length(max=254)])
+    current_password = PasswordField("Current password", validators=[DataRequired()])

@@ -16,13 +16,14 @@ from collective.clock import local_time
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.mail.outbox import queue_mail
-from collective.members.accounts import normalise_email
+from collective.members.accounts import email_confirmed, normalise_email
 from collective.members.models import Invitation, Membership, Role, User
 from collective.members.services import MANAGERS, add_member, check_roles, require_role
 
 
 class NotTheRecipient(DomainError):
-    """The invitation names another e-mail address than the signed-in account's."""
+    """The invitation names another e-mail address than the signed-in account's, or the
+    account's address is not confirmed yet."""
 
     status = 403
 
@@ -101,12 +102,18 @@ def _masked(email: str) -> str:
 
 
 def check_recipient(invitation: Invitation, user: User) -> None:
-    """An invitation that names an e-mail address is for the account with that address."""
+    """An invitation that names an e-mail address is for the account with that address, once
+    the account has confirmed it (an invitation without an address is for anyone)."""
     if invitation.email and normalise_email(user.email) != invitation.email:
         raise NotTheRecipient(
             f"this invitation is for {_masked(invitation.email)}, and you are signed in as "
             f"{user.email}: sign in with that account to accept it, or ask for an "
             "invitation to your own address")
+    if invitation.email and not email_confirmed(user):
+        raise NotTheRecipient(
+            f"this invitation is for {invitation.email}: confirm that this address is yours "
+            "first, with the link we mailed to it (the banner above can send it again), "
+            "then open this invitation again")
 
 
 def accept_invitation(token: str, user: User, now: datetime) -> Membership:

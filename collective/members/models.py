@@ -39,6 +39,10 @@ class User(UserMixin, db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )
+    #: When the address in `email` was confirmed by a mailed link; None until then
+    #: (members/confirmations.py).
+    email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(),
+                                                                      nullable=True)
 
     skills: so.Mapped[list[Skill]] = so.relationship(
         back_populates="user", order_by="Skill.name", cascade="all, delete-orphan"
@@ -386,3 +390,20 @@ class PasswordResetRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<PasswordResetRequest {self.id} ip={self.ip} at={self.requested_at}>"
+
+
+class EmailConfirmationRequest(db.Model):
+    """A confirmation link mailed on request (sent again, or to a new address), kept a day
+    or so to limit how often an address, or a client, may ask (members/confirmations.py)."""
+
+    __tablename__ = "email_confirmation_requests"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: SHA-256 of the lower-cased address the link goes to.
+    email_hash: so.Mapped[str] = so.mapped_column(sa.String(64), index=True, nullable=False)
+    ip: so.Mapped[str] = so.mapped_column(sa.String(45), index=True, nullable=False)
+    requested_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), index=True,
+                                                         nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<EmailConfirmationRequest {self.id} ip={self.ip} at={self.requested_at}>"

@@ -19,13 +19,15 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from collective.clock import now_utc
-from collective.members import accounts, services
+from collective.members import accounts, confirmations, services
 from collective.members import invitations as invites
 from collective.members import proposals as voting
+from collective.members.email_views import confirmation_link
 from collective.members.forms import (
     CapacityForm,
     CollectiveForm,
     ConfirmForm,
+    EmailChangeForm,
     InvitationForm,
     LoginForm,
     PasswordForm,
@@ -101,11 +103,12 @@ def register():
         with committed(form) as done:
             user = accounts.register_user(form.email.data, form.name.data, form.password.data,
                                           timezone=form.timezone.data)
+            confirmations.send_confirmation(user, now_utc(), confirmation_link)
         if done:
             session.clear()
             login_user(user)
-            flash("Welcome! Create a collective, or open the invitation link you were sent.",
-                  "info")
+            flash(f"Welcome! We sent a link to {user.email} to confirm it is yours. Create a "
+                  "collective, or open the invitation link you were sent.", "info")
             return redirect(_after_login_target(form.next.data))
     return render_template("members/register.html", form=form)
 
@@ -142,7 +145,7 @@ def profile():
         if done:
             flash("Your profile is saved.", "info")
             return redirect(url_for("members.profile"))
-    return render_template("members/profile.html", form=form)
+    return render_template("members/profile.html", form=form, email_form=EmailChangeForm())
 
 
 @bp.get("/collectives")

@@ -153,11 +153,19 @@ def test_an_invitation_for_an_address_is_mailed_with_a_link_that_works(app, clie
                                    "password": "a long enough password",
                                    "confirm": "a long enough password", "timezone": "UTC"})
     path = link.split("collective.test", 1)[1]
+    # The new account confirms its address first, by the link mailed at registration.
+    assert client.post(path).status_code == 403
+    with setup():
+        assert len(deliver_outbox().sent) == 1
+    assert smtp.inbox.received[-1][0] == ["new.person@example.org"]
+    confirm = next(word for word in text_and_html(smtp.inbox.messages[-1])[0].split()
+                   if "/email/confirm/" in word).split("collective.test", 1)[1]
+    assert client.post(confirm).status_code == 302
     assert client.get(path).status_code == 200
     accepted = client.post(path)
     assert accepted.status_code == 302 and "/c/inviting/capacity" in accepted.headers["Location"]
     with setup():
-        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 2
 
 
 def test_production_without_a_mail_server_starts_and_logs_a_clear_warning(database_url,
