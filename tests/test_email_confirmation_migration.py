@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from collective.extensions import db
 
 BEFORE = "0015_mail_outbox"
-AFTER = "0017_email_confirmation"
+AFTER = "0016_email_confirmation"
 
 
 def _as_utc(value) -> datetime:

@@ -58,7 +58,9 @@ def crew(tag: str, people: dict[str, tuple[set[Role], dict[str, int]]]) -> Crew:
     founder = None
     for name, (roles, skills) in people.items():
         email = f"{name}.{slug}@example.test"
-        user = accounts.register_user(email, f"{name.capitalize()} {tag.title()}{n}", PASSWORD)
+        # Seeded people have confirmed their address, as the demo's have.
+        user = accounts.register_user(email, f"{name.capitalize()} {tag.title()}{n}", PASSWORD,
+                                      confirmed_at=now_utc())
         if skills:
             accounts.update_profile(user, name=user.name, timezone="UTC", country=None,
                                     skills=skills)

@@ -12,7 +12,7 @@ PostgreSQL adds the column in place. SQLite rebuilds the users table in batch mo
 tables reference it; migrations/env.py turns foreign-key enforcement off while it runs and
 checks every key before commit).
 
-Revision ID: 0017_email_confirmation
+Revision ID: 0016_email_confirmation
 Revises: 0015_mail_outbox
 Create Date: 2026-11-26 16:40:00
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0017_email_confirmation"
+revision = "0016_email_confirmation"
 down_revision = "0015_mail_outbox"
 branch_labels = None
 depends_on = None
