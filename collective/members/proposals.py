@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from collective.clock import date_at
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
+from collective.members import notices
 from collective.members.models import (
     Membership,
     MembershipStatus,
@@ -94,6 +95,7 @@ def open_proposal(
     )
     db.session.add(proposal)
     db.session.flush()
+    notices.proposal_opened(proposal, excluded_voters(proposal), now)
     return proposal
 
 
@@ -255,6 +257,7 @@ def decide_proposal(proposal: Proposal, now: datetime) -> bool:
     elif proposal.kind in REJECTERS:
         REJECTERS[proposal.kind](proposal)
     db.session.flush()
+    notices.proposal_decided(proposal, now)
     return True
 
 

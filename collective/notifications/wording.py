@@ -1,0 +1,31 @@
+"""What a notification says: moments in the recipient's timezone (Babel), amounts through
+format_money, and paths to the page concerned, built from the app's routes."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from babel.dates import format_datetime
+from flask import current_app
+
+from collective.clock import zone
+from collective.money import format_money
+
+LOCALE = "en_US"
+
+__all__ = ["format_money", "page", "when"]
+
+
+def when(moment: datetime, timezone: str | None, locale: str = LOCALE) -> str:
+    """A stored UTC moment as the recipient's wall time, zone named: 'Fri, Nov 27, 2026,
+    5:30 PM (Asia/Manila)'."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    tz = zone(timezone)
+    return f"{format_datetime(moment, 'EEE, MMM d, y, h:mm a', tzinfo=tz, locale=locale)} " \
+           f"({tz.key})"
+
+
+def page(endpoint: str, **values: object) -> str:
+    """The path of a page (e.g. '/c/coop/proposals/3'), without a request: the scheduler
+    notifies too."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)

@@ -1,0 +1,56 @@
+"""Telling members about their money and work: a client payment's split (each member who
+got a share, only their own line), a payout (to its member), an allocation to a pitch (to
+the member). Flush, never commit."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from collective.extensions import db
+from collective.ledger.models import JournalEntry
+from collective.members.models import Collective, Membership
+from collective.notifications.kinds import Kind
+from collective.notifications.service import notify
+from collective.notifications.wording import format_money, page
+from collective.pool.models import Allocation, ClientPayment, Pitch, ShareRule
+
+
+def _members(ids) -> list[Membership]:
+    return list(db.session.scalars(sa.select(Membership).options(
+        so.joinedload(Membership.user)).where(Membership.id.in_(list(ids)))
+        .order_by(Membership.id)))
+
+
+def payment_split(collective: Collective, payment: ClientPayment, pitch: Pitch,
+                  rule: ShareRule, shares: Mapping[int, int]) -> None:
+    """Tell each member with a share of the payment their own amount and the rule."""
+    base = collective.base_currency
+    for member in _members(m for m, share in shares.items() if share > 0):
+        notify(member, kind=Kind.PAYMENT_SPLIT, event_key=f"payment-split:{payment.id}",
+               title=f"A payment for {pitch.title} brought you "
+                     f"{format_money(shares[member.id], base)}",
+               body=f"Split by share rule version {rule.version}, from the client's "
+                    f"payment received on {payment.received_on:%Y-%m-%d}.",
+               link=page("pool.my_shares", slug=collective.slug))
+
+
+def payouts_sent(entry: JournalEntry, slug: str, currency: str,
+                 amounts: Mapping[int, int]) -> None:
+    """Tell each member paid by a payout entry how much was sent to them."""
+    for member in _members(amounts):
+        notify(member, kind=Kind.PAYOUT_SENT, event_key=f"payout:{entry.id}:{member.id}",
+               title=f"A payout of {format_money(amounts[member.id], currency)} was sent "
+                     "to you",
+               body=f"Paid on {entry.occurred_on:%Y-%m-%d}. {entry.memo}",
+               link=page("reports.statement", slug=slug))
+
+
+def allocated(collective: Collective, allocation: Allocation, pitch: Pitch) -> None:
+    """Tell a member they were given a part in a pitch."""
+    [member] = _members([allocation.membership_id])
+    notify(member, kind=Kind.PITCH_ALLOCATED, event_key=f"allocated:{allocation.id}",
+           title=f"You were allocated to {pitch.title} as {allocation.role}",
+           body=f"{allocation.weekly_hours} hours a week planned." if allocation.weekly_hours
+           else "", link=page("pool.pitch", slug=collective.slug, pitch_id=pitch.id))
