@@ -44,7 +44,9 @@ def mark_read(notification_id: int):
         with committed() as done:
             notification = service.mark_read(current_user.id, g.collective.id,
                                              notification_id, now_utc())
-        if done and request.form.get("go") and notification.link.startswith("/"):
+        if done.error is not None:
+            abort(done.error.status, str(done.error))  # someone else's: not found
+        if request.form.get("go") and notification.link.startswith("/"):
             return redirect(notification.link)
     return redirect(url_for("notifications.notifications", slug=g.collective.slug))
 
@@ -68,7 +70,7 @@ def preferences():
     form = FlaskForm()
     chosen = service.preferences(current_user.id)
     if form.validate_on_submit():
-        wanted = {kind: request.form.get(kind.value, "") for kind in KINDS}
+        wanted = {kind: request.form.get(kind.value, chosen[kind]) for kind in KINDS}
         with committed(form) as done:
             for kind, channel in wanted.items():
                 if channel != chosen[kind]:
