@@ -2,9 +2,9 @@
 format_money, and paths to the page concerned, built from the app's routes."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from flask import current_app
 
 from collective.clock import zone
@@ -12,7 +12,7 @@ from collective.money import format_money
 
 LOCALE = "en_US"
 
-__all__ = ["format_money", "page", "when"]
+__all__ = ["day", "format_money", "page", "when"]
 
 
 def when(moment: datetime, timezone: str | None, locale: str = LOCALE) -> str:
@@ -23,6 +23,11 @@ def when(moment: datetime, timezone: str | None, locale: str = LOCALE) -> str:
     tz = zone(timezone)
     return f"{format_datetime(moment, 'EEE, MMM d, y, h:mm a', tzinfo=tz, locale=locale)} " \
            f"({tz.key})"
+
+
+def day(value: date, locale: str = LOCALE) -> str:
+    """A calendar day as members read it: 'Oct 5, 2026'."""
+    return format_date(value, "medium", locale=locale)
 
 
 def page(endpoint: str, **values: object) -> str:

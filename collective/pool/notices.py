@@ -13,7 +13,7 @@ from collective.ledger.models import JournalEntry
 from collective.members.models import Collective, Membership
 from collective.notifications.kinds import Kind
 from collective.notifications.service import notify
-from collective.notifications.wording import format_money, page
+from collective.notifications.wording import day, format_money, page
 from collective.pool.models import Allocation, ClientPayment, Pitch, ShareRule
 
 
@@ -32,7 +32,7 @@ def payment_split(collective: Collective, payment: ClientPayment, pitch: Pitch,
                title=f"A payment for {pitch.title} brought you "
                      f"{format_money(shares[member.id], base)}",
                body=f"Split by share rule version {rule.version}, from the client's "
-                    f"payment received on {payment.received_on:%Y-%m-%d}.",
+                    f"payment received on {day(payment.received_on)}.",
                link=page("pool.my_shares", slug=collective.slug))
 
 
@@ -43,7 +43,7 @@ def payouts_sent(entry: JournalEntry, slug: str, currency: str,
         notify(member, kind=Kind.PAYOUT_SENT, event_key=f"payout:{entry.id}:{member.id}",
                title=f"A payout of {format_money(amounts[member.id], currency)} was sent "
                      "to you",
-               body=f"Paid on {entry.occurred_on:%Y-%m-%d}. {entry.memo}",
+               body=f"Paid on {day(entry.occurred_on)}.",
                link=page("reports.statement", slug=slug))
 
 

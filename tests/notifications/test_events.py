@@ -125,7 +125,8 @@ def test_a_payment_split_tells_each_sharer_their_own_amount_and_nobody_else(team
         note = split[member.id]
         assert note.title == (f"A payment for {pitch.title} brought you "
                               f"{format_money(shares[member.id], 'USD')}")
-        assert "share rule version 1" in note.body
+        assert note.body == ("Split by share rule version 1, from the client's payment "
+                             "received on Oct 5, 2026.")
         others = [format_money(v, "USD") for k, v in shares.items() if k != member.id]
         assert not any(o in note.title + note.body for o in others)  # privacy
     # Money is e-mailed at once: one message per sharer, each only to them.
@@ -146,6 +147,7 @@ def test_a_payout_tells_its_member_only(team):
     sent = told("payout_sent")
     assert set(sent) == {ann.id}
     assert sent[ann.id].title == f"A payout of {format_money(owed, 'USD')} was sent to you"
+    assert sent[ann.id].body == "Paid on Oct 10, 2026."
     [mail] = mailed("notification:payout")
     assert mail.recipient == ann.user.email
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

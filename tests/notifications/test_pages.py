@@ -51,6 +51,7 @@ def test_the_list_shows_only_my_notifications_and_the_menu_counts_the_unread(
     assert "Ann&#39;s news 1" in page and "Ann&#39;s news 2" in page
     assert "Founder" not in page  # privacy: someone else's notification
     assert BADGE.findall(page) == ["2", "2"]  # the bar and the phone menu
+    assert '<summary>Menu <span class="nav-count">2<' in page  # seen with the menu closed
     dashboard = client.get("/c/pages/dashboard").get_data(as_text=True)
     assert BADGE.findall(dashboard) == ["2", "2"]
     assert _unread(setup, ann_id) == 2  # looking writes nothing
