@@ -9,15 +9,28 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from collective.benefits.jobs import make_scheduler
+from collective.clock import now_utc
 from collective.mail.jobs import add_mail_jobs
+from collective.members.proposals import remind_voters
 from collective.notifications.jobs import add_notification_jobs
+from collective.transactions import transaction
 
 
 def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
-    """The fund's scheduler with the outbox delivery and the daily digest added."""
+    """The fund's scheduler with the outbox delivery, the daily digest and the vote
+    reminders added."""
     scheduler = make_scheduler(app, blocking=blocking)
     add_mail_jobs(scheduler, app)
     add_notification_jobs(scheduler, app)
+
+    def remind() -> None:
+        with app.app_context(), transaction():
+            remind_voters(now_utc())
+
+    remind.__name__ = "remind_voters"
+    scheduler.add_job(remind, "interval", minutes=10, id="vote-reminders",
+                      name="remind members a day before a vote closes",
+                      next_run_time=now_utc(), replace_existing=True)
     return scheduler
 
 
@@ -27,8 +40,8 @@ def scheduler_command() -> None:
     """Run the scheduler in this process until stopped (production: its own process)."""
     scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
     click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals and "
-               "fund forecasts every 10 minutes, the mail outbox every minute, notification "
-               "digests daily at 06:00 UTC")
+               "fund forecasts every 10 minutes, vote reminders every 10 minutes, the mail "
+               "outbox every minute, notification digests daily at 06:00 UTC")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

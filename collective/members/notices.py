@@ -1,5 +1,6 @@
-"""Telling members about proposals: opened (to those who may vote) and decided (to every
-member). Called by proposals.py in its transaction; flush, never commit."""
+"""Telling members about proposals: opened (to those who may vote), closing within a day (to
+those who may vote and have not) and decided (to every member). Called by proposals.py in
+its transaction; flush, never commit."""
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -49,3 +50,12 @@ def proposal_decided(proposal: Proposal, now: datetime) -> None:
                event_key=f"proposal-decided:{proposal.id}", now=now, link=_link(proposal),
                title=f"Decided: {proposal.title} was {outcome}",
                body=proposal.outcome or "")
+
+
+def proposal_closing(proposal: Proposal, not_asked: Collection[int], now: datetime) -> None:
+    """Remind each member who may vote and has not (`not_asked`: who voted, or may not)."""
+    for member in members_of(proposal.collective_id, not_asked):
+        notify(member, kind=Kind.PROPOSAL_CLOSING,
+               event_key=f"proposal-closing:{proposal.id}", now=now, link=_link(proposal),
+               title=f"Your vote is missing: {proposal.title}",
+               body=f"Voting closes {when(proposal.deadline_at, member.user.timezone)}.")

@@ -37,6 +37,10 @@ MAX_PROPOSAL_DAYS = 90
 EXCLUDERS: dict[str, Callable[[Proposal], Collection[int]]] = {}
 
 
+#: How long before a deadline the members who have not voted are reminded.
+REMINDER_BEFORE = timedelta(hours=24)
+
+
 def register_excluded_voters(kind: str, excluded: Callable[[Proposal], Collection[int]]
                              ) -> None:
     """Say who may not vote on a proposal of `kind`: `excluded(proposal)` gives their
@@ -308,6 +312,21 @@ def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
                Proposal.status == ProposalStatus.OPEN.value,
                Proposal.deadline_at > now, ~voted)
         .order_by(Proposal.deadline_at, Proposal.id)) if may_vote(membership, proposal)]
+
+
+def remind_voters(now: datetime, within: timedelta = REMINDER_BEFORE) -> list[Proposal]:
+    """Tell the members who may vote and have not, once per proposal, when its deadline is
+    `within` of `now` (the scheduler's job). The proposals reminded about."""
+    due = list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.status == ProposalStatus.OPEN.value,
+                                  Proposal.deadline_at > now,
+                                  Proposal.deadline_at <= now + within)
+        .order_by(Proposal.deadline_at, Proposal.id)))
+    for proposal in due:
+        voted = set(db.session.scalars(sa.select(Vote.membership_id)
+                                       .where(Vote.proposal_id == proposal.id)))
+        notices.proposal_closing(proposal, voted | excluded_voters(proposal), now)
+    return due
 
 
 #: kind -> function(proposal) returning (template, context) for the kind's own details.

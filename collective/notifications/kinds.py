@@ -21,6 +21,7 @@ CHANNEL_LABELS = {
 
 class Kind(enum.StrEnum):
     PROPOSAL_OPENED = "proposal_opened"
+    PROPOSAL_CLOSING = "proposal_closing"
     PROPOSAL_DECIDED = "proposal_decided"
     CLAIM_FILED = "claim_filed"
     CLAIM_DECIDED = "claim_decided"
@@ -33,6 +34,8 @@ class Kind(enum.StrEnum):
 #: are e-mailed at once; the rest stay in the app unless a member asks for more.
 KINDS: dict[Kind, tuple[str, Channel]] = {
     Kind.PROPOSAL_OPENED: ("A proposal opened for your vote", Channel.APP),
+    Kind.PROPOSAL_CLOSING: ("A vote closes within a day and you have not voted",
+                            Channel.APP),
     Kind.PROPOSAL_DECIDED: ("A proposal was decided", Channel.APP),
     Kind.CLAIM_FILED: ("A claim was filed (treasurers)", Channel.APP),
     Kind.CLAIM_DECIDED: ("Your claim was decided", Channel.EMAIL),

@@ -1,7 +1,7 @@
 """Each event tells the people it concerns, and nobody else; once; and only if it commits."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -199,3 +199,27 @@ def test_a_change_that_rolls_back_notifies_nobody(team):
     assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == before
     assert told("payment_split") == {}
     assert mailed("notification:payment-split") == []
+
+
+def test_a_day_before_the_deadline_only_members_who_have_not_voted_are_reminded_once(ctx):
+    founder, ann, bob = _members(3)
+    proposal = rules.propose_share_rule(founder, PROPOSED, effective_on=date(2026, 11, 1),
+                                        deadline_at=DEADLINE, today=OPENED.date(), now=OPENED)
+    proposals.cast_vote(founder, proposal, VoteChoice.AGREE, now=DURING)
+    assert proposals.remind_voters(DEADLINE - timedelta(hours=25)) == []  # not yet
+    assert told("proposal_closing") == {}
+    day_before = DEADLINE - timedelta(hours=23)
+    assert proposals.remind_voters(day_before) == [proposal]
+    proposals.cast_vote(ann, proposal, VoteChoice.AGREE, now=day_before)
+    proposals.remind_voters(day_before + timedelta(minutes=10))  # the next run
+    closing = told("proposal_closing")
+    assert set(closing) == {ann.id, bob.id}  # the founder had voted
+    assert closing[bob.id].title == f"Your vote is missing: {proposal.title}"
+    assert proposals.remind_voters(AFTER) == []  # past the deadline: nothing
+
+
+def test_the_scheduler_runs_the_digest_and_the_vote_reminders(app):
+    from collective.scheduling import build_scheduler
+
+    jobs = {job.id for job in build_scheduler(app, blocking=False).get_jobs()}
+    assert {"notification-digest", "vote-reminders", "mail-outbox"} <= jobs
