@@ -1,8 +1,9 @@
 """Telling people about claims: one filed (to the collective's treasurers, never the
-claimant) and one decided (to the claimant alone, with the reason). Flush, never commit."""
+claimant) and one decided (to the claimant alone, with the reason); and about fund runs,
+done or failed (to the treasurers). Flush, never commit."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -14,6 +15,7 @@ from collective.members.models import Membership, MembershipRole, MembershipStat
 from collective.notifications.kinds import Kind
 from collective.notifications.service import notify
 from collective.notifications.wording import format_money, page
+from collective.web.formatting import month_label
 
 
 def _what(claim: Claim, currency: str) -> str:
@@ -24,16 +26,22 @@ def _link(claim: Claim, slug: str) -> str:
     return page("fund.claim", slug=slug, claim_id=claim.id)
 
 
+def _treasurers(collective_id: int, but: int | None = None) -> list[Membership]:
+    query = (sa.select(Membership).join(MembershipRole)
+             .options(so.joinedload(Membership.user))
+             .where(Membership.collective_id == collective_id,
+                    Membership.status != MembershipStatus.REMOVED.value,
+                    MembershipRole.role == Role.TREASURER.value).order_by(Membership.id))
+    if but is not None:
+        query = query.where(Membership.id != but)
+    return list(db.session.scalars(query))
+
+
 def claim_filed(claim: Claim, now: datetime) -> None:
     """Tell each treasurer (other than the claimant) that a claim waits."""
     claimant = db.session.get(Membership, claim.membership_id)
     collective = claimant.collective
-    treasurers = db.session.scalars(
-        sa.select(Membership).join(MembershipRole).options(so.joinedload(Membership.user))
-        .where(Membership.collective_id == claim.collective_id,
-               Membership.status != MembershipStatus.REMOVED.value,
-               MembershipRole.role == Role.TREASURER.value,
-               Membership.id != claim.membership_id).order_by(Membership.id))
+    treasurers = _treasurers(claim.collective_id, but=claim.membership_id)
     status = ("it continues an earlier claim, already approved"
               if claim.status == ClaimStatus.APPROVED else "it waits for a decision")
     for treasurer in treasurers:
@@ -53,3 +61,33 @@ def claim_decided(claim: Claim, now: datetime) -> None:
            title=f"Your claim was {verdict}: {_what(claim, collective.base_currency)}",
            body=f"Reason: {claim.decision_reason}", link=_link(claim, collective.slug),
            now=now)
+
+
+def fund_run_done(collective_id: int, kind: str, period: date, total: int,
+                  shortfall: int) -> None:
+    """Tell the treasurers a fund run posted (the scheduler's, or one started by hand)."""
+    treasurers = _treasurers(collective_id)
+    if not treasurers:
+        return
+    collective = treasurers[0].collective
+    base = collective.base_currency
+    body = f"Total {format_money(total, base)}."
+    if shortfall:
+        body += f" Shortfall {format_money(shortfall, base)}."
+    for treasurer in treasurers:
+        notify(treasurer, kind=Kind.FUND_RUN,
+               event_key=f"fund-run:{collective_id}:{kind}:{period.isoformat()}",
+               title=f"Fund run done: {kind} for {month_label(period)}", body=body,
+               link=page("fund.treasurer", slug=collective.slug))
+
+
+def fund_runs_failed(collective_id: int, today: date, error: str) -> None:
+    """Tell the treasurers the scheduler's fund runs failed today (once a day)."""
+    treasurers = _treasurers(collective_id)
+    for treasurer in treasurers:
+        notify(treasurer, kind=Kind.FUND_RUN,
+               event_key=f"fund-run-failed:{collective_id}:{today.isoformat()}",
+               title="The fund's scheduled runs failed today",
+               body=f"Nothing of the failed run was posted; it is tried again tomorrow. "
+                    f"Error: {error[:300]}",
+               link=page("fund.treasurer", slug=treasurer.collective.slug))

@@ -28,6 +28,7 @@ class Kind(enum.StrEnum):
     PAYMENT_SPLIT = "payment_split"
     PAYOUT_SENT = "payout_sent"
     PITCH_ALLOCATED = "pitch_allocated"
+    FUND_RUN = "fund_run"
 
 
 #: (label shown on the preferences page, default channel). Money events and claim decisions
@@ -42,6 +43,7 @@ KINDS: dict[Kind, tuple[str, Channel]] = {
     Kind.PAYMENT_SPLIT: ("A client payment brought you a share", Channel.EMAIL),
     Kind.PAYOUT_SENT: ("A payout was sent to you", Channel.EMAIL),
     Kind.PITCH_ALLOCATED: ("You were allocated to a pitch", Channel.APP),
+    Kind.FUND_RUN: ("A fund run was done or failed (treasurers)", Channel.APP),
 }
 
 

@@ -223,3 +223,28 @@ def test_the_scheduler_runs_the_digest_and_the_vote_reminders(app):
 
     jobs = {job.id for job in build_scheduler(app, blocking=False).get_jobs()}
     assert {"notification-digest", "vote-reminders", "mail-outbox"} <= jobs
+
+
+def test_a_fund_run_tells_the_treasurers_only_once(ctx):
+    treasurer, ann, bob = found_fund(3, start=JUL)
+    other_treasurer = make_member(treasurer.collective, roles=(Role.MEMBER, Role.TREASURER))
+    for person in (treasurer, ann, bob):
+        deposit(treasurer, person, 20_000, on=JUL)
+    runs.run(treasurer.collective_id, "contributions", JUL, today=RUN_DAY)
+    runs.run(treasurer.collective_id, "contributions", JUL, today=RUN_DAY)  # already done
+    runs.run(treasurer.collective_id, "payouts", JUL, today=RUN_DAY, dry_run=True)
+    done = told("fund_run")
+    assert set(done) == {treasurer.id, other_treasurer.id}  # not Ann, not Bob
+    assert done[treasurer.id].title == "Fund run done: contributions for Jul 2026"
+    assert done[treasurer.id].body.startswith("Total $")
+
+
+def test_failed_fund_runs_tell_the_treasurers_once_a_day(ctx):
+    from collective.benefits import notices
+
+    treasurer, ann = _members(2)
+    for _ in range(2):
+        notices.fund_runs_failed(treasurer.collective_id, RUN_DAY, "OperationalError: gone")
+    failed = told("fund_run")
+    assert set(failed) == {treasurer.id}
+    assert failed[treasurer.id].body.endswith("Error: OperationalError: gone")
