@@ -1,6 +1,7 @@
 """`flask --app collective scheduler`: the one process that runs every scheduled job, the
-fund's (collective/benefits/jobs.py), the mail outbox's (collective/mail/jobs.py) and the
-notification digest's (collective/notifications/jobs.py)."""
+fund's (collective/benefits/jobs.py), the mail outbox's (collective/mail/jobs.py), the
+notification digest's (collective/notifications/jobs.py) and the reminders of votes closing
+and work due (collective/pool/notices.py)."""
 from __future__ import annotations
 
 import click
@@ -11,13 +12,13 @@ from flask.cli import with_appcontext
 from collective.benefits.jobs import make_scheduler
 from collective.clock import now_utc
 from collective.mail.jobs import add_mail_jobs
-from collective.members.proposals import remind_voters
 from collective.notifications.jobs import add_notification_jobs
+from collective.pool.notices import send_reminders
 from collective.transactions import transaction
 
 
 def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
-    """The fund's scheduler with the outbox delivery, the daily digest and the vote
+    """The fund's scheduler with the outbox delivery, the daily digest and the
     reminders added."""
     scheduler = make_scheduler(app, blocking=blocking)
     add_mail_jobs(scheduler, app)
@@ -25,11 +26,11 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
 
     def remind() -> None:
         with app.app_context(), transaction():
-            remind_voters(now_utc())
+            send_reminders(now_utc())
 
-    remind.__name__ = "remind_voters"
-    scheduler.add_job(remind, "interval", minutes=10, id="vote-reminders",
-                      name="remind members a day before a vote closes",
+    remind.__name__ = "send_reminders"
+    scheduler.add_job(remind, "interval", minutes=10, id="reminders",
+                      name="remind members of votes closing and work due",
                       next_run_time=now_utc(), replace_existing=True)
     return scheduler
 
@@ -39,8 +40,8 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
 def scheduler_command() -> None:
     """Run the scheduler in this process until stopped (production: its own process)."""
     scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
-    click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals and "
-               "fund forecasts every 10 minutes, vote reminders every 10 minutes, the mail "
+    click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals, fund "
+               "forecasts and reminders (votes closing, work due) every 10 minutes, the mail "
                "outbox every minute, notification digests daily at 06:00 UTC")
     try:
         scheduler.start()

@@ -29,6 +29,7 @@ class Kind(enum.StrEnum):
     PAYOUT_SENT = "payout_sent"
     PITCH_ALLOCATED = "pitch_allocated"
     FUND_RUN = "fund_run"
+    WORK_DEADLINE = "work_deadline"
 
 
 #: (label shown on the preferences page, default channel). Money events and claim decisions
@@ -43,6 +44,7 @@ KINDS: dict[Kind, tuple[str, Channel]] = {
     Kind.PAYMENT_SPLIT: ("A client payment brought you a share", Channel.EMAIL),
     Kind.PAYOUT_SENT: ("A payout was sent to you", Channel.EMAIL),
     Kind.PITCH_ALLOCATED: ("You were allocated to a pitch", Channel.APP),
+    Kind.WORK_DEADLINE: ("Work you are on is due within 3 days", Channel.APP),
     Kind.FUND_RUN: ("A fund run was done or failed (treasurers)", Channel.APP),
 }
 

@@ -1,20 +1,27 @@
 """Telling members about their money and work: a client payment's split (each member who
 got a share, only their own line), a payout (to its member), an allocation to a pitch (to
-the member). Flush, never commit."""
+the member), a deadline within three days on active work (to each member on it). Flush,
+never commit."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from collective.clock import date_at
 from collective.extensions import db
 from collective.ledger.models import JournalEntry
-from collective.members.models import Collective, Membership
+from collective.members.models import Collective, Membership, MembershipStatus
+from collective.members.proposals import remind_voters
 from collective.notifications.kinds import Kind
 from collective.notifications.service import notify
 from collective.notifications.wording import day, format_money, page
-from collective.pool.models import Allocation, ClientPayment, Pitch, ShareRule
+from collective.pool.models import ACTIVE_STATES, Allocation, ClientPayment, Pitch, ShareRule
+
+#: How many days before a deadline on active work its members are told.
+DEADLINE_WARNING_DAYS = 3
 
 
 def _members(ids) -> list[Membership]:
@@ -54,3 +61,39 @@ def allocated(collective: Collective, allocation: Allocation, pitch: Pitch) -> N
            title=f"You were allocated to {pitch.title} as {allocation.role}",
            body=f"{allocation.weekly_hours} hours a week planned." if allocation.weekly_hours
            else "", link=page("pool.pitch", slug=collective.slug, pitch_id=pitch.id))
+
+
+def remind_work_deadlines(collective: Collective, today: date) -> list[Pitch]:
+    """Tell each member allocated to active work (won or in progress) whose deadline is
+    within DEADLINE_WARNING_DAYS of `today` (the collective's day), once per pitch and
+    deadline (a moved deadline is told again). The pitches told about."""
+    due = list(db.session.scalars(
+        sa.select(Pitch).where(
+            Pitch.collective_id == collective.id,
+            Pitch.state.in_([s.value for s in ACTIVE_STATES]),
+            Pitch.deadline_on >= today,
+            Pitch.deadline_on <= today + timedelta(days=DEADLINE_WARNING_DAYS))
+        .order_by(Pitch.deadline_on, Pitch.id)))
+    for pitch in due:
+        days = (pitch.deadline_on - today).days
+        when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+        for member in _members(a.membership_id for a in pitch.allocations):
+            if member.status == MembershipStatus.REMOVED:
+                continue
+            notify(member, kind=Kind.WORK_DEADLINE,
+                   event_key=f"work-deadline:{pitch.id}:{pitch.deadline_on.isoformat()}",
+                   title=f"{pitch.title} is due {when}",
+                   body=f"The deadline is {day(pitch.deadline_on)}.",
+                   link=page("pool.pitch", slug=collective.slug, pitch_id=pitch.id))
+    return due
+
+
+def send_reminders(now: datetime) -> tuple[int, int]:
+    """The scheduler's reminders as of `now`: votes closing within a day, and work due
+    within DEADLINE_WARNING_DAYS in each collective's own today. (Proposals reminded,
+    pitches reminded.)"""
+    votes = remind_voters(now)
+    pitches = 0
+    for collective in db.session.scalars(sa.select(Collective).order_by(Collective.id)):
+        pitches += len(remind_work_deadlines(collective, date_at(now, collective.timezone)))
+    return len(votes), pitches

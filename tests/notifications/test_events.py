@@ -1,7 +1,7 @@
 """Each event tells the people it concerns, and nobody else; once; and only if it commits."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -222,7 +222,7 @@ def test_the_scheduler_runs_the_digest_and_the_vote_reminders(app):
     from collective.scheduling import build_scheduler
 
     jobs = {job.id for job in build_scheduler(app, blocking=False).get_jobs()}
-    assert {"notification-digest", "vote-reminders", "mail-outbox"} <= jobs
+    assert {"notification-digest", "reminders", "mail-outbox"} <= jobs
 
 
 def test_a_fund_run_tells_the_treasurers_only_once(ctx):
@@ -248,3 +248,27 @@ def test_failed_fund_runs_tell_the_treasurers_once_a_day(ctx):
     failed = told("fund_run")
     assert set(failed) == {treasurer.id}
     assert failed[treasurer.id].body.endswith("Error: OperationalError: gone")
+
+
+def test_work_due_within_three_days_tells_the_members_on_it_once(ctx):
+    from collective.pool import pitches as pitch_service
+    from collective.pool.notices import send_reminders
+    from tests.pool.factories import make_client
+
+    founder, ann, bob, dan = _members(4)
+    pitch = pitch_service.create_pitch(
+        founder, client_id=make_client(founder).id, title="Brochure", value_amount=100_000,
+        value_currency="USD", deadline_on=date(2026, 10, 20), today=TODAY, at=NOW)
+    move_to(founder, pitch, PitchState.WON)
+    allocate(founder, pitch, ann)
+    allocate(founder, pitch, bob)
+    far = datetime(2026, 10, 16, 12, 0, tzinfo=UTC)  # four days before
+    assert send_reminders(far) == (0, 0)
+    assert told("work_deadline") == {}
+    near = datetime(2026, 10, 17, 12, 0, tzinfo=UTC)
+    assert send_reminders(near) == (0, 1)
+    send_reminders(near + timedelta(hours=1))  # the next run tells nobody again
+    due = told("work_deadline")
+    assert set(due) == {ann.id, bob.id}  # not Dan, not the founder: not on it
+    assert due[ann.id].title == "Brochure is due in 3 days"
+    assert due[ann.id].body == "The deadline is Oct 20, 2026."
