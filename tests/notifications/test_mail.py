@@ -53,6 +53,10 @@ def test_email_now_is_delivered_once_with_a_link_and_a_one_click_unsubscribe(
     assert "http://collective.test/c/told/pool/shares" in text
     assert 'href="http://collective.test/c/told/pool/shares"' in html
     unsubscribe = message["List-Unsubscribe"].strip("<>")
+    # On the wire the URL is as it is: not cut into RFC 2047 encoded words.
+    raw = dict(message.raw_items())["List-Unsubscribe"]
+    assert raw == f"<{unsubscribe}>" and unsubscribe.startswith(
+        "http://collective.test/notifications/unsubscribe/")
     assert unsubscribe in text
     # What the mail client does: POST List-Unsubscribe=One-Click, no session, no CSRF token.
     app.config["WTF_CSRF_ENABLED"] = True
