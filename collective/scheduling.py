@@ -1,7 +1,7 @@
 """`flask --app collective scheduler`: the one process that runs every scheduled job, the
 fund's (collective/benefits/jobs.py), the mail outbox's (collective/mail/jobs.py), the
 notification digest's (collective/notifications/jobs.py) and the reminders of votes closing
-and work due (collective/pool/notices.py)."""
+and work due (collective/pool/jobs.py)."""
 from __future__ import annotations
 
 import click
@@ -10,11 +10,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from collective.benefits.jobs import make_scheduler
-from collective.clock import now_utc
 from collective.mail.jobs import add_mail_jobs
 from collective.notifications.jobs import add_notification_jobs
-from collective.pool.notices import send_reminders
-from collective.transactions import transaction
+from collective.pool.jobs import add_reminder_jobs
 
 
 def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
@@ -23,15 +21,7 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     scheduler = make_scheduler(app, blocking=blocking)
     add_mail_jobs(scheduler, app)
     add_notification_jobs(scheduler, app)
-
-    def remind() -> None:
-        with app.app_context(), transaction():
-            send_reminders(now_utc())
-
-    remind.__name__ = "send_reminders"
-    scheduler.add_job(remind, "interval", minutes=10, id="reminders",
-                      name="remind members of votes closing and work due",
-                      next_run_time=now_utc(), replace_existing=True)
+    add_reminder_jobs(scheduler, app)
     return scheduler
 
 

@@ -38,9 +38,10 @@ def _unread(setup, user_id: int) -> int:
             Notification.user_id == user_id, Notification.read_at.is_(None)))
 
 
-def _preference_rows(setup) -> int:
+def _preference_rows(setup, user_id: int) -> int:
     with setup():
-        return db.session.scalar(sa.select(sa.func.count(NotificationPreference.id)))
+        return db.session.scalar(sa.select(sa.func.count(NotificationPreference.id))
+                                 .filter_by(user_id=user_id))
 
 
 def test_the_list_shows_only_my_notifications_and_the_menu_counts_the_unread(
@@ -101,14 +102,14 @@ def test_unsubscribe_get_writes_nothing_and_a_tampered_token_is_refused(app, cli
     page = client.get(f"/notifications/unsubscribe/{token}")
     assert page.status_code == 200
     assert "Stop e-mail about: a payout was sent to you?" in page.get_data(as_text=True)
-    assert _preference_rows(setup) == 0
+    assert _preference_rows(setup, ann_id) == 0
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.get(f"/notifications/unsubscribe/{tampered}").status_code == 404
     assert client.post(f"/notifications/unsubscribe/{tampered}").status_code == 404
     with app.app_context():
         forged = unsubscribe_token(ann_id, "payout_sent").replace(str(ann_id), "1", 1)
     assert client.post(f"/notifications/unsubscribe/{forged}x").status_code == 404
-    assert _preference_rows(setup) == 0
+    assert _preference_rows(setup, ann_id) == 0
     done = client.post(f"/notifications/unsubscribe/{token}")
     assert done.status_code == 200 and "Done" in done.get_data(as_text=True)
     with setup():
