@@ -1,6 +1,7 @@
 """Telling people about claims: one filed (to the collective's treasurers, never the
-claimant) and one decided (to the claimant alone, with the reason); and about fund runs,
-done or failed (to the treasurers). Flush, never commit."""
+claimant) and one decided (to the claimant alone, with the reason); about fund runs, done
+or failed (to the treasurers); and a contribution owed or settled (to its member alone).
+Flush, never commit."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.benefits.kinds import BenefitKind
-from collective.benefits.models import Claim, ClaimStatus
+from collective.benefits.models import BenefitRun, Claim, ClaimStatus, RunLine, RunLineKind
 from collective.extensions import db
 from collective.members.models import Membership, MembershipRole, MembershipStatus, Role
 from collective.notifications.kinds import Kind
@@ -91,3 +92,35 @@ def fund_runs_failed(collective_id: int, today: date, error: str) -> None:
                body=f"Nothing of the failed run was posted; it is tried again tomorrow. "
                     f"Error: {error[:300]}",
                link=page("fund.treasurer", slug=treasurer.collective.slug))
+
+
+def contributions_owed_or_settled(run: BenefitRun) -> None:
+    """After a contributions run: tell each member whose contribution could not be paid
+    (owed) or whose earlier arrears were paid (settled) their own amounts, and nobody else's.
+    """
+    rows = db.session.execute(
+        sa.select(RunLine.membership_id, RunLine.kind, sa.func.sum(RunLine.amount))
+        .where(RunLine.run_id == run.id,
+               RunLine.kind.in_([RunLineKind.OWED.value, RunLineKind.SETTLED.value]))
+        .group_by(RunLine.membership_id, RunLine.kind)).all()
+    amounts: dict[int, dict[str, int]] = {}
+    for membership_id, kind, amount in rows:
+        if amount:
+            amounts.setdefault(membership_id, {})[str(kind)] = int(amount)
+    month = month_label(run.period)
+    for member_id, by_kind in sorted(amounts.items()):
+        member = db.session.get(Membership, member_id)
+        base, slug = member.collective.base_currency, member.collective.slug
+        parts = []
+        if by_kind.get(RunLineKind.OWED.value):
+            parts.append(f"{format_money(by_kind[RunLineKind.OWED.value], base)} of your "
+                         f"{month} contribution could not be paid from what you are owed; "
+                         "it is settled from your next shares")
+        if by_kind.get(RunLineKind.SETTLED.value):
+            parts.append(f"{format_money(by_kind[RunLineKind.SETTLED.value], base)} you "
+                         "owed the fund from earlier months was settled")
+        title = ("Your fund contribution is owed" if RunLineKind.OWED.value in by_kind
+                 else "Your owed fund contribution was settled")
+        notify(member, kind=Kind.CONTRIBUTION, event_key=f"contribution:{run.id}:{member_id}",
+               title=f"{title} ({month})", body="; ".join(parts) + ".",
+               link=page("fund.my_fund", slug=slug))

@@ -41,6 +41,8 @@ def run(collective_id: int, kind: RunKind | str, period: date, *, today: date,
     if not (dry_run or result.already_done or result.skipped) and result.run is not None:
         notices.fund_run_done(collective_id, kind.value, period, result.total,
                               result.shortfall)
+        if kind == RunKind.CONTRIBUTIONS:
+            notices.contributions_owed_or_settled(result.run)
     return result
 
 

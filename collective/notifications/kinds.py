@@ -30,6 +30,7 @@ class Kind(enum.StrEnum):
     PITCH_ALLOCATED = "pitch_allocated"
     FUND_RUN = "fund_run"
     WORK_DEADLINE = "work_deadline"
+    CONTRIBUTION = "contribution"
 
 
 #: (label shown on the preferences page, default channel). Money events and claim decisions
@@ -43,6 +44,7 @@ KINDS: dict[Kind, tuple[str, Channel]] = {
     Kind.CLAIM_DECIDED: ("Your claim was decided", Channel.EMAIL),
     Kind.PAYMENT_SPLIT: ("A client payment brought you a share", Channel.EMAIL),
     Kind.PAYOUT_SENT: ("A payout was sent to you", Channel.EMAIL),
+    Kind.CONTRIBUTION: ("Your fund contribution is owed or was settled", Channel.EMAIL),
     Kind.PITCH_ALLOCATED: ("You were allocated to a pitch", Channel.APP),
     Kind.WORK_DEADLINE: ("Work you are on is due within 3 days", Channel.APP),
     Kind.FUND_RUN: ("A fund run was done or failed (treasurers)", Channel.APP),

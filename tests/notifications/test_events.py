@@ -272,3 +272,27 @@ def test_work_due_within_three_days_tells_the_members_on_it_once(ctx):
     assert set(due) == {ann.id, bob.id}  # not Dan, not the founder: not on it
     assert due[ann.id].title == "Brochure is due in 3 days"
     assert due[ann.id].body == "The deadline is Oct 20, 2026."
+
+
+def test_a_contribution_owed_then_settled_tells_that_member_only(ctx):
+    treasurer, ann, bob = found_fund(3)
+    cid = treasurer.collective_id
+    deposit(treasurer, treasurer, 10_000)
+    deposit(treasurer, bob, 10_000)
+    deposit(treasurer, ann, 1_000)
+    runs.run(cid, "contributions", date(2026, 1, 1), today=RUN_DAY)
+    owed = told("contribution")
+    assert set(owed) == {ann.id}  # privacy: Bob and the treasurer paid and hear nothing
+    assert owed[ann.id].title == "Your fund contribution is owed (Jan 2026)"
+    assert owed[ann.id].body.startswith("$22.50 of your Jan 2026 contribution could not be")
+    assert [m.recipient for m in mailed("notification:contribution")] == [ann.user.email]
+
+    deposit(treasurer, ann, 5_000, on=date(2026, 2, 3))
+    runs.run(cid, "contributions", date(2026, 2, 1), today=RUN_DAY)
+    settled = [n for n in db.session.scalars(sa.select(Notification).filter_by(
+        kind="contribution", membership_id=ann.id).order_by(Notification.id))][-1]
+    assert settled.title == "Your owed fund contribution was settled (Feb 2026)"
+    assert settled.body == "$22.50 you owed the fund from earlier months was settled."
+    assert {n.membership_id for n in db.session.scalars(sa.select(Notification).filter_by(
+        kind="contribution").where(Notification.membership_id.in_([bob.id, treasurer.id])))
+    } == set()
