@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     from collective.benefits import models as _benefit_models  # noqa: F401
     from collective.mail import models as _mail_models  # noqa: F401
     from collective.members.models import User
+    from collective.notifications import models as _notification_models  # noqa: F401
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
 
     @login_manager.user_loader
@@ -111,6 +112,9 @@ def register_mail(app: Flask) -> None:
     from collective import mail
 
     mail.init_app(app)
+    from collective import notifications
+
+    notifications.init_app(app)
 
 
 def register_web(app: Flask) -> None:

@@ -54,6 +54,9 @@ def mail_settings() -> dict:
         "MAIL_RETRY_SECONDS": int(os.environ.get("MAIL_RETRY_SECONDS", "60")),
         #: Where development writes messages as .eml files (default: instance/mail).
         "MAIL_FILE_DIR": os.environ.get("MAIL_FILE_DIR", ""),
+        #: The app's address as members reach it, e.g. https://coop.example: links in mail
+        #: queued outside a request (the scheduler) start with it. Default: localhost:5000.
+        "BASE_URL": os.environ.get("BASE_URL", "").strip(),
     }
 
 

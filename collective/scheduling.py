@@ -1,5 +1,7 @@
 """`flask --app collective scheduler`: the one process that runs every scheduled job, the
-fund's (collective/benefits/jobs.py) and the mail outbox's (collective/mail/jobs.py)."""
+fund's (collective/benefits/jobs.py), the mail outbox's (collective/mail/jobs.py), the
+notification digest's (collective/notifications/jobs.py) and the reminders of votes closing
+and work due (collective/pool/jobs.py)."""
 from __future__ import annotations
 
 import click
@@ -9,12 +11,17 @@ from flask.cli import with_appcontext
 
 from collective.benefits.jobs import make_scheduler
 from collective.mail.jobs import add_mail_jobs
+from collective.notifications.jobs import add_notification_jobs
+from collective.pool.jobs import add_reminder_jobs
 
 
 def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
-    """The fund's scheduler with the outbox delivery job added."""
+    """The fund's scheduler with the outbox delivery, the daily digest and the
+    reminders added."""
     scheduler = make_scheduler(app, blocking=blocking)
     add_mail_jobs(scheduler, app)
+    add_notification_jobs(scheduler, app)
+    add_reminder_jobs(scheduler, app)
     return scheduler
 
 
@@ -23,8 +30,9 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
 def scheduler_command() -> None:
     """Run the scheduler in this process until stopped (production: its own process)."""
     scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
-    click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals and "
-               "fund forecasts every 10 minutes, the mail outbox every minute")
+    click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals, fund "
+               "forecasts and reminders (votes closing, work due) every 10 minutes, the mail "
+               "outbox every minute, notification digests daily at 06:00 UTC")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

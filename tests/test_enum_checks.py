@@ -34,6 +34,8 @@ from collective.members.models import (
     Vote,
     VoteChoice,
 )
+from collective.notifications.kinds import Channel
+from collective.notifications.models import Notification, NotificationPreference
 from collective.pool.models import (
     Allocation,
     AllocationRole,
@@ -66,6 +68,8 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (BenefitRun, "kind"): RunKind,
     (RunLine, "kind"): RunLineKind,
     (OutboxMessage, "status"): OutboxStatus,
+    (Notification, "channel"): Channel,
+    (NotificationPreference, "channel"): Channel,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

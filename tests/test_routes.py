@@ -8,7 +8,9 @@ from tests.factories import commit, make_collective, make_user
 
 # Pages anyone may open without signing in.
 PUBLIC_ENDPOINTS = {"static", "members.index", "members.login", "members.register",
-                    "password.forgot", "password.sent", "password.reset"}
+                    "password.forgot", "password.sent", "password.reset",
+                    # A signed link from a notification e-mail: the signature is the proof.
+                    "notifications.unsubscribe_page", "notifications.unsubscribe"}
 # Signed-in pages that are not under one collective.
 ACCOUNT_ENDPOINTS = {"members.logout", "members.change_password", "members.profile",
                      "members.collectives", "members.new_collective",

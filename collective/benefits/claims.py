@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from collective.benefits import recovery
+from collective.benefits import notices, recovery
 from collective.benefits.compute import add_months, month_start
 from collective.benefits.models import (
     BenefitKind,
@@ -157,6 +157,7 @@ def file_claim(
             description=note or "", now=now)
         claim.proposal_id = proposal.id
     db.session.flush()
+    notices.claim_filed(claim, now)
     return claim
 
 
@@ -196,6 +197,8 @@ def _set_status(claim: Claim, status: ClaimStatus, actor_id: int | None, reason:
                               note=reason[:1000], at=now))
     db.session.flush()
     db.session.expire(claim)
+    if status in (ClaimStatus.APPROVED, ClaimStatus.REJECTED):
+        notices.claim_decided(claim, now)
 
 
 def decide_claim(actor: Membership, claim: Claim, *, approve: bool, reason: str,

@@ -17,7 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from collective.benefits import forecasts, plans, runs
+from collective.benefits import forecasts, notices, plans, runs
 from collective.clock import now_utc, today_in
 from collective.extensions import db
 from collective.members.models import Collective, Proposal, ProposalStatus
@@ -86,10 +86,18 @@ def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
     close_proposals(now)
     done: dict[str, list[runs.RunResult]] = {}
     for collective_id, slug, timezone in plans.collectives_with_plans():
+        today = today_in(timezone, now)
         try:
-            done[slug] = run_due(collective_id, today_in(timezone, now), triggered_by)
-        except Exception:
+            done[slug] = run_due(collective_id, today, triggered_by)
+        except Exception as exc:
             log.exception("fund runs failed for collective %s; the others go on", slug)
+            db.session.rollback()
+            try:
+                with transaction():
+                    notices.fund_runs_failed(collective_id, today,
+                                             f"{type(exc).__name__}: {exc}")
+            except Exception:
+                log.exception("telling the treasurers of %s failed too", slug)
         refresh_forecasts(now, collective_id=collective_id)
         if on_collective is not None:
             on_collective(slug)

@@ -13,6 +13,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from collective.benefits import notices
 from collective.benefits.compute import add_months, month_start
 from collective.benefits.contribution_runs import RETURN_MONTH, run_contributions
 from collective.benefits.models import BenefitRun, RunKind
@@ -35,8 +36,14 @@ def run(collective_id: int, kind: RunKind | str, period: date, *, today: date,
     """Run one kind of run for one period (refused while the month has not ended)."""
     kind = RunKind(kind)
     runner = run_contributions if kind == RunKind.CONTRIBUTIONS else run_payouts
-    return runner(collective_id, period, today=today, dry_run=dry_run,
-                  triggered_by=triggered_by)
+    result = runner(collective_id, period, today=today, dry_run=dry_run,
+                    triggered_by=triggered_by)
+    if not (dry_run or result.already_done or result.skipped) and result.run is not None:
+        notices.fund_run_done(collective_id, kind.value, period, result.total,
+                              result.shortfall)
+        if kind == RunKind.CONTRIBUTIONS:
+            notices.contributions_owed_or_settled(result.run)
+    return result
 
 
 def due_periods(collective_id: int, today: date) -> list[tuple[RunKind, date]]:

@@ -7,6 +7,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Mapping
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -24,10 +25,16 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+#: Lines up to RFC 5322's limit of 998 characters: a long header with no space in it (a
+#: List-Unsubscribe URL) stays as it is instead of being cut into RFC 2047 encoded words,
+#: which mail clients do not decode in a URL header.
+MESSAGE_POLICY = policy.default.clone(max_line_length=998)
+
+
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
     """The row as a multipart/alternative message: a plain-text part and an HTML part,
     under the row's own Message-ID (the same on every try)."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = sender
     message["To"] = row.recipient
     message["Subject"] = row.subject

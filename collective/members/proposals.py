@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from collective.clock import date_at
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
+from collective.members import notices
 from collective.members.models import (
     Membership,
     MembershipStatus,
@@ -34,6 +35,10 @@ MAX_PROPOSAL_DAYS = 90
 #: Optional, per kind: the members who may not vote on a proposal (say, the claimant of a
 #: claim it decides); they do not count towards its quorum either.
 EXCLUDERS: dict[str, Callable[[Proposal], Collection[int]]] = {}
+
+
+#: How long before a deadline the members who have not voted are reminded.
+REMINDER_BEFORE = timedelta(hours=24)
 
 
 def register_excluded_voters(kind: str, excluded: Callable[[Proposal], Collection[int]]
@@ -94,6 +99,7 @@ def open_proposal(
     )
     db.session.add(proposal)
     db.session.flush()
+    notices.proposal_opened(proposal, excluded_voters(proposal), now)
     return proposal
 
 
@@ -255,6 +261,7 @@ def decide_proposal(proposal: Proposal, now: datetime) -> bool:
     elif proposal.kind in REJECTERS:
         REJECTERS[proposal.kind](proposal)
     db.session.flush()
+    notices.proposal_decided(proposal, now)
     return True
 
 
@@ -305,6 +312,21 @@ def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
                Proposal.status == ProposalStatus.OPEN.value,
                Proposal.deadline_at > now, ~voted)
         .order_by(Proposal.deadline_at, Proposal.id)) if may_vote(membership, proposal)]
+
+
+def remind_voters(now: datetime, within: timedelta = REMINDER_BEFORE) -> list[Proposal]:
+    """Tell the members who may vote and have not, once per proposal, when its deadline is
+    `within` of `now` (the scheduler's job). The proposals reminded about."""
+    due = list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.status == ProposalStatus.OPEN.value,
+                                  Proposal.deadline_at > now,
+                                  Proposal.deadline_at <= now + within)
+        .order_by(Proposal.deadline_at, Proposal.id)))
+    for proposal in due:
+        voted = set(db.session.scalars(sa.select(Vote.membership_id)
+                                       .where(Vote.proposal_id == proposal.id)))
+        notices.proposal_closing(proposal, voted | excluded_voters(proposal), now)
+    return due
 
 
 #: kind -> function(proposal) returning (template, context) for the kind's own details.

@@ -10,7 +10,7 @@ from collective.errors import DomainError, NotFound
 from collective.extensions import db
 from collective.members.models import Membership, MembershipStatus, Skill, User
 from collective.members.services import require_role
-from collective.pool import compute
+from collective.pool import compute, notices
 from collective.pool.checks import COORDINATOR, FAIRNESS_WINDOW, get_in, is_whole, same_collective
 from collective.pool.models import (
     ACTIVE_STATES,
@@ -54,7 +54,8 @@ def allocate_member(
     claim_version(pitch, expected_version)
     allocation = db.session.scalar(
         sa.select(Allocation).filter_by(pitch_id=pitch.id, membership_id=member.id))
-    if allocation is None:
+    is_new = allocation is None
+    if is_new:
         allocation = Allocation(pitch_id=pitch.id, membership_id=member.id)
         db.session.add(allocation)
     if role == AllocationRole.LEAD:
@@ -63,6 +64,8 @@ def allocate_member(
                 other.role = AllocationRole.CONTRIBUTOR
     allocation.role, allocation.weight, allocation.weekly_hours = role, weight, weekly_hours
     db.session.flush()
+    if is_new:
+        notices.allocated(actor.collective, allocation, pitch)
     db.session.expire(pitch)
     return allocation
 

@@ -23,7 +23,7 @@ from collective.money import (
     format_plain,
     minor_digits,
 )
-from collective.pool import compute
+from collective.pool import compute, notices
 from collective.pool.checks import (
     COORDINATOR,
     TREASURER,
@@ -131,6 +131,7 @@ def record_payment(
     payment.entry_id = entry.id
     use_hours(payment, hours.entry_ids)
     db.session.flush()
+    notices.payment_split(collective, payment, pitch, rule, result.by_member())
     return payment
 
 

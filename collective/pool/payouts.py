@@ -15,6 +15,7 @@ from collective.ledger.models import EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, format_money
+from collective.pool import notices
 from collective.pool.checks import TREASURER, check_date, is_whole, same_collective
 
 
@@ -106,9 +107,11 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
             raise DuplicatePayout(earlier, membership, amount, base)
     # The same key again returns the same payout; for another member or amount it is a
     # conflict (a form sent back from the browser's history).
-    return _member_entry(actor, membership, kind=EntryKind.PAYOUT, key=key, on=paid_on,
-                         amount=amount,
-                         memo=_reference(f"Payout to {membership.user.name}", reference))
+    entry = _member_entry(actor, membership, kind=EntryKind.PAYOUT, key=key, on=paid_on,
+                          amount=amount,
+                          memo=_reference(f"Payout to {membership.user.name}", reference))
+    notices.payouts_sent(entry, actor.collective.slug, base, {membership.id: amount})
+    return entry
 
 
 def record_deposit(actor: Membership, membership: Membership, *, amount: int,
@@ -175,7 +178,9 @@ def pay_everyone(actor: Membership, *, paid_on: date, reference: str, request_ke
     bank = ledger.account_by_code(actor.collective_id, ledger.BANK)
     lines = [ledger.Line(account_id, amount, base) for account_id, amount in owed]
     lines.append(ledger.Line(bank.id, -total, base))
-    return ledger.post_entry(
+    entry = ledger.post_entry(
         actor.collective_id, kind=EntryKind.PAYOUT, occurred_on=paid_on, idempotency_key=key,
         memo=_reference(f"Payout of every balance to {len(owed)} members", reference)[:500],
         lines=lines, created_by_id=actor.user_id)
+    notices.payouts_sent(entry, actor.collective.slug, base, _owed(owed_now))
+    return entry

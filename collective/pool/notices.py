@@ -1,0 +1,99 @@
+"""Telling members about their money and work: a client payment's split (each member who
+got a share, only their own line), a payout (to its member), an allocation to a pitch (to
+the member), a deadline within three days on active work (to each member on it). Flush,
+never commit."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from collective.clock import date_at
+from collective.extensions import db
+from collective.ledger.models import JournalEntry
+from collective.members.models import Collective, Membership, MembershipStatus
+from collective.members.proposals import remind_voters
+from collective.notifications.kinds import Kind
+from collective.notifications.service import notify
+from collective.notifications.wording import day, format_money, page
+from collective.pool.models import ACTIVE_STATES, Allocation, ClientPayment, Pitch, ShareRule
+
+#: How many days before a deadline on active work its members are told.
+DEADLINE_WARNING_DAYS = 3
+
+
+def _members(ids) -> list[Membership]:
+    return list(db.session.scalars(sa.select(Membership).options(
+        so.joinedload(Membership.user)).where(Membership.id.in_(list(ids)))
+        .order_by(Membership.id)))
+
+
+def payment_split(collective: Collective, payment: ClientPayment, pitch: Pitch,
+                  rule: ShareRule, shares: Mapping[int, int]) -> None:
+    """Tell each member with a share of the payment their own amount and the rule."""
+    base = collective.base_currency
+    for member in _members(m for m, share in shares.items() if share > 0):
+        notify(member, kind=Kind.PAYMENT_SPLIT, event_key=f"payment-split:{payment.id}",
+               title=f"A payment for {pitch.title} brought you "
+                     f"{format_money(shares[member.id], base)}",
+               body=f"Split by share rule version {rule.version}, from the client's "
+                    f"payment received on {day(payment.received_on)}.",
+               link=page("pool.my_shares", slug=collective.slug))
+
+
+def payouts_sent(entry: JournalEntry, slug: str, currency: str,
+                 amounts: Mapping[int, int]) -> None:
+    """Tell each member paid by a payout entry how much was sent to them."""
+    for member in _members(amounts):
+        notify(member, kind=Kind.PAYOUT_SENT, event_key=f"payout:{entry.id}:{member.id}",
+               title=f"A payout of {format_money(amounts[member.id], currency)} was sent "
+                     "to you",
+               body=f"Paid on {day(entry.occurred_on)}.",
+               link=page("reports.statement", slug=slug))
+
+
+def allocated(collective: Collective, allocation: Allocation, pitch: Pitch) -> None:
+    """Tell a member they were given a part in a pitch."""
+    [member] = _members([allocation.membership_id])
+    notify(member, kind=Kind.PITCH_ALLOCATED, event_key=f"allocated:{allocation.id}",
+           title=f"You were allocated to {pitch.title} as {allocation.role}",
+           body=f"{allocation.weekly_hours} hours a week planned." if allocation.weekly_hours
+           else "", link=page("pool.pitch", slug=collective.slug, pitch_id=pitch.id))
+
+
+def remind_work_deadlines(collective: Collective, today: date) -> list[Pitch]:
+    """Tell each member allocated to active work (won or in progress) whose deadline is
+    within DEADLINE_WARNING_DAYS of `today` (the collective's day), once per pitch and
+    deadline (a moved deadline is told again). The pitches told about."""
+    due = list(db.session.scalars(
+        sa.select(Pitch).where(
+            Pitch.collective_id == collective.id,
+            Pitch.state.in_([s.value for s in ACTIVE_STATES]),
+            Pitch.deadline_on >= today,
+            Pitch.deadline_on <= today + timedelta(days=DEADLINE_WARNING_DAYS))
+        .order_by(Pitch.deadline_on, Pitch.id)))
+    for pitch in due:
+        days = (pitch.deadline_on - today).days
+        when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+        for member in _members(a.membership_id for a in pitch.allocations):
+            if member.status == MembershipStatus.REMOVED:
+                continue
+            notify(member, kind=Kind.WORK_DEADLINE,
+                   event_key=f"work-deadline:{pitch.id}:{pitch.deadline_on.isoformat()}",
+                   title=f"{pitch.title} is due {when}",
+                   body=f"The deadline is {day(pitch.deadline_on)}.",
+                   link=page("pool.pitch", slug=collective.slug, pitch_id=pitch.id))
+    return due
+
+
+def send_reminders(now: datetime) -> tuple[int, int]:
+    """The scheduler's reminders as of `now`: votes closing within a day, and work due
+    within DEADLINE_WARNING_DAYS in each collective's own today. (Proposals reminded,
+    pitches reminded.)"""
+    votes = remind_voters(now)
+    pitches = 0
+    for collective in db.session.scalars(sa.select(Collective).order_by(Collective.id)):
+        pitches += len(remind_work_deadlines(collective, date_at(now, collective.timezone)))
+    return len(votes), pitches
