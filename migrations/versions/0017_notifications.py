@@ -10,16 +10,16 @@ notification_preferences: a user's chosen channel per kind; no row means the kin
 
 Both tables are new and start empty; no existing row changes.
 
-Revision ID: 0016_notifications
-Revises: 0015_mail_outbox
+Revision ID: 0017_notifications
+Revises: 0016_email_confirmation
 Create Date: 2026-11-26 16:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0016_notifications"
-down_revision = "0015_mail_outbox"
+revision = "0017_notifications"
+down_revision = "0016_email_confirmation"
 branch_labels = None
 depends_on = None
 
