@@ -21,11 +21,22 @@ def timezone_names() -> tuple[str, ...]:
 
 @cache
 def _by_folded_name() -> dict[str, str]:
-    return {name.casefold(): name for name in timezone_names()}
+    names = {name.casefold(): name for name in timezone_names()}
+    # A city alone ("Manila", "new york") names its zone when only one zone ends with it.
+    cities: dict[str, list[str]] = {}
+    for name in timezone_names():
+        if "/" in name:
+            cities.setdefault(name.rsplit("/", 1)[1].replace("_", " ").casefold(), []).append(name)
+    for city, zones in cities.items():
+        if len(zones) == 1:
+            names.setdefault(city, zones[0])
+            names.setdefault(city.replace(" ", "_"), zones[0])
+    return names
 
 
 def canonical_timezone(name: str) -> str | None:
-    """The IANA spelling of `name`, matched case-insensitively; None if there is none."""
+    """The IANA spelling of `name`, matched case-insensitively, or of the one zone a city
+    alone names ("manila" is Asia/Manila); None if there is none."""
     return _by_folded_name().get((name or "").strip().casefold())
 
 

@@ -56,3 +56,11 @@ def test_a_period_is_read_as_yyyy_mm(text, month):
 def test_anything_but_yyyy_mm_is_not_a_period(text):
     with pytest.raises(PeriodError, match="write the period as YYYY-MM, like 2026-10"):
         parse_period(text)
+
+
+def test_a_city_alone_names_its_zone_when_only_one_zone_has_it():
+    assert canonical_timezone("Manila") == "Asia/Manila"
+    assert canonical_timezone("  new york ") == "America/New_York"
+    assert canonical_timezone("new_york") == "America/New_York"
+    assert canonical_timezone("asia/manila") == "Asia/Manila"
+    assert canonical_timezone("Atlantis") is None

@@ -18,6 +18,9 @@ ACCOUNT_ENDPOINTS = {"members.logout", "members.change_password", "members.profi
 # Confirming an e-mail address: the mailed link works signed in or not; the rest is the
 # account's own.
 PUBLIC_ENDPOINTS |= {"email.confirm"}
+# An invitation link shows who invites you to which collective before you sign in (the token
+# is the proof); accepting it needs an account (tests/members/test_invitation_links.py).
+PUBLIC_ENDPOINTS |= {"members.accept_invitation"}
 ACCOUNT_ENDPOINTS |= {"email.resend", "email.change", "email.change_sent"}
 
 

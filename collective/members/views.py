@@ -99,6 +99,8 @@ def logout():
 def register():
     """Create an account."""
     form = RegisterForm(next=request.args.get("next", ""))
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]  # from an invitation's page
     if form.validate_on_submit():
         with committed(form) as done:
             user = accounts.register_user(form.email.data, form.name.data, form.password.data,
@@ -107,8 +109,7 @@ def register():
         if done:
             session.clear()
             login_user(user)
-            flash(f"Welcome! We sent a link to {user.email} to confirm it is yours. Create a "
-                  "collective, or open the invitation link you were sent.", "info")
+            flash(f"Welcome! We sent a link to {user.email} to confirm it is yours.", "info")
             return redirect(_after_login_target(form.next.data))
     return render_template("members/register.html", form=form)
 
@@ -173,15 +174,21 @@ def new_collective():
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
-@login_required
 def accept_invitation(token: str):
-    """See an invitation and accept it."""
+    """See an invitation and accept it. Someone not signed in sees who invites them to which
+    collective, and is offered an account (their invited address filled in) or sign-in,
+    both coming back here."""
     form = ConfirmForm()
     now = now_utc()
     with checked() as usable:  # a refusal is flashed: the reason the link cannot be used
         invitation = invites.find_invitation(token, now)
     if not usable:
         return render_template("members/invitation_invalid.html"), usable.error.status
+    if not current_user.is_authenticated:
+        if request.method == "POST":
+            return redirect(url_for("members.login", next=request.path))
+        return render_template("members/invitation.html", invitation=invitation, form=form,
+                               for_you=False, anonymous=True)
     with checked() as for_you:  # a link naming another address: said in a flash
         invites.check_recipient(invitation, current_user)
     if for_you and form.validate_on_submit():

@@ -151,6 +151,29 @@ def test_the_invitation_page_names_the_collective_and_who_invited(auth, client, 
     assert "Accept and join" in page
 
 
+def test_someone_not_signed_in_sees_the_invitation_and_is_offered_an_account(auth, client,
+                                                                               site):
+    auth.login(site["founder_email"])
+    link = _invite(client, site, "ben@example.com")
+    auth.logout()
+
+    page = _text(client.get(link))
+
+    text = re.sub(r"<[^>]+>", "", page)
+    assert f"Maria Santos invites you to join {site['name']} as member" in text
+    path = link[link.index("/invite/"):]
+    register = re.search(r'<a class="button" href="([^"]+)">Create an account</a>', page)
+    assert register and f"next={path}" in register.group(1)
+    assert "email=ben@example.com" in register.group(1)
+    assert f'href="/login?next={path}"' in page
+    # The register form comes with the invited address filled in.
+    form = _text(client.get(register.group(1)))
+    assert re.search(r'<input[^>]*name="email"[^>]*value="ben@example.com"', form)
+    # Accepting still needs an account: a POST goes to sign in and joins nobody.
+    refused = client.post(link, data={})
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+
+
 def test_the_wrong_account_is_told_why_and_cannot_join(auth, client, setup, site):
     auth.login(site["founder_email"])
     link = _invite(client, site, "joy@example.com")
