@@ -20,7 +20,7 @@ from collective.ledger.balances import member_balance
 from collective.ledger.models import JournalEntry, Posting
 from collective.members import accounts
 from collective.members.models import Membership, Proposal, Role, Vote
-from collective.pool import allocation, clients, payments, pitches, rules, time
+from collective.pool import allocation, clients, payments, payouts, pitches, rules, time
 from collective.pool.models import (
     Allocation,
     Client,
@@ -552,6 +552,25 @@ def test_a_reversal_with_a_reason_too_long_is_refused_and_says_why(client, auth,
         as_text=True)
     assert _counts(setup) == before
     assert _balances(setup, world.alice_id, world.bob_id) == [68_750, 21_250]
+
+
+def test_reversing_a_payment_already_paid_out_says_who_would_owe_the_collective(
+        client, auth, setup, world):
+    with setup():
+        treasurer = db.session.get(Membership, world.treasurer_id)
+        alice = db.session.get(Membership, world.alice_id)
+        payouts.pay_member(treasurer, alice, amount=68_750, paid_on=date.today(),
+                           request_key="paid-alice", today=date.today())
+        db.session.commit()
+    _login(auth, world.treasurer)
+
+    page = client.get(f"/c/{world.slug}/pool/payments/{world.payment_id}/reverse")
+
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)).split())
+    assert "Paid out already" in text and "1 member had this payment's share paid out" in text
+    assert ("Alice Ng: share $687.50, owed to them now $0.00, after the reversal -$687.50"
+            in text)
+    assert "Bob" not in text.split("Paid out already")[1].split("Their next shares")[0]
 
 
 def test_payouts_of_a_member_add_up_to_their_balance_and_a_double_submit_pays_once(

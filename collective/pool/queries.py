@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.extensions import db
+from collective.ledger import balances
 from collective.ledger.balances import with_effective_kind
 from collective.ledger.models import Account, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
+from collective.members.services import base_currency
 from collective.monthly import monthly_table
 from collective.pool import compute
 from collective.pool.models import ClientPayment
@@ -176,3 +178,26 @@ def members_summary(collective_id: int) -> pd.DataFrame:
     table["paid_out"] = -table["paid_out"]
     table["balance"] = table["earned"] - table["paid_out"] + table["other"]
     return table.sort_values("name").reset_index(drop=True)
+
+
+def overdrawn_by_reversal(payment: ClientPayment) -> list[dict]:
+    """The members a reversal of `payment` would leave owing the collective: their share
+    of it is more than what the collective owes them now (it was paid out already). Each
+    with name, share, balance now, and balance after, in the base currency."""
+    currency = base_currency(payment.collective_id)
+    shares = db.session.execute(
+        sa.select(Account.membership_id, -Posting.amount)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Posting.entry_id == payment.entry_id, Posting.currency == currency,
+               Account.membership_id.is_not(None), Posting.amount < 0)).all()
+    now = balances.member_balances(payment.collective_id, currency)
+    names = dict(db.session.execute(
+        sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+        .where(Membership.id.in_([m for m, _ in shares] or [0]))).all())
+    rows = []
+    for membership_id, share in shares:
+        balance = now.get(membership_id, (None, 0))[1]
+        if balance - share < 0:
+            rows.append({"name": names.get(membership_id, "?"), "share": int(share),
+                         "balance": int(balance), "after": int(balance - share)})
+    return rows

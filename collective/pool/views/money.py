@@ -93,7 +93,8 @@ def reverse_payment(payment_id: int):
                 return redirect(url_for("pool.payments", slug=g.collective.slug))
     reversed_ids = queries.reversed_entry_ids(g.collective.id)
     return render_template("pool/confirm_reverse.html", payment=payment, form=form,
-                           is_reversed=payment.entry_id in reversed_ids), status
+                           is_reversed=payment.entry_id in reversed_ids,
+                           overdrawn=queries.overdrawn_by_reversal(payment)), status
 
 
 @bp.get("/shares")
