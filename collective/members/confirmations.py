@@ -24,14 +24,10 @@ from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.mail.outbox import check_address, queue_mail
 from collective.members.accounts import email_confirmed
+from collective.members.limits import let_through
 from collective.members.models import EmailConfirmationRequest, User
-from collective.members.resets import TooManyRequests
 
 LINK_LIFETIME = timedelta(hours=48)
-#: Links mailed on request per address, and per IP, within WINDOW.
-PER_ADDRESS = 3
-PER_IP = 20
-WINDOW = timedelta(hours=1)
 _SALT = "email-confirmation"
 
 #: The signed-in person may ask for a link to be sent again: what they are told, whatever
@@ -58,10 +54,6 @@ def _state_digest(user: User) -> str:
     stamp = int(confirmed.timestamp()) if confirmed is not None else ""
     state = f"confirm:{user.email}:{stamp}:{user.password_hash}"
     return hashlib.sha256(state.encode()).hexdigest()[:24]
-
-
-def _email_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def make_confirmation_token(user: User, address: str, now: datetime) -> str:
@@ -115,28 +107,6 @@ def confirm_address(token: str, now: datetime) -> User:
     return user
 
 
-def _let_through(address: str, ip: str, now: datetime) -> EmailConfirmationRequest | None:
-    """Note a request for a link to `address` from `ip`: the request, or None when the
-    address has had PER_ADDRESS links within WINDOW. Too many from one IP raise
-    TooManyRequests."""
-    since = now - WINDOW
-    ip = (ip or "unknown")[:45]
-    recent = sa.select(sa.func.count(EmailConfirmationRequest.id)).where(
-        EmailConfirmationRequest.requested_at > since)
-    if db.session.scalar(recent.where(EmailConfirmationRequest.ip == ip)) >= PER_IP:
-        raise TooManyRequests("too many requests from your connection; try again later")
-    email_hash = _email_hash(address)
-    if db.session.scalar(recent.where(EmailConfirmationRequest.email_hash == email_hash)) \
-            >= PER_ADDRESS:
-        return None
-    db.session.execute(sa.delete(EmailConfirmationRequest)
-                       .where(EmailConfirmationRequest.requested_at <= now - 24 * WINDOW))
-    request = EmailConfirmationRequest(email_hash=email_hash, ip=ip, requested_at=now)
-    db.session.add(request)
-    db.session.flush()
-    return request
-
-
 def _queue_link(user: User, address: str, event_key: str, now: datetime,
                 link_for: Callable[[str], str], *, change: bool) -> None:
     link = link_for(make_confirmation_token(user, address, now))
@@ -160,7 +130,7 @@ def resend_confirmation(user: User, ip: str, now: datetime,
     raise TooManyRequests."""
     if email_confirmed(user):
         return False
-    request = _let_through(user.email, ip, now)
+    request = let_through(EmailConfirmationRequest, user.email, ip, now)
     if request is None:
         return False
     _queue_link(user, user.email, f"email-confirm:{request.id}", now, link_for, change=False)
@@ -180,7 +150,7 @@ def request_email_change(user: User, new_email: str, password: str, ip: str, now
     if _taken_by_another(user, address):
         # What the registration form says too: no more, no less.
         raise Conflict("an account with this e-mail already exists", field="email")
-    request = _let_through(address, ip, now)
+    request = let_through(EmailConfirmationRequest, address, ip, now)
     if request is None:
         raise DomainError("this address has been sent 3 links in the last hour; wait a "
                           "while, then ask again", field="email")

@@ -21,13 +21,13 @@ from collective.errors import DomainError
 from collective.extensions import db
 from collective.mail.outbox import queue_mail
 from collective.members.accounts import check_new_password, normalise_email, password_method
+from collective.members.limits import TooManyRequests, let_through
 from collective.members.models import PasswordResetRequest, User
 
+__all__ = ["InvalidResetLink", "TooManyRequests", "make_reset_token", "request_password_reset",
+           "reset_password", "user_for_token"]
+
 LINK_LIFETIME = timedelta(hours=1)
-#: Requests let through per address, and per IP, within WINDOW.
-PER_ADDRESS = 3
-PER_IP = 20
-WINDOW = timedelta(hours=1)
 _SALT = "password-reset"
 
 
@@ -38,22 +38,12 @@ class InvalidResetLink(DomainError):
     status = 400
 
 
-class TooManyRequests(DomainError):
-    """Too many reset requests from one client: try again later."""
-
-    status = 429
-
-
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 def _password_digest(user: User) -> str:
     return hashlib.sha256(f"reset:{user.password_hash}".encode()).hexdigest()[:24]
-
-
-def _email_hash(email: str) -> str:
-    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
 
 
 def make_reset_token(user: User, now: datetime) -> str:
@@ -90,21 +80,9 @@ def request_password_reset(email: str, ip: str, now: datetime,
     queue the mail with the link (`link_for(token)` makes the URL). The request if it was let
     through, None if the address had asked too often: the caller answers the same either way.
     Too many requests from one IP raise TooManyRequests."""
-    since = now - WINDOW
-    ip = (ip or "unknown")[:45]
-    recent = sa.select(sa.func.count(PasswordResetRequest.id)).where(
-        PasswordResetRequest.requested_at > since)
-    if db.session.scalar(recent.where(PasswordResetRequest.ip == ip)) >= PER_IP:
-        raise TooManyRequests("too many requests from your connection; try again later")
-    email_hash = _email_hash(email)
-    if db.session.scalar(recent.where(PasswordResetRequest.email_hash == email_hash)) \
-            >= PER_ADDRESS:
+    request = let_through(PasswordResetRequest, email, ip, now)
+    if request is None:
         return None
-    db.session.execute(sa.delete(PasswordResetRequest)
-                       .where(PasswordResetRequest.requested_at <= now - 24 * WINDOW))
-    request = PasswordResetRequest(email_hash=email_hash, ip=ip, requested_at=now)
-    db.session.add(request)
-    db.session.flush()
     user = db.session.scalar(sa.select(User).filter_by(email=normalise_email(email)))
     if user is not None:
         queue_mail(event_key=f"password-reset:{request.id}", to=user.email, user_id=user.id,
