@@ -62,9 +62,9 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
     donors = _donors(collective_id, period)
     reserves = compute.reserves(run_lines_frame(collective_id))
     donors["room"] = donors["membership_id"].map(reserves).fillna(0).astype("int64")
-    payable = due["amount"].where(due["membership_id"].map(
-        lambda claimant: bool(((donors["membership_id"] != claimant)
-                               & (donors["weight"] > 0)).any())), 0)
+    # A benefit is paid only when someone besides its claimant gave that month.
+    givers = set(donors.loc[donors["weight"] > 0, "membership_id"])
+    payable = due["amount"].where(due["membership_id"].map(lambda c: bool(givers - {c})), 0)
     available = fund_balance(collective_id) - terms.min_fund_balance
     seed = compute.period_seed(period)
     makeup = due["makeup"].to_numpy(dtype=bool)
