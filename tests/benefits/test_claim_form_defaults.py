@@ -3,7 +3,6 @@ claim (the sick-leave plan waits one month, so one month would pay nothing)."""
 from __future__ import annotations
 
 import html
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from collective.clock import month_start, today_in
 from collective.extensions import db
 from tests.benefits.factories import deposit, found_fund
 from tests.factories import PASSWORD, commit
+from tests.forms import form_values
 
 TODAY = today_in("UTC")
 THIS_MONTH = month_start(TODAY)
@@ -33,30 +33,11 @@ def fund(setup):
         return founder.collective.slug, ann.user.email, ann.id
 
 
-def _form_values(page: str) -> dict[str, str]:
-    """What the form would send as shown: inputs' values and each select's chosen option."""
-    values = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r' name="([^"]+)"', tag)
-        value = re.search(r' value="([^"]*)"', tag)
-        if name and 'type="submit"' not in tag:
-            values[name.group(1)] = html.unescape(value.group(1)) if value else ""
-    for name, options in re.findall(r'<select[^>]* name="([^"]+)"[^>]*>(.*?)</select>', page,
-                                    re.S):
-        chosen = re.search(r'<option selected value="([^"]*)"', options)
-        values[name] = chosen.group(1) if chosen else re.search(
-            r'<option[^>]* value="([^"]*)"', options).group(1)
-    for name, text in re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>(.*?)</textarea>', page,
-                                 re.S):
-        values[name] = html.unescape(text).strip()
-    return values
-
-
 def test_the_claim_form_sent_as_shown_files_a_claim(client, auth, setup, fund):
     slug, ann, ann_id = fund
     auth.login(ann, PASSWORD)
     page = client.get(f"/c/{slug}/fund/claims/new").get_data(as_text=True)
-    values = _form_values(page)
+    values = form_values(page)
     assert (values["kind"], values["start_period"], values["months"]) == (
         "sick", f"{THIS_MONTH:%Y-%m}", "2")
     assert "Sick leave: the first 1 month(s) wait, then up to 24 month(s) are paid" in \

@@ -3,7 +3,6 @@ for a gift a reserve cannot cover, through the pages."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from collective.members.models import Collective, Proposal
 from collective.money import format_money
 from tests.benefits.factories import deposit, found_fund, plan
 from tests.factories import commit, make_collective
+from tests.forms import form_values
 
 TODAY = today_in("UTC")
 THIS_MONTH = month_start(TODAY)
@@ -29,45 +29,6 @@ def _usd(amount: int) -> str:
 
 def _text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-class _Form(HTMLParser):
-    """What a browser would send for the page's forms, unchanged: each input's value (a
-    checkbox or radio only when checked), each textarea's text, each select's choice."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name:
-            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
-                self.values[name] = attrs.get("value", "")
-        elif tag == "textarea":
-            self._textarea = name
-            self.values[name] = ""
-        elif tag == "select":
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attrs:
-            self.values[self._select] = attrs.get("value", "")
-
-    def handle_endtag(self, tag):
-        if tag in ("textarea", "select"):
-            self._textarea = self._select = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea] += data
-
-
-def _form_values(html: str) -> dict[str, str]:
-    parser = _Form()
-    parser.feed(html)
-    return parser.values
 
 
 def _short_fund(setup) -> dict:
@@ -210,7 +171,7 @@ def test_proposing_a_change_starts_from_the_plan_in_force(client, auth, setup):
 
     page = client.get(f"/c/{slug}/fund/plan/propose").get_data(as_text=True)
 
-    data = _form_values(page)
+    data = form_values(page)
     assert data["levels"] == "500.00, 750.00, 1000.00, 1250.00"
     assert (data["relapse_weeks"], data["gift_shortfall"]) == ("6", compute.OTHERS_COVER)
     assert data["hardship_vote"] == "y"
