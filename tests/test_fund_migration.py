@@ -44,7 +44,7 @@ def test_upgrade_makes_the_fund_a_liability_and_adds_the_receivable(scratch_app)
             for statement in ROWS:
                 conn.execute(sa.text(statement))
 
-        flask_migrate.upgrade()
+        flask_migrate.upgrade(revision="0011_fund_reserves")
         with db.engine.connect() as conn:
             assert _chart(conn) == [
                 (1, "1000", "Bank", "asset"),

@@ -48,6 +48,19 @@ class EntryKind(enum.StrEnum):
     BENEFIT = "benefit"
     #: The mirror of an earlier entry, which it names in `reverses_id`.
     REVERSAL = "reversal"
+    #: A client invoice issued: receivable against income and sales tax (books).
+    INVOICE = "invoice"
+    #: A credit note against an issued invoice (books).
+    CREDIT_NOTE = "credit-note"
+    #: What a client will never pay, written off to bad debts (books).
+    WRITE_OFF = "write-off"
+    #: An expense: a member's, approved against a receipt, or one the collective paid (books).
+    EXPENSE = "expense"
+    #: A balance moved between accounts without money coming in or going out: a member
+    #: settling what they owe from what the collective owes them, a reclassification.
+    TRANSFER = "transfer"
+    #: The year-end closing entry: income and expenses moved to the common fund (ledger).
+    CLOSING = "closing"
 
 
 class Account(db.Model):

@@ -22,9 +22,20 @@ FUND_OWED = "1200"
 MEMBER_PAYABLE_PREFIX = "2100"
 #: The members' reserves: their own money, held for them, so a liability (not equity).
 BENEFITS_FUND = "2200"
+#: Tax charged on invoices, owed to the tax authority.
+SALES_TAX = "2300"
 COMMON_FUND = "3000"
 CLIENT_INCOME = "4000"
+#: Differences between what a foreign-currency invoice was booked at and what came in.
+EXCHANGE = "4900"
+#: Other expenses (what no more precise expense account covers).
 EXPENSES = "5000"
+#: The members' part of each client payment, under the share rule in force.
+MEMBER_SHARES = "5100"
+#: The finder's part of each client payment.
+FINDER_FEES = "5200"
+#: Invoices written off: what clients will never pay.
+BAD_DEBTS = "5300"
 
 STANDARD_CHART: tuple[tuple[str, str, AccountType], ...] = (
     (BANK, "Bank", AccountType.ASSET),
@@ -32,8 +43,13 @@ STANDARD_CHART: tuple[tuple[str, str, AccountType], ...] = (
     (FUND_OWED, "Owed to the benefits fund by members", AccountType.ASSET),
     (BENEFITS_FUND, "Benefits fund: members' reserves", AccountType.LIABILITY),
     (COMMON_FUND, "Common fund", AccountType.EQUITY),
+    (SALES_TAX, "Sales tax payable", AccountType.LIABILITY),
     (CLIENT_INCOME, "Client work income", AccountType.INCOME),
-    (EXPENSES, "Expenses", AccountType.EXPENSE),
+    (EXCHANGE, "Exchange gains and losses", AccountType.INCOME),
+    (EXPENSES, "Other expenses", AccountType.EXPENSE),
+    (MEMBER_SHARES, "Members' shares of client work", AccountType.EXPENSE),
+    (FINDER_FEES, "Finder's fees", AccountType.EXPENSE),
+    (BAD_DEBTS, "Bad debts", AccountType.EXPENSE),
 )
 
 

@@ -12,7 +12,10 @@ KIND_CHOICES = {EntryKind.PAYMENT: "Client payments", EntryKind.PAYOUT: "Payouts
                 EntryKind.CONTRIBUTION: "Contributions", EntryKind.BENEFIT: "Benefits",
                 EntryKind.DEPOSIT: "Deposits", EntryKind.REVERSAL: "Reversals",
                 EntryKind.CONTRIBUTION_RETURN: "Reserve returns",
-                EntryKind.OPENING: "Opening"}
+                EntryKind.OPENING: "Opening", EntryKind.INVOICE: "Invoices",
+                EntryKind.CREDIT_NOTE: "Credit notes", EntryKind.WRITE_OFF: "Write-offs",
+                EntryKind.EXPENSE: "Expenses", EntryKind.TRANSFER: "Transfers",
+                EntryKind.CLOSING: "Year-end closing"}
 
 
 class ExportForm(FlaskForm):
