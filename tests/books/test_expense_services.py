@@ -244,3 +244,16 @@ def test_reversing_an_expense_entry_marks_the_expense_rejected(books):
     assert expense.status == ExpenseStatus.REJECTED
     assert f"entry {reversal.id}" in expense.decision_reason
     assert balances.member_balance(books.member.id).get("USD", 0) == 0
+
+
+def test_a_category_cannot_be_booked_to_members_shares(books):
+    from collective.books.expenses.categories import add_category, expense_accounts
+
+    shares = ledger.account_by_code(books.founder.collective_id, ledger.MEMBER_SHARES)
+    assert shares.id not in {a.id for a in expense_accounts(books.founder.collective_id)}
+    with pytest.raises(DomainError) as refused:
+        add_category(books.treasurer, name="Bonus", account_id=shares.id)
+    assert refused.value.field == "account_id"
+    travel = ledger.account_by_code(books.founder.collective_id, ledger.TRAVEL)
+    assert add_category(books.treasurer, name="Taxis", account_id=travel.id).account_id == \
+        travel.id

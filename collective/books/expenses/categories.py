@@ -57,12 +57,18 @@ def category_for_new_expense(collective_id: int, category_id: int) -> ExpenseCat
     return category
 
 
+#: Expense accounts that other events book to, never an expense someone spent.
+NOT_FOR_CATEGORIES = (ledger.MEMBER_SHARES, ledger.FINDER_FEES, ledger.BAD_DEBTS)
+
+
 def expense_accounts(collective_id: int) -> list[Account]:
-    """The collective's expense accounts a category may be booked to, by code."""
+    """The collective's expense accounts a category may be booked to, by code (not the
+    members' shares, finder's fees or bad debts)."""
     return list(db.session.scalars(
         sa.select(Account).where(Account.collective_id == collective_id,
                                  Account.type == AccountType.EXPENSE.value,
-                                 Account.membership_id.is_(None))
+                                 Account.membership_id.is_(None),
+                                 Account.code.not_in(NOT_FOR_CATEGORIES))
         .order_by(Account.code)))
 
 
@@ -72,9 +78,9 @@ def add_category(actor: Membership, *, name: str, account_id: int) -> ExpenseCat
     name = " ".join((name or "").split())
     if not name or len(name) > 80:
         raise DomainError("a category's name is 1 to 80 characters", field="name")
-    account = db.session.get(Account, account_id) if isinstance(account_id, int) else None
-    if (account is None or account.collective_id != actor.collective_id
-            or account.type != AccountType.EXPENSE or account.membership_id is not None):
+    account = next((a for a in expense_accounts(actor.collective_id) if a.id == account_id),
+                   None)
+    if account is None:
         raise DomainError("choose one of the collective's expense accounts",
                           field="account_id")
     taken = db.session.scalar(sa.select(ExpenseCategory.id).where(
