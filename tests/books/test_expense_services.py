@@ -216,13 +216,14 @@ def test_files_written_by_a_transaction_that_rolls_back_are_deleted(app, books):
 
 def test_treasurers_are_told_of_a_submission_and_the_member_of_the_decision(books):
     expense = _submit(books)
-    told = {(n.membership_id, n.kind) for n in db.session.scalars(sa.select(Notification))}
+    ours = sa.select(Notification).filter_by(collective_id=books.founder.collective_id)
+    told = {(n.membership_id, n.kind) for n in db.session.scalars(ours)}
     assert told == {(books.founder.id, "expense_submitted"),
                     (books.treasurer.id, "expense_submitted")}
     decisions.decide_expense(books.treasurer, expense, approve=False, reason="Duplicate",
                              today=TODAY, now=NOW)
     decided = db.session.scalars(sa.select(Notification).filter_by(
-        kind="expense_decided")).all()
+        kind="expense_decided", collective_id=books.founder.collective_id)).all()
     assert [(n.membership_id, n.title) for n in decided] == [
         (books.member.id, "Your expense was rejected: $42.50 for travel")]
     assert "Reason: Duplicate" in decided[0].body
