@@ -270,3 +270,33 @@ def test_the_decision_is_offered_only_while_pending(app, setup, world):
     with setup():
         expense = db.session.get(Expense, world.expense_id)
         assert not decisions.may_decide(expense.membership, expense)
+
+
+def _more_expenses(setup, world, count: int) -> None:
+    with setup():
+        from collective.members.models import Membership
+
+        member = db.session.get(Membership, world.member_id)
+        for n in range(count):
+            submissions.submit_expense(
+                member, category_id=world.travel_id, amount=100 + n, currency="USD",
+                spent_on=TODAY, description=f"Bus {n}", receipts=[pdf_upload()],
+                storage=receipt_storage(), today=TODAY, now=NOW)
+        commit()
+
+
+@pytest.mark.parametrize(("who", "page"), [("treasurer", "queue"), ("member", "")])
+def test_the_lists_take_as_many_queries_for_many_expenses_as_for_one(
+        app, client, auth, setup, world, who, page):
+    from tests.ledger.test_journal_page import counted_statements
+
+    auth.login(getattr(world, who))
+    url = f"/c/{world.slug}/books/expenses/{page}"
+    client.get(url)
+    with counted_statements(app) as few:
+        assert client.get(url).status_code == 200
+    _more_expenses(setup, world, 6)
+    with counted_statements(app) as many:
+        response = client.get(url)
+    assert response.data.count(b"Bus ") == 6
+    assert len(many) == len(few)

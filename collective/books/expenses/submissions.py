@@ -126,8 +126,16 @@ def _new_expense(actor: Membership, kind: ExpenseKind, *, category_id: int, amou
                       rate=rate, base_amount=base_amount, spent_on=spent_on,
                       description=description, status=ExpenseStatus.PENDING,
                       request_key=request_key or None)
-    db.session.add(expense)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(expense)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same form, sent twice at once: the other request recorded it.
+        earlier = expense_for_request(actor, request_key)
+        if earlier is None:
+            raise
+        return earlier
     for receipt in checked:
         key = storage.save(actor.collective_id, receipt.data)
         track_new_file(db.session, storage, key)
