@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from collective.benefits import models as _benefit_models  # noqa: F401
+    from collective.books.expenses import models as _expense_models  # noqa: F401
     from collective.mail import models as _mail_models  # noqa: F401
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
@@ -81,9 +82,11 @@ def register_extensions(app: Flask) -> None:
 def register_domain_kinds() -> None:
     """Each domain tells the layers below what it owns: entry kinds, proposal kinds."""
     from collective import benefits, pool
+    from collective.books import expenses
 
     benefits.register_kinds()
     pool.register_kinds()
+    expenses.register_kinds()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -105,6 +108,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(fund_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(reports_bp)
+    from collective.books import expenses
+
+    expenses.init_app(app)
 
 
 def register_mail(app: Flask) -> None:

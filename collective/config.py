@@ -60,6 +60,19 @@ def mail_settings() -> dict:
     }
 
 
+def upload_settings() -> dict:
+    """Uploads: expense receipts (docs/expenses.md)."""
+    return {
+        #: Where receipts are kept: 'local' (a folder) is the one backend so far.
+        "RECEIPT_STORAGE": os.environ.get("RECEIPT_STORAGE", "local"),
+        #: The local folder for receipts (default: instance/receipts).
+        "RECEIPT_STORAGE_DIR": os.environ.get("RECEIPT_STORAGE_DIR", ""),
+        #: The largest request body: five 10 MB receipts and the form around them. A larger
+        #: upload is answered 413 before any view reads it.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_REQUEST_BYTES", str(51 * 1024 * 1024))),
+    }
+
+
 def settings_from_environment(instance_path: Path) -> dict:
     """Build the app's settings from environment variables."""
     env = os.environ.get("COLLECTIVE_ENV", "production")
@@ -93,4 +106,5 @@ def settings_from_environment(instance_path: Path) -> dict:
         "PASSWORD_HASH_METHOD": "scrypt",
         "INVITATION_TTL_HOURS": int(os.environ.get("INVITATION_TTL_HOURS", "168")),
         **mail_settings(),
+        **upload_settings(),
     }

@@ -56,6 +56,8 @@ def app(database_url, tmp_path_factory):
         "SERVER_NAME": "collective.test",
         # Still scrypt, at a lighter work factor: thousands of test users stay fast.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        # Receipts land in this run's own folder, not the checkout's instance/.
+        "RECEIPT_STORAGE_DIR": str(tmp_path_factory.mktemp("receipts")),
     })
     with app.app_context():
         # No skip: an unreachable database fails the whole run, loudly.

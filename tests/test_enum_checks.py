@@ -19,6 +19,7 @@ from collective.benefits.models import (
     RunLine,
     RunLineKind,
 )
+from collective.books.expenses.models import Expense, ExpenseKind, ExpenseStatus
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry
@@ -70,6 +71,8 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (OutboxMessage, "status"): OutboxStatus,
     (Notification, "channel"): Channel,
     (NotificationPreference, "channel"): Channel,
+    (Expense, "kind"): ExpenseKind,
+    (Expense, "status"): ExpenseStatus,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

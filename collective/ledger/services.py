@@ -36,6 +36,12 @@ MEMBER_SHARES = "5100"
 FINDER_FEES = "5200"
 #: Invoices written off: what clients will never pay.
 BAD_DEBTS = "5300"
+#: Software, hosting and other subscriptions.
+SOFTWARE = "5400"
+TRAVEL = "5500"
+EQUIPMENT = "5600"
+#: What the bank charges: account fees, transfer and card fees.
+BANK_FEES = "5700"
 
 STANDARD_CHART: tuple[tuple[str, str, AccountType], ...] = (
     (BANK, "Bank", AccountType.ASSET),
@@ -50,6 +56,10 @@ STANDARD_CHART: tuple[tuple[str, str, AccountType], ...] = (
     (MEMBER_SHARES, "Members' shares of client work", AccountType.EXPENSE),
     (FINDER_FEES, "Finder's fees", AccountType.EXPENSE),
     (BAD_DEBTS, "Bad debts", AccountType.EXPENSE),
+    (SOFTWARE, "Software and subscriptions", AccountType.EXPENSE),
+    (TRAVEL, "Travel", AccountType.EXPENSE),
+    (EQUIPMENT, "Equipment", AccountType.EXPENSE),
+    (BANK_FEES, "Bank fees", AccountType.EXPENSE),
 )
 
 

@@ -4,7 +4,7 @@ invitations in members/invitations.py."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -25,6 +25,16 @@ from collective.money import MoneyError, check_currency
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 MANAGERS = (Role.COORDINATOR, Role.TREASURER)
+
+#: What the domains above set up in every new collective, after its chart of accounts
+#: (the books: the default expense categories); registered from the app factory.
+FOUNDING_STEPS: list[Callable[[Collective], None]] = []
+
+
+def register_founding_step(step: Callable[[Collective], None]) -> None:
+    """Say what a domain sets up in each new collective (called with the collective)."""
+    if step not in FOUNDING_STEPS:
+        FOUNDING_STEPS.append(step)
 
 
 def create_collective(
@@ -49,6 +59,8 @@ def create_collective(
     db.session.add(collective)
     db.session.flush()
     create_standard_chart(collective.id)
+    for step in FOUNDING_STEPS:
+        step(collective)
     return add_member(collective, founder, {Role.MEMBER, Role.COORDINATOR, Role.TREASURER})
 
 

@@ -31,6 +31,8 @@ class Kind(enum.StrEnum):
     FUND_RUN = "fund_run"
     WORK_DEADLINE = "work_deadline"
     CONTRIBUTION = "contribution"
+    EXPENSE_SUBMITTED = "expense_submitted"
+    EXPENSE_DECIDED = "expense_decided"
 
 
 #: (label shown on the preferences page, default channel). Money events and claim decisions
@@ -48,6 +50,8 @@ KINDS: dict[Kind, tuple[str, Channel]] = {
     Kind.PITCH_ALLOCATED: ("You were allocated to a pitch", Channel.APP),
     Kind.WORK_DEADLINE: ("Work you are on is due within 3 days", Channel.APP),
     Kind.FUND_RUN: ("A fund run was done or failed (treasurers)", Channel.APP),
+    Kind.EXPENSE_SUBMITTED: ("An expense waits for a decision (treasurers)", Channel.APP),
+    Kind.EXPENSE_DECIDED: ("Your expense was approved or rejected", Channel.EMAIL),
 }
 
 

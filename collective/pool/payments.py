@@ -110,7 +110,7 @@ def record_payment(
         if earlier is not None:
             raise DuplicatePayment(earlier)
     base = collective.base_currency
-    rate = _checked_rate(rate, currency, base)
+    rate = checked_rate(rate, currency, base)
     base_amount = compute.convert_to_base(amount, minor_digits(currency), rate,
                                           minor_digits(base))
     if base_amount <= 0:
@@ -197,7 +197,7 @@ def payment_for_request(collective_id: int, request_key: str | None) -> ClientPa
     return _payment_by_key(collective_id, request_key) if request_key else None
 
 
-def _checked_rate(rate: Decimal | None, currency: str, base: str) -> Decimal:
+def checked_rate(rate: Decimal | None, currency: str, base: str) -> Decimal:
     """The rate from `currency` to `base`: 1 for the base itself, else a sane given one."""
     if currency == base:
         return Decimal(1)
