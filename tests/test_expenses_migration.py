@@ -1,4 +1,4 @@
-"""Migration 0019 gives every existing collective the accounts 5400-5700 and the default
+"""Migration 0020 gives every existing collective the accounts 5400-5700 and the default
 expense categories, booked to them (Other to 5000); downgrade takes them away again."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from collective.books.expenses.categories import DEFAULT_CATEGORIES
 from collective.extensions import db
 
-BEFORE = "0018_books_chart"
+BEFORE = "0019_payment_split_amount"
 
 
 def _categories(conn: sa.Connection, collective_id: int) -> set[tuple]:
@@ -38,7 +38,7 @@ def test_upgrade_gives_existing_collectives_the_accounts_and_categories(scratch_
                     "VALUES (:c, '5000', 'Other expenses', 'expense', '2026-09-01 00:00:00')"),
                     {"c": collective_id})
 
-        flask_migrate.upgrade(revision="0019_expenses")
+        flask_migrate.upgrade(revision="0020_expenses")
         with db.engine.connect() as conn:
             for collective_id in (1, 2):
                 assert _codes(conn, collective_id) == ["5400", "5500", "5600", "5700"]

@@ -13,16 +13,16 @@ rate and the amount in the base currency that is booked, the decision, and the j
 entry ('expense:<id>'). receipts: the files proving each, kept in the receipt storage under
 random keys.
 
-Revision ID: 0019_expenses
-Revises: 0018_books_chart
+Revision ID: 0020_expenses
+Revises: 0019_payment_split_amount
 Create Date: 2026-11-26 18:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0019_expenses"
-down_revision = "0018_books_chart"
+revision = "0020_expenses"
+down_revision = "0019_payment_split_amount"
 branch_labels = None
 depends_on = None
 
