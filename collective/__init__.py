@@ -92,6 +92,7 @@ def register_domain_kinds() -> None:
 def register_blueprints(app: Flask) -> None:
     """Register each domain's blueprint."""
     from collective.benefits.views import bp as fund_bp
+    from collective.books.bank.views import bp as bank_bp
     from collective.ledger.views import bp as ledger_bp
     from collective.members.email_views import bp as email_bp
     from collective.members.reset_views import bp as password_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)
+    app.register_blueprint(bank_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(reports_bp)
 
