@@ -121,11 +121,19 @@ def period_states(collective_id: int, year: int, today: date) -> list[PeriodStat
     return states
 
 
-def period_events(collective_id: int, limit: int = 50) -> list[PeriodEvent]:
-    """The latest closes, reopenings and year-end closes, newest first."""
-    return list(db.session.scalars(
-        sa.select(PeriodEvent).where(PeriodEvent.collective_id == collective_id)
-        .order_by(PeriodEvent.id.desc()).limit(limit)))
+#: The users' names, for the history (the ledger imports no members code).
+_users = sa.table("users", sa.column("id"), sa.column("name"))
+
+
+def period_events(collective_id: int, limit: int = 50) -> list[tuple[PeriodEvent, str]]:
+    """The latest closes, reopenings and year-end closes, newest first, each with the name
+    of who did it (empty for the command line)."""
+    rows = db.session.execute(
+        sa.select(PeriodEvent, _users.c.name)
+        .outerjoin(_users, _users.c.id == PeriodEvent.user_id)
+        .where(PeriodEvent.collective_id == collective_id)
+        .order_by(PeriodEvent.id.desc()).limit(limit)).all()
+    return [(event, name or "") for event, name in rows]
 
 
 def _close(collective_id: int, month: date, user_id: int | None) -> ClosedPeriod:

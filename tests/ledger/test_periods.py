@@ -90,9 +90,10 @@ def test_reopening_needs_a_reason_and_is_recorded(books):
     periods.reopen_month(treasurer, cid, JANUARY, reason="A supplier invoice came late")
     assert periods.closed_period(cid, JANUARY) is None
     assert _post(cid, accounts, date(2026, 1, 20), "late invoice").id
-    events = [(e.action, e.reason, e.user_id) for e in periods.period_events(cid)]
-    assert events == [("reopened", "A supplier invoice came late", treasurer.user_id),
-                      ("closed", "", treasurer.user_id)]
+    events = [(e.action, e.reason, e.user_id, name) for e, name in periods.period_events(cid)]
+    name = treasurer.user.name
+    assert events == [("reopened", "A supplier invoice came late", treasurer.user_id, name),
+                      ("closed", "", treasurer.user_id, name)]
 
 
 def _year_2025(cid, accounts):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from collective.books.bank.importers import DATE_FORMATS, DELIMITERS, CsvMapping
 from collective.books.bank.models import StatementFormat
@@ -102,7 +102,7 @@ class ConfirmMatchForm(FlaskForm):
     """Confirm one suggestion for a line."""
 
     matcher = HiddenField(validators=[DataRequired(), Regexp(r"^[a-z-]{1,40}$")])
-    target = AsciiIntegerField(validators=[DataRequired()])
+    target = AsciiIntegerField(validators=[DataRequired(), NumberRange(min=1, max=2**31 - 1)])
 
 
 class ExplainForm(FlaskForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -166,7 +166,7 @@ def import_statement(actor: Membership, account: BankAccount, *, fmt: str, data:
     if fmt == StatementFormat.CSV and mapping is not None:
         account.csv_mapping = mapping.as_dict()
     for line in parsed.lines:
-        if line.booked_on > date.fromordinal(today.toordinal() + FUTURE_SLACK_DAYS):
+        if line.booked_on > today + timedelta(days=FUTURE_SLACK_DAYS):
             raise StatementError(f"{line.booked_on.isoformat()} is in the future", line.line_no)
     seen: Counter[tuple] = Counter()
     keyed = []

@@ -19,6 +19,7 @@ from collective.books.bank.forms import (
 from collective.books.bank.importers import CsvMapping
 from collective.books.bank.models import FeeRule, StatementFormat
 from collective.clock import PeriodError, now_utc, parse_day, parse_period
+from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger.models import Account, AccountType
 from collective.ledger.periods import month_end
@@ -67,7 +68,7 @@ def add_account():
     """Add a bank account."""
     account_form, rule_form = _account_forms()
     if account_form.validate_on_submit():
-        with committed(account_form, {"ledger_account": "ledger_account"}) as done:
+        with committed(account_form) as done:
             account = services.create_bank_account(
                 g.membership, name=account_form.name.data, currency=account_form.currency.data,
                 number=account_form.number.data or "",
@@ -159,8 +160,8 @@ def _month_arg() -> date:
         return g.this_month
     try:
         return parse_period(text)
-    except PeriodError:
-        abort(404)
+    except PeriodError as exc:
+        raise DomainError(str(exc), field="month") from exc
 
 
 @bp.get("/accounts/<int:account_id>/lines")
@@ -242,8 +243,8 @@ def reconciliation(account_id: int):
     if request.args.get("on"):
         try:
             on = parse_day(request.args["on"])
-        except ValueError:
-            abort(404)
+        except ValueError as exc:
+            raise DomainError(str(exc), field="on") from exc
         month = on.replace(day=1)
     return render_template("books/bank/reconciliation.html", account=account, month=month,
                            result=queries.reconciliation(account, on),

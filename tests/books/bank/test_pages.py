@@ -189,3 +189,28 @@ def test_bank_pages_are_for_treasurers_and_their_own_collective(client, auth, pe
                        data={"note": "x"}).status_code == 404
     assert client.get(f"/c/{theirs}/bank/accounts/{account_id}/reconciliation"
                       ).status_code == 404
+
+
+def test_bad_input_on_the_bank_pages_names_the_field_and_writes_nothing(client, auth, people,
+                                                                        read):
+    auth.login(people["treasurer"])
+    slug = people["slug"]
+    account_id = _add_account(client, slug, read)
+    _upload(client, slug, account_id, "ofx", sample("ofx"))
+    line_id = read(lambda: db.session.scalar(sa.select(sa.func.min(BankLine.id))))
+    bad_month = client.get(f"/c/{slug}/bank/accounts/{account_id}/lines?month=2026-13")
+    assert bad_month.status_code == 422 and "write the period as YYYY-MM" in bad_month.get_data(
+        as_text=True)
+    bad_day = client.get(f"/c/{slug}/bank/accounts/{account_id}/reconciliation?on=31.10.2026")
+    assert bad_day.status_code == 422
+    for target in ("99999999999", "-1", "abc"):
+        response = client.post(f"/c/{slug}/bank/lines/{line_id}/confirm",
+                               data={"matcher": "fee", "target": target})
+        assert response.status_code == 302
+    assert read(lambda: db.session.scalar(sa.select(BankLine.entry_id).filter_by(
+        id=line_id))) is None
+    no_mapping = _upload(client, slug, account_id, "csv", b"a,b\n1,2\n")
+    assert no_mapping.status_code == 422
+    assert "name the date column" in no_mapping.get_data(as_text=True)
+    assert client.post(f"/c/{slug}/ledger/periods/2026-13/close").status_code == 404
+    assert client.post(f"/c/{slug}/ledger/periods/99999/close-year").status_code == 404
