@@ -186,6 +186,11 @@ def month_problems(collective_id: int, first: date, last: date) -> list[str]:
         if covered is None or covered < last:
             problems.append(f"{account.name}: no statement reaches {last.isoformat()}")
             continue
+        start = first_day(account)
+        if start > last:
+            problems.append(f"{account.name}: no statement covers the month (the first "
+                            f"starts {start.isoformat()})")
+            continue
         open_lines = db.session.scalar(
             sa.select(sa.func.count()).select_from(BankLine)
             .where(BankLine.bank_account_id == account.id,

@@ -48,11 +48,14 @@ def _account_forms() -> tuple[BankAccountForm, FeeRuleForm]:
 
 
 def _index(account_form: BankAccountForm, rule_form: FeeRuleForm, status: int = 200):
+    accounts = queries.bank_accounts(g.collective.id)
     if request.method == "GET":
         account_form.currency.data = g.collective.base_currency
-    return render_template("books/bank/index.html", accounts=queries.bank_accounts(
-        g.collective.id), rules=queries.fee_rules(g.collective.id), account_form=account_form,
-        rule_form=rule_form, delete_form=EmptyForm()), status
+        if accounts:  # 1000 Bank has its bank account: a second one needs its own
+            account_form.ledger_account.data = 0
+    return render_template("books/bank/index.html", accounts=accounts,
+                           rules=queries.fee_rules(g.collective.id), account_form=account_form,
+                           rule_form=rule_form, delete_form=EmptyForm()), status
 
 
 @bp.get("/")

@@ -89,3 +89,10 @@ def test_a_month_with_no_statement_reaching_its_end_is_not_reconciled(october):
     assert queries.month_problems(treasurer.collective_id, date(2026, 11, 1),
                                   date(2026, 11, 30)) == [
         "Main account: no statement reaches 2026-11-30"]
+
+
+def test_a_month_before_the_first_statement_is_not_covered(october):
+    treasurer, _account, _lines, _deposit = october
+    assert queries.month_problems(treasurer.collective_id, date(2026, 9, 1),
+                                  date(2026, 9, 30)) == [
+        "Main account: no statement covers the month (the first starts 2026-10-01)"]
