@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from collective.benefits import models as _benefit_models  # noqa: F401
+    from collective.books.bank import models as _bank_models  # noqa: F401
     from collective.books.expenses import models as _expense_models  # noqa: F401
     from collective.mail import models as _mail_models  # noqa: F401
     from collective.members.models import User
@@ -82,16 +83,18 @@ def register_extensions(app: Flask) -> None:
 def register_domain_kinds() -> None:
     """Each domain tells the layers below what it owns: entry kinds, proposal kinds."""
     from collective import benefits, pool
-    from collective.books import expenses
+    from collective.books import bank, expenses
 
     benefits.register_kinds()
     pool.register_kinds()
     expenses.register_kinds()
+    bank.register_checks()
 
 
 def register_blueprints(app: Flask) -> None:
     """Register each domain's blueprint."""
     from collective.benefits.views import bp as fund_bp
+    from collective.books.bank.views import bp as bank_bp
     from collective.ledger.views import bp as ledger_bp
     from collective.members.email_views import bp as email_bp
     from collective.members.reset_views import bp as password_bp
@@ -106,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)
+    app.register_blueprint(bank_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(reports_bp)
     from collective.books import expenses

@@ -19,10 +19,18 @@ from collective.benefits.models import (
     RunLine,
     RunLineKind,
 )
+from collective.books.bank.models import BankStatement, StatementFormat
 from collective.books.expenses.models import Expense, ExpenseKind, ExpenseStatus
 from collective.extensions import db
 from collective.ledger import services as ledger
-from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry
+from collective.ledger.models import (
+    Account,
+    AccountType,
+    EntryKind,
+    JournalEntry,
+    PeriodAction,
+    PeriodEvent,
+)
 from collective.mail.models import OutboxMessage, OutboxStatus
 from collective.members.models import (
     Membership,
@@ -73,6 +81,8 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (NotificationPreference, "channel"): Channel,
     (Expense, "kind"): ExpenseKind,
     (Expense, "status"): ExpenseStatus,
+    (BankStatement, "format"): StatementFormat,
+    (PeriodEvent, "action"): PeriodAction,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

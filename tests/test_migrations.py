@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from collective.extensions import db
-from collective.ledger.guards import APPEND_ONLY_TABLES
+from collective.ledger.guards import APPEND_ONLY_TABLES, PERIOD_GUARD
 
 
 def test_migrations_match_the_models(app):
@@ -28,6 +28,21 @@ def test_migrations_install_the_append_only_triggers(app):
             expected = {f"{t}_no_{op}" for t in APPEND_ONLY_TABLES
                         for op in ("update", "delete", "overwrite")}
     assert expected <= set(names)
+
+
+def test_the_closed_period_trigger_is_on_journal_entries_after_every_migration(app):
+    """A later migration that rebuilds journal_entries on SQLite (batch mode) drops this
+    trigger with the table: it must call guards.install_ledger_guards, which puts it back."""
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            names = conn.scalars(sa.text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                "AND tgrelid = 'journal_entries'::regclass")).all()
+        else:
+            names = conn.scalars(sa.text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name = 'journal_entries'")).all()
+    assert PERIOD_GUARD in names
 
 
 def test_sqlite_enforces_foreign_keys_again_after_the_migrations(app):
@@ -65,3 +80,20 @@ def test_the_insert_guard_migration_adds_the_overwrite_triggers_and_takes_them_o
         assert at_0006 == at_0007
         assert not overwrite_guards & at_0007
     assert again == at_0007
+
+
+def test_the_bank_periods_migration_adds_the_period_guard_and_takes_it_off(scratch_app):
+    with scratch_app.app_context():
+        flask_migrate.upgrade(revision="0021_bank_periods")
+        with db.engine.connect() as conn:
+            at_0021 = _triggers(conn)
+        flask_migrate.downgrade(revision="0020_expenses")
+        with db.engine.connect() as conn:
+            at_0020 = _triggers(conn)
+            tables = set(sa.inspect(conn).get_table_names())
+        flask_migrate.upgrade(revision="0021_bank_periods")
+        with db.engine.connect() as conn:
+            again = _triggers(conn)
+    assert at_0020 == at_0021 - {PERIOD_GUARD}
+    assert not tables & {"bank_accounts", "bank_lines", "closed_periods", "period_events"}
+    assert again == at_0021

@@ -13,7 +13,7 @@ from sqlalchemy import orm as so
 
 from collective.errors import NotFound
 from collective.extensions import db
-from collective.ledger.models import Account, AccountType, JournalEntry, Posting
+from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry, Posting
 from collective.ledger.services import COMMON_FUND
 
 
@@ -112,8 +112,10 @@ class BalanceRow:
         return sign * self.balance
 
 
-def trial_balance(collective_id: int, as_of: date | None = None) -> list[BalanceRow]:
-    """Debit and credit totals of every account with postings, per currency, as of a date."""
+def trial_balance(collective_id: int, as_of: date | None = None, *,
+                  without_closing: bool = False) -> list[BalanceRow]:
+    """Debit and credit totals of every account with postings, per currency, as of a date;
+    `without_closing` leaves the year-end closing entries out (for an income statement)."""
     debit = sa.func.sum(sa.case((Posting.amount > 0, Posting.amount), else_=0))
     credit = sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount), else_=0))
     query = (
@@ -128,6 +130,8 @@ def trial_balance(collective_id: int, as_of: date | None = None) -> list[Balance
                   Posting.currency)
         .order_by(Account.code, Posting.currency)
     )
+    if without_closing:
+        query = query.where(JournalEntry.kind != EntryKind.CLOSING.value)
     rows = [
         BalanceRow(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), int(r[7]))
         for r in db.session.execute(_as_of(query, as_of))

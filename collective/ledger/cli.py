@@ -4,12 +4,20 @@ from __future__ import annotations
 import sys
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from collective.clock import today_in
+from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger.balances import check_ledger, run_extra_checks
 from collective.ledger.grants import RuntimeRoleError, grant_runtime_role
+from collective.ledger.periods import close_year
 from collective.transactions import transaction
+
+#: The columns of the members' table the commands need (the ledger imports no members code).
+_collectives = sa.table("collectives", sa.column("id"), sa.column("slug"),
+                        sa.column("timezone"))
 
 ledger_cli = AppGroup("ledger", help="Inspect the ledger, and guard it on PostgreSQL.")
 
@@ -59,3 +67,26 @@ def grant_runtime_command(role: str, sql_only: bool) -> None:
         return
     click.echo(f"{role} may now SELECT and INSERT on the ledger, and read and write the "
                "other tables; it cannot change or unguard the ledger")
+
+
+@ledger_cli.command("close-year")
+@click.option("--collective", "slug", required=True, help="The collective's slug.")
+@click.option("--year", type=click.IntRange(1900, 9999), required=True)
+@click.option("--force", is_flag=True,
+              help="Close even though some months are not reconciled (needs --reason).")
+@click.option("--reason", default="", help="Why the year is closed by force (recorded).")
+def close_year_command(slug: str, year: int, force: bool, reason: str) -> None:
+    """Post the year's closing entry (income and expenses to the common fund, dated Dec 31)
+    and close its months; refused while a month is unreconciled unless --force --reason."""
+    row = db.session.execute(sa.select(_collectives.c.id, _collectives.c.timezone)
+                             .where(_collectives.c.slug == slug)).first()
+    if row is None:
+        raise click.ClickException(f"no collective {slug!r}")
+    try:
+        with transaction():
+            entry = close_year(row.id, year, today=today_in(row.timezone), force=force,
+                               reason=reason)
+            entry_id, postings = entry.id, len(entry.postings)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{year} closed: entry {entry_id} ({postings} postings), every month closed")

@@ -105,3 +105,57 @@ def install_append_only_guards(execute: Callable[[str], object], dialect: str) -
     """Run the guard statements through `execute` (alembic's op.execute, or a connection)."""
     for statement in guard_statements(dialect):
         execute(statement)
+
+
+# --- Closed periods --------------------------------------------------------------------------
+#: The INSERT trigger on journal_entries that refuses an entry dated inside a closed period
+#: (collective.ledger.periods). The year-end closing entry (kind 'closing') is the one entry
+#: that may be dated in a closed month: it is posted on Dec 31 after the months are closed.
+PERIOD_GUARD = "journal_entries_closed_period"
+PERIOD_GUARD_MESSAGE = "journal entry dated inside a closed period"
+_CLOSED = ("EXISTS (SELECT 1 FROM closed_periods cp WHERE cp.collective_id = NEW.collective_id "
+           "AND NEW.occurred_on BETWEEN cp.starts_on AND cp.ends_on) "
+           "AND NEW.kind <> 'closing'")
+
+_PG_PERIOD_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION ledger_refuse_closed_period() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF {_CLOSED} THEN
+        RAISE EXCEPTION '{PERIOD_GUARD_MESSAGE}: % on %', NEW.kind, NEW.occurred_on
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+
+
+def period_guard_statements(dialect: str) -> list[str]:
+    """SQL that installs the closed-period trigger on journal_entries (the closed_periods
+    table must exist)."""
+    if dialect == "postgresql":
+        return [_PG_PERIOD_FUNCTION,
+                f"DROP TRIGGER IF EXISTS {PERIOD_GUARD} ON journal_entries",
+                f"CREATE TRIGGER {PERIOD_GUARD} BEFORE INSERT ON journal_entries "
+                "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_closed_period()"]
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {PERIOD_GUARD}",
+                f"CREATE TRIGGER {PERIOD_GUARD} BEFORE INSERT ON journal_entries "
+                f"WHEN {_CLOSED} BEGIN SELECT RAISE(ABORT, '{PERIOD_GUARD_MESSAGE}'); END"]
+    raise RuntimeError(f"no closed-period guard for the {dialect} database")
+
+
+def drop_period_guard_statements(dialect: str) -> list[str]:
+    """SQL that removes the closed-period trigger again (for a downgrade)."""
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {PERIOD_GUARD} ON journal_entries",
+                "DROP FUNCTION IF EXISTS ledger_refuse_closed_period()"]
+    return [f"DROP TRIGGER IF EXISTS {PERIOD_GUARD}"]
+
+
+def install_ledger_guards(execute: Callable[[str], object], dialect: str) -> None:
+    """Every ledger trigger: the append-only guards and the closed-period guard. A migration
+    after 0019 that rebuilds journal_entries on SQLite (batch mode) calls this one."""
+    install_append_only_guards(execute, dialect)
+    for statement in period_guard_statements(dialect):
+        execute(statement)

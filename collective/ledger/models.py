@@ -167,3 +167,68 @@ class Posting(db.Model):
     def __repr__(self) -> str:
         return (f"<Posting entry={self.entry_id} account={self.account_id} "
                 f"{self.amount} {self.currency}>")
+
+
+class PeriodAction(enum.StrEnum):
+    """What happened to an accounting period (a month, or a whole year at its close)."""
+
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    #: The year-end close; `is_forced` with a reason when months were still unreconciled.
+    YEAR_CLOSED = "year-closed"
+
+
+class ClosedPeriod(db.Model):
+    """A month that is closed: no journal entry may be dated inside it (a trigger says so
+    too). Reopening deletes the row; period_events keeps the history."""
+
+    __tablename__ = "closed_periods"
+    __table_args__ = (
+        sa.UniqueConstraint("collective_id", "starts_on"),
+        sa.CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), nullable=False
+    )
+    #: First and last day of the month, both inside the period.
+    starts_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    ends_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    closed_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+    #: Who closed it; empty when the command line did.
+    closed_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id"), nullable=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<ClosedPeriod {self.starts_on} collective={self.collective_id}>"
+
+
+class PeriodEvent(db.Model):
+    """One close, reopening or year-end close, with who did it and why."""
+
+    __tablename__ = "period_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), index=True, nullable=False
+    )
+    #: The month's first day (Jan 1 for a year-end close).
+    starts_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    action: so.Mapped[PeriodAction] = so.mapped_column(
+        str_enum(PeriodAction, name="action_known", length=16), nullable=False
+    )
+    #: Required to reopen, and to force a year-end close.
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
+    #: A year closed although some of its months were not reconciled.
+    is_forced: so.Mapped[bool] = so.mapped_column(sa.Boolean, nullable=False, default=False)
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    def __repr__(self) -> str:
+        return f"<PeriodEvent {self.action} {self.starts_on} collective={self.collective_id}>"

@@ -11,7 +11,14 @@ import sqlalchemy as sa
 
 from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db
-from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry, Posting
+from collective.ledger.models import (
+    Account,
+    AccountType,
+    ClosedPeriod,
+    EntryKind,
+    JournalEntry,
+    Posting,
+)
 from collective.money import MoneyError, check_currency
 
 # Codes of the standard chart that every collective gets.
@@ -73,6 +80,28 @@ class UnbalancedEntry(LedgerError):
 
 class ForeignAccount(LedgerError):
     """A posting to an account of another collective (or to no account at all)."""
+
+
+class PeriodClosed(LedgerError):
+    """An entry dated inside a closed period (collective.ledger.periods)."""
+
+
+def refuse_closed_periods(collective_id: int, kinds_and_dates: Sequence[tuple[str, date]]
+                          ) -> None:
+    """Raise PeriodClosed when any of these entries would be dated in a closed month; the
+    year-end closing entry is the one kind that may be (the trigger agrees)."""
+    days = {day for kind, day in kinds_and_dates if kind != EntryKind.CLOSING}
+    if not days:
+        return
+    closed = db.session.execute(
+        sa.select(ClosedPeriod.starts_on, ClosedPeriod.ends_on)
+        .where(ClosedPeriod.collective_id == collective_id,
+               ClosedPeriod.starts_on <= max(days), ClosedPeriod.ends_on >= min(days))).all()
+    for day in sorted(days):
+        if any(start <= day <= end for start, end in closed):
+            raise PeriodClosed(f"{day:%B %Y} is closed: no entry may be dated {day.isoformat()}; "
+                               "a treasurer can reopen the month, with a reason",
+                               field="occurred_on")
 
 
 class IdempotencyConflict(Conflict):
@@ -231,6 +260,7 @@ def post_entry(
     checked = _validate_lines(collective_id, lines)
     existing = find_entry(collective_id, idempotency_key)
     if existing is None:
+        refuse_closed_periods(collective_id, [(kind, occurred_on)])
         entry = JournalEntry(
             collective_id=collective_id,
             kind=kind,
@@ -291,6 +321,7 @@ def post_entries(collective_id: int, entries: Sequence[NewEntry],
         return []
     checked = [_balanced_lines(entry.lines) for entry in entries]
     _own_accounts(collective_id, {ln.account_id for lines in checked for ln in lines})
+    refuse_closed_periods(collective_id, [(e.kind, e.occurred_on) for e in entries])
     ids = db.session.scalars(
         sa.insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
         [{"collective_id": collective_id, "kind": e.kind, "occurred_on": e.occurred_on,

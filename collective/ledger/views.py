@@ -1,11 +1,20 @@
 """Ledger pages for treasurers: journal, entry detail, reversal, trial balance, full check."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from collective.ledger import balances, services
-from collective.ledger.forms import AsOfForm, ReverseForm
+from collective.clock import PeriodError, parse_period
+from collective.ledger import balances, periods, services
+from collective.ledger.forms import (
+    AsOfForm,
+    CloseMonthForm,
+    CloseYearForm,
+    ReopenMonthForm,
+    ReverseForm,
+)
 from collective.roles import Role
 from collective.web.forms import ascii_int, valid_id
 from collective.web.scoping import collective_view
@@ -65,3 +74,82 @@ def trial_balance():
     rows = balances.trial_balance(g.collective.id, as_of)
     return render_template("ledger/trial_balance.html", form=form, rows=rows, as_of=as_of,
                            totals=balances.trial_balance_totals(rows))
+
+
+def _year_arg() -> int:
+    year = request.args.get("year", type=ascii_int)
+    return year if year and 2000 <= year <= 2200 else g.today.year
+
+
+def _periods_page(year: int, status: int = 200, reopen: ReopenMonthForm | None = None,
+                  close_year: CloseYearForm | None = None):
+    return render_template(
+        "ledger/periods.html", year=year,
+        months=periods.period_states(g.collective.id, year, g.today),
+        events=periods.period_events(g.collective.id), close_form=CloseMonthForm(),
+        reopen_form=reopen or ReopenMonthForm(), year_form=close_year or CloseYearForm(),
+        closing=services.find_entry(g.collective.id, periods.closing_key(year)),
+        year_over=date(year, 12, 31) < g.today), status
+
+
+@bp.get("/periods")
+@collective_view(Role.TREASURER)
+def periods_page():
+    """Each month of a year: open, reconciled or closed; close, reopen, close the year."""
+    return _periods_page(_year_arg())
+
+
+def _month(period: str) -> date:
+    try:
+        return parse_period(period)
+    except PeriodError:
+        abort(404)
+
+
+@bp.post("/periods/<period>/close")
+@collective_view(Role.TREASURER)
+def close_month(period: str):
+    """Close a reconciled month."""
+    month = _month(period)
+    if CloseMonthForm().validate_on_submit():
+        with committed() as done:
+            periods.close_month(g.membership, g.collective.id, month, today=g.today)
+        if done:
+            flash(f"{month:%B %Y} is closed: no entry may be dated in it now.", "info")
+    return redirect(url_for("ledger.periods_page", slug=g.collective.slug, year=month.year))
+
+
+@bp.post("/periods/<period>/reopen")
+@collective_view(Role.TREASURER)
+def reopen_month(period: str):
+    """Reopen a closed month, with a reason."""
+    month = _month(period)
+    form = ReopenMonthForm()
+    if form.validate_on_submit():
+        with committed(form) as done:
+            periods.reopen_month(g.membership, g.collective.id, month, reason=form.reason.data)
+        if done:
+            flash(f"{month:%B %Y} is open again.", "info")
+            return redirect(url_for("ledger.periods_page", slug=g.collective.slug,
+                                    year=month.year))
+    form.reopening = month
+    return _periods_page(month.year, 422, reopen=form)
+
+
+@bp.post("/periods/<int:year>/close-year")
+@collective_view(Role.TREASURER)
+def close_year(year: int):
+    """The year-end close: one closing entry to the common fund, every month closed."""
+    if not 2000 <= year <= 2200:
+        abort(404)
+    form = CloseYearForm()
+    if form.validate_on_submit():
+        with committed(form, {"year": "confirm"}) as done:
+            entry = periods.close_year(g.collective.id, year, actor=g.membership,
+                                       today=g.today, force=form.force.data,
+                                       reason=form.reason.data or "")
+        if done:
+            flash(f"{year} is closed: its result is in the common fund (entry {entry.id}).",
+                  "info")
+            return redirect(url_for("ledger.periods_page", slug=g.collective.slug, year=year))
+    return _periods_page(year, 422, close_year=form)

@@ -136,13 +136,17 @@ def balance_sheet(collective_id: int, currency: str, as_of: date) -> dict:
 
 def income_statement(collective_id: int, currency: str, date_from: date, date_to: date
                      ) -> dict:
-    """Income and expenses over a period, and every money movement by kind."""
+    """Income and expenses over a period, and every money movement by kind. The year-end
+    closing entries are left out: they move the year's result to the common fund, and a
+    closed year still shows what it earned and spent."""
     in_range = [JournalEntry.collective_id == collective_id,
                 JournalEntry.occurred_on >= date_from, JournalEntry.occurred_on <= date_to,
                 Posting.currency == currency]
-    start = [r for r in balances.trial_balance(collective_id, date_from - timedelta(days=1))
+    start = [r for r in balances.trial_balance(collective_id, date_from - timedelta(days=1),
+                                               without_closing=True)
              if r.currency == currency]
-    end = [r for r in balances.trial_balance(collective_id, date_to) if r.currency == currency]
+    end = [r for r in balances.trial_balance(collective_id, date_to, without_closing=True)
+           if r.currency == currency]
     before = {r.account_id: r.natural_balance for r in start}
     income = StatementSection("Income", [(r.code, r.name, r.natural_balance
                                           - before.get(r.account_id, 0))
