@@ -92,6 +92,11 @@ class ReserveCheck:
         return self.due_held - self.arrears
 
     @property
+    def member_gaps(self) -> dict[int, int]:
+        """What each mismatched member's receivable holds beyond (or short of) what they owe."""
+        return {member: held - owed for member, owed, held in self.mismatched}
+
+    @property
     def ok(self) -> bool:
         """True when the reserves add up to what the fund holds for the members, and each
         member's receivable holds what they owe."""
@@ -118,8 +123,8 @@ class ReserveCheck:
 
 
 def reserve_check(collective_id: int) -> ReserveCheck:
-    """Sum the members' reserves and debts and what the runs left in the fund and the
-    receivables, in three queries."""
+    """Sum the members' reserves, debts and arrears (from the run lines) and what the fund,
+    the contributions due and each member's receivable hold (from the postings)."""
     reserve = sa.case((RunLine.kind.in_(_ADDS), RunLine.amount),
                       (RunLine.kind.in_(_TAKES), -RunLine.amount), else_=0)
     debt = sa.case((RunLine.kind == RunLineKind.DEBT, RunLine.amount),
@@ -165,7 +170,8 @@ def reserve_check(collective_id: int) -> ReserveCheck:
 
 def check_run(before: ReserveCheck, what: str) -> None:
     """Refuse the run just written (raising, so the caller rolls it back) if it changed the
-    gap between the reserves and the fund, or between the debts and the receivable (it would
+    gap between the reserves and the fund, or between what members owe and the receivables
+    or the contributions due, or left a member's receivable off what they owe (it would
     have moved money no reserve or debt accounts for), or took a reserve below zero (or
     further below, for one left from before gifts were limited)."""
     after = reserve_check(before.collective_id)
@@ -178,12 +184,12 @@ def check_run(before: ReserveCheck, what: str) -> None:
                                f"membership {lower[0]} below zero", field="period")
     if (after.gap == before.gap and after.debt_gap == before.debt_gap
             and after.due_gap == before.due_gap
-            and set(after.mismatched) <= set(before.mismatched)):
+            and after.member_gaps == before.member_gaps):
         return
     log.error("fund invariant: %s refused for collective %s: %s", what,
               before.collective_id, after.describe())
-    moved = format_money(after.gap - before.gap + after.debt_gap - before.debt_gap,
-                         after.currency)
+    moved = format_money(after.gap - before.gap + after.debt_gap - before.debt_gap
+                         + after.due_gap - before.due_gap, after.currency)
     raise FundOutOfBalance(
         f"{what} was not posted: it would move {moved} in or out of the fund that no "
         f"member's reserve accounts for ({after.describe()})", field="period")
