@@ -133,3 +133,19 @@ def test_the_pages_show_what_the_members_receivable_holds(client, auth, setup):
         assert len(problems) == 1
         assert (f"membership {fund['ann_id']} owes {_usd(2_250)} but their receivable holds "
                 f"{_usd(1_750)}") in problems[0]
+
+
+def test_a_dry_run_shows_the_month_owed_and_opens_no_receivable(ctx):
+    founder, ann = found_fund(2)
+    cid = founder.collective_id
+    deposit(founder, founder, 10_000, on=TWO_AGO.replace(day=2), today=TODAY)
+
+    preview = runs.run_contributions(cid, TWO_AGO, today=TODAY, dry_run=True)
+
+    assert (preview.entries, preview.shortfall) == (2, 2_250)
+    assert db.session.scalar(sa.select(sa.func.count(Account.id)).where(
+        Account.collective_id == cid, Account.owed_by_membership_id.is_not(None))) == 0
+    runs.run_contributions(cid, TWO_AGO, today=TODAY)
+    assert db.session.scalars(sa.select(Account.code).where(
+        Account.collective_id == cid, Account.owed_by_membership_id.is_not(None))).all() == [
+        receivable_code(ann.id)]
