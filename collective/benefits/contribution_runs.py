@@ -3,9 +3,11 @@ arrears recorded and settled, gift debts paid back first, reserves above the cap
 December, and a leaver's reserve given back.
 
 The fund is the members' money held for them (a liability), and each member's share of it
-is their reserve. What a member owes the fund for gifts their reserve could not cover is a
-receivable (account FUND_OWED), paid back from their next contributions before anything
-goes into their reserve.
+is their reserve. What a member owes the fund is a receivable of their own (receivables.py):
+the contributions their payable could not cover (posted against FUND_DUE, so a reserve only
+counts what was paid, and settled by an entry of its own when a later run takes them from the
+payable), and gifts their reserve could not cover, paid back from their next contributions
+before anything goes into their reserve.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from collective.benefits import compute
 from collective.benefits.models import RunKind, RunLineKind
 from collective.benefits.plans import plan_terms
 from collective.benefits.queries import run_lines_frame
+from collective.benefits.receivables import open_receivables, receivable_accounts
 from collective.benefits.run_steps import (
     Posting,
     RunResult,
@@ -58,23 +61,12 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
     result = compute.contribution_run(members)
     result["name"] = members["name"].to_numpy()
     result["new_debt"] = members["new_debt"].to_numpy()
-    accounts = _Accounts(collective_id)
+    accounts = _Accounts(collective_id, dry_run=dry_run)
+    moves = result[["owed", "new_debt", "settled", "debt_paid"]].sum(axis=1) > 0
+    accounts.open_receivables(result.loc[moves, "membership_id"])
     posting = Posting()
-    label = f"{period:%Y-%m}"
     for row in result.itertuples(index=False):
-        amount = int(row.paid + row.settled)
-        key = f"contribution:{label}:member:{row.membership_id}"
-        memo = (f"Benefits contribution {label}: {row.name}" if amount else
-                f"Negative reserve of {row.name} now owed to the fund ({label})")
-        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key, memo,
-                       payable=(row.membership_id, amount),
-                       owed=int(row.new_debt - row.debt_paid))
-        for line_kind, value in ((RunLineKind.CONTRIBUTION, row.paid),
-                                 (RunLineKind.SETTLED, row.settled),
-                                 (RunLineKind.OWED, row.owed),
-                                 (RunLineKind.DEBT, row.new_debt),
-                                 (RunLineKind.DEBT_PAID, row.debt_paid)):
-            posting.line(row.membership_id, line_kind, int(value), key)
+        _member_entries(accounts, posting, period, row)
     if period.month == RETURN_MONTH and terms.contribution_kind != compute.EARNINGS_PCT:
         held = pd.DataFrame({"membership_id": members["membership_id"],
                              "reserve": members["reserve"] + result["paid"] + result["settled"]
@@ -93,24 +85,62 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
                   triggered_by=triggered_by)
 
 
+def _member_entries(accounts: _Accounts, posting: Posting, period: date, row) -> None:
+    """A member's entries of the month: the contribution (what goes to their gift debt
+    first, the rest to their reserve), arrears settled, and the month owed; with run lines."""
+    label, member = f"{period:%Y-%m}", row.membership_id
+    key = f"contribution:{label}:member:{member}"
+    memo = (f"Benefits contribution {label}: {row.name}" if row.paid or not row.new_debt else
+            f"Negative reserve of {row.name} now owed to the fund ({label})")
+    accounts.entry(posting, EntryKind.CONTRIBUTION, period, key, memo,
+                   payable=(member, int(row.paid)), owed=int(row.new_debt - row.debt_paid))
+    for line_kind, value in ((RunLineKind.CONTRIBUTION, row.paid),
+                             (RunLineKind.DEBT, row.new_debt),
+                             (RunLineKind.DEBT_PAID, row.debt_paid)):
+        posting.line(member, line_kind, int(value), key)
+    if row.settled:
+        key = f"settled:{label}:member:{member}"
+        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
+                       f"Contributions in arrears settled {label}: {row.name}",
+                       payable=(member, int(row.settled)), owed=-int(row.settled),
+                       due=int(row.settled))
+        posting.line(member, RunLineKind.SETTLED, int(row.settled), key)
+    if row.owed:
+        key = f"arrears:{label}:member:{member}"
+        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
+                       f"Benefits contribution {label} owed by {row.name}: balance short",
+                       payable=(member, 0), owed=int(row.owed), due=-int(row.owed))
+        posting.line(member, RunLineKind.OWED, int(row.owed), key)
+
+
 class _Accounts:
     """The accounts a contribution run posts to, and how one member's entry is built."""
 
-    def __init__(self, collective_id: int) -> None:
+    def __init__(self, collective_id: int, *, dry_run: bool) -> None:
+        self.collective_id, self.dry_run = collective_id, dry_run
         self.base = base_currency(collective_id)
         self.fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND).id
-        self.owed = ledger.account_by_code(collective_id, ledger.FUND_OWED).id
+        self.due = ledger.account_by_code(collective_id, ledger.FUND_DUE).id
         self.payable = payable_accounts(collective_id)
+        self.receivable = receivable_accounts(collective_id)
+
+    def open_receivables(self, membership_ids) -> None:
+        """Open the receivables of these members that have none yet (a dry run opens none:
+        its entries are shown, never posted)."""
+        if not self.dry_run:
+            self.receivable = open_receivables(self.collective_id, membership_ids)
 
     def entry(self, posting: Posting, kind: EntryKind, period: date, key: str, memo: str, *,
-              payable: tuple[int, int] = (0, 0), owed: int = 0) -> None:
+              payable: tuple[int, int] = (0, 0), owed: int = 0, due: int = 0) -> None:
         """One entry: `payable` (membership id, amount) debits the member's payable (a credit
-        when negative), `owed` debits what members owe the fund, and the fund takes the
-        other side. Nothing is added when every amount is zero."""
+        when negative), `owed` debits the member's receivable, `due` the contributions due,
+        and the fund's reserves take the other side. Nothing is added when every amount is
+        zero."""
         membership_id, amount = int(payable[0]), int(payable[1])
-        into_fund = amount + owed
+        into_fund = amount + owed + due
         lines = [ledger.Line(account, value, self.base) for account, value in (
-            (self.payable.get(membership_id), amount), (self.owed, owed),
+            (self.payable.get(membership_id), amount),
+            (self.receivable.get(membership_id, 0), owed), (self.due, due),
             (self.fund, -into_fund)) if value]
         if lines:
             posting.entries.append(ledger.NewEntry(
@@ -128,6 +158,7 @@ def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Pos
     if not removed:
         return
     reserves = compute.reserves(run_lines_frame(collective_id))
+    accounts.open_receivables(m for m in removed if reserves.get(m, 0) < 0)
     label = f"{period:%Y-%m}"
     for membership_id, name in sorted(removed.items()):
         reserve = int(reserves.get(membership_id, 0))

@@ -1,13 +1,17 @@
 """The fund's invariants: the members' reserves add up to what the fund holds for them, what
-members owe the fund adds up to the receivable, and no run takes a reserve below zero.
+each member owes the fund (as the runs count it) is what their receivable holds, and no run
+takes a reserve below zero.
 
 A reserve is a member's contributions (and settled arrears), less what was returned to them
 (above the cap, or on leaving) and the gifts they made towards others' benefits. The part of
 a gift a reserve could not cover is not taken from it: the donor owes it to the fund (run
-lines 'debt'), until their contributions pay it back ('debt-paid'). The fund account (a
-liability: the members' money held for them) holds what the runs put into it; the receivable
-account FUND_OWED holds what members owe it. Every benefit paid is split into gifts from that
-month's donors, so the sums stay equal, to the cent.
+lines 'debt'), until their contributions pay it back ('debt-paid'). Contributions a member's
+payable could not cover are owed too (run lines 'owed', until 'settled'). The fund account (a
+liability: the members' money held for them) holds what the runs put into it; each member's
+receivable (receivables.py) holds what they owe it, both kinds; the old aggregate receivable
+FUND_OWED counts with them (its balance moved to the members' receivables in migration
+0019); FUND_DUE holds the contributions owed and not paid. Every benefit paid is split into
+gifts from that month's donors, so the sums stay equal, to the cent.
 
 Money put into the fund account outside the runs (an opening donation, say) belongs to no
 member; it is reported beside the check, not inside it.
@@ -26,6 +30,7 @@ import sqlalchemy as sa
 
 from collective.benefits.models import BenefitRun, RunLine, RunLineKind
 from collective.benefits.plans import collectives_with_plans
+from collective.benefits.receivables import owed_by_members
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
@@ -58,10 +63,16 @@ class ReserveCheck:
     held: int
     #: What other entries put into the fund account (no member's money).
     other: int
-    #: What members owe the fund for gifts (from the run lines), and what the runs' entries
-    #: left in the receivable account.
+    #: What members owe the fund for gifts and for contributions (from the run lines), and
+    #: what the receivables hold (the members' and the old aggregate one).
     debts: int = 0
     owed_held: int = 0
+    #: Contributions owed and not paid (from the run lines), and what FUND_DUE holds.
+    arrears: int = 0
+    due_held: int = 0
+    #: Members whose receivable holds other than what the runs say they owe:
+    #: (membership id, owed by the runs, held by the receivable).
+    mismatched: tuple[tuple[int, int, int], ...] = ()
     #: Members whose reserve is below zero, by membership id.
     negative: tuple[tuple[int, int], ...] = ()
 
@@ -72,14 +83,25 @@ class ReserveCheck:
 
     @property
     def debt_gap(self) -> int:
-        """What the receivable holds beyond (or short of) what members owe for gifts."""
-        return self.owed_held - self.debts
+        """What the receivables hold beyond (or short of) what members owe."""
+        return self.owed_held - self.debts - self.arrears
+
+    @property
+    def due_gap(self) -> int:
+        """What FUND_DUE holds beyond (or short of) the contributions owed."""
+        return self.due_held - self.arrears
+
+    @property
+    def member_gaps(self) -> dict[int, int]:
+        """What each mismatched member's receivable holds beyond (or short of) what they owe."""
+        return {member: held - owed for member, owed, held in self.mismatched}
 
     @property
     def ok(self) -> bool:
-        """True when the reserves add up to what the fund holds for the members, and the
-        debts to what the receivable holds."""
-        return self.gap == 0 and self.debt_gap == 0
+        """True when the reserves add up to what the fund holds for the members, and each
+        member's receivable holds what they owe."""
+        return (self.gap == 0 and self.debt_gap == 0 and self.due_gap == 0
+                and not self.mismatched)
 
     def describe(self) -> str:
         """The check in words, with the amounts."""
@@ -88,48 +110,68 @@ class ReserveCheck:
                  f"{money(self.held)} in the fund")
         if self.other:
             words += f" (besides {money(self.other)} put in outside the runs)"
-        if self.debts or self.owed_held:
-            words += (f"; members owe the fund {money(self.debts)} for gifts, and the "
-                      f"receivable holds {money(self.owed_held)}")
+        if self.debts or self.arrears or self.owed_held:
+            words += (f"; members owe the fund {money(self.debts)} for gifts and "
+                      f"{money(self.arrears)} in contributions, and the receivables hold "
+                      f"{money(self.owed_held)}")
+        if self.due_held != self.arrears:
+            words += f"; contributions due hold {money(self.due_held)}"
+        for member, owed, held in self.mismatched[:5]:
+            words += (f"; membership {member} owes {money(owed)} but their receivable holds "
+                      f"{money(held)}")
         return words
 
 
 def reserve_check(collective_id: int) -> ReserveCheck:
-    """Sum the members' reserves and debts and what the runs left in the fund and the
-    receivable, in two queries."""
+    """Sum the members' reserves, debts and arrears (from the run lines) and what the fund,
+    the contributions due and each member's receivable hold (from the postings)."""
     reserve = sa.case((RunLine.kind.in_(_ADDS), RunLine.amount),
                       (RunLine.kind.in_(_TAKES), -RunLine.amount), else_=0)
     debt = sa.case((RunLine.kind == RunLineKind.DEBT, RunLine.amount),
                    (RunLine.kind == RunLineKind.DEBT_PAID, -RunLine.amount), else_=0)
+    arrears = sa.case((RunLine.kind == RunLineKind.OWED, RunLine.amount),
+                      (RunLine.kind == RunLineKind.SETTLED, -RunLine.amount), else_=0)
     by_member = db.session.execute(
-        sa.select(RunLine.membership_id, sa.func.sum(reserve), sa.func.sum(debt))
+        sa.select(RunLine.membership_id, sa.func.sum(reserve), sa.func.sum(debt),
+                  sa.func.sum(arrears))
         .join(BenefitRun, BenefitRun.id == RunLine.run_id)
         .where(BenefitRun.collective_id == collective_id)
         .group_by(RunLine.membership_id).order_by(RunLine.membership_id)).all()
     currency = base_currency(collective_id)
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
     owed = ledger.account_by_code(collective_id, ledger.FUND_OWED)
+    due = ledger.account_by_code(collective_id, ledger.FUND_DUE)
     is_run = JournalEntry.kind.in_([kind.value for kind in RUN_ENTRY_KINDS])
     rows = db.session.execute(
         sa.select(Posting.account_id, is_run.label("is_run"), sa.func.sum(Posting.amount))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id.in_([fund.id, owed.id]), Posting.currency == currency)
+        .where(Posting.account_id.in_([fund.id, owed.id, due.id]),
+               Posting.currency == currency)
         .group_by(Posting.account_id, is_run)).all()
     totals = {(account, bool(flag)): int(total or 0) for account, flag, total in rows}
-    # The fund is credit-normal (what it holds is the negated sum of its postings); the
-    # receivable is debit-normal. Only the runs' entries move the receivable.
+    held_by = {m: a + d for m, (a, d) in owed_by_members(collective_id).items()}
+    owes = {m: int(d or 0) + int(a or 0) for m, _, d, a in by_member}
+    mismatched = tuple((m, owes.get(m, 0), held_by.get(m, 0))
+                       for m in sorted(set(owes) | set(held_by))
+                       if owes.get(m, 0) != held_by.get(m, 0))
+    # The fund and FUND_DUE are credit-normal (what they hold is the negated sum of their
+    # postings); the receivables are debit-normal. Only the runs' entries move the fund.
+    held = lambda account: totals.get((account, True), 0) + totals.get((account, False), 0)  # noqa: E731
     return ReserveCheck(
         collective_id, currency,
-        reserves=sum(int(r or 0) for _, r, _ in by_member),
+        reserves=sum(int(r or 0) for _, r, _, _ in by_member),
         held=-totals.get((fund.id, True), 0), other=-totals.get((fund.id, False), 0),
-        debts=sum(int(d or 0) for _, _, d in by_member),
-        owed_held=totals.get((owed.id, True), 0) + totals.get((owed.id, False), 0),
-        negative=tuple((m, int(r)) for m, r, _ in by_member if r is not None and r < 0))
+        debts=sum(int(d or 0) for _, _, d, _ in by_member),
+        owed_held=held(owed.id) + sum(held_by.values()),
+        arrears=sum(int(a or 0) for _, _, _, a in by_member), due_held=-held(due.id),
+        mismatched=mismatched,
+        negative=tuple((m, int(r)) for m, r, _, _ in by_member if r is not None and r < 0))
 
 
 def check_run(before: ReserveCheck, what: str) -> None:
     """Refuse the run just written (raising, so the caller rolls it back) if it changed the
-    gap between the reserves and the fund, or between the debts and the receivable (it would
+    gap between the reserves and the fund, or between what members owe and the receivables
+    or the contributions due, or left a member's receivable off what they owe (it would
     have moved money no reserve or debt accounts for), or took a reserve below zero (or
     further below, for one left from before gifts were limited)."""
     after = reserve_check(before.collective_id)
@@ -140,12 +182,14 @@ def check_run(before: ReserveCheck, what: str) -> None:
                   what, before.collective_id, lower)
         raise FundOutOfBalance(f"{what} was not posted: it would take the reserve of "
                                f"membership {lower[0]} below zero", field="period")
-    if after.gap == before.gap and after.debt_gap == before.debt_gap:
+    if (after.gap == before.gap and after.debt_gap == before.debt_gap
+            and after.due_gap == before.due_gap
+            and after.member_gaps == before.member_gaps):
         return
     log.error("fund invariant: %s refused for collective %s: %s", what,
               before.collective_id, after.describe())
-    moved = format_money(after.gap - before.gap + after.debt_gap - before.debt_gap,
-                         after.currency)
+    moved = format_money(after.gap - before.gap + after.debt_gap - before.debt_gap
+                         + after.due_gap - before.due_gap, after.currency)
     raise FundOutOfBalance(
         f"{what} was not posted: it would move {moved} in or out of the fund that no "
         f"member's reserve accounts for ({after.describe()})", field="period")

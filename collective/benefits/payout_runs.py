@@ -28,6 +28,7 @@ from collective.benefits.models import (
 )
 from collective.benefits.plans import levels_at, plan_terms
 from collective.benefits.queries import benefits_owed, fund_balance, run_lines_frame
+from collective.benefits.receivables import open_receivables, receivable_accounts
 from collective.benefits.run_steps import (
     Posting,
     RunResult,
@@ -77,23 +78,28 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
     due["shortfall"] = due["amount"] - due["paid"]
     gifts = compute.gifts(due[["claim_id", "membership_id", "for_period", "paid"]], donors,
                           rule=terms.gift_shortfall)
-    posting = _post(collective_id, period, due, gifts)
+    posting = _post(collective_id, period, due, gifts, dry_run=dry_run)
     fresh = due[~due["makeup"]]
     return finish(collective_id, kind, period, plan, posting=posting, frame=due,
                   total=int(due["paid"].sum()), shortfall=int(fresh["shortfall"].sum()),
                   dry_run=dry_run, triggered_by=triggered_by)
 
 
-def _post(collective_id: int, period: date, due: pd.DataFrame, gifts: pd.DataFrame
-          ) -> Posting:
+def _post(collective_id: int, period: date, due: pd.DataFrame, gifts: pd.DataFrame, *,
+          dry_run: bool) -> Posting:
     """Each benefit as one entry: the claimant's payable is credited, the fund debited for
-    the part the donors' reserves gave, and what members owe the fund for the part their
-    reserves could not; plus the run lines of the benefit, its gifts and debts."""
+    the part the donors' reserves gave, and each donor's receivable for the part their
+    reserve could not; plus the run lines of the benefit, its gifts and debts."""
     base = base_currency(collective_id)
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND).id
-    fund_owed = ledger.account_by_code(collective_id, ledger.FUND_OWED).id
     payable = payable_accounts(collective_id)
-    debts = gifts.groupby(["claim_id", "for_period"])["debt"].sum().to_dict()
+    owing = gifts[gifts["debt"] > 0]
+    receivable = (receivable_accounts(collective_id) if dry_run
+                  else open_receivables(collective_id, owing["membership_id"]))
+    debts: dict[tuple, list[tuple[int, int]]] = {}
+    for gift in owing.itertuples(index=False):
+        debts.setdefault((gift.claim_id, gift.for_period), []).append(
+            (int(gift.membership_id), int(gift.debt)))
     posting, keys = Posting(), {}
     for row in due.itertuples(index=False):
         month = f"{row.for_period:%Y-%m}"
@@ -106,12 +112,14 @@ def _post(collective_id: int, period: date, due: pd.DataFrame, gifts: pd.DataFra
             key = f"benefit:{row.claim_id}:{month}"
             memo = f"{label} benefit for {row.for_period:%B %Y} (claim {row.claim_id})"
         keys[(row.claim_id, row.for_period)] = key
-        paid, debt = int(row.paid), int(debts.get((row.claim_id, row.for_period), 0))
+        paid, owed = int(row.paid), debts.get((row.claim_id, row.for_period), [])
         if paid:
+            debt = sum(amount for _, amount in owed)
+            owed_lines = [(receivable.get(donor, 0), amount) for donor, amount in owed]
             posting.entries.append(ledger.NewEntry(
                 kind=EntryKind.BENEFIT, occurred_on=period_end(period), idempotency_key=key,
                 memo=memo, lines=[ledger.Line(account, value, base) for account, value in (
-                    (fund, paid - debt), (fund_owed, debt),
+                    (fund, paid - debt), *owed_lines,
                     (payable[row.membership_id], -paid)) if value]))
         if row.makeup:
             posting.line(row.membership_id, RunLineKind.MAKEUP, paid, key,

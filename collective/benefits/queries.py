@@ -19,9 +19,8 @@ from collective.benefits.models import (
     RunLineKind,
 )
 from collective.benefits.plans import level_of, plan_in_force, plan_terms
+from collective.benefits.receivables import fund_account_ids, owed_by_members
 from collective.extensions import db
-from collective.ledger import balances
-from collective.ledger import services as ledger
 from collective.ledger.models import EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.members.services import base_currency
@@ -31,21 +30,19 @@ from collective.monthly import monthly_table
 def fund_balance(collective_id: int) -> int:
     """What the benefits fund holds now, in base minor units (from the ledger): the members'
     reserves (and any money put in outside the runs), less what members owe it for gifts
-    their reserves could not cover, which has already been paid out."""
+    their reserves could not cover, which has already been paid out. Contributions owed
+    and not paid add as much to what it owes as to what it is owed: nothing."""
     base = base_currency(collective_id)
-    return -sum(balances.account_balance(account.id).get(base, 0)
-                for account in _fund_accounts(collective_id))
-
-
-def _fund_accounts(collective_id: int) -> tuple:
-    """The fund's two accounts: the reserves it holds (a liability) and what members owe it
-    (a receivable); together, what it holds."""
-    return (ledger.account_by_code(collective_id, ledger.BENEFITS_FUND),
-            ledger.account_by_code(collective_id, ledger.FUND_OWED))
+    total = db.session.scalar(
+        sa.select(sa.func.sum(Posting.amount))
+        .where(Posting.account_id.in_(fund_account_ids(collective_id)),
+               Posting.currency == base))
+    return -int(total or 0)
 
 
 def arrears(collective_id: int) -> dict[int, int]:
-    """Contributions each member still owes (owed minus settled)."""
+    """Contributions each member still owes (owed minus settled), as the runs counted them
+    (the runs' working data; pages read the receivables, `owing`)."""
     sign = sa.case((RunLine.kind == RunLineKind.OWED, RunLine.amount), else_=-RunLine.amount)
     rows = db.session.execute(
         sa.select(RunLine.membership_id, sa.func.sum(sign))
@@ -159,13 +156,12 @@ def member_fund(membership: Membership, today: date) -> MemberFund | None:
     if sick is not None:
         if_ill = level if sick.amount == "level" else int(sick.amount)
     total = lambda kinds: int(mine.loc[mine["kind"].isin(kinds), "amount"].sum())  # noqa: E731
+    owed = owed_by_members(membership.collective_id, membership.id).get(membership.id, (0, 0))
     return MemberFund(level=level, contribution=contribution,
                       contributed=total([RunLineKind.CONTRIBUTION, RunLineKind.SETTLED]),
                       received=total([RunLineKind.BENEFIT]), reserve=reserve,
                       reserve_cap=contribution * terms.reserve_cap_months,
-                      owed=arrears(membership.collective_id).get(membership.id, 0),
-                      gift_debt=int(compute.gift_debts(mine).get(membership.id, 0))
-                      if not mine.empty else 0,
+                      owed=owed[0], gift_debt=owed[1],
                       owed_to_me=_owed_to(membership),
                       if_ill=if_ill, waiting_months=sick.waiting_months if sick else 0,
                       max_months=sick.max_months if sick else 0)
@@ -177,14 +173,12 @@ def _owed_to(membership: Membership) -> int:
 
 
 def owing(collective_id: int) -> pd.DataFrame:
-    """Members who owe the fund: membership_id, name, owed (contributions), debt (gifts
-    their reserve could not cover)."""
-    owed = arrears(collective_id)
-    debts = {int(m): int(v) for m, v in compute.gift_debts(run_lines_frame(
-        collective_id, (RunLineKind.DEBT, RunLineKind.DEBT_PAID))).items() if v > 0}
-    who = sorted(set(owed) | set(debts))
-    names = _names(who)
-    return pd.DataFrame([(m, names.get(m, "?"), owed.get(m, 0), debts.get(m, 0)) for m in who],
+    """Members who owe the fund, from their receivables: membership_id, name, owed
+    (contributions), debt (gifts their reserve could not cover)."""
+    owed = owed_by_members(collective_id)
+    names = _names(owed)
+    return pd.DataFrame([(m, names.get(m, "?"), arrears_, debt)
+                         for m, (arrears_, debt) in sorted(owed.items())],
                         columns=["membership_id", "name", "owed", "debt"])
 
 
@@ -195,7 +189,7 @@ _FLOW_COLUMNS = {EntryKind.CONTRIBUTION: "contributions", EntryKind.BENEFIT: "pa
 def fund_months(collective_id: int) -> pd.DataFrame:
     """Per month: contributions in, benefits out, returns, and the fund balance at the end
     (what it holds, net of what members owe it, as `fund_balance`)."""
-    accounts = [account.id for account in _fund_accounts(collective_id)]
+    accounts = fund_account_ids(collective_id)
     rows = db.session.execute(
         sa.select(JournalEntry.occurred_on, JournalEntry.kind, Posting.amount)
         .join(Posting, Posting.entry_id == JournalEntry.id)

@@ -83,6 +83,11 @@ class Account(db.Model):
     membership_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("memberships.id"), unique=True, nullable=True
     )
+    #: Set on a member's receivable in the benefits fund (1210-<membership id>): what that
+    #: member owes the fund (contributions in arrears, gifts their reserve could not cover).
+    owed_by_membership_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), unique=True, nullable=True
+    )
     created_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )

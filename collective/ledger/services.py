@@ -24,11 +24,17 @@ from collective.money import MoneyError, check_currency
 # Codes of the standard chart that every collective gets.
 BANK = "1000"
 RECEIVABLES = "1100"
-#: What members owe the benefits fund for gifts their reserves could not cover.
+#: What members owed the benefits fund for gifts, in one sum (until migration 0019; since
+#: then each member's receivable, MEMBER_RECEIVABLE_PREFIX-<membership id>, holds it).
 FUND_OWED = "1200"
+#: A member's receivable in the benefits fund: contributions and gifts they owe it.
+MEMBER_RECEIVABLE_PREFIX = "1210"
 MEMBER_PAYABLE_PREFIX = "2100"
 #: The members' reserves: their own money, held for them, so a liability (not equity).
 BENEFITS_FUND = "2200"
+#: Contributions members owe the fund and have not paid: the other side of their
+#: receivables, kept apart from the reserves (a reserve counts only what was paid).
+FUND_DUE = "2210"
 #: Tax charged on invoices, owed to the tax authority.
 SALES_TAX = "2300"
 COMMON_FUND = "3000"
@@ -55,6 +61,7 @@ STANDARD_CHART: tuple[tuple[str, str, AccountType], ...] = (
     (RECEIVABLES, "Client receivables", AccountType.ASSET),
     (FUND_OWED, "Owed to the benefits fund by members", AccountType.ASSET),
     (BENEFITS_FUND, "Benefits fund: members' reserves", AccountType.LIABILITY),
+    (FUND_DUE, "Benefits fund: contributions due, not yet paid", AccountType.LIABILITY),
     (COMMON_FUND, "Common fund", AccountType.EQUITY),
     (SALES_TAX, "Sales tax payable", AccountType.LIABILITY),
     (CLIENT_INCOME, "Client work income", AccountType.INCOME),

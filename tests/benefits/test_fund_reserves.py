@@ -13,6 +13,7 @@ from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.members import services as members
+from collective.reports import dashboard
 from tests.benefits.factories import (
     NOW,
     TODAY,
@@ -94,11 +95,16 @@ def test_a_donor_whose_reserve_cannot_cover_their_gift_owes_the_fund_the_rest(in
     assert _reserves(cid) == {founder.id: 0, ann.id: 9_000, bob.id: 5_000, cara.id: 5_000}
     assert _debts(cid) == {founder.id: 1_750}
     # One entry: Ann's payable is credited 120.00; 102.50 comes out of the reserves and
-    # 17.50 is owed to the fund by the founder.
+    # 17.50 is owed to the fund by the founder, on his own receivable.
     assert _postings(cid, f"benefit:{claim.id}:2026-10") == {
-        ledger.BENEFITS_FUND: 10_250, ledger.FUND_OWED: 1_750, f"2100-{ann.id}": -12_000}
-    # The fund holds the donation and what the runs put in, less the 120.00 paid out.
+        ledger.BENEFITS_FUND: 10_250, f"1210-{founder.id}": 1_750, f"2100-{ann.id}": -12_000}
+    # His own receivable holds it, beside the three months (67.50) he has not paid.
+    assert queries.owing(cid).to_dict("records") == [
+        {"membership_id": founder.id, "name": founder.user.name, "owed": 6_750, "debt": 1_750}]
+    # The fund holds the donation and what the runs put in, less the 120.00 paid out; the
+    # treasurer's dashboard counts every member's receivable too.
     assert queries.fund_balance(cid) == 100_000 + 3 * 9_000 + 2_250 - 12_000
+    assert dashboard.current_balances(cid)["benefits_fund"] == queries.fund_balance(cid)
     assert invariants.reserve_check(cid).ok
     assert balances.check_ledger(cid).ok
 
@@ -122,7 +128,7 @@ def test_the_others_cover_a_gift_a_reserve_cannot_when_the_plan_says_so(invoice_
 
 def test_a_debt_is_paid_back_from_the_next_contributions_before_the_reserve(invoice_fund):
     """In November the founder pays 22.50: 17.50 pays back what he owes, 5.00 goes into his
-    reserve. One entry: his payable gives 22.50, the receivable takes 17.50, the fund 5.00."""
+    reserve. One entry: his payable gives 22.50, his receivable takes 17.50, the fund 5.00."""
     founder, *_ = invoice_fund(compute.DONOR_OWES)
     cid = founder.collective_id
     deposit(founder, founder, 2_250, on=NOV, today=RUN_DAY)
@@ -135,9 +141,10 @@ def test_a_debt_is_paid_back_from_the_next_contributions_before_the_reserve(invo
     assert _reserves(cid)[founder.id] == 500
     assert _debts(cid) == {}
     assert _postings(cid, f"contribution:2026-11:member:{founder.id}") == {
-        f"2100-{founder.id}": 2_250, ledger.FUND_OWED: -1_750, ledger.BENEFITS_FUND: -500}
+        f"2100-{founder.id}": 2_250, f"1210-{founder.id}": -1_750, ledger.BENEFITS_FUND: -500}
+    assert queries.owing(cid)[["owed", "debt"]].to_dict("records") == [{"owed": 6_750, "debt": 0}]
     check = invariants.reserve_check(cid)
-    assert check.ok and (check.debts, check.owed_held) == (0, 0)
+    assert check.ok and (check.debts, check.arrears, check.owed_held) == (0, 6_750, 6_750)
 
 
 def test_a_member_who_leaves_gets_their_reserve_back(invoice_fund):

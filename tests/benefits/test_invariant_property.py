@@ -1,16 +1,26 @@
 """A property test on a real database: whatever the order of deposits, claims, runs, level
 changes, claims ended on recovery and members leaving (the refused steps included), under
 either rule for a gift a reserve cannot cover, after every step the members' reserves add up
-to what the runs left in the fund, what members owe adds up to the receivable, no reserve is
-below zero, every entry balances, and the fund holds exactly what went in less what went out,
-so no money appears or disappears."""
+to what the runs left in the fund, what each member owes is what their receivable holds (their
+contributions in arrears and their gift debts apart), no reserve is below zero, every entry
+balances, and the fund holds exactly what went in less what went out, so no money appears or
+disappears."""
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from collective.benefits import claims, compute, invariants, plans, queries, recovery, runs
+from collective.benefits import (
+    claims,
+    compute,
+    invariants,
+    plans,
+    queries,
+    receivables,
+    recovery,
+    runs,
+)
 from collective.benefits.compute import add_months
 from collective.benefits.models import BenefitRun, Claim, RunLine, RunLineKind
 from collective.demo.fund import LEVELS
@@ -81,6 +91,18 @@ def _attempt(step, people) -> None:
         event(f"refused: {refused.message[:30]}")
 
 
+def _owed_by_runs(lines) -> dict[int, tuple[int, int]]:
+    """{membership id: (contributions in arrears, gift debt)} from the run lines, for members
+    who owe anything."""
+    sign = {RunLineKind.OWED: 1, RunLineKind.SETTLED: -1}
+    arrears = (lines["amount"] * lines["kind"].map(sign).fillna(0).astype("int64")
+               ).groupby(lines["membership_id"]).sum()
+    debts = compute.gift_debts(lines)
+    owed = {int(m): (int(arrears.get(m, 0)), int(debts.get(m, 0)))
+            for m in set(arrears.index) | set(debts.index)}
+    return {m: pair for m, pair in owed.items() if pair != (0, 0)}
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
@@ -111,6 +133,8 @@ def test_any_order_of_fund_events_keeps_the_reserves_equal_to_the_fund(ctx, step
             lines = queries.run_lines_frame(cid)
             moved = {kind: int(lines.loc[lines["kind"] == kind, "amount"].sum())
                      for kind in RunLineKind}
+            # Each member's receivable holds what the runs say they owe, each kind apart.
+            assert receivables.owed_by_members(cid) == _owed_by_runs(lines), step
             assert queries.fund_balance(cid) == (
                 SEED + moved[RunLineKind.CONTRIBUTION] + moved[RunLineKind.SETTLED]
                 - moved[RunLineKind.RETURN] - moved[RunLineKind.LEAVING]

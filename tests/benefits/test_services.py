@@ -34,6 +34,12 @@ RUN_DAY = date(2027, 1, 1)
 CONTRIBUTIONS, PAYOUTS = "contributions", "payouts"
 
 
+def _by_code(collective_id: int, key: str) -> dict[str, int]:
+    entry = ledger.find_entry(collective_id, key)
+    codes = dict(db.session.execute(sa.select(ledger.Account.id, ledger.Account.code)).all())
+    return {codes[p.account_id]: p.amount for p in entry.postings}
+
+
 def _entries(collective_id: int, kind: str) -> list[JournalEntry]:
     return list(db.session.scalars(
         sa.select(JournalEntry).filter_by(collective_id=collective_id, kind=kind)
@@ -109,11 +115,16 @@ def test_a_member_whose_payable_is_short_owes_the_month_and_settles_it_when_topp
 
     assert _lines(january.run) == [(treasurer.id, "contribution", 2_250, 0, None, None),
                                    (ann.id, "owed", 2_250, 0, None, None)]
-    assert (january.entries, january.total, january.shortfall) == (1, 2_250, 2_250)
+    # Two entries: the treasurer's contribution, and Ann's month owed, on her receivable
+    # against the contributions due (not the reserves: she paid nothing).
+    assert (january.entries, january.total, january.shortfall) == (2, 2_250, 2_250)
     assert january.run.shortfall_amount == 2_250
     assert balance(ann) == 1_000  # nothing taken
+    assert _by_code(cid, f"arrears:2026-01:member:{ann.id}") == {
+        f"1210-{ann.id}": 2_250, ledger.FUND_DUE: -2_250}
     assert queries.owing(cid).to_dict("records") == [
         {"membership_id": ann.id, "name": ann.user.name, "owed": 2_250, "debt": 0}]
+    assert queries.fund_balance(cid) == 2_250
 
     deposit(treasurer, ann, 5_000, on=date(2026, 2, 3))
     february = runs.run_contributions(cid, FEB, today=RUN_DAY)
@@ -122,8 +133,13 @@ def test_a_member_whose_payable_is_short_owes_the_month_and_settles_it_when_topp
                                     (ann.id, "contribution", 2_250, 0, None, None),
                                     (ann.id, "settled", 2_250, 0, None, None)]
     assert february.run.total_amount == 6_750
-    ann_entry = ledger.find_entry(cid, f"contribution:2026-02:member:{ann.id}")
-    assert sorted(p.amount for p in ann_entry.postings) == [-4_500, 4_500]
+    assert _by_code(cid, f"contribution:2026-02:member:{ann.id}") == {
+        f"2100-{ann.id}": 2_250, ledger.BENEFITS_FUND: -2_250}
+    # Settling is an entry of its own: her payable pays her receivable, and the 22.50 due
+    # goes into the reserves.
+    assert _by_code(cid, f"settled:2026-02:member:{ann.id}") == {
+        f"2100-{ann.id}": 2_250, f"1210-{ann.id}": -2_250, ledger.FUND_DUE: 2_250,
+        ledger.BENEFITS_FUND: -2_250}
     assert balance(ann) == 6_000 - 4_500
     assert queries.owing(cid).empty
     assert queries.fund_balance(cid) == 2_250 + 2_250 + 4_500
@@ -158,8 +174,9 @@ def test_a_dry_run_shows_the_numbers_and_writes_nothing(ctx):
 
     preview = runs.run_contributions(cid, JAN, dry_run=True, today=RUN_DAY)
 
+    # Two entries: the treasurer's contribution and Ann's month owed.
     assert (preview.dry_run, preview.run, preview.entries, preview.total, preview.shortfall) == (
-        True, None, 1, 2_250, 5_625)
+        True, None, 2, 2_250, 5_625)
     assert preview.lines[["membership_id", "paid", "owed"]].to_dict("records") == [
         {"membership_id": treasurer.id, "paid": 2_250, "owed": 0},
         {"membership_id": ann.id, "paid": 0, "owed": 5_625}]
