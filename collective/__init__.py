@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from collective.benefits import models as _benefit_models  # noqa: F401
+    from collective.books.invoices import models as _invoice_models  # noqa: F401
     from collective.mail import models as _mail_models  # noqa: F401
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
