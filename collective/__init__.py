@@ -90,6 +90,7 @@ def register_domain_kinds() -> None:
 def register_blueprints(app: Flask) -> None:
     """Register each domain's blueprint."""
     from collective.benefits.views import bp as fund_bp
+    from collective.books.invoices.views import bp as invoices_bp
     from collective.ledger.views import bp as ledger_bp
     from collective.members.email_views import bp as email_bp
     from collective.members.reset_views import bp as password_bp
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)
+    app.register_blueprint(invoices_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(reports_bp)
 

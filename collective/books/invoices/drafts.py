@@ -157,6 +157,14 @@ def invoice_totals(invoice: Invoice) -> compute.Totals:
         for ln in invoice.lines)
 
 
+def invoiceable_pitches(collective_id: int) -> list[Pitch]:
+    """The collective's work that can be invoiced, by title."""
+    return list(db.session.scalars(
+        sa.select(Pitch).where(Pitch.collective_id == collective_id,
+                               Pitch.state.in_([s.value for s in INVOICEABLE_STATES]))
+        .order_by(Pitch.title)))
+
+
 def get_invoice(collective_id: int, invoice_id: int) -> Invoice:
     """An invoice of this collective, or NotFound."""
     return get_in(Invoice, collective_id, invoice_id, "invoice")
