@@ -10,7 +10,7 @@ from collective.books.invoices.drafts import DraftLine
 from collective.books.invoices.models import Invoice, TaxRate
 from collective.members.models import Membership
 from collective.pool import clients, pitches
-from collective.pool.models import Pitch, PitchState
+from collective.pool.models import Client, Pitch, PitchState
 from tests.pool.factories import NOW, TODAY, move_to
 
 __all__ = ["NOW", "TODAY", "set_up_invoicing", "delivered_work", "draft", "issued"]
@@ -26,9 +26,10 @@ def set_up_invoicing(treasurer: Membership, prefix: str = "BRC") -> TaxRate:
 
 
 def delivered_work(coordinator: Membership, *, currency: str | None = None,
-                   client_name: str | None = None) -> Pitch:
-    """Work delivered for a client with invoicing details, in `currency` (the base's)."""
-    client = clients.create_client(
+                   client_name: str | None = None, client: Client | None = None) -> Pitch:
+    """Work delivered for a client (a new one with invoicing details, unless given), in
+    `currency` (the base's unless given)."""
+    client = client or clients.create_client(
         coordinator, name=client_name or f"Harbour Dental {coordinator.id}-{TODAY}",
         country="AU", billing=clients.BillingDetails(address="1 Quay St, Sydney",
                                                     email="accounts@harbour.test",
