@@ -230,3 +230,12 @@ def test_a_write_off_before_the_threshold_opens_no_claim_and_says_why(worked):
     assert done.not_opened == ["the invoice is 39 days overdue; the plan pays unpaid invoices "
                                "60 days past due"]
     assert standing(invoice).status == Status.WRITTEN_OFF
+
+
+@pytest.mark.parametrize("rate_bp, label", [(1000, "GST 10%"), (1200, "GST 12%"),
+                                            (725, "GST 7.25%"), (50, "GST 0.5%"),
+                                            (10_000, "GST 100%")])
+def test_tax_rate_labels(rate_bp, label):
+    from collective.books.invoices.models import TaxRate
+
+    assert TaxRate(name="GST", rate_bp=rate_bp).label == label

@@ -80,7 +80,10 @@ class TaxRate(db.Model):
     @property
     def label(self) -> str:
         """'VAT 12%'."""
-        return f"{self.name} {Decimal(self.rate_bp) / 100:f}".rstrip("0").rstrip(".") + "%"
+        percent = f"{Decimal(self.rate_bp) / 100:f}"
+        if "." in percent:
+            percent = percent.rstrip("0").rstrip(".")
+        return f"{self.name} {percent}%"
 
     def __repr__(self) -> str:
         return f"<TaxRate {self.name} {self.rate_bp}bp>"
