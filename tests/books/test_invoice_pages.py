@@ -203,3 +203,22 @@ def test_a_coordinator_drafts_but_only_a_treasurer_issues(client, auth, setup):
     assert client.get(f"/c/{slug}/books/invoices/{invoice_id}").status_code == 200
     assert client.get(f"/c/{slug}/books/invoices/{invoice_id}/issue").status_code == 403
     assert client.get(f"/c/{slug}/books/invoices/settings").status_code == 403
+
+
+def test_the_invoice_page_mails_the_invoice_with_one_button(client, auth, setup):
+    slug, email, vat_id, work_id, founder_id = _founder(setup)
+    with setup():
+        founder = db.session.get(Membership, founder_id)
+        invoice_id = issued(founder, delivered_work(founder, client_name="Mail"),
+                            db.session.get(TaxRate, vat_id)).id
+        commit()
+    auth.login(email)
+    page = client.get(f"/c/{slug}/books/invoices/{invoice_id}").get_data(as_text=True)
+    assert "E-mail it to accounts@harbour.test" in page
+    values = {k: v for k, v in form_values(page).items() if k.startswith("send-")}
+    sent = client.post(f"/c/{slug}/books/invoices/{invoice_id}/send", data=values)
+    assert sent.status_code == 302
+    from collective.mail.models import OutboxMessage
+    with setup():
+        assert db.session.scalars(sa.select(OutboxMessage.recipient)).all() == [
+            "accounts@harbour.test"]

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
-from collective.books.invoices import adjustments, drafts, issuing, pdf, queries, settings
-from collective.books.invoices.forms import CreditNoteForm, IssueForm, WriteOffForm
+from collective.books.invoices import (
+    adjustments,
+    drafts,
+    issuing,
+    mailing,
+    pdf,
+    queries,
+    settings,
+)
+from collective.books.invoices.forms import ConfirmForm, CreditNoteForm, IssueForm, WriteOffForm
 from collective.books.invoices.views.base import C, T, bp
 from collective.clock import now_utc
 from collective.money import format_money
+from collective.web.forms import flash_form_errors
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -118,3 +127,21 @@ def invoice_pdf(invoice_id: int):
     name = f"{invoice.number or f'draft-{invoice.id}'}.pdf"
     return Response(document, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@bp.post("/<int:invoice_id>/send")
+@collective_view(C, T)
+def send_invoice(invoice_id: int):
+    """E-mail the issued invoice to the client's invoicing address (once)."""
+    invoice = drafts.get_invoice(g.collective.id, invoice_id)
+    form = ConfirmForm(prefix="send")
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _back(invoice_id)
+    with committed() as done:
+        message = mailing.email_invoice(g.membership, invoice, now=now_utc())
+    if done:
+        flash(f"Invoice {invoice.number} is on its way to {message.recipient}." if message
+              else f"Invoice {invoice.number} was e-mailed to the client already; nothing new "
+              "was sent.", "info")
+    return _back(invoice_id)

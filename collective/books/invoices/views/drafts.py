@@ -163,7 +163,8 @@ def invoice(invoice_id: int):
         "books/invoices/invoice.html", invoice=found, standing=queries.standing(found),
         totals=drafts.invoice_totals(found), movements=queries.movements_of(found),
         credit_notes=queries.credit_notes_of(found), claim_ids=queries.claim_ids_of(found),
-        details=settings.invoicing_details(g.collective.id))
+        details=settings.invoicing_details(g.collective.id),
+        send_form=ConfirmForm(prefix="send"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
