@@ -19,6 +19,12 @@ from collective.benefits.models import (
     RunLine,
     RunLineKind,
 )
+from collective.books.invoices.models import (
+    InvoiceMovement,
+    MovementKind,
+    NumberCounter,
+    Series,
+)
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry
@@ -70,6 +76,8 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (OutboxMessage, "status"): OutboxStatus,
     (Notification, "channel"): Channel,
     (NotificationPreference, "channel"): Channel,
+    (NumberCounter, "series"): Series,
+    (InvoiceMovement, "kind"): MovementKind,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 
