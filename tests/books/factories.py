@@ -26,7 +26,8 @@ def set_up_invoicing(treasurer: Membership, prefix: str = "BRC") -> TaxRate:
 
 
 def delivered_work(coordinator: Membership, *, currency: str | None = None,
-                   client_name: str | None = None, client: Client | None = None) -> Pitch:
+                   client_name: str | None = None, client: Client | None = None,
+                   state: PitchState = PitchState.DELIVERED) -> Pitch:
     """Work delivered for a client (a new one with invoicing details, unless given), in
     `currency` (the base's unless given)."""
     client = client or clients.create_client(
@@ -38,7 +39,7 @@ def delivered_work(coordinator: Membership, *, currency: str | None = None,
                                  value_amount=500_000,
                                  value_currency=currency or coordinator.collective.base_currency,
                                  today=TODAY, at=NOW)
-    return move_to(coordinator, pitch, PitchState.DELIVERED)
+    return move_to(coordinator, pitch, state)
 
 
 def draft(actor: Membership, pitch: Pitch, vat: TaxRate | None = None,

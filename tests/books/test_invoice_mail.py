@@ -21,8 +21,9 @@ def books(ctx):
     return founder, set_up_invoicing(founder)
 
 
-def _outbox() -> list[OutboxMessage]:
-    return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+def _outbox(collective_id: int) -> list[OutboxMessage]:
+    return list(db.session.scalars(sa.select(OutboxMessage).filter_by(
+        collective_id=collective_id).order_by(OutboxMessage.id)))
 
 
 def test_an_issued_invoice_is_mailed_to_the_client_once(books):
@@ -33,7 +34,7 @@ def test_an_issued_invoice_is_mailed_to_the_client_once(books):
     assert message.subject == "Invoice BRC-2026-0001 from Bayanihan Remote Collective"
     assert "Total: $2,740.00" in message.text_body and "BPI 1234 5678" in message.text_body
     assert mailing.email_invoice(founder, invoice, now=NOW) is None
-    assert len(_outbox()) == 1
+    assert len(_outbox(founder.collective_id)) == 1
 
 
 def test_a_draft_is_not_mailed(books):
@@ -55,7 +56,7 @@ def test_overdue_invoices_get_one_reminder_a_week_for_four_weeks(books):
     assert mailing.remind_overdue(cid, today=due + timedelta(days=6), now=NOW) == 0
     assert mailing.remind_overdue(cid, today=due + timedelta(days=7), now=NOW) == 1
     assert mailing.remind_overdue(cid, today=due + timedelta(days=28), now=NOW) == 0
-    sent = _outbox()
+    sent = _outbox(cid)
     assert [m.subject for m in sent] == [f"Reminder: invoice {late.number} was due Sep 1, "
                                          "2026"] * 2
     assert "$2,740.00 of it is still open" in sent[0].text_body

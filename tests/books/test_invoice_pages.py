@@ -7,10 +7,16 @@ import sqlalchemy as sa
 from collective.books.invoices.models import CreditNote, Invoice, InvoicingDetails, TaxRate
 from collective.books.invoices.queries import Status, standing
 from collective.extensions import db
-from collective.members.models import Membership, Role
+from collective.members.models import Collective, Membership, Role
 from tests.books.factories import delivered_work, draft, issued, set_up_invoicing
 from tests.factories import commit, make_collective, make_member
 from tests.forms import form_values
+
+
+def _cid(slug: str) -> int:
+    """The id of the collective with this slug (rows are counted per collective: other
+    tests commit rows of their own)."""
+    return db.session.scalar(sa.select(Collective.id).filter_by(slug=slug))
 
 
 def _founder(setup, **kwargs):
@@ -38,14 +44,16 @@ def test_a_treasurer_sets_the_details_and_adds_a_tax_rate(client, auth, setup):
                                   "details-number_prefix": "brc"})
     assert sent.status_code == 302
     with setup():
-        details = db.session.scalar(sa.select(InvoicingDetails))
+        details = db.session.scalar(sa.select(InvoicingDetails).filter_by(
+            collective_id=_cid(slug)))
         assert (details.number_prefix, details.payment_terms_days) == ("BRC", 14)
     shown = form_values(client.get(url).get_data(as_text=True))
     values = {k: v for k, v in shown.items() if k.startswith("tax-")}
     values.update({"tax-name": "GST", "tax-rate": "10"})
     assert client.post(url, data=values).status_code == 302
     with setup():
-        rate = db.session.scalar(sa.select(TaxRate).filter_by(name="GST"))
+        rate = db.session.scalar(sa.select(TaxRate).filter_by(name="GST",
+                                                              collective_id=_cid(slug)))
         assert (rate.rate_bp, rate.account.code) == (1000, "2300")
 
 
@@ -64,8 +72,10 @@ def test_bad_settings_are_refused_on_the_field_and_write_nothing(client, auth, s
     nan = client.post(url, data={"tax-name": "VAT", "tax-rate": "NaN"})
     assert nan.status_code == 422
     with setup():
-        assert db.session.scalar(sa.select(sa.func.count(TaxRate.id))) == 0
-        assert db.session.scalar(sa.select(sa.func.count(InvoicingDetails.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(TaxRate.id)).filter_by(
+            collective_id=_cid(slug))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(InvoicingDetails.id)).filter_by(
+            collective_id=_cid(slug))) == 0
 
 
 def test_a_draft_grows_and_shrinks_without_a_script_then_saves(client, auth, setup):
@@ -86,7 +96,7 @@ def test_a_draft_grows_and_shrinks_without_a_script_then_saves(client, auth, set
     saved = client.post(url, data=values)
     assert saved.status_code == 302
     with setup():
-        invoice = db.session.scalar(sa.select(Invoice))
+        invoice = db.session.scalar(sa.select(Invoice).filter_by(collective_id=_cid(slug)))
         assert [(ln.description, ln.unit_price, ln.tax_rate_id) for ln in invoice.lines] == [
             ("Design, days", 100_000, vat_id), ("Hosting", 50_000, None)]
         invoice_id = invoice.id
@@ -122,7 +132,8 @@ def test_bad_lines_come_back_with_errors_and_save_nothing(client, auth, setup):
     empty = client.post(url, data=values)
     assert empty.status_code == 422 and b"at least one line" in empty.data
     with setup():
-        assert db.session.scalar(sa.select(sa.func.count(Invoice.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Invoice.id)).filter_by(
+            collective_id=_cid(slug))) == 0
 
 
 def test_issue_credit_and_write_off_through_their_pages(client, auth, setup):
@@ -145,14 +156,19 @@ def test_issue_credit_and_write_off_through_their_pages(client, auth, setup):
     again = client.post(f"{base}/issue", data=form_values(page.get_data(as_text=True)))
     assert again.status_code == 302
     with setup():
-        assert db.session.scalars(sa.select(Invoice.number)).all() == ["BRC-2026-0001"]
+        assert db.session.scalars(sa.select(Invoice.number).filter_by(
+            id=invoice_id)).all() == ["BRC-2026-0001"]
+        assert db.session.scalar(sa.select(sa.func.count(Invoice.id)).where(
+            Invoice.number.is_not(None), Invoice.collective_id == db.session.get(
+                Invoice, invoice_id).collective_id)) == 1
     shown = client.get(base).get_data(as_text=True)
     assert "BRC-2026-0001" in shown and "issued" in shown
     credit = form_values(client.get(f"{base}/credit-note").get_data(as_text=True))
     credit.update({"amount": "740.00", "reason": "Discount agreed"})
     assert client.post(f"{base}/credit-note", data=credit).status_code == 302
     with setup():
-        assert db.session.scalar(sa.select(CreditNote.number)) == "BRC-2026-CN-0001"
+        assert db.session.scalar(sa.select(CreditNote.number).filter_by(
+            invoice_id=invoice_id)) == "BRC-2026-CN-0001"
     too_much = client.post(f"{base}/credit-note", data={**credit, "amount": "5000"})
     assert too_much.status_code == 422 and b"is open on this invoice" in too_much.data
     off = form_values(client.get(f"{base}/write-off").get_data(as_text=True))
@@ -220,5 +236,6 @@ def test_the_invoice_page_mails_the_invoice_with_one_button(client, auth, setup)
     assert sent.status_code == 302
     from collective.mail.models import OutboxMessage
     with setup():
-        assert db.session.scalars(sa.select(OutboxMessage.recipient)).all() == [
+        assert db.session.scalars(sa.select(OutboxMessage.recipient).filter_by(
+            collective_id=_cid(slug))).all() == [
             "accounts@harbour.test"]
