@@ -226,12 +226,13 @@ ACTIONS: dict[str, Action] = {
     "record a payment": Action(
         "POST", "/pitches/{pitch_id}/payments/new",
         {"amount": "250.00", "currency": "USD", "received_on": "{today}"}, "coordinator",
-        # The bank, the common fund, Alice, Bob and the founder: the world's payment used
-        # every hour logged, so this one is split by the allocation weights.
-        {"ClientPayment": 1, "JournalEntry": 1, "Posting": 5}),
+        # The bank, income, members' shares, the finder's fee, Alice, Bob and the founder:
+        # the world's payment used every hour logged, so this one is split by the
+        # allocation weights.
+        {"ClientPayment": 1, "JournalEntry": 1, "Posting": 7}),
     "reverse a payment": Action(
         "POST", "/payments/{payment_id}/reverse", {"rev-memo": "entered twice"}, "treasurer",
-        {"JournalEntry": 1, "Posting": 4}, denied=("alice", "coordinator")),
+        {"JournalEntry": 1, "Posting": 6}, denied=("alice", "coordinator")),
     "see every member's shares": Action(
         "GET", "/shares/all", None, "treasurer", {}, denied=("alice", "coordinator")),
     "open the payouts page": Action(

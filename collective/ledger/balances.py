@@ -14,6 +14,7 @@ from sqlalchemy import orm as so
 from collective.errors import NotFound
 from collective.extensions import db
 from collective.ledger.models import Account, AccountType, JournalEntry, Posting
+from collective.ledger.services import COMMON_FUND
 
 
 def _as_of(query: sa.Select, as_of: date | None) -> sa.Select:
@@ -37,6 +38,29 @@ def account_balance(account_id: int, as_of: date | None = None) -> dict[str, int
         sa.select(Posting.currency, sa.func.sum(Posting.amount))
         .join(JournalEntry, Posting.entry_id == JournalEntry.id)
         .where(Posting.account_id == account_id)
+        .group_by(Posting.currency)
+    )
+    return {cur: int(total) for cur, total in db.session.execute(_as_of(query, as_of)) if total}
+
+
+def common_fund_accounts(collective_id: int) -> list[int]:
+    """The accounts whose balances make the common fund: the equity account itself, and every
+    income and expense account (this year's result, until the year-end close moves it)."""
+    return list(db.session.scalars(
+        sa.select(Account.id).where(
+            Account.collective_id == collective_id,
+            sa.or_(sa.and_(Account.code == COMMON_FUND, Account.membership_id.is_(None)),
+                   Account.type.in_([AccountType.INCOME.value, AccountType.EXPENSE.value])))
+        .order_by(Account.id)))
+
+
+def common_fund_balance(collective_id: int, as_of: date | None = None) -> dict[str, int]:
+    """What the common fund holds per currency (credit positive): its equity account plus
+    the result not yet closed to it (income less expenses)."""
+    query = (
+        sa.select(Posting.currency, -sa.func.sum(Posting.amount))
+        .join(JournalEntry, Posting.entry_id == JournalEntry.id)
+        .where(Posting.account_id.in_(common_fund_accounts(collective_id)))
         .group_by(Posting.currency)
     )
     return {cur: int(total) for cur, total in db.session.execute(_as_of(query, as_of)) if total}

@@ -356,6 +356,8 @@ class ClientPayment(db.Model):
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("base_amount > 0", name="base_amount_positive"),
         sa.CheckConstraint("rate > 0", name="rate_positive"),
+        sa.CheckConstraint("split_amount > 0 AND split_amount <= base_amount",
+                           name="split_amount_range"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -372,6 +374,9 @@ class ClientPayment(db.Model):
     rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(20, 10), nullable=False)
     #: The amount in minor units of the collective's base currency: what is posted.
     base_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    #: The part of base_amount split under the share rule: all of it, except for a payment
+    #: of an invoice with tax, where the tax's part is the tax authority's, not the members'.
+    split_amount: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
     received_on: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
     reference: so.Mapped[str] = so.mapped_column(sa.String(120), nullable=False, default="")
     #: The rule the payment was split under.

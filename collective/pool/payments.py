@@ -4,6 +4,7 @@ mistake (which gives those hours back)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -38,6 +39,22 @@ from collective.pool.queries import payment_split_seed
 from collective.pool.rules import rule_in_force, rule_terms
 
 
+@dataclass(frozen=True, slots=True)
+class Settles:
+    """What a payment of a receivable (an invoice) clears, instead of being income: the
+    income was booked when the invoice was issued.
+
+    The payment's entry credits `account_id` by `cleared` (base minor units: what the part
+    paid was booked at); the rest of the payment's base amount is an exchange gain, or a loss
+    when negative. Only `split_amount` of the base amount (the invoice's net, tax left out)
+    is split under the share rule.
+    """
+
+    account_id: int
+    cleared: int
+    split_amount: int
+
+
 def record_payment(
     actor: Membership,
     pitch: Pitch,
@@ -49,9 +66,15 @@ def record_payment(
     rate: Decimal | None = None,
     request_key: str | None = None,
     confirm_duplicate: bool = False,
+    settles: Settles | None = None,
     today: date,
 ) -> ClientPayment:
     """Record a client payment and post its split as one journal entry.
+
+    The entry debits Bank. Without `settles` it credits Client work income; with it, the
+    receivable it clears and the exchange difference. The split posts Members' shares and
+    Finder's fees (expenses) against each member's payable; the common fund's part stays as
+    the collective's surplus.
 
     With a `request_key` (from the form), the same request again returns the payment it
     recorded the first time instead of recording a second one. A payment like one that
@@ -94,6 +117,10 @@ def record_payment(
         raise DomainError(f"that comes to nothing in {base}", field="amount")
     if base_amount > MAX_MINOR_UNITS:
         raise DomainError("the amount is too large", field="amount")
+    split_amount = base_amount if settles is None else settles.split_amount
+    if settles is not None and not (0 < split_amount <= base_amount and settles.cleared > 0):
+        raise DomainError("what the payment clears and splits must be more than zero, and "
+                          "no more than the payment", field="amount")
     rule = rule_in_force(collective.id, received_on)
     if rule is None:
         raise DomainError(f"no share rule was in force on {received_on.isoformat()}; "
@@ -103,13 +130,13 @@ def record_payment(
     db.session.execute(sa.select(Pitch.id).where(Pitch.id == pitch.id).with_for_update())
     hours = hours_for_payment(pitch, received_on)
     try:
-        result = compute.split_payment(base_amount, rule_terms(rule), hours.participants,
+        result = compute.split_payment(split_amount, rule_terms(rule), hours.participants,
                                        pitch.finder_id, seed=payment_split_seed(pitch.id))
     except compute.NoParticipants as exc:
         raise DomainError(str(exc), field="pitch") from exc
     payment = ClientPayment(
         collective_id=collective.id, pitch_id=pitch.id, amount=amount, currency=currency,
-        rate=rate, base_amount=base_amount, received_on=received_on,
+        rate=rate, base_amount=base_amount, split_amount=split_amount, received_on=received_on,
         reference=reference, share_rule_id=rule.id, split_note=result.note,
         recorded_by_id=actor.id, request_key=request_key or None)
     try:
@@ -125,8 +152,8 @@ def record_payment(
     entry = ledger.post_entry(
         collective.id, kind=EntryKind.PAYMENT, occurred_on=received_on,
         idempotency_key=f"payment:{payment.id}",
-        memo=_payment_memo(pitch, payment, base), lines=_payment_lines(collective.id, result,
-                                                                       base_amount, base),
+        memo=_payment_memo(pitch, payment, base),
+        lines=_payment_lines(collective.id, result, base_amount, base, settles),
         created_by_id=actor.user_id)
     payment.entry_id = entry.id
     use_hours(payment, hours.entry_ids)
@@ -201,15 +228,29 @@ def _payment_memo(pitch: Pitch, payment: ClientPayment, base: str) -> str:
     return memo[:500]
 
 
-def _payment_lines(collective_id: int, result: compute.Split, base_amount: int, base: str
-                   ) -> list[ledger.Line]:
-    bank = ledger.account_by_code(collective_id, ledger.BANK)
-    fund = ledger.account_by_code(collective_id, ledger.COMMON_FUND)
+def _payment_lines(collective_id: int, result: compute.Split, base_amount: int, base: str,
+                   settles: Settles | None) -> list[ledger.Line]:
+    """Bank against income (or the receivable cleared and the exchange difference), and the
+    split: members' shares and the finder's fee, as expenses, against their payables."""
+    def account(code: str) -> int:
+        return ledger.account_by_code(collective_id, code).id
+
+    lines = [ledger.Line(account(ledger.BANK), base_amount, base)]
+    if settles is None:
+        lines.append(ledger.Line(account(ledger.CLIENT_INCOME), -base_amount, base))
+    else:
+        lines.append(ledger.Line(settles.account_id, -settles.cleared, base))
+        if base_amount != settles.cleared:
+            lines.append(ledger.Line(account(ledger.EXCHANGE), settles.cleared - base_amount,
+                                     base))
+    members_part = sum(result.members.values())
+    for code, amount in ((ledger.MEMBER_SHARES, members_part),
+                         (ledger.FINDER_FEES, result.finder_fee)):
+        if amount:
+            lines.append(ledger.Line(account(code), amount, base))
     credits: dict[int, int] = defaultdict(int)
-    credits[fund.id] += result.common_fund
     for membership_id, share in result.by_member().items():
         credits[ledger.member_account(membership_id).id] += share
-    lines = [ledger.Line(bank.id, base_amount, base)]
     lines += [ledger.Line(account_id, -share, base)
               for account_id, share in credits.items() if share]
     return lines

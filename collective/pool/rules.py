@@ -145,7 +145,7 @@ def preview_rule(collective_id: int, proposed: compute.RuleTerms, today: date
                  ClientPayment.received_on <= today, counted())
     payments = frame(
         sa.select(ClientPayment.id, ClientPayment.pitch_id, ClientPayment.received_on,
-                  ClientPayment.base_amount, Pitch.finder_id, split_seeds_column())
+                  ClientPayment.split_amount, Pitch.finder_id, split_seeds_column())
         .join(Pitch, Pitch.id == ClientPayment.pitch_id).where(*in_window),
         ["payment_id", "pitch_id", "received_on", "base_amount", "finder_id", "seed"])
     participants = participants_of(payments)

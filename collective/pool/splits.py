@@ -16,7 +16,6 @@ import pandas as pd
 import sqlalchemy as sa
 
 from collective.extensions import db
-from collective.ledger import services as ledger
 from collective.ledger.models import Account, JournalEntry, Posting
 from collective.members.models import Collective, Membership
 from collective.members.services import require_role
@@ -111,17 +110,18 @@ def payment_split(viewer: Membership, payment: ClientPayment) -> PaymentSplit:
 
 
 def _posted(payment: ClientPayment) -> dict[int, int]:
-    """What the payment's entry credited: {membership_id: amount}, the common fund as 0."""
-    fund = ledger.account_by_code(payment.collective_id, ledger.COMMON_FUND)
+    """What the payment's entry credited each member: {membership_id: amount}, and the
+    common fund's part as 0: what of the split no member got. (Entries posted before the
+    books' income model credited the common fund directly; the difference is the same.)"""
     rows = db.session.execute(
-        sa.select(Account.id, Account.membership_id, -Posting.amount)
+        sa.select(Account.membership_id, -Posting.amount)
         .join(Posting, Posting.account_id == Account.id)
-        .where(Posting.entry_id == payment.entry_id, Posting.amount < 0)).all()
+        .where(Posting.entry_id == payment.entry_id, Posting.amount < 0,
+               Account.membership_id.is_not(None))).all()
     credited: dict[int, int] = {}
-    for account_id, membership_id, amount in rows:
-        key = 0 if account_id == fund.id else membership_id
-        if key is not None:
-            credited[key] = credited.get(key, 0) + int(amount)
+    for membership_id, amount in rows:
+        credited[membership_id] = credited.get(membership_id, 0) + int(amount)
+    credited[0] = payment.split_amount - sum(credited.values())
     return credited
 
 
@@ -153,7 +153,7 @@ def _rebuilt(payment: ClientPayment, participants: list[compute.Participant], fu
     earlier = db.session.scalar(sa.select(sa.func.count(ClientPayment.id)).where(
         ClientPayment.pitch_id == payment.pitch_id, ClientPayment.id < payment.id))
     result = compute.split_payment(
-        payment.base_amount, rule_terms(payment.share_rule), participants,
+        payment.split_amount, rule_terms(payment.share_rule), participants,
         payment.pitch.finder_id, seed=compute.split_seed(payment.pitch_id, int(earlier or 0)))
     shares = {m: amount for m, amount in result.by_member().items() if amount}
     return result if result.common_fund == fund and shares == posted else None

@@ -37,9 +37,19 @@ NEAR_DEADLINE_DAYS = 30
 UNFINISHED_STATES = (PitchState.OPEN, PitchState.PITCHED, *ACTIVE_STATES)
 #: The accounts whose month-end balances the treasurer follows, with their column names.
 #: The benefits fund is what it holds net of what members owe it (as the fund page shows):
-#: its reserves account and its receivable add up into one column.
-TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.COMMON_FUND, "common_fund"),
-                    (ledger.BENEFITS_FUND, "benefits_fund"), (ledger.FUND_OWED, "benefits_fund"))
+#: its reserves account and its receivable add up into one column. The common fund is its
+#: equity account with every income and expense account (balances.common_fund_accounts).
+TRACKED_ACCOUNTS = ((ledger.BANK, "bank"), (ledger.BENEFITS_FUND, "benefits_fund"),
+                    (ledger.FUND_OWED, "benefits_fund"))
+TRACKED_COLUMNS = ("bank", "common_fund", "benefits_fund")
+
+
+def _tracked(collective_id: int) -> dict[int, str]:
+    """{account id: column} of every account the treasurer's balances add up."""
+    column_of = {ledger.account_by_code(collective_id, code).id: name
+                 for code, name in TRACKED_ACCOUNTS}
+    column_of.update(dict.fromkeys(balances.common_fund_accounts(collective_id), "common_fund"))
+    return column_of
 
 
 # --- What every member sees ---------------------------------------------------------------
@@ -180,21 +190,24 @@ class TreasurerDashboard:
 def current_balances(collective_id: int) -> dict[str, int]:
     """Bank, common fund and benefits fund now, each in its natural direction (what the bank
     holds, what each fund holds), in base minor units."""
-    base = base_currency(collective_id)
-    now = dict.fromkeys((name for _, name in TRACKED_ACCOUNTS), 0)
-    for code, name in TRACKED_ACCOUNTS:
-        account = ledger.account_by_code(collective_id, code)
-        signed = balances.account_balance(account.id).get(base, 0)
-        now[name] += signed if code == ledger.BANK else -signed
+    column_of = _tracked(collective_id)
+    rows = db.session.execute(
+        sa.select(Posting.account_id, sa.func.sum(Posting.amount))
+        .where(Posting.account_id.in_(list(column_of)),
+               Posting.currency == base_currency(collective_id))
+        .group_by(Posting.account_id)).all()
+    now = dict.fromkeys(TRACKED_COLUMNS, 0)
+    for account_id, signed in rows:
+        column = column_of[account_id]
+        now[column] += int(signed) if column == "bank" else -int(signed)
     return now
 
 
 def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Month-end balances of the bank, the common fund and the benefits fund (in their
     natural direction) for the recent months: month, bank, common_fund, benefits_fund."""
-    columns = list(dict.fromkeys(name for _, name in TRACKED_ACCOUNTS))
-    column_of = {ledger.account_by_code(collective_id, code).id: name
-                 for code, name in TRACKED_ACCOUNTS}
+    columns = list(TRACKED_COLUMNS)
+    column_of = _tracked(collective_id)
     rows = db.session.execute(
         sa.select(Posting.account_id, JournalEntry.occurred_on, sa.func.sum(Posting.amount))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)

@@ -120,8 +120,9 @@ def test_the_page_shows_the_earlier_payment_then_records_it_again_once_confirmed
     confirmed = client.post(url, data={**form, "confirm_duplicate": "y"})
 
     assert confirmed.status_code == 302, _errors(confirmed)
+    # Bank, income, members' shares and finder's fee, and the members' three payables.
     assert _diff(before, _counts(setup)) == {"ClientPayment": 1, "JournalEntry": 1,
-                                             "Posting": 5}
+                                             "Posting": 7}
     with setup():
         second = db.session.scalar(sa.select(ClientPayment.id).filter_by(
             request_key="b" * 32))
@@ -131,8 +132,9 @@ def test_the_page_shows_the_earlier_payment_then_records_it_again_once_confirmed
 
     assert again.status_code == 302
     assert _path(again) == f"/c/{world.slug}/pool/payments/{second}"
+    # Bank, income, members' shares and finder's fee, and the members' three payables.
     assert _diff(before, _counts(setup)) == {"ClientPayment": 1, "JournalEntry": 1,
-                                             "Posting": 5}
+                                             "Posting": 7}
     assert ("info", f"This form was sent already: it recorded payment {second}, shown "
                     "here. Nothing new was recorded.") in _flashes(client.get(_path(again)))
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from collective.extensions import db
+from collective.ledger import services as ledger
 from collective.ledger.models import Account, JournalEntry, Posting
 from collective.members.models import Membership
 from collective.pool import payments, rules
@@ -77,7 +78,7 @@ def test_the_preview_runs_as_many_queries_for_two_payments_as_for_twelve(ctx):
 
 def _posted_shares(collective_id: int, since: date, until: date) -> dict[int, int]:
     """What the payments in (since, until] that stand credited to each member (0: the
-    common fund)."""
+    common fund: what of each payment's income no member's share or finder's fee took)."""
     reversed_ids = sa.select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
     rows = db.session.execute(
         sa.select(Account.membership_id, Account.code, Posting.amount)
@@ -88,9 +89,13 @@ def _posted_shares(collective_id: int, since: date, until: date) -> dict[int, in
                JournalEntry.occurred_on > since,
                JournalEntry.occurred_on <= until, Posting.amount < 0)).all()
     shares: dict[int, int] = defaultdict(int)
-    for membership_id, _code, amount in rows:
-        shares[membership_id or 0] -= amount
-    return dict(shares)
+    for membership_id, code, amount in rows:
+        if membership_id is not None:
+            shares[membership_id] -= amount
+        elif code == ledger.CLIENT_INCOME:
+            shares[0] -= amount
+    shares[0] -= sum(amount for membership_id, amount in shares.items() if membership_id)
+    return {m: a for m, a in shares.items() if a or m}
 
 
 def test_the_preview_under_the_rule_in_force_is_what_the_payments_paid(ctx):

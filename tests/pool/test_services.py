@@ -494,14 +494,18 @@ def test_a_payment_posts_one_balanced_entry_split_by_the_rule(team, work):
     assert (entry.kind, entry.occurred_on) == ("payment", date(2026, 10, 5))
     assert sum(p.amount for p in entry.postings) == 0
     assert {p.currency for p in entry.postings} == {"USD"}
+    # Issue 12: the payment is income; the members' shares and the finder's fee are
+    # expenses; the common fund's 10% is what stays (income less those expenses).
     assert _postings(entry) == {
         team.account(ledger.BANK): 10_000,
-        team.account(ledger.COMMON_FUND): -1000,
+        team.account(ledger.CLIENT_INCOME): -10_000,
+        team.account(ledger.MEMBER_SHARES): 8500,
+        team.account(ledger.FINDER_FEES): 500,
         team.account(team.cat): -500,     # the finder
         team.account(team.ann): -6375,    # 3 of the 4 hours
         team.account(team.bob): -2125,
     }
-    assert postings == before[1] + 5
+    assert postings == before[1] + 7
     assert (payment.amount, payment.currency, payment.rate, payment.base_amount) == (
         10_000, "USD", Decimal(1), 10_000)
     assert payment.split_note == "by 4 hours logged"
@@ -536,12 +540,15 @@ def test_a_payment_is_split_by_the_rule_in_force_on_the_day_it_was_received(team
 
     assert before.share_rule_id == old.id
     assert after.share_rule_id == new.id
-    fund, cat, ann, bob = (team.account(a) for a in (ledger.COMMON_FUND, team.cat, team.ann,
-                                                     team.bob))
+    bank, income, shares, fees, cat, ann, bob = (team.account(a) for a in (
+        ledger.BANK, ledger.CLIENT_INCOME, ledger.MEMBER_SHARES, ledger.FINDER_FEES, team.cat,
+        team.ann, team.bob))
     assert _postings(db.session.get(JournalEntry, before.entry_id)) == {
-        team.account(ledger.BANK): 10_000, fund: -1000, cat: -500, ann: -6375, bob: -2125}
+        bank: 10_000, income: -10_000, shares: 8500, fees: 500, cat: -500, ann: -6375,
+        bob: -2125}
     assert _postings(db.session.get(JournalEntry, after.entry_id)) == {
-        team.account(ledger.BANK): 10_000, fund: -2000, cat: -300, ann: -3850, bob: -3850}
+        bank: 10_000, income: -10_000, shares: 7700, fees: 300, cat: -300, ann: -3850,
+        bob: -3850}
     assert after.split_note == "equally"
 
 
@@ -563,7 +570,9 @@ def test_a_foreign_payment_posts_its_base_amount_and_keeps_what_the_client_paid(
     to_fund = seed % 2 == 0
     assert _postings(entry) == {
         team.account(ledger.BANK): 8024,
-        team.account(ledger.COMMON_FUND): -803 if to_fund else -802,
+        team.account(ledger.CLIENT_INCOME): -8024,
+        team.account(ledger.MEMBER_SHARES): 6820 if to_fund else 6821,
+        team.account(ledger.FINDER_FEES): 401,
         team.account(team.cat): -401,
         team.account(team.ann): -5115 if to_fund else -5116,   # 6,820 or 6,821 split 3:1
         team.account(team.bob): -1705,
@@ -582,7 +591,9 @@ def test_a_finder_who_worked_on_the_pitch_is_credited_once_with_both_shares(team
 
     assert _postings(db.session.get(JournalEntry, payment.entry_id)) == {
         team.account(ledger.BANK): 10_000,
-        team.account(ledger.COMMON_FUND): -1000,
+        team.account(ledger.CLIENT_INCOME): -10_000,
+        team.account(ledger.MEMBER_SHARES): 8500,
+        team.account(ledger.FINDER_FEES): 500,
         team.account(team.ann): -6875,
         team.account(team.bob): -2125,
     }
@@ -827,7 +838,7 @@ def test_paying_everyone_zeroes_every_balance_in_one_entry(team, work):
     for member in (team.founder, team.ann, team.bob, team.cat):
         assert ledger_balances.member_balance(member.id) == {}
     assert ledger_balances.account_balance(team.account(ledger.BANK)) == {"USD": 1000}
-    assert ledger_balances.account_balance(team.account(ledger.COMMON_FUND)) == {"USD": -1000}
+    assert ledger_balances.common_fund_balance(team.collective_id) == {"USD": 1000}
     again = payouts.pay_everyone(team.founder, paid_on=TODAY, reference="B-1",
                                  request_key="all-1", today=TODAY)
     assert again.id == entry.id

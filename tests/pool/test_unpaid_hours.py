@@ -52,8 +52,11 @@ class Work:
         """What the payment credited the common fund, Ann and Bob."""
         entry = db.session.get(JournalEntry, payment.entry_id)
         by_account = {p.account_id: -p.amount for p in entry.postings}
-        fund = ledger.account_by_code(self.founder.collective_id, ledger.COMMON_FUND).id
-        return {"fund": by_account.get(fund, 0),
+        income = ledger.account_by_code(self.founder.collective_id, ledger.CLIENT_INCOME).id
+        ann = by_account.get(ledger.member_account(self.ann.id).id, 0)
+        bob = by_account.get(ledger.member_account(self.bob.id).id, 0)
+        # What of the income the members' shares left is the common fund's.
+        return {"fund": by_account.get(income, 0) - ann - bob,
                 "ann": by_account.get(ledger.member_account(self.ann.id).id, 0),
                 "bob": by_account.get(ledger.member_account(self.bob.id).id, 0)}
 

@@ -100,7 +100,9 @@ def test_csv_has_every_posting_in_the_range_in_order_with_a_balance(books, prese
             _minor(r["debit"], r["currency"]) - _minor(r["credit"], r["currency"]),
             r["currency"]) for r in rows]
     assert got == expected
-    assert len(rows) == 21  # 3 + 4 + 2 + 2 + 4 + 4 + 2 postings
+    # 3 + 5 + 2 + 2 + 5 + 5 + 2 postings: a payment is bank, income, members' shares and
+    # the two members' payables.
+    assert len(rows) == 24
     assert all(r["balance"] != "" for r in rows)
     assert all(RANGE_FROM.isoformat() <= r["date"] <= RANGE_TO.isoformat() for r in rows)
     # Exactly one of debit and credit on each row.
@@ -119,7 +121,9 @@ def test_last_running_balance_of_each_account_is_its_sql_balance_at_the_end(book
     for row in rows:
         last[(row["account_code"], row["currency"])] = row["balance"]
 
-    assert len(last) == 9  # bank in 3 currencies, funds in 2 each, 2 members
+    # Bank in 3 currencies, the common fund in EUR, the benefits fund in 2, income and
+    # members' shares in USD, 2 members.
+    assert len(last) == 10
     for (code, currency), balance in last.items():
         expected = _natural_sql_balance(accounts[code], currency, RANGE_TO)
         assert _minor(balance, currency) == expected, (code, currency)
@@ -143,10 +147,11 @@ def test_debits_equal_credits_per_currency_in_the_range(books, preset):
     for _, _, _, amount, currency, _ in postings_in_range(books.collective_id, RANGE_FROM,
                                                           RANGE_TO):
         expected[currency] += max(amount, 0)
-    # USD: the EUR payment, the payout, the May payment, its reversal, the deposit fix.
+    # USD: the EUR payment (the bank, and the members' 90% as an expense), the payout, the
+    # May payment (the same two), its reversal (income and the payables), the deposit fix.
     assert dict(debits) == dict(expected) == {"EUR": 25_000, "JPY": 5_000,
-                                              "USD": 133_943 + 50_000 + 200_000 + 200_000
-                                              + 5_000}
+                                              "USD": 133_943 + 120_549 + 50_000 + 200_000
+                                              + 180_000 + 200_000 + 180_000 + 5_000}
 
 
 def test_opening_balances_carry_into_the_running_balance(books):
@@ -181,7 +186,7 @@ def test_full_preset_shows_what_the_client_paid_and_what_was_reversed(books):
         by_entry[int(row["entry_id"])].append(row)
 
     foreign = by_entry[books.entries["eur_payment"].id]
-    assert len(foreign) == 4
+    assert len(foreign) == 5
     assert {(r["original_currency"], r["original_amount"], r["rate"], r["currency"])
             for r in foreign} == {("EUR", "1234.50", "1.085", "USD")}
     assert {r["idempotency_key"] for r in foreign} == {f"payment:{books.foreign.id}"}
@@ -208,9 +213,9 @@ def test_filters_return_only_the_matching_rows(books, which):
     ann_code = ledger.member_account_code(books.ann.id)
     reversals = {books.entries["may_reversal"].id, books.entries["february_fix"].id}
     if which == "account":
-        query = _query(books, account_code=ledger.COMMON_FUND)
+        query = _query(books, account_code=ledger.CLIENT_INCOME)
         wanted = [p for p in postings_in_range(books.collective_id, RANGE_FROM, RANGE_TO)
-                  if p[2] == ledger.COMMON_FUND]
+                  if p[2] == ledger.CLIENT_INCOME]
     elif which == "member":
         query = _query(books, membership_id=books.ann.id)
         wanted = [p for p in postings_in_range(books.collective_id, RANGE_FROM, RANGE_TO)
@@ -224,10 +229,11 @@ def test_filters_return_only_the_matching_rows(books, which):
 
     assert [(int(r["entry_id"]), r["account_code"]) for r in rows] == [(p[0], p[2])
                                                                         for p in wanted]
-    assert len(rows) == {"account": 4, "member": 4, "kind": 6}[which]
+    assert len(rows) == {"account": 3, "member": 4, "kind": 7}[which]
     if which == "account":
-        assert {r["account_code"] for r in rows} == {ledger.COMMON_FUND}
-        assert rows[-1]["balance"] == "1133.94"
+        assert {r["account_code"] for r in rows} == {ledger.CLIENT_INCOME}
+        # February's 10,000.00, March's 1,339.43, May's 2,000.00 and its reversal.
+        assert rows[-1]["balance"] == "11339.43"
     elif which == "member":
         assert {(r["account_code"], r["member"]) for r in rows} == {(ann_code,
                                                                      "Zoë Ångström-Ruiz")}
@@ -286,7 +292,7 @@ def test_xlsx_has_the_four_sheets_with_amounts_as_numbers_in_currency_formats(bo
     assert [v for v, _ in header] == ["Date", "Entry", "Kind", "Memo", "Account",
                                       "Account name", "Member", "Debit", "Credit",
                                       "Currency", "Balance"]
-    assert len(postings) == 21
+    assert len(postings) == 24
     for row in postings:
         currency = row[9][0]
         assert isinstance(row[0][0], datetime) and row[0][1] == "yyyy-mm-dd"
@@ -349,12 +355,15 @@ def test_xlsx_trial_balance_sheet_matches_the_ledger(books):
 
 def test_xlsx_fund_sheets_hold_only_their_fund(books):
     sheets = _sheets(_xlsx(_query(books)))
-    for title, code, count in (("Common fund", ledger.COMMON_FUND, 4),
+    # Client payments no longer credit the common fund's account (they are income): in the
+    # range it holds only the EUR grant, on top of the EUR float.
+    for title, code, count in (("Common fund", ledger.COMMON_FUND, 1),
                                ("Benefits fund", ledger.BENEFITS_FUND, 2)):
         _, *rows = sheets[title]
         assert len(rows) == count
         assert {r[4][0] for r in rows} == {code}
-    assert sheets["Common fund"][-1][10][0] == pytest.approx(1133.94)
+    assert (sheets["Common fund"][-1][9][0],
+            sheets["Common fund"][-1][10][0]) == ("EUR", pytest.approx(600.00))
 
 
 @pytest.mark.parametrize("fmt", exports.FORMATS)
