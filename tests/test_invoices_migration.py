@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from collective.extensions import db
 
-BEFORE = "0018_books_chart"
+BEFORE = "0019_payment_split_amount"
 ROWS = [
     "INSERT INTO collectives (id, name, slug, base_currency, timezone, created_at) VALUES "
     "(1, 'One', 'one', 'USD', 'UTC', '2026-09-01 00:00:00')",

@@ -11,7 +11,7 @@ clients: three columns for invoicing, empty for every existing client: billing_a
 billing_email and tax_id. No existing row changes otherwise.
 
 Revision ID: 0019_invoices
-Revises: 0018_books_chart
+Revises: 0019_payment_split_amount
 Create Date: 2026-11-26 17:51:20
 """
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from collective.books.invoices.guards import drop_statements, install_invoice_gu
 
 # revision identifiers, used by Alembic.
 revision = '0019_invoices'
-down_revision = '0018_books_chart'
+down_revision = "0019_payment_split_amount"
 branch_labels = None
 depends_on = None
 

@@ -239,3 +239,29 @@ def test_the_invoice_page_mails_the_invoice_with_one_button(client, auth, setup)
         assert db.session.scalars(sa.select(OutboxMessage.recipient).filter_by(
             collective_id=_cid(slug))).all() == [
             "accounts@harbour.test"]
+
+
+def test_a_payment_is_recorded_from_the_invoice_page(client, auth, setup):
+    from tests.pool.factories import found_rule
+
+    slug, email, vat_id, _, founder_id = _founder(setup)
+    with setup():
+        founder = db.session.get(Membership, founder_id)
+        found_rule(founder, method="equal")
+        invoice_id = issued(founder, delivered_work(founder, client_name="Pay"),
+                            db.session.get(TaxRate, vat_id)).id
+        commit()
+    auth.login(email)
+    url = f"/c/{slug}/books/invoices/{invoice_id}/payments/new"
+    values = form_values(client.get(url).get_data(as_text=True))
+    assert values["amount"] == "2,740.00"
+    refused = client.post(url, data={**values, "amount": "9,999.00"})
+    assert refused.status_code == 422 and b"is open on this invoice" in refused.data
+    assert client.post(url, data={**values, "amount": "1,000.00"}).status_code == 302
+    with setup():
+        found = standing(db.session.get(Invoice, invoice_id))
+        assert (found.status, found.open_amount) == (Status.PARTLY_PAID, 174_000)
+    # the same form again records nothing new
+    assert client.post(url, data={**values, "amount": "1,000.00"}).status_code == 302
+    with setup():
+        assert standing(db.session.get(Invoice, invoice_id)).open_amount == 174_000

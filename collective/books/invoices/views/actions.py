@@ -9,14 +9,21 @@ from collective.books.invoices import (
     drafts,
     issuing,
     mailing,
+    payments,
     pdf,
     queries,
     settings,
 )
-from collective.books.invoices.forms import ConfirmForm, CreditNoteForm, IssueForm, WriteOffForm
+from collective.books.invoices.forms import (
+    ConfirmForm,
+    CreditNoteForm,
+    IssueForm,
+    PaymentForm,
+    WriteOffForm,
+)
 from collective.books.invoices.views.base import C, T, bp
 from collective.clock import now_utc
-from collective.money import format_money
+from collective.money import format_money, format_plain
 from collective.web.forms import flash_form_errors
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -145,3 +152,35 @@ def send_invoice(invoice_id: int):
               else f"Invoice {invoice.number} was e-mailed to the client already; nothing new "
               "was sent.", "info")
     return _back(invoice_id)
+
+
+@bp.route("/<int:invoice_id>/payments/new", methods=["GET", "POST"])
+@collective_view(C, T)
+def record_payment(invoice_id: int):
+    """Record money the client paid against the invoice: part of it or all that is open.
+    The same form sent twice records one payment."""
+    invoice = drafts.get_invoice(g.collective.id, invoice_id)
+    found = queries.standing(invoice)
+    form = PaymentForm()
+    status = 200
+    if request.method == "GET":
+        form.received_on.data = g.today
+        if found.open_amount > 0:
+            form.amount.data = format_plain(found.open_amount, invoice.currency)
+    elif form.validate_on_submit():
+        amount = form.parsed_amount(form.amount, invoice.currency, more_than_zero=True)
+        if amount is not None:
+            with committed(form) as done:
+                payment = payments.pay_invoice(
+                    g.membership, invoice, amount=amount, received_on=form.received_on.data,
+                    rate=form.rate.data, reference=form.reference.data or "",
+                    request_key=form.request_key.data, today=g.today)
+            if done:
+                flash(f"Payment of {format_money(payment.amount, payment.currency)} recorded "
+                      f"against {invoice.number} and split.", "info")
+                return _back(invoice_id)
+        status = 422
+    else:
+        status = 422
+    return render_template("books/invoices/payment.html", invoice=invoice, form=form,
+                           standing=found), status
