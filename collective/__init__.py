@@ -82,9 +82,11 @@ def register_extensions(app: Flask) -> None:
 def register_domain_kinds() -> None:
     """Each domain tells the layers below what it owns: entry kinds, proposal kinds."""
     from collective import benefits, pool
+    from collective.books import invoices
 
     benefits.register_kinds()
     pool.register_kinds()
+    invoices.register_kinds()
 
 
 def register_blueprints(app: Flask) -> None:

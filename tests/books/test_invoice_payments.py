@@ -102,3 +102,26 @@ def test_the_same_form_sent_twice_records_one_payment(books):
                                  request_key="k1", today=TODAY)
     assert again.id == first.id
     assert standing(invoice).open_amount == 174_000
+
+
+def test_a_reversed_payment_opens_the_invoice_again(books):
+    from collective.pool.payments import reverse_payment
+
+    founder, vat = books
+    invoice = issued(founder, delivered_work(founder), vat)
+    payment = payments.pay_invoice(founder, invoice, amount=274_000, received_on=TODAY,
+                                   today=TODAY)
+    assert standing(invoice).status == Status.PAID
+    reverse_payment(founder, payment, "entered on the wrong invoice")
+    found = standing(invoice)
+    assert (found.status, found.open_amount, found.open_base) == (Status.ISSUED, 274_000,
+                                                                  274_000)
+
+
+def test_an_invoice_entry_is_not_reversed_on_its_own(books):
+    from collective.ledger import services as ledger
+
+    founder, vat = books
+    invoice = issued(founder, delivered_work(founder), vat)
+    with pytest.raises(ledger.LedgerError, match="credit note"):
+        ledger.reverse_entry(db.session.get(JournalEntry, invoice.entry_id))

@@ -57,18 +57,24 @@ def standings(invoices: list[Invoice]) -> dict[int, Standing]:
     issued = [i.id for i in invoices if not i.is_draft]
     cleared: dict[int, dict[str, int]] = {i: {} for i in issued}
     receivable: dict[int, int] = dict.fromkeys(issued, 0)
+    # A movement whose entry was reversed (a payment entered by mistake) no longer counts:
+    # its reversal mirrors it exactly.
+    standing_movement = InvoiceMovement.entry_id.not_in(
+        sa.select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None),
+                                                  JournalEntry.reverses_id
+                                                  == InvoiceMovement.entry_id))
     if issued:
         for invoice_id, kind, amount in db.session.execute(
                 sa.select(InvoiceMovement.invoice_id, InvoiceMovement.kind,
                           sa.func.sum(InvoiceMovement.amount))
-                .where(InvoiceMovement.invoice_id.in_(issued))
+                .where(InvoiceMovement.invoice_id.in_(issued), standing_movement)
                 .group_by(InvoiceMovement.invoice_id, InvoiceMovement.kind)):
             cleared[invoice_id][str(kind)] = int(amount or 0)
         for invoice_id, amount in db.session.execute(
                 sa.select(InvoiceMovement.invoice_id, sa.func.sum(Posting.amount))
                 .join(Posting, Posting.entry_id == InvoiceMovement.entry_id)
                 .join(Account, Account.id == Posting.account_id)
-                .where(InvoiceMovement.invoice_id.in_(issued),
+                .where(InvoiceMovement.invoice_id.in_(issued), standing_movement,
                        Account.code == ledger.RECEIVABLES)
                 .group_by(InvoiceMovement.invoice_id)):
             receivable[invoice_id] = int(amount or 0)
