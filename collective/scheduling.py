@@ -1,7 +1,8 @@
 """`flask --app collective scheduler`: the one process that runs every scheduled job, the
 fund's (collective/benefits/jobs.py), the mail outbox's (collective/mail/jobs.py), the
-notification digest's (collective/notifications/jobs.py) and the reminders of votes closing
-and work due (collective/pool/jobs.py)."""
+notification digest's (collective/notifications/jobs.py), the reminders of votes closing
+and work due (collective/pool/jobs.py) and of overdue invoices (collective/books/invoices/
+jobs.py)."""
 from __future__ import annotations
 
 import click
@@ -10,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from collective.benefits.jobs import make_scheduler
+from collective.books.invoices.jobs import add_invoice_jobs
 from collective.mail.jobs import add_mail_jobs
 from collective.notifications.jobs import add_notification_jobs
 from collective.pool.jobs import add_reminder_jobs
@@ -22,6 +24,7 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     add_mail_jobs(scheduler, app)
     add_notification_jobs(scheduler, app)
     add_reminder_jobs(scheduler, app)
+    add_invoice_jobs(scheduler, app)
     return scheduler
 
 
@@ -32,7 +35,8 @@ def scheduler_command() -> None:
     scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
     click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals, fund "
                "forecasts and reminders (votes closing, work due) every 10 minutes, the mail "
-               "outbox every minute, notification digests daily at 06:00 UTC")
+               "outbox every minute, notification digests daily at 06:00 UTC, overdue invoice "
+               "reminders daily at 07:00 UTC")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -21,6 +21,12 @@ from collective.benefits.models import (
 )
 from collective.books.bank.models import BankStatement, StatementFormat
 from collective.books.expenses.models import Expense, ExpenseKind, ExpenseStatus
+from collective.books.invoices.models import (
+    InvoiceMovement,
+    MovementKind,
+    NumberCounter,
+    Series,
+)
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import (
@@ -83,6 +89,8 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (Expense, "status"): ExpenseStatus,
     (BankStatement, "format"): StatementFormat,
     (PeriodEvent, "action"): PeriodAction,
+    (NumberCounter, "series"): Series,
+    (InvoiceMovement, "kind"): MovementKind,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

@@ -51,6 +51,8 @@ class BenefitRule:
     per_year: int = 0
     #: For an unpaid invoice: the share of the invoice paid, in basis points.
     invoice_bp: int = 0
+    #: For an unpaid invoice: days past its due date before writing it off can open a claim.
+    overdue_days: int = 60
     #: 'treasurer' or 'vote'.
     approval: str = "treasurer"
 
@@ -144,7 +146,8 @@ class PlanTerms:
             "contribution": contribution,
             "benefits": {b.kind: {"amount": b.amount, "waiting_months": b.waiting_months,
                                   "max_months": b.max_months, "per_year": b.per_year,
-                                  "invoice_bp": b.invoice_bp, "approval": b.approval}
+                                  "invoice_bp": b.invoice_bp, "overdue_days": b.overdue_days,
+                                  "approval": b.approval}
                          for b in self.benefits},
             "reserve_cap_months": self.reserve_cap_months,
             "min_fund_balance": self.min_fund_balance,
@@ -196,6 +199,7 @@ def _benefit(kind: str, rule: Mapping, contribution_kind: str) -> BenefitRule:
         max_months=_int(rule.get("max_months", 0), f"{kind} maximum months", 0, 120),
         per_year=_int(rule.get("per_year", 0), f"{kind} claims per year", 0, 12),
         invoice_bp=_int(rule.get("invoice_bp", 0), f"{kind} invoice share", 0, 10_000),
+        overdue_days=_int(rule.get("overdue_days", 60), f"{kind} days overdue", 0, 3650),
         approval=approval,
     )
     if result.is_monthly and result.max_months < 1:

@@ -1,6 +1,9 @@
 """Clients of the collective: recording them and finding them."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from collective.errors import Conflict, DomainError
@@ -10,9 +13,11 @@ from collective.members.services import require_role
 from collective.pool.checks import COORDINATOR, get_in, same_collective
 from collective.pool.models import Client
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
 
 def create_client(actor: Membership, *, name: str, country: str = "", contact: str = "",
-                  notes: str = "") -> Client:
+                  notes: str = "", billing: BillingDetails | None = None) -> Client:
     """Record a client of the collective."""
     require_role(actor, COORDINATOR, action="record clients")
     name = _clean_name(name)
@@ -23,14 +28,16 @@ def create_client(actor: Membership, *, name: str, country: str = "", contact: s
     client = Client(collective_id=actor.collective_id, name=name[:120],
                     country=(country or "").upper()[:2], contact=(contact or "")[:200],
                     notes=notes or "")
+    _set_billing(client, billing or BillingDetails())
     db.session.add(client)
     db.session.flush()
     return client
 
 
 def edit_client(actor: Membership, client: Client, *, name: str, country: str = "",
-                contact: str = "", notes: str = "") -> Client:
-    """Change a client's name and contact details."""
+                contact: str = "", notes: str = "", billing: BillingDetails | None = None
+                ) -> Client:
+    """Change a client's name, contact and (when given) invoicing details."""
     require_role(actor, COORDINATOR, action="edit clients")
     same_collective(actor, client, "client")
     name = _clean_name(name)
@@ -41,8 +48,28 @@ def edit_client(actor: Membership, client: Client, *, name: str, country: str = 
         raise Conflict(f"there is already a client called {name!r}", field="name")
     client.name, client.country = name[:120], (country or "").upper()[:2]
     client.contact, client.notes = (contact or "")[:200], notes or ""
+    if billing is not None:
+        _set_billing(client, billing)
     db.session.flush()
     return client
+
+
+@dataclass(frozen=True, slots=True)
+class BillingDetails:
+    """What an invoice says about a client: where it goes and the client's tax id."""
+
+    address: str = ""
+    email: str = ""
+    tax_id: str = ""
+
+
+def _set_billing(client: Client, billing: BillingDetails) -> None:
+    email = (billing.email or "").strip()
+    if email and not _EMAIL.match(email):
+        raise DomainError("that is not an e-mail address", field="billing_email")
+    client.billing_address = (billing.address or "").strip()[:1000]
+    client.billing_email = email[:254]
+    client.tax_id = (billing.tax_id or "").strip()[:60]
 
 
 def _clean_name(name: str) -> str:

@@ -22,6 +22,7 @@ from wtforms.validators import (
 
 from collective.members.forms import check_skills
 from collective.members.models import VoteChoice
+from collective.pool.clients import BillingDetails
 from collective.pool.models import AllocationRole, SplitMethod
 from collective.web.forms import (
     AsciiIntegerField,
@@ -41,6 +42,17 @@ class ClientForm(FlaskForm):
         Optional(), Regexp(r"^[A-Za-z]{2}$", message="Two letters, like AU")])
     contact = StringField("Contact", validators=[Optional(), Length(max=200)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    billing_address = TextAreaField("Billing address", description="Printed on invoices.",
+                                    validators=[Optional(), Length(max=1000)])
+    billing_email = StringField("Invoices go to (e-mail)",
+                                validators=[Optional(), Length(max=254)])
+    tax_id = StringField("Client's tax id", validators=[Optional(), Length(max=60)])
+
+    def billing(self) -> BillingDetails:
+        """The invoicing details as the service takes them."""
+        return BillingDetails(address=self.billing_address.data or "",
+                              email=self.billing_email.data or "",
+                              tax_id=self.tax_id.data or "")
 
 
 class PitchForm(FlaskForm, MoneyFormMixin):

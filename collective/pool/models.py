@@ -86,6 +86,13 @@ class Client(db.Model):
     country: so.Mapped[str] = so.mapped_column(sa.String(2), nullable=False, default="")
     contact: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False, default="")
     notes: so.Mapped[str] = so.mapped_column(sa.Text, nullable=False, default="")
+    #: Invoicing details (books): where invoices go and what they say about the client.
+    billing_address: so.Mapped[str] = so.mapped_column(sa.String(1000), nullable=False,
+                                                       default="", server_default="")
+    billing_email: so.Mapped[str] = so.mapped_column(sa.String(254), nullable=False,
+                                                     default="", server_default="")
+    tax_id: so.Mapped[str] = so.mapped_column(sa.String(60), nullable=False, default="",
+                                              server_default="")
     created_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )

@@ -126,7 +126,8 @@ def edit_client(client_id: int):
             client_services.edit_client(g.membership, client, name=form.name.data,
                                         country=form.country.data or "",
                                         contact=form.contact.data or "",
-                                        notes=form.notes.data or "")
+                                        notes=form.notes.data or "",
+                                        billing=form.billing())
         if done:
             flash(f"{client.name} is saved.", "info")
             return redirect(url_for("pool.clients", slug=g.collective.slug))

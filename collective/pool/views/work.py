@@ -59,7 +59,8 @@ def clients():
             client_services.create_client(g.membership, name=form.name.data,
                                           country=form.country.data or "",
                                           contact=form.contact.data or "",
-                                          notes=form.notes.data or "")
+                                          notes=form.notes.data or "",
+                                          billing=form.billing())
         if done:
             flash(f"{form.name.data} is added.", "info")
             return redirect(url_for("pool.clients", slug=g.collective.slug))

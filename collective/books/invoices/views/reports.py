@@ -1,0 +1,46 @@
+"""The receivables aging report, as a page and as CSV."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, g, render_template
+
+from collective.books.invoices import compute, queries
+from collective.books.invoices.views.base import C, T, bp
+from collective.money import to_decimal
+from collective.web.scoping import collective_view
+
+
+def _as_text(value: str) -> str:
+    """A client name a spreadsheet opens as text, never as a formula (as the ledger exports
+    do in collective.reports, which this layer may not import)."""
+    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
+
+
+@bp.get("/aging")
+@collective_view(C, T)
+def aging():
+    """What clients owe, per client, by days past due (in the base currency)."""
+    return render_template("books/invoices/aging.html",
+                           rows=queries.aging_report(g.collective.id, g.today),
+                           buckets=[b[0] for b in compute.BUCKETS], as_of=g.today)
+
+
+@bp.get("/aging.csv")
+@collective_view(C, T)
+def aging_csv():
+    """The aging report as CSV, amounts in major units of the base currency."""
+    currency = g.collective.base_currency
+    buckets = [b[0] for b in compute.BUCKETS]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["client", *(f"{b} ({currency})" for b in buckets), f"total ({currency})"])
+    for row in queries.aging_report(g.collective.id, g.today):
+        writer.writerow([_as_text(row["client"]),
+                         *(str(to_decimal(row[b], currency)) for b in buckets),
+                         str(to_decimal(row["total"], currency))])
+    name = f"{g.collective.slug}-aging-{g.today.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": f'attachment; filename="{name}"'})
