@@ -119,7 +119,9 @@ class StatementSection:
 
 def balance_sheet(collective_id: int, currency: str, as_of: date) -> dict:
     """Assets = liabilities + equity (with this year's result), as of a date."""
-    rows = [r for r in balances.trial_balance(collective_id, as_of) if r.currency == currency]
+    # Accounts at zero (a member who owes the fund nothing) say nothing on a balance sheet.
+    rows = [r for r in balances.trial_balance(collective_id, as_of)
+            if r.currency == currency and r.natural_balance]
     by_type = {t: [(r.code, r.name, r.natural_balance) for r in rows if r.type == t.value]
                for t in AccountType}
     result = (sum(a for _, _, a in by_type[AccountType.INCOME])
@@ -127,7 +129,7 @@ def balance_sheet(collective_id: int, currency: str, as_of: date) -> dict:
     equity_rows = by_type[AccountType.EQUITY] + ([("", "Result (income less expenses)",
                                                    result)] if result else [])
     assets = StatementSection("Assets", by_type[AccountType.ASSET])
-    liabilities = StatementSection("Liabilities (owed to members)",
+    liabilities = StatementSection("Liabilities (owed to members, the fund and the tax office)",
                                    by_type[AccountType.LIABILITY])
     equity = StatementSection("Equity (the collective's funds)", equity_rows)
     return {"assets": assets, "liabilities": liabilities, "equity": equity,

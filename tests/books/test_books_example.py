@@ -20,7 +20,7 @@ from collective.ledger.models import JournalEntry
 from collective.pool import payouts, pitches
 from collective.pool.models import PitchState
 from collective.reports import beancount, exports
-from collective.reports.services import income_statement
+from collective.reports.services import balance_sheet, income_statement
 from tests.books.invoice_factories import set_up_invoicing
 from tests.factories import make_collective, make_member, make_user
 from tests.pool.factories import NOW, allocate, found_rule, log, make_pitch, move_to
@@ -107,6 +107,12 @@ def test_invoice_split_payout_and_year_end_close_by_hand(example):
     assert balances.trial_balance_totals(balances.trial_balance(cid)) == {
         "USD": (112_000 * 2 + 85_000 + 5000 + 90_000 + 100_000,) * 2}
     assert balances.common_fund_balance(cid) == {"USD": 10_000}
+    sheet = balance_sheet(cid, "USD", date(2026, 12, 31))
+    assert [(s.rows, s.total) for s in (sheet["assets"], sheet["liabilities"], sheet["equity"])
+            ] == [([(ledger.BANK, "Bank", 22_000)], 22_000),
+                  ([(ledger.SALES_TAX, "Sales tax payable", 12_000)], 12_000),
+                  ([(ledger.COMMON_FUND, "Common fund", 10_000)], 10_000)]
+    assert sheet["balanced"]
 
     # 5. The accountant's Beancount file of the year passes bean-check.
     text = b"".join(beancount.beancount_chunks(
