@@ -17,7 +17,7 @@ os.environ["COLLECTIVE_ENV"] = "testing"
 
 from collective import create_app  # noqa: E402
 from collective.config import normalise_database_url  # noqa: E402
-from collective.extensions import db  # noqa: E402
+from collective.extensions import db, limiter  # noqa: E402
 
 #: Where scratch_app builds a PostgreSQL database of its own, beside the shared one.
 SCRATCH_SCHEMA = "migration_scratch"
@@ -136,6 +136,8 @@ def ctx(app, db_session):
 
 @pytest.fixture
 def client(app, db_session):
+    # The rate limits hold in the tests too, counted afresh for each test.
+    limiter.reset()
     return app.test_client()
 
 
