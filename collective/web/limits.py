@@ -48,5 +48,9 @@ def failed(response: Response) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Bind the limiter to the app."""
+    """Bind the limiter to the app; in production, say when each worker counts alone."""
     limiter.init_app(app)
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI", ""))
+    if app.config.get("COLLECTIVE_ENV") == "production" and storage.startswith("memory:"):
+        app.logger.warning("Rate limits count in each worker's memory: with more than one "
+                           "worker, set RATELIMIT_STORAGE_URI (docs/deploying.md).")
