@@ -73,6 +73,49 @@ def upload_settings() -> dict:
     }
 
 
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+#: The rate limits (collective/web/limits.py), in Flask-Limiter's notation. Sign-in counts
+#: only failed attempts, so a member who signs in often is never slowed down.
+RATE_LIMITS = {
+    "login_per_account": "10 per 15 minutes",
+    "login_per_ip": "50 per 15 minutes",
+    "register_per_address": "5 per hour",
+    "register_per_ip": "10 per hour",
+    "forgot_per_ip": "30 per hour",
+    "token_link_per_ip": "30 per 15 minutes",
+    "token_link_per_token": "10 per 15 minutes",
+    "invitation_per_ip": "30 per 15 minutes",
+    "invitation_per_account": "10 per hour",
+}
+
+
+def web_settings(env: str) -> dict:
+    """Rate limits, security headers and the proxy in front of the app (docs/deploying.md)."""
+    production = env == "production"
+    return {
+        #: Where the rate limits count: memory:// keeps each worker's own count (development,
+        #: tests, a single worker); production with several workers needs a shared store,
+        #: e.g. redis://redis.internal:6379/0.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "collective",
+        "RATE_LIMITS": dict(RATE_LIMITS),
+        #: Strict-Transport-Security on HTTPS responses; 0 sends none.
+        "HSTS_SECONDS": _int("HSTS_SECONDS", 365 * 24 * 3600 if production else 0),
+        #: How many proxies in front of the app set each X-Forwarded-* header (0: trust none).
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "PROXY_FIX_X_PROTO": _int("PROXY_FIX_X_PROTO", 0),
+        "PROXY_FIX_X_HOST": _int("PROXY_FIX_X_HOST", 0),
+        "PROXY_FIX_X_PORT": _int("PROXY_FIX_X_PORT", 0),
+        "PROXY_FIX_X_PREFIX": _int("PROXY_FIX_X_PREFIX", 0),
+    }
+
+
 def settings_from_environment(instance_path: Path) -> dict:
     """Build the app's settings from environment variables."""
     env = os.environ.get("COLLECTIVE_ENV", "production")
@@ -87,6 +130,7 @@ def settings_from_environment(instance_path: Path) -> dict:
                 "(or set COLLECTIVE_ENV=development for a local instance)."
             )
         secret_key = _dev_secret_key(instance_path)
+    secure_cookies = env == "production" and os.environ.get("COLLECTIVE_INSECURE_COOKIES") != "1"
     return {
         "COLLECTIVE_ENV": env,
         "TESTING": env == "testing",
@@ -97,14 +141,15 @@ def settings_from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env == "production"
-        and os.environ.get("COLLECTIVE_INSECURE_COOKIES") != "1",
+        "SESSION_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
         "WTF_CSRF_TIME_LIMIT": None,
         #: werkzeug's scrypt at its default work factor (n=2^15, r=8, p=1).
         "PASSWORD_HASH_METHOD": "scrypt",
         "INVITATION_TTL_HOURS": int(os.environ.get("INVITATION_TTL_HOURS", "168")),
         **mail_settings(),
         **upload_settings(),
+        **web_settings(env),
     }

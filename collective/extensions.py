@@ -3,6 +3,8 @@ import enum
 from datetime import UTC
 
 import sqlalchemy as sa
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,6 +33,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+#: Rate limits per client address unless a limit names its own key (collective/web/limits.py);
+#: the storage and strategy come from the RATELIMIT_* settings.
+limiter = Limiter(get_remote_address)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -2,6 +2,7 @@
 per-test transactions that roll back."""
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,14 +11,16 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import orm as so
 
 os.environ["COLLECTIVE_ENV"] = "testing"
 
 from collective import create_app  # noqa: E402
 from collective.config import normalise_database_url  # noqa: E402
-from collective.extensions import db  # noqa: E402
+from collective.extensions import db, limiter  # noqa: E402
 
 #: Where scratch_app builds a PostgreSQL database of its own, beside the shared one.
 SCRATCH_SCHEMA = "migration_scratch"
@@ -46,12 +49,37 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'collective-test.sqlite3'}"
 
 
+class TokenClient(FlaskClient):
+    """A test client that sends this session's CSRF token with every POST, PUT, PATCH and
+    DELETE (in the X-CSRFToken header, as a page's form would in its hidden field), so the
+    suite runs with CSRF protection on. `adds_csrf_token = False` posts without one."""
+
+    adds_csrf_token = True
+
+    def open(self, *args, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if self.adds_csrf_token and method not in {"GET", "HEAD", "OPTIONS", "TRACE"}:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self._token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def _token(self) -> str:
+        """The signed token of this client's session, as flask_wtf.csrf.generate_csrf makes
+        it (the raw token kept in the session, signed with the secret key)."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
+        secret = self.application.config.get("WTF_CSRF_SECRET_KEY") or \
+            self.application.secret_key
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     """The app on a database built by the migrations, once per test run."""
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
+        "WTF_CSRF_ENABLED": True,  # every POST carries its token (TokenClient)
         "SECRET_KEY": "test-secret",
         "SERVER_NAME": "collective.test",
         # Still scrypt, at a lighter work factor: thousands of test users stay fast.
@@ -59,6 +87,7 @@ def app(database_url, tmp_path_factory):
         # Receipts land in this run's own folder, not the checkout's instance/.
         "RECEIPT_STORAGE_DIR": str(tmp_path_factory.mktemp("receipts")),
     })
+    app.test_client_class = TokenClient
     with app.app_context():
         # No skip: an unreachable database fails the whole run, loudly.
         reset_database(db.engine)
@@ -136,6 +165,8 @@ def ctx(app, db_session):
 
 @pytest.fixture
 def client(app, db_session):
+    # The rate limits hold in the tests too, counted afresh for each test.
+    limiter.reset()
     return app.test_client()
 
 

@@ -9,8 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 
 from collective.clock import now_utc
+from collective.extensions import limiter
 from collective.members import accounts, confirmations
 from collective.members.forms import ConfirmForm, EmailChangeForm, ProfileForm, format_skills
+from collective.web.limits import link_token, rate
 from collective.web.transaction import checked, committed
 
 bp = Blueprint("email", __name__)
@@ -22,6 +24,8 @@ def confirmation_link(token: str) -> str:
 
 
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(rate("token_link_per_ip"))
+@limiter.limit(rate("token_link_per_token"), key_func=link_token, methods=["POST"])
 def confirm(token: str):
     """A mailed link: see the address, and confirm it (a change applies now)."""
     form = ConfirmForm()

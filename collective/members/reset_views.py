@@ -8,8 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import login_user
 
 from collective.clock import now_utc
+from collective.extensions import limiter
 from collective.members import resets
 from collective.members.forms import ForgotPasswordForm, ResetPasswordForm
+from collective.web.limits import link_token, rate
 from collective.web.transaction import checked, committed
 
 bp = Blueprint("password", __name__)
@@ -20,6 +22,7 @@ def _reset_link(token: str) -> str:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(rate("forgot_per_ip"), methods=["POST"])
 def forgot():
     """Ask for a link to set a new password."""
     form = ForgotPasswordForm(email=request.args.get("email", ""))
@@ -41,6 +44,8 @@ def sent():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(rate("token_link_per_ip"))
+@limiter.limit(rate("token_link_per_token"), key_func=link_token, methods=["POST"])
 def reset(token: str):
     """Set a new password through a mailed link; other sessions are signed out."""
     form = ResetPasswordForm()

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from collective.clock import now_utc
+from collective.extensions import limiter
 from collective.members import accounts, confirmations, services
 from collective.members import invitations as invites
 from collective.members import proposals as voting
@@ -42,6 +43,7 @@ from collective.members.forms import (
 from collective.members.models import Role
 from collective.members.proposals import PROPOSAL_DETAILS
 from collective.web.forms import flash_form_errors, is_safe_next
+from collective.web.limits import failed, posted_address, rate, signed_in_account
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
@@ -65,6 +67,9 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(rate("login_per_ip"), methods=["POST"], deduct_when=failed)
+@limiter.limit(rate("login_per_account"), key_func=posted_address, methods=["POST"],
+               deduct_when=failed)
 def login():
     """Sign in with e-mail and password."""
     form = LoginForm(next=request.args.get("next", ""))
@@ -96,6 +101,8 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(rate("register_per_ip"), methods=["POST"])
+@limiter.limit(rate("register_per_address"), key_func=posted_address, methods=["POST"])
 def register():
     """Create an account."""
     form = RegisterForm(next=request.args.get("next", ""))
@@ -174,6 +181,8 @@ def new_collective():
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(rate("invitation_per_ip"))
+@limiter.limit(rate("invitation_per_account"), key_func=signed_in_account, methods=["POST"])
 def accept_invitation(token: str):
     """See an invitation and accept it. Someone not signed in sees who invites them to which
     collective, and is offered an account (their invited address filled in) or sign-in,

@@ -1,7 +1,11 @@
 // Copy buttons: a button with data-copy="ID" copies the value of the input with that id.
-// The buttons start hidden and show only when this script runs; without it the read-only
-// input still selects its text on focus, for copying by hand.
+// The buttons start hidden and show only when this script runs. A read-only input.copy
+// selects its whole text on focus, for copying by hand (here, not in an onfocus attribute:
+// the Content-Security-Policy allows no inline handlers).
 (function () {
+  document.querySelectorAll('input.copy[readonly]').forEach(function (input) {
+    input.addEventListener('focus', function () { input.select(); });
+  });
   document.querySelectorAll('button[data-copy]').forEach(function (button) {
     var input = document.getElementById(button.getAttribute('data-copy'));
     if (!input) {

@@ -32,6 +32,8 @@ Modules
 - scoping.py: `collective_view`, the /c/<slug>/ decorator; the membership lookup is
   registered by the members package, so this package imports none.
 - forms.py: money fields, currency checks, the request key, safe `next` targets.
+- headers.py: the Content-Security-Policy and other security headers, HSTS, ProxyFix.
+- limits.py: rate limits (Flask-Limiter) on sign-in, registration, resets and invitations.
 - templates.py and charts.py: filters, globals and server-side SVG charts.
 """
 from __future__ import annotations
@@ -40,9 +42,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Install the request guards, error pages and template helpers on the app."""
-    from collective.web import errors, requests, templates
+    """Install the request guards, error pages, template helpers, security headers, rate
+    limits and the proxy settings on the app."""
+    from collective.web import errors, headers, limits, requests, templates
 
     requests.init_app(app)
     errors.init_app(app)
     templates.init_app(app)
+    headers.init_app(app)
+    limits.init_app(app)

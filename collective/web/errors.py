@@ -8,7 +8,7 @@ from collective.errors import DomainError
 from collective.extensions import db
 
 #: The statuses a person can meet, each with its own friendly page.
-PAGE_CODES = (400, 403, 404, 405, 409, 413, 422, 500)
+PAGE_CODES = (400, 403, 404, 405, 409, 413, 422, 429, 500)
 
 
 def render_error(error: Exception):
