@@ -146,20 +146,22 @@ def load_expenses(people: dict[str, Membership], today: date) -> None:
             "SM MEGAMALL - CYBERZONE", f"{spent:%Y-%m-%d}", "USB headset H390    45.00",
             "TOTAL USD           45.00", "PAID - THANK YOU"]))],
         storage=storage, today=spent + timedelta(days=1), now=_at(spent + timedelta(days=1)))
+    headset.created_at = _at(spent + timedelta(days=1))  # submitted then, as history
     decisions.decide_expense(anjali, headset, approve=True, reason="",
                              today=spent + timedelta(days=2), now=_at(spent + timedelta(days=2)))
 
     sent = max(today - timedelta(days=3), last)
-    submissions.submit_expense(
+    courier = submissions.submit_expense(
         emma, category_id=by_name["Other"].id, amount=38_50, currency="AUD", rate=AUD_RATE,
         spent_on=sent, description="Courier for the printed proof of 'Salt and Steel'",
         receipts=[Upload("courier.png", receipt_png([
             "AUSTRALIA POST - PERTH", f"{sent:%Y-%m-%d}", "Express parcel      38.50",
             "TOTAL AUD           38.50"]))],
         storage=storage, today=today, now=_at(today, 3))
+    courier.created_at = _at(sent + timedelta(days=1))
 
     paid_on = last + timedelta(days=1)
-    submissions.record_direct_expense(
+    subscription = submissions.record_direct_expense(
         anjali, category_id=by_name["Software and subscriptions"].id, amount=86_40,
         currency="USD", spent_on=paid_on,
         description=f"Google Workspace, 12 seats, {paid_on:%B %Y}",
@@ -167,6 +169,7 @@ def load_expenses(people: dict[str, Membership], today: date) -> None:
             "Google Workspace - invoice", f"Billing period: {paid_on:%B %Y}",
             "Business Starter x 12 seats", "Total: USD 86.40"]))],
         storage=storage, today=paid_on, now=_at(paid_on))
+    subscription.created_at = _at(paid_on)
 
 
 def _bank_movements(collective_id: int, ledger_account_id: int, first: date, last: date
