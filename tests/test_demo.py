@@ -1,11 +1,17 @@
-"""The demo collective loads, loads again without duplicates, and resets."""
+"""The demo collective loads, loads again without duplicates, and resets; its books show
+invoices, expenses and a bank statement."""
+import re
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from collective.demo import load_demo
+from collective.books.bank.models import BankAccount, BankLine
+from collective.clock import today_in
+from collective.demo import DEMO_TIMEZONE, load_demo
+from collective.demo.pool import months_ago
 from collective.extensions import db
+from collective.ledger import balances, periods
 from collective.ledger.balances import check_ledger
 from collective.ledger.models import Posting
 from collective.members.models import Collective, Membership, User
@@ -102,3 +108,74 @@ def test_a_reset_that_fails_to_load_keeps_the_old_demo_and_writes_nothing(app, r
         demo = db.session.scalar(sa.select(Collective).filter_by(slug="demo"))
         assert (demo.id, demo.archived_at) == (old_id, None)
         assert db.session.scalar(sa.select(sa.func.count(Posting.id))) == postings
+
+
+def _page_text(response) -> str:
+    import html
+    import re
+    body = re.sub(r"<script.*?</script>|<style.*?</style>", " ", response.data.decode(),
+                  flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def test_the_demo_books_show_invoices_expenses_and_the_bank(app, client, runner, auth):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    auth.login("anjali@demo.coop", "demo-password")
+
+    invoices = _page_text(client.get("/c/demo/books/invoices/"))
+    # Numbers run per issue year, so a demo loaded in January or February spans two years.
+    number = r"BRC-\d{4}-\d{4}"
+    assert re.search(rf"{number} Harbour Dental Patient support retainer [^$]*? A\$660.00 "
+                     r"A\$0.00 credited", invoices)
+    assert re.search(rf"{number} Summit Realty Bookkeeping clean-up FY2025 [^$]*? \$2,400.00 "
+                     r"\$2,400.00 issued, overdue", invoices)
+    assert re.search(rf"{number} Harbour Dental Patient support retainer [^$]*? A\$1,320.00 "
+                     r"A\$0.00 paid", invoices)  # 16 hours at A$75 plus 10% GST
+    assert re.search(rf"{number} Oakfield Publishing .*? £900.00 £500.00 partly paid", invoices)
+    assert len(re.findall(number, invoices)) == 4
+    assert " draft" in invoices
+
+    aging = _page_text(client.get("/c/demo/books/invoices/aging"))
+    assert re.search(r"Summit Realty (\$0.00 )*\$2,400.00", aging)
+    assert "Oakfield Publishing" in aging and "Harbour Dental" not in aging
+
+    queue = _page_text(client.get("/c/demo/books/expenses/queue"))
+    assert "Emma Clarke Courier for the printed proof" in queue
+    assert "A$38.50 $25.22 waiting" in queue
+    assert re.search(r"Google Workspace, 12 seats.*\$86.40 paid by the collective", queue)
+    assert re.search(r"USB headset .* \$45.00 approved", queue)
+
+    with app.app_context():
+        demo = db.session.scalar(sa.select(Collective).filter_by(slug="demo"))
+        account = db.session.scalar(sa.select(BankAccount).filter_by(collective_id=demo.id))
+        lines = db.session.scalars(sa.select(BankLine).filter_by(
+            bank_account_id=account.id)).all()
+        open_lines = sorted((ln.description, ln.amount) for ln in lines if not ln.is_resolved)
+        assert open_lines[0][0] == "INWARD REMITTANCE - NO DETAILS"
+        assert open_lines[1][0].startswith("SERVICE CHARGE")
+        assert [a for _, a in open_lines] == [18_75, -5_00] and len(lines) > 20
+        rows = balances.trial_balance(demo.id)
+        assert all(debits == credits for debits, credits
+                   in balances.trial_balance_totals(rows).values())
+        last = months_ago(today_in(DEMO_TIMEZONE), 1)
+        month = min(ln.booked_on for ln in lines).replace(day=1)
+        closed = []
+        while month < last:
+            closed.append(periods.closed_period(demo.id, month) is not None)
+            month = months_ago(month, -1)
+        assert len(closed) >= 5 and all(closed)
+        assert periods.closed_period(demo.id, last) is None  # its two lines are to be done
+        assert periods.unreconciled(demo.id, last)
+    assert check_ledger_ok(runner)
+
+    bank_lines = _page_text(client.get(f"/c/demo/bank/accounts/{account.id}/lines"
+                                       f"?month={last:%Y-%m}"))
+    assert "INWARD REMITTANCE - NO DETAILS" in bank_lines and "SERVICE CHARGE" in bank_lines
+    reconciliation = _page_text(client.get(f"/c/demo/bank/accounts/{account.id}/"
+                                           f"reconciliation?on={periods.month_end(last)}"))
+    assert "INWARD REMITTANCE - NO DETAILS" in reconciliation
+
+
+def check_ledger_ok(runner) -> bool:
+    result = runner.invoke(args=["ledger", "check"])
+    return result.exit_code == 0 and result.output.startswith("ledger ok:")

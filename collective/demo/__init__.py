@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from collective.clock import today_in
+from collective.demo.books import load_books
 from collective.demo.fund import DemoFund
 from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
@@ -115,8 +116,9 @@ def load_demo(today: date | None = None) -> Collective:
         membership.joined_at = datetime.combine(start - timedelta(days=7), time(9),
                                                 tzinfo=UTC)
     demo_fund = DemoFund(people, start, today)
-    load_pool_history(people, today, after_month=demo_fund.after_month)
+    work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()
+    load_books(people, work, today)
     return collective
 
 

@@ -10,8 +10,8 @@ from collective.benefits.compute import add_months
 from collective.members.models import Membership
 from collective.members.proposals import cast_vote, close_due_proposals
 from collective.pool.allocation import allocate_member
-from collective.pool.clients import create_client
-from collective.pool.models import PitchState
+from collective.pool.clients import BillingDetails, create_client
+from collective.pool.models import Pitch, PitchState
 from collective.pool.payments import record_payment, reverse_payment
 from collective.pool.payouts import pay_everyone, pay_member
 from collective.pool.pitches import create_pitch, transition_pitch, volunteer_for
@@ -36,8 +36,10 @@ def _walk(actor: Membership, pitch, states: list[PitchState], day: date) -> None
 
 
 def load_pool_history(people: dict[str, Membership], today: date,
-                      after_month: Callable[[int, date], None] | None = None) -> None:
+                      after_month: Callable[[int, date], None] | None = None
+                      ) -> dict[str, Pitch]:
     """Post the demo collective's work-pool history; `people` maps first names to members.
+    Returns the work the books invoice: `retainer`, `book` and `cleanup`.
 
     `after_month(i, month)` is called at the end of each of the five past months.
     """
@@ -63,14 +65,25 @@ def load_pool_history(people: dict[str, Membership], today: date,
     close_due_proposals(anjali.collective_id, now=_at(months[0]))
 
     clients = {
-        key: create_client(maria, name=name, country=country, contact=contact, notes=notes)
-        for key, name, country, contact, notes in [
+        key: create_client(maria, name=name, country=country, contact=contact, notes=notes,
+                           billing=BillingDetails(*billing))
+        for key, name, country, contact, notes, billing in [
             ("harbour", "Harbour Dental", "AU", "Olivia Chen, practice manager",
-             "Three clinics in Sydney; pays monthly in AUD."),
-            ("brightline", "Brightline Legal", "US", "Marcus Webb", "Boutique law firm, Denver."),
-            ("oakfield", "Oakfield Publishing", "GB", "Harriet Lowe, commissioning editor", ""),
-            ("summit", "Summit Realty", "US", "Dana Ortiz", "Invoice net 30."),
-            ("koala", "Koala Cafe Group", "AU", "Sam Nguyen", "Six cafes in Brisbane."),
+             "Three clinics in Sydney; pays monthly in AUD.",
+             ("Harbour Dental Pty Ltd\nLevel 2, 88 Pitt Street\nSydney NSW 2000\nAustralia",
+              "accounts@harbourdental.example", "ABN 51 824 753 556")),
+            ("brightline", "Brightline Legal", "US", "Marcus Webb", "Boutique law firm, Denver.",
+             ("Brightline Legal LLP\n1600 Glenarm Place, Suite 400\nDenver, CO 80202\nUSA",
+              "ap@brightline.example", "EIN 84-1234567")),
+            ("oakfield", "Oakfield Publishing", "GB", "Harriet Lowe, commissioning editor", "",
+             ("Oakfield Publishing Ltd\n14 Bedford Row\nLondon WC1R 4BU\nUnited Kingdom",
+              "finance@oakfield.example", "GB 287 4411 63")),
+            ("summit", "Summit Realty", "US", "Dana Ortiz", "Invoice net 30.",
+             ("Summit Realty Inc.\n2200 Market Street\nSan Francisco, CA 94114\nUSA",
+              "dana.ortiz@summitrealty.example", "")),
+            ("koala", "Koala Cafe Group", "AU", "Sam Nguyen", "Six cafes in Brisbane.",
+             ("Koala Cafe Group Pty Ltd\n5 Little Edward Street\nSpring Hill QLD 4000\nAustralia",
+              "sam@koalacafe.example", "ABN 33 615 902 118")),
         ]
     }
 
@@ -169,7 +182,8 @@ def load_pool_history(people: dict[str, Membership], today: date,
                            received_on=month + timedelta(days=8), reference="BL-2231",
                            today=today)
             transition_pitch(maria, sprint, S.PAID, at=_at(month + timedelta(days=9)))
-            _walk(maria, cleanup, [S.DELIVERED, S.INVOICED], month + timedelta(days=26))
+            # Delivered; the books issue its invoice (collective/demo/books.py).
+            transition_pitch(maria, cleanup, S.DELIVERED, at=_at(month + timedelta(days=25)))
         if i in (2, 4):
             record_payment(anjali, book, amount=3_000_00, currency="GBP",
                            received_on=month + timedelta(days=20),
@@ -213,3 +227,4 @@ def load_pool_history(people: dict[str, Membership], today: date,
               "Hours show the real work on the retainer; weights hide overtime.",
               now=_at(today - timedelta(days=1), 14))
     cast_vote(people["priya"], pending, "agree", "", now=_at(today - timedelta(days=1), 15))
+    return {"retainer": retainer, "book": book, "cleanup": cleanup}

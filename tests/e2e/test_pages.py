@@ -4,9 +4,14 @@ and signing in works from the keyboard alone."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from collective.demo import DEMO_PASSWORD, load_demo
+from collective.books.bank.models import BankAccount
+from collective.books.invoices.models import Invoice
+from collective.clock import today_in
+from collective.demo import DEMO_PASSWORD, DEMO_TIMEZONE, load_demo
+from collective.demo.pool import months_ago
 from collective.extensions import db
 
 from .checks import assert_accessible, assert_money_visible
@@ -14,36 +19,64 @@ from .checks import assert_accessible, assert_money_visible
 pytestmark = pytest.mark.e2e
 
 #: (who, their pages: (path under /c/demo, screenshot name, is it the role's main page)).
+#: A path may name {account} (the demo's bank account), {invoice} (its paid invoice) and
+#: {last} (last month, YYYY-MM).
 ROLE_PAGES = {
     "priya@demo.coop": [("dashboard", "member-dashboard", True),
                         ("pool/shares", "member-my-shares", False),
                         ("pool/my-work", "member-my-work", False),
-                        ("fund/", "member-fund", False)],
+                        ("fund/", "member-fund", False),
+                        ("books/expenses/", "member-expenses", False)],
     "maria@demo.coop": [("pool/", "coordinator-pool-board", True),
-                        ("pool/payments", "coordinator-payments", False)],
+                        ("pool/payments", "coordinator-payments", False),
+                        ("books/invoices/", "coordinator-invoices", False)],
     "anjali@demo.coop": [("fund/treasurer", "treasurer-fund", True),
                          ("dashboard", "treasurer-dashboard", True),
                          ("pool/payouts", "treasurer-payouts", False),
-                         ("pool/shares/all", "treasurer-all-shares", False)],
+                         ("pool/shares/all", "treasurer-all-shares", False),
+                         ("books/invoices/", "treasurer-invoices", True),
+                         ("books/invoices/{invoice}", "treasurer-invoice", False),
+                         ("books/invoices/aging", "treasurer-aging", True),
+                         ("books/expenses/queue", "treasurer-expenses-queue", True),
+                         ("bank/", "treasurer-bank", True),
+                         ("bank/accounts/{account}/lines?month={last}", "treasurer-bank-lines",
+                          True),
+                         ("bank/accounts/{account}/reconciliation", "treasurer-reconciliation",
+                          False),
+                         ("ledger/periods", "treasurer-periods", True)],
 }
-#: Pages without money columns (the pool board lists cards, the member's fund shows tiles).
-WITHOUT_MONEY = {"pool/", "fund/"}
+#: Pages without money columns (the pool board lists cards, the member's fund shows tiles,
+#: the bank's lines are cards; the member's expenses, the bank and periods show no money).
+WITHOUT_MONEY = {"pool/", "fund/", "books/expenses/", "bank/", "ledger/periods",
+                 "bank/accounts/{account}/lines?month={last}"}
 
 
 @pytest.fixture(scope="module")
 def demo(live_app):
     """The demo collective, loaded once through its loader (as `flask demo` does)."""
     with live_app.app_context():
-        load_demo()
+        collective = load_demo()
         db.session.commit()
+        found = {"account": db.session.scalar(sa.select(BankAccount.id).filter_by(
+                     collective_id=collective.id)),
+                 # the paid one, third of the four issued (collective/demo/books.py)
+                 "invoice": db.session.scalars(sa.select(Invoice.id).filter_by(
+                     collective_id=collective.id).where(Invoice.number.is_not(None))
+                     .order_by(Invoice.issued_on)).all()[2],
+                 "last": f"{months_ago(today_in(DEMO_TIMEZONE), 1):%Y-%m}"}
+    DEMO_IDS.update(found)
     return "/c/demo"
+
+
+#: The demo's ids the page paths name, once the demo is loaded.
+DEMO_IDS: dict[str, object] = {}
 
 
 @pytest.mark.parametrize("email", list(ROLE_PAGES))
 def test_each_roles_pages_are_accessible_and_show_every_money_column(browse, demo, email):
     page = browse.as_user(email, DEMO_PASSWORD)
     for path, name, is_main in ROLE_PAGES[email]:
-        page.goto(f"{demo}/{path}")
+        page.goto(f"{demo}/{path.format(**DEMO_IDS)}")
         expect(page.locator("main h1")).to_be_visible()
         if is_main:
             assert_accessible(page)
