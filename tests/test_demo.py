@@ -12,6 +12,7 @@ from collective.demo import DEMO_TIMEZONE, load_demo
 from collective.demo.pool import months_ago
 from collective.extensions import db
 from collective.ledger import balances, periods
+from collective.ledger import services as ledger
 from collective.ledger.balances import check_ledger
 from collective.ledger.models import Posting
 from collective.members.models import Collective, Membership, User
@@ -155,6 +156,10 @@ def test_the_demo_books_show_invoices_expenses_and_the_bank(app, client, runner,
         assert open_lines[1][0].startswith("SERVICE CHARGE")
         assert [a for _, a in open_lines] == [18_75, -5_00] and len(lines) > 20
         rows = balances.trial_balance(demo.id)
+        # Oakfield paid £400.00 at 1.2741 on an invoice booked at 1.2688: a gain of
+        # 400 x 0.0053 = $2.12 on exchange.
+        exchange = {r.code: r.natural_balance for r in rows if r.currency == "USD"}
+        assert exchange[ledger.EXCHANGE] == 2_12
         assert all(debits == credits for debits, credits
                    in balances.trial_balance_totals(rows).values())
         last = months_ago(today_in(DEMO_TIMEZONE), 1)

@@ -32,6 +32,8 @@ from collective.pool.pitches import transition_pitch
 ONE = Decimal(1)
 #: The rates the demo's AUD and GBP money came in at last month.
 AUD_RATE, GBP_RATE = Decimal("0.6551"), Decimal("1.2741")
+#: The rate Oakfield's GBP invoice was booked at when it was issued.
+GBP_ISSUE_RATE = Decimal("1.2688")
 #: The columns of the bank's CSV export.
 CSV_MAPPING = CsvMapping(date="Date", amount="Amount", description="Description",
                          reference="Reference")
@@ -122,7 +124,9 @@ def load_invoices(people: dict[str, Membership], work: dict[str, Pitch], gst: Ta
     part = _invoice(maria, book, [
         DraftLine("Permissions research for quoted material", Decimal(10), 45_00),
         DraftLine("Index, 60,000-word manuscript", ONE, 450_00)],
-        on=last + timedelta(days=4), issuer=anjali, rate=GBP_RATE, today=today)
+        on=last + timedelta(days=4), issuer=anjali, rate=GBP_ISSUE_RATE, today=today)
+    # Paid in part three weeks later, when the pound was worth more than on the invoice:
+    # the difference is an exchange gain (4900).
     payments.pay_invoice(anjali, part, amount=400_00, received_on=last + timedelta(days=24),
                          rate=GBP_RATE, reference="OAKFIELD PUB BACS", today=today)
 
