@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.errors import Conflict, DomainError
-from collective.extensions import db
+from collective.extensions import db, utcnow
 from collective.members.models import Membership, MembershipStatus
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, MoneyError, check_currency, format_plain
@@ -282,6 +282,17 @@ def _move(actor: Membership, pitch: Pitch, current: PitchState, target: PitchSta
     db.session.flush()
     db.session.expire(pitch)
     return pitch
+
+
+def follow_invoice(actor: Membership, pitch: Pitch, target: PitchState, note: str) -> bool:
+    """Move the work to `target` (invoiced, paid) because its invoices say so, if its
+    lifecycle allows that move from where it is; recorded as a pitch event by `actor`, whose
+    role the invoice's own service checked. False when the pitch stays where it is."""
+    same_collective(actor, pitch, "pitch")
+    if target not in TRANSITIONS[pitch.pitch_state]:
+        return False
+    _move(actor, pitch, pitch.pitch_state, target, None, note, utcnow())
+    return True
 
 
 def next_steps(pitch: Pitch) -> list[PitchState]:
