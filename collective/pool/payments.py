@@ -267,11 +267,19 @@ def get_payment(collective_id: int, payment_id: int) -> ClientPayment:
     return get_in(ClientPayment, collective_id, payment_id, "payment")
 
 
-def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "") -> JournalEntry:
-    """Undo a payment entered by mistake (or refunded) with a reversal entry; the hours it
-    used are unpaid again (the ledger calls participation.release_hours)."""
+def reversal_day(payment: ClientPayment, today: date) -> date:
+    """The day reversing the payment would be dated: its own, or `today` when its month is
+    closed (the confirmation page says which)."""
+    return ledger.reversal_day(db.session.get(JournalEntry, payment.entry_id), today)
+
+
+def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "", *,
+                    today: date | None = None) -> JournalEntry:
+    """Undo a payment entered by mistake (or refunded) with a reversal entry, dated the
+    payment's day, or `today` when that month is closed; the hours it used are unpaid again
+    (the ledger calls participation.release_hours)."""
     require_role(actor, TREASURER, action="reverse payments")
     same_collective(actor, payment, "payment")
     entry = db.session.get(JournalEntry, payment.entry_id)
     return ledger.reverse_entry(entry, memo=memo or f"Reversal of payment {payment.id}",
-                                created_by_id=actor.user_id)
+                                today=today, created_by_id=actor.user_id)
