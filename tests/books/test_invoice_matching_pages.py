@@ -47,7 +47,7 @@ def test_a_treasurer_records_an_invoice_payment_from_the_lines_page(client, auth
     lines_url = f"/c/{slug}/bank/accounts/{world['account_id']}/lines?month=2026-10"
     page = client.get(lines_url).get_data(as_text=True)
     assert "Invoice BRC-2026-0001: Harbour Dental" in page
-    assert "Record payment and match" in page
+    assert "Record €2,740.00 paid and match" in page
     assert f'name="target" value="{world["invoice_id"]}"' in page
     # another collective's invoice: refused, nothing written
     refused = client.post(f"/c/{slug}/bank/lines/{line_id}/confirm",
@@ -68,3 +68,20 @@ def test_a_treasurer_records_an_invoice_payment_from_the_lines_page(client, auth
         assert line.entry_id == payment.entry_id
         assert _payments(world) == 1
         assert standing(db.session.get(Invoice, world["invoice_id"])).status == Status.PAID
+
+
+def test_a_closed_months_lines_offer_no_match_nor_explanation(client, auth, setup, world):
+    from collective.ledger import periods
+    from collective.members.models import Membership
+
+    with setup():
+        treasurer = db.session.scalar(sa.select(Membership).filter_by(collective_id=world["cid"]))
+        periods._close(world["cid"], date(2026, 10, 1), treasurer.user_id)  # as a forced close
+        commit()
+    auth.login(world["email"])
+    page = client.get(f"/c/{world['slug']}/bank/accounts/{world['account_id']}/lines"
+                      "?month=2026-10").get_data(as_text=True)
+    assert "Oct 2026 is closed: its lines can be matched or explained again only" in page
+    assert "Not matched when the month was closed." in page
+    assert "paid and match" not in page and "Explain</button>" not in page
+
