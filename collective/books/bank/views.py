@@ -21,8 +21,8 @@ from collective.books.bank.models import FeeRule, StatementFormat
 from collective.clock import PeriodError, now_utc, parse_day, parse_period
 from collective.errors import DomainError
 from collective.extensions import db
-from collective.ledger.models import Account, AccountType
 from collective.ledger import periods
+from collective.ledger.models import Account, AccountType
 from collective.ledger.periods import month_end
 from collective.roles import Role
 from collective.web.scoping import collective_view
