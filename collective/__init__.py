@@ -91,6 +91,7 @@ def register_domain_kinds() -> None:
     expenses.register_kinds()
     invoices.register_kinds()
     bank.register_checks()
+    invoices.register_matcher()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -378,23 +378,37 @@ def reversal_key(entry: JournalEntry) -> str:
     return f"reversal:{entry.id}"
 
 
+def reversal_day(entry: JournalEntry, today: date) -> date:
+    """The day a reversal of `entry` is dated: the original's, unless its month is closed;
+    then `today` (the collective's), since nothing may be dated in a closed month."""
+    closed = db.session.scalar(sa.select(ClosedPeriod.id).where(
+        ClosedPeriod.collective_id == entry.collective_id,
+        ClosedPeriod.starts_on <= entry.occurred_on, ClosedPeriod.ends_on >= entry.occurred_on))
+    return entry.occurred_on if closed is None else today
+
+
 def reverse_entry(
     entry: JournalEntry,
     *,
     occurred_on: date | None = None,
+    today: date | None = None,
     memo: str | None = None,
     created_by_id: int | None = None,
 ) -> JournalEntry:
-    """Post the mirror of `entry` once; reversing it again returns the same reversal.
+    """Post the mirror of `entry` once; reversing it again returns the same reversal. It is
+    dated `occurred_on` if given, else the original's day, or `today` when that day's month
+    is closed (see reversal_day).
 
     Refused for a reversal, and for kinds their domain registered as locked."""
     refusal = reversal_refusal(entry)
     if refusal is not None:
         raise LedgerError(refusal, field="entry")
+    if occurred_on is None:
+        occurred_on = entry.occurred_on if today is None else reversal_day(entry, today)
     reversal = post_entry(
         entry.collective_id,
         kind=EntryKind.REVERSAL,
-        occurred_on=occurred_on or entry.occurred_on,
+        occurred_on=occurred_on,
         idempotency_key=reversal_key(entry),
         memo=memo or f"Reversal of entry {entry.id}: {entry.memo}"[:500],
         lines=[Line(p.account_id, -p.amount, p.currency) for p in entry.postings],

@@ -56,13 +56,14 @@ def entry(entry_id: int):
     if form.validate_on_submit():
         with committed(form) as done:
             reversal = services.reverse_entry(journal_entry, memo=form.memo.data or None,
-                                              created_by_id=current_user.id)
+                                              today=g.today, created_by_id=current_user.id)
         if done:
             flash(f"Entry {journal_entry.id} is reversed by entry {reversal.id}.", "info")
             return redirect(url_for("ledger.entry", slug=g.collective.slug, entry_id=reversal.id))
     status = 422 if request.method == "POST" else 200  # here a POST has failed
     return render_template("ledger/entry.html", entry=journal_entry, form=form,
-                           refusal=services.reversal_refusal(journal_entry)), status
+                           refusal=services.reversal_refusal(journal_entry),
+                           reversal_on=services.reversal_day(journal_entry, g.today)), status
 
 
 @bp.get("/trial-balance")

@@ -67,6 +67,7 @@ def record_payment(
     request_key: str | None = None,
     confirm_duplicate: bool = False,
     settles: Settles | None = None,
+    bank_account_id: int | None = None,
     today: date,
 ) -> ClientPayment:
     """Record a client payment and post its split as one journal entry.
@@ -80,6 +81,9 @@ def record_payment(
     recorded the first time instead of recording a second one. A payment like one that
     stands already (same pitch, amount, currency and reference) is refused with
     DuplicatePayment unless `confirm_duplicate` says it is a second, separate payment.
+
+    `bank_account_id` is the ledger asset account the money came into (a bank account's own
+    account, when a statement line is matched); 1000 Bank unless given.
     """
     require_role(actor, COORDINATOR, TREASURER, action="record payments")
     same_collective(actor, pitch, "pitch")
@@ -153,7 +157,8 @@ def record_payment(
         collective.id, kind=EntryKind.PAYMENT, occurred_on=received_on,
         idempotency_key=f"payment:{payment.id}",
         memo=_payment_memo(pitch, payment, base),
-        lines=_payment_lines(collective.id, result, base_amount, base, settles),
+        lines=_payment_lines(collective.id, result, base_amount, base, settles,
+                             bank_account_id),
         created_by_id=actor.user_id)
     payment.entry_id = entry.id
     use_hours(payment, hours.entry_ids)
@@ -229,13 +234,14 @@ def _payment_memo(pitch: Pitch, payment: ClientPayment, base: str) -> str:
 
 
 def _payment_lines(collective_id: int, result: compute.Split, base_amount: int, base: str,
-                   settles: Settles | None) -> list[ledger.Line]:
+                   settles: Settles | None, bank_account_id: int | None = None
+                   ) -> list[ledger.Line]:
     """Bank against income (or the receivable cleared and the exchange difference), and the
     split: members' shares and the finder's fee, as expenses, against their payables."""
     def account(code: str) -> int:
         return ledger.account_by_code(collective_id, code).id
 
-    lines = [ledger.Line(account(ledger.BANK), base_amount, base)]
+    lines = [ledger.Line(bank_account_id or account(ledger.BANK), base_amount, base)]
     if settles is None:
         lines.append(ledger.Line(account(ledger.CLIENT_INCOME), -base_amount, base))
     else:
@@ -261,11 +267,19 @@ def get_payment(collective_id: int, payment_id: int) -> ClientPayment:
     return get_in(ClientPayment, collective_id, payment_id, "payment")
 
 
-def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "") -> JournalEntry:
-    """Undo a payment entered by mistake (or refunded) with a reversal entry; the hours it
-    used are unpaid again (the ledger calls participation.release_hours)."""
+def reversal_day(payment: ClientPayment, today: date) -> date:
+    """The day reversing the payment would be dated: its own, or `today` when its month is
+    closed (the confirmation page says which)."""
+    return ledger.reversal_day(db.session.get(JournalEntry, payment.entry_id), today)
+
+
+def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "", *,
+                    today: date | None = None) -> JournalEntry:
+    """Undo a payment entered by mistake (or refunded) with a reversal entry, dated the
+    payment's day, or `today` when that month is closed; the hours it used are unpaid again
+    (the ledger calls participation.release_hours)."""
     require_role(actor, TREASURER, action="reverse payments")
     same_collective(actor, payment, "payment")
     entry = db.session.get(JournalEntry, payment.entry_id)
     return ledger.reverse_entry(entry, memo=memo or f"Reversal of payment {payment.id}",
-                                created_by_id=actor.user_id)
+                                today=today, created_by_id=actor.user_id)

@@ -272,16 +272,29 @@ def check_reopenable(pitch: Pitch) -> None:
 
 
 def _move(actor: Membership, pitch: Pitch, current: PitchState, target: PitchState,
-          expected_version: int | None, note: str, at: datetime) -> Pitch:
+          expected_version: int | None, note: str, at: datetime | None) -> Pitch:
     claim_version(pitch, expected_version)
     db.session.execute(sa.update(Pitch).where(Pitch.id == pitch.id).values(state=target.value)
                        .execution_options(synchronize_session=False))
     db.session.add(PitchEvent(pitch_id=pitch.id, from_state=current.value,
                               to_state=target.value, actor_id=actor.id,
-                              note=(note or "").strip()[:500], at=at))
+                              note=(note or "").strip()[:500], **({"at": at} if at else {})))
     db.session.flush()
     db.session.expire(pitch)
     return pitch
+
+
+def follow_invoice(actor: Membership, pitch: Pitch, target: PitchState, note: str,
+                   at: datetime | None = None) -> bool:
+    """Move the work to `target` (invoiced, paid) because its invoices say so, if its
+    lifecycle allows that move from where it is; recorded as a pitch event by `actor`, whose
+    role the invoice's own service checked, at `at` (when written, unless given). False
+    when the pitch stays where it is."""
+    same_collective(actor, pitch, "pitch")
+    if target not in TRANSITIONS[pitch.pitch_state]:
+        return False
+    _move(actor, pitch, pitch.pitch_state, target, None, note, at)
+    return True
 
 
 def next_steps(pitch: Pitch) -> list[PitchState]:

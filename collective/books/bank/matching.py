@@ -193,6 +193,9 @@ def confirm_match(actor: Membership, line: BankLine, matcher_name: str, target: 
     matcher = MATCHERS.get(matcher_name)
     if matcher is None:
         raise DomainError("no such kind of match", field="matcher")
+    # Two treasurers confirming the same line: the second waits here, then sees it resolved.
+    db.session.execute(sa.select(BankLine.id).where(BankLine.id == line.id).with_for_update())
+    db.session.refresh(line)
     if line.is_resolved:
         raise Conflict("this line is matched or explained already", field="line")
     check_line_open(line)

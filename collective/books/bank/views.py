@@ -21,6 +21,7 @@ from collective.books.bank.models import FeeRule, StatementFormat
 from collective.clock import PeriodError, now_utc, parse_day, parse_period
 from collective.errors import DomainError
 from collective.extensions import db
+from collective.ledger import periods
 from collective.ledger.models import Account, AccountType
 from collective.ledger.periods import month_end
 from collective.roles import Role
@@ -174,9 +175,13 @@ def lines(account_id: int):
     account = services.get_bank_account(g.collective.id, account_id)
     month = _month_arg()
     shown = queries.lines_of(account, month, month_end(month))
+    # A closed month's lines can be neither matched nor explained: no buttons that fail.
+    is_closed = periods.closed_period(g.collective.id, month) is not None
     return render_template(
         "books/bank/lines.html", account=account, month=month, lines=shown,
-        suggestions=matching.suggestions(account, shown), confirm_form=ConfirmMatchForm(),
+        is_closed=is_closed,
+        suggestions={} if is_closed else matching.suggestions(account, shown),
+        confirm_form=ConfirmMatchForm(),
         explain_form=ExplainForm(), undo_form=EmptyForm(),
         previous=(month - timedelta(days=1)).replace(day=1),
         following=month_end(month) + timedelta(days=1))

@@ -13,3 +13,10 @@ def register_kinds() -> None:
                          "note, from the invoice's page")
     register_locked_kind(EntryKind.CREDIT_NOTE, "a credit note stands: a mistaken one is "
                          "undone by invoicing the amount again")
+
+
+def register_matcher() -> None:
+    """Offer invoices as matches for bank statement lines (called once by the app factory)."""
+    from collective.books.invoices import matching
+
+    matching.register()

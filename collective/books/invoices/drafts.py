@@ -21,7 +21,10 @@ from collective.pool.checks import get_in, same_collective
 from collective.pool.models import Pitch, PitchState
 
 #: Work that can be invoiced.
-INVOICEABLE_STATES = (PitchState.WON, PitchState.IN_PROGRESS, PitchState.DELIVERED)
+#: Invoiced work can be invoiced again (a second instalment, extra work): issuing moves
+#: delivered work to invoiced.
+INVOICEABLE_STATES = (PitchState.WON, PitchState.IN_PROGRESS, PitchState.DELIVERED,
+                      PitchState.INVOICED)
 #: Lines one invoice may have.
 MAX_LINES = 50
 #: The latest due date a draft may carry, from today.
@@ -63,7 +66,7 @@ def draft_invoice(actor: Membership, pitch: Pitch, *, lines: Sequence[DraftLine]
     same_collective(actor, pitch, "pitch")
     if pitch.pitch_state not in INVOICEABLE_STATES:
         raise DomainError(f"work that is {pitch.pitch_state.label} cannot be invoiced; it must "
-                          "be won, in progress or delivered", field="pitch_id")
+                          "be won, in progress, delivered or invoiced", field="pitch_id")
     invoice = Invoice(collective_id=actor.collective_id, pitch_id=pitch.id,
                       client_id=pitch.client_id, currency=pitch.value_currency,
                       due_on=today, notes="", created_by_id=actor.id)

@@ -32,7 +32,9 @@ from collective.members.models import Membership, Role
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, format_plain, minor_digits
 from collective.pool.checks import same_collective
+from collective.pool.models import PitchState
 from collective.pool.payments import checked_rate
+from collective.pool.pitches import follow_invoice
 
 
 def issue_invoice(actor: Membership, invoice: Invoice, *, issued_on: date,
@@ -88,6 +90,7 @@ def issue_invoice(actor: Membership, invoice: Invoice, *, issued_on: date,
     db.session.add(InvoiceMovement(invoice_id=invoice.id, entry_id=entry.id,
                                    kind=MovementKind.ISSUE, amount=0, occurred_on=issued_on))
     db.session.flush()
+    follow_invoice(actor, invoice.pitch, PitchState.INVOICED, f"invoice {number} issued")
     return invoice
 
 

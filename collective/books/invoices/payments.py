@@ -18,7 +18,7 @@ from collective.books.invoices import compute
 from collective.books.invoices.adjustments import base_cleared
 from collective.books.invoices.drafts import invoice_totals
 from collective.books.invoices.models import Invoice, InvoiceMovement, MovementKind
-from collective.books.invoices.queries import standing
+from collective.books.invoices.queries import invoices_of_pitch, standing, standings
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
@@ -27,14 +27,18 @@ from collective.members.services import require_role
 from collective.money import format_money, minor_digits
 from collective.pool import payments as pool_payments
 from collective.pool.checks import same_collective
-from collective.pool.models import ClientPayment
+from collective.pool.models import ClientPayment, PitchState
 from collective.pool.payments import checked_rate
+from collective.pool.pitches import follow_invoice
 
 
 def pay_invoice(actor: Membership, invoice: Invoice, *, amount: int, received_on: date,
                 rate: Decimal | None = None, reference: str = "",
-                request_key: str | None = None, today: date) -> ClientPayment:
-    """Record `amount` (in the invoice's currency) received against the invoice."""
+                request_key: str | None = None, bank_account_id: int | None = None,
+                today: date) -> ClientPayment:
+    """Record `amount` (in the invoice's currency) received against the invoice, into
+    ledger account `bank_account_id` (1000 Bank unless given). Once every issued invoice
+    of the work is settled, the work moves to paid where its lifecycle allows."""
     require_role(actor, Role.COORDINATOR, Role.TREASURER, action="record payments")
     same_collective(actor, invoice, "invoice")
     if invoice.is_draft:
@@ -44,6 +48,11 @@ def pay_invoice(actor: Membership, invoice: Invoice, *, amount: int, received_on
         if earlier is not None:
             return earlier
     db.session.execute(sa.select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    # Asked again under the lock: the same request sent twice at once waited here for the
+    # first, which has recorded it by now.
+    earlier = pool_payments.payment_for_request(actor.collective_id, request_key)
+    if earlier is not None:
+        return earlier
     found = standing(invoice)
     if found.open_amount <= 0 or found.open_base <= 0:
         raise DomainError(f"invoice {invoice.number} has nothing open", field="amount")
@@ -69,11 +78,25 @@ def pay_invoice(actor: Membership, invoice: Invoice, *, amount: int, received_on
     payment = pool_payments.record_payment(
         actor, invoice.pitch, amount=amount, currency=invoice.currency,
         received_on=received_on, reference=reference or invoice.number, rate=rate,
-        request_key=request_key, confirm_duplicate=True, today=today,
+        request_key=request_key, confirm_duplicate=True, bank_account_id=bank_account_id,
+        today=today,
         settles=pool_payments.Settles(account_id=receivables.id, cleared=cleared,
                                       split_amount=split_amount))
     db.session.add(InvoiceMovement(invoice_id=invoice.id, entry_id=payment.entry_id,
                                    kind=MovementKind.PAYMENT, amount=amount,
                                    occurred_on=received_on))
     db.session.flush()
+    if _work_settled(invoice):
+        follow_invoice(actor, invoice.pitch, PitchState.PAID,
+                       f"every invoice settled by payment {payment.id}")
     return payment
+
+
+def _work_settled(invoice: Invoice) -> bool:
+    """Nothing is open on any invoice of the invoice's work, and no draft waits."""
+    others = invoices_of_pitch(invoice.pitch_id)
+    if any(other.is_draft for other in others):
+        return False
+    found = standings(others)
+    return all(found[other.id].open_amount <= 0 or found[other.id].open_base <= 0
+               for other in others)

@@ -86,7 +86,8 @@ def reverse_payment(payment_id: int):
         status = 422
         if form.validate_on_submit():
             with committed(form) as done:
-                payment_services.reverse_payment(g.membership, payment, form.memo.data)
+                payment_services.reverse_payment(g.membership, payment, form.memo.data,
+                                                 today=g.today)
             if done:
                 flash(f"Payment {payment.id} is reversed: both entries stay in the ledger, "
                       "and the hours it paid are unpaid again.", "info")
@@ -94,6 +95,7 @@ def reverse_payment(payment_id: int):
     reversed_ids = queries.reversed_entry_ids(g.collective.id)
     return render_template("pool/confirm_reverse.html", payment=payment, form=form,
                            is_reversed=payment.entry_id in reversed_ids,
+                           reversal_on=payment_services.reversal_day(payment, g.today),
                            overdrawn=queries.overdrawn_by_reversal(payment)), status
 
 

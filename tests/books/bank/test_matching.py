@@ -127,5 +127,5 @@ def test_an_unknown_line_is_explained_with_a_note(bank):
 def test_an_unknown_matcher_is_a_field_error(bank):
     treasurer, _account, lines = bank
     with pytest.raises(DomainError) as caught:
-        matching.confirm_match(treasurer, lines[-5999], "invoice", 1, now=NOW)
+        matching.confirm_match(treasurer, lines[-5999], "no-such", 1, now=NOW)
     assert caught.value.field == "matcher"
