@@ -26,8 +26,7 @@ from collective.ledger import balances, periods
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
 from collective.members.models import Membership
-from collective.pool.models import Pitch, PitchState
-from collective.pool.pitches import transition_pitch
+from collective.pool.models import Pitch
 
 ONE = Decimal(1)
 #: The rates the demo's AUD and GBP money came in at last month.
@@ -112,7 +111,7 @@ def load_invoices(people: dict[str, Membership], work: dict[str, Pitch], gst: Ta
         DraftLine("Bookkeeping clean-up FY2025: reconciling 14 months", Decimal(36), 50_00),
         DraftLine("Receipts and vendor files sorted", Decimal(12), 50_00)],
         on=two_ago + timedelta(days=26), issuer=anjali, today=today)
-    transition_pitch(maria, cleanup, PitchState.INVOICED, at=_at(two_ago + timedelta(days=26)))
+    # Issuing the invoice moved the delivered clean-up to "invoiced".
 
     paid = _invoice(maria, retainer, [
         DraftLine(f"After-hours phone cover, {last:%B %Y}", Decimal(16), 75_00, gst.id)],
