@@ -16,10 +16,13 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from collective.benefits import jobs
 from collective.benefits.compute import add_months, month_start
 from collective.benefits.models import BenefitRun, FundRunFailure
 from collective.extensions import db
+from collective.joblocks import FUND_RUNS_LOCK, CollectiveClaims
 from collective.ledger.models import JournalEntry
+from collective.members.models import Collective
 from tests.benefits.factories import found_fund
 from tests.benefits.scheduler_process import run_fund_round
 
@@ -95,3 +98,29 @@ def test_three_scheduler_processes_share_200_collectives_and_do_each_run_once(
     shares = Counter(ran_by.values())
     assert set(shares) == set(names), shares
     assert min(shares.values()) >= COLLECTIVES // (PROCESSES * 4), shares
+
+
+def test_a_round_skips_a_collective_another_process_holds_instead_of_waiting(
+        app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the per-collective locks are PostgreSQL's advisory locks")
+    held, free = _small_collectives(app, 2)  # ids, in order
+    with app.app_context(), CollectiveClaims(FUND_RUNS_LOCK) as other_process:
+        with other_process.claim(held) as mine:
+            assert mine
+            with CollectiveClaims(FUND_RUNS_LOCK) as this_process:
+                with this_process.claim(held) as also_mine:
+                    assert not also_mine
+
+            done = jobs.run_all_due(NOW, triggered_by="this process")
+
+            assert collectives_posted(done, [held, free]) == {free}
+        # Let go, the next round does it.
+        done = jobs.run_all_due(NOW, triggered_by="this process")
+        assert collectives_posted(done, [held, free]) == {held}
+
+
+def collectives_posted(done: dict, ids: list[int]) -> set[int]:
+    """Which of these collectives the round posted runs for."""
+    slugs = {db.session.get(Collective, cid).slug: cid for cid in ids}
+    return {slugs[slug] for slug, posted in done.items() if posted and slug in slugs}
