@@ -141,7 +141,7 @@ def test_a_collective_whose_run_is_refused_never_stops_the_others_and_its_treasu
 
     with app.app_context():
         assert run_failures.open_failure(broken["id"]).attempts == 2
-    assert "it has failed 2 nights in a row" in _treasurer_page(app, broken)
+    assert "it has failed 2 times in a row" in _treasurer_page(app, broken)
 
     with app.app_context():  # the treasurer reopens the month; the next round posts it
         founder = db.session.get(Membership, broken["members"][0])
