@@ -17,14 +17,20 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from collective.benefits import forecasts, notices, plans, runs
+from collective.benefits import forecasts, notices, plans, run_failures, runs
+from collective.benefits.models import RunKind
 from collective.clock import now_utc, today_in
 from collective.extensions import db
+from collective.joblocks import FUND_RUNS_LOCK, PROPOSALS_LOCK, CollectiveClaims
 from collective.members.models import Collective, Proposal, ProposalStatus
 from collective.members.proposals import close_due_proposals
-from collective.transactions import transaction
+from collective.transactions import transaction, violates
 
 log = logging.getLogger(__name__)
+
+#: The unique keys whose clash means another process did the work first.
+RUN_KEY = "uq_benefit_runs_collective_id_kind_period"
+FORECAST_KEY = "uq_fund_forecasts_collective_id"
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 2 * 24 * 3600}
 
@@ -34,15 +40,24 @@ def run_due(collective_id: int, today: date, triggered_by: str = "scheduler"
     """Every run the collective is owed, oldest first, each committed on its own."""
     results = []
     for kind, period in runs.due_periods(collective_id, today):
-        try:
-            with transaction():
-                result = runs.run(collective_id, kind, period, today=today,
-                                  triggered_by=triggered_by)
-        except sa.exc.IntegrityError:
-            # Another process recorded this run first; its work stands, ours is undone.
-            continue
-        results.append(result)
+        result = run_once(collective_id, kind, period, today, triggered_by)
+        if result is not None:
+            results.append(result)
     return results
+
+
+def run_once(collective_id: int, kind: RunKind, period: date, today: date,
+             triggered_by: str) -> runs.RunResult | None:
+    """One run, committed; None when another process recorded the same run first (the
+    unique run key clashed). Any other error, integrity errors included, is raised."""
+    try:
+        with transaction():
+            return runs.run(collective_id, kind, period, today=today,
+                            triggered_by=triggered_by)
+    except sa.exc.IntegrityError as exc:
+        if not violates(exc, RUN_KEY):
+            raise
+        return None  # its work stands, ours is undone
 
 
 def stale_forecasts(now: datetime, collective_id: int | None = None
@@ -64,8 +79,12 @@ def refresh_forecasts(now: datetime | None = None, collective_id: int | None = N
             with transaction():
                 forecasts.compute_forecast(state.collective_id,
                                            today=today_in(state.timezone, now), now=now)
-        except sa.exc.IntegrityError:
-            continue  # another process stored it first
+        except sa.exc.IntegrityError as exc:
+            if violates(exc, FORECAST_KEY):
+                continue  # another process stored it first
+            log.exception("the fund forecast failed for collective %s; the others go on",
+                          state.slug)
+            continue
         except Exception:
             log.exception("the fund forecast failed for collective %s; the others go on",
                           state.slug)
@@ -85,23 +104,50 @@ def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
     older than the run, and stale at once)."""
     close_proposals(now)
     done: dict[str, list[runs.RunResult]] = {}
-    for collective_id, slug, timezone in plans.collectives_with_plans():
-        today = today_in(timezone, now)
-        try:
-            done[slug] = run_due(collective_id, today, triggered_by)
-        except Exception as exc:
-            log.exception("fund runs failed for collective %s; the others go on", slug)
-            db.session.rollback()
-            try:
-                with transaction():
-                    notices.fund_runs_failed(collective_id, today,
-                                             f"{type(exc).__name__}: {exc}")
-            except Exception:
-                log.exception("telling the treasurers of %s failed too", slug)
-        refresh_forecasts(now, collective_id=collective_id)
-        if on_collective is not None:
-            on_collective(slug)
+    with CollectiveClaims(FUND_RUNS_LOCK) as claims:
+        for collective_id, slug, timezone in plans.collectives_with_plans():
+            with claims.claim(collective_id) as mine:
+                if not mine:
+                    log.info("fund runs of %s: another scheduler process has them", slug)
+                    continue
+                done[slug] = _run_one_collective(collective_id, slug, today_in(timezone, now),
+                                                 now, triggered_by)
+            if on_collective is not None:
+                on_collective(slug)
     return done
+
+
+def _run_one_collective(collective_id: int, slug: str, today: date, now: datetime | None,
+                        triggered_by: str) -> list[runs.RunResult]:
+    """One collective's due runs, then its forecast; the runs that posted. A failure is
+    logged, kept for the treasurers' page and told to them, and never reaches the other
+    collectives (the runs before it stay posted: each commits on its own)."""
+    posted: list[runs.RunResult] = []
+    kind = period = None
+    try:
+        for kind, period in runs.due_periods(collective_id, today):
+            result = run_once(collective_id, kind, period, today, triggered_by)
+            if result is not None:
+                posted.append(result)
+    except Exception as exc:
+        log.exception("fund runs failed for collective %s; the others go on", slug)
+        db.session.rollback()
+        _keep_failure(collective_id, kind, period, today, exc, now or now_utc())
+    refresh_forecasts(now, collective_id=collective_id)
+    return posted
+
+
+def _keep_failure(collective_id: int, kind: RunKind | None, period: date | None, today: date,
+                  exc: Exception, now: datetime) -> None:
+    """Keep the failed run for the treasurer's page and tell the treasurers, in a
+    transaction of its own (which, failing too, is only logged)."""
+    try:
+        with transaction():
+            if kind is not None and period is not None:
+                run_failures.record_failure(collective_id, kind, period, exc, now)
+            notices.fund_runs_failed(collective_id, today, run_failures.failure_reason(exc))
+    except Exception:
+        log.exception("telling the treasurers of collective %s failed too", collective_id)
 
 
 def _collectives_with_due_proposals(now: datetime) -> list[tuple[int, str]]:
@@ -119,14 +165,19 @@ def close_proposals(now: datetime | None = None) -> int:
     time) and the failure is logged; the other collectives' go on. How many were decided."""
     now = now or now_utc()
     decided = 0
-    for collective_id, slug in _collectives_with_due_proposals(now):
-        try:
-            with transaction():
-                closed = close_due_proposals(collective_id, now=now)
-        except Exception:
-            log.exception("deciding proposals failed for collective %s; the others go on", slug)
-            continue
-        decided += len(closed)
+    with CollectiveClaims(PROPOSALS_LOCK) as claims:
+        for collective_id, slug in _collectives_with_due_proposals(now):
+            with claims.claim(collective_id) as mine:
+                if not mine:
+                    continue  # another scheduler process is deciding them
+                try:
+                    with transaction():
+                        closed = close_due_proposals(collective_id, now=now)
+                except Exception:
+                    log.exception("deciding proposals failed for collective %s; the others "
+                                  "go on", slug)
+                    continue
+                decided += len(closed)
     return decided
 
 

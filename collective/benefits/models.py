@@ -13,7 +13,7 @@ from collective.members.models import Membership
 #: The kinds live in kinds.py (compute.py needs them without the database); they are
 #: re-exported here, where the columns that store them are.
 __all__ = ["BenefitKind", "BenefitPlan", "BenefitRun", "Claim", "ClaimEvent", "ClaimStatus",
-           "FundForecast", "MemberLevel", "RunKind", "RunLine", "RunLineKind"]
+           "FundForecast", "FundRunFailure", "MemberLevel", "RunKind", "RunLine", "RunLineKind"]
 
 
 class BenefitPlan(db.Model):
@@ -202,6 +202,33 @@ class BenefitRun(db.Model):
 
     def __repr__(self) -> str:
         return f"<BenefitRun {self.kind} {self.period} collective={self.collective_id}>"
+
+
+class FundRunFailure(db.Model):
+    """The scheduler's last failed fund run of a collective, shown to its treasurers until
+    that run is done (by the scheduler's next round or by hand); one per collective."""
+
+    __tablename__ = "fund_run_failures"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), unique=True, nullable=False
+    )
+    kind: so.Mapped[RunKind] = so.mapped_column(
+        str_enum(RunKind, name="kind_known", length=16), nullable=False
+    )
+    #: The month of the run that failed (first day).
+    period: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+    #: What the treasurers are told: the refusal's own words, or the kind of an unexpected
+    #: error (its details go to the scheduler's log, not to the page).
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False)
+    #: How many rounds in a row failed on this run.
+    attempts: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False, default=1)
+    first_failed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), nullable=False)
+    last_failed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<FundRunFailure {self.kind} {self.period} collective={self.collective_id}>"
 
 
 class RunLine(db.Model):

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 
 from collective.benefits import claims as claim_services
-from collective.benefits import plans, queries, recovery, runs
+from collective.benefits import plans, queries, recovery, run_failures, runs
 from collective.benefits.compute import MONTHLY_KINDS, add_months
 from collective.benefits.forms import (
     ClaimForm,
@@ -298,6 +298,7 @@ def _render_treasurer(deposit: DepositForm, status: int = 200):
         owed_benefits=queries.owed_to_claimants(g.collective.id),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         forecast=queries.stored_forecast(g.collective.id),
+        failure=run_failures.open_failure(g.collective.id),
         deposit=deposit,
         pending=len(claim_services.claims_of(g.collective.id, status=ClaimStatus.PENDING))
     ), status
