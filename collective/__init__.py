@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask
 
+from collective import database
 from collective.config import settings_from_environment
 from collective.extensions import csrf, db, login_manager, migrate
 
@@ -29,31 +29,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
-    """Foreign keys on, and real transactions (pysqlite's own handling breaks savepoints)."""
-
-    @sa.event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 10000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def on_begin(connection):
-        # IMMEDIATE takes the write lock up front, so concurrent writers queue instead of
-        # failing half-way with "database is locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects to the app."""
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            _configure_sqlite(db.engine)
+        database.init_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)

@@ -134,8 +134,8 @@ def _set_sqlite_foreign_keys(connection, setting):
     """Turn SQLite's foreign-key enforcement on or off for this connection.
 
     SQLite ignores the pragma inside a transaction, and the app begins one before every
-    SQLAlchemy statement (BEGIN IMMEDIATE), so it goes straight to the driver, between
-    transactions.
+    SQLAlchemy statement (BEGIN IMMEDIATE outside a read: collective/database.py), so it
+    goes straight to the driver, between transactions.
     """
     connection.connection.driver_connection.execute(f"PRAGMA foreign_keys = {setting}")
 

@@ -118,7 +118,8 @@ def test_on_postgresql_both_read_the_same_version_and_one_update_loses(app, cont
     """Both sessions hold version N before either writes: the row lock decides."""
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite takes the write lock at the first read, so reads cannot overlap")
+            pytest.skip("A SQLite transaction that may write takes the write lock at its "
+                        "first read, so two writers' reads cannot overlap")
     loaded = threading.Barrier(2)
     outcomes: list[object] = [None, None]
 

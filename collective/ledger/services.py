@@ -133,7 +133,8 @@ def lock_balances(collective_id: int) -> None:
     """Hold the collective's balance lock until the transaction ends.
 
     On PostgreSQL a transaction-level advisory lock; SQLite already runs one writer at a
-    time (every transaction begins IMMEDIATE), so there is nothing more to take there.
+    time (every transaction that may write begins IMMEDIATE: collective/database.py), so
+    there is nothing more to take there.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(BALANCE_LOCK_SPACE,

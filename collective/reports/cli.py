@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from collective.clock import today_in
+from collective.database import reading
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger.models import JournalEntry, Posting
@@ -30,6 +31,11 @@ reports_cli = AppGroup("reports", help="Exports and statements.")
 def export_ledger_command(slug: str, fmt: str, preset: str, date_from, date_to,
                           output: str) -> None:
     """Write the ledger of a date range; the same bytes as the download on the page."""
+    with reading():  # a read: it holds no write lock however long the file takes
+        _export_ledger(slug, fmt, preset, date_from, date_to, output)
+
+
+def _export_ledger(slug: str, fmt: str, preset: str, date_from, date_to, output: str) -> None:
     collective = db.session.scalar(sa.select(Collective).where(
         Collective.slug == slug, Collective.archived_at.is_(None)))
     if collective is None:

@@ -48,8 +48,8 @@ def _race(app, actions) -> list[object]:
 def two_treasurers(app):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite runs one writer at a time (BEGIN IMMEDIATE): issuers queue "
-                        "and cannot overlap; the race is PostgreSQL's")
+            pytest.skip("SQLite runs one writer at a time (writes begin IMMEDIATE): issuers "
+                        "queue and cannot overlap; the race is PostgreSQL's")
         founder = make_collective()
         second = make_member(founder.collective, roles=(Role.MEMBER, Role.TREASURER))
         vat = set_up_invoicing(founder, prefix="RACE")

@@ -4,7 +4,8 @@ The next number is taken by one atomic upsert of the counter row (INSERT ... ON 
 UPDATE ... RETURNING) in the transaction that issues. On PostgreSQL the upsert holds the
 row's lock until that transaction ends, so a second issuer waits, then gets the next
 number; if the first rolls back, its number was never taken. SQLite runs one writer at a
-time (every transaction begins IMMEDIATE). So: no gap, no duplicate.
+time (every transaction that may write begins IMMEDIATE: collective/database.py). So: no
+gap, no duplicate.
 """
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""How the app talks to its database: SQLite as a real embedded default (docs/operating.md).
+
+Reads and writes on SQLite
+--------------------------
+The file database runs in WAL mode: readers see a snapshot and never wait for the writer,
+and the one writer never waits for readers. Which lock a transaction takes depends on what
+it is for:
+
+- A transaction that may write begins IMMEDIATE: it takes the write lock before its first
+  read, so writers queue (up to busy_timeout) instead of failing half-way. A read-then-write
+  transaction begun DEFERRED would fail with SQLITE_BUSY when it tries to write after
+  another writer committed since its read, and no timeout helps then. This is the default:
+  every POST, PUT, PATCH and DELETE, every CLI command and every scheduled job.
+- A read begins DEFERRED and holds no write lock: GET, HEAD and OPTIONS requests (including
+  a streamed download, however long it takes), and any block run inside `reading()` (the
+  ledger export of the CLI). They must not write; a flush with changes in one of them is a
+  bug and raises `WriteInRead`.
+
+On PostgreSQL the begin statement is PostgreSQL's own (reads never block writes there);
+the write guard holds on both.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from sqlalchemy import orm as so
+
+#: Request methods that only read: their transactions begin deferred and must not write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: Milliseconds a writer waits for the write lock before "database is locked".
+BUSY_TIMEOUT_MS = 10_000
+
+_reading: ContextVar[bool] = ContextVar("collective_reading", default=False)
+
+
+class WriteInRead(RuntimeError):
+    """A read-only unit of work (a GET request, an export) tried to write: a bug."""
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Run the block as a read: its transactions begin deferred and it must not write."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def is_read_only() -> bool:
+    """True inside `reading()` or a GET/HEAD/OPTIONS request."""
+    if _reading.get():
+        return True
+    return has_request_context() and request.method in READ_METHODS
+
+
+def is_file_database(url: sa.URL) -> bool:
+    """A SQLite database in a file (WAL needs one), not `:memory:` or a shared-memory URI."""
+    name = url.database or ""
+    in_memory = "mode=memory" in name or url.query.get("mode") == "memory"
+    return name not in ("", ":memory:") and not in_memory
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    """Foreign keys on, WAL on a file database, and real transactions (pysqlite's own
+    handling breaks savepoints), begun IMMEDIATE for writes and DEFERRED for reads."""
+    wal = is_file_database(engine.url)
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if wal:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            # FULL, not NORMAL: a commit the app has reported survives a power cut too.
+            cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN" if is_read_only() else "BEGIN IMMEDIATE")
+
+
+def _refuse_writes_in_reads(session: so.Session, _flush_context, _instances) -> None:
+    changed = session.new or session.deleted or any(
+        session.is_modified(obj) for obj in session.dirty)
+    if changed and is_read_only():
+        what = f"a {request.method} request" if has_request_context() and not _reading.get() \
+            else "a read"
+        raise WriteInRead(f"{what} tried to write: reads never write")
+
+
+def init_engine(engine: sa.Engine) -> None:
+    """Set the engine up for its database, and guard reads against writing."""
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+    if not sa.event.contains(so.Session, "before_flush", _refuse_writes_in_reads):
+        sa.event.listen(so.Session, "before_flush", _refuse_writes_in_reads)
