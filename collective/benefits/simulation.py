@@ -59,9 +59,9 @@ def balances(fund: int, levels: Sequence[int], contributions: Sequence[int],
     Per month and level: the healthy members are the level's headcount less those ill; the
     number who fall ill is Binomial(healthy, rate); each new leave lasts d months (geometric,
     capped), so it is ill from this month to d - 1 months on and paid from `waiting_months`
-    on. Rings of counters per (future, level), indexed by the month to come, hold how many
-    leaves end then and how many of those ill are still in their waiting months; nothing is
-    kept per member.
+    on. Counters per (future, level) and month to come hold how many leaves end then and
+    how many of those ill then are still in their waiting months; nothing is kept per
+    member.
     """
     runs, horizon = assumptions.runs, assumptions.horizon_months
     paths = np.full((horizon, runs), int(fund), dtype=np.int64)
