@@ -266,7 +266,8 @@ def directory(collective_id: int, *, include_removed: bool = False) -> list[Memb
         sa.select(Membership)
         .join(User, Membership.user_id == User.id)
         .where(Membership.collective_id == collective_id)
-        .options(so.selectinload(Membership.user).selectinload(User.skills))
+        .options(so.selectinload(Membership.user).selectinload(User.skills),
+                 so.selectinload(Membership.role_rows))
         .order_by(User.name)
     )
     if not include_removed:
