@@ -102,3 +102,22 @@ def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds):
     grows = {key: value for key, value in counts.items() if value[1] > value[0]}
     assert grows == {}, grows
 
+
+
+def test_the_payments_list_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
+    from collective.pool.views import money
+    monkeypatch.setattr(money, "PAGE_SIZE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.founder)
+    base = f"/c/{world.slug}/pool/payments"
+
+    first = client.get(base).get_data(as_text=True)
+    second = client.get(f"{base}?page=2").get_data(as_text=True)
+    assert [first.count(f"R-{n}") for n in (2, 1, 0)] == [1, 1, 0]
+    assert [second.count(f"R-{n}") for n in (2, 1, 0)] == [0, 0, 1]
+    assert f'href="{base}?page=2">Older payments' in first
+    assert "Older payments" not in second and f'href="{base}?page=1">Newer' in second
+    # Not a page number, or past the end: the first page, never an error.
+    assert client.get(f"{base}?page=x").get_data(as_text=True) == first
+    assert "R-" not in client.get(f"{base}?page=9").get_data(as_text=True)
