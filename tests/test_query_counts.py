@@ -121,3 +121,19 @@ def test_the_payments_list_shows_a_page_at_a_time(client, auth, setup, monkeypat
     # Not a page number, or past the end: the first page, never an error.
     assert client.get(f"{base}?page=x").get_data(as_text=True) == first
     assert "R-" not in client.get(f"{base}?page=9").get_data(as_text=True)
+
+
+def test_the_members_directory_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
+    from collective.members import views
+    monkeypatch.setattr(views, "DIRECTORY_PAGE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.founder)
+    base = f"/c/{world.slug}/members"
+
+    first = client.get(base).get_data(as_text=True)
+    second = client.get(f"{base}?page=2").get_data(as_text=True)
+    assert first.count("Manage</a>") == 2 and second.count("Manage</a>") == 1
+    assert f'href="{base}?page=2">Next members' in first
+    assert "Next members" not in second and f'href="{base}?page=1">Previous' in second
+    assert client.get(f"{base}?page=-1").get_data(as_text=True) == first
