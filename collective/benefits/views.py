@@ -37,6 +37,8 @@ from collective.web.transaction import checked, committed
 
 bp = Blueprint("fund", __name__, url_prefix="/c/<slug>/fund")
 T = Role.TREASURER
+#: The members owing the most that the treasurer's page lists by name.
+OWING_SHOWN = 20
 
 
 def _to(endpoint: str, **values):
@@ -291,10 +293,12 @@ def treasurer():
 def _render_treasurer(deposit: DepositForm, status: int = 200):
     """The treasurer's page, with the deposit form as given (a refused one keeps what was
     typed)."""
+    owing = queries.owing(g.collective.id).to_dict("records")
+    most = sorted(owing, key=lambda o: (-(o["owed"] + o["debt"]), o["name"]))[:OWING_SHOWN]
     return render_template(
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
-        owing=queries.owing(g.collective.id).to_dict("records"),
+        owing=owing, owing_most=most,
         owed_benefits=queries.owed_to_claimants(g.collective.id),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         forecast=queries.stored_forecast(g.collective.id),

@@ -225,7 +225,8 @@ def recent_entries(collective_id: int, limit: int = 50, before_id: int | None = 
     they were posted), newest first; paged by the last entry shown (`before_id`), with their
     postings and reversals loaded (a fixed number of queries for any page)."""
     query = (sa.select(JournalEntry).where(JournalEntry.collective_id == collective_id)
-             .options(so.selectinload(JournalEntry.reversed_by)))
+             .options(so.selectinload(JournalEntry.reversed_by),
+                      so.selectinload(JournalEntry.postings).joinedload(Posting.account)))
     if before_id is not None:
         anchor = (sa.select(JournalEntry.occurred_on)
                   .where(JournalEntry.id == before_id,

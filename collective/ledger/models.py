@@ -133,7 +133,7 @@ class JournalEntry(db.Model):
     )
 
     postings: so.Mapped[list[Posting]] = so.relationship(
-        back_populates="entry", order_by="Posting.id", lazy="selectin"
+        back_populates="entry", order_by="Posting.id", lazy="select"
     )
     reverses: so.Mapped[JournalEntry | None] = so.relationship(
         remote_side=[id], foreign_keys=[reverses_id], back_populates="reversed_by"
@@ -167,7 +167,7 @@ class Posting(db.Model):
     currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
 
     entry: so.Mapped[JournalEntry] = so.relationship(back_populates="postings")
-    account: so.Mapped[Account] = so.relationship(lazy="joined")
+    account: so.Mapped[Account] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return (f"<Posting entry={self.entry_id} account={self.account_id} "

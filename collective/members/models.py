@@ -173,10 +173,10 @@ class Membership(db.Model):
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    user: so.Mapped[User] = so.relationship(back_populates="memberships", lazy="joined")
+    user: so.Mapped[User] = so.relationship(back_populates="memberships", lazy="select")
     collective: so.Mapped[Collective] = so.relationship(back_populates="memberships")
     role_rows: so.Mapped[list[MembershipRole]] = so.relationship(
-        back_populates="membership", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="membership", cascade="all, delete-orphan", lazy="select"
     )
 
     @property
@@ -336,7 +336,7 @@ class Proposal(db.Model):
     outcome: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
 
     votes: so.Mapped[list[Vote]] = so.relationship(
-        back_populates="proposal", order_by="Vote.id", lazy="selectin"
+        back_populates="proposal", order_by="Vote.id", lazy="select"
     )
     created_by: so.Mapped[Membership] = so.relationship()
     collective: so.Mapped[Collective] = so.relationship()
@@ -368,7 +368,7 @@ class Vote(db.Model):
 
     proposal: so.Mapped[Proposal] = so.relationship(back_populates="votes")
     #: Joined: a tally reads every voter's status, and a page shows every voter's name.
-    membership: so.Mapped[Membership] = so.relationship(lazy="joined")
+    membership: so.Mapped[Membership] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<Vote {self.choice} proposal={self.proposal_id} member={self.membership_id}>"

@@ -260,18 +260,21 @@ def get_membership(collective_id: int, membership_id: int) -> Membership:
     return membership
 
 
-def directory(collective_id: int, *, include_removed: bool = False) -> list[Membership]:
-    """Members of a collective with their users and skills, by name."""
+def directory(collective_id: int, *, include_removed: bool = False, limit: int | None = None,
+              offset: int = 0) -> list[Membership]:
+    """Members of a collective with their users, skills and roles, by name; `limit` and
+    `offset` page through them."""
     query = (
         sa.select(Membership)
         .join(User, Membership.user_id == User.id)
         .where(Membership.collective_id == collective_id)
-        .options(so.selectinload(Membership.user).selectinload(User.skills))
-        .order_by(User.name)
+        .options(so.selectinload(Membership.user).selectinload(User.skills),
+                 so.selectinload(Membership.role_rows))
+        .order_by(User.name, Membership.id)
     )
     if not include_removed:
         query = query.where(Membership.status != MembershipStatus.REMOVED.value)
-    return list(db.session.scalars(query).unique())
+    return list(db.session.scalars(query.offset(offset).limit(limit)).unique())
 
 
 def member_choices(collective_id: int, *, active_only: bool = False) -> list[tuple[int, str]]:

@@ -50,6 +50,8 @@ from collective.web.transaction import checked, committed
 bp = Blueprint("members", __name__)
 bp.add_app_template_global(voting.is_voting_open)
 MANAGERS = services.MANAGERS
+#: Members a page of the directory shows.
+DIRECTORY_PAGE = 50
 
 
 def _after_login_target(next_url: str | None) -> str:
@@ -220,8 +222,14 @@ def home():
 @bp.get("/c/<slug>/members")
 @collective_view()
 def directory():
-    """Everyone in the collective with roles, skills and weekly capacity."""
-    return render_template("members/directory.html", members=services.directory(g.collective.id))
+    """Everyone in the collective with roles, skills and weekly capacity, by name,
+    DIRECTORY_PAGE a page (`?page=N`; what is not a page number shows the first)."""
+    page = request.args.get("page", 1, type=int)
+    page = page if 1 <= page <= 100_000 else 1
+    found = services.directory(g.collective.id, limit=DIRECTORY_PAGE + 1,
+                               offset=(page - 1) * DIRECTORY_PAGE)
+    return render_template("members/directory.html", members=found[:DIRECTORY_PAGE],
+                           page=page, more=len(found) > DIRECTORY_PAGE)
 
 
 @bp.route("/c/<slug>/members/<int:membership_id>", methods=["GET", "POST"])

@@ -139,14 +139,14 @@ class Pitch(db.Model):
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    client: so.Mapped[Client] = so.relationship(lazy="joined")
+    client: so.Mapped[Client] = so.relationship(lazy="select")
     finder: so.Mapped[Membership | None] = so.relationship()
     required_skills: so.Mapped[list[PitchSkill]] = so.relationship(
         back_populates="pitch", cascade="all, delete-orphan", order_by="PitchSkill.name",
-        lazy="selectin"
+        lazy="select"
     )
     allocations: so.Mapped[list[Allocation]] = so.relationship(
-        back_populates="pitch", order_by="Allocation.id", lazy="selectin"
+        back_populates="pitch", order_by="Allocation.id", lazy="select"
     )
     events: so.Mapped[list[PitchEvent]] = so.relationship(
         back_populates="pitch", order_by="PitchEvent.id"
@@ -244,7 +244,7 @@ class Allocation(db.Model):
     )
 
     pitch: so.Mapped[Pitch] = so.relationship(back_populates="allocations")
-    membership: so.Mapped[Membership] = so.relationship(lazy="joined")
+    membership: so.Mapped[Membership] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<Allocation pitch={self.pitch_id} member={self.membership_id} {self.role}>"
@@ -268,7 +268,7 @@ class Volunteer(db.Model):
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    membership: so.Mapped[Membership] = so.relationship(lazy="joined")
+    membership: so.Mapped[Membership] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<Volunteer pitch={self.pitch_id} member={self.membership_id}>"
@@ -397,8 +397,8 @@ class ClientPayment(db.Model):
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    pitch: so.Mapped[Pitch] = so.relationship(lazy="joined")
-    share_rule: so.Mapped[ShareRule] = so.relationship(lazy="joined")
+    pitch: so.Mapped[Pitch] = so.relationship(lazy="select")
+    share_rule: so.Mapped[ShareRule] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<ClientPayment {self.id} {self.amount} {self.currency}>"

@@ -358,7 +358,8 @@ def volunteers_of(pitch: Pitch) -> list[Volunteer]:
 
 def pitches_of(collective_id: int, states: tuple[PitchState, ...] | None = None) -> list[Pitch]:
     """Pitches of the collective, nearest deadline first."""
-    query = sa.select(Pitch).filter_by(collective_id=collective_id)
+    query = sa.select(Pitch).filter_by(collective_id=collective_id).options(
+        so.joinedload(Pitch.client), so.selectinload(Pitch.allocations))
     if states:
         query = query.where(Pitch.state.in_([s.value for s in states]))
     return list(db.session.scalars(

@@ -17,7 +17,7 @@ from collective.members.models import Membership, User
 from collective.members.services import base_currency
 from collective.monthly import monthly_table
 from collective.pool import compute
-from collective.pool.models import ClientPayment
+from collective.pool.models import ClientPayment, Pitch
 
 
 def frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
@@ -35,13 +35,16 @@ def member_names(collective_id: int, membership_ids) -> dict[int, str]:
         .where(Membership.collective_id == collective_id, Membership.id.in_(ids))).all())
 
 
-def payments_of(collective_id: int, pitch_id: int | None = None) -> list[ClientPayment]:
-    """Payments newest first, with whether each was reversed."""
-    query = sa.select(ClientPayment).filter_by(collective_id=collective_id)
+def payments_of(collective_id: int, pitch_id: int | None = None, *, limit: int | None = None,
+                offset: int = 0) -> list[ClientPayment]:
+    """Payments newest first; `limit` and `offset` page through them."""
+    query = sa.select(ClientPayment).filter_by(collective_id=collective_id).options(
+        so.joinedload(ClientPayment.pitch).joinedload(Pitch.client),
+        so.joinedload(ClientPayment.share_rule))
     if pitch_id is not None:
         query = query.filter_by(pitch_id=pitch_id)
-    return list(db.session.scalars(
-        query.order_by(ClientPayment.received_on.desc(), ClientPayment.id.desc())))
+    query = query.order_by(ClientPayment.received_on.desc(), ClientPayment.id.desc())
+    return list(db.session.scalars(query.offset(offset).limit(limit)))
 
 
 def payment_split_seed(pitch_id: int) -> int:

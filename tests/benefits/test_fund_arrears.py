@@ -149,3 +149,25 @@ def test_a_dry_run_shows_the_month_owed_and_opens_no_receivable(ctx):
     assert db.session.scalars(sa.select(Account.code).where(
         Account.collective_id == cid, Account.owed_by_membership_id.is_not(None))).all() == [
         receivable_code(ann.id)]
+
+
+def test_the_treasurers_page_lists_those_owing_the_most_and_counts_the_rest(
+        client, auth, setup, monkeypatch):
+    from collective.benefits import views
+    monkeypatch.setattr(views, "OWING_SHOWN", 1)
+    with setup():
+        founder, ann, bob = found_fund(3, start=add_months(THIS_MONTH, -3))
+        deposit(founder, founder, 10_000, on=LAST_MONTH, today=TODAY)
+        deposit(founder, ann, 1_000, on=LAST_MONTH, today=TODAY)
+        runs.run_contributions(founder.collective_id, LAST_MONTH, today=TODAY)
+        slug, email = founder.collective.slug, founder.user.email
+        first, second = sorted([ann.user.name, bob.user.name])
+        commit()
+
+    auth.login(email)
+    treasurer = _text(client.get(f"/c/{slug}/fund/treasurer").get_data(as_text=True))
+    # Both owe one month: the tie goes by name.
+    assert f"{first} {_usd(2_250)} {_usd(0)}" in treasurer
+    assert f"{second} {_usd(2_250)}" not in treasurer
+    assert "And 1 more members owing: the 1 who owe the most are listed." in treasurer
+    assert f"Members owing 2 {_usd(4_500)} in all" in treasurer

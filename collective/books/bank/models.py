@@ -49,7 +49,7 @@ class BankAccount(db.Model):
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    ledger_account: so.Mapped[Account] = so.relationship(lazy="joined")
+    ledger_account: so.Mapped[Account] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<BankAccount {self.id} {self.name!r} {self.currency}>"
@@ -160,7 +160,7 @@ class FeeRule(db.Model):
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    expense_account: so.Mapped[Account] = so.relationship(lazy="joined")
+    expense_account: so.Mapped[Account] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<FeeRule {self.pattern!r} -> {self.expense_account_id}>"

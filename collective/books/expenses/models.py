@@ -46,7 +46,7 @@ class ExpenseCategory(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
                                                        nullable=False)
 
-    account: so.Mapped[Account] = so.relationship(lazy="joined")
+    account: so.Mapped[Account] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<ExpenseCategory {self.id} {self.name!r} collective={self.collective_id}>"
@@ -101,11 +101,11 @@ class Expense(db.Model):
                                                        nullable=False)
 
     membership: so.Mapped[Membership] = so.relationship(foreign_keys=[membership_id],
-                                                        lazy="joined")
+                                                        lazy="select")
     decided_by: so.Mapped[Membership | None] = so.relationship(foreign_keys=[decided_by_id])
-    category: so.Mapped[ExpenseCategory] = so.relationship(lazy="joined")
+    category: so.Mapped[ExpenseCategory] = so.relationship(lazy="select")
     receipts: so.Mapped[list[Receipt]] = so.relationship(
-        back_populates="expense", order_by="Receipt.id", lazy="selectin")
+        back_populates="expense", order_by="Receipt.id", lazy="select")
 
     @property
     def is_pending(self) -> bool:

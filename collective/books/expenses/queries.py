@@ -18,7 +18,8 @@ LIST_LIMIT = 200
 
 def _listed(query: sa.Select, limit: int = LIST_LIMIT) -> list[Expense]:
     return list(db.session.scalars(
-        query.options(so.joinedload(Expense.membership), so.joinedload(Expense.category),
+        query.options(so.joinedload(Expense.membership).joinedload(Membership.user),
+                      so.joinedload(Expense.category),
                       so.selectinload(Expense.receipts))
         .order_by(Expense.created_at.desc(), Expense.id.desc()).limit(limit)).unique())
 

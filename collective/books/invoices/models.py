@@ -75,7 +75,7 @@ class TaxRate(db.Model):
         UTCDateTime(), default=utcnow, nullable=False
     )
 
-    account: so.Mapped[Account] = so.relationship(lazy="joined")
+    account: so.Mapped[Account] = so.relationship(lazy="select")
 
     @property
     def label(self) -> str:
@@ -165,10 +165,10 @@ class Invoice(db.Model):
     issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("memberships.id"),
                                                            nullable=True)
 
-    pitch: so.Mapped[Pitch] = so.relationship(lazy="joined")
-    client: so.Mapped[Client] = so.relationship(lazy="joined")
+    pitch: so.Mapped[Pitch] = so.relationship(lazy="select")
+    client: so.Mapped[Client] = so.relationship(lazy="select")
     lines: so.Mapped[list[InvoiceLine]] = so.relationship(
-        back_populates="invoice", order_by="InvoiceLine.position", lazy="selectin",
+        back_populates="invoice", order_by="InvoiceLine.position", lazy="select",
         cascade="all, delete-orphan")
 
     @property
@@ -210,7 +210,7 @@ class InvoiceLine(db.Model):
                                                           nullable=True)
 
     invoice: so.Mapped[Invoice] = so.relationship(back_populates="lines")
-    tax_rate: so.Mapped[TaxRate | None] = so.relationship(lazy="joined")
+    tax_rate: so.Mapped[TaxRate | None] = so.relationship(lazy="select")
 
     def __repr__(self) -> str:
         return f"<InvoiceLine {self.invoice_id}#{self.position} {self.description[:20]!r}>"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from collective.books.invoices import compute
 from collective.books.invoices.models import (
@@ -116,6 +117,7 @@ def invoices_of(collective_id: int, status: Status | None = None
     `status` when given (at most LIST_LIMIT)."""
     invoices = list(db.session.scalars(
         sa.select(Invoice).filter_by(collective_id=collective_id)
+        .options(so.joinedload(Invoice.pitch), so.joinedload(Invoice.client))
         .order_by(Invoice.issued_on.is_(None).desc(), Invoice.issued_on.desc(),
                   Invoice.id.desc()).limit(LIST_LIMIT)))
     found = standings(invoices)

@@ -22,6 +22,9 @@ from collective.web.forms import currency_error
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
+#: Payments a page of the payments list shows.
+PAGE_SIZE = 50
+
 
 @bp.route("/pitches/<int:pitch_id>/payments/new", methods=["GET", "POST"])
 @collective_view(C, T)
@@ -67,9 +70,14 @@ def record_payment(pitch_id: int):
 @bp.get("/payments")
 @collective_view(C, T)
 def payments():
-    """Every client payment with the rule it was split under."""
-    return render_template("pool/payments.html",
-                           payments=queries.payments_of(g.collective.id),
+    """Client payments with the rule each was split under, newest first, PAGE_SIZE a page
+    (`?page=N`; what is not a page number shows the first)."""
+    page = request.args.get("page", 1, type=int)
+    page = page if 1 <= page <= 100_000 else 1
+    found = queries.payments_of(g.collective.id, limit=PAGE_SIZE + 1,
+                                offset=(page - 1) * PAGE_SIZE)
+    return render_template("pool/payments.html", payments=found[:PAGE_SIZE], page=page,
+                           more=len(found) > PAGE_SIZE,
                            reversed_ids=queries.reversed_entry_ids(g.collective.id))
 
 
