@@ -25,6 +25,7 @@ from collective.ledger.models import Account, AccountType, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.money import minor_digits
 from collective.pool.models import ClientPayment
+from collective.web.formatting import safe_text
 
 FORMATS = ("csv", "xlsx", "beancount")
 PRESETS = ("accounting", "full")
@@ -202,16 +203,6 @@ class Amounts:
     def number(self, amount: int, currency: str) -> Decimal:
         """The exact Decimal in major units."""
         return Decimal(amount).scaleb(-self.digits(currency))
-
-
-#: A spreadsheet treats text starting with these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """Text a spreadsheet opens as text: a leading formula character gets a quote before
-    it (a member named '=HYPERLINK(...)' stays a name)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _row_values(row: ExportRow, amounts: Amounts, full: bool) -> list:

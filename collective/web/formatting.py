@@ -78,3 +78,13 @@ def day_label(value: date | str | None, locale: str = LOCALE) -> str:
         value = value.date()
     return format_date(value, "medium", locale=locale)
 
+
+
+#: A spreadsheet treats text starting with these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet opens as text: a leading formula character gets a quote before
+    it (a member named '=HYPERLINK(...)' stays a name). Every CSV the app writes uses it."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -9,13 +9,8 @@ from flask import Response, g, render_template
 from collective.books.invoices import compute, queries
 from collective.books.invoices.views.base import C, T, bp
 from collective.money import to_decimal
+from collective.web.formatting import safe_text
 from collective.web.scoping import collective_view
-
-
-def _as_text(value: str) -> str:
-    """A client name a spreadsheet opens as text, never as a formula (as the ledger exports
-    do in collective.reports, which this layer may not import)."""
-    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 @bp.get("/aging")
@@ -37,7 +32,7 @@ def aging_csv():
     writer = csv.writer(out)
     writer.writerow(["client", *(f"{b} ({currency})" for b in buckets), f"total ({currency})"])
     for row in queries.aging_report(g.collective.id, g.today):
-        writer.writerow([_as_text(row["client"]),
+        writer.writerow([safe_text(row["client"]),
                          *(str(to_decimal(row[b], currency)) for b in buckets),
                          str(to_decimal(row["total"], currency))])
     name = f"{g.collective.slug}-aging-{g.today.isoformat()}.csv"
