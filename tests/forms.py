@@ -2,7 +2,10 @@
 it is shown, to prove its defaults pass the service's own rules."""
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
+
+_CSRF_VALUE = re.compile(r'(name="csrf_token"(?: type="hidden")? value=")[^"]+"')
 
 
 class _Form(HTMLParser):
@@ -51,3 +54,11 @@ def form_values(html: str) -> dict[str, str]:
     parser = _Form()
     parser.feed(html)
     return parser.values
+
+
+def without_csrf_tokens(html: str) -> str:
+    """The page with each CSRF token's value blanked: a token is signed with the second it
+    was made in, so two renderings of the same page a second apart differ only there."""
+    blanked = _CSRF_VALUE.sub(r'\1TOKEN"', html)
+    assert blanked != html, "the page carries no CSRF token"
+    return blanked
