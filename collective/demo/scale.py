@@ -7,7 +7,8 @@ on PostgreSQL), never one ORM object at a time. The entries mirror what the app 
 the same accounts, entry kinds and idempotency keys (`payment:<id>`, `deposit:...`,
 `payout:...`), and the fund's months are run by the app's own contribution and payout runs,
 so their run keys are the real ones and a later real run continues from them. The month by
-month work is in scale_months.py.
+month work is in scale_months.py, the pitches in scale_pitches.py, the bulk writes in
+bulk.py.
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ from collective.benefits.compute import PlanTerms
 from collective.benefits.models import MemberLevel
 from collective.benefits.plans import set_founding_plan
 from collective.clock import today_in
+from collective.demo.bulk import Bulk
 from collective.demo.fund import BREAD_FUND, LEVELS
 from collective.demo.pool import months_ago
-from collective.demo.scale_months import Bulk, History, Pitches
+from collective.demo.scale_months import History
+from collective.demo.scale_pitches import Pitches
 from collective.errors import Conflict, DomainError
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger

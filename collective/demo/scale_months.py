@@ -1,14 +1,12 @@
 """The work and money of a scale collective (collective/demo/scale.py), month by month:
-pitches with their history, allocations and hours, each month's client payments split by
+hours on the pitches worked, each month's client payments split by
 the share rule, members' deposits, the fund's contribution and payout runs, claims, and
-payouts to members. Everything is written in bulk (`Bulk`)."""
+payouts to members. Everything is written in bulk (collective/demo/bulk.py); the pitches
+are planned in scale_pitches.py."""
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -21,262 +19,23 @@ from collective.benefits.models import BenefitKind, BenefitRun, RunKind, RunLine
 from collective.benefits.plans import plan_in_force
 from collective.benefits.run_steps import period_end
 from collective.benefits.runs import run_contributions, run_payouts
+from collective.demo.bulk import Bulk
+from collective.demo.scale_pitches import PAY_DAY, WORK_TITLES, Pitches, at
 from collective.errors import DomainError
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
-from collective.ledger.models import EntryKind, JournalEntry, Posting
+from collective.ledger.models import EntryKind
 from collective.members.models import Membership
 from collective.money import format_plain, minor_digits
 from collective.pool import compute
-from collective.pool.models import (
-    Allocation,
-    ClientPayment,
-    Pitch,
-    PitchEvent,
-    PitchSkill,
-    PitchState,
-    TimeEntry,
-    TimeEntryPayment,
-    Volunteer,
-)
+from collective.pool.models import ClientPayment, TimeEntry, TimeEntryPayment
 from collective.pool.rules import rule_in_force, rule_terms
 
 if TYPE_CHECKING:
     from collective.demo.scale import People
 
-S = PitchState
 #: Base-currency units per unit of each client currency at the start; they drift monthly.
 START_RATES = {"USD": Decimal(1), "AUD": Decimal("0.6550"), "GBP": Decimal("1.2700")}
-#: The day of the month clients pay; hours are logged on earlier days.
-PAY_DAY = 28
-WORK_TITLES = ["Customer support retainer", "Bookkeeping retainer", "Content calendar",
-               "Research assistant", "Live-chat cover", "Social media management",
-               "Data entry backlog", "Newsletter writing", "Payroll processing",
-               "Transcription batch", "Translation of the handbook", "QA test rounds"]
-
-
-class Bulk:
-    """Inserts many rows at once, with ids it takes from the table's sequence beforehand
-    (PostgreSQL) or after its highest id (SQLite, whose writer holds the database's lock):
-    executemany of one Core `insert()` on SQLite, COPY on PostgreSQL."""
-
-    def __init__(self) -> None:
-        self.connection = db.session.connection()
-        self.is_postgres = self.connection.dialect.name == "postgresql"
-
-    def ids(self, model, rows: Iterable[dict]) -> list[int]:
-        """Insert the rows; their new ids, in the order given."""
-        rows, table = list(rows), model.__table__
-        if not rows:
-            return []
-        if self.is_postgres:
-            ids = list(self.connection.execute(
-                sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
-                        "FROM generate_series(1, :n)"), {"t": table.name, "n": len(rows)}
-            ).scalars())
-        else:
-            top = self.connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-            ids = list(range(top + 1, top + len(rows) + 1))
-        for row, new_id in zip(rows, ids, strict=True):
-            row["id"] = new_id
-        self._insert(table, rows)
-        return ids
-
-    def rows(self, model, rows: Iterable[dict]) -> None:
-        """Insert the rows (the table numbers them)."""
-        self._insert(model.__table__, list(rows))
-
-    def _insert(self, table: sa.Table, rows: list[dict]) -> None:
-        """One statement for all the rows, on the driver's own cursor: insert() would
-        spend more time building each row's parameters than the database writing it."""
-        if not rows:
-            return
-        # Neither executemany on the driver nor COPY applies the model's Python-side
-        # defaults: fill them in as insert() would.
-        defaults = {column.name: column.default.arg(None) if column.default.is_callable
-                    else column.default.arg
-                    for column in table.columns
-                    if column.name not in rows[0] and column.default is not None}
-        names = [*rows[0], *defaults]
-        values = ([*row.values(), *defaults.values()] for row in rows)
-        driver = self.connection.connection.driver_connection
-        if self.is_postgres:
-            with driver.cursor() as cursor, cursor.copy(
-                    f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row([_plain(value) for value in row])
-            return
-        dialect = self.connection.dialect
-        binds = [table.columns[name].type.dialect_impl(dialect).bind_processor(dialect)
-                 for name in names]
-        cursor = driver.cursor()
-        try:
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' for _ in names)})",
-                ([value if bind is None or value is None else bind(value)
-                  for bind, value in zip(binds, row, strict=True)] for row in values))
-        finally:
-            cursor.close()
-
-    def entries(self, collective_id: int, entries: list[tuple], created_by_id: int | None
-                ) -> list[int]:
-        """Post balanced entries: [(kind, occurred_on, key, memo, [(account, amount)])] in
-        the base currency USD; each is checked to sum to zero first."""
-        for _, _, key, _, lines in entries:
-            if sum(amount for _, amount in lines) != 0 or len(lines) < 2:
-                raise ledger.UnbalancedEntry(f"{key} does not balance")
-        ids = self.ids(JournalEntry, ({
-            "collective_id": collective_id, "kind": kind.value, "occurred_on": day,
-            "idempotency_key": key, "memo": memo[:500], "created_by_id": created_by_id,
-            "reverses_id": None} for kind, day, key, memo, _ in entries))
-        self.rows(Posting, ({"entry_id": entry_id, "account_id": account, "amount": amount,
-                             "currency": "USD"}
-                            for entry_id, (*_, lines) in zip(ids, entries, strict=True)
-                            for account, amount in lines if amount))
-        return ids
-
-
-def _plain(value):
-    """A value as COPY takes it: an enum member as its value."""
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _at(day: date, hour: int = 9) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=UTC)
-
-
-@dataclass
-class Pitches:
-    """The planned work: one row per pitch, with the months it is worked and paid."""
-
-    client: np.ndarray
-    created: np.ndarray      # month index the pitch came in
-    #: PitchState values: where each pitch ends up.
-    state: list[PitchState]
-    #: First and last month worked and paid (inclusive); -1 for work never done.
-    first: np.ndarray
-    last: np.ndarray
-    monthly: np.ndarray      # what the client pays a month, minor units of its currency
-    finder: np.ndarray       # position of the finder in People, or -1
-    #: [(member position, weight, weekly hours)] per pitch, the lead first.
-    team: list[list[tuple[int, int, int]]]
-    clients: list[tuple[int, str, str]]
-    people: People
-    ids: list[int] | None = None
-    allocation_ids: list[list[int]] | None = None
-
-    @classmethod
-    def plan(cls, people: People, clients: list[tuple[int, str, str]], months: int,
-             rng: np.random.Generator) -> Pitches:
-        """About 0.3 pitches per member over the months; three in four won, most of those
-        worked for months on end (retainers) and paid monthly."""
-        count = max(3, round(0.3 * len(people.ids)))
-        created = rng.integers(0, months, count)
-        outcome = rng.random(count)
-        duration = rng.integers(1, 13, count)
-        active = np.flatnonzero(people.is_active)
-        state, first, last, team = [], [], [], []
-        for p in range(count):
-            start, end = int(created[p]), -1
-            if created[p] == months - 1 and outcome[p] < 0.5:
-                state.append(S.OPEN if outcome[p] < 0.2 else S.PITCHED)
-            elif outcome[p] < 0.2:
-                state.append(S.LOST)
-            elif outcome[p] < 0.25:
-                state.append(S.CANCELLED)
-            else:
-                end = start + int(duration[p]) - 1
-                state.append(S.PAID if end <= months - 1 else S.IN_PROGRESS)
-                end = min(end, months - 1)
-            first.append(start if end >= 0 else -1)
-            last.append(end)
-            size = int(rng.integers(1, 5)) if end >= 0 else 0
-            chosen = rng.choice(active, size, replace=False) if size else []
-            team.append([(int(m), int(rng.integers(1, 4)), int(rng.integers(3, 11)))
-                         for m in chosen])
-        has_finder = rng.random(count) < 0.6
-        finders = np.where(has_finder, rng.choice(active, count), -1)
-        return cls(client=rng.integers(0, len(clients), count), created=created, state=state,
-                   first=np.array(first), last=np.array(last),
-                   monthly=rng.integers(8, 61, count) * 100_00, finder=finders, team=team,
-                   clients=clients, people=people)
-
-    def currency(self, p: int) -> str:
-        """The currency pitch `p` is paid in: its client's."""
-        return self.clients[int(self.client[p])][2]
-
-    def write(self, collective_id: int, start: date, bulk: Bulk) -> None:
-        """The pitches, their skills, allocations, volunteers and state history, in bulk."""
-        from collective.demo.scale import SKILLS
-
-        people = self.people
-        coordinator = people.coordinator.id
-        rows, events = [], []
-        for p, state in enumerate(self.state):
-            month = add_months(start, int(self.created[p]))
-            worked = max(0, int(self.last[p]) - int(self.first[p]) + 1)
-            hours = sum(weekly for _, _, weekly in self.team[p]) * 4 * max(worked, 1)
-            rows.append({
-                "collective_id": collective_id, "client_id": self.clients[self.client[p]][0],
-                "title": f"{WORK_TITLES[p % len(WORK_TITLES)]} #{p + 1}",
-                "description": "Monthly work for the client, paid at the end of each month.",
-                "estimated_hours": hours, "value_amount": int(self.monthly[p]) * max(worked, 1),
-                "value_currency": self.currency(p),
-                "deadline_on": month + timedelta(days=30 * max(worked, 1)),
-                "finder_id": (int(people.ids[self.finder[p]]) if self.finder[p] >= 0
-                              else None),
-                "state": state.value, "version": 1, "created_at": _at(month)})
-        self.ids = bulk.ids(Pitch, rows)
-        skills, allocations, volunteers = [], [], []
-        for p, pitch_id in enumerate(self.ids):
-            for k, skill in enumerate({SKILLS[(p * 7 + j * 3) % len(SKILLS)] for j in range(2)}):
-                skills.append({"pitch_id": pitch_id, "name": skill, "level": 2 + (p + k) % 3})
-            for k, (member, weight, weekly) in enumerate(self.team[p]):
-                allocations.append({
-                    "pitch_id": pitch_id, "membership_id": int(people.ids[member]),
-                    "role": "lead" if k == 0 else "contributor", "weight": weight,
-                    "weekly_hours": weekly,
-                    "created_at": _at(add_months(start, int(self.first[p])) + timedelta(4))})
-            if self.state[p] in (S.OPEN, S.PITCHED):
-                for member in {int(people.ids[(p * 13 + j * 31) % len(people.ids)])
-                               for j in range(p % 3)}:
-                    volunteers.append({"pitch_id": pitch_id, "membership_id": member,
-                                       "note": "Happy to help", "created_at": utcnow()})
-            events += self._events(p, pitch_id, add_months(start, int(self.created[p])),
-                                   add_months(start, max(int(self.last[p]), 0)), coordinator)
-        bulk.rows(PitchSkill, skills)
-        ids = iter(bulk.ids(Allocation, allocations))
-        self.allocation_ids = [[next(ids) for _ in team] for team in self.team]
-        bulk.rows(Volunteer, volunteers)
-        bulk.rows(PitchEvent, events)
-        versions = defaultdict(int)
-        for event in events:
-            versions[event["pitch_id"]] += 1
-        db.session.execute(sa.update(Pitch), [{"id": pitch_id, "version": version}
-                                             for pitch_id, version in versions.items()])
-
-    def _events(self, p: int, pitch_id: int, created: date, ended: date, actor: int
-                ) -> list[dict]:
-        """The pitch's history: created, then each move to where it ends up."""
-        state = self.state[p]
-        path = {S.OPEN: [], S.PITCHED: [S.PITCHED], S.LOST: [S.PITCHED, S.LOST],
-                S.CANCELLED: [S.CANCELLED], S.IN_PROGRESS: [S.PITCHED, S.WON, S.IN_PROGRESS],
-                S.PAID: [S.PITCHED, S.WON, S.IN_PROGRESS, S.DELIVERED, S.INVOICED,
-                         S.PAID]}[state]
-        notes = {S.LOST: "The client chose another supplier",
-                 S.CANCELLED: "The client hired in-house"}
-        rows = [{"pitch_id": pitch_id, "from_state": None, "to_state": S.OPEN.value,
-                 "actor_id": actor, "at": _at(created), "note": ""}]
-        before = S.OPEN
-        for k, after in enumerate(path):
-            day = (ended + timedelta(days=PAY_DAY - 1 + k // 5)
-                   if after in (S.DELIVERED, S.INVOICED, S.PAID) else created + timedelta(k))
-            rows.append({"pitch_id": pitch_id, "from_state": before.value,
-                         "to_state": after.value, "actor_id": actor, "at": _at(day, 10 + k),
-                         "note": notes.get(after, "")})
-            before = after
-        return rows
 
 
 class History:
@@ -343,7 +102,7 @@ class History:
             "collective_id": self.collective_id, "kind": RunKind.CONTRIBUTIONS.value,
             "period": period, "plan_id": plan.id, "total_amount": int(people.dues.sum()),
             "shortfall_amount": 0, "entry_count": len(people.ids),
-            "triggered_by": "scheduler", "finished_at": _at(day + timedelta(days=1), 0)}])[0]
+            "triggered_by": "scheduler", "finished_at": at(day + timedelta(days=1), 0)}])[0]
         entry_ids = self.bulk.entries(self.collective_id, [
             (EntryKind.CONTRIBUTION, day, f"contribution:{label}:member:{membership_id}",
              f"Benefits contribution {label}: {name}",
@@ -372,7 +131,7 @@ class History:
                                  "membership_id": int(self.people.ids[member]),
                                  "worked_on": period + timedelta(1 + 7 * week + allocation % 6),
                                  "minutes": minutes, "note": "weekly work",
-                                 "created_at": _at(period + timedelta(2 + 7 * week))})
+                                 "created_at": at(period + timedelta(2 + 7 * week))})
                     owners.append((p, member, minutes))
         by_pitch: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         for entry_id, (p, member, minutes) in zip(self.bulk.ids(TimeEntry, rows), owners,
@@ -411,7 +170,7 @@ class History:
                 "reference": f"INV-{pitches.ids[p]}-{self.paid_count[p]}",
                 "share_rule_id": rule.id, "split_note": result.note,
                 "recorded_by_id": people.coordinator.id, "request_key": None,
-                "created_at": _at(received, 12)})
+                "created_at": at(received, 12)})
             splits.append((p, base, result))
         payment_ids = self.bulk.ids(ClientPayment, rows)
         entries = []
@@ -461,11 +220,11 @@ class History:
             try:
                 with db.session.begin_nested():
                     claim = claim_service.file_claim(
-                        member, kind=kind, start_period=period, today=filed, now=_at(filed),
+                        member, kind=kind, start_period=period, today=filed, now=at(filed),
                         note="Filed with the synthetic history.", **extra)
                     claim_service.decide_claim(people.treasurer, claim, approve=True,
                                                reason="Approved under the plan.",
-                                               now=_at(filed + timedelta(days=1)))
+                                               now=at(filed + timedelta(days=1)))
             except DomainError:
                 continue  # the plan refused it (e.g. one unpaid invoice a year): no claim
 
@@ -511,6 +270,6 @@ class History:
                 claim_service.file_claim(
                     self.people.member, kind=BenefitKind.SICK, start_period=this_month,
                     months=2, note="Doctor's note attached: two weeks off.", today=self.today,
-                    now=_at(self.today))
+                    now=at(self.today))
         except DomainError:
             pass
