@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app collective
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test unit e2e lint bench demo migrate clean
+.PHONY: run test unit e2e lint bench demo demo-scale migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ migrate: $(STAMP)
 
 demo: migrate
 	COLLECTIVE_ENV=development $(FLASK) demo
+
+# A synthetic collective of SCALE members with two years of history (slug scale-$(SCALE));
+# about a million postings at 10,000 members: see docs/performance.md.
+SCALE ?= 10000
+demo-scale: migrate
+	COLLECTIVE_ENV=development $(FLASK) demo --scale $(SCALE)
 
 # The scheduler runs in its own process beside the development server, as in production.
 run: demo

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
 from collective.clock import today_in
@@ -122,11 +124,39 @@ def load_demo(today: date | None = None) -> Collective:
     return collective
 
 
+#: Where loading accounts with a public password is allowed without --force.
+SAFE_ENVIRONMENTS = ("development", "testing")
+
+
+def refuse_outside_development(force: bool) -> None:
+    """Stop with a clear message (exit 1) unless the instance runs in development or
+    testing, or `--force` says loading the demo's public-password accounts is meant."""
+    env = current_app.config.get("COLLECTIVE_ENV", "production")
+    if env not in SAFE_ENVIRONMENTS and not force:
+        raise click.ClickException(
+            f"refusing to load demo data in {env} (COLLECTIVE_ENV={env}): it creates "
+            f"accounts anyone can sign in to with the public password {DEMO_PASSWORD!r}. "
+            "Use a development instance, or add --force if you really mean it.")
+
+
 @click.command("demo")
 @click.option("--reset", is_flag=True, help="Archive the current demo collective and load anew.")
+@click.option("--scale", type=click.IntRange(3, 200_000), default=None, metavar="N",
+              help="Instead, build a synthetic collective of N members (slug scale-N).")
+@click.option("--months", type=click.IntRange(1, 36), default=24, show_default=True,
+              help="With --scale: months of history.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="With --scale: the random seed (the same seed builds the same data).")
+@click.option("--force", is_flag=True,
+              help="Load even though COLLECTIVE_ENV is not development or testing.")
 @with_appcontext
-def demo_command(reset: bool) -> None:
-    """Load the demo collective (slug 'demo'); running it again changes nothing."""
+def demo_command(reset: bool, scale: int | None, months: int, seed: int, force: bool) -> None:
+    """Load the demo collective (slug 'demo'); running it again changes nothing. With
+    --scale N, build a large synthetic collective instead (refused if it exists)."""
+    refuse_outside_development(force)
+    if scale is not None:
+        _scale_command(scale, months, seed)
+        return
     loaded = db.session.scalar(sa.select(Collective.id).filter_by(slug=DEMO_SLUG)) is not None
     if loaded and not reset:
         click.echo("The demo collective is already loaded (use --reset to start over).")
@@ -140,3 +170,18 @@ def demo_command(reset: bool) -> None:
                     f"with the password {DEMO_PASSWORD!r}.")
     for line in said:
         click.echo(line)
+
+
+def _scale_command(members: int, months: int, seed: int) -> None:
+    """Build the scale collective in one transaction, with progress bars, and say how."""
+    from collective.demo.scale import AlreadyLoaded, build_scale, describe
+
+    started = perf_counter()
+    try:
+        with transaction():
+            summary = build_scale(members, months, seed, progress=True)
+    except AlreadyLoaded as exc:
+        raise click.ClickException(exc.message) from exc
+    for line in describe(summary):
+        click.echo(line)
+    click.echo(f"Built in {perf_counter() - started:.1f} s.")
