@@ -93,8 +93,9 @@ def build(url: str) -> World:
 
 @pytest.fixture
 def server(cluster, tmp_path):
-    """gunicorn with two workers, as in production, on the private database."""
-    world = build(cluster.url)
+    """gunicorn with two workers, as in production, on the private database, which holds
+    a collective by the time the fixture returns."""
+    assert port_is_free(APP_PORT), f"port {APP_PORT} is taken: the test's server needs it"
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "COLLECTIVE_ENV": "production", "SECRET_KEY": "restart-test",
            "COLLECTIVE_INSECURE_COOKIES": "1", "DATABASE_URL": cluster.url}
@@ -104,6 +105,8 @@ def server(cluster, tmp_path):
          "--graceful-timeout", "1", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
+        # gunicorn boots (it needs no database for that) while the database is migrated.
+        world = build(cluster.url)
         probe = Browser(APP_PORT, timeout=5)
         deadline = time.monotonic() + 30
         while probe.get("/health").status != 200:
