@@ -37,7 +37,7 @@ PG_PORT = 5437
 APP_PORT = 5157
 ROOT = Path(__file__).resolve().parent.parent
 #: Requests each loader makes before the stop, and after the restart, at the least.
-BEFORE, AFTER = 6, 6
+BEFORE, AFTER = 4, 4
 #: Failed requests seen while the database is down before it is started again.
 FAILURES_WHILE_DOWN = 4
 
