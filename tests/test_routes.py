@@ -22,6 +22,8 @@ PUBLIC_ENDPOINTS |= {"email.confirm"}
 # is the proof); accepting it needs an account (tests/members/test_invitation_links.py).
 PUBLIC_ENDPOINTS |= {"members.accept_invitation"}
 ACCOUNT_ENDPOINTS |= {"email.resend", "email.change", "email.change_sent"}
+# The load balancer's probe: "ok" after a database ping, and nothing else about anyone.
+PUBLIC_ENDPOINTS |= {"health.health"}
 
 
 def _rules(app):

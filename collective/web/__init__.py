@@ -34,6 +34,7 @@ Modules
 - forms.py: money fields, currency checks, the request key, safe `next` targets.
 - headers.py: the Content-Security-Policy and other security headers, HSTS, ProxyFix.
 - limits.py: rate limits (Flask-Limiter) on sign-in, registration, resets and invitations.
+- health.py: /health, 200 "ok" after a database ping (503 while the database is down).
 - templates.py and charts.py: filters, globals and server-side SVG charts.
 """
 from __future__ import annotations
@@ -42,12 +43,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Install the request guards, error pages, template helpers, security headers, rate
-    limits and the proxy settings on the app."""
-    from collective.web import errors, headers, limits, requests, templates
+    """Install the request guards, error pages, /health, template helpers, security
+    headers, rate limits and the proxy settings on the app."""
+    from collective.web import errors, headers, health, limits, requests, templates
 
     requests.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
     templates.init_app(app)
     headers.init_app(app)
     limits.init_app(app)

@@ -1,8 +1,10 @@
 """Error pages: every error rolls the session back first, so the page can load what it shows
-even after a failed flush; a DomainError no view caught becomes its own status."""
+even after a failed flush; a DomainError no view caught becomes its own status; a database
+that cannot be reached (down, restarting, a connection cut) is a 503 page that needs none."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+import sqlalchemy as sa
+from flask import Flask, current_app, render_template
 
 from collective.errors import DomainError
 from collective.extensions import db
@@ -25,10 +27,46 @@ def render_domain_error(error: DomainError):
                            message=error.message), error.status
 
 
+#: Seconds a client is asked to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def render_unavailable(error: sa.exc.DBAPIError):
+    """503 while the database cannot be reached. The page is rendered from its template
+    alone, without the context processors or the signed-in menu, which would ask the
+    database again; the session is rolled back so the next request starts clean (the pool
+    pings its connections before handing them out)."""
+    try:
+        db.session.rollback()
+    except sa.exc.DBAPIError:  # the connection is gone, and its transaction with it
+        db.session.invalidate()
+    current_app.logger.warning("database unavailable: %s", error.orig or error)
+    page = current_app.jinja_env.get_template("unavailable.html").render()
+    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+
+
+def release_session(_error: BaseException | None = None) -> None:
+    """At the end of each request: close the session. If the database cut the connection
+    after the view had what it needed (a restart between the last query and the end of the
+    request), there is nothing to roll back on it: the connection is dropped from the pool
+    instead of the finished page turning into a 500."""
+    try:
+        db.session.close()
+    except sa.exc.DBAPIError:
+        db.session.invalidate()
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages."""
     for code in PAGE_CODES:
         app.register_error_handler(code, render_error)
     app.register_error_handler(DomainError, render_domain_error)
+    # OperationalError: refused or cut connections, a server shutting down; InterfaceError:
+    # a connection the driver already knows is closed.
+    app.register_error_handler(sa.exc.OperationalError, render_unavailable)
+    app.register_error_handler(sa.exc.InterfaceError, render_unavailable)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs them
+    # last registered first); the extension's close then finds the session closed.
+    app.teardown_appcontext(release_session)
 
 
