@@ -105,13 +105,21 @@ def format_skills(skills) -> str:
     return ", ".join(f"{s.name} {s.level}" for s in skills)
 
 
+class SkillsField(TextAreaField):
+    """Skills as text: filled from a user's Skill rows as 'bookkeeping 5, tax prep 4', so a
+    post that leaves the field out validates the text, never the rows (issue 13's fuzz)."""
+
+    def process_data(self, value):
+        self.data = value if value is None or isinstance(value, str) else format_skills(value)
+
+
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     timezone = timezone_field("Your timezone")
     country = StringField("Country (two letters)",
                           validators=[Optional(),
                                       Regexp(r"^[A-Za-z]{2}$", message="Two letters, like PH")])
-    skills = TextAreaField("Skills with a level from 1 to 5",
+    skills = SkillsField("Skills with a level from 1 to 5",
                            description="For example: bookkeeping 5, tax prep 4, spreadsheets 5")
 
     validate_skills = check_skills

@@ -38,7 +38,6 @@ from collective.members.forms import (
     SettingsForm,
     StatusForm,
     VoteForm,
-    format_skills,
 )
 from collective.members.models import Role
 from collective.members.proposals import PROPOSAL_DETAILS
@@ -144,9 +143,7 @@ def change_password():
 @login_required
 def profile():
     """Edit your name, timezone, country and skills."""
-    form = ProfileForm(obj=current_user)
-    if request.method == "GET":
-        form.skills.data = format_skills(current_user.skills)
+    form = ProfileForm(obj=current_user)  # its skills field reads the Skill rows as text
     if form.validate_on_submit():
         with committed(form) as done:
             accounts.update_profile(current_user, name=form.name.data,

@@ -330,6 +330,24 @@ def test_update_profile_replaces_the_old_skills(ctx):
     assert [(s.name, s.level) for s in skills] == [("editing", 4), ("tax prep", 3)]
 
 
+def test_a_profile_post_without_the_skills_field_keeps_the_skills(client, auth, setup):
+    # Found by tests/test_form_fuzz.py: the field fell back to the Skill rows, and parsing
+    # them as text was a 500.
+    with setup():
+        user = make_user()
+        accounts.update_profile(user, name="Ana", timezone="UTC", country=None,
+                                skills={"bookkeeping": 5})
+        commit()
+        email, user_id = user.email, user.id
+    auth.login(email)
+    response = client.post("/account/profile", data={"name": "Ana Reyes", "timezone": "UTC"})
+    assert response.status_code == 302
+    with setup():
+        user = db.session.get(User, user_id)
+        assert user.name == "Ana Reyes"
+        assert [(s.name, s.level) for s in user.skills] == [("bookkeeping", 5)]
+
+
 @pytest.mark.parametrize("level", [6, 0, -1, "5", 2.5, True])
 def test_update_profile_rejects_a_level_outside_one_to_five(ctx, level):
     user = make_user()
