@@ -44,6 +44,7 @@ from collective.members.models import Role
 from collective.members.proposals import PROPOSAL_DETAILS
 from collective.web.forms import flash_form_errors, is_safe_next
 from collective.web.limits import failed, posted_address, rate, signed_in_account
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
@@ -224,8 +225,7 @@ def home():
 def directory():
     """Everyone in the collective with roles, skills and weekly capacity, by name,
     DIRECTORY_PAGE a page (`?page=N`; what is not a page number shows the first)."""
-    page = request.args.get("page", 1, type=int)
-    page = page if 1 <= page <= 100_000 else 1
+    page = page_number()
     found = services.directory(g.collective.id, limit=DIRECTORY_PAGE + 1,
                                offset=(page - 1) * DIRECTORY_PAGE)
     return render_template("members/directory.html", members=found[:DIRECTORY_PAGE],

@@ -47,6 +47,30 @@ def payments_of(collective_id: int, pitch_id: int | None = None, *, limit: int |
     return list(db.session.scalars(query.offset(offset).limit(limit)))
 
 
+def pitch_counts(collective_id: int) -> dict[str, int]:
+    """How many pitches the collective has in each state (states without any left out)."""
+    return {state: int(n) for state, n in db.session.execute(
+        sa.select(Pitch.state, sa.func.count(Pitch.id))
+        .where(Pitch.collective_id == collective_id).group_by(Pitch.state))}
+
+
+def board_pitches(collective_id: int, per_state: int) -> dict[str, list[Pitch]]:
+    """The first `per_state` pitches of each state by nearest deadline, {state: pitches},
+    in two queries whatever the size of the pool (a window numbers each state's pitches)."""
+    soonest = (Pitch.deadline_on.is_(None), Pitch.deadline_on, Pitch.id)
+    ranked = (sa.select(Pitch.id, sa.func.row_number().over(
+        partition_by=Pitch.state, order_by=soonest).label("n"))
+        .where(Pitch.collective_id == collective_id).subquery())
+    found: dict[str, list[Pitch]] = {}
+    for pitch in db.session.scalars(
+            sa.select(Pitch).join(ranked, ranked.c.id == Pitch.id)
+            .where(ranked.c.n <= per_state)
+            .options(so.joinedload(Pitch.client), so.selectinload(Pitch.required_skills))
+            .order_by(*soonest)):
+        found.setdefault(pitch.state, []).append(pitch)
+    return found
+
+
 def payment_split_seed(pitch_id: int) -> int:
     """The seed that breaks rounding ties in the split of the pitch's next payment: see
     `compute.split_seed`. Every payment counts, reversed ones too, as rows are never

@@ -26,7 +26,7 @@ from collective.members.services import base_currency
 from collective.monthly import monthly_table
 from collective.pool.allocation import active_load
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
-from collective.pool.queries import monthly_earnings
+from collective.pool.queries import monthly_earnings, pitch_counts
 from collective.pool.time import allocations_of
 
 #: How many months the charts over time show.
@@ -116,10 +116,8 @@ POOL_ORDER = tuple(sorted(PitchState,
 
 def pool_by_state(collective_id: int) -> list[tuple[PitchState, int]]:
     """How many pitches are in each state, every state listed in lifecycle order."""
-    counts = dict(db.session.execute(
-        sa.select(Pitch.state, sa.func.count(Pitch.id))
-        .where(Pitch.collective_id == collective_id).group_by(Pitch.state)).all())
-    return [(state, int(counts.get(state.value, 0))) for state in POOL_ORDER]
+    counts = pitch_counts(collective_id)
+    return [(state, counts.get(state.value, 0)) for state in POOL_ORDER]
 
 
 def workload(collective_id: int) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from collective.pool.pitches import get_pitch
 from collective.pool.rules import rule_in_force
 from collective.pool.views.base import C, T, bp
 from collective.web.forms import currency_error
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -72,8 +73,7 @@ def record_payment(pitch_id: int):
 def payments():
     """Client payments with the rule each was split under, newest first, PAGE_SIZE a page
     (`?page=N`; what is not a page number shows the first)."""
-    page = request.args.get("page", 1, type=int)
-    page = page if 1 <= page <= 100_000 else 1
+    page = page_number()
     found = queries.payments_of(g.collective.id, limit=PAGE_SIZE + 1,
                                 offset=(page - 1) * PAGE_SIZE)
     return render_template("pool/payments.html", payments=found[:PAGE_SIZE], page=page,
