@@ -26,12 +26,14 @@ from collective.benefits.forms import (
 )
 from collective.benefits.models import ClaimStatus, RunKind
 from collective.clock import now_utc, parse_day
+from collective.members import pickers
 from collective.members import services as members
 from collective.members.forms import ConfirmForm
 from collective.members.models import Role
 from collective.members.terms_pages import found_from_form
 from collective.money import format_money
 from collective.pool.payouts import record_deposit
+from collective.pool.queries import member_names
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
@@ -285,7 +287,7 @@ def treasurer():
     """The fund at a glance: balance over time, in and out per month, who owes, the runs,
     and how long the fund would last (as the scheduler last computed it)."""
     deposit = DepositForm(prefix="dep")
-    deposit.membership_id.choices = members.member_choices(g.collective.id)
+    pickers.offer_members(deposit.membership_id, g.collective)
     deposit.received_on.data = g.today
     return _render_treasurer(deposit)
 
@@ -323,8 +325,8 @@ def review_run():
         result = runs.run(g.collective.id, kind, period, today=g.today, dry_run=True)
     if not ok:
         return _to("fund.treasurer")
-    names = dict(members.member_choices(g.collective.id))
     lines = result.lines.to_dict("records") if not result.lines.empty else []
+    names = member_names(g.collective.id, [line["membership_id"] for line in lines])
     for line in lines:
         line["name"] = names.get(int(line["membership_id"]), "?")
     return render_template("fund/review_run.html", result=result, kind=kind, period=period,
@@ -361,7 +363,7 @@ def run_now():
 def deposit():
     """Record money a member paid in themselves (to cover contributions)."""
     form = DepositForm(prefix="dep")
-    form.membership_id.choices = members.member_choices(g.collective.id)
+    pickers.offer_members(form.membership_id, g.collective)
     if form.validate_on_submit():
         amount = form.parsed_amount(form.amount, g.collective.base_currency,
                                     more_than_zero=True)

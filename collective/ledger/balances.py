@@ -87,6 +87,16 @@ def member_balances(collective_id: int, currency: str) -> dict[int, tuple[int, i
     return {membership_id: (account_id, int(owed)) for membership_id, account_id, owed in rows}
 
 
+def members_owed_total(collective_id: int, currency: str) -> int:
+    """What the collective owes its members in all in one currency (the credit balance of
+    every member payable account), in one aggregate."""
+    return -int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Posting.amount), 0))
+        .join(Account, Account.id == Posting.account_id)
+        .where(Account.collective_id == collective_id, Account.membership_id.is_not(None),
+               Posting.currency == currency)))
+
+
 @dataclass(frozen=True, slots=True)
 class BalanceRow:
     """One account's totals in one currency."""

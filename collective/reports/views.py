@@ -9,6 +9,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
 
 from collective.clock import now_utc
+from collective.members import pickers
 from collective.members import services as members
 from collective.members.models import Role
 from collective.reports import dashboard as dashboards
@@ -36,9 +37,9 @@ def _download(chunks, name: str, media_type: str) -> Response:
 
 
 def _export_form() -> ExportForm:
-    """The export form from the query string, offering every member of the collective."""
+    """The export form from the query string, offering the collective's members."""
     form = ExportForm(request.args)
-    form.member.choices = [(0, "Everyone"), *members.member_choices(g.collective.id)]
+    pickers.offer_members(form.member, g.collective)
     return form
 
 
@@ -87,6 +88,10 @@ def _statement_member(form: PeriodForm):
 def statement(fmt: str):
     """Your statement for a period: as a page, a CSV, or a PDF for a bank or tax office."""
     form = PeriodForm(request.args)
+    if g.membership.has_role(T):
+        pickers.offer_members(form.member, g.collective)  # a typed name finds its member
+    else:
+        form.member.choices = [(g.membership.id, g.membership.user.name)]
     if not request.args.get("date_from"):
         form.date_from.data, form.date_to.data = _year_start(g.today), g.today
     member = _statement_member(form)
@@ -108,8 +113,8 @@ def statement(fmt: str):
                              "text/csv; charset=utf-8")
         return _download(iter([pdf.statement_pdf(result)]), f"{name}.pdf",
                          "application/pdf")
-    form.member.choices = (members.member_choices(g.collective.id) if g.membership.has_role(T)
-                           else [(g.membership.id, g.membership.user.name)])
+    if (member.id, member.user.name) not in form.member.choices:
+        form.member.choices.append((member.id, member.user.name))
     form.member.data = member.id
     return render_template("reports/statement.html", form=form, statement=result,
                            member=member), status

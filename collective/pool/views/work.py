@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
-from collective.members import services as members
+from collective.members import pickers
 from collective.pool import allocation, participation, pitches, queries, time
 from collective.pool import clients as client_services
 from collective.pool.forms import (
@@ -36,7 +36,6 @@ from collective.web.forms import ascii_int, currency_error, flash_form_errors
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
-
 
 #: Pitches the board shows of each state; "show all" pages through one state.
 BOARD_PER_STATE = 20
@@ -92,8 +91,7 @@ def new_pitch():
     form = PitchForm()
     form.client_id.choices = [(c.id, c.name)
                               for c in client_services.clients_of(g.collective.id)]
-    form.finder_id.choices = [(0, "Nobody in particular"),
-                              *members.member_choices(g.collective.id, active_only=True)]
+    pickers.offer_members(form.finder_id, g.collective, active_only=True)
     if request.method == "GET":
         form.value_currency.data = g.collective.base_currency
     if form.validate_on_submit() and not currency_error(form.value_currency):
@@ -201,13 +199,13 @@ def allocate(pitch_id: int):
     """Allocate a won pitch, helped by a ranked list of suggested members."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = AllocationForm()
-    form.membership_id.choices = members.member_choices(g.collective.id, active_only=True)
     status = 200
     if request.method == "GET":
         form.version.data = str(work.version)
         chosen = request.args.get("member", type=ascii_int)
         if chosen:
             form.membership_id.data = chosen
+    pickers.offer_members(form.membership_id, g.collective, active_only=True)
     if form.validate_on_submit():
         with committed(form) as done:
             allocation.allocate_member(
