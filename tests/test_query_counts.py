@@ -35,6 +35,21 @@ PAGES = [
     ("pool/payouts", "founder"),
     ("books/invoices/", "founder"),
     ("books/expenses/queue", "founder"),
+    ("pool/?state=in_progress", "founder"),
+    ("dashboard/workload", "founder"),
+    ("pool/pitches/new", "founder"),
+    ("reports/", "founder"),
+    ("reports/statement", "founder"),
+]
+
+#: Pages with a member field: at these sizes they list everyone; with the <select> limit
+#: below the smaller size they search, and must not grow either.
+MEMBER_FIELD_PAGES = [
+    ("pool/pitches/new", "founder"),
+    ("pool/payouts", "founder"),
+    ("fund/treasurer", "founder"),
+    ("reports/", "founder"),
+    ("reports/statement?member=Person", "founder"),
 ]
 
 
@@ -62,7 +77,8 @@ def build(size: int) -> SimpleNamespace:
             storage=receipt_storage(), today=TODAY, now=NOW)
     commit()
     return SimpleNamespace(slug=founder.collective.slug, founder=founder.user.email,
-                           member=people[1].user.email)
+                           member=people[1].user.email,
+                           names=sorted(person.user.name for person in people))
 
 
 @contextmanager
@@ -103,6 +119,20 @@ def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds):
     assert grows == {}, grows
 
 
+def test_member_fields_that_search_run_no_more_statements_for_more_members(
+        app, client, auth, worlds, monkeypatch):
+    from collective.members import pickers
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
+    small, large = worlds
+    counts = {(page, who): (_count(client, auth, small, page, who),
+                            _count(client, auth, large, page, who))
+              for page, who in MEMBER_FIELD_PAGES}
+    grows = {key: value for key, value in counts.items() if value[1] > value[0]}
+    assert grows == {}, grows
+    auth.login(large.founder)
+    page = client.get(f"/c/{large.slug}/pool/payouts").get_data(as_text=True)
+    assert 'data-member-search="/c/' in page and "<select name=\"one-membership_id\"" not in page
+
 
 def test_the_payments_list_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
     from collective.pool.views import money
@@ -137,3 +167,75 @@ def test_the_members_directory_shows_a_page_at_a_time(client, auth, setup, monke
     assert f'href="{base}?page=2">Next members' in first
     assert "Next members" not in second and f'href="{base}?page=1">Previous' in second
     assert client.get(f"{base}?page=-1").get_data(as_text=True) == first
+
+
+def test_the_pool_board_shows_the_first_pitches_of_each_state_and_pages_the_rest(
+        client, auth, setup, monkeypatch):
+    from collective.pool.views import work
+    monkeypatch.setattr(work, "BOARD_PER_STATE", 2)
+    monkeypatch.setattr(work, "STATE_PAGE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.member)
+    base = f"/c/{world.slug}/pool/"
+
+    board = client.get(base).get_data(as_text=True)
+    # The three pitches are in progress, none with a deadline: by id, the first two show.
+    assert [board.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]
+    assert f'href="{base}?state=in_progress">All 3 in progress' in board
+    first = client.get(f"{base}?state=in_progress").get_data(as_text=True)
+    second = client.get(f"{base}?state=in_progress&page=2").get_data(as_text=True)
+    assert [first.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]
+    assert [second.count(f">Work {n}</a>") for n in (0, 1, 2)] == [0, 0, 1]
+    assert f'href="{base}?page=2&amp;state=in_progress">Due later' in first
+    assert "Due later" not in second
+    assert "Work " not in client.get(f"{base}?state=in_progress&page=9").get_data(as_text=True)
+    assert client.get(f"{base}?state=in_progress&page=x").get_data(as_text=True) == first
+    # A state that is not one shows the board.
+    assert client.get(f"{base}?state=nonsense").get_data(as_text=True) == board
+
+
+def test_all_shares_and_payouts_show_a_page_of_members_with_totals_over_everyone(
+        client, auth, setup, monkeypatch):
+    from collective.pool.views import money
+    monkeypatch.setattr(money, "PAGE_SIZE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.founder)
+    for page, total in (("pool/shares/all", "Total, every member"),
+                        ("pool/payouts", "Total, 3 members")):
+        base = f"/c/{world.slug}/{page}"
+        first = client.get(base).get_data(as_text=True)
+        second = client.get(f"{base}?page=2").get_data(as_text=True)
+        assert [first.count(f"<td>{name}") for name in world.names] == [1, 1, 0], page
+        assert [second.count(f"<td>{name}") for name in world.names] == [0, 0, 1], page
+        assert f'href="{base}?page=2">Next members' in first
+        assert f'href="{base}?page=1">Previous members' in second
+        assert total in first and total in second
+        # The totals are over every member, on every page.
+        foot = first[first.index("<tfoot>"):first.index("</tfoot>")]
+        assert foot == second[second.index("<tfoot>"):second.index("</tfoot>")]
+        assert client.get(f"{base}?page=0").get_data(as_text=True) == first
+    shares = client.get(f"/c/{world.slug}/pool/shares/all").get_data(as_text=True)
+    assert "✓ ties" in shares
+
+
+def test_the_dashboard_shows_the_most_loaded_members_and_links_to_everyone(
+        client, auth, setup, monkeypatch):
+    from collective.reports import dashboard, views
+    monkeypatch.setattr(dashboard, "WORKLOAD_SHOWN", 2)
+    monkeypatch.setattr(views, "WORKLOAD_PAGE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.founder)
+    page = client.get(f"/c/{world.slug}/dashboard").get_data(as_text=True)
+    table = page[page.index("Workload this week"):]
+    assert sum(table.count(f"<tr><td>{name}") for name in world.names) == 2
+    assert "The 2 members with the most hours of 3" in table
+    full = f"/c/{world.slug}/dashboard/workload"
+    first = client.get(full).get_data(as_text=True)
+    second = client.get(f"{full}?page=2").get_data(as_text=True)
+    assert sum(first.count(f"<tr><td>{name}") for name in world.names) == 2
+    assert sum(second.count(f"<tr><td>{name}") for name in world.names) == 1
+    auth.login(world.member)
+    assert client.get(full).status_code == 403

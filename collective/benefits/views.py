@@ -41,6 +41,8 @@ bp = Blueprint("fund", __name__, url_prefix="/c/<slug>/fund")
 T = Role.TREASURER
 #: The members owing the most that the treasurer's page lists by name.
 OWING_SHOWN = 20
+#: The lines of a run under review the page lists (the totals are over every line).
+REVIEW_LINES = 100
 
 
 def _to(endpoint: str, **values):
@@ -295,12 +297,12 @@ def treasurer():
 def _render_treasurer(deposit: DepositForm, status: int = 200):
     """The treasurer's page, with the deposit form as given (a refused one keeps what was
     typed)."""
-    owing = queries.owing(g.collective.id).to_dict("records")
-    most = sorted(owing, key=lambda o: (-(o["owed"] + o["debt"]), o["name"]))[:OWING_SHOWN]
+    most = sorted(queries.owing(g.collective.id, limit=OWING_SHOWN).to_dict("records"),
+                  key=lambda o: (-(o["owed"] + o["debt"]), o["name"]))
     return render_template(
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
-        owing=owing, owing_most=most,
+        owing=queries.owing_totals(g.collective.id), owing_most=most,
         owed_benefits=queries.owed_to_claimants(g.collective.id),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         forecast=queries.stored_forecast(g.collective.id),
@@ -325,12 +327,13 @@ def review_run():
         result = runs.run(g.collective.id, kind, period, today=g.today, dry_run=True)
     if not ok:
         return _to("fund.treasurer")
-    lines = result.lines.to_dict("records") if not result.lines.empty else []
+    lines = result.lines.head(REVIEW_LINES).to_dict("records")
     names = member_names(g.collective.id, [line["membership_id"] for line in lines])
     for line in lines:
         line["name"] = names.get(int(line["membership_id"]), "?")
     return render_template("fund/review_run.html", result=result, kind=kind, period=period,
-                           lines=lines, form=RunNowForm(kind=kind.value,
+                           lines=lines, unlisted=len(result.lines) - len(lines),
+                           form=RunNowForm(kind=kind.value,
                                                         period=period.isoformat()))
 
 

@@ -16,10 +16,13 @@ from collective.reports import dashboard as dashboards
 from collective.reports import exports, getting_started, pdf, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
 from collective.web.forms import valid_id
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked
 
 bp = Blueprint("reports", __name__, url_prefix="/c/<slug>/reports")
+#: Members a page of the workload list shows.
+WORKLOAD_PAGE = 50
 #: The dashboard every member lands on: /c/<slug>/dashboard.
 dashboard_bp = Blueprint("dashboard", __name__, url_prefix="/c/<slug>")
 T = Role.TREASURER
@@ -135,6 +138,19 @@ def balance_sheet():
         "reports/balance_sheet.html", form=form, as_of=as_of,
         sheet=services.balance_sheet(g.collective.id, currency, as_of),
         income=services.income_statement(g.collective.id, currency, _year_start(as_of), as_of))
+
+
+@dashboard_bp.get("/dashboard/workload")
+@collective_view(Role.COORDINATOR)
+def workload():
+    """Every member's weekly hours on active work against their capacity, most hours first,
+    WORKLOAD_PAGE a page."""
+    page = page_number()
+    found = dashboards.workload(g.collective.id, limit=WORKLOAD_PAGE + 1,
+                                offset=(page - 1) * WORKLOAD_PAGE)
+    return render_template("reports/workload.html", workload=found.head(WORKLOAD_PAGE)
+                           .to_dict("records"), page=page, more=len(found) > WORKLOAD_PAGE,
+                           totals=dashboards.workload_totals(g.collective.id))
 
 
 @dashboard_bp.get("/dashboard")
