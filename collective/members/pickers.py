@@ -10,6 +10,7 @@ from flask import url_for
 from collective.extensions import db
 from collective.members.models import Collective, Membership, MembershipStatus
 from collective.members.services import find_members, member_choices
+from collective.web.forms import valid_id
 from collective.web.member_field import MemberField
 
 #: Up to this many members a form lists them all; above, it searches.
@@ -45,6 +46,8 @@ def offer_members(field: MemberField, collective: Collective, *, active_only: bo
     field.script_url = url_for("static", filename="member-search.js")
     field.choices = blank
     if field.data is not None and field.data != (field.blank or [None])[0]:
+        if not valid_id(field.data):
+            return  # past a database integer: nobody, and never a query
         field.choices = [*blank, *find_members(collective_id, f"#{field.data}",
                                                active_only=active_only)]
         return

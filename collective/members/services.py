@@ -305,7 +305,9 @@ def find_members(collective_id: int, text: str, *, active_only: bool = False,
     case), the names starting with it first; "#12" or "12" finds membership 12."""
     text = text.strip()[:200]
     query = _members_named(collective_id, active_only)
-    if text.lstrip("#").isascii() and text.lstrip("#").isdigit() and len(text) <= 13:
+    if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
+        if len(text.lstrip("#")) > 12:
+            return []  # past a database integer: nobody
         return [(membership_id, found) for membership_id, found in db.session.execute(
             query.where(Membership.id == int(text.lstrip("#"))))]
     if not text:

@@ -13,7 +13,7 @@ from wtforms import Field
 from wtforms.validators import ValidationError
 
 #: "Maria Santos #12": the label a suggestion puts in the box, ending in the member's id.
-_TRAILING_ID = re.compile(r"#([0-9]{1,12})\s*$")
+_TRAILING_ID = re.compile(r"#([0-9]{1,40})\s*$")
 
 
 def member_label(membership_id: int, name: str) -> str:
@@ -29,7 +29,7 @@ class MemberWidget:
         attrs = {k.rstrip("_"): v for k, v in kwargs.items()}
         if not field.is_search:
             options = "".join(
-                f'<option value="{value}"{" selected" if value == field.data else ""}>'
+                f'<option{" selected" if value == field.data else ""} value="{value}">'
                 f"{escape(label)}</option>" for value, label in field.choices)
             return Markup(f'<select name="{escape(field.name)}"{_attrs(attrs)}>'
                           f"{options}</select>")
@@ -77,7 +77,7 @@ class MemberField(Field):
         found = _TRAILING_ID.search(self.text)
         if found:
             self.data = int(found.group(1))
-        elif self.text.isascii() and self.text.isdigit() and len(self.text) <= 12:
+        elif self.text.isascii() and self.text.isdigit() and len(self.text) <= 40:
             self.data = int(self.text)
         elif not self.text and self.blank is not None:
             self.data = self.blank[0]
