@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-_CSRF_VALUE = re.compile(r'(name="csrf_token"(?: type="hidden")? value=")[^"]+"')
+_ONCE_ONLY_VALUE = re.compile(r'(name="[^"]*(?:csrf_token|request_key)"[^>]* value=)"[^"]*"')
 
 
 class _Form(HTMLParser):
@@ -57,8 +57,8 @@ def form_values(html: str) -> dict[str, str]:
 
 
 def without_csrf_tokens(html: str) -> str:
-    """The page with each CSRF token's value blanked: a token is signed with the second it
-    was made in, so two renderings of the same page a second apart differ only there."""
-    blanked = _CSRF_VALUE.sub(r'\1TOKEN"', html)
-    assert blanked != html, "the page carries no CSRF token"
-    return blanked
+    """The page with each CSRF token and form request key blanked: a token is signed with
+    the second it was made in and a key is new each time, so two renderings of the same page
+    differ only there."""
+    assert "csrf_token" in html, "the page carries no CSRF token"
+    return _ONCE_ONLY_VALUE.sub(r'\1""', html)

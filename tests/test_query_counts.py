@@ -36,6 +36,21 @@ PAGES = [
     ("pool/payouts", "founder"),
     ("books/invoices/", "founder"),
     ("books/expenses/queue", "founder"),
+    ("pool/?state=in_progress", "founder"),
+    ("dashboard/workload", "founder"),
+    ("pool/pitches/new", "founder"),
+    ("reports/", "founder"),
+    ("reports/statement", "founder"),
+]
+
+#: Pages with a member field: at these sizes they list everyone; with the <select> limit
+#: below the smaller size they search, and must not grow either.
+MEMBER_FIELD_PAGES = [
+    ("pool/pitches/new", "founder"),
+    ("pool/payouts", "founder"),
+    ("fund/treasurer", "founder"),
+    ("reports/", "founder"),
+    ("reports/statement?member=Person", "founder"),
 ]
 
 
@@ -63,7 +78,8 @@ def build(size: int) -> SimpleNamespace:
             storage=receipt_storage(), today=TODAY, now=NOW)
     commit()
     return SimpleNamespace(slug=founder.collective.slug, founder=founder.user.email,
-                           member=people[1].user.email)
+                           member=people[1].user.email,
+                           names=sorted(person.user.name for person in people))
 
 
 @contextmanager
@@ -87,6 +103,11 @@ def worlds(setup):
         return build(SMALL), build(LARGE)
 
 
+def _html(client, url: str) -> str:
+    """The page at `url`, its CSRF tokens and form request keys blanked."""
+    return without_csrf_tokens(client.get(url).get_data(as_text=True))
+
+
 def _count(client, auth, world, page: str, who: str) -> int:
     auth.login(getattr(world, who))
     with counting() as statements:
@@ -104,6 +125,20 @@ def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds):
     assert grows == {}, grows
 
 
+def test_member_fields_that_search_run_no_more_statements_for_more_members(
+        app, client, auth, worlds, monkeypatch):
+    from collective.members import pickers
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
+    small, large = worlds
+    counts = {(page, who): (_count(client, auth, small, page, who),
+                            _count(client, auth, large, page, who))
+              for page, who in MEMBER_FIELD_PAGES}
+    grows = {key: value for key, value in counts.items() if value[1] > value[0]}
+    assert grows == {}, grows
+    auth.login(large.founder)
+    page = _html(client, f"/c/{large.slug}/pool/payouts")
+    assert 'data-member-search="/c/' in page and "<select name=\"one-membership_id\"" not in page
+
 
 def test_the_payments_list_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
     from collective.pool.views import money
@@ -113,16 +148,15 @@ def test_the_payments_list_shows_a_page_at_a_time(client, auth, setup, monkeypat
     auth.login(world.founder)
     base = f"/c/{world.slug}/pool/payments"
 
-    first = client.get(base).get_data(as_text=True)
-    second = client.get(f"{base}?page=2").get_data(as_text=True)
+    first = _html(client, base)
+    second = _html(client, f"{base}?page=2")
     assert [first.count(f"R-{n}") for n in (2, 1, 0)] == [1, 1, 0]
     assert [second.count(f"R-{n}") for n in (2, 1, 0)] == [0, 0, 1]
     assert f'href="{base}?page=2">Older payments' in first
     assert "Older payments" not in second and f'href="{base}?page=1">Newer' in second
     # Not a page number, or past the end: the first page, never an error.
-    assert without_csrf_tokens(client.get(f"{base}?page=x").get_data(as_text=True)) == (
-        without_csrf_tokens(first))
-    assert "R-" not in client.get(f"{base}?page=9").get_data(as_text=True)
+    assert _html(client, f"{base}?page=x") == first
+    assert "R-" not in _html(client, f"{base}?page=9")
 
 
 def test_the_members_directory_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
@@ -133,10 +167,81 @@ def test_the_members_directory_shows_a_page_at_a_time(client, auth, setup, monke
     auth.login(world.founder)
     base = f"/c/{world.slug}/members"
 
-    first = client.get(base).get_data(as_text=True)
-    second = client.get(f"{base}?page=2").get_data(as_text=True)
+    first = _html(client, base)
+    second = _html(client, f"{base}?page=2")
     assert first.count("Manage</a>") == 2 and second.count("Manage</a>") == 1
     assert f'href="{base}?page=2">Next members' in first
     assert "Next members" not in second and f'href="{base}?page=1">Previous' in second
-    assert without_csrf_tokens(client.get(f"{base}?page=-1").get_data(as_text=True)) == (
-        without_csrf_tokens(first))
+    assert _html(client, f"{base}?page=-1") == first
+
+
+def test_the_pool_board_shows_the_first_pitches_of_each_state_and_pages_the_rest(
+        client, auth, setup, monkeypatch):
+    from collective.pool.views import work
+    monkeypatch.setattr(work, "BOARD_PER_STATE", 2)
+    monkeypatch.setattr(work, "STATE_PAGE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.member)
+    base = f"/c/{world.slug}/pool/"
+
+    board = _html(client, base)
+    # The three pitches are in progress, none with a deadline: by id, the first two show.
+    assert [board.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]
+    assert f'href="{base}?state=in_progress">All 3 in progress' in board
+    first = _html(client, f"{base}?state=in_progress")
+    second = _html(client, f"{base}?state=in_progress&page=2")
+    assert [first.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]
+    assert [second.count(f">Work {n}</a>") for n in (0, 1, 2)] == [0, 0, 1]
+    assert f'href="{base}?page=2&amp;state=in_progress">Due later' in first
+    assert "Due later" not in second
+    assert "Work " not in _html(client, f"{base}?state=in_progress&page=9")
+    assert _html(client, f"{base}?state=in_progress&page=x") == first
+    # A state that is not one shows the board.
+    assert _html(client, f"{base}?state=nonsense") == board
+
+
+def test_all_shares_and_payouts_show_a_page_of_members_with_totals_over_everyone(
+        client, auth, setup, monkeypatch):
+    from collective.pool.views import money
+    monkeypatch.setattr(money, "PAGE_SIZE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.founder)
+    for page, total in (("pool/shares/all", "Total, every member"),
+                        ("pool/payouts", "Total, 3 members")):
+        base = f"/c/{world.slug}/{page}"
+        first = _html(client, base)
+        second = _html(client, f"{base}?page=2")
+        assert [first.count(f"<td>{name}") for name in world.names] == [1, 1, 0], page
+        assert [second.count(f"<td>{name}") for name in world.names] == [0, 0, 1], page
+        assert f'href="{base}?page=2">Next members' in first
+        assert f'href="{base}?page=1">Previous members' in second
+        assert total in first and total in second
+        # The totals are over every member, on every page.
+        foot = first[first.index("<tfoot>"):first.index("</tfoot>")]
+        assert foot == second[second.index("<tfoot>"):second.index("</tfoot>")]
+        assert _html(client, f"{base}?page=0") == first
+    shares = _html(client, f"/c/{world.slug}/pool/shares/all")
+    assert "✓ ties" in shares
+
+
+def test_the_dashboard_shows_the_most_loaded_members_and_links_to_everyone(
+        client, auth, setup, monkeypatch):
+    from collective.reports import dashboard, views
+    monkeypatch.setattr(dashboard, "WORKLOAD_SHOWN", 2)
+    monkeypatch.setattr(views, "WORKLOAD_PAGE", 2)
+    with setup():
+        world = build(SMALL)
+    auth.login(world.founder)
+    page = _html(client, f"/c/{world.slug}/dashboard")
+    table = page[page.index("Workload this week"):]
+    assert sum(table.count(f"<tr><td>{name}") for name in world.names) == 2
+    assert "The 2 members with the most hours of 3" in table
+    full = f"/c/{world.slug}/dashboard/workload"
+    first = _html(client, full)
+    second = _html(client, f"{full}?page=2")
+    assert sum(first.count(f"<tr><td>{name}") for name in world.names) == 2
+    assert sum(second.count(f"<tr><td>{name}") for name in world.names) == 1
+    auth.login(world.member)
+    assert client.get(full).status_code == 403

@@ -34,6 +34,7 @@ from collective.web.forms import (
     PeriodField,
     request_key_field,
 )
+from collective.web.member_field import MemberField
 
 
 def amount_or_zero(field, currency: str) -> int | None:
@@ -110,7 +111,7 @@ class RunNowForm(FlaskForm):
 
 
 class DepositForm(FlaskForm, MoneyFormMixin):
-    membership_id = SelectField("Member", coerce=int, validators=[InputRequired()])
+    membership_id = MemberField("Member")
     amount = StringField("Amount paid in", validators=[DataRequired(), Length(max=30)])
     received_on = DateField("Received on", validators=[InputRequired()])
     reference = StringField("Bank reference", validators=[Optional(), Length(max=80)])

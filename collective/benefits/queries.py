@@ -172,14 +172,24 @@ def _owed_to(membership: Membership) -> int:
     return int(owed.loc[owed["membership_id"] == membership.id, "amount"].sum())
 
 
-def owing(collective_id: int) -> pd.DataFrame:
+def owing(collective_id: int, *, limit: int | None = None) -> pd.DataFrame:
     """Members who owe the fund, from their receivables: membership_id, name, owed
-    (contributions), debt (gifts their reserve could not cover)."""
+    (contributions), debt (gifts their reserve could not cover); with `limit`, only that
+    many of those owing the most (names are read for them alone)."""
     owed = owed_by_members(collective_id)
+    if limit is not None:
+        owed = dict(sorted(owed.items(), key=lambda item: (-sum(item[1]), item[0]))[:limit])
     names = _names(owed)
     return pd.DataFrame([(m, names.get(m, "?"), arrears_, debt)
                          for m, (arrears_, debt) in sorted(owed.items())],
                         columns=["membership_id", "name", "owed", "debt"])
+
+
+def owing_totals(collective_id: int) -> dict[str, int]:
+    """How many members owe the fund, and what they owe in all: members, owed, debt."""
+    owed = owed_by_members(collective_id).values()
+    return {"members": len(owed), "owed": sum(a for a, _ in owed),
+            "debt": sum(d for _, d in owed)}
 
 
 #: How the fund page groups the fund's entries by kind.

@@ -26,12 +26,14 @@ from collective.benefits.forms import (
 )
 from collective.benefits.models import ClaimStatus, RunKind
 from collective.clock import now_utc, parse_day
+from collective.members import pickers
 from collective.members import services as members
 from collective.members.forms import ConfirmForm
 from collective.members.models import Role
 from collective.members.terms_pages import found_from_form
 from collective.money import format_money
 from collective.pool.payouts import record_deposit
+from collective.pool.queries import member_names
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
@@ -39,6 +41,8 @@ bp = Blueprint("fund", __name__, url_prefix="/c/<slug>/fund")
 T = Role.TREASURER
 #: The members owing the most that the treasurer's page lists by name.
 OWING_SHOWN = 20
+#: The lines of a run under review the page lists (the totals are over every line).
+REVIEW_LINES = 100
 
 
 def _to(endpoint: str, **values):
@@ -285,7 +289,7 @@ def treasurer():
     """The fund at a glance: balance over time, in and out per month, who owes, the runs,
     and how long the fund would last (as the scheduler last computed it)."""
     deposit = DepositForm(prefix="dep")
-    deposit.membership_id.choices = members.member_choices(g.collective.id)
+    pickers.offer_members(deposit.membership_id, g.collective)
     deposit.received_on.data = g.today
     return _render_treasurer(deposit)
 
@@ -293,12 +297,12 @@ def treasurer():
 def _render_treasurer(deposit: DepositForm, status: int = 200):
     """The treasurer's page, with the deposit form as given (a refused one keeps what was
     typed)."""
-    owing = queries.owing(g.collective.id).to_dict("records")
-    most = sorted(owing, key=lambda o: (-(o["owed"] + o["debt"]), o["name"]))[:OWING_SHOWN]
+    most = sorted(queries.owing(g.collective.id, limit=OWING_SHOWN).to_dict("records"),
+                  key=lambda o: (-(o["owed"] + o["debt"]), o["name"]))
     return render_template(
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
-        owing=owing, owing_most=most,
+        owing=queries.owing_totals(g.collective.id), owing_most=most,
         owed_benefits=queries.owed_to_claimants(g.collective.id),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         forecast=queries.stored_forecast(g.collective.id),
@@ -323,12 +327,13 @@ def review_run():
         result = runs.run(g.collective.id, kind, period, today=g.today, dry_run=True)
     if not ok:
         return _to("fund.treasurer")
-    names = dict(members.member_choices(g.collective.id))
-    lines = result.lines.to_dict("records") if not result.lines.empty else []
+    lines = result.lines.head(REVIEW_LINES).to_dict("records")
+    names = member_names(g.collective.id, [line["membership_id"] for line in lines])
     for line in lines:
         line["name"] = names.get(int(line["membership_id"]), "?")
     return render_template("fund/review_run.html", result=result, kind=kind, period=period,
-                           lines=lines, form=RunNowForm(kind=kind.value,
+                           lines=lines, unlisted=len(result.lines) - len(lines),
+                           form=RunNowForm(kind=kind.value,
                                                         period=period.isoformat()))
 
 
@@ -361,7 +366,7 @@ def run_now():
 def deposit():
     """Record money a member paid in themselves (to cover contributions)."""
     form = DepositForm(prefix="dep")
-    form.membership_id.choices = members.member_choices(g.collective.id)
+    pickers.offer_members(form.membership_id, g.collective)
     if form.validate_on_submit():
         amount = form.parsed_amount(form.amount, g.collective.base_currency,
                                     more_than_zero=True)

@@ -153,6 +153,8 @@ class Posting(db.Model):
     __table_args__ = (
         sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
         sa.CheckConstraint("length(currency) = 3", name="currency_iso"),
+        # Balances are sums per account and currency: this index answers them alone.
+        sa.Index("ix_postings_account_currency_amount", "account_id", "currency", "amount"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

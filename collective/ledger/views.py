@@ -17,11 +17,14 @@ from collective.ledger.forms import (
 )
 from collective.roles import Role
 from collective.web.forms import ascii_int, valid_id
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
 bp = Blueprint("ledger", __name__, url_prefix="/c/<slug>/ledger")
 PAGE_SIZE = 50
+#: Accounts a page of the trial balance shows.
+TRIAL_PAGE = 100
 
 
 @bp.get("/")
@@ -69,12 +72,16 @@ def entry(entry_id: int):
 @bp.get("/trial-balance")
 @collective_view(Role.TREASURER)
 def trial_balance():
-    """Debits and credits of every account, as of a date."""
+    """Debits and credits of every account, as of a date, in one grouped query; TRIAL_PAGE
+    accounts a page (a member's payable is an account each), totals over all of them."""
     form = AsOfForm(request.args)
     as_of = form.as_of.data if form.validate() else None
     rows = balances.trial_balance(g.collective.id, as_of)
-    return render_template("ledger/trial_balance.html", form=form, rows=rows, as_of=as_of,
-                           totals=balances.trial_balance_totals(rows))
+    page = page_number()
+    shown = rows[(page - 1) * TRIAL_PAGE:page * TRIAL_PAGE]
+    return render_template("ledger/trial_balance.html", form=form, rows=shown, as_of=as_of,
+                           totals=balances.trial_balance_totals(rows), page=page,
+                           more=len(rows) > page * TRIAL_PAGE, accounts=len(rows))
 
 
 def _year_arg() -> int:

@@ -277,9 +277,9 @@ def directory(collective_id: int, *, include_removed: bool = False, limit: int |
     return list(db.session.scalars(query.offset(offset).limit(limit)).unique())
 
 
-def member_choices(collective_id: int, *, active_only: bool = False) -> list[tuple[int, str]]:
-    """(membership id, name) of the collective's members by name, for a form's choices:
-    everyone not removed, or only the active members."""
+def _members_named(collective_id: int, active_only: bool) -> sa.Select:
+    """(membership id, name) of the collective's members by name: everyone not removed,
+    or only the active members."""
     query = (
         sa.select(Membership.id, User.name)
         .join(User, Membership.user_id == User.id)
@@ -287,7 +287,35 @@ def member_choices(collective_id: int, *, active_only: bool = False) -> list[tup
         .order_by(User.name, Membership.id)
     )
     if active_only:
-        query = query.where(Membership.status == MembershipStatus.ACTIVE.value)
-    else:
-        query = query.where(Membership.status != MembershipStatus.REMOVED.value)
-    return [(membership_id, name) for membership_id, name in db.session.execute(query)]
+        return query.where(Membership.status == MembershipStatus.ACTIVE.value)
+    return query.where(Membership.status != MembershipStatus.REMOVED.value)
+
+
+def member_choices(collective_id: int, *, active_only: bool = False,
+                   limit: int | None = None) -> list[tuple[int, str]]:
+    """(membership id, name) of the collective's members by name, for a form's choices:
+    everyone not removed, or only the active members; at most `limit`."""
+    return [(membership_id, name) for membership_id, name
+            in db.session.execute(_members_named(collective_id, active_only).limit(limit))]
+
+
+def find_members(collective_id: int, text: str, *, active_only: bool = False,
+                 limit: int = 20) -> list[tuple[int, str]]:
+    """(membership id, name) of at most `limit` members whose name contains `text` (any
+    case), the names starting with it first; "#12" or "12" finds membership 12."""
+    text = text.strip()[:200]
+    query = _members_named(collective_id, active_only)
+    if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
+        if len(text.lstrip("#")) > 12:
+            return []  # past a database integer: nobody
+        return [(membership_id, found) for membership_id, found in db.session.execute(
+            query.where(Membership.id == int(text.lstrip("#"))))]
+    if not text:
+        return []
+    pattern = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    name = sa.func.lower(User.name)
+    query = query.where(name.like(f"%{pattern}%", escape="\\"))
+    query = query.order_by(None).order_by(sa.not_(name.like(f"{pattern}%", escape="\\")),
+                                          User.name, Membership.id)
+    return [(membership_id, found) for membership_id, found
+            in db.session.execute(query.limit(limit))]

@@ -10,6 +10,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from collective.clock import now_utc
 from collective.extensions import limiter
-from collective.members import accounts, confirmations, services
+from collective.members import accounts, confirmations, pickers, services
 from collective.members import invitations as invites
 from collective.members import proposals as voting
 from collective.members.email_views import confirmation_link
@@ -43,6 +44,8 @@ from collective.members.models import Role
 from collective.members.proposals import PROPOSAL_DETAILS
 from collective.web.forms import flash_form_errors, is_safe_next
 from collective.web.limits import failed, posted_address, rate, signed_in_account
+from collective.web.member_field import member_label
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
@@ -221,12 +224,23 @@ def home():
 def directory():
     """Everyone in the collective with roles, skills and weekly capacity, by name,
     DIRECTORY_PAGE a page (`?page=N`; what is not a page number shows the first)."""
-    page = request.args.get("page", 1, type=int)
-    page = page if 1 <= page <= 100_000 else 1
+    page = page_number()
     found = services.directory(g.collective.id, limit=DIRECTORY_PAGE + 1,
                                offset=(page - 1) * DIRECTORY_PAGE)
     return render_template("members/directory.html", members=found[:DIRECTORY_PAGE],
                            page=page, more=len(found) > DIRECTORY_PAGE)
+
+
+@bp.get("/c/<slug>/members/search")
+@collective_view(*MANAGERS)
+def search():
+    """Members whose name contains `?q=` (or `#id`), at most SEARCH_LIMIT, as JSON for the
+    forms' member search boxes; `?active=1` finds active members only."""
+    found = services.find_members(g.collective.id, request.args.get("q", ""),
+                                  active_only=request.args.get("active") == "1",
+                                  limit=pickers.SEARCH_LIMIT)
+    return jsonify(members=[{"id": i, "name": name, "label": member_label(i, name)}
+                            for i, name in found])
 
 
 @bp.route("/c/<slug>/members/<int:membership_id>", methods=["GET", "POST"])

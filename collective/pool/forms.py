@@ -30,6 +30,7 @@ from collective.web.forms import (
     MoneyFormMixin,
     request_key_field,
 )
+from collective.web.member_field import MemberField
 
 METHOD_CHOICES = [(SplitMethod.HOURS.value, "By logged hours"),
                   (SplitMethod.EQUAL.value, "Equally"),
@@ -66,7 +67,7 @@ class PitchForm(FlaskForm, MoneyFormMixin):
     value = StringField("Value", default="0", validators=[DataRequired(), Length(max=30)])
     value_currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
     deadline_on = DateField("Deadline", validators=[Optional()])
-    finder_id = SelectField("Found by", coerce=int, default=0)
+    finder_id = MemberField("Found by", blank=(0, "Nobody in particular"))
 
     validate_required_skills = check_skills
 
@@ -101,7 +102,7 @@ class VolunteerForm(FlaskForm):
 
 
 class AllocationForm(FlaskForm):
-    membership_id = SelectField("Member", coerce=int, validators=[InputRequired()])
+    membership_id = MemberField("Member")
     role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in AllocationRole])
     weight = AsciiIntegerField("Weight", default=1, validators=[InputRequired(),
                                                            NumberRange(min=1, max=10_000)])
@@ -143,7 +144,7 @@ class ReverseForm(FlaskForm):
 
 
 class PayoutForm(FlaskForm, MoneyFormMixin):
-    membership_id = SelectField("Member", coerce=int, validators=[InputRequired()])
+    membership_id = MemberField("Member")
     amount = StringField("Amount", validators=[DataRequired(), Length(max=30)])
     paid_on = DateField("Paid on", validators=[InputRequired()])
     reference = StringField("Bank reference", validators=[Optional(), Length(max=80)])

@@ -356,14 +356,17 @@ def volunteers_of(pitch: Pitch) -> list[Volunteer]:
         sa.select(Volunteer).filter_by(pitch_id=pitch.id).order_by(Volunteer.id)))
 
 
-def pitches_of(collective_id: int, states: tuple[PitchState, ...] | None = None) -> list[Pitch]:
-    """Pitches of the collective, nearest deadline first."""
+def pitches_of(collective_id: int, states: tuple[PitchState, ...] | None = None, *,
+               limit: int | None = None, offset: int = 0) -> list[Pitch]:
+    """Pitches of the collective, nearest deadline first; `limit` and `offset` page
+    through them."""
     query = sa.select(Pitch).filter_by(collective_id=collective_id).options(
-        so.joinedload(Pitch.client), so.selectinload(Pitch.allocations))
+        so.joinedload(Pitch.client), so.selectinload(Pitch.required_skills))
     if states:
         query = query.where(Pitch.state.in_([s.value for s in states]))
     return list(db.session.scalars(
-        query.order_by(Pitch.deadline_on.is_(None), Pitch.deadline_on, Pitch.id)))
+        query.order_by(Pitch.deadline_on.is_(None), Pitch.deadline_on, Pitch.id)
+        .offset(offset).limit(limit)))
 
 
 def pitch_events(pitch: Pitch) -> list[PitchEvent]:

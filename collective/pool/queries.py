@@ -47,6 +47,30 @@ def payments_of(collective_id: int, pitch_id: int | None = None, *, limit: int |
     return list(db.session.scalars(query.offset(offset).limit(limit)))
 
 
+def pitch_counts(collective_id: int) -> dict[str, int]:
+    """How many pitches the collective has in each state (states without any left out)."""
+    return {state: int(n) for state, n in db.session.execute(
+        sa.select(Pitch.state, sa.func.count(Pitch.id))
+        .where(Pitch.collective_id == collective_id).group_by(Pitch.state))}
+
+
+def board_pitches(collective_id: int, per_state: int) -> dict[str, list[Pitch]]:
+    """The first `per_state` pitches of each state by nearest deadline, {state: pitches},
+    in two queries whatever the size of the pool (a window numbers each state's pitches)."""
+    soonest = (Pitch.deadline_on.is_(None), Pitch.deadline_on, Pitch.id)
+    ranked = (sa.select(Pitch.id, sa.func.row_number().over(
+        partition_by=Pitch.state, order_by=soonest).label("n"))
+        .where(Pitch.collective_id == collective_id).subquery())
+    found: dict[str, list[Pitch]] = {}
+    for pitch in db.session.scalars(
+            sa.select(Pitch).join(ranked, ranked.c.id == Pitch.id)
+            .where(ranked.c.n <= per_state)
+            .options(so.joinedload(Pitch.client), so.selectinload(Pitch.required_skills))
+            .order_by(*soonest)):
+        found.setdefault(pitch.state, []).append(pitch)
+    return found
+
+
 def payment_split_seed(pitch_id: int) -> int:
     """The seed that breaks rounding ties in the split of the pitch's next payment: see
     `compute.split_seed`. Every payment counts, reversed ones too, as rows are never
@@ -153,34 +177,78 @@ def payouts_of(membership: Membership, *, movements: pd.DataFrame | None = None
     return payouts[["occurred_on", "entry_id", "amount", "memo"]].reset_index(drop=True)
 
 
-def members_summary(collective_id: int) -> pd.DataFrame:
-    """For every member: earned from payments, paid out, other movements, and balance."""
-    q = _payable_postings(collective_id).subquery()
+def _owed_members(collective_id: int) -> sa.Select:
+    """Ids of the members the collective owes something (their payable is in credit)."""
+    return (sa.select(Account.membership_id).join(Posting, Posting.account_id == Account.id)
+            .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
+            .group_by(Account.membership_id).having(sa.func.sum(Posting.amount) < 0))
+
+
+def _by_column(rows) -> pd.DataFrame:
+    """(membership_id or None, kind, amount) rows as earned, paid_out and other columns."""
+    frame = pd.DataFrame(rows, columns=["membership_id", "kind", "amount"])
+    frame["amount"] = frame["amount"].astype("int64")
+    frame["column"] = frame["kind"].map({EntryKind.PAYMENT: "earned",
+                                         EntryKind.PAYOUT: "paid_out"}).fillna("other")
+    pivot = frame.pivot_table(index="membership_id", columns="column", values="amount",
+                              aggfunc="sum", fill_value=0)
+    return pivot.reindex(columns=["earned", "paid_out", "other"], fill_value=0)
+
+
+def members_summary(collective_id: int, *, limit: int | None = None, offset: int = 0,
+                    owed_only: bool = False) -> pd.DataFrame:
+    """For members by name (`limit` and `offset` page through them; `owed_only` keeps the
+    ones the collective owes): earned from payments, paid out, other movements, and
+    balance. Two queries whatever the page or the ledger's size."""
+    members = (sa.select(Membership.id, User.name, Membership.status)
+               .join(User, User.id == Membership.user_id)
+               .where(Membership.collective_id == collective_id))
+    if owed_only:
+        members = members.where(Membership.id.in_(_owed_members(collective_id)))
+    names = frame(members.order_by(User.name, Membership.id).offset(offset).limit(limit),
+                  ["membership_id", "name", "status"])
+    q = _payable_postings(collective_id).where(
+        Account.membership_id.in_([int(m) for m in names["membership_id"]])).subquery()
     rows = db.session.execute(
         sa.select(q.c.membership_id, q.c.kind, -sa.func.sum(q.c.amount))
         .group_by(q.c.membership_id, q.c.kind)).all()
-    frame = pd.DataFrame(rows, columns=["membership_id", "kind", "amount"])
-    names = pd.DataFrame(db.session.execute(
-        sa.select(Membership.id, User.name, Membership.status)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.collective_id == collective_id)).all(),
-        columns=["membership_id", "name", "status"])
-    if frame.empty:
-        table = names.assign(earned=0, paid_out=0, other=0)
+    if rows:
+        table = names.merge(_by_column(rows).reset_index(), on="membership_id",
+                            how="left").fillna(0)
     else:
-        frame["amount"] = frame["amount"].astype("int64")
-        frame["column"] = frame["kind"].map({EntryKind.PAYMENT: "earned",
-                                             EntryKind.PAYOUT: "paid_out"}
-                                            ).fillna("other")
-        pivot = frame.pivot_table(index="membership_id", columns="column", values="amount",
-                                  aggfunc="sum", fill_value=0)
-        pivot = pivot.reindex(columns=["earned", "paid_out", "other"], fill_value=0)
-        table = names.merge(pivot.reset_index(), on="membership_id", how="left").fillna(0)
-    table = table.astype({"earned": "int64", "paid_out": "int64", "other": "int64"})
+        table = names.assign(earned=0, paid_out=0, other=0)
+    return _with_balance(table.astype({"earned": "int64", "paid_out": "int64",
+                                       "other": "int64"}))
+
+
+def _with_balance(table: pd.DataFrame) -> pd.DataFrame:
     # Payouts are debits on the payable: they show as negative "earned"; flip for display.
     table["paid_out"] = -table["paid_out"]
     table["balance"] = table["earned"] - table["paid_out"] + table["other"]
-    return table.sort_values("name").reset_index(drop=True)
+    return table
+
+
+def summary_totals(collective_id: int) -> dict[str, int]:
+    """What `members_summary` adds up to over every member, in one grouped query:
+    earned, paid_out, other and balance."""
+    q = _payable_postings(collective_id).subquery()
+    rows = db.session.execute(sa.select(sa.literal(0), q.c.kind, -sa.func.sum(q.c.amount))
+                              .group_by(q.c.kind)).all()
+    table = (_by_column(rows) if rows else
+             pd.DataFrame([[0, 0, 0]], columns=["earned", "paid_out", "other"]))
+    return {k: int(v) for k, v in _with_balance(table.astype("int64")).sum().items()}
+
+
+def owed_totals(collective_id: int) -> tuple[int, int]:
+    """How many members the collective owes something, and how much in all, in one query."""
+    owed = (sa.select((-sa.func.sum(Posting.amount)).label("owed"))
+            .join(Account, Account.id == Posting.account_id)
+            .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
+            .group_by(Account.membership_id).having(sa.func.sum(Posting.amount) < 0)
+            .subquery())
+    count, total = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(owed.c.owed), 0))).one()
+    return int(count), int(total)
 
 
 def overdrawn_by_reversal(payment: ClientPayment) -> list[dict]:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from collective.benefits import queries as fund
 from collective.benefits import runs as fund_runs
@@ -24,13 +25,18 @@ from collective.members import proposals as voting
 from collective.members.models import Membership, MembershipStatus, Proposal, User
 from collective.members.services import base_currency
 from collective.monthly import monthly_table
-from collective.pool.allocation import active_load
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
-from collective.pool.queries import monthly_earnings
+from collective.pool.queries import monthly_earnings, pitch_counts
 from collective.pool.time import allocations_of
 
 #: How many months the charts over time show.
 CHART_MONTHS = 12
+#: Members the dashboard's workload shows (the most loaded); the rest are a page away.
+WORKLOAD_SHOWN = 20
+#: Members owing the fund that the dashboard names (those owing the most).
+OWING_SHOWN = 20
+#: Pitches near their deadline the dashboard lists at most.
+NEAR_DEADLINE_SHOWN = 20
 #: Pitches due within this many days (or already late) count as near their deadline.
 NEAR_DEADLINE_DAYS = 30
 #: Work that still has a deadline to meet: not yet delivered, lost or cancelled.
@@ -105,6 +111,7 @@ class CoordinatorDashboard:
 
     by_state: list[tuple[PitchState, int]]
     workload: list[dict]
+    workload_totals: dict[str, int]
     near_deadline: list[Pitch]
     near_days: int = NEAR_DEADLINE_DAYS
 
@@ -116,45 +123,75 @@ POOL_ORDER = tuple(sorted(PitchState,
 
 def pool_by_state(collective_id: int) -> list[tuple[PitchState, int]]:
     """How many pitches are in each state, every state listed in lifecycle order."""
-    counts = dict(db.session.execute(
-        sa.select(Pitch.state, sa.func.count(Pitch.id))
-        .where(Pitch.collective_id == collective_id).group_by(Pitch.state)).all())
-    return [(state, int(counts.get(state.value, 0))) for state in POOL_ORDER]
+    counts = pitch_counts(collective_id)
+    return [(state, counts.get(state.value, 0)) for state in POOL_ORDER]
 
 
-def workload(collective_id: int) -> pd.DataFrame:
-    """Per member (not removed), by name: weekly capacity and the weekly hours allocated to
-    them on active work (won, in progress); `is_over` when the hours pass the capacity."""
+def _workload_query(collective_id: int) -> sa.Subquery:
+    """Per member (not removed): name, status, weekly capacity and the weekly hours
+    allocated to them on active work (won, in progress)."""
+    load = (sa.select(Allocation.membership_id, sa.func.sum(Allocation.weekly_hours)
+                      .label("hours"))
+            .join(Pitch, Allocation.pitch_id == Pitch.id)
+            .where(Pitch.collective_id == collective_id,
+                   Pitch.state.in_([s.value for s in ACTIVE_STATES]))
+            .group_by(Allocation.membership_id).subquery())
+    return (sa.select(Membership.id.label("membership_id"), User.name, Membership.status,
+                      Membership.weekly_capacity_hours.label("capacity"),
+                      sa.func.coalesce(load.c.hours, 0).label("hours"))
+            .join(User, User.id == Membership.user_id)
+            .outerjoin(load, load.c.membership_id == Membership.id)
+            .where(Membership.collective_id == collective_id,
+                   Membership.status != MembershipStatus.REMOVED.value)).subquery()
+
+
+def workload(collective_id: int, *, limit: int | None = None, offset: int = 0
+             ) -> pd.DataFrame:
+    """The members with the most weekly hours on active work first (then by name), `limit`
+    of them from `offset`: membership_id, name, status, capacity, hours; `is_over` when
+    the hours pass the capacity."""
+    q = _workload_query(collective_id)
     members = pd.DataFrame(db.session.execute(
-        sa.select(Membership.id, User.name, Membership.status, Membership.weekly_capacity_hours)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.collective_id == collective_id,
-               Membership.status != MembershipStatus.REMOVED.value)).all(),
-        columns=["membership_id", "name", "status", "capacity"])
-    load = active_load(collective_id).groupby("membership_id")["hours"].sum()
-    members["hours"] = members["membership_id"].map(load).fillna(0)
+        sa.select(q).order_by(q.c.hours.desc(), q.c.name, q.c.membership_id)
+        .offset(offset).limit(limit)).all(),
+        columns=["membership_id", "name", "status", "capacity", "hours"])
     members = members.astype({"capacity": "int64", "hours": "int64"})
     members["is_over"] = members["hours"] > members["capacity"]
-    return members.sort_values(["name", "membership_id"]).reset_index(drop=True)
+    return members
 
 
-def near_deadline(collective_id: int, today: date, days: int = NEAR_DEADLINE_DAYS
-                  ) -> list[Pitch]:
-    """Unfinished pitches due within `days` or already late, soonest first."""
+def workload_totals(collective_id: int) -> dict[str, int]:
+    """Over every member (not removed), in one query: how many, their weekly hours on
+    active work and their capacity, and how many are over capacity."""
+    q = _workload_query(collective_id)
+    members, hours, capacity, over = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(q.c.hours), 0),
+        sa.func.coalesce(sa.func.sum(q.c.capacity), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((q.c.hours > q.c.capacity, 1), else_=0)), 0))
+    ).one()
+    return {"members": int(members), "hours": int(hours), "capacity": int(capacity),
+            "over": int(over)}
+
+
+def near_deadline(collective_id: int, today: date, days: int = NEAR_DEADLINE_DAYS,
+                  limit: int = NEAR_DEADLINE_SHOWN) -> list[Pitch]:
+    """Unfinished pitches due within `days` or already late, soonest first (at most
+    `limit`: the pool board lists the rest)."""
     return list(db.session.scalars(
-        sa.select(Pitch)
+        sa.select(Pitch).options(so.joinedload(Pitch.client))
         .where(Pitch.collective_id == collective_id,
                Pitch.state.in_([s.value for s in UNFINISHED_STATES]),
                Pitch.deadline_on.is_not(None),
                Pitch.deadline_on <= today + timedelta(days=days))
-        .order_by(Pitch.deadline_on, Pitch.id)))
+        .order_by(Pitch.deadline_on, Pitch.id).limit(limit)))
 
 
 def coordinator_dashboard(collective_id: int, today: date) -> CoordinatorDashboard:
     """The pool by state, workload against capacity, and pitches near their deadline."""
     return CoordinatorDashboard(
         by_state=pool_by_state(collective_id),
-        workload=workload(collective_id).to_dict("records"),
+        workload=workload(collective_id, limit=WORKLOAD_SHOWN).to_dict("records"),
+        workload_totals=workload_totals(collective_id),
         near_deadline=near_deadline(collective_id, today),
     )
 
@@ -183,6 +220,7 @@ class TreasurerDashboard:
     balances_by_month: list[dict]
     money_by_month: list[dict]
     owing: list[dict]
+    owing_totals: dict[str, int]
     runs: list[RunRow]
     runs_due: int
 
@@ -272,7 +310,9 @@ def treasurer_dashboard(collective_id: int, today: date) -> TreasurerDashboard:
         balances=current_balances(collective_id),
         balances_by_month=balances_by_month(collective_id, today).to_dict("records"),
         money_by_month=money_by_month(collective_id, today).to_dict("records"),
-        owing=fund.owing(collective_id).to_dict("records"),
+        owing=sorted(fund.owing(collective_id, limit=OWING_SHOWN).to_dict("records"),
+                     key=lambda o: (-(o["owed"] + o["debt"]), o["name"])),
+        owing_totals=fund.owing_totals(collective_id),
         runs=runs,
         runs_due=runs_due,
     )

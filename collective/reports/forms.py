@@ -6,6 +6,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from collective.ledger.models import EntryKind
+from collective.web.member_field import MemberField
 
 #: Every entry kind, as the export form names it (a new kind must be named here).
 KIND_CHOICES = {EntryKind.PAYMENT: "Client payments", EntryKind.PAYOUT: "Payouts",
@@ -32,7 +33,7 @@ class ExportForm(FlaskForm):
     date_from = DateField("From", validators=[InputRequired()])
     date_to = DateField("To", validators=[InputRequired()])
     account = StringField("Account code (optional)", validators=[Optional(), Length(max=32)])
-    member = SelectField("Member (optional)", coerce=int, default=0)
+    member = MemberField("Member (optional)", blank=(0, "Everyone"))
     kind = SelectField("Entry kind (optional)", default="", choices=[
         ("", "Any"), *((kind.value, KIND_CHOICES[kind]) for kind in EntryKind)])
 
@@ -45,7 +46,7 @@ class PeriodForm(FlaskForm):
 
     date_from = DateField("From", validators=[InputRequired()])
     date_to = DateField("To", validators=[InputRequired()])
-    member = SelectField("Member", coerce=int, default=0, validate_choice=False)
+    member = MemberField("Member", blank=(0, "Yourself"))
 
 
 class AsOfForm(FlaskForm):

@@ -9,16 +9,20 @@ from datetime import date
 from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
 
 from collective.clock import now_utc
+from collective.members import pickers
 from collective.members import services as members
 from collective.members.models import Role
 from collective.reports import dashboard as dashboards
 from collective.reports import exports, getting_started, pdf, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
 from collective.web.forms import valid_id
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked
 
 bp = Blueprint("reports", __name__, url_prefix="/c/<slug>/reports")
+#: Members a page of the workload list shows.
+WORKLOAD_PAGE = 50
 #: The dashboard every member lands on: /c/<slug>/dashboard.
 dashboard_bp = Blueprint("dashboard", __name__, url_prefix="/c/<slug>")
 T = Role.TREASURER
@@ -36,9 +40,9 @@ def _download(chunks, name: str, media_type: str) -> Response:
 
 
 def _export_form() -> ExportForm:
-    """The export form from the query string, offering every member of the collective."""
+    """The export form from the query string, offering the collective's members."""
     form = ExportForm(request.args)
-    form.member.choices = [(0, "Everyone"), *members.member_choices(g.collective.id)]
+    pickers.offer_members(form.member, g.collective)
     return form
 
 
@@ -87,6 +91,10 @@ def _statement_member(form: PeriodForm):
 def statement(fmt: str):
     """Your statement for a period: as a page, a CSV, or a PDF for a bank or tax office."""
     form = PeriodForm(request.args)
+    if g.membership.has_role(T):
+        pickers.offer_members(form.member, g.collective)  # a typed name finds its member
+    else:
+        form.member.choices = [(g.membership.id, g.membership.user.name)]
     if not request.args.get("date_from"):
         form.date_from.data, form.date_to.data = _year_start(g.today), g.today
     member = _statement_member(form)
@@ -108,8 +116,8 @@ def statement(fmt: str):
                              "text/csv; charset=utf-8")
         return _download(iter([pdf.statement_pdf(result)]), f"{name}.pdf",
                          "application/pdf")
-    form.member.choices = (members.member_choices(g.collective.id) if g.membership.has_role(T)
-                           else [(g.membership.id, g.membership.user.name)])
+    if (member.id, member.user.name) not in form.member.choices:
+        form.member.choices.append((member.id, member.user.name))
     form.member.data = member.id
     return render_template("reports/statement.html", form=form, statement=result,
                            member=member), status
@@ -130,6 +138,19 @@ def balance_sheet():
         "reports/balance_sheet.html", form=form, as_of=as_of,
         sheet=services.balance_sheet(g.collective.id, currency, as_of),
         income=services.income_statement(g.collective.id, currency, _year_start(as_of), as_of))
+
+
+@dashboard_bp.get("/dashboard/workload")
+@collective_view(Role.COORDINATOR)
+def workload():
+    """Every member's weekly hours on active work against their capacity, most hours first,
+    WORKLOAD_PAGE a page."""
+    page = page_number()
+    found = dashboards.workload(g.collective.id, limit=WORKLOAD_PAGE + 1,
+                                offset=(page - 1) * WORKLOAD_PAGE)
+    return render_template("reports/workload.html", workload=found.head(WORKLOAD_PAGE)
+                           .to_dict("records"), page=page, more=len(found) > WORKLOAD_PAGE,
+                           totals=dashboards.workload_totals(g.collective.id))
 
 
 @dashboard_bp.get("/dashboard")

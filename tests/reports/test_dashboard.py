@@ -191,8 +191,10 @@ def test_a_coordinator_sees_the_pool_workload_and_deadlines(client, auth, world)
     rows = {row[0]: row[1:] for row in _table_after(html, "Workload this week")[1:]}
     assert rows[world.ann_name] == ["18", "10", "over by 8"]
     names = list(rows)[:-1]
-    assert len(names) == 4 and names == sorted(names)  # every member, by name
-    assert rows["All members"][:2] == ["22", "45"]  # 18 + 4 hours; 0 + 10 + 20 + 15 capacity
+    # Every member (fewer than the 20 shown), most hours first, then by name.
+    assert len(names) == 4 and names == sorted(names, key=lambda n: (-int(rows[n][0]), n))
+    assert names[0] == world.ann_name
+    assert rows["All 4 members"][:2] == ["22", "45"]  # 18 + 4 hours; 0 + 10 + 20 + 15 capacity
     # Near their deadline: the pitch due in 5 days, not the one due in 200.
     near = html[html.index("Near their deadline"):html.index("Workload this week")]
     assert world.near_title in near and "in 5 days" in near

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from collective.ledger import balances
+from collective.members import pickers
 from collective.members import services as members
 from collective.money import format_money
 from collective.pool import payments as payment_services
@@ -19,6 +20,7 @@ from collective.pool.pitches import get_pitch
 from collective.pool.rules import rule_in_force
 from collective.pool.views.base import C, T, bp
 from collective.web.forms import currency_error
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -72,8 +74,7 @@ def record_payment(pitch_id: int):
 def payments():
     """Client payments with the rule each was split under, newest first, PAGE_SIZE a page
     (`?page=N`; what is not a page number shows the first)."""
-    page = request.args.get("page", 1, type=int)
-    page = page if 1 <= page <= 100_000 else 1
+    page = page_number()
     found = queries.payments_of(g.collective.id, limit=PAGE_SIZE + 1,
                                 offset=(page - 1) * PAGE_SIZE)
     return render_template("pool/payments.html", payments=found[:PAGE_SIZE], page=page,
@@ -123,27 +124,29 @@ def my_shares():
 @bp.get("/shares/all")
 @collective_view(T)
 def all_shares():
-    """Every member's earnings, payouts and balance, with totals that tie to the ledger."""
-    table = queries.members_summary(g.collective.id)
-    rows = balances.trial_balance(g.collective.id)
-    ledger_total = -sum(r.balance for r in rows if r.membership_id is not None
-                        and r.currency == g.collective.base_currency)
-    return render_template("pool/all_shares.html", rows=table.to_dict("records"),
-                           totals=table[["earned", "paid_out", "other", "balance"]].sum()
-                           .astype(int).to_dict(), ledger_total=ledger_total)
+    """Every member's earnings, payouts and balance, PAGE_SIZE members a page by name, with
+    totals over everyone that tie to the ledger."""
+    page = page_number()
+    table = queries.members_summary(g.collective.id, limit=PAGE_SIZE + 1,
+                                    offset=(page - 1) * PAGE_SIZE)
+    return render_template(
+        "pool/all_shares.html", rows=table.head(PAGE_SIZE).to_dict("records"), page=page,
+        more=len(table) > PAGE_SIZE, totals=queries.summary_totals(g.collective.id),
+        ledger_total=balances.members_owed_total(g.collective.id, g.collective.base_currency))
 
 
 @bp.route("/payouts", methods=["GET", "POST"])
 @collective_view(T)
 def payouts():
-    """Pay a member what the collective owes them; a second payout of the same amount on
-    the same day waits for "pay it again". Paying everyone starts from here too."""
-    table = queries.members_summary(g.collective.id)
-    owed = table[table["balance"] > 0]
+    """Pay a member what the collective owes them (members owed something are listed
+    PAGE_SIZE a page); a second payout of the same amount on the same day waits for "pay it
+    again". Paying everyone starts from here too."""
+    page = page_number()
+    owed = queries.members_summary(g.collective.id, limit=PAGE_SIZE + 1,
+                                   offset=(page - 1) * PAGE_SIZE, owed_only=True)
+    owed_count, total = queries.owed_totals(g.collective.id)
     form = PayoutForm(prefix="one")
-    # Everyone is a valid choice, so that a form sent twice finds its payout again.
-    form.membership_id.choices = [(int(r.membership_id), r.name) for r in table.itertuples()
-                                  if r.balance > 0 or request.method == "POST"]
+    pickers.offer_members(form.membership_id, g.collective)
     status, duplicate = 200, None
     if request.method == "GET":
         form.paid_on.data = g.today
@@ -166,8 +169,9 @@ def payouts():
             if isinstance(done.error, payout_services.DuplicatePayout):
                 duplicate, status = done.error, 409
     return render_template("pool/payouts.html", form=form, duplicate=duplicate,
-                           owed=owed.to_dict("records"),
-                           total=int(owed["balance"].sum())), status
+                           owed=owed.head(PAGE_SIZE).to_dict("records"), page=page,
+                           more=len(owed) > PAGE_SIZE, owed_count=owed_count,
+                           total=total), status
 
 
 @bp.route("/payouts/everyone", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
-from collective.members import services as members
+from collective.members import pickers
 from collective.members.forms import format_skills
 from collective.money import format_plain
 from collective.pool import clients as client_services
@@ -75,11 +75,6 @@ def edit_pitch(pitch_id: int):
     """Change a pitch's title, value, deadline, skills and description."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = PitchEditForm()
-    finders = members.member_choices(g.collective.id, active_only=True)
-    if work.finder_id and work.finder_id not in dict(finders):
-        # A finder who is paused now stays choosable, so an edit need not change them.
-        finders.append((work.finder_id, work.finder.user.name))
-    form.finder_id.choices = [(0, "Nobody in particular"), *finders]
     status = 200
     if request.method == "GET":
         form.process(data={
@@ -89,28 +84,32 @@ def edit_pitch(pitch_id: int):
             "value": format_plain(work.value_amount, work.value_currency),
             "value_currency": work.value_currency, "deadline_on": work.deadline_on,
             "finder_id": work.finder_id or 0, "version": str(work.version)})
-    elif form.validate_on_submit() and not currency_error(form.value_currency):
-        value = form.parsed_amount(form.value, form.value_currency.data)
-        if value is not None:
-            with committed(form) as done:
-                changes = pitches.edit_pitch(
-                    g.membership, work, title=form.title.data,
-                    description=form.description.data or "",
-                    required_skills=form.parsed_skills,
-                    estimated_hours=form.estimated_hours.data, value_amount=value,
-                    value_currency=form.value_currency.data,
-                    deadline_on=form.deadline_on.data, finder_id=form.finder_id.data or None,
-                    expected_version=form_version(form.version.data), today=g.today,
-                    at=now_utc())
-            if done:
-                flash("The changes are saved in the pitch's history." if changes
-                      else "Nothing was changed.", "info")
-                return _back(pitch_id)
-            status = refusal_status(done)
-        else:
-            status = 422
-    else:
+    pickers.offer_members(form.finder_id, g.collective, active_only=True)
+    if work.finder_id and form.finder_id.data == work.finder_id \
+            and work.finder_id not in dict(form.finder_id.choices):
+        # A finder who is paused now stays choosable, so an edit need not change them.
+        form.finder_id.choices.append((work.finder_id, work.finder.user.name))
+    if request.method == "POST":
         status = 422
+        if form.validate_on_submit() and not currency_error(form.value_currency):
+            value = form.parsed_amount(form.value, form.value_currency.data)
+            if value is not None:
+                with committed(form) as done:
+                    changes = pitches.edit_pitch(
+                        g.membership, work, title=form.title.data,
+                        description=form.description.data or "",
+                        required_skills=form.parsed_skills,
+                        estimated_hours=form.estimated_hours.data, value_amount=value,
+                        value_currency=form.value_currency.data,
+                        deadline_on=form.deadline_on.data,
+                        finder_id=form.finder_id.data or None,
+                        expected_version=form_version(form.version.data), today=g.today,
+                        at=now_utc())
+                if done:
+                    flash("The changes are saved in the pitch's history." if changes
+                          else "Nothing was changed.", "info")
+                    return _back(pitch_id)
+                status = refusal_status(done)
     return render_template("pool/edit_pitch.html", pitch=work, form=form), status
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
-from collective.members import services as members
+from collective.members import pickers
 from collective.pool import allocation, participation, pitches, queries, time
 from collective.pool import clients as client_services
 from collective.pool.forms import (
@@ -33,18 +33,34 @@ from collective.pool.views.base import (
     refusal_status,
 )
 from collective.web.forms import ascii_int, currency_error, flash_form_errors
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
+
+#: Pitches the board shows of each state; "show all" pages through one state.
+BOARD_PER_STATE = 20
+#: Pitches a page of one state shows.
+STATE_PAGE = 50
 
 
 @bp.get("/")
 @collective_view()
 def board():
-    """The pool: every pitch by state, with the open ones members can volunteer for."""
-    work = pitches.pitches_of(g.collective.id)
-    by_state = {state: [p for p in work if p.state == state.value] for state in PitchState}
-    return render_template("pool/board.html", by_state=by_state, PitchState=PitchState,
-                           POOL_STATES=POOL_STATES)
+    """The pool: the first BOARD_PER_STATE pitches of each state by deadline, with how many
+    there are; `?state=open&page=N` lists one state STATE_PAGE at a time."""
+    counts = queries.pitch_counts(g.collective.id)
+    state = request.args.get("state", "")
+    if state not in PitchState.__members__.values():
+        return render_template("pool/board.html", counts=counts, PitchState=PitchState,
+                               POOL_STATES=POOL_STATES, shown=BOARD_PER_STATE,
+                               by_state=queries.board_pitches(g.collective.id,
+                                                              BOARD_PER_STATE))
+    page = page_number()
+    found = pitches.pitches_of(g.collective.id, (PitchState(state),),
+                               limit=STATE_PAGE + 1, offset=(page - 1) * STATE_PAGE)
+    return render_template("pool/board_state.html", state=PitchState(state),
+                           pitches=found[:STATE_PAGE], page=page, more=len(found) > STATE_PAGE,
+                           count=counts.get(state, 0), POOL_STATES=POOL_STATES)
 
 
 @bp.route("/clients", methods=["GET", "POST"])
@@ -75,8 +91,7 @@ def new_pitch():
     form = PitchForm()
     form.client_id.choices = [(c.id, c.name)
                               for c in client_services.clients_of(g.collective.id)]
-    form.finder_id.choices = [(0, "Nobody in particular"),
-                              *members.member_choices(g.collective.id, active_only=True)]
+    pickers.offer_members(form.finder_id, g.collective, active_only=True)
     if request.method == "GET":
         form.value_currency.data = g.collective.base_currency
     if form.validate_on_submit() and not currency_error(form.value_currency):
@@ -184,13 +199,13 @@ def allocate(pitch_id: int):
     """Allocate a won pitch, helped by a ranked list of suggested members."""
     work = pitches.get_pitch(g.collective.id, pitch_id)
     form = AllocationForm()
-    form.membership_id.choices = members.member_choices(g.collective.id, active_only=True)
     status = 200
     if request.method == "GET":
         form.version.data = str(work.version)
         chosen = request.args.get("member", type=ascii_int)
         if chosen:
             form.membership_id.data = chosen
+    pickers.offer_members(form.membership_id, g.collective, active_only=True)
     if form.validate_on_submit():
         with committed(form) as done:
             allocation.allocate_member(
@@ -248,4 +263,5 @@ def my_work():
         status = 422
     return render_template("pool/my_work.html", allocations=allocations, form=form,
                            entries=time.time_entries_of(g.membership),
-                           open_pool=pitches.pitches_of(g.collective.id, POOL_STATES)), status
+                           open_pool=pitches.pitches_of(g.collective.id, POOL_STATES,
+                                                        limit=BOARD_PER_STATE)), status
