@@ -65,8 +65,7 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
     moves = result[["owed", "new_debt", "settled", "debt_paid"]].sum(axis=1) > 0
     accounts.open_receivables(result.loc[moves, "membership_id"])
     posting = Posting()
-    for row in result.itertuples(index=False):
-        _member_entries(accounts, posting, period, row)
+    posting.add_frames(*accounts.member_entries(period, result))
     if period.month == RETURN_MONTH and terms.contribution_kind != compute.EARNINGS_PCT:
         held = pd.DataFrame({"membership_id": members["membership_id"],
                              "reserve": members["reserve"] + result["paid"] + result["settled"]
@@ -85,34 +84,6 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
                   triggered_by=triggered_by)
 
 
-def _member_entries(accounts: _Accounts, posting: Posting, period: date, row) -> None:
-    """A member's entries of the month: the contribution (what goes to their gift debt
-    first, the rest to their reserve), arrears settled, and the month owed; with run lines."""
-    label, member = f"{period:%Y-%m}", row.membership_id
-    key = f"contribution:{label}:member:{member}"
-    memo = (f"Benefits contribution {label}: {row.name}" if row.paid or not row.new_debt else
-            f"Negative reserve of {row.name} now owed to the fund ({label})")
-    accounts.entry(posting, EntryKind.CONTRIBUTION, period, key, memo,
-                   payable=(member, int(row.paid)), owed=int(row.new_debt - row.debt_paid))
-    for line_kind, value in ((RunLineKind.CONTRIBUTION, row.paid),
-                             (RunLineKind.DEBT, row.new_debt),
-                             (RunLineKind.DEBT_PAID, row.debt_paid)):
-        posting.line(member, line_kind, int(value), key)
-    if row.settled:
-        key = f"settled:{label}:member:{member}"
-        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
-                       f"Contributions in arrears settled {label}: {row.name}",
-                       payable=(member, int(row.settled)), owed=-int(row.settled),
-                       due=int(row.settled))
-        posting.line(member, RunLineKind.SETTLED, int(row.settled), key)
-    if row.owed:
-        key = f"arrears:{label}:member:{member}"
-        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
-                       f"Benefits contribution {label} owed by {row.name}: balance short",
-                       payable=(member, 0), owed=int(row.owed), due=-int(row.owed))
-        posting.line(member, RunLineKind.OWED, int(row.owed), key)
-
-
 class _Accounts:
     """The accounts a contribution run posts to, and how one member's entry is built."""
 
@@ -129,6 +100,74 @@ class _Accounts:
         its entries are shown, never posted)."""
         if not self.dry_run:
             self.receivable = open_receivables(self.collective_id, membership_ids)
+
+    def member_entries(self, period: date, result: pd.DataFrame
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Every member's entries of the month, as frames for Posting.add_frames: the
+        contribution (what goes to their gift debt first, the rest to their reserve),
+        arrears settled, and the month owed; with their run lines. `result` is
+        compute.contribution_run's, with name and new_debt."""
+        label = f"{period:%Y-%m}"
+        member = result["membership_id"].astype("int64").reset_index(drop=True)
+        ids, names = member.astype(str), result["name"].astype(str).reset_index(drop=True)
+        amount = {column: result[column].astype("int64").reset_index(drop=True)
+                  for column in ("paid", "settled", "owed", "new_debt", "debt_paid")}
+        paid, settled, owed = amount["paid"], amount["settled"], amount["owed"]
+        new_debt, zero = amount["new_debt"], pd.Series(0, index=member.index, dtype="int64")
+        memo = ("Benefits contribution " + label + ": " + names).where(
+            (paid != 0) | (new_debt == 0), "Negative reserve of " + names
+            + f" now owed to the fund ({label})")
+        # Each member's three possible entries, in the order they are written: the
+        # contribution, arrears settled, the month owed.
+        kinds = (
+            ("contribution", memo, paid, new_debt - amount["debt_paid"], zero, True),
+            ("settled", "Contributions in arrears settled " + label + ": " + names,
+             settled, -settled, settled, settled > 0),
+            ("arrears", "Benefits contribution " + label + " owed by " + names
+             + ": balance short", zero, owed, -owed, owed > 0))
+        entries = pd.concat([pd.DataFrame({
+            "member": member, "position": member.index, "order": order,
+            "idempotency_key": f"{prefix}:{label}:member:" + ids, "memo": memo_of,
+            "payable": payable, "owed": owed_of, "due": due, "wanted": wanted})
+            for order, (prefix, memo_of, payable, owed_of, due, wanted) in enumerate(kinds)],
+            ignore_index=True)
+        entries["fund"] = -(entries["payable"] + entries["owed"] + entries["due"])
+        moves = entries[["payable", "owed", "due", "fund"]].ne(0).any(axis=1)
+        entries = (entries[moves & entries["wanted"]]
+                   .sort_values(["position", "order"], kind="stable").reset_index(drop=True))
+        entries["kind"] = EntryKind.CONTRIBUTION.value
+        entries["occurred_on"] = period_end(period)
+        postings = pd.concat([pd.DataFrame({
+            "entry": entries.index, "order": order, "account_id": account,
+            "amount": entries[column]})
+            for order, (column, account) in enumerate((
+                ("payable", entries["member"].map(self.payable)),
+                ("owed", entries["member"].map(self.receivable)),
+                ("due", self.due), ("fund", self.fund)))], ignore_index=True)
+        postings = postings[postings["amount"] != 0]
+        if self.dry_run:  # a dry run opens no receivables: its entries are never posted
+            postings = postings.fillna({"account_id": 0})
+        if postings["account_id"].isna().any():
+            missing = sorted(set(entries.loc[postings.loc[postings["account_id"].isna(),
+                                                          "entry"], "member"]))
+            raise ledger.ForeignAccount(f"memberships {missing[:5]} have no account to post "
+                                        "their contributions to", field="account")
+        postings = (postings.sort_values(["entry", "order"], kind="stable")
+                    .astype({"account_id": "int64"}).assign(currency=self.base)
+                    [["entry", "account_id", "amount", "currency"]].reset_index(drop=True))
+        lines = pd.concat([pd.DataFrame({
+            "position": member.index, "order": order, "membership_id": member,
+            "kind": line_kind, "amount": value,
+            "key": f"{prefix}:{label}:member:" + ids})
+            for order, (line_kind, value, prefix) in enumerate((
+                (RunLineKind.CONTRIBUTION, paid, "contribution"),
+                (RunLineKind.DEBT, new_debt, "contribution"),
+                (RunLineKind.DEBT_PAID, amount["debt_paid"], "contribution"),
+                (RunLineKind.SETTLED, settled, "settled"),
+                (RunLineKind.OWED, owed, "arrears")))], ignore_index=True)
+        lines = lines[lines["amount"] != 0].sort_values(["position", "order"], kind="stable")
+        return (entries[["kind", "occurred_on", "idempotency_key", "memo"]],
+                postings, lines.drop(columns=["position", "order"]).reset_index(drop=True))
 
     def entry(self, posting: Posting, kind: EntryKind, period: date, key: str, memo: str, *,
               payable: tuple[int, int] = (0, 0), owed: int = 0, due: int = 0) -> None:
