@@ -33,6 +33,10 @@ from sqlalchemy import orm as so
 #: Request methods that only read: their transactions begin deferred and must not write.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+#: KiB of page cache per SQLite connection (SQLite's default is 2 MiB): a run writing tens
+#: of thousands of postings touches index pages all over a large ledger.
+CACHE_KIB = 64 * 1024
+
 #: Milliseconds a writer waits for the write lock before "database is locked".
 BUSY_TIMEOUT_MS = 10_000
 
@@ -78,6 +82,7 @@ def configure_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if wal:
             cursor.execute("PRAGMA journal_mode = WAL")
             # FULL, not NORMAL: a commit the app has reported survives a power cut too.
@@ -129,31 +134,41 @@ def next_ids(connection: sa.Connection, table: str, count: int) -> list[int]:
     return list(range(last + 1, last + 1 + count))
 
 
-def insert_rows(connection: sa.Connection, table: str, columns: list[str],
-                rows: list[tuple]) -> None:
-    """Insert `rows` (tuples of plain Python values in `columns` order: int, str, date,
-    aware datetime or None) into `table`, in one pass. A constraint the rows break raises
-    sqlalchemy's IntegrityError, as any other insert does."""
-    if not rows:
+def insert_rows(connection: sa.Connection, table: str, columns: dict[str, list]) -> None:
+    """Insert rows given column by column ({name: values}, plain Python values: int, str,
+    date, aware datetime or None; every list as long) into `table`, in one pass. A
+    constraint the rows break raises sqlalchemy's IntegrityError, as any other insert does."""
+    names = list(columns)
+    values = list(columns.values())
+    if not values or not values[0]:
         return
-    names = ", ".join(columns)
     if connection.dialect.name != "postgresql":
-        marks = ", ".join("?" for _ in columns)
-        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})",
-                                   [tuple(_sqlite_value(v) for v in row) for row in rows])
+        marks = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",
+            list(zip(*map(_sqlite_column, values), strict=True)))
         return
     import psycopg
 
-    statement = f"COPY {table} ({names}) FROM STDIN"
+    statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(statement) as copy:
-            for row in rows:
+            for row in zip(*values, strict=True):
                 copy.write_row(row)
     except psycopg.errors.IntegrityError as exc:
         raise sa.exc.IntegrityError(statement, None, exc) from exc
     finally:
         cursor.close()
+
+
+def _sqlite_column(values: list) -> list:
+    """A column's values as SQLAlchemy stores them on SQLite: dates as ISO text, datetimes
+    as naive UTC text with microseconds (each distinct value converted once)."""
+    if not any(isinstance(v, date) for v in values):
+        return values
+    converted = {v: _sqlite_value(v) for v in set(values)}
+    return [converted[v] for v in values]
 
 
 def _sqlite_value(value):

@@ -16,10 +16,9 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.benefits import compute
+from collective.benefits import compute, invariants
 from collective.benefits.models import RunKind, RunLineKind
 from collective.benefits.plans import plan_terms
-from collective.benefits.queries import run_lines_frame
 from collective.benefits.receivables import open_receivables, receivable_accounts
 from collective.benefits.run_steps import (
     Posting,
@@ -55,7 +54,10 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
     if done is not None:
         return done
     terms = plan_terms(plan)
-    members = members_frame(collective_id, period, terms)
+    # The fund as the run finds it (taken under the collective's lock): its check, and each
+    # member's reserve, gift debt and arrears, read once for both.
+    before = invariants.reserve_check(collective_id)
+    members = members_frame(collective_id, period, terms, before.by_member)
     members["new_debt"] = (-members["reserve"]).clip(lower=0)
     members["debt"] = members["debt"] + members["new_debt"]
     result = compute.contribution_run(members)
@@ -77,11 +79,12 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
                            f"Reserve above the cap returned, {period.year}",
                            payable=(row.membership_id, -int(row.returned)))
             posting.line(row.membership_id, RunLineKind.RETURN, int(row.returned), key)
-    _leavers(collective_id, period, accounts, posting)
+    _leavers(collective_id, period, accounts, posting,
+             {m: reserve for m, (reserve, _, _) in before.by_member.items()})
     return finish(collective_id, kind, period, plan, posting=posting, frame=result,
                   total=int((result["paid"] + result["settled"]).sum()),
                   shortfall=int(result["owed"].sum()), dry_run=dry_run,
-                  triggered_by=triggered_by)
+                  triggered_by=triggered_by, before=before)
 
 
 class _Accounts:
@@ -187,16 +190,17 @@ class _Accounts:
                 lines=lines))
 
 
-def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Posting) -> None:
+def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Posting,
+             reserves: dict[int, int]) -> None:
     """Give each member who left (membership removed) their reserve back, as bread funds do;
-    a leaver's reserve below zero (from before gifts were limited) is recorded as owed."""
+    a leaver's reserve below zero (from before gifts were limited) is recorded as owed.
+    `reserves`: each member's reserve before the run."""
     removed = dict(db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
         .where(Membership.collective_id == collective_id,
                Membership.status == MembershipStatus.REMOVED.value)).all())
     if not removed:
         return
-    reserves = compute.reserves(run_lines_frame(collective_id))
     accounts.open_receivables(m for m in removed if reserves.get(m, 0) < 0)
     label = f"{period:%Y-%m}"
     for membership_id, name in sorted(removed.items()):
@@ -211,5 +215,5 @@ def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Pos
             key = f"contribution:{label}:member:{membership_id}"
             accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
                            f"Negative reserve of {name} now owed to the fund ({label})",
-                           owed=-reserve)
+                           payable=(membership_id, 0), owed=-reserve)
             posting.line(membership_id, RunLineKind.DEBT, -reserve, key)

@@ -24,7 +24,7 @@ tries again next time). `reserve_problems` is registered into `flask ledger chec
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -75,6 +75,10 @@ class ReserveCheck:
     mismatched: tuple[tuple[int, int, int], ...] = ()
     #: Members whose reserve is below zero, by membership id.
     negative: tuple[tuple[int, int], ...] = ()
+    #: Each member's (reserve, gift debt, contributions in arrears), from the run lines: the
+    #: figures a contribution run starts from.
+    by_member: dict[int, tuple[int, int, int]] = field(default_factory=dict, compare=False,
+                                                       repr=False)
 
     @property
     def gap(self) -> int:
@@ -165,7 +169,8 @@ def reserve_check(collective_id: int) -> ReserveCheck:
         owed_held=held(owed.id) + sum(held_by.values()),
         arrears=sum(int(a or 0) for _, _, _, a in by_member), due_held=-held(due.id),
         mismatched=mismatched,
-        negative=tuple((m, int(r)) for m, r, _, _ in by_member if r is not None and r < 0))
+        negative=tuple((m, int(r)) for m, r, _, _ in by_member if r is not None and r < 0),
+        by_member={m: (int(r or 0), int(d or 0), int(a or 0)) for m, r, d, a in by_member})
 
 
 def check_run(before: ReserveCheck, what: str) -> None:

@@ -105,10 +105,12 @@ def _period_over_at(collective_id: int, period: date) -> datetime:
                             tzinfo=zone(timezone)).astimezone(UTC)
 
 
-def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.DataFrame:
+def members_frame(collective_id: int, period: date, terms: PlanTerms,
+                  figures: dict[int, tuple[int, int, int]] | None = None) -> pd.DataFrame:
     """Fund members of a period (active or paused, joined before it ended in the collective's
     timezone): level, earnings, due, balance, arrears, reserve and debt (gifts their reserve
-    could not cover)."""
+    could not cover). `figures` (membership id -> reserve, debt, arrears, as
+    invariants.reserve_check sums them) saves reading the run lines again."""
     base = base_currency(collective_id)
     rows = db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
@@ -116,7 +118,7 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Data
                Membership.status != MembershipStatus.REMOVED.value,
                Membership.joined_at < _period_over_at(collective_id, period))
         .order_by(Membership.id)).all()
-    frame = pd.DataFrame(rows, columns=["membership_id", "name"])
+    frame = pd.DataFrame(list(map(tuple, rows)), columns=["membership_id", "name"])
     levels = levels_for(collective_id, period)
     frame["level"] = frame["membership_id"].map(levels).fillna(0).astype("int64")
     earnings = member_earnings(collective_id, since=period, until=period_end(period))
@@ -126,10 +128,15 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Data
     owed_by_member = ledger_balances.member_balances(collective_id, base)
     balances = {m: owed for m, (_, owed) in owed_by_member.items()}
     frame["available"] = _mapped(frame, balances)
-    frame["arrears"] = _mapped(frame, arrears(collective_id))
-    lines = run_lines_frame(collective_id)
-    frame["reserve"] = _mapped(frame, compute.reserves(lines))
-    frame["debt"] = _mapped(frame, compute.gift_debts(lines))
+    if figures is None:
+        frame["arrears"] = _mapped(frame, arrears(collective_id))
+        lines = run_lines_frame(collective_id)
+        frame["reserve"] = _mapped(frame, compute.reserves(lines))
+        frame["debt"] = _mapped(frame, compute.gift_debts(lines))
+        return frame
+    frame["arrears"] = _mapped(frame, {m: max(a, 0) for m, (_, _, a) in figures.items()})
+    frame["reserve"] = _mapped(frame, {m: r for m, (r, _, _) in figures.items()})
+    frame["debt"] = _mapped(frame, {m: d for m, (_, d, _) in figures.items()})
     return frame
 
 
@@ -165,14 +172,13 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
                                   RunLineKind.BENEFIT, RunLineKind.MAKEUP])
     run.total_amount = int(lines.loc[paid_in, "amount"].sum())
     db.session.flush()
-    insert_rows(db.session.connection(), RunLine.__tablename__,
-                ["run_id", "membership_id", "kind", "amount", "shortfall", "claim_id",
-                 "for_period", "entry_id"],
-                list(zip([run.id] * len(lines), lines["membership_id"].astype("int64").tolist(),
-                         map(str, lines["kind"].tolist()), lines["amount"].astype("int64").tolist(),
-                         lines["shortfall"].fillna(0).astype("int64").tolist(), _nullable(lines["claim_id"]),
-                         _nullable(lines["for_period"]),
-                         [by_key.get(key) for key in lines["key"].tolist()], strict=True)))
+    number = lambda column: lines[column].fillna(0).astype("int64").tolist()  # noqa: E731
+    insert_rows(db.session.connection(), RunLine.__tablename__, {
+        "run_id": [run.id] * len(lines), "membership_id": number("membership_id"),
+        "kind": list(map(str, lines["kind"].tolist())), "amount": number("amount"),
+        "shortfall": number("shortfall"), "claim_id": _nullable(lines["claim_id"]),
+        "for_period": _nullable(lines["for_period"]),
+        "entry_id": [by_key.get(key) for key in lines["key"].tolist()]})
     return run
 
 
@@ -228,13 +234,15 @@ def require_contributions_run(collective_id: int, period: date) -> None:
 
 def finish(collective_id: int, kind: RunKind, period: date, plan: BenefitPlan, *,
            posting: Posting, frame: pd.DataFrame, total: int, shortfall: int, dry_run: bool,
-           triggered_by: str) -> RunResult:
+           triggered_by: str, before: invariants.ReserveCheck | None = None) -> RunResult:
     """The run's result, recorded unless it is dry, and checked: a run after which the
-    reserves no longer add up to the fund is refused (see invariants.check_run)."""
+    reserves no longer add up to the fund is refused (see invariants.check_run). `before`
+    is the check as the run found the fund, if it took it already (under the lock)."""
     outcome = RunResult(kind, period, dry_run, total=total, shortfall=shortfall,
                         entries=posting.entry_count, lines=frame)
     if not dry_run:
-        before = invariants.reserve_check(collective_id)
+        if before is None:
+            before = invariants.reserve_check(collective_id)
         outcome.run = _record_run(collective_id, kind, period, plan, posting, shortfall,
                                   triggered_by)
         invariants.check_run(before, f"the {kind.value} run for {period:%B %Y}")

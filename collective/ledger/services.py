@@ -9,8 +9,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from collective.errors import Conflict, DomainError, NotFound
 from collective.database import insert_rows, next_ids
+from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db, utcnow
 from collective.ledger.models import (
     Account,
@@ -20,6 +20,7 @@ from collective.ledger.models import (
     JournalEntry,
     Posting,
 )
+from collective.ledger.snapshots import hold_posting_lock
 from collective.money import MoneyError, check_currency
 
 # Codes of the standard chart that every collective gets.
@@ -217,13 +218,17 @@ def _balanced_lines(lines: Sequence[Line]) -> list[Line]:
 
 
 def _own_accounts(collective_id: int, account_ids: set[int]) -> None:
-    """Raise ForeignAccount unless every account belongs to the collective (one query)."""
-    owners = dict(
-        db.session.execute(
+    """Raise ForeignAccount unless every account belongs to the collective (one query: the
+    asked-for ids, or, for many, every account of the collective)."""
+    if len(account_ids) > 100:
+        owned = set(db.session.scalars(
+            sa.select(Account.id).where(Account.collective_id == collective_id)))
+        foreign = sorted(a for a in account_ids if a not in owned)
+    else:
+        owners = dict(db.session.execute(
             sa.select(Account.id, Account.collective_id).where(Account.id.in_(account_ids))
-        ).all()
-    )
-    foreign = sorted(a for a in account_ids if owners.get(a) != collective_id)
+        ).all())
+        foreign = sorted(a for a in account_ids if owners.get(a) != collective_id)
     if foreign:
         raise ForeignAccount(
             f"accounts {foreign} do not belong to this collective", field="account"
@@ -270,6 +275,7 @@ def post_entry(
     existing = find_entry(collective_id, idempotency_key)
     if existing is None:
         refuse_closed_periods(collective_id, [(kind, occurred_on)])
+        hold_posting_lock()
         entry = JournalEntry(
             collective_id=collective_id,
             kind=kind,
@@ -368,23 +374,21 @@ def post_many(collective_id: int, entries, postings, *,
     _own_accounts(collective_id, {int(a) for a in postings["account_id"].unique()})
     refuse_closed_periods(collective_id, list(
         entries[["kind", "occurred_on"]].drop_duplicates().itertuples(index=False, name=None)))
+    hold_posting_lock()
     connection = db.session.connection()
     ids = next_ids(connection, JournalEntry.__tablename__, len(entries))
-    now = utcnow()
-    insert_rows(connection, JournalEntry.__tablename__,
-                ["id", "collective_id", "kind", "occurred_on", "posted_at", "idempotency_key",
-                 "memo", "created_by_id"],
-                list(zip(ids, [collective_id] * len(ids), map(str, entries["kind"].tolist()),
-                         entries["occurred_on"].tolist(), [now] * len(ids),
-                         entries["idempotency_key"].tolist(),
-                         [memo[:500] for memo in entries["memo"].tolist()],
-                         [created_by_id] * len(ids), strict=True)))
-    entry_ids = [ids[i] for i in postings["entry"].tolist()]
-    insert_rows(connection, Posting.__tablename__,
-                ["entry_id", "account_id", "amount", "currency"],
-                list(zip(entry_ids, postings["account_id"].tolist(),
-                         postings["amount"].tolist(), postings["currency"].tolist(),
-                         strict=True)))
+    count = len(ids)
+    insert_rows(connection, JournalEntry.__tablename__, {
+        "id": ids, "collective_id": [collective_id] * count,
+        "kind": list(map(str, entries["kind"].tolist())),
+        "occurred_on": entries["occurred_on"].tolist(), "posted_at": [utcnow()] * count,
+        "idempotency_key": entries["idempotency_key"].tolist(),
+        "memo": [memo[:500] for memo in entries["memo"].tolist()],
+        "created_by_id": [created_by_id] * count})
+    insert_rows(connection, Posting.__tablename__, {
+        "entry_id": [ids[i] for i in postings["entry"].tolist()],
+        "account_id": postings["account_id"].tolist(), "amount": postings["amount"].tolist(),
+        "currency": postings["currency"].tolist()})
     return ids
 
 
