@@ -169,6 +169,28 @@ def test_a_member_who_leaves_gets_their_reserve_back(invoice_fund):
     assert [line for line in _lines(cid, DEC, "contributions") if line[0] == bob.id] == []
 
 
+def test_a_leaver_whose_reserve_is_below_zero_owes_it_on_their_own_receivable(invoice_fund):
+    """Bob's reserve is 30.00 below zero (a gift larger than it, as runs wrote before gifts
+    were limited to reserves) when he leaves: November's run records the 30.00 as owed on
+    his own receivable, and his reserve is back to zero."""
+    founder, ann, bob, cara, _ = invoice_fund(compute.DONOR_OWES)
+    cid = founder.collective_id
+    october = db.session.scalar(sa.select(BenefitRun.id).filter_by(
+        collective_id=cid, kind="contributions", period=OCT))
+    db.session.add(RunLine(run_id=october, membership_id=bob.id, kind="gift",
+                           amount=_reserves(cid)[bob.id] + 3_000, shortfall=0))
+    db.session.flush()
+    members.set_status(founder, bob, "removed", note="moved on")
+
+    runs.run_contributions(cid, NOV, today=RUN_DAY)
+
+    assert [line for line in _lines(cid, NOV, "contributions") if line[0] == bob.id] == [
+        (bob.id, "debt", 3_000, 0, None, None)]
+    assert _postings(cid, f"contribution:2026-11:member:{bob.id}") == {
+        f"1210-{bob.id}": 3_000, ledger.BENEFITS_FUND: -3_000}
+    assert _reserves(cid)[bob.id] == 0
+
+
 def test_a_benefit_nobody_else_gave_towards_is_owed_and_made_up_later(ctx):
     """In September only Ann contributed, and she cannot give to herself, so her 500.00 is
     not paid that month: it is owed to her, not refused and not lost. In October the
