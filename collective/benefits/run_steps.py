@@ -245,5 +245,6 @@ def finish(collective_id: int, kind: RunKind, period: date, plan: BenefitPlan, *
             before = invariants.reserve_check(collective_id)
         outcome.run = _record_run(collective_id, kind, period, plan, posting, shortfall,
                                   triggered_by)
-        invariants.check_run(before, f"the {kind.value} run for {period:%B %Y}")
+        after = invariants.after_run(before, outcome.run.id, posting.entry_count)
+        invariants.check_run(before, f"the {kind.value} run for {period:%B %Y}", after)
     return outcome
