@@ -23,6 +23,7 @@ from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import balances as ledger_balances
 from collective.ledger import services as ledger
+from collective.ledger.bulk import entry_frames, post_many
 from collective.ledger.models import Account
 from collective.members.models import Collective, Membership, MembershipStatus, User
 from collective.members.services import base_currency
@@ -54,7 +55,7 @@ class Posting:
 
     entries: list[ledger.NewEntry] = field(default_factory=list)
     lines: list[dict] = field(default_factory=list)
-    #: (entries, postings, lines) frames, as ledger.post_many and LINE_COLUMNS take them,
+    #: (entries, postings, lines) frames, as post_many and LINE_COLUMNS take them,
     #: postings naming their entry's position in its own frame.
     frames: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = field(
         default_factory=list)
@@ -78,7 +79,7 @@ class Posting:
 
     def all_frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Every entry, posting and line, the bulk ones first, as three frames."""
-        blocks = [*self.frames, (*ledger.entry_frames(self.entries),
+        blocks = [*self.frames, (*entry_frames(self.entries),
                                  pd.DataFrame(self.lines, columns=list(LINE_COLUMNS)))]
         blocks = [block for block in blocks if len(block[0]) or len(block[2])] or blocks[-1:]
         entries, postings, offset = [], [], 0
@@ -166,7 +167,7 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
     db.session.add(run)
     db.session.flush()  # the unique (collective, kind, period) key is claimed here
     entries, postings, lines = posting.all_frames()
-    entry_ids = ledger.post_many(collective_id, entries, postings)
+    entry_ids = post_many(collective_id, entries, postings)
     by_key = dict(zip(entries["idempotency_key"].tolist(), entry_ids, strict=True))
     paid_in = lines["kind"].isin([RunLineKind.CONTRIBUTION, RunLineKind.SETTLED,
                                   RunLineKind.BENEFIT, RunLineKind.MAKEUP])

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from collective.extensions import db
-from collective.ledger import balances, snapshots
+from collective.ledger import balances, bulk, snapshots
 from collective.ledger import services as ledger
 from collective.ledger.models import BalanceSnapshot, EntryKind, JournalEntry, Posting
 from tests.factories import make_collective, make_member
@@ -47,7 +47,7 @@ def test_post_many_writes_each_entry_with_its_postings_and_returns_ids_in_order(
         (0, payables[0], 700, "EUR"), (0, accounts[ledger.BENEFITS_FUND], -700, "EUR"),
         (1, payables[1], 250, "eur"), (1, accounts[ledger.BANK], 50, "EUR"),
         (1, accounts[ledger.BENEFITS_FUND], -300, "EUR")])
-    ids = ledger.post_many(cid, entries, postings)
+    ids = bulk.post_many(cid, entries, postings)
     assert ids == sorted(ids) and len(set(ids)) == 2
     first, second = (db.session.get(JournalEntry, i) for i in ids)
     assert (first.idempotency_key, first.memo, first.kind) == ("a", "memo a", "transfer")
@@ -75,7 +75,7 @@ def test_post_many_refuses_a_bad_batch_and_writes_nothing(books, lines, error, w
         (e, names.get(a, a), amount, cur) for e, a, amount, cur in lines] + good)
     before = (_count(JournalEntry), _count(Posting))
     with pytest.raises(error, match=words):
-        ledger.post_many(cid, entries, postings)
+        bulk.post_many(cid, entries, postings)
     assert (_count(JournalEntry), _count(Posting)) == before
 
 
@@ -84,11 +84,11 @@ def test_post_many_refuses_a_key_twice_in_one_batch_or_one_used_before(books):
     line = [(0, payables[0], 5, "EUR"), (0, accounts[ledger.BANK], -5, "EUR")]
     twice = line + [(1, a, amount, cur) for _, a, amount, cur in line]
     with pytest.raises(ledger.LedgerError, match="share an idempotency key"):
-        ledger.post_many(cid, *_frames(["k", "k"], twice))
-    ledger.post_many(cid, *_frames(["k"], line))
+        bulk.post_many(cid, *_frames(["k", "k"], twice))
+    bulk.post_many(cid, *_frames(["k"], line))
     db.session.commit()
     with pytest.raises(sa.exc.IntegrityError):
-        ledger.post_many(cid, *_frames(["k"], line))
+        bulk.post_many(cid, *_frames(["k"], line))
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).where(
         JournalEntry.idempotency_key == "k")) == 1
@@ -96,7 +96,7 @@ def test_post_many_refuses_a_key_twice_in_one_batch_or_one_used_before(books):
 
 def test_rows_post_many_wrote_stay_append_only(books):
     cid, accounts, payables, _ = books
-    ledger.post_many(cid, *_frames(["k"], [(0, payables[0], 5, "EUR"),
+    bulk.post_many(cid, *_frames(["k"], [(0, payables[0], 5, "EUR"),
                                             (0, accounts[ledger.BANK], -5, "EUR")]))
     db.session.commit()
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
