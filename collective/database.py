@@ -156,8 +156,10 @@ def insert_rows(connection: sa.Connection, table: str, columns: dict[str, list])
         with cursor.copy(statement) as copy:
             for row in zip(*values, strict=True):
                 copy.write_row(row)
-    except psycopg.errors.IntegrityError as exc:
-        raise sa.exc.IntegrityError(statement, None, exc) from exc
+    except psycopg.Error as exc:
+        # As SQLAlchemy raises it for any other statement (IntegrityError for a broken
+        # constraint, and so on), so callers catch what they always catch.
+        raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
     finally:
         cursor.close()
 
