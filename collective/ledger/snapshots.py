@@ -7,8 +7,9 @@ posting with an id at or below the watermark may appear after it is taken. On SQ
 one writer holds the write lock, so nothing is being written meanwhile. On PostgreSQL ids
 come from a sequence before their transaction commits, so every transaction that writes
 postings holds a shared advisory lock (`hold_posting_lock`, taken by ledger.services), and
-taking a snapshot holds it exclusively: it waits for the postings being written to commit or
-roll back, and holds new ones back while it reads the watermark and sums.
+taking a snapshot holds it exclusively, so no posting is being written while it reads the
+watermark and sums; it only tries the lock, and leaves the snapshot to the next round when
+postings are being written.
 
 `check_snapshot` recomputes the latest snapshot from the postings (for `flask ledger check`).
 """
@@ -42,14 +43,24 @@ def latest_watermark() -> int:
 def take_snapshot(*, every: int = SNAPSHOT_EVERY) -> int | None:
     """Snapshot every account's balance through the newest posting, when at least `every`
     postings came since the latest snapshot; the new watermark, or None. Built from the
-    latest snapshot and the postings after it; older snapshots are dropped. Flushes; the
-    caller commits (its own short transaction: on PostgreSQL postings wait meanwhile)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(*POSTING_LOCK)))
-    previous = latest_watermark()
-    newest = int(db.session.scalar(sa.select(sa.func.max(Posting.id))) or 0)
-    if newest - previous < max(every, 1):
+    latest snapshot and the postings after it; older snapshots are dropped. On PostgreSQL
+    it only tries the posting lock: while postings are being written it takes no snapshot
+    (the next round will), so neither it nor the postings queue behind the other for long.
+    Flushes; the caller commits (its own short transaction)."""
+    def due() -> tuple[int, int] | None:
+        previous = latest_watermark()
+        newest = int(db.session.scalar(sa.select(sa.func.max(Posting.id))) or 0)
+        return (previous, newest) if newest - previous >= max(every, 1) else None
+
+    if due() is None:  # most rounds: nothing to do, and no lock taken
         return None
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session.scalar(
+            sa.select(sa.func.pg_try_advisory_xact_lock(*POSTING_LOCK))):
+        return None  # postings are being written: never queue behind them; next round
+    marks = due()
+    if marks is None:
+        return None
+    previous, newest = marks
     since = sa.union_all(
         sa.select(BalanceSnapshot.account_id, BalanceSnapshot.currency,
                   BalanceSnapshot.balance.label("amount"))
