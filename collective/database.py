@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -31,6 +32,10 @@ from sqlalchemy import orm as so
 
 #: Request methods that only read: their transactions begin deferred and must not write.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: KiB of page cache per SQLite connection (SQLite's default is 2 MiB): a run writing tens
+#: of thousands of postings touches index pages all over a large ledger.
+CACHE_KIB = 64 * 1024
 
 #: Milliseconds a writer waits for the write lock before "database is locked".
 BUSY_TIMEOUT_MS = 10_000
@@ -77,6 +82,7 @@ def configure_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if wal:
             cursor.execute("PRAGMA journal_mode = WAL")
             # FULL, not NORMAL: a commit the app has reported survives a power cut too.
@@ -103,3 +109,77 @@ def init_engine(engine: sa.Engine) -> None:
         configure_sqlite(engine)
     if not sa.event.contains(so.Session, "before_flush", _refuse_writes_in_reads):
         sa.event.listen(so.Session, "before_flush", _refuse_writes_in_reads)
+
+
+# --- Bulk writes ------------------------------------------------------------------------------
+# A scheduled run writes tens of thousands of rows at once. SQLAlchemy's bulk insert sends
+# them as multi-row VALUES statements (thousands of parameters each, which psycopg parses
+# slowly on PostgreSQL, and split wherever a column holds None); these two send them in
+# one pass instead: COPY on PostgreSQL, the driver's executemany of one prepared INSERT on
+# SQLite. Both run inside the caller's transaction and write nothing else.
+
+
+def next_ids(connection: sa.Connection, table: str, count: int) -> list[int]:
+    """`count` new primary keys for `table`, increasing, taken in one statement (from its
+    sequence on PostgreSQL; after the largest id on SQLite, where the transaction already
+    holds the one write lock, so no other writer can take the same ids)."""
+    if count <= 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        return sorted(connection.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :count)"),
+            {"table": table, "count": count}).scalars())
+    last = connection.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
+    return list(range(last + 1, last + 1 + count))
+
+
+def insert_rows(connection: sa.Connection, table: str, columns: dict[str, list]) -> None:
+    """Insert rows given column by column ({name: values}, plain Python values: int, str,
+    date, aware datetime or None; every list as long) into `table`, in one pass. A
+    constraint the rows break raises sqlalchemy's IntegrityError, as any other insert does."""
+    names = list(columns)
+    values = list(columns.values())
+    if not values or not values[0]:
+        return
+    if connection.dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",
+            list(zip(*map(_sqlite_column, values), strict=True)))
+        return
+    import psycopg
+
+    statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in zip(*values, strict=True):
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        # As SQLAlchemy raises it for any other statement (IntegrityError for a broken
+        # constraint, and so on), so callers catch what they always catch.
+        raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+    finally:
+        cursor.close()
+
+
+def _sqlite_column(values: list) -> list:
+    """A column's values as SQLAlchemy stores them on SQLite: dates as ISO text, datetimes
+    as naive UTC text with microseconds (each distinct value converted once)."""
+    if not any(isinstance(v, date) for v in values):
+        return values
+    converted = {v: _sqlite_value(v) for v in set(values)}
+    return [converted[v] for v in values]
+
+
+def _sqlite_value(value):
+    """A value as SQLAlchemy stores it on SQLite (dates as ISO text, datetimes as naive UTC
+    text with microseconds)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -16,10 +16,9 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
-from collective.benefits import compute
+from collective.benefits import compute, invariants
 from collective.benefits.models import RunKind, RunLineKind
 from collective.benefits.plans import plan_terms
-from collective.benefits.queries import run_lines_frame
 from collective.benefits.receivables import open_receivables, receivable_accounts
 from collective.benefits.run_steps import (
     Posting,
@@ -55,7 +54,10 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
     if done is not None:
         return done
     terms = plan_terms(plan)
-    members = members_frame(collective_id, period, terms)
+    # The fund as the run finds it (taken under the collective's lock): its check, and each
+    # member's reserve, gift debt and arrears, read once for both.
+    before = invariants.reserve_check(collective_id)
+    members = members_frame(collective_id, period, terms, before.by_member)
     members["new_debt"] = (-members["reserve"]).clip(lower=0)
     members["debt"] = members["debt"] + members["new_debt"]
     result = compute.contribution_run(members)
@@ -65,8 +67,7 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
     moves = result[["owed", "new_debt", "settled", "debt_paid"]].sum(axis=1) > 0
     accounts.open_receivables(result.loc[moves, "membership_id"])
     posting = Posting()
-    for row in result.itertuples(index=False):
-        _member_entries(accounts, posting, period, row)
+    posting.add_frames(*accounts.member_entries(period, result))
     if period.month == RETURN_MONTH and terms.contribution_kind != compute.EARNINGS_PCT:
         held = pd.DataFrame({"membership_id": members["membership_id"],
                              "reserve": members["reserve"] + result["paid"] + result["settled"]
@@ -78,39 +79,12 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
                            f"Reserve above the cap returned, {period.year}",
                            payable=(row.membership_id, -int(row.returned)))
             posting.line(row.membership_id, RunLineKind.RETURN, int(row.returned), key)
-    _leavers(collective_id, period, accounts, posting)
+    _leavers(collective_id, period, accounts, posting,
+             {m: reserve for m, (reserve, _, _) in before.by_member.items()})
     return finish(collective_id, kind, period, plan, posting=posting, frame=result,
                   total=int((result["paid"] + result["settled"]).sum()),
                   shortfall=int(result["owed"].sum()), dry_run=dry_run,
-                  triggered_by=triggered_by)
-
-
-def _member_entries(accounts: _Accounts, posting: Posting, period: date, row) -> None:
-    """A member's entries of the month: the contribution (what goes to their gift debt
-    first, the rest to their reserve), arrears settled, and the month owed; with run lines."""
-    label, member = f"{period:%Y-%m}", row.membership_id
-    key = f"contribution:{label}:member:{member}"
-    memo = (f"Benefits contribution {label}: {row.name}" if row.paid or not row.new_debt else
-            f"Negative reserve of {row.name} now owed to the fund ({label})")
-    accounts.entry(posting, EntryKind.CONTRIBUTION, period, key, memo,
-                   payable=(member, int(row.paid)), owed=int(row.new_debt - row.debt_paid))
-    for line_kind, value in ((RunLineKind.CONTRIBUTION, row.paid),
-                             (RunLineKind.DEBT, row.new_debt),
-                             (RunLineKind.DEBT_PAID, row.debt_paid)):
-        posting.line(member, line_kind, int(value), key)
-    if row.settled:
-        key = f"settled:{label}:member:{member}"
-        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
-                       f"Contributions in arrears settled {label}: {row.name}",
-                       payable=(member, int(row.settled)), owed=-int(row.settled),
-                       due=int(row.settled))
-        posting.line(member, RunLineKind.SETTLED, int(row.settled), key)
-    if row.owed:
-        key = f"arrears:{label}:member:{member}"
-        accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
-                       f"Benefits contribution {label} owed by {row.name}: balance short",
-                       payable=(member, 0), owed=int(row.owed), due=-int(row.owed))
-        posting.line(member, RunLineKind.OWED, int(row.owed), key)
+                  triggered_by=triggered_by, before=before)
 
 
 class _Accounts:
@@ -130,6 +104,74 @@ class _Accounts:
         if not self.dry_run:
             self.receivable = open_receivables(self.collective_id, membership_ids)
 
+    def member_entries(self, period: date, result: pd.DataFrame
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Every member's entries of the month, as frames for Posting.add_frames: the
+        contribution (what goes to their gift debt first, the rest to their reserve),
+        arrears settled, and the month owed; with their run lines. `result` is
+        compute.contribution_run's, with name and new_debt."""
+        label = f"{period:%Y-%m}"
+        member = result["membership_id"].astype("int64").reset_index(drop=True)
+        ids, names = member.astype(str), result["name"].astype(str).reset_index(drop=True)
+        amount = {column: result[column].astype("int64").reset_index(drop=True)
+                  for column in ("paid", "settled", "owed", "new_debt", "debt_paid")}
+        paid, settled, owed = amount["paid"], amount["settled"], amount["owed"]
+        new_debt, zero = amount["new_debt"], pd.Series(0, index=member.index, dtype="int64")
+        memo = ("Benefits contribution " + label + ": " + names).where(
+            (paid != 0) | (new_debt == 0), "Negative reserve of " + names
+            + f" now owed to the fund ({label})")
+        # Each member's three possible entries, in the order they are written: the
+        # contribution, arrears settled, the month owed.
+        kinds = (
+            ("contribution", memo, paid, new_debt - amount["debt_paid"], zero, True),
+            ("settled", "Contributions in arrears settled " + label + ": " + names,
+             settled, -settled, settled, settled > 0),
+            ("arrears", "Benefits contribution " + label + " owed by " + names
+             + ": balance short", zero, owed, -owed, owed > 0))
+        entries = pd.concat([pd.DataFrame({
+            "member": member, "position": member.index, "order": order,
+            "idempotency_key": f"{prefix}:{label}:member:" + ids, "memo": memo_of,
+            "payable": payable, "owed": owed_of, "due": due, "wanted": wanted})
+            for order, (prefix, memo_of, payable, owed_of, due, wanted) in enumerate(kinds)],
+            ignore_index=True)
+        entries["fund"] = -(entries["payable"] + entries["owed"] + entries["due"])
+        moves = entries[["payable", "owed", "due", "fund"]].ne(0).any(axis=1)
+        entries = (entries[moves & entries["wanted"]]
+                   .sort_values(["position", "order"], kind="stable").reset_index(drop=True))
+        entries["kind"] = EntryKind.CONTRIBUTION.value
+        entries["occurred_on"] = period_end(period)
+        postings = pd.concat([pd.DataFrame({
+            "entry": entries.index, "order": order, "account_id": account,
+            "amount": entries[column]})
+            for order, (column, account) in enumerate((
+                ("payable", entries["member"].map(self.payable)),
+                ("owed", entries["member"].map(self.receivable)),
+                ("due", self.due), ("fund", self.fund)))], ignore_index=True)
+        postings = postings[postings["amount"] != 0]
+        if self.dry_run:  # a dry run opens no receivables: its entries are never posted
+            postings = postings.fillna({"account_id": 0})
+        if postings["account_id"].isna().any():
+            missing = sorted(set(entries.loc[postings.loc[postings["account_id"].isna(),
+                                                          "entry"], "member"]))
+            raise ledger.ForeignAccount(f"memberships {missing[:5]} have no account to post "
+                                        "their contributions to", field="account")
+        postings = (postings.sort_values(["entry", "order"], kind="stable")
+                    .astype({"account_id": "int64"}).assign(currency=self.base)
+                    [["entry", "account_id", "amount", "currency"]].reset_index(drop=True))
+        lines = pd.concat([pd.DataFrame({
+            "position": member.index, "order": order, "membership_id": member,
+            "kind": line_kind, "amount": value,
+            "key": f"{prefix}:{label}:member:" + ids})
+            for order, (line_kind, value, prefix) in enumerate((
+                (RunLineKind.CONTRIBUTION, paid, "contribution"),
+                (RunLineKind.DEBT, new_debt, "contribution"),
+                (RunLineKind.DEBT_PAID, amount["debt_paid"], "contribution"),
+                (RunLineKind.SETTLED, settled, "settled"),
+                (RunLineKind.OWED, owed, "arrears")))], ignore_index=True)
+        lines = lines[lines["amount"] != 0].sort_values(["position", "order"], kind="stable")
+        return (entries[["kind", "occurred_on", "idempotency_key", "memo"]],
+                postings, lines.drop(columns=["position", "order"]).reset_index(drop=True))
+
     def entry(self, posting: Posting, kind: EntryKind, period: date, key: str, memo: str, *,
               payable: tuple[int, int] = (0, 0), owed: int = 0, due: int = 0) -> None:
         """One entry: `payable` (membership id, amount) debits the member's payable (a credit
@@ -148,16 +190,17 @@ class _Accounts:
                 lines=lines))
 
 
-def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Posting) -> None:
+def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Posting,
+             reserves: dict[int, int]) -> None:
     """Give each member who left (membership removed) their reserve back, as bread funds do;
-    a leaver's reserve below zero (from before gifts were limited) is recorded as owed."""
+    a leaver's reserve below zero (from before gifts were limited) is recorded as owed.
+    `reserves`: each member's reserve before the run."""
     removed = dict(db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
         .where(Membership.collective_id == collective_id,
                Membership.status == MembershipStatus.REMOVED.value)).all())
     if not removed:
         return
-    reserves = compute.reserves(run_lines_frame(collective_id))
     accounts.open_receivables(m for m in removed if reserves.get(m, 0) < 0)
     label = f"{period:%Y-%m}"
     for membership_id, name in sorted(removed.items()):
@@ -172,5 +215,5 @@ def _leavers(collective_id: int, period: date, accounts: _Accounts, posting: Pos
             key = f"contribution:{label}:member:{membership_id}"
             accounts.entry(posting, EntryKind.CONTRIBUTION, period, key,
                            f"Negative reserve of {name} now owed to the fund ({label})",
-                           owed=-reserve)
+                           payable=(membership_id, 0), owed=-reserve)
             posting.line(membership_id, RunLineKind.DEBT, -reserve, key)

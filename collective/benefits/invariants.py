@@ -24,13 +24,13 @@ tries again next time). `reserve_problems` is registered into `flask ledger chec
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from collective.benefits.models import BenefitRun, RunLine, RunLineKind
 from collective.benefits.plans import collectives_with_plans
-from collective.benefits.receivables import owed_by_members
+from collective.benefits.receivables import owed_by_members, receivable_accounts
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
@@ -75,6 +75,10 @@ class ReserveCheck:
     mismatched: tuple[tuple[int, int, int], ...] = ()
     #: Members whose reserve is below zero, by membership id.
     negative: tuple[tuple[int, int], ...] = ()
+    #: Each member's (reserve, gift debt, contributions in arrears), from the run lines: the
+    #: figures a contribution run starts from.
+    by_member: dict[int, tuple[int, int, int]] = field(default_factory=dict, compare=False,
+                                                       repr=False)
 
     @property
     def gap(self) -> int:
@@ -165,16 +169,83 @@ def reserve_check(collective_id: int) -> ReserveCheck:
         owed_held=held(owed.id) + sum(held_by.values()),
         arrears=sum(int(a or 0) for _, _, _, a in by_member), due_held=-held(due.id),
         mismatched=mismatched,
-        negative=tuple((m, int(r)) for m, r, _, _ in by_member if r is not None and r < 0))
+        negative=tuple((m, int(r)) for m, r, _, _ in by_member if r is not None and r < 0),
+        by_member={m: (int(r or 0), int(d or 0), int(a or 0)) for m, r, d, a in by_member})
 
 
-def check_run(before: ReserveCheck, what: str) -> None:
+def after_run(before: ReserveCheck, run_id: int, entry_count: int) -> ReserveCheck | None:
+    """The check after the run `run_id`, from `before` and what that run wrote (its lines,
+    and the postings of the entries its lines name), so its cost follows the run, not the
+    fund's history; None when some entry of the run has no line (then only a full check
+    can see it). Runs of a collective are serialised by its balance lock, and nothing else
+    writes run lines or posts the fund's run entries."""
+    sums = (sa.func.sum(sa.case((RunLine.kind.in_(_ADDS), RunLine.amount),
+                                (RunLine.kind.in_(_TAKES), -RunLine.amount), else_=0)),
+            sa.func.sum(sa.case((RunLine.kind == RunLineKind.DEBT, RunLine.amount),
+                                (RunLine.kind == RunLineKind.DEBT_PAID, -RunLine.amount),
+                                else_=0)),
+            sa.func.sum(sa.case((RunLine.kind == RunLineKind.OWED, RunLine.amount),
+                                (RunLine.kind == RunLineKind.SETTLED, -RunLine.amount),
+                                else_=0)))
+    lines = db.session.execute(sa.select(RunLine.membership_id, *sums)
+                               .where(RunLine.run_id == run_id)
+                               .group_by(RunLine.membership_id)).all()
+    entries = sa.select(RunLine.entry_id).where(RunLine.run_id == run_id,
+                                                RunLine.entry_id.is_not(None)).distinct()
+    named = db.session.scalar(sa.select(sa.func.count()).select_from(entries.subquery()))
+    if named != entry_count:
+        return None
+    moved = dict(db.session.execute(
+        sa.select(Posting.account_id, sa.func.sum(Posting.amount))
+        .where(Posting.entry_id.in_(entries), Posting.currency == before.currency)
+        .group_by(Posting.account_id)).all())
+    fund = ledger.account_by_code(before.collective_id, ledger.BENEFITS_FUND).id
+    owed = ledger.account_by_code(before.collective_id, ledger.FUND_OWED).id
+    due = ledger.account_by_code(before.collective_id, ledger.FUND_DUE).id
+    receivable_of = {account: member for member, account in
+                     receivable_accounts(before.collective_id).items()}
+    figures = dict(before.by_member)
+    for member, reserve, debt, arrears in lines:
+        was = figures.get(member, (0, 0, 0))
+        figures[member] = (was[0] + int(reserve or 0), was[1] + int(debt or 0),
+                           was[2] + int(arrears or 0))
+    held_by_moves: dict[int, int] = {}
+    for account, amount in moved.items():
+        if account in receivable_of:
+            held_by_moves[receivable_of[account]] = int(amount)
+    # What each member's receivable held before: what they owed, unless it was off.
+    held_before = {m: held for m, _, held in before.mismatched}
+    touched = ({m for m, *_ in lines} | set(held_by_moves)
+               | {m for m, _, _ in before.mismatched})
+    mismatched = []
+    for member in sorted(touched):
+        reserve, debt, arrears = figures.get(member, (0, 0, 0))
+        was = before.by_member.get(member, (0, 0, 0))
+        held = held_before.get(member, was[1] + was[2]) + held_by_moves.get(member, 0)
+        if debt + arrears != held:
+            mismatched.append((member, debt + arrears, held))
+    delta = lambda account: int(moved.get(account, 0))  # noqa: E731
+    return ReserveCheck(
+        before.collective_id, before.currency,
+        reserves=sum(r for r, _, _ in figures.values()),
+        held=before.held - delta(fund), other=before.other,
+        debts=sum(d for _, d, _ in figures.values()),
+        owed_held=before.owed_held + delta(owed) + sum(held_by_moves.values()),
+        arrears=sum(a for _, _, a in figures.values()),
+        due_held=before.due_held - delta(due), mismatched=tuple(mismatched),
+        negative=tuple((m, r) for m, (r, _, _) in sorted(figures.items()) if r < 0),
+        by_member=figures)
+
+
+def check_run(before: ReserveCheck, what: str, after: ReserveCheck | None = None) -> None:
     """Refuse the run just written (raising, so the caller rolls it back) if it changed the
     gap between the reserves and the fund, or between what members owe and the receivables
     or the contributions due, or left a member's receivable off what they owe (it would
     have moved money no reserve or debt accounts for), or took a reserve below zero (or
-    further below, for one left from before gifts were limited)."""
-    after = reserve_check(before.collective_id)
+    further below, for one left from before gifts were limited). `after` is the check after
+    the run if the caller has it (after_run); else it is read whole."""
+    if after is None:
+        after = reserve_check(before.collective_id)
     was = dict(before.negative)
     lower = [m for m, r in after.negative if r < was.get(m, 0)]
     if lower:

@@ -22,6 +22,7 @@ from collective.benefits.models import RunKind
 from collective.clock import now_utc, today_in
 from collective.extensions import db
 from collective.joblocks import FUND_RUNS_LOCK, PROPOSALS_LOCK, CollectiveClaims
+from collective.ledger import snapshots
 from collective.members.models import Collective, Proposal, ProposalStatus
 from collective.members.proposals import close_due_proposals
 from collective.transactions import transaction, violates
@@ -103,6 +104,7 @@ def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
     clock, so a forecast computed after it must not carry an earlier time (it would look
     older than the run, and stale at once)."""
     close_proposals(now)
+    snapshot_balances()
     done: dict[str, list[runs.RunResult]] = {}
     with CollectiveClaims(FUND_RUNS_LOCK) as claims:
         for collective_id, slug, timezone in plans.collectives_with_plans():
@@ -115,6 +117,19 @@ def run_all_due(now: datetime | None = None, triggered_by: str = "scheduler",
             if on_collective is not None:
                 on_collective(slug)
     return done
+
+
+def snapshot_balances() -> int | None:
+    """Snapshot the ledger's balances when enough postings came since the last snapshot, in
+    a short transaction of its own, so the runs that follow read balances from it; the new
+    watermark, or None. A snapshot that fails is logged: the runs read the whole history
+    instead, and the next round tries again."""
+    try:
+        with transaction():
+            return snapshots.take_snapshot()
+    except Exception:
+        log.exception("the balance snapshot failed; balances are read from all postings")
+        return None
 
 
 def _run_one_collective(collective_id: int, slug: str, today: date, now: datetime | None,

@@ -65,7 +65,7 @@ def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
         query = query.where(RunLine.kind.in_(kinds))
     if membership_id is not None:
         query = query.where(RunLine.membership_id == membership_id)
-    frame = pd.DataFrame(db.session.execute(query).all(),
+    frame = pd.DataFrame(list(map(tuple, db.session.execute(query))),
                          columns=["membership_id", "kind", "amount", "period", "claim_id",
                                   "for_period", "shortfall"])
     return frame.astype({"amount": "int64", "shortfall": "int64"})

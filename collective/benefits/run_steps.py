@@ -18,10 +18,12 @@ from collective.benefits.models import BenefitPlan, BenefitRun, RunKind, RunLine
 from collective.benefits.plans import levels_for, plan_in_force
 from collective.benefits.queries import arrears, run_lines_frame
 from collective.clock import zone
+from collective.database import insert_rows
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import balances as ledger_balances
 from collective.ledger import services as ledger
+from collective.ledger.bulk import entry_frames, post_many
 from collective.ledger.models import Account
 from collective.members.models import Collective, Membership, MembershipStatus, User
 from collective.members.services import base_currency
@@ -47,10 +49,16 @@ class RunResult:
 @dataclass
 class Posting:
     """What a run writes: its journal entries and its lines (each line names the entry's
-    idempotency key it belongs to, if any)."""
+    idempotency key it belongs to, if any). Entries and lines come one by one (`entries`,
+    `line`) or as whole frames (`add_frames`), which is how a run over thousands of members
+    hands them over."""
 
     entries: list[ledger.NewEntry] = field(default_factory=list)
     lines: list[dict] = field(default_factory=list)
+    #: (entries, postings, lines) frames, as post_many and LINE_COLUMNS take them,
+    #: postings naming their entry's position in its own frame.
+    frames: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = field(
+        default_factory=list)
 
     def line(self, membership_id: int, kind: RunLineKind, amount: int, key: str | None,
              **extra) -> None:
@@ -58,6 +66,36 @@ class Posting:
         if amount or extra.get("shortfall"):
             self.lines.append({"membership_id": int(membership_id), "kind": kind,
                                "amount": int(amount), "key": key, **extra})
+
+    def add_frames(self, entries: pd.DataFrame, postings: pd.DataFrame,
+                   lines: pd.DataFrame) -> None:
+        """Add entries, their postings and run lines in bulk."""
+        self.frames.append((entries, postings, lines))
+
+    @property
+    def entry_count(self) -> int:
+        """How many entries the run writes."""
+        return len(self.entries) + sum(len(entries) for entries, _, _ in self.frames)
+
+    def all_frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Every entry, posting and line, the bulk ones first, as three frames."""
+        blocks = [*self.frames, (*entry_frames(self.entries),
+                                 pd.DataFrame(self.lines, columns=list(LINE_COLUMNS)))]
+        blocks = [block for block in blocks if len(block[0]) or len(block[2])] or blocks[-1:]
+        entries, postings, offset = [], [], 0
+        for block_entries, block_postings, _ in blocks:
+            entries.append(block_entries)
+            postings.append(block_postings.assign(entry=block_postings["entry"] + offset))
+            offset += len(block_entries)
+        lines = pd.concat([block[2].reindex(columns=list(LINE_COLUMNS)) for block in blocks],
+                          ignore_index=True)
+        return (pd.concat(entries, ignore_index=True), pd.concat(postings, ignore_index=True),
+                lines)
+
+
+#: A run line's columns, as a run hands them over (the key names the line's entry).
+LINE_COLUMNS = {"membership_id": 0, "kind": "", "amount": 0, "key": None, "shortfall": 0,
+                "claim_id": None, "for_period": None}
 
 
 def _period_over_at(collective_id: int, period: date) -> datetime:
@@ -68,10 +106,12 @@ def _period_over_at(collective_id: int, period: date) -> datetime:
                             tzinfo=zone(timezone)).astimezone(UTC)
 
 
-def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.DataFrame:
+def members_frame(collective_id: int, period: date, terms: PlanTerms,
+                  figures: dict[int, tuple[int, int, int]] | None = None) -> pd.DataFrame:
     """Fund members of a period (active or paused, joined before it ended in the collective's
     timezone): level, earnings, due, balance, arrears, reserve and debt (gifts their reserve
-    could not cover)."""
+    could not cover). `figures` (membership id -> reserve, debt, arrears, as
+    invariants.reserve_check sums them) saves reading the run lines again."""
     base = base_currency(collective_id)
     rows = db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
@@ -79,7 +119,7 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Data
                Membership.status != MembershipStatus.REMOVED.value,
                Membership.joined_at < _period_over_at(collective_id, period))
         .order_by(Membership.id)).all()
-    frame = pd.DataFrame(rows, columns=["membership_id", "name"])
+    frame = pd.DataFrame(list(map(tuple, rows)), columns=["membership_id", "name"])
     levels = levels_for(collective_id, period)
     frame["level"] = frame["membership_id"].map(levels).fillna(0).astype("int64")
     earnings = member_earnings(collective_id, since=period, until=period_end(period))
@@ -89,10 +129,15 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Data
     owed_by_member = ledger_balances.member_balances(collective_id, base)
     balances = {m: owed for m, (_, owed) in owed_by_member.items()}
     frame["available"] = _mapped(frame, balances)
-    frame["arrears"] = _mapped(frame, arrears(collective_id))
-    lines = run_lines_frame(collective_id)
-    frame["reserve"] = _mapped(frame, compute.reserves(lines))
-    frame["debt"] = _mapped(frame, compute.gift_debts(lines))
+    if figures is None:
+        frame["arrears"] = _mapped(frame, arrears(collective_id))
+        lines = run_lines_frame(collective_id)
+        frame["reserve"] = _mapped(frame, compute.reserves(lines))
+        frame["debt"] = _mapped(frame, compute.gift_debts(lines))
+        return frame
+    frame["arrears"] = _mapped(frame, {m: max(a, 0) for m, (_, _, a) in figures.items()})
+    frame["reserve"] = _mapped(frame, {m: r for m, (r, _, _) in figures.items()})
+    frame["debt"] = _mapped(frame, {m: d for m, (_, d, _) in figures.items()})
     return frame
 
 
@@ -118,22 +163,30 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
     """Write the run row, its entries and its lines (flushed, not committed)."""
     run = BenefitRun(collective_id=collective_id, kind=kind.value, period=period,
                      plan_id=plan.id, total_amount=0, shortfall_amount=shortfall,
-                     entry_count=len(posting.entries), triggered_by=triggered_by[:254])
+                     entry_count=posting.entry_count, triggered_by=triggered_by[:254])
     db.session.add(run)
     db.session.flush()  # the unique (collective, kind, period) key is claimed here
-    entry_ids = ledger.post_entries(collective_id, posting.entries)
-    by_key = {e.idempotency_key: i for e, i in zip(posting.entries, entry_ids, strict=True)}
-    run.total_amount = sum(line["amount"] for line in posting.lines
-                           if line["kind"] in (RunLineKind.CONTRIBUTION, RunLineKind.SETTLED,
-                                               RunLineKind.BENEFIT, RunLineKind.MAKEUP))
-    if posting.lines:
-        db.session.execute(sa.insert(RunLine), [
-            {"run_id": run.id, "membership_id": line["membership_id"], "kind": line["kind"],
-             "amount": line["amount"], "shortfall": line.get("shortfall", 0),
-             "claim_id": line.get("claim_id"), "for_period": line.get("for_period"),
-             "entry_id": by_key.get(line.get("key"))} for line in posting.lines])
+    entries, postings, lines = posting.all_frames()
+    entry_ids = post_many(collective_id, entries, postings)
+    by_key = dict(zip(entries["idempotency_key"].tolist(), entry_ids, strict=True))
+    paid_in = lines["kind"].isin([RunLineKind.CONTRIBUTION, RunLineKind.SETTLED,
+                                  RunLineKind.BENEFIT, RunLineKind.MAKEUP])
+    run.total_amount = int(lines.loc[paid_in, "amount"].sum())
     db.session.flush()
+    number = lambda column: lines[column].fillna(0).astype("int64").tolist()  # noqa: E731
+    insert_rows(db.session.connection(), RunLine.__tablename__, {
+        "run_id": [run.id] * len(lines), "membership_id": number("membership_id"),
+        "kind": list(map(str, lines["kind"].tolist())), "amount": number("amount"),
+        "shortfall": number("shortfall"), "claim_id": _nullable(lines["claim_id"]),
+        "for_period": _nullable(lines["for_period"]),
+        "entry_id": [by_key.get(key) for key in lines["key"].tolist()]})
     return run
+
+
+def _nullable(values: pd.Series) -> list:
+    """Plain Python values of a column, None where it is missing (pandas keeps NaN)."""
+    return [None if pd.isna(v) else (int(v) if isinstance(v, float) else v)
+            for v in values.tolist()]
 
 
 def check_month_ended(period: date, today: date) -> date:
@@ -182,14 +235,17 @@ def require_contributions_run(collective_id: int, period: date) -> None:
 
 def finish(collective_id: int, kind: RunKind, period: date, plan: BenefitPlan, *,
            posting: Posting, frame: pd.DataFrame, total: int, shortfall: int, dry_run: bool,
-           triggered_by: str) -> RunResult:
+           triggered_by: str, before: invariants.ReserveCheck | None = None) -> RunResult:
     """The run's result, recorded unless it is dry, and checked: a run after which the
-    reserves no longer add up to the fund is refused (see invariants.check_run)."""
+    reserves no longer add up to the fund is refused (see invariants.check_run). `before`
+    is the check as the run found the fund, if it took it already (under the lock)."""
     outcome = RunResult(kind, period, dry_run, total=total, shortfall=shortfall,
-                        entries=len(posting.entries), lines=frame)
+                        entries=posting.entry_count, lines=frame)
     if not dry_run:
-        before = invariants.reserve_check(collective_id)
+        if before is None:
+            before = invariants.reserve_check(collective_id)
         outcome.run = _record_run(collective_id, kind, period, plan, posting, shortfall,
                                   triggered_by)
-        invariants.check_run(before, f"the {kind.value} run for {period:%B %Y}")
+        after = invariants.after_run(before, outcome.run.id, posting.entry_count)
+        invariants.check_run(before, f"the {kind.value} run for {period:%B %Y}", after)
     return outcome

@@ -13,7 +13,14 @@ from sqlalchemy import orm as so
 
 from collective.errors import NotFound
 from collective.extensions import db
-from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry, Posting
+from collective.ledger.models import (
+    Account,
+    AccountType,
+    BalanceSnapshot,
+    EntryKind,
+    JournalEntry,
+    Posting,
+)
 from collective.ledger.services import COMMON_FUND
 
 
@@ -75,16 +82,34 @@ def member_balance(membership_id: int, as_of: date | None = None) -> dict[str, i
 
 
 def member_balances(collective_id: int, currency: str) -> dict[int, tuple[int, int]]:
-    """What the collective owes each member in one currency, from one aggregate:
-    {membership_id: (payable account id, amount owed)}, for members with postings."""
-    rows = db.session.execute(
+    """What the collective owes each member in one currency: {membership_id: (payable
+    account id, amount owed)}, for members with postings. Read from the latest balance
+    snapshot and the postings after it (collective.ledger.snapshots), so its cost follows
+    the members and the postings since the snapshot, not the whole history."""
+    payable = (Account.collective_id == collective_id, Account.membership_id.is_not(None))
+    # One statement reads the watermark and the snapshot rows together, so a newer snapshot
+    # that replaces this one meanwhile cannot leave the two apart.
+    latest = sa.select(sa.func.max(BalanceSnapshot.through_posting_id).label("through")
+                       ).subquery()
+    snapshot = db.session.execute(
+        sa.select(latest.c.through, Account.membership_id, Account.id, BalanceSnapshot.balance)
+        .select_from(latest)
+        .outerjoin(BalanceSnapshot, sa.and_(BalanceSnapshot.through_posting_id == latest.c.through,
+                                            BalanceSnapshot.currency == currency))
+        .outerjoin(Account, sa.and_(Account.id == BalanceSnapshot.account_id, *payable))
+        .where(sa.or_(Account.id.is_not(None), BalanceSnapshot.id.is_(None)))).all()
+    watermark = int(snapshot[0][0] or 0) if snapshot else 0
+    owed: dict[int, tuple[int, int]] = {
+        int(m): (int(a), -int(balance)) for _, m, a, balance in snapshot if a is not None}
+    tail = db.session.execute(
         sa.select(Account.membership_id, Account.id, -sa.func.sum(Posting.amount))
         .join(Posting, Posting.account_id == Account.id)
-        .where(Account.collective_id == collective_id, Account.membership_id.is_not(None),
-               Posting.currency == currency)
-        .group_by(Account.membership_id, Account.id)
-        .order_by(Account.id)).all()
-    return {membership_id: (account_id, int(owed)) for membership_id, account_id, owed in rows}
+        .where(*payable, Posting.currency == currency, Posting.id > watermark)
+        .group_by(Account.membership_id, Account.id)).all()
+    for membership_id, account_id, amount in tail:
+        before = owed.get(membership_id, (account_id, 0))[1]
+        owed[membership_id] = (account_id, before + int(amount))
+    return dict(sorted(owed.items(), key=lambda item: item[1][0]))
 
 
 def members_owed_total(collective_id: int, currency: str) -> int:

@@ -13,6 +13,7 @@ from collective.extensions import db
 from collective.ledger.balances import check_ledger, run_extra_checks
 from collective.ledger.grants import RuntimeRoleError, grant_runtime_role
 from collective.ledger.periods import close_year
+from collective.ledger.snapshots import check_snapshot
 from collective.transactions import transaction
 
 #: The columns of the members' table the commands need (the ledger imports no members code).
@@ -24,10 +25,11 @@ ledger_cli = AppGroup("ledger", help="Inspect the ledger, and guard it on Postgr
 
 @ledger_cli.command("check")
 def check_command() -> None:
-    """Verify that every journal entry balances, then every check the other packages
-    registered (the fund's reserves, for one); exit 1 naming what is wrong."""
+    """Verify that every journal entry balances and the latest balance snapshot agrees with
+    the postings, then every check the other packages registered (the fund's reserves, for
+    one); exit 1 naming what is wrong."""
     result = check_ledger()
-    checked = run_extra_checks()
+    checked = {"balance snapshot": check_snapshot(), **run_extra_checks()}
     problems = {name: found for name, found in checked.items() if found}
     if result.ok and not problems:
         click.echo(f"ledger ok: {result.entries} entries, {result.postings} postings, "

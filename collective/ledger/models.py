@@ -239,3 +239,24 @@ class PeriodEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<PeriodEvent {self.action} {self.starts_on} collective={self.collective_id}>"
+
+
+class BalanceSnapshot(db.Model):
+    """An account's balance in one currency through a posting id: the sum of its postings
+    with ids up to `through_posting_id` (collective.ledger.snapshots). Derived from the
+    append-only postings, so it cannot drift; never edited, only replaced by a newer one."""
+
+    __tablename__ = "balance_snapshots"
+    __table_args__ = (sa.UniqueConstraint("through_posting_id", "account_id", "currency"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Every posting with an id up to this one is counted, and no later one.
+    through_posting_id: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id"), nullable=False)
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
+    #: Signed minor units: debits positive.
+    balance: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+
+    def __repr__(self) -> str:
+        return (f"<BalanceSnapshot account={self.account_id} {self.balance} {self.currency} "
+                f"through={self.through_posting_id}>")

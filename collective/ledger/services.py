@@ -19,6 +19,7 @@ from collective.ledger.models import (
     JournalEntry,
     Posting,
 )
+from collective.ledger.snapshots import hold_posting_lock
 from collective.money import MoneyError, check_currency
 
 # Codes of the standard chart that every collective gets.
@@ -216,13 +217,17 @@ def _balanced_lines(lines: Sequence[Line]) -> list[Line]:
 
 
 def _own_accounts(collective_id: int, account_ids: set[int]) -> None:
-    """Raise ForeignAccount unless every account belongs to the collective (one query)."""
-    owners = dict(
-        db.session.execute(
+    """Raise ForeignAccount unless every account belongs to the collective (one query: the
+    asked-for ids, or, for many, every account of the collective)."""
+    if len(account_ids) > 100:
+        owned = set(db.session.scalars(
+            sa.select(Account.id).where(Account.collective_id == collective_id)))
+        foreign = sorted(a for a in account_ids if a not in owned)
+    else:
+        owners = dict(db.session.execute(
             sa.select(Account.id, Account.collective_id).where(Account.id.in_(account_ids))
-        ).all()
-    )
-    foreign = sorted(a for a in account_ids if owners.get(a) != collective_id)
+        ).all())
+        foreign = sorted(a for a in account_ids if owners.get(a) != collective_id)
     if foreign:
         raise ForeignAccount(
             f"accounts {foreign} do not belong to this collective", field="account"
@@ -269,6 +274,7 @@ def post_entry(
     existing = find_entry(collective_id, idempotency_key)
     if existing is None:
         refuse_closed_periods(collective_id, [(kind, occurred_on)])
+        hold_posting_lock()
         entry = JournalEntry(
             collective_id=collective_id,
             kind=kind,
@@ -318,30 +324,15 @@ class NewEntry:
 
 def post_entries(collective_id: int, entries: Sequence[NewEntry],
                  created_by_id: int | None = None) -> list[int]:
-    """Post many balanced entries at once (a scheduled run); returns their ids in order.
-
-    Every entry is checked before anything is written; the inserts are two bulk statements
-    (posted_at is the column's default, the moment of writing, as for post_entry).
-    Unlike post_entry, a key that was used before is an error (IntegrityError): callers
-    guard against repeats with a unique run key of their own.
-    """
+    """Post many balanced entries at once (a scheduled run); returns their ids in order:
+    post_many, for entries given as NewEntry values."""
     if not entries:
         return []
-    checked = [_balanced_lines(entry.lines) for entry in entries]
-    _own_accounts(collective_id, {ln.account_id for lines in checked for ln in lines})
-    refuse_closed_periods(collective_id, [(e.kind, e.occurred_on) for e in entries])
-    ids = db.session.scalars(
-        sa.insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
-        [{"collective_id": collective_id, "kind": e.kind, "occurred_on": e.occurred_on,
-          "idempotency_key": e.idempotency_key, "memo": e.memo[:500],
-          "created_by_id": created_by_id, "reverses_id": None} for e in entries],
-    ).all()
-    db.session.execute(sa.insert(Posting), [
-        {"entry_id": entry_id, "account_id": ln.account_id, "amount": ln.amount,
-         "currency": ln.currency}
-        for entry_id, lines in zip(ids, checked, strict=True) for ln in lines
-    ])
-    return list(ids)
+    for entry in entries:  # amounts that are not plain integers are refused one by one
+        _balanced_lines(entry.lines)
+    from collective.ledger.bulk import entry_frames, post_many
+
+    return post_many(collective_id, *entry_frames(entries), created_by_id=created_by_id)
 
 
 #: Entry kind -> why an entry of that kind cannot be reversed on its own. The domain that

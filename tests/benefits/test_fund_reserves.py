@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from collective.benefits import claims, compute, invariants, queries, runs
-from collective.benefits.models import BenefitRun, RunLine
+from collective.benefits import claims, compute, invariants, queries, run_steps, runs
+from collective.benefits.models import BenefitPlan, BenefitRun, RunLine
 from collective.extensions import db
 from collective.ledger import balances
 from collective.ledger import services as ledger
@@ -167,6 +167,76 @@ def test_a_member_who_leaves_gets_their_reserve_back(invoice_fund):
     # Nothing more is returned the month after.
     runs.run_contributions(cid, DEC, today=RUN_DAY)
     assert [line for line in _lines(cid, DEC, "contributions") if line[0] == bob.id] == []
+
+
+def test_a_leaver_whose_reserve_is_below_zero_owes_it_on_their_own_receivable(invoice_fund):
+    """Bob's reserve is 30.00 below zero (a gift larger than it, as runs wrote before gifts
+    were limited to reserves) when he leaves: November's run records the 30.00 as owed on
+    his own receivable, and his reserve is back to zero."""
+    founder, ann, bob, cara, _ = invoice_fund(compute.DONOR_OWES)
+    cid = founder.collective_id
+    october = db.session.scalar(sa.select(BenefitRun.id).filter_by(
+        collective_id=cid, kind="contributions", period=OCT))
+    db.session.add(RunLine(run_id=october, membership_id=bob.id, kind="gift",
+                           amount=_reserves(cid)[bob.id] + 3_000, shortfall=0))
+    db.session.flush()
+    members.set_status(founder, bob, "removed", note="moved on")
+
+    runs.run_contributions(cid, NOV, today=RUN_DAY)
+
+    assert [line for line in _lines(cid, NOV, "contributions") if line[0] == bob.id] == [
+        (bob.id, "debt", 3_000, 0, None, None)]
+    assert _postings(cid, f"contribution:2026-11:member:{bob.id}") == {
+        f"1210-{bob.id}": 3_000, ledger.BENEFITS_FUND: -3_000}
+    assert _reserves(cid)[bob.id] == 0
+
+
+def _figures(check: invariants.ReserveCheck) -> tuple:
+    return (check.reserves, check.held, check.other, check.debts, check.owed_held,
+            check.arrears, check.due_held, check.mismatched, check.negative, check.by_member)
+
+
+def test_the_check_after_a_run_from_its_own_rows_is_the_whole_check(invoice_fund):
+    """November (Bob leaving with a reserve below zero, arrears owed and settled): the check
+    built from the run's own lines and postings equals the check read from all of them."""
+    founder, ann, bob, cara, _ = invoice_fund(compute.DONOR_OWES)
+    cid = founder.collective_id
+    october = db.session.scalar(sa.select(BenefitRun.id).filter_by(
+        collective_id=cid, kind="contributions", period=OCT))
+    db.session.add(RunLine(run_id=october, membership_id=bob.id, kind="gift",
+                           amount=_reserves(cid)[bob.id] + 3_000, shortfall=0))
+    db.session.flush()
+    members.set_status(founder, bob, "removed", note="moved on")
+    before = invariants.reserve_check(cid)
+
+    result = runs.run_contributions(cid, NOV, today=RUN_DAY)
+
+    after = invariants.after_run(before, result.run.id, result.run.entry_count)
+    assert after is not None and _figures(after) == _figures(invariants.reserve_check(cid))
+    assert after.by_member[bob.id][0] == 0
+
+
+def test_a_run_whose_postings_disagree_with_its_lines_is_refused(invoice_fund):
+    """A run that puts 10.00 into the fund but writes a line of 9.00 is refused by the check
+    after it, as the whole check would refuse it."""
+    founder, ann, *_ = invoice_fund(compute.DONOR_OWES)
+    cid = founder.collective_id
+    before = invariants.reserve_check(cid)
+    posting = run_steps.Posting()
+    key = f"contribution:2026-11:member:{ann.id}"
+    posting.entries.append(ledger.NewEntry(
+        kind="contribution", occurred_on=date(2026, 11, 30), idempotency_key=key, memo="",
+        lines=[ledger.Line(ledger.member_account(ann.id).id, 1_000, "USD"),
+               ledger.Line(ledger.account_by_code(cid, ledger.BENEFITS_FUND).id, -1_000,
+                           "USD")]))
+    posting.line(ann.id, "contribution", 900, key)
+    plan = db.session.scalar(sa.select(BenefitRun.plan_id).filter_by(collective_id=cid))
+    run = run_steps._record_run(cid, runs.RunKind.CONTRIBUTIONS, NOV,
+                                db.session.get(BenefitPlan, plan), posting, 0, "test")
+    after = invariants.after_run(before, run.id, run.entry_count)
+    assert _figures(after) == _figures(invariants.reserve_check(cid))
+    with pytest.raises(invariants.FundOutOfBalance, match=r"move \$1.00 in or out"):
+        invariants.check_run(before, "the test run", after)
 
 
 def test_a_benefit_nobody_else_gave_towards_is_owed_and_made_up_later(ctx):
