@@ -1,19 +1,23 @@
-"""The ledger's CSV written by the database: one query formats each posting as its finished
-CSV line, running balance included, and the rows stream out (PostgreSQL's COPY, or a
-cursor read in chunks on SQLite). Python only joins lines and writes bytes.
+"""The ledger's CSV written by the database: one query works out each posting's running
+balance (the opening balance of its account and currency plus a window sum in export order)
+and formats every field; the rows stream out through COPY ... TO STDOUT WITH CSV on
+PostgreSQL, or as finished lines from a cursor read in chunks on SQLite. Python only joins
+chunks and writes bytes.
 
-The lines are the same bytes as the row-by-row writer in exports.py (`python_csv_chunks`,
-which stays as the reference and the fallback for other databases): Python's csv quoting
-(QUOTE_MINIMAL, '\\n' line ends), the spreadsheet-formula guard of web/formatting.safe_text,
-amounts with each currency's decimal places, and rates without trailing zeros. The running
-balance is the opening balance of the (account, currency) plus a window sum over the
-postings in export order.
+The bytes are the row-by-row writer's in exports.py (`python_csv_chunks`, which stays as
+the reference and the fallback for other databases): Python's csv quoting (QUOTE_MINIMAL,
+'\\n' line ends), the spreadsheet-formula guard of web/formatting.safe_text, amounts with each
+currency's decimal places, and rates without trailing zeros.
+
+PostgreSQL's CSV quoting differs from Python's in two places, both handled in the query: it
+quotes an empty string (so empty text goes out as NULL), and it quotes a field holding a
+carriage return, which Python 3.11 leaves bare (so a carriage return goes out as the bytes
+01 03, and a 01 as 01 02, and `_restore` puts them back in each chunk).
 """
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
@@ -25,10 +29,8 @@ from collective.web.formatting import FORMULA_STARTS
 #: Lines joined into one chunk of bytes before it is handed on.
 CHUNK_LINES = 5000
 
-#: COPY's text format escapes these (backslash + letter); the lines hold them raw.
-_COPY_ESCAPES = {b"\\": b"\\", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r",
-                 b"t": b"\t", b"v": b"\v"}
-_COPY_ESCAPE = re.compile(rb"\\([\\bfnrtv])")
+#: How a carriage return and the escape byte itself travel through PostgreSQL's CSV.
+_ESCAPE, _ESCAPED_ESCAPE, _ESCAPED_CR = b"\x01", b"\x01\x02", b"\x01\x03"
 
 
 @lru_cache(maxsize=1)
@@ -74,22 +76,17 @@ class _Dialect:
         function = "strpos" if self.postgres else "instr"
         return f"{function}({text}, {self.chr(char)}) > 0"
 
-    def text(self, value: str) -> str:
-        """SQL: an integer as text."""
-        return f"CAST({value} AS TEXT)"
-
-    def mod(self, a: str, b: str) -> str:
-        """SQL: a modulo b (no '%' on PostgreSQL, where psycopg reads it as a parameter)."""
-        return f"mod({a}, {b})" if self.postgres else f"({a}) % ({b})"
-
     def date(self, value: str) -> str:
-        """SQL: a date as YYYY-MM-DD (SQLite stores it so; PostgreSQL's depends on DateStyle)."""
-        return f"to_char({value}, 'YYYY-MM-DD')" if self.postgres else value
+        """SQL: a date as YYYY-MM-DD (SQLite stores it so; COPY writes it so under the
+        ISO date style, which _copy_lines sets)."""
+        return value
 
-    def numeric_text(self, value: str) -> str:
-        """SQL: a Numeric(20, 10) as Decimal.normalize() writes it ('1.085', '2', '0.5')."""
-        fixed = f"CAST({value} AS TEXT)" if self.postgres else f"printf('%.10f', {value})"
-        return f"rtrim(rtrim({fixed}, '0'), '.')"
+    def rate_text(self, value: str) -> str:
+        """SQL: a Numeric(20, 10) with all ten decimals, NULL for NULL; trimmed of trailing
+        zeros it is what Decimal.normalize() writes ('1.085', '2', '0.5')."""
+        if self.postgres:
+            return f"CAST({value} AS TEXT)"
+        return f"CASE WHEN {value} IS NOT NULL THEN printf('%.10f', {value}) END"
 
 
 def _csv_field(d: _Dialect, value: str) -> str:
@@ -106,26 +103,37 @@ def _safe(d: _Dialect, value: str) -> str:
     return f"CASE WHEN substr({value}, 1, 1) IN ({starts}) THEN '''' || {value} ELSE {value} END"
 
 
-def _scale(currency: str) -> str:
-    """SQL: 10 ** decimal places of the currency (100 unless listed)."""
-    cases = " ".join(f"WHEN '{code}' THEN {scale}" for code, scale in _scales().items())
-    return f"CASE {currency} {cases} ELSE 100 END"
+def _unit(d: _Dialect, currency: str) -> str:
+    """SQL: what one minor unit of the currency is worth, per currency: the factor 0.01
+    (a numeric, whose scale is the decimal places) on PostgreSQL, the divisor 100 on SQLite."""
+    cases = []
+    for code, scale in _scales().items():
+        digits = len(str(scale)) - 1
+        unit = ("0." + "0" * (digits - 1) + "1" if digits else "1") if d.postgres else scale
+        cases.append(f"WHEN '{code}' THEN {unit}")
+    return f"CASE {currency} {' '.join(cases)} ELSE {'0.01' if d.postgres else 100} END"
 
 
-def _amount(d: _Dialect, amount: str, scale: str) -> str:
-    """SQL: exports.Amounts.text: minor units as '-1234.50' (no separators), '' for NULL."""
-    fraction = f"substr({d.text(d.mod(f'abs({amount})', scale) + f' + {scale}')}, 2)"
-    decimal = (f"CASE WHEN {amount} < 0 THEN '-' ELSE '' END || "
-               f"{d.text(f'abs({amount}) / {scale}')} || '.' || {fraction}")
-    return (f"COALESCE(CASE WHEN {scale} = 1 THEN {d.text(amount)} ELSE {decimal} END, '')")
+def _amount(d: _Dialect, amount: str, unit: str) -> str:
+    """SQL: exports.Amounts.text: minor units as '-1234.50' (no separators), NULL for NULL.
+    `amount` and `unit` are plain columns (each is read several times on SQLite)."""
+    if d.postgres:  # bigint * 0.01 is a numeric with two decimals: exact, and its own text
+        return f"{amount} * {unit}"
+    sign = f"CASE WHEN {amount} < 0 THEN '-' ELSE '' END"
+    fraction = f"substr(CAST(abs({amount}) % {unit} + {unit} AS TEXT), 2)"
+    decimal = f"{sign} || CAST(abs({amount}) / {unit} AS TEXT) || '.' || {fraction}"
+    return f"CASE WHEN {unit} = 1 THEN CAST({amount} AS TEXT) ELSE {decimal} END"
 
 
 def line_query(dialect: str, full: bool, account_code: bool, membership: bool,
                kind: bool) -> str:
-    """The SELECT giving each posting of the range as its CSV line, in export order.
+    """The SELECT giving each posting of the range, in export order: its CSV fields as
+    columns for COPY on PostgreSQL, its finished CSV line as one column on SQLite.
 
     Parameters: collective_id, date_from, date_to, and account_code, membership_id and
-    kind when filtered on (as exports.filters(q) with whole entries off).
+    kind when filtered on (as exports.filters(q) with whole entries off). The inner query
+    works out every value once (the balance: opening balance plus the window sum, in the
+    account's natural direction; the formula guard); the outer one only writes text.
     """
     d = _Dialect(dialect)
     p = d.param.format
@@ -144,57 +152,74 @@ def line_query(dialect: str, full: bool, account_code: bool, membership: bool,
     opening = "SUM(p.amount)"
     if d.postgres:  # sum(bigint) is numeric there
         running, opening = f"CAST({running} AS BIGINT)", f"CAST({opening} AS BIGINT)"
-    original = ", cp.currency AS orig_currency, cp.amount AS orig_amount, cp.rate" if full else ""
-    original_join = "LEFT JOIN client_payments cp ON cp.entry_id = e.id" if full else ""
-    debit_normal = "('asset', 'expense')"
-    balance = (f"CASE WHEN r.type IN {debit_normal} THEN r.running + COALESCE(o.amount, 0) "
-               f"ELSE -(r.running + COALESCE(o.amount, 0)) END")
-    fields = [
-        d.date("r.occurred_on"), d.text("r.entry_id"), "r.kind",
-        _csv_field(d, _safe(d, "r.memo")), _csv_field(d, "r.code"),
-        _csv_field(d, _safe(d, "r.name")), _csv_field(d, _safe(d, "COALESCE(r.member, '')")),
-        _amount(d, "CASE WHEN r.amount > 0 THEN r.amount END", "r.scale"),
-        _amount(d, "CASE WHEN r.amount < 0 THEN -r.amount END", "r.scale"),
-        "r.currency", _amount(d, balance, "r.scale"),
+    natural = "CASE WHEN a.type IN ('asset', 'expense') THEN 1 ELSE -1 END"
+    columns = [
+        "e.occurred_on", "e.id AS entry_id", "p.id AS posting_id", "e.kind",
+        f"{_safe(d, 'e.memo')} AS memo", "a.code", f"{_safe(d, 'a.name')} AS name",
+        f"{_safe(d, 'u.name')} AS member", "p.currency",
+        "CASE WHEN p.amount > 0 THEN p.amount END AS debit",
+        "CASE WHEN p.amount < 0 THEN -p.amount END AS credit",
+        f"{_unit(d, 'p.currency')} AS unit",
+        f"{natural} * (COALESCE(o.amount, 0) + {running}) AS balance",
     ]
+    text = ["r.kind", "r.memo", "r.code", "r.name", "r.member", "r.currency"]
+    payments = ""
     if full:
-        fields += [
-            _csv_field(d, "r.idempotency_key"),
-            f"COALESCE({d.text('r.reverses_id')}, '')",
-            _csv_field(d, "COALESCE(r.orig_currency, '')"),
-            _amount(d, "r.orig_amount", _scale("r.orig_currency")),
-            f"CASE WHEN r.rate IS NULL THEN '' ELSE {d.numeric_text('r.rate')} END",
-        ]
-    line = " || ',' || ".join(fields)
+        columns += ["e.idempotency_key", "e.reverses_id", "cp.currency AS orig_currency",
+                    "cp.amount AS orig_amount", "cp.rate",
+                    f"{_unit(d, 'cp.currency')} AS orig_unit"]
+        text += ["r.idempotency_key", "r.orig_currency"]
+        payments = "LEFT JOIN client_payments cp ON cp.entry_id = e.id"
+    fields = [d.date("r.occurred_on"), "r.entry_id", "r.kind", "r.memo", "r.code", "r.name",
+              "r.member", _amount(d, "r.debit", "r.unit"), _amount(d, "r.credit", "r.unit"),
+              "r.currency", _amount(d, "r.balance", "r.unit")]
+    if full:
+        fields += ["r.idempotency_key", "r.reverses_id", "r.orig_currency",
+                   _amount(d, "r.orig_amount", "r.orig_unit"),
+                   f"rtrim(rtrim({d.rate_text('r.rate')}, '0'), '.')"]
+    if d.postgres:
+        select = ", ".join(_copy_field(f) if f in text else f for f in fields)
+    else:
+        select = " || ',' || ".join(
+            _csv_field(d, f"COALESCE({f}, '')") if f in text
+            else f"COALESCE(CAST({f} AS TEXT), '')"
+            for f in fields) + " AS line"
     return (
         f"WITH opening AS (SELECT p.account_id, p.currency, {opening} AS amount {joins} "
         f"WHERE {conditions} AND e.occurred_on < {p('date_from')} "
         f"GROUP BY p.account_id, p.currency), "
-        f"r AS (SELECT e.occurred_on, e.id AS entry_id, p.id AS posting_id, e.kind, e.memo, "
-        f"e.idempotency_key, e.reverses_id, p.account_id, a.code, a.name, a.type, "
-        f"u.name AS member, p.amount, p.currency, {_scale('p.currency')} AS scale, "
-        f"{running} AS running{original} {joins} "
+        f"r AS (SELECT {', '.join(columns)} {joins} "
+        f"LEFT JOIN opening o ON o.account_id = p.account_id AND o.currency = p.currency "
         f"LEFT JOIN memberships m ON m.id = a.membership_id "
-        f"LEFT JOIN users u ON u.id = m.user_id {original_join} "
+        f"LEFT JOIN users u ON u.id = m.user_id {payments} "
         f"WHERE {conditions} AND e.occurred_on >= {p('date_from')} "
         f"AND e.occurred_on <= {p('date_to')}) "
-        f"SELECT {line} AS line FROM r LEFT JOIN opening o "
-        f"ON o.account_id = r.account_id AND o.currency = r.currency "
-        f"ORDER BY r.occurred_on, r.entry_id, r.posting_id"
+        f"SELECT {select} FROM r ORDER BY r.occurred_on, r.entry_id, r.posting_id"
     )
 
 
-def _unescape_copy_text(data: bytes) -> bytes:
-    """COPY's text format back to the raw line bytes (a backslash starts every escape)."""
-    if b"\\" not in data:
-        return data
-    return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES[m.group(1)], data)
+def _copy_field(value: str) -> str:
+    """SQL: text for COPY's CSV to write as Python's csv writer would: empty as NULL (COPY
+    quotes an empty string), and a carriage return escaped when Python leaves it bare."""
+    if "\r" in _quoted_characters():
+        return f"NULLIF({value}, '')"
+    escaped = (f"replace(replace({value}, chr(1), chr(1) || chr(2)), chr(13), "
+               f"chr(1) || chr(3))")
+    return (f"NULLIF(CASE WHEN strpos({value}, chr(13)) > 0 OR strpos({value}, chr(1)) > 0 "
+            f"THEN {escaped} ELSE {value} END, '')")
+
+
+def _restore(chunk: bytes) -> bytes:
+    """Carriage returns (and escape bytes) back in a chunk of whole COPY lines."""
+    if _ESCAPE not in chunk:
+        return chunk
+    return chunk.replace(_ESCAPED_CR, b"\r").replace(_ESCAPED_ESCAPE, _ESCAPE)
 
 
 def sql_csv_lines(params: dict, sql: str, chunk: int = CHUNK_LINES,
                   progress=None) -> Iterator[bytes]:
-    """The lines of `sql` (one text column), each ending in '\\n', in chunks of `chunk`
-    lines, read in the session's transaction."""
+    """The rows of `sql` as CSV lines, each ending in '\\n', in chunks of `chunk` lines,
+    read in the session's transaction."""
     connection = db.session.connection()
     raw = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
@@ -213,18 +238,24 @@ def sql_csv_lines(params: dict, sql: str, chunk: int = CHUNK_LINES,
 
 
 def _copy_lines(raw, sql: str, params: dict, chunk: int, progress) -> Iterator[bytes]:
-    """COPY (sql) TO STDOUT in text format: each message is one line, already ending in
-    '\\n'; escapes are undone chunk by chunk."""
-    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
-        lines: list = []
-        append = lines.append
-        for data in copy:
-            append(data)
-            if len(lines) == chunk:
-                if progress is not None:
-                    progress(chunk)
-                yield _unescape_copy_text(b"".join(lines))
-                lines.clear()
-        if progress is not None:
-            progress(len(lines))
-        yield _unescape_copy_text(b"".join(lines))
+    """COPY (sql) TO STDOUT WITH CSV: each message is one line, ending in '\\n'.
+
+    The settings last until the transaction ends: no JIT (compiling the expressions costs
+    more than it saves on one pass), and dates written as ISO whatever the server's style.
+    """
+    with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            lines: list = []
+            append = lines.append
+            for data in copy:
+                append(data)
+                if len(lines) == chunk:
+                    if progress is not None:
+                        progress(chunk)
+                    yield _restore(b"".join(lines))
+                    lines.clear()
+            if progress is not None:
+                progress(len(lines))
+            yield _restore(b"".join(lines))

@@ -25,7 +25,7 @@ MEMOS = [
     "two\nlines", "carriage\rreturn", "\rstarts with a carriage return", "=1+2", "+plus",
     "-minus, with a comma", "@at", "\ttab first", "back\\slash \\n not a newline",
     'comma, "quoted"', "", "'already quoted", '"starts with a quote', "ends with a comma,",
-    "Zoë's café ☕", "trailing space ", "=HYPERLINK(\"http://e.vil\",\"x\")",
+    "Zoë's café ☕", "trailing space ", "control \x01\x03 bytes\r and \x01\x02", "=HYPERLINK(\"http://e.vil\",\"x\")",
 ]
 HOSTILE_NAMES = ["=SUM(A1:A9)", '-Minus, "Quoted"', "@Handle\nNewline"]
 
@@ -116,7 +116,6 @@ def test_database_csv_quotes_what_pythons_csv_quotes():
         assert buffer.getvalue().startswith('"')
 
 
-def test_copy_text_escapes_are_undone():
-    escaped = b"a\\\\b\\nc\\rd\\te\\\\n\n"
-    assert csv_sql._unescape_copy_text(escaped) == b"a\\b\nc\rd\te\\n\n"
-    assert csv_sql._unescape_copy_text(b"plain,line\n") == b"plain,line\n"
+def test_carriage_returns_and_escape_bytes_come_back_from_copy():
+    assert csv_sql._restore(b"a\x01\x03b\x01\x02\x03c\n") == b"a\rb\x01\x03c\n"
+    assert csv_sql._restore(b"plain,line\n") == b"plain,line\n"
