@@ -26,8 +26,8 @@ from collective.extensions import db
 from collective.money import currency_codes, minor_digits
 from collective.web.formatting import FORMULA_STARTS
 
-#: Lines joined into one chunk of bytes before it is handed on.
-CHUNK_LINES = 5000
+#: Lines joined into one chunk of bytes before it is handed on (as the Python writer did).
+CHUNK_LINES = 1000
 
 #: How a carriage return and the escape byte itself travel through PostgreSQL's CSV.
 _ESCAPE, _ESCAPED_ESCAPE, _ESCAPED_CR = b"\x01", b"\x01\x02", b"\x01\x03"
@@ -216,15 +216,23 @@ def _restore(chunk: bytes) -> bytes:
     return chunk.replace(_ESCAPED_CR, b"\r").replace(_ESCAPED_ESCAPE, _ESCAPE)
 
 
-def sql_csv_lines(params: dict, sql: str, chunk: int = CHUNK_LINES,
+def sql_csv_lines(header: bytes, params: dict, sql: str, chunk: int = CHUNK_LINES,
                   progress=None) -> Iterator[bytes]:
-    """The rows of `sql` as CSV lines, each ending in '\\n', in chunks of `chunk` lines,
-    read in the session's transaction."""
+    """The header, then the rows of `sql` as CSV lines ending in '\\n', in chunks of `chunk`
+    lines, read in the session's transaction. The header comes with the first lines, so
+    the read has begun (and its snapshot is taken) when the first chunk is handed on."""
     connection = db.session.connection()
     raw = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        yield from _copy_lines(raw, sql, params, chunk, progress)
-        return
+        chunks = _copy_lines(raw, sql, params, chunk, progress)
+    else:
+        chunks = _sqlite_lines(raw, sql, params, chunk, progress)
+    yield header + next(chunks, b"")
+    yield from chunks
+
+
+def _sqlite_lines(raw, sql: str, params: dict, chunk: int, progress) -> Iterator[bytes]:
+    """The finished lines from a cursor, `chunk` rows at a time."""
     # SQLite keeps dates as ISO text (as SQLAlchemy writes them).
     params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
     cursor = raw.execute(sql, params)

@@ -248,13 +248,7 @@ def csv_chunks(q: LedgerQuery, preset: str = "accounting", progress: Progress = 
     if q.kind:
         params["kind"] = q.kind
     header = ",".join(FULL_COLUMNS if preset == "full" else ACCOUNTING_COLUMNS) + "\n"
-    return _with_header(header.encode(), csv_sql.sql_csv_lines(params, sql,
-                                                               progress=progress))
-
-
-def _with_header(header: bytes, lines: Iterator[bytes]) -> Iterator[bytes]:
-    yield header
-    yield from lines
+    return csv_sql.sql_csv_lines(header.encode(), params, sql, progress=progress)
 
 
 def python_csv_chunks(q: LedgerQuery, preset: str = "accounting", batch: int = 1000,
