@@ -1,13 +1,17 @@
-"""Ledger export of a million postings: our streamed CSV against the database's own bulk
-export, measured in the same run.
+"""Ledger export of a million postings: our CSV (and XLSX and Beancount) against the
+database's own bulk CSV export of the same rows, measured in the same run.
 
     .venv/bin/python bench/export.py                      # SQLite (a temporary file)
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \
         .venv/bin/python bench/export.py                  # PostgreSQL (the database is emptied)
 
-Builds the ledger with set-based SQL, then runs each export as its own process and reads
-that process's time and peak memory (ru_maxrss from wait4). The baseline is COPY ... TO
-STDOUT (psql) on PostgreSQL, and the sqlite3 shell's CSV mode on SQLite.
+Builds the ledger with set-based SQL (`build`, the one place data is made, so it can be
+swapped for `flask demo --scale`), ANALYZEs it, then runs each export as its own process
+(the CLI end to end, start-up included) and reads that process's time and peak memory
+(ru_maxrss from wait4). The baseline is COPY ... TO STDOUT (psql) on PostgreSQL, and the
+sqlite3 shell's CSV mode on SQLite; XLSX and Beancount are compared with the same baseline.
+BENCH_FORMATS=csv skips the slow formats; BENCH_REUSE=1 keeps the ledger a previous run
+built in BENCH_DATABASE_URL.
 """
 from __future__ import annotations
 
@@ -79,8 +83,18 @@ def build(url: str) -> None:
                 f"SELECT e.id, {account}, {sign}(100 + e.id % 9900), 'USD' "
                 f"FROM journal_entries e WHERE e.id >= {first_id}"))
         db.session.commit()
+        analyze(db.engine)
         count = db.session.scalar(sa.text("SELECT count(*) FROM postings"))
-        print(f"built {count:,} postings in {entries:,} entries")
+        print(f"built {count:,} postings in {entries:,} entries (and ANALYZEd)")
+
+
+def analyze(engine) -> None:
+    """Planner statistics for what was just bulk-loaded (autovacuum may not have run yet:
+    without them PostgreSQL plans the export for empty tables)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
 
 
 def measure(command: list[str], env: dict, stdout=None) -> tuple[float, float]:
@@ -102,46 +116,62 @@ def measure(command: list[str], env: dict, stdout=None) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
+def export_command(fmt: str, output: Path) -> list[str]:
+    """The CLI exporting the whole bench ledger in `fmt`."""
+    return [str(ROOT / ".venv/bin/flask"), "--app", "collective", "reports", "export-ledger",
+            "--collective", "bench", "--format", fmt, "--from", "2020-01-01", "--to",
+            "2026-12-31", "--output", str(output)]
+
+
 def main() -> None:
+    formats = os.environ.get("BENCH_FORMATS", "csv,xlsx,beancount").split(",")
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
         env = {**os.environ, "DATABASE_URL": url, "COLLECTIVE_ENV": "testing",
                "SECRET_KEY": "bench"}
         t0 = time.perf_counter()
-        measure([sys.executable, __file__, "--build", url], env, sys.stdout)
+        if os.environ.get("BENCH_REUSE") and "BENCH_DATABASE_URL" in os.environ:
+            print("reusing the ledger an earlier run built (BENCH_REUSE)")
+        else:
+            measure([sys.executable, __file__, "--build", url], env, sys.stdout)
         print(f"(build took {time.perf_counter() - t0:.1f} s)")
-        ours_file = Path(tmp) / "ours.csv"
-        ours = measure([str(ROOT / ".venv/bin/flask"), "--app", "collective", "reports",
-                        "export-ledger", "--collective", "bench", "--format", "csv",
-                        "--from", "2020-01-01", "--to", "2026-12-31", "--output",
-                        str(ours_file)], env)
+        base_file = Path(tmp) / "base.csv"
+
+        def baseline() -> tuple[float, float]:
+            with open(base_file, "wb") as sink:
+                if url.startswith("postgresql"):
+                    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+                    return measure(["psql", dsn, "-q", "-c",
+                                    f"COPY ({BASELINE_SQL}) TO STDOUT WITH CSV HEADER"],
+                                   env, sink)
+                return measure(["sqlite3", "-csv", "-header", url.removeprefix("sqlite:///"),
+                                BASELINE_SQL], env, sink)
+
+        label = "PostgreSQL COPY TO STDOUT" if url.startswith("postgresql") else "sqlite3 -csv"
+        baseline()  # warm the cache the same way for both
         # The same command doing nothing but start (the app and its libraries loaded): what
         # the export adds on top of this is what streaming has to keep flat.
         idle = measure([str(ROOT / ".venv/bin/flask"), "--app", "collective", "reports",
                         "export-ledger", "--help"], env)
-        base_file = Path(tmp) / "base.csv"
-        with open(base_file, "wb") as sink:
-            if url.startswith("postgresql"):
-                dsn = url.replace("postgresql+psycopg://", "postgresql://")
-                base = measure(["psql", dsn, "-q", "-c",
-                                f"COPY ({BASELINE_SQL}) TO STDOUT WITH CSV HEADER"], env, sink)
-                label = "PostgreSQL COPY TO STDOUT"
-            else:
-                base = measure(["sqlite3", "-csv", "-header", url.removeprefix("sqlite:///"),
-                                BASELINE_SQL], env, sink)
-                label = "sqlite3 -csv"
-        rows = sum(1 for _ in open(ours_file, "rb")) - 1
-        print(f"rows exported: {rows:,} (ours), "
-              f"{sum(1 for _ in open(base_file, 'rb')) - 1:,} (baseline)")
-        print(f"ours (streamed CSV with running balances): {ours[0]:6.1f} s, "
-              f"peak {ours[1]:6.1f} MiB, {ours_file.stat().st_size / 2**20:.0f} MiB written")
         print(f"{'the same command, start-up only':>42}: {idle[0]:6.1f} s, "
-              f"peak {idle[1]:6.1f} MiB (the export adds {ours[1] - idle[1]:.1f} MiB)")
-        print(f"{label:>42}: {base[0]:6.1f} s, peak {base[1]:6.1f} MiB, "
-              f"{base_file.stat().st_size / 2**20:.0f} MiB written")
-        print(f"ratio ours/baseline: time {ours[0] / base[0]:.1f}x, "
-              f"peak memory {ours[1] / base[1]:.1f}x")
-
+              f"peak {idle[1]:6.1f} MiB", flush=True)
+        for fmt in formats:
+            out = Path(tmp) / f"ours.{fmt}"
+            # Baseline and ours back to back, the baseline first, so both see the same load.
+            base = baseline()
+            ours = measure(export_command(fmt, out), env)
+            if fmt == "csv":
+                rows = sum(1 for _ in open(out, "rb")) - 1
+                print(f"rows exported: {rows:,} (ours), "
+                      f"{sum(1 for _ in open(base_file, 'rb')) - 1:,} (baseline)")
+            print(f"{'ours: ' + fmt + ' (running balances)':>42}: {ours[0]:6.1f} s, "
+                  f"peak {ours[1]:6.1f} MiB (+{ours[1] - idle[1]:.1f} MiB over start-up), "
+                  f"{out.stat().st_size / 2**20:.0f} MiB written")
+            print(f"{label + ' (its baseline)':>42}: {base[0]:6.1f} s, "
+                  f"peak {base[1]:6.1f} MiB, {base_file.stat().st_size / 2**20:.0f} MiB")
+            print(f"{'ratio ' + fmt + '/baseline':>42}: time {ours[0] / base[0]:.2f}x, "
+                  f"peak memory {ours[1] / base[1]:.1f}x", flush=True)
+            out.unlink()
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--build"]:
