@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import compute
@@ -50,6 +49,7 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
     plan's cap, and every run gives a leaver's reserve back. Posts once per (collective,
     period), whatever happens.
     """
+    import pandas as pd
     kind = RunKind.CONTRIBUTIONS
     period, done, plan = start_run(collective_id, kind, period, today, dry_run)
     if done is not None:

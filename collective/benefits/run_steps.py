@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import compute, invariants
@@ -27,6 +27,15 @@ from collective.members.models import Collective, Membership, MembershipStatus, 
 from collective.members.services import base_currency
 from collective.pool.queries import member_earnings
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _empty_frame() -> pd.DataFrame:
+    """An empty DataFrame (pandas is imported when a run first needs it)."""
+    import pandas as pd
+    return pd.DataFrame()
+
 
 @dataclass
 class RunResult:
@@ -40,7 +49,7 @@ class RunResult:
     total: int = 0
     shortfall: int = 0
     entries: int = 0
-    lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lines: pd.DataFrame = field(default_factory=_empty_frame)
     run: BenefitRun | None = None
 
 
@@ -72,6 +81,7 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms) -> pd.Data
     """Fund members of a period (active or paused, joined before it ended in the collective's
     timezone): level, earnings, due, balance, arrears, reserve and debt (gifts their reserve
     could not cover)."""
+    import pandas as pd
     base = base_currency(collective_id)
     rows = db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)

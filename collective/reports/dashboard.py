@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import queries as fund
@@ -28,6 +28,9 @@ from collective.pool.allocation import active_load
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
 from collective.pool.queries import monthly_earnings
 from collective.pool.time import allocations_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: How many months the charts over time show.
 CHART_MONTHS = 12
@@ -125,6 +128,7 @@ def pool_by_state(collective_id: int) -> list[tuple[PitchState, int]]:
 def workload(collective_id: int) -> pd.DataFrame:
     """Per member (not removed), by name: weekly capacity and the weekly hours allocated to
     them on active work (won, in progress); `is_over` when the hours pass the capacity."""
+    import pandas as pd
     members = pd.DataFrame(db.session.execute(
         sa.select(Membership.id, User.name, Membership.status, Membership.weekly_capacity_hours)
         .join(User, User.id == Membership.user_id)
@@ -206,6 +210,7 @@ def current_balances(collective_id: int) -> dict[str, int]:
 def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Month-end balances of the bank, the common fund and the benefits fund (in their
     natural direction) for the recent months: month, bank, common_fund, benefits_fund."""
+    import pandas as pd
     columns = list(COLUMNS)
     column_of = _tracked_accounts(collective_id)
     rows = db.session.execute(
@@ -228,6 +233,7 @@ def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
 def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Client payments into the bank and payouts to members out of it, per recent month
     (reversals count against what they reverse): month, income, payouts."""
+    import pandas as pd
     bank = ledger.account_by_code(collective_id, ledger.BANK)
     query, kind = balances.with_effective_kind(
         sa.select(JournalEntry.occurred_on).join(Posting, Posting.entry_id == JournalEntry.id))
