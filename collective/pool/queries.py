@@ -27,7 +27,8 @@ def frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
     """The rows of `query` as a DataFrame with these column names (built column by column
     from plain values: pandas is slow to take SQLAlchemy's row objects one by one)."""
     import pandas as pd
-    rows = db.session.execute(query).all()
+    # Core execution on the session's connection: the ORM's row loading is not needed here.
+    rows = db.session.connection().execute(query).all()
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
@@ -113,7 +114,7 @@ def member_earnings(collective_id: int, *, since: date, until: date) -> pd.DataF
         .where(JournalEntry.collective_id == collective_id, JournalEntry.occurred_on >= since,
                JournalEntry.occurred_on <= until, kind == EntryKind.PAYMENT)
         .group_by(Posting.account_id).subquery())
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         sa.select(Account.membership_id, -per_account.c.total)
         .join(per_account, per_account.c.account_id == Account.id)
         .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
