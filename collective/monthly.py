@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def monthly_table(
@@ -29,6 +31,7 @@ def monthly_table(
     total over all those months; `last_months` then keeps only the most recent ones.
     Returns the columns month ('2026-10') and `columns`, in that order.
     """
+    import pandas as pd
     names = list(columns)
     if frame.empty:
         return pd.DataFrame({"month": pd.Series(dtype=str),

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from collective.benefits.kinds import BenefitKind, RunLineKind
 from collective.money import split, split_capped
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LEVELS, EARNINGS_PCT, FLAT = "levels", "earnings_pct", "flat"
 #: What happens to the part of a gift a donor's reserve cannot cover: the donor owes it to
@@ -230,6 +231,7 @@ def contributions_due(terms: PlanTerms, members: pd.DataFrame) -> pd.Series:
     members: membership_id, level (monthly benefit chosen, 0 if none), earnings (pool
     earnings in the month). Returns an int64 Series aligned with `members`.
     """
+    import pandas as pd
     if terms.contribution_kind == LEVELS:
         levels = members["level"].map(terms.effective_level)
         return levels.map(dict(terms.levels)).astype("int64")
@@ -252,6 +254,8 @@ def contribution_run(members: pd.DataFrame) -> pd.DataFrame:
     recorded as owed. What they pay goes first to their debt, and only the rest to their
     reserve. Returns membership_id, paid, settled, owed, debt_paid (int64).
     """
+    import numpy as np
+    import pandas as pd
     due = members["due"].astype("int64")
     available = members["available"].astype("int64").clip(lower=0)
     arrears = members["arrears"].astype("int64").clip(lower=0)
@@ -272,6 +276,7 @@ def reserve_returns(reserves: pd.DataFrame, cap_months: int) -> pd.DataFrame:
     reserves: membership_id, reserve, monthly (the member's monthly contribution).
     Returns membership_id, returned for members with something to return.
     """
+    import pandas as pd
     cap = reserves["monthly"].astype("int64") * cap_months
     excess = (reserves["reserve"].astype("int64") - cap).clip(lower=0)
     out = pd.DataFrame({"membership_id": reserves["membership_id"].astype("int64"),
@@ -294,6 +299,7 @@ def paid_months(start: date, months: int, waiting_months: int,
 def last_ill_month(ended_on: date | None) -> date | None:
     """The last month a claim ended on `ended_on` (the first day well) covers: the month of
     the day before, in which the member was still ill; None while the claim runs on."""
+    import pandas as pd
     if ended_on is None or pd.isna(ended_on):
         return None
     return month_start(ended_on - timedelta(days=1))
@@ -309,6 +315,7 @@ def benefits_due(claims: pd.DataFrame, paid: pd.DataFrame, terms: PlanTerms,
     already paid.
     Returns claim_id, membership_id, kind, for_period, amount (int64), oldest first.
     """
+    import pandas as pd
     rows = []
     done = set(zip(paid["claim_id"], paid["for_period"], strict=True))
     for claim in claims.itertuples(index=False):
@@ -371,6 +378,7 @@ def gifts(benefits: pd.DataFrame, donors: pd.DataFrame, *, rule: str = DONOR_OWE
     left. Donors with equal remainders take a benefit's odd units in turn, month after month
     of the same claim (the seed is the claim id plus `period_seed` of the month paid for).
     """
+    import pandas as pd
     room = (dict(zip(donors["membership_id"], donors["room"].clip(lower=0), strict=True))
             if "room" in donors else None)
     rows = []
@@ -428,6 +436,7 @@ def gift_debts(lines: pd.DataFrame) -> pd.Series:
 
 
 def _signed_sum(lines: pd.DataFrame, signs: Mapping[str, int]) -> pd.Series:
+    import pandas as pd
     if lines.empty:
         return pd.Series(dtype="int64")
     sign = lines["kind"].map(signs).fillna(0).astype("int64")

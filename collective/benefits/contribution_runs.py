@@ -12,8 +12,8 @@ before anything goes into their reserve.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import compute, invariants
@@ -35,6 +35,9 @@ from collective.ledger.models import EntryKind
 from collective.members.models import Membership, MembershipStatus, User
 from collective.members.services import base_currency
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 #: The month whose contribution run also gives back reserves above the cap.
 RETURN_MONTH = 12
 
@@ -49,6 +52,7 @@ def run_contributions(collective_id: int, period: date, *, today: date, dry_run:
     plan's cap, and every run gives a leaver's reserve back. Posts once per (collective,
     period), whatever happens.
     """
+    import pandas as pd
     kind = RunKind.CONTRIBUTIONS
     period, done, plan = start_run(collective_id, kind, period, today, dry_run)
     if done is not None:
@@ -110,6 +114,7 @@ class _Accounts:
         contribution (what goes to their gift debt first, the rest to their reserve),
         arrears settled, and the month owed; with their run lines. `result` is
         compute.contribution_run's, with name and new_debt."""
+        import pandas as pd
         label = f"{period:%Y-%m}"
         member = result["membership_id"].astype("int64").reset_index(drop=True)
         ids, names = member.astype(str), result["name"].astype(str).reset_index(drop=True)

@@ -11,7 +11,6 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import NamedTuple
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import simulation
@@ -28,6 +27,7 @@ def compute_forecast(collective_id: int, *, today: date, now: datetime,
                      assumptions: simulation.ForecastAssumptions | None = None) -> FundForecast:
     """Simulate the fund under the plan in force in `today`'s month and store the result,
     replacing the collective's previous forecast (flushed, not committed)."""
+    import pandas as pd
     assumptions = assumptions or simulation.ForecastAssumptions()
     period = month_start(today)
     plan = plan_in_force(collective_id, period)

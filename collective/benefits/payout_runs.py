@@ -11,9 +11,8 @@ whether the donor owes the fund the difference or the other donors cover it.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import compute
@@ -42,6 +41,9 @@ from collective.ledger import services as ledger
 from collective.ledger.models import EntryKind
 from collective.members.services import base_currency
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 _COLUMNS = ["claim_id", "membership_id", "kind", "for_period", "amount"]
 
 
@@ -49,6 +51,8 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
                 triggered_by: str = "scheduler") -> RunResult:
     """Pay what earlier months still owe, then the approved claims due up to `period`, from
     the fund into the claimants' payables. Posts once per (collective, period)."""
+    import numpy as np
+    import pandas as pd
     kind = RunKind.PAYOUTS
     period, done, plan = start_run(collective_id, kind, period, today, dry_run)
     if done is not None:
@@ -141,6 +145,7 @@ def _approved_claims(collective_id: int, period: date) -> pd.DataFrame:
     the illness began: the first month of the claim, or of the claim a relapse continues.
     That level is paid for every month of the claim, whenever the run, so a level chosen
     later, or a late catch-up run, never changes what the claim pays."""
+    import pandas as pd
     claims = db.session.execute(
         sa.select(Claim.id, Claim.membership_id, Claim.kind, Claim.start_period, Claim.months,
                   Claim.amount, Claim.ended_on, Claim.continues_id)
@@ -172,6 +177,7 @@ def _illness_began(claims) -> dict[int, date]:
 def _donors(collective_id: int, period: date) -> pd.DataFrame:
     """Who a period's benefits are gifts from: the members who contributed that month,
     weighted by what they paid (so by their level, as in a bread fund)."""
+    import pandas as pd
     rows = db.session.execute(
         sa.select(RunLine.membership_id, sa.func.sum(RunLine.amount))
         .join(BenefitRun, BenefitRun.id == RunLine.run_id)

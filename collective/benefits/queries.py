@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import compute
@@ -25,6 +25,9 @@ from collective.ledger.models import EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
 from collective.members.services import base_currency
 from collective.monthly import monthly_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def fund_balance(collective_id: int) -> int:
@@ -57,6 +60,7 @@ def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
                     membership_id: int | None = None) -> pd.DataFrame:
     """Run lines of the collective (or one member): membership_id, kind, amount, period,
     claim_id, for_period, shortfall."""
+    import pandas as pd
     query = (sa.select(RunLine.membership_id, RunLine.kind, RunLine.amount, BenefitRun.period,
                        RunLine.claim_id, RunLine.for_period, RunLine.shortfall)
              .join(BenefitRun, BenefitRun.id == RunLine.run_id)
@@ -140,6 +144,7 @@ class MemberFund:
 
 def member_fund(membership: Membership, today: date) -> MemberFund | None:
     """Level, contributions, benefits received, reserve, and what falling ill would pay."""
+    import pandas as pd
     period = month_start(today)
     plan = plan_in_force(membership.collective_id, period)
     if plan is None:
@@ -176,6 +181,7 @@ def owing(collective_id: int, *, limit: int | None = None) -> pd.DataFrame:
     """Members who owe the fund, from their receivables: membership_id, name, owed
     (contributions), debt (gifts their reserve could not cover); with `limit`, only that
     many of those owing the most (names are read for them alone)."""
+    import pandas as pd
     owed = owed_by_members(collective_id)
     if limit is not None:
         owed = dict(sorted(owed.items(), key=lambda item: (-sum(item[1]), item[0]))[:limit])
@@ -199,6 +205,7 @@ _FLOW_COLUMNS = {EntryKind.CONTRIBUTION: "contributions", EntryKind.BENEFIT: "pa
 def fund_months(collective_id: int) -> pd.DataFrame:
     """Per month: contributions in, benefits out, returns, and the fund balance at the end
     (what it holds, net of what members owe it, as `fund_balance`)."""
+    import pandas as pd
     accounts = fund_account_ids(collective_id)
     rows = db.session.execute(
         sa.select(JournalEntry.occurred_on, JournalEntry.kind, Posting.amount)

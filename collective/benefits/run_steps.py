@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.benefits import compute, invariants
@@ -29,6 +29,15 @@ from collective.members.models import Collective, Membership, MembershipStatus, 
 from collective.members.services import base_currency
 from collective.pool.queries import member_earnings
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _empty_frame() -> pd.DataFrame:
+    """An empty DataFrame (pandas is imported when a run first needs it)."""
+    import pandas as pd
+    return pd.DataFrame()
+
 
 @dataclass
 class RunResult:
@@ -42,7 +51,7 @@ class RunResult:
     total: int = 0
     shortfall: int = 0
     entries: int = 0
-    lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lines: pd.DataFrame = field(default_factory=_empty_frame)
     run: BenefitRun | None = None
 
 
@@ -79,6 +88,7 @@ class Posting:
 
     def all_frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Every entry, posting and line, the bulk ones first, as three frames."""
+        import pandas as pd
         blocks = [*self.frames, (*entry_frames(self.entries),
                                  pd.DataFrame(self.lines, columns=list(LINE_COLUMNS)))]
         blocks = [block for block in blocks if len(block[0]) or len(block[2])] or blocks[-1:]
@@ -112,6 +122,7 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms,
     timezone): level, earnings, due, balance, arrears, reserve and debt (gifts their reserve
     could not cover). `figures` (membership id -> reserve, debt, arrears, as
     invariants.reserve_check sums them) saves reading the run lines again."""
+    import pandas as pd
     base = base_currency(collective_id)
     rows = db.session.execute(
         sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
@@ -185,6 +196,7 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
 
 def _nullable(values: pd.Series) -> list:
     """Plain Python values of a column, None where it is missing (pandas keeps NaN)."""
+    import pandas as pd
     return [None if pd.isna(v) else (int(v) if isinstance(v, float) else v)
             for v in values.tolist()]
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def balances(fund: int, levels: Sequence[int], contributions: Sequence[int],
     how many of those ill then are still in their waiting months; nothing is kept per
     member.
     """
+    import numpy as np
     runs, horizon = assumptions.runs, assumptions.horizon_months
     paths = np.full((horizon, runs), int(fund), dtype=np.int64)
     amounts, headcount = np.unique(np.asarray(levels, dtype=np.int64), return_counts=True)
@@ -114,6 +117,7 @@ def balances_per_member(fund: int, levels: Sequence[int], contributions: Sequenc
     """The reference: the same balances simulated member by member (arrays of futures x
     members, as the forecast used to). Only the tests and the bench use it, to check and
     time `balances`."""
+    import numpy as np
     runs, horizon = assumptions.runs, assumptions.horizon_months
     paths = np.full((horizon, runs), int(fund), dtype=np.int64)
     levels_arr = np.asarray(levels, dtype=np.int64)
@@ -145,6 +149,7 @@ def summarise(paths: np.ndarray) -> dict:
     first month its balance is below zero (or never, within the horizon). The paths'
     percentiles are balances some future had (inverted CDF), so they stay whole minor
     units."""
+    import numpy as np
     horizon = paths.shape[0]
     below = paths < 0
     ran_out = np.where(below.any(axis=0), below.argmax(axis=0), horizon)

@@ -105,7 +105,11 @@ class JournalEntry(db.Model):
     """One money event; its postings sum to zero per currency. Never updated or deleted."""
 
     __tablename__ = "journal_entries"
-    __table_args__ = (sa.UniqueConstraint("collective_id", "idempotency_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("collective_id", "idempotency_key"),
+        #: Finds a collective's entries in a date window (the earnings of the last 90 days).
+        sa.Index("ix_journal_entries_collective_id_occurred_on", "collective_id", "occurred_on"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     collective_id: so.Mapped[int] = so.mapped_column(
@@ -155,11 +159,13 @@ class Posting(db.Model):
         sa.CheckConstraint("length(currency) = 3", name="currency_iso"),
         # Balances are sums per account and currency: this index answers them alone.
         sa.Index("ix_postings_account_currency_amount", "account_id", "currency", "amount"),
+        #: An entry's lines with their account and amount, read from the index alone.
+        sa.Index("ix_postings_entry_id_account_id_amount", "entry_id", "account_id", "amount"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     entry_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("journal_entries.id"), index=True, nullable=False
+        sa.ForeignKey("journal_entries.id"), nullable=False
     )
     account_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("accounts.id"), index=True, nullable=False

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.errors import DomainError, NotFound
@@ -22,6 +22,9 @@ from collective.pool.models import (
 )
 from collective.pool.pitches import check_version, claim_version, volunteers_of
 from collective.pool.queries import frame, member_earnings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def allocate_member(
@@ -117,14 +120,16 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
         ["membership_id", "name", "capacity", "is_active"],
     )
     members["is_active"] = members["is_active"].astype(bool)
+    required = {s.name: s.level for s in pitch.required_skills}
+    # Only the required skills count towards the match (and its labels).
     skills = frame(
         sa.select(Membership.id, Skill.name, Skill.level)
         .join(Skill, Skill.user_id == Membership.user_id)
-        .where(Membership.collective_id == cid),
+        .where(Membership.collective_id == cid, Skill.name.in_(list(required)))
+        .order_by(Skill.id),
         ["membership_id", "skill", "level"],
     )
     earnings = member_earnings(cid, since=today - FAIRNESS_WINDOW, until=today)
-    required = {s.name: s.level for s in pitch.required_skills}
     volunteers = [v.membership_id for v in volunteers_of(pitch)]
     return compute.rank_candidates(members, skills, required, active_load(cid), earnings,
                                    volunteers, limit=limit)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from collective.money import split, split_after, tie_units
 from collective.pool.kinds import RuleTerms, SplitMethod
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def preview_totals(
 ) -> pd.DataFrame:
     """Per member (and the common fund, as id 0): what the payments (amount, participants,
     finder_id, seed) gave under each rule."""
+    import pandas as pd
     rows = []
     for amount, participants, finder_id, seed in payments:
         for label, terms in (("current", current), ("proposed", proposed)):
@@ -203,6 +205,7 @@ def preview_payments(
 ) -> pd.DataFrame:
     """`preview_totals` of payments (payment_id, base_amount, finder_id, seed) shared by the
     `payment_participants` rows; a payment nobody shares is left out."""
+    import pandas as pd
     shared = participants_by_payment(participants)
     inputs = [(int(amount), shared[int(payment_id)],
                None if pd.isna(finder_id) else int(finder_id), int(seed))
@@ -241,23 +244,22 @@ def rank_candidates(
     Returns membership_id, name, score (0-100+), skill_match, free_hours, earned, volunteer,
     and the matched skills, best first; paused members are left out.
     """
+    import numpy as np
+    import pandas as pd
     ranked = members.loc[members["is_active"], ["membership_id", "name", "capacity"]].copy()
     if ranked.empty:
         return ranked.assign(score=pd.Series(dtype="int64"))
+    matched = None
     # Skill match: for each required skill, the member's level over the level needed,
     # capped at 1; the mean over the required skills.
     if required:
         need = pd.Series(required, name="need").rename_axis("skill").reset_index()
         matched = skills.merge(need, on="skill", how="inner")
-        matched["fit"] = np.minimum(matched["level"] / matched["need"], 1.0)
-        fit = matched.groupby("membership_id")["fit"].sum() / len(need)
-        matched["label"] = matched["skill"] + " " + matched["level"].astype(str)
-        labels = matched.groupby("membership_id")["label"].agg(", ".join)
+        fit = (np.minimum(matched["level"] / matched["need"], 1.0)
+               .groupby(matched["membership_id"]).sum() / len(need))
         ranked["skill_match"] = ranked["membership_id"].map(fit).fillna(0.0)
-        ranked["skills"] = ranked["membership_id"].map(labels).fillna("")
     else:
         ranked["skill_match"] = 1.0
-        ranked["skills"] = ""
     hours = load.groupby("membership_id")["hours"].sum()
     ranked["free_hours"] = (ranked["capacity"] - ranked["membership_id"].map(hours).fillna(0)
                             ).clip(lower=0).astype("int64")
@@ -275,4 +277,21 @@ def rank_candidates(
                                 ascending=[False, False, False, True], kind="stable")
     if limit is not None:
         ranked = ranked.head(limit)
-    return ranked.reset_index(drop=True)
+    # The matched skills, labelled only for the members shown.
+    ranked["skills"] = _skill_labels(ranked["membership_id"], matched)
+    return ranked[["membership_id", "name", "capacity", "skill_match", "skills", "free_hours",
+                   "earned", "volunteer", "score"]].reset_index(drop=True)
+
+
+def _skill_labels(membership_ids: pd.Series, matched: pd.DataFrame | None) -> pd.Series:
+    """'skill level, skill level' of each member's matched skills ('' for none), in the
+    order of `matched`."""
+    import pandas as pd
+    labels: dict[int, list[str]] = {}
+    if matched is not None:
+        shown = matched[matched["membership_id"].isin(membership_ids)]
+        for member, skill, level in shown[["membership_id", "skill", "level"]].itertuples(
+                index=False):
+            labels.setdefault(member, []).append(f"{skill} {level}")
+    return pd.Series([", ".join(labels.get(m, ())) for m in membership_ids],
+                     index=membership_ids.index, dtype=object)

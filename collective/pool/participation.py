@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.errors import DomainError
@@ -32,6 +32,9 @@ from collective.pool.models import (
     Volunteer,
 )
 from collective.pool.queries import frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def withdraw_volunteering(actor: Membership, pitch: Pitch, reason: str = "", *,
@@ -84,6 +87,7 @@ def hours_for_payment(pitch: Pitch, received_on: date) -> PaymentHours:
 
     The entries are locked until the payment commits, so their author cannot change or
     delete them meanwhile (time.edit_time_entry waits, then finds them used)."""
+    import pandas as pd
     entries = frame(
         sa.select(TimeEntry.id, TimeEntry.allocation_id, TimeEntry.minutes)
         .join(Allocation, Allocation.id == TimeEntry.allocation_id)

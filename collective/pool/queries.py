@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
@@ -19,10 +19,19 @@ from collective.monthly import monthly_table
 from collective.pool import compute
 from collective.pool.models import ClientPayment, Pitch
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def frame(query: sa.Select, columns: list[str]) -> pd.DataFrame:
-    """The rows of `query` as a DataFrame with these column names."""
-    return pd.DataFrame(db.session.execute(query).all(), columns=columns)
+    """The rows of `query` as a DataFrame with these column names (built column by column
+    from plain values: pandas is slow to take SQLAlchemy's row objects one by one)."""
+    import pandas as pd
+    # Core execution on the session's connection: the ORM's row loading is not needed here.
+    rows = db.session.connection().execute(query).all()
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
 
 
 def member_names(collective_id: int, membership_ids) -> dict[int, str]:
@@ -113,16 +122,35 @@ def _payable_postings(collective_id: int) -> sa.Select:
 def member_earnings(collective_id: int, *, since: date, until: date) -> pd.DataFrame:
     """Minor units each member earned from client payments in [since, until], net of
     reversals."""
-    q = _payable_postings(collective_id).subquery()
-    rows = db.session.execute(
-        sa.select(q.c.membership_id, -sa.func.sum(q.c.amount))
-        .where(q.c.kind == EntryKind.PAYMENT, q.c.occurred_on >= since, q.c.occurred_on <= until)
-        .group_by(q.c.membership_id)).all()
-    return pd.DataFrame(rows, columns=["membership_id", "earned"]).astype("int64")
+    import pandas as pd
+
+    # Index-friendly: the entries in the window (by collective and date), their lines (by
+    # entry), summed per account, then the members' accounts kept. A reversal takes the kind
+    # of what it reverses, looked up only for reversals (an outer join to every entry would
+    # make the databases read the whole journal).
+    original = so.aliased(JournalEntry)
+    kind = sa.case((JournalEntry.reverses_id.is_(None), JournalEntry.kind),
+                   else_=sa.select(original.kind).where(original.id == JournalEntry.reverses_id)
+                   .scalar_subquery())
+    per_account = (
+        sa.select(Posting.account_id, sa.func.sum(Posting.amount).label("total"))
+        .select_from(JournalEntry).join(Posting, Posting.entry_id == JournalEntry.id)
+        .where(JournalEntry.collective_id == collective_id, JournalEntry.occurred_on >= since,
+               JournalEntry.occurred_on <= until, kind == EntryKind.PAYMENT)
+        .group_by(Posting.account_id).subquery())
+    rows = db.session.connection().execute(
+        sa.select(Account.membership_id, -per_account.c.total)
+        .join(per_account, per_account.c.account_id == Account.id)
+        .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
+    ).all()
+    ids, earned = zip(*rows, strict=True) if rows else ((), ())
+    return pd.DataFrame({"membership_id": pd.Series(ids, dtype="int64"),
+                         "earned": pd.Series(earned, dtype="int64")})
 
 
 def payable_movements(membership: Membership) -> pd.DataFrame:
     """Every posting on the member's payable account: date, kind, memo, amount (+ owed)."""
+    import pandas as pd
     q = _payable_postings(membership.collective_id).where(
         Account.membership_id == membership.id).order_by(JournalEntry.occurred_on,
                                                          JournalEntry.id)
@@ -186,6 +214,7 @@ def _owed_members(collective_id: int) -> sa.Select:
 
 def _by_column(rows) -> pd.DataFrame:
     """(membership_id or None, kind, amount) rows as earned, paid_out and other columns."""
+    import pandas as pd
     frame = pd.DataFrame(rows, columns=["membership_id", "kind", "amount"])
     frame["amount"] = frame["amount"].astype("int64")
     frame["column"] = frame["kind"].map({EntryKind.PAYMENT: "earned",
@@ -231,6 +260,7 @@ def _with_balance(table: pd.DataFrame) -> pd.DataFrame:
 def summary_totals(collective_id: int) -> dict[str, int]:
     """What `members_summary` adds up to over every member, in one grouped query:
     earned, paid_out, other and balance."""
+    import pandas as pd
     q = _payable_postings(collective_id).subquery()
     rows = db.session.execute(sa.select(sa.literal(0), q.c.kind, -sa.func.sum(q.c.amount))
                               .group_by(q.c.kind)).all()

@@ -3,8 +3,8 @@ preview of what a proposed rule would have paid."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.errors import DomainError, NotAllowed
@@ -24,6 +24,9 @@ from collective.pool.kinds import describe_terms
 from collective.pool.models import ClientPayment, Pitch, ShareRule, SplitMethod
 from collective.pool.participation import counted, participants_of
 from collective.pool.queries import frame, split_seeds_column
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The proposal kind of a share rule.
 SHARE_RULE = ProposalKind.SHARE_RULE

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import sqlalchemy as sa
 
 from collective.extensions import db
@@ -128,6 +127,7 @@ def _posted(payment: ClientPayment) -> dict[int, int]:
 def _participants(payment: ClientPayment) -> list[compute.Participant]:
     """The pitch's allocated members with the minutes this payment used (released links
     too: a reversed payment used them when it was split), in allocation order."""
+    import pandas as pd
     allocations = frame(
         sa.select(Allocation.id, Allocation.pitch_id, Allocation.membership_id,
                   Allocation.weight).where(Allocation.pitch_id == payment.pitch_id),

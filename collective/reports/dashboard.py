@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
@@ -28,6 +28,9 @@ from collective.monthly import monthly_table
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch, PitchState
 from collective.pool.queries import monthly_earnings, pitch_counts
 from collective.pool.time import allocations_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: How many months the charts over time show.
 CHART_MONTHS = 12
@@ -150,6 +153,7 @@ def workload(collective_id: int, *, limit: int | None = None, offset: int = 0
     """The members with the most weekly hours on active work first (then by name), `limit`
     of them from `offset`: membership_id, name, status, capacity, hours; `is_over` when
     the hours pass the capacity."""
+    import pandas as pd
     q = _workload_query(collective_id)
     members = pd.DataFrame(db.session.execute(
         sa.select(q).order_by(q.c.hours.desc(), q.c.name, q.c.membership_id)
@@ -244,6 +248,7 @@ def current_balances(collective_id: int) -> dict[str, int]:
 def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Month-end balances of the bank, the common fund and the benefits fund (in their
     natural direction) for the recent months: month, bank, common_fund, benefits_fund."""
+    import pandas as pd
     columns = list(COLUMNS)
     column_of = _tracked_accounts(collective_id)
     rows = db.session.execute(
@@ -266,6 +271,7 @@ def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
 def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
     """Client payments into the bank and payouts to members out of it, per recent month
     (reversals count against what they reverse): month, income, payouts."""
+    import pandas as pd
     bank = ledger.account_by_code(collective_id, ledger.BANK)
     query, kind = balances.with_effective_kind(
         sa.select(JournalEntry.occurred_on).join(Posting, Posting.entry_id == JournalEntry.id))

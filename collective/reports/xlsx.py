@@ -12,10 +12,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.writer.excel import ExcelWriter
-
 from collective.ledger import balances
 from collective.ledger import services as ledger
 from collective.reports.exports import Amounts, LedgerQuery, Progress, iter_rows
@@ -30,6 +26,8 @@ def _number_format(currency: str, digits: int) -> str:
 
 
 def _xlsx_cells(sheet, values: list, formats: dict[int, str]) -> list:
+    from openpyxl.cell import WriteOnlyCell
+
     cells = []
     for index, value in enumerate(values):
         cell = WriteOnlyCell(sheet, value=value)
@@ -43,6 +41,9 @@ def _xlsx_cells(sheet, values: list, formats: dict[int, str]) -> list:
 
 def write_xlsx(q: LedgerQuery, out: BinaryIO, progress: Progress = None) -> None:
     """The ledger as an XLSX workbook: postings, trial balance, and one sheet per fund."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
     workbook = Workbook(write_only=True)
     amounts = Amounts()
     formats_cache: dict[str, str] = {}
