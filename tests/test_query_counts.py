@@ -35,6 +35,8 @@ PAGES = [
     ("pool/payouts", "founder"),
     ("books/invoices/", "founder"),
     ("books/expenses/queue", "founder"),
+    ("audit", "founder"),
+    ("audit?action=deposit.recorded", "founder"),
 ]
 
 

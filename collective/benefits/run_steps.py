@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
+from collective import audit
 from collective.benefits import compute, invariants
 from collective.benefits.compute import PlanTerms, add_months, month_start
 from collective.benefits.models import BenefitPlan, BenefitRun, RunKind, RunLine, RunLineKind
@@ -133,6 +134,9 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
              "claim_id": line.get("claim_id"), "for_period": line.get("for_period"),
              "entry_id": by_key.get(line.get("key"))} for line in posting.lines])
     db.session.flush()
+    audit.record("fund_run.posted", collective=collective_id, subject=run, kind=kind.value,
+                 period=f"{period:%Y-%m}", total_amount=run.total_amount,
+                 shortfall_amount=shortfall, entries=len(posting.entries))
     return run
 
 
