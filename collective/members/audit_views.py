@@ -14,6 +14,8 @@ from collective.web.scoping import collective_view
 bp = Blueprint("audit", __name__, url_prefix="/c/<slug>")
 #: Events a page of the log shows.
 AUDIT_PAGE = 50
+#: The query parameters of the filter, kept in the page links and the CSV link.
+FILTERS = ("action", "member", "date_from", "date_to")
 
 
 def _filter_form() -> tuple[AuditFilterForm, dict[int, tuple[int, str]]]:
@@ -40,38 +42,42 @@ def _names(accounts: dict[int, tuple[int, str]]) -> dict[int, str]:
     return {user_id: name for user_id, name in accounts.values()}
 
 
+def _page(form: AuditFilterForm, accounts: dict[int, tuple[int, str]],
+          events: list | None = None, *, page: int = 1, status: int = 200):
+    """The log page: the form, one page of events, and links that keep the filter."""
+    events = events or []
+    return render_template(
+        "audit/log.html", form=form, events=events[:AUDIT_PAGE], more=len(events) > AUDIT_PAGE,
+        page=page, filters={name: request.args[name] for name in FILTERS
+                            if request.args.get(name)},
+        names=_names(accounts), details_of=queries.details_of,
+        action_label=action_label), status
+
+
 @bp.get("/audit")
 @collective_view(Role.TREASURER)
 def log():
     """Treasurers: the collective's audit log, newest first, AUDIT_PAGE events a page
-    (`?page=N`), filtered by the form."""
+    (`?page=N`; what is not a page number shows the first), filtered by the form."""
     form, accounts = _filter_form()
     page = request.args.get("page", 1, type=int)
     page = page if 1 <= page <= 100_000 else 1
-    events, status = [], 200
-    if form.validate():
-        events = queries.events_page(g.collective.id, services.member_accounts(g.collective.id),
-                                     _wanted(form, accounts), limit=AUDIT_PAGE + 1,
-                                     offset=(page - 1) * AUDIT_PAGE)
-    else:
-        status = 422
-    filters = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("audit/log.html", form=form, events=events[:AUDIT_PAGE],
-                           more=len(events) > AUDIT_PAGE, page=page, filters=filters,
-                           names=_names(accounts), details_of=queries.details_of,
-                           action_label=action_label), status
+    if not form.validate():
+        return _page(form, accounts, status=422)
+    events = queries.events_page(g.collective.id, services.member_accounts(g.collective.id),
+                                 _wanted(form, accounts), limit=AUDIT_PAGE + 1,
+                                 offset=(page - 1) * AUDIT_PAGE)
+    return _page(form, accounts, events, page=page)
 
 
 @bp.get("/audit.csv")
 @collective_view(Role.TREASURER)
 def log_csv():
     """Treasurers: download every event the filter matches, as CSV (the download is itself
-    recorded)."""
+    recorded, before its first byte)."""
     form, accounts = _filter_form()
     if not form.validate():
-        return render_template("audit/log.html", form=form, events=[], more=False, page=1,
-                               filters={}, names={}, details_of=queries.details_of,
-                               action_label=action_label), 422
+        return _page(form, accounts, status=422)
     wanted = _wanted(form, accounts)
     collective_id, slug = g.collective.id, g.collective.slug
     record_apart("export.audit_log", collective=collective_id, filter_action=wanted.action,

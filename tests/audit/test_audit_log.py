@@ -434,6 +434,8 @@ def test_the_log_filters_by_action_member_and_days(client, auth, setup, team):
     assert client.get(f"{base}?date_from={today}&date_to={yesterday}").status_code == 422
     assert client.get(f"{base}?action=drop.tables").status_code == 422
     assert client.get(f"{base}?page=x").status_code == 200
+    assert client.get(f"{base}?slug=other&page=2&member=abc").status_code == 422
+    assert client.get(f"{base}?member=99999999999999999999").status_code == 422
 
 
 def test_the_log_shows_fifty_events_a_page(client, auth, setup, team, monkeypatch):
