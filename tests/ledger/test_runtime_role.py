@@ -100,6 +100,11 @@ REFUSED = [
     "DROP FUNCTION ledger_refuse_change() CASCADE",
     "CREATE TRIGGER sneaky BEFORE INSERT ON postings "
     "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
+    # The audit log is guarded the same way (collective/audit).
+    "UPDATE audit_events SET action = 'x'",
+    "DELETE FROM audit_events",
+    "TRUNCATE audit_events",
+    "ALTER TABLE audit_events DISABLE TRIGGER USER",
 ]
 
 
@@ -156,8 +161,8 @@ def test_a_missing_role_is_named(admin):
 def test_the_grant_command_prints_or_applies_the_grants(login_role, runner, setup):
     printed = runner.invoke(args=["ledger", "grant-runtime", login_role.name, "--sql"])
     assert printed.exit_code == 0, printed.output
-    assert (f"GRANT SELECT, INSERT ON public.journal_entries, public.postings "
-            f"TO {login_role.name};") in printed.output
+    assert (f"GRANT SELECT, INSERT ON public.audit_events, public.journal_entries, "
+            f"public.postings TO {login_role.name};") in printed.output
     with setup():
         assert _privileges(db.session.connection(), login_role.name) == {}
 
