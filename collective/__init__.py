@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from collective.audit import models as _audit_models  # noqa: F401
     from collective.benefits import models as _benefit_models  # noqa: F401
     from collective.books.bank import models as _bank_models  # noqa: F401
     from collective.books.expenses import models as _expense_models  # noqa: F401
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from collective.books.bank.views import bp as bank_bp
     from collective.books.invoices.views import bp as invoices_bp
     from collective.ledger.views import bp as ledger_bp
+    from collective.members.audit_views import bp as audit_bp
     from collective.members.email_views import bp as email_bp
     from collective.members.reset_views import bp as password_bp
     from collective.members.views import bp as members_bp
@@ -90,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.register_blueprint(password_bp)
     app.register_blueprint(email_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)

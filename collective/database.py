@@ -95,8 +95,10 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
 
 def _refuse_writes_in_reads(session: so.Session, _flush_context, _instances) -> None:
-    changed = session.new or session.deleted or any(
-        session.is_modified(obj) for obj in session.dirty)
+    # A class marked `is_written_in_reads` (the audit log's rows, which record a download)
+    # may be inserted in a read; nothing may be changed or deleted.
+    changed = any(not getattr(obj, "is_written_in_reads", False) for obj in session.new) \
+        or session.deleted or any(session.is_modified(obj) for obj in session.dirty)
     if changed and is_read_only():
         what = f"a {request.method} request" if has_request_context() and not _reading.get() \
             else "a read"

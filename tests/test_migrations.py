@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from collective.extensions import db
-from collective.ledger.guards import APPEND_ONLY_TABLES, PERIOD_GUARD
+from collective.ledger.guards import APPEND_ONLY_TABLES, GUARDED_TABLES, PERIOD_GUARD
 
 
 def test_migrations_match_the_models(app):
@@ -21,11 +21,11 @@ def test_migrations_install_the_append_only_triggers(app):
         if conn.dialect.name == "postgresql":
             names = conn.scalars(sa.text(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).all()
-            expected = {f"{t}_append_only" for t in APPEND_ONLY_TABLES}
+            expected = {f"{t}_append_only" for t in GUARDED_TABLES}
         else:
             names = conn.scalars(sa.text(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
-            expected = {f"{t}_no_{op}" for t in APPEND_ONLY_TABLES
+            expected = {f"{t}_no_{op}" for t in GUARDED_TABLES
                         for op in ("update", "delete", "overwrite")}
     assert expected <= set(names)
 

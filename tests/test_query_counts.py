@@ -41,6 +41,8 @@ PAGES = [
     ("pool/pitches/new", "founder"),
     ("reports/", "founder"),
     ("reports/statement", "founder"),
+    ("audit", "founder"),
+    ("audit?action=deposit.recorded", "founder"),
 ]
 
 #: Pages with a member field: at these sizes they list everyone; with the <select> limit

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.benefits import notices, recovery
 from collective.benefits.compute import add_months, month_start
 from collective.benefits.models import (
@@ -216,9 +217,17 @@ def decide_claim(actor: Membership, claim: Claim, *, approve: bool, reason: str,
         raise DomainError(f"this claim is already {claim.status}", field="reason")
     if not (reason or "").strip():
         raise DomainError("give a reason the claimant will read", field="reason")
-    _set_status(claim, ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED, actor.id,
-                reason.strip(), now)
+    status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    _set_status(claim, status, actor.id, reason.strip(), now)
+    _audit_decision(claim, status, actor.user_id, reason.strip())
     return claim
+
+
+def _audit_decision(claim: Claim, status: ClaimStatus, actor_user_id: int | None,
+                    reason: str, **details) -> None:
+    audit.record(f"claim.{status.value}", collective=claim.collective_id, subject=claim,
+                 actor=actor_user_id, membership_id=claim.membership_id,
+                 kind=str(claim.kind), reason=reason, **details)
 
 
 def withdraw_claim(actor: Membership, claim: Claim, *, now: datetime) -> Claim:
@@ -239,8 +248,9 @@ def _decide_by_vote(proposal: Proposal, status: ClaimStatus, words: str) -> None
     """Apply a vote's outcome to its claim, if the claim is still waiting for it."""
     claim = db.session.get(Claim, proposal.payload["claim_id"])
     if claim is not None and claim.status == ClaimStatus.PENDING:
-        _set_status(claim, status, None, f"{words} by vote: {proposal.outcome}",
-                    proposal.decided_at)
+        reason = f"{words} by vote: {proposal.outcome}"
+        _set_status(claim, status, None, reason, proposal.decided_at)
+        _audit_decision(claim, status, None, reason, proposal_id=proposal.id)
 
 
 def claimant_of(proposal: Proposal) -> set[int]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.benefits import compute, invariants
 from collective.benefits.compute import PlanTerms, add_months, month_start
 from collective.benefits.models import BenefitPlan, BenefitRun, RunKind, RunLine, RunLineKind
@@ -191,6 +192,9 @@ def _record_run(collective_id: int, kind: RunKind, period: date, plan: BenefitPl
         "shortfall": number("shortfall"), "claim_id": _nullable(lines["claim_id"]),
         "for_period": _nullable(lines["for_period"]),
         "entry_id": [by_key.get(key) for key in lines["key"].tolist()]})
+    audit.record("fund_run.posted", collective=collective_id, subject=run, kind=kind.value,
+                 period=f"{period:%Y-%m}", total_amount=run.total_amount,
+                 shortfall_amount=shortfall, entries=posting.entry_count)
     return run
 
 

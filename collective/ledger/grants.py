@@ -3,10 +3,10 @@
 The role that owns the tables (the one the migrations run as) can switch the append-only
 triggers off (`ALTER TABLE ... DISABLE TRIGGER`, `DROP TRIGGER`), and a superuser can also
 `SET session_replication_role = replica`. So the app runs as another role, which holds
-SELECT and INSERT on the ledger's tables, read and write on the others, and nothing that
-changes the schema. `grant_runtime_role` gives a role exactly that; the owner runs it (through
-`flask --app collective ledger grant-runtime ROLE`) after every migration, because a table that
-a migration adds has no grants yet.
+SELECT and INSERT on the ledger's tables and the audit log, read and write on the others,
+and nothing that changes the schema. `grant_runtime_role` gives a role exactly that; the
+owner runs it (through `flask --app collective ledger grant-runtime ROLE`) after every
+migration, because a table that a migration adds has no grants yet.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from collective.ledger.guards import APPEND_ONLY_TABLES
+from collective.ledger.guards import GUARDED_TABLES
 
 #: What the runtime role may do on the ledger's tables, and on every other table of the app.
 LEDGER_PRIVILEGES = ("SELECT", "INSERT")
@@ -37,8 +37,8 @@ def runtime_grant_statements(role: str, schema: str, tables: list[str],
     quotes an identifier): it first takes back whatever the role held on the schema's tables
     and sequences."""
     who, where = quote(role), quote(schema)
-    ledger = [t for t in tables if t in APPEND_ONLY_TABLES]
-    others = [t for t in tables if t not in APPEND_ONLY_TABLES and t not in MIGRATION_TABLES]
+    ledger = [t for t in tables if t in GUARDED_TABLES]
+    others = [t for t in tables if t not in GUARDED_TABLES and t not in MIGRATION_TABLES]
 
     def names(group: list[str]) -> str:
         return ", ".join(f"{where}.{quote(t)}" for t in group)
@@ -61,7 +61,7 @@ def _app_tables(conn: sa.Connection) -> tuple[str, list[str]]:
     tables = conn.scalars(sa.text(
         "SELECT tablename FROM pg_tables WHERE schemaname = :schema ORDER BY tablename"),
         {"schema": schema}).all()
-    missing = set(APPEND_ONLY_TABLES) - set(tables)
+    missing = set(GUARDED_TABLES) - set(tables)
     if missing:
         raise RuntimeRoleError(f"no {', '.join(sorted(missing))} table in schema {schema}: "
                                "run `flask --app collective db upgrade` first")
@@ -81,7 +81,7 @@ def _refuse_unsafe_role(conn: sa.Connection, role: str, schema: str) -> None:
         "SELECT tablename, tableowner FROM pg_tables "
         "WHERE schemaname = :schema AND tablename IN :tables"
     ).bindparams(sa.bindparam("tables", expanding=True)),
-        {"schema": schema, "tables": list(APPEND_ONLY_TABLES)}).all()
+        {"schema": schema, "tables": list(GUARDED_TABLES)}).all()
     for table, owner in owners:
         if conn.scalar(sa.text("SELECT pg_has_role(:role, :owner, 'MEMBER')"),
                        {"role": role, "owner": owner}):
@@ -92,7 +92,7 @@ def _refuse_unsafe_role(conn: sa.Connection, role: str, schema: str) -> None:
 def _refuse_ledger_changes(conn: sa.Connection, role: str, schema: str) -> None:
     """Raise if the role, grants applied, still holds more than SELECT and INSERT on a
     ledger table (through a role it belongs to, or a grant to PUBLIC)."""
-    for table in APPEND_ONLY_TABLES:
+    for table in GUARDED_TABLES:
         held = [p for p in _FORBIDDEN_ON_LEDGER if conn.scalar(
             sa.text("SELECT has_table_privilege(:role, :table, :privilege)"),
             {"role": role, "table": f"{schema}.{table}", "privilege": p})]

@@ -1,5 +1,5 @@
-"""Database triggers that refuse UPDATE and DELETE on the ledger's tables, and on SQLite an
-INSERT that would overwrite a row.
+"""Database triggers that refuse UPDATE and DELETE on the ledger's tables and the audit log
+(collective/audit), and on SQLite an INSERT that would overwrite a row.
 
 Migrations call `install_append_only_guards`; a later migration that rebuilds one of these
 tables (SQLite batch mode copies and drops it) must call it again.
@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+#: The ledger's append-only tables: what the migrations before 0025 guard.
 APPEND_ONLY_TABLES = ("journal_entries", "postings")
+#: The audit log's table, guarded the same way from migration 0028_audit_log on.
+AUDIT_TABLES = ("audit_events",)
+#: Every table the guards refuse to change, and the runtime role may only read and insert
+#: into (grants.py).
+GUARDED_TABLES = APPEND_ONLY_TABLES + AUDIT_TABLES
+
+#: What the SQLite messages call each table's owner.
+_OWNER = {"journal_entries": "the ledger", "postings": "the ledger",
+          "audit_events": "the audit log"}
 
 #: SQLite: for each ledger table, the conditions under which an INSERT meets an existing row
 #: (its primary key, then its other unique keys). One EXISTS per key, so each uses its index.
@@ -26,23 +36,26 @@ _SQLITE_EXISTING_ROW = {
         "reverses_id = NEW.reverses_id",
     ),
     "postings": ("id = NEW.id",),
+    "audit_events": ("id = NEW.id",),
 }
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'the ledger is append-only: % on % is refused', TG_OP, TG_TABLE_NAME
+    RAISE EXCEPTION 'the ledger and the audit log are append-only: % on % is refused',
+        TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'restrict_violation';
 END
 $$
 """
 
 
-def guard_statements(dialect: str) -> list[str]:
-    """SQL that installs the append-only triggers for the given dialect name."""
+def guard_statements(dialect: str, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> list[str]:
+    """SQL that installs the append-only triggers on `tables` (the ledger's unless told) for
+    the given dialect name."""
     if dialect == "postgresql":
         statements = [_PG_FUNCTION]
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             statements += [
                 f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
@@ -54,14 +67,14 @@ def guard_statements(dialect: str) -> list[str]:
         return statements
     if dialect == "sqlite":
         statements = []
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             for op in ("UPDATE", "DELETE"):
                 name = f"{table}_no_{op.lower()}"
                 statements += [
                     f"DROP TRIGGER IF EXISTS {name}",
                     f"CREATE TRIGGER {name} BEFORE {op} ON {table} BEGIN "
                     "SELECT RAISE(ABORT, "
-                    f"'the ledger is append-only: {op} on {table} is refused'); "
+                    f"'{_OWNER[table]} is append-only: {op} on {table} is refused'); "
                     "END",
                 ]
             statements += _sqlite_overwrite_guard(table)
@@ -78,7 +91,7 @@ def _sqlite_overwrite_guard(table: str) -> list[str]:
         f"DROP TRIGGER IF EXISTS {name}",
         f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {existing} BEGIN "
         "SELECT RAISE(ABORT, "
-        f"'the ledger is append-only: {table} already holds a row with this id or key, "
+        f"'{_OWNER[table]} is append-only: {table} already holds a row with this id or key, "
         "and an INSERT may not replace it'); "
         "END",
     ]
@@ -101,9 +114,11 @@ def drop_statements(dialect: str) -> list[str]:
     ]
 
 
-def install_append_only_guards(execute: Callable[[str], object], dialect: str) -> None:
-    """Run the guard statements through `execute` (alembic's op.execute, or a connection)."""
-    for statement in guard_statements(dialect):
+def install_append_only_guards(execute: Callable[[str], object], dialect: str,
+                               tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
+    """Run the guard statements for `tables` (the ledger's unless told) through `execute`
+    (alembic's op.execute, or a connection)."""
+    for statement in guard_statements(dialect, tables):
         execute(statement)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.errors import DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger import services
@@ -241,4 +242,7 @@ def close_year(collective_id: int, year: int, *, actor: Any = None, today: date,
                                is_forced=bool(open_months) and force,
                                reason=reason[:500] if force else ""))
     db.session.flush()
+    audit.record("year.closed", collective=collective_id, subject=entry,
+                 **({} if user_id is None else {"actor": user_id}), year=year,
+                 is_forced=bool(open_months) and force, reason=reason if force else "")
     return entry

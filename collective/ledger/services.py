@@ -9,6 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db
 from collective.ledger.models import (
@@ -397,6 +398,7 @@ def reverse_entry(
         raise LedgerError(refusal, field="entry")
     if occurred_on is None:
         occurred_on = entry.occurred_on if today is None else reversal_day(entry, today)
+    is_new = find_entry(entry.collective_id, reversal_key(entry)) is None
     reversal = post_entry(
         entry.collective_id,
         kind=EntryKind.REVERSAL,
@@ -410,5 +412,10 @@ def reverse_entry(
     follow_up = REVERSAL_FOLLOW_UPS.get(entry.kind)
     if follow_up is not None:
         follow_up(entry, reversal)
+    if is_new:
+        audit.record("entry.reversed", collective=entry.collective_id, subject=reversal,
+                     **({} if created_by_id is None else {"actor": created_by_id}),
+                     reverses_entry_id=entry.id, kind=str(entry.kind),
+                     occurred_on=occurred_on, memo=reversal.memo)
     return reversal
 

@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
+from collective import audit
 from collective.clock import canonical_timezone
 from collective.errors import Conflict, DomainError
 from collective.extensions import db
@@ -121,6 +122,24 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password or "") else None
 
 
+def record_sign_in(user: User) -> None:
+    """Put a sign-in in the audit log (the caller commits)."""
+    audit.record("account.signed_in", subject=user, actor=user)
+
+
+def record_failed_sign_in(email: str) -> None:
+    """Put a failed sign-in in the audit log, committed on its own: against the account when
+    the address is one (its collectives' treasurers see it), else against no one. The
+    address typed is kept only if it looks like one (someone may type a password into the
+    e-mail field), and is never said back to whoever signs in."""
+    address = normalise_email(email)
+    user_id = db.session.scalar(sa.select(User.id).filter_by(email=address))
+    looks_like_address = "@" in address and " " not in address and len(address) <= 254
+    audit.record_apart("account.login_failed",
+                       subject=("user", user_id) if user_id is not None else None,
+                       actor=None, email=address if looks_like_address else "")
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the password after checking the current one."""
     if not user.check_password(current or ""):
@@ -128,6 +147,7 @@ def change_password(user: User, current: str, new: str) -> None:
     check_new_password(new)
     user.set_password(new, password_method())
     db.session.flush()
+    audit.record("account.password_changed", subject=user, actor=user)
 
 
 def _clean_skills(skills: Mapping[str, int]) -> dict[str, int]:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from collective import audit
 from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.mail.outbox import check_address, queue_mail
@@ -101,9 +102,13 @@ def confirm_address(token: str, now: datetime) -> User:
     if _taken_by_another(user, address):
         raise Conflict(f"{address} belongs to another account now, so it cannot become "
                        "yours; change your address to another one")
+    before = user.email
     user.email = address
     user.email_confirmed_at = now
     db.session.flush()
+    if before != address:
+        audit.record("account.email_changed", subject=user, actor=user, before=before,
+                     after=address)
     return user
 
 

@@ -1,9 +1,10 @@
-"""Forms for signing in, profiles, collectives, roles and invitations."""
+"""Forms for signing in, profiles, collectives, roles, invitations and the audit log."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -26,6 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from collective.audit.actions import ACTIONS
 from collective.members.models import MembershipStatus, Role
 from collective.web.forms import AsciiIntegerField
 
@@ -218,3 +220,21 @@ class EmailChangeForm(FlaskForm):
     email = EmailField("New e-mail address", filters=[_stripped],
                        validators=[DataRequired(), Length(max=254)])
     current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class AuditFilterForm(FlaskForm):
+    """Which events of the audit log to show (a GET form: the link can be bookmarked)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", default="", choices=[
+        ("", "Any"), *ACTIONS.items()])
+    member = SelectField("Member", coerce=int, default=0)
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def validate_date_to(self, field) -> None:
+        """The range may not end before it starts."""
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("the end is before the start")

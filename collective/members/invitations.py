@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.clock import local_time
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
@@ -52,6 +53,9 @@ def create_invitation(
     )
     db.session.add(invitation)
     db.session.flush()
+    audit.record("invitation.sent", collective=actor.collective_id, subject=invitation,
+                 actor=actor.user_id, email=invitation.email, roles=invitation.roles,
+                 expires_at=invitation.expires_at)
     return invitation, token
 
 
@@ -129,7 +133,11 @@ def accept_invitation(token: str, user: User, now: datetime) -> Membership:
     )
     if claimed.rowcount != 1:
         raise Conflict("this invitation has already been used")
-    return add_member(invitation.collective, user, invitation.role_set)
+    membership = add_member(invitation.collective, user, invitation.role_set)
+    audit.record("invitation.accepted", collective=invitation.collective_id,
+                 subject=invitation, actor=user.id, member=user.name, roles=invitation.roles,
+                 membership_id=membership.id)
+    return membership
 
 
 def _pending(actor: Membership, invitation_id: int) -> Invitation:
@@ -155,6 +163,8 @@ def revoke_invitation(actor: Membership, invitation_id: int, *, now: datetime) -
     invitation.revoked_at = now
     invitation.revoked_by_id = actor.user_id
     db.session.flush()
+    audit.record("invitation.revoked", collective=actor.collective_id, subject=invitation,
+                 actor=actor.user_id, email=invitation.email, roles=invitation.roles)
     return invitation
 
 
@@ -167,6 +177,8 @@ def renew_invitation(actor: Membership, invitation_id: int, *, ttl: timedelta, n
     invitation.token_hash = _token_hash(token)
     invitation.expires_at = now + ttl
     db.session.flush()
+    audit.record("invitation.renewed", collective=actor.collective_id, subject=invitation,
+                 actor=actor.user_id, email=invitation.email, expires_at=invitation.expires_at)
     return invitation, token
 
 

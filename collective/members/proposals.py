@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.clock import date_at
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
@@ -261,6 +262,10 @@ def decide_proposal(proposal: Proposal, now: datetime) -> bool:
     elif proposal.kind in REJECTERS:
         REJECTERS[proposal.kind](proposal)
     db.session.flush()
+    audit.record("proposal.adopted" if result.status == ProposalStatus.ADOPTED
+                 else "proposal.rejected", collective=proposal.collective_id,
+                 subject=proposal, actor=None, kind=str(proposal.kind),
+                 title=proposal.title, outcome=proposal.outcome)
     notices.proposal_decided(proposal, now)
     return True
 

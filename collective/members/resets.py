@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from collective import audit
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.mail.outbox import queue_mail
@@ -99,4 +100,5 @@ def reset_password(token: str, password: str, now: datetime) -> User:
     check_new_password(password)
     user.set_password(password, password_method())
     db.session.flush()
+    audit.record("account.password_reset", subject=user, actor=user)
     return user

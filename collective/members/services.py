@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from collective import audit
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger.services import create_standard_chart, open_member_account
@@ -155,7 +156,13 @@ def set_roles(actor: Membership, membership: Membership, roles: Iterable[Role | 
         raise NotAllowed(Role.TREASURER.value, "give or take away the treasurer role")
     _lock_memberships(membership.collective_id)
     _keep_a_treasurer(membership, Role.TREASURER in wanted, membership.is_active)
+    before = sorted(r.value for r in membership.roles)
     _replace_roles(membership, wanted)
+    after = sorted(r.value for r in wanted)
+    if before != after:
+        audit.record("membership.role_changed", collective=membership.collective_id,
+                     subject=membership, actor=actor.user_id, member=membership.user.name,
+                     before=before, after=after)
     return membership
 
 
@@ -187,9 +194,14 @@ def set_status(
     _lock_memberships(membership.collective_id)
     _keep_a_treasurer(membership, Role.TREASURER in membership.roles,
                       status == MembershipStatus.ACTIVE)
+    before = membership.status
     membership.status = status.value
     membership.status_note = (note or "").strip()[:200]
     db.session.flush()
+    if before != status.value:
+        audit.record("membership.status_changed", collective=membership.collective_id,
+                     subject=membership, actor=actor.user_id, member=membership.user.name,
+                     before=str(before), after=status.value, note=membership.status_note)
     return membership
 
 
@@ -319,3 +331,18 @@ def find_members(collective_id: int, text: str, *, active_only: bool = False,
                                           User.name, Membership.id)
     return [(membership_id, found) for membership_id, found
             in db.session.execute(query.limit(limit))]
+
+
+def member_accounts(collective_id: int) -> sa.Select:
+    """A query of the user ids of everyone who is or was a member of the collective (the
+    accounts whose account-level events its audit log shows)."""
+    return sa.select(Membership.user_id).where(Membership.collective_id == collective_id)
+
+
+def member_accounts_named(collective_id: int) -> list[tuple[int, int, str]]:
+    """(membership id, user id, name) of everyone who is or was a member, by name."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Membership.id, Membership.user_id, User.name)
+        .join(User, Membership.user_id == User.id)
+        .where(Membership.collective_id == collective_id)
+        .order_by(User.name, Membership.id))]

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.errors import Conflict
 from collective.extensions import db
 from collective.members.models import Membership, Proposal, Role
@@ -84,7 +85,11 @@ class TermsKind(Generic[T]):
             raise Conflict(f"the collective already has a {self.noun}; "
                            "propose a change instead")
         start = self.check_start(effective_on, today)
-        return self.add_version(actor.collective_id, terms, start, None)
+        row = self.add_version(actor.collective_id, terms, start, None)
+        audit.record("terms.founded", collective=actor.collective_id, subject=row,
+                     actor=actor.user_id, what=self.noun, version=row.version,
+                     effective_on=start)
+        return row
 
     def propose(self, actor: Membership, terms: T, *, effective_on: date, today: date,
                 now: datetime, title: str = "", description: str = "",

@@ -80,8 +80,11 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
+            accounts.record_failed_sign_in(form.email.data)
             form.password.errors.append("The e-mail or password is not right.")
         else:
+            with committed():
+                accounts.record_sign_in(user)
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(_after_login_target(form.next.data))

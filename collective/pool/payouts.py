@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from collective import audit
 from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.ledger import balances
@@ -93,7 +94,8 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
     if not is_whole(amount):
         raise DomainError("the amount must be more than zero", field="amount")
     key = f"payout:{request_key}"
-    if ledger.find_entry(actor.collective_id, key) is None:
+    is_new = ledger.find_entry(actor.collective_id, key) is None
+    if is_new:
         # Two payouts (or a payout and a fund run) must not both spend the same balance.
         ledger.lock_balances(actor.collective_id)
         owed = balances.member_balance(membership.id).get(base, 0)
@@ -111,6 +113,10 @@ def pay_member(actor: Membership, membership: Membership, *, amount: int, paid_o
                           amount=amount,
                           memo=_reference(f"Payout to {membership.user.name}", reference))
     notices.payouts_sent(entry, actor.collective.slug, base, {membership.id: amount})
+    if is_new:
+        audit.record("payout.posted", collective=actor.collective_id, subject=entry,
+                     actor=actor.user_id, member=membership.user.name, amount=amount,
+                     currency=base, paid_on=paid_on, reference=reference)
     return entry
 
 
@@ -124,9 +130,17 @@ def record_deposit(actor: Membership, membership: Membership, *, amount: int,
     check_date(received_on, today, "received_on", "date received")
     if not is_whole(amount, 1, MAX_MINOR_UNITS):
         raise DomainError("the amount must be more than zero", field="amount")
-    return _member_entry(actor, membership, kind=EntryKind.DEPOSIT, key=f"deposit:{request_key}",
-                         on=received_on, amount=amount,
-                         memo=_reference(f"Deposit from {membership.user.name}", reference))
+    key = f"deposit:{request_key}"
+    is_new = ledger.find_entry(actor.collective_id, key) is None
+    entry = _member_entry(actor, membership, kind=EntryKind.DEPOSIT, key=key,
+                          on=received_on, amount=amount,
+                          memo=_reference(f"Deposit from {membership.user.name}", reference))
+    if is_new:
+        audit.record("deposit.recorded", collective=actor.collective_id, subject=entry,
+                     actor=actor.user_id, member=membership.user.name, amount=amount,
+                     currency=actor.collective.base_currency, received_on=received_on,
+                     reference=reference)
+    return entry
 
 
 def payout_for_request(collective_id: int, request_key: str, *, everyone: bool = False
@@ -183,4 +197,7 @@ def pay_everyone(actor: Membership, *, paid_on: date, reference: str, request_ke
         memo=_reference(f"Payout of every balance to {len(owed)} members", reference)[:500],
         lines=lines, created_by_id=actor.user_id)
     notices.payouts_sent(entry, actor.collective.slug, base, _owed(owed_now))
+    audit.record("payout.posted", collective=actor.collective_id, subject=entry,
+                 actor=actor.user_id, members=len(owed), amount=total, currency=base,
+                 paid_on=paid_on, reference=reference)
     return entry

@@ -1,13 +1,15 @@
 """Report pages: ledger exports, member statements, balance sheet and income statement.
 
 Every page here only reads; dates the person gives are checked by a service inside
-`checked` (collective/web), and "today" is the collective's (g.today)."""
+`checked` (collective/web), and "today" is the collective's (g.today). A download is
+recorded in the audit log, in a transaction of its own, before its first byte."""
 from __future__ import annotations
 
 from datetime import date
 
 from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
 
+from collective import audit
 from collective.clock import now_utc
 from collective.members import pickers
 from collective.members import services as members
@@ -71,9 +73,13 @@ def export_ledger():
                                         kind=form.kind.data or None)
             chunks = exports.export_chunks(query, form.format.data, form.preset.data)
         if ok:
-            return _download(chunks, exports.filename(g.collective.slug, query,
-                                                      form.format.data),
-                             exports.MEDIA_TYPES[form.format.data])
+            name = exports.filename(g.collective.slug, query, form.format.data)
+            audit.record_apart("export.ledger", collective=query.collective_id,
+                               format=form.format.data, preset=form.preset.data,
+                               date_from=query.date_from, date_to=query.date_to,
+                               account=query.account_code, membership_id=query.membership_id,
+                               kind=query.kind)
+            return _download(chunks, name, exports.MEDIA_TYPES[form.format.data])
     return render_template("reports/index.html", form=form), 422
 
 
@@ -111,6 +117,9 @@ def statement(fmt: str):
         status = 422
     if result is not None and fmt != "html":
         name = f"{g.collective.slug}-statement-{member.id}-{result.date_from}-{result.date_to}"
+        audit.record_apart("export.statement", collective=member.collective_id,
+                           subject=("membership", member.id), format=fmt,
+                           date_from=result.date_from, date_to=result.date_to)
         if fmt == "csv":
             return _download(iter([services.statement_csv(result)]), f"{name}.csv",
                              "text/csv; charset=utf-8")

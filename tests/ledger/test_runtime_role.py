@@ -13,7 +13,7 @@ from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.balances import account_balance, check_ledger
 from collective.ledger.grants import RuntimeRoleError, grant_runtime_role
-from collective.ledger.guards import APPEND_ONLY_TABLES
+from collective.ledger.guards import GUARDED_TABLES
 from tests.factories import make_collective
 
 
@@ -76,9 +76,9 @@ def test_the_runtime_grants_are_select_and_insert_on_the_ledger_and_read_write_e
         held = _privileges(conn, runtime_role.name)
         tables = set(conn.scalars(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).all())
-    assert {t: held[t] for t in APPEND_ONLY_TABLES} == {
-        t: {"SELECT", "INSERT"} for t in APPEND_ONLY_TABLES}
-    others = tables - set(APPEND_ONLY_TABLES) - {"alembic_version"}
+    assert {t: held[t] for t in GUARDED_TABLES} == {
+        t: {"SELECT", "INSERT"} for t in GUARDED_TABLES}
+    others = tables - set(GUARDED_TABLES) - {"alembic_version"}
     assert others  # members, pool and benefits tables
     assert {t: held.get(t) for t in others} == {
         t: {"SELECT", "INSERT", "UPDATE", "DELETE"} for t in others}
@@ -100,6 +100,11 @@ REFUSED = [
     "DROP FUNCTION ledger_refuse_change() CASCADE",
     "CREATE TRIGGER sneaky BEFORE INSERT ON postings "
     "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
+    # The audit log is guarded the same way (collective/audit).
+    "UPDATE audit_events SET action = 'x'",
+    "DELETE FROM audit_events",
+    "TRUNCATE audit_events",
+    "ALTER TABLE audit_events DISABLE TRIGGER USER",
 ]
 
 
@@ -156,8 +161,8 @@ def test_a_missing_role_is_named(admin):
 def test_the_grant_command_prints_or_applies_the_grants(login_role, runner, setup):
     printed = runner.invoke(args=["ledger", "grant-runtime", login_role.name, "--sql"])
     assert printed.exit_code == 0, printed.output
-    assert (f"GRANT SELECT, INSERT ON public.journal_entries, public.postings "
-            f"TO {login_role.name};") in printed.output
+    assert (f"GRANT SELECT, INSERT ON public.audit_events, public.journal_entries, "
+            f"public.postings TO {login_role.name};") in printed.output
     with setup():
         assert _privileges(db.session.connection(), login_role.name) == {}
 
