@@ -2,8 +2,9 @@
 two workers on PostgreSQL, measured sequentially and with concurrent clients.
 
 Set-up: the database at BENCH_DATABASE_URL (PostgreSQL; it is EMPTIED) gets the migrations
-and the dataset (`build_dataset`: for now the regular demo plus BENCH_EXTRA_MEMBERS members
-added in bulk; the 10,000-member `demo --scale` replaces it there). gunicorn serves it on
+and the dataset (`build_dataset`): `flask demo --scale BENCH_SCALE` (10,000 members and about
+a million postings by default), or with BENCH_SCALE=0 the regular demo plus
+BENCH_EXTRA_MEMBERS members added in bulk (a quick look). gunicorn serves it on
 127.0.0.1:BENCH_PORT with two sync workers, in production settings, with the sign-in limits
 raised so the bench's own sign-ins never meet them (every other limit stays as it is).
 
@@ -45,14 +46,29 @@ PORT = int(os.environ.get("BENCH_PORT", "5107"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
 EXTRA_MEMBERS = int(os.environ.get("BENCH_EXTRA_MEMBERS", "2000"))
+#: Members of the `demo --scale` collective measured; 0 for the regular demo.
+SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
+#: The collective measured: the scale collective, or the regular demo.
+SLUG = f"scale-{SCALE}" if SCALE else "demo"
 WORKERS = 2
 SEQUENTIAL_P95_MS, CONCURRENT_P95_MS, RSS_MB = 100, 300, 300
 
 PASSWORD = "demo-password"
 #: Who signs in for each role (the demo's logins, shared/DEMO.md).
-ROLES = {"member": "priya@demo.coop", "coordinator": "maria@demo.coop",
-         "treasurer": "anjali@demo.coop"}
-#: Each role's pages under /c/demo/. {pitch}, {payment}, {invoice}, {claim}, {entry},
+DEMO_ROLES = {"member": "priya@demo.coop", "coordinator": "maria@demo.coop",
+              "treasurer": "anjali@demo.coop"}
+
+
+def roles() -> dict[str, str]:
+    """Who signs in for each role: the scale collective's known logins, or the demo's."""
+    if not SCALE:
+        return DEMO_ROLES
+    from collective.demo.scale import LOGINS
+    return {role: email for role, (email, _) in LOGINS.items()}
+
+
+
+#: Each role's pages under /c/<SLUG>/. {pitch}, {payment}, {invoice}, {claim}, {entry},
 #: {account}, {proposal} and {last} (last month) are filled from the dataset.
 PAGES = {
     "member": [
@@ -77,11 +93,9 @@ PAGES = {
 
 
 def build_dataset(url: str) -> str:
-    """Empty the database, migrate it and load the dataset; returns what was loaded.
-
-    For now: `flask demo` (the regular demo collective) and EXTRA_MEMBERS members added in
-    bulk to it. When `demo --scale` lands, this becomes `flask --app collective demo
-    --scale 10000` alone."""
+    """Empty the database, migrate it and load the dataset; returns what was loaded:
+    `flask demo --scale SCALE`, or (SCALE 0) `flask demo` and EXTRA_MEMBERS members added in
+    bulk to it."""
     import sqlalchemy as sa
 
     from bench.conftest_reset import reset
@@ -93,6 +107,9 @@ def build_dataset(url: str) -> str:
     flask = [sys.executable, "-m", "flask", "--app", "collective"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
+    if SCALE:
+        subprocess.run([*flask, "demo", "--scale", str(SCALE)], env=env, cwd=ROOT, check=True)
+        return f"`flask demo --scale {SCALE}`"
     subprocess.run([*flask, "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
     add_demo_members(url, EXTRA_MEMBERS)
     return f"the regular demo + {EXTRA_MEMBERS:,} members added in bulk"
@@ -113,37 +130,39 @@ def add_demo_members(url: str, count: int) -> None:
     with app.app_context():
         founder = db.session.scalar(
             sa.select(Membership).join(Collective).join(User, Membership.user_id == User.id)
-            .where(Collective.slug == "demo", User.email == ROLES["treasurer"]))
+            .where(Collective.slug == "demo", User.email == DEMO_ROLES["treasurer"]))
         add_members(founder, count)
         db.session.commit()
         db.engine.dispose()
 
 
 def page_ids(url: str) -> dict[str, object]:
-    """The ids the page paths name, read from the demo collective."""
+    """The ids the page paths name, read from the collective measured (None where it has
+    no such row: those pages are left out)."""
     from datetime import date
 
     import sqlalchemy as sa
 
     one = {
         "pitch": "SELECT p.id FROM pitches p JOIN collectives c ON c.id = p.collective_id "
-                 "WHERE c.slug = 'demo' ORDER BY p.id",
+                 "WHERE c.slug = :slug ORDER BY p.id",
         "payment": "SELECT p.id FROM client_payments p JOIN collectives c ON "
-                   "c.id = p.collective_id WHERE c.slug = 'demo' ORDER BY p.id",
+                   "c.id = p.collective_id WHERE c.slug = :slug ORDER BY p.id",
         "invoice": "SELECT i.id FROM invoices i JOIN collectives c ON c.id = i.collective_id "
-                   "WHERE c.slug = 'demo' AND i.number IS NOT NULL ORDER BY i.id",
+                   "WHERE c.slug = :slug AND i.number IS NOT NULL ORDER BY i.id",
         "claim": "SELECT b.id FROM claims b JOIN collectives c ON c.id = b.collective_id "
-                 "WHERE c.slug = 'demo' ORDER BY b.id",
+                 "WHERE c.slug = :slug ORDER BY b.id",
         "entry": "SELECT e.id FROM journal_entries e JOIN collectives c ON "
-                 "c.id = e.collective_id WHERE c.slug = 'demo' ORDER BY e.id DESC",
+                 "c.id = e.collective_id WHERE c.slug = :slug ORDER BY e.id DESC",
         "account": "SELECT a.id FROM bank_accounts a JOIN collectives c ON "
-                   "c.id = a.collective_id WHERE c.slug = 'demo' ORDER BY a.id",
+                   "c.id = a.collective_id WHERE c.slug = :slug ORDER BY a.id",
         "proposal": "SELECT p.id FROM proposals p JOIN collectives c ON "
-                    "c.id = p.collective_id WHERE c.slug = 'demo' ORDER BY p.id DESC",
+                    "c.id = p.collective_id WHERE c.slug = :slug ORDER BY p.id DESC",
     }
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        ids = {name: conn.execute(sa.text(sql)).scalars().first() for name, sql in one.items()}
+        ids = {name: conn.execute(sa.text(sql), {"slug": SLUG}).scalars().first()
+               for name, sql in one.items()}
     engine.dispose()
     today = date.today()
     last = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
@@ -274,10 +293,13 @@ def run(ids: dict[str, object], server: subprocess.Popen, dataset: str) -> None:
     health = (hammer(health_browsers[:1], "/health", SECONDS),
               hammer(health_browsers, "/health", SECONDS))
     rows = []
-    for role, email in ROLES.items():
+    for role, email in roles().items():
         browsers = signed_in(email, CLIENTS)
         for page in PAGES[role]:
-            path = "/c/demo/" + page.format(**ids)
+            if any(ids.get(name) is None for name in re.findall(r"{(\w+)}", page)):
+                print(f"  {role:<11} {page:<42} left out: the dataset has none", flush=True)
+                continue
+            path = f"/c/{SLUG}/" + page.format(**ids)
             warm = browsers[0].get(path)  # first view: templates compiled, caches filled
             sequential = hammer(browsers[:1], path, SECONDS)
             concurrent = hammer(browsers, path, SECONDS)
