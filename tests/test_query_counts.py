@@ -53,6 +53,7 @@ MEMBER_FIELD_PAGES = [
     ("fund/treasurer", "founder"),
     ("reports/", "founder"),
     ("reports/statement?member=Person", "founder"),
+    ("audit", "founder"),
 ]
 
 

@@ -2,12 +2,16 @@
 days, AUDIT_PAGE events a page, and the same events as a CSV download (docs/audit.md)."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, g, render_template, request, stream_with_context
 
 from collective.audit import queries, record_apart
 from collective.audit.actions import action_label
+from collective.extensions import db
 from collective.members import services
 from collective.members.forms import AuditFilterForm
+from collective.members.models import Membership, User
+from collective.members.pickers import offer_members
 from collective.roles import Role
 from collective.web.scoping import collective_view
 
@@ -18,39 +22,44 @@ AUDIT_PAGE = 50
 FILTERS = ("action", "member", "date_from", "date_to")
 
 
-def _filter_form() -> tuple[AuditFilterForm, dict[int, tuple[int, str]]]:
-    """The filter form from the query string, and {membership id: (user id, name)} of
-    everyone who is or was a member (the form's choices, and the actors' names)."""
-    accounts = {membership_id: (user_id, name) for membership_id, user_id, name
-                in services.member_accounts_named(g.collective.id)}
+def _filter_form() -> AuditFilterForm:
+    """The filter form from the query string; its member field lists the members while the
+    collective is small and searches them above that (members.pickers)."""
     form = AuditFilterForm(request.args)
-    form.member.choices = [(0, "Anyone"), *((m, name) for m, (_, name) in accounts.items())]
-    return form, accounts
+    offer_members(form.member, g.collective)
+    return form
 
 
-def _wanted(form: AuditFilterForm, accounts: dict[int, tuple[int, str]]
-            ) -> queries.AuditFilter:
-    member = accounts.get(form.member.data) if form.member.data else None
+def _wanted(form: AuditFilterForm) -> queries.AuditFilter:
+    user_id = db.session.scalar(
+        sa.select(Membership.user_id).where(Membership.id == form.member.data,
+                                            Membership.collective_id == g.collective.id)
+    ) if form.member.data else None
     return queries.AuditFilter(
-        action=form.action.data or None, user_id=member[0] if member else None,
-        membership_id=form.member.data if member else None,
+        action=form.action.data or None, user_id=user_id,
+        membership_id=form.member.data if user_id is not None else None,
         date_from=form.date_from.data, date_to=form.date_to.data,
         timezone=g.collective.timezone)
 
 
-def _names(accounts: dict[int, tuple[int, str]]) -> dict[int, str]:
-    return {user_id: name for user_id, name in accounts.values()}
+def _actor_names(events: list) -> dict[int, str]:
+    """The names of the accounts that acted in `events` (one query, a page's worth)."""
+    ids = {e.actor_user_id for e in events if e.actor_user_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
-def _page(form: AuditFilterForm, accounts: dict[int, tuple[int, str]],
-          events: list | None = None, *, page: int = 1, status: int = 200):
+def _page(form: AuditFilterForm, events: list | None = None, *, page: int = 1,
+          status: int = 200):
     """The log page: the form, one page of events, and links that keep the filter."""
-    events = events or []
+    events = (events or [])[:AUDIT_PAGE + 1]
+    shown = events[:AUDIT_PAGE]
     return render_template(
-        "audit/log.html", form=form, events=events[:AUDIT_PAGE], more=len(events) > AUDIT_PAGE,
+        "audit/log.html", form=form, events=shown, more=len(events) > AUDIT_PAGE,
         page=page, filters={name: request.args[name] for name in FILTERS
                             if request.args.get(name)},
-        names=_names(accounts), details_of=queries.details_of,
+        names=_actor_names(shown), details_of=queries.details_of,
         action_label=action_label), status
 
 
@@ -59,15 +68,15 @@ def _page(form: AuditFilterForm, accounts: dict[int, tuple[int, str]],
 def log():
     """Treasurers: the collective's audit log, newest first, AUDIT_PAGE events a page
     (`?page=N`; what is not a page number shows the first), filtered by the form."""
-    form, accounts = _filter_form()
+    form = _filter_form()
     page = request.args.get("page", 1, type=int)
     page = page if 1 <= page <= 100_000 else 1
     if not form.validate():
-        return _page(form, accounts, status=422)
+        return _page(form, status=422)
     events = queries.events_page(g.collective.id, services.member_accounts(g.collective.id),
-                                 _wanted(form, accounts), limit=AUDIT_PAGE + 1,
+                                 _wanted(form), limit=AUDIT_PAGE + 1,
                                  offset=(page - 1) * AUDIT_PAGE)
-    return _page(form, accounts, events, page=page)
+    return _page(form, events, page=page)
 
 
 @bp.get("/audit.csv")
@@ -75,16 +84,18 @@ def log():
 def log_csv():
     """Treasurers: download every event the filter matches, as CSV (the download is itself
     recorded, before its first byte)."""
-    form, accounts = _filter_form()
+    form = _filter_form()
     if not form.validate():
-        return _page(form, accounts, status=422)
-    wanted = _wanted(form, accounts)
+        return _page(form, status=422)
+    wanted = _wanted(form)
     collective_id, slug = g.collective.id, g.collective.slug
     record_apart("export.audit_log", collective=collective_id, filter_action=wanted.action,
                  filter_membership=wanted.membership_id, date_from=wanted.date_from,
                  date_to=wanted.date_to)
+    names = {user_id: name for _, user_id, name
+             in services.member_accounts_named(collective_id)}
     chunks = queries.csv_chunks(collective_id, services.member_accounts(collective_id), wanted,
-                                _names(accounts))
+                                names)
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}-audit-log.csv"'

@@ -30,6 +30,7 @@ from wtforms.validators import (
 from collective.audit.actions import ACTIONS
 from collective.members.models import MembershipStatus, Role
 from collective.web.forms import AsciiIntegerField
+from collective.web.member_field import MemberField
 
 ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role]
 #: The id of the <datalist> of IANA names that the timezone_field macro writes on the page.
@@ -230,7 +231,7 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField("Action", default="", choices=[
         ("", "Any"), *ACTIONS.items()])
-    member = SelectField("Member", coerce=int, default=0)
+    member = MemberField("Member", blank=(0, "Anyone"), default=0)
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 
