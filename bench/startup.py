@@ -62,6 +62,10 @@ def best_of(args: list[str], cwd: str, env: dict) -> tuple[float, float, float]:
 def main() -> None:
     env = {**os.environ, "COLLECTIVE_ENV": "development"}
     env.pop("FLASK_APP", None)
+    # A deployed app runs from bytecode (pip compiles it on install); a shell that sets
+    # PYTHONDONTWRITEBYTECODE would make ours recompile every module on every run while
+    # the libraries of the minimal app load theirs from site-packages.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "minimal.py").write_text(MINIMAL_APP)
         # Warm the disk cache and the bytecode once, so neither side pays for it.

@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-#: Libraries no process needs until it computes, renders or migrates.
-HEAVY = ("pandas", "numpy", "openpyxl", "fpdf", "alembic", "flask_migrate", "matplotlib")
+#: Libraries no process needs until it computes, renders or migrates (xml: the bank
+#: statement parsers, OFX and CAMT.053).
+HEAVY = ("pandas", "numpy", "openpyxl", "fpdf", "alembic", "flask_migrate", "matplotlib",
+         "xml")
 
 PROGRAM = """
 import sys

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from collective.books.bank.camt import parse_camt053
 from collective.books.bank.importers import (
     MAX_FILE_BYTES,
     CsvMapping,
@@ -24,7 +23,6 @@ from collective.books.bank.models import (
     FeeRule,
     StatementFormat,
 )
-from collective.books.bank.ofx import parse_ofx
 from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db
 from collective.ledger import services as ledger
@@ -146,9 +144,12 @@ def parse_file(account: BankAccount, fmt: str, data: bytes,
             raise DomainError("say which columns hold what before importing a CSV",
                               field="format")
         return parse_csv(data, mapping, account.currency)
+    # The XML parsers load only when a statement needs them (start-up, bench/startup.py).
     if fmt == StatementFormat.OFX:
+        from collective.books.bank.ofx import parse_ofx
         return parse_ofx(data, account.currency)
     if fmt == StatementFormat.CAMT053:
+        from collective.books.bank.camt import parse_camt053
         return parse_camt053(data, account.currency)
     raise DomainError("choose CSV, OFX or CAMT.053", field="format")
 
