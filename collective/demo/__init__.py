@@ -182,6 +182,14 @@ def _scale_command(members: int, months: int, seed: int) -> None:
             summary = build_scale(members, months, seed, progress=True)
     except AlreadyLoaded as exc:
         raise click.ClickException(exc.message) from exc
+    # What 24 months of the scheduler would have left: a balance snapshot (it takes one
+    # every 20,000 postings). And fresh statistics for the planner after the bulk load:
+    # until autovacuum gets there, PostgreSQL plans a million rows as if they were none
+    # (a balance sheet took minutes).
+    from collective.ledger.snapshots import take_snapshot
+    with transaction():
+        take_snapshot()
+        db.session.execute(sa.text("ANALYZE"))
     for line in describe(summary):
         click.echo(line)
     click.echo(f"Built in {perf_counter() - started:.1f} s.")
