@@ -25,6 +25,9 @@ from collective.transactions import transaction
 from tests.benefits.factories import deposit, found_fund, set_level
 from tests.factories import PASSWORD, commit, make_collective, make_member, make_user
 
+#: How the log page starts each event (its first cell).
+EVENT_ROW = '<td data-label="When">'
+
 
 @pytest.fixture(autouse=True)
 def _the_app(app):
@@ -420,7 +423,7 @@ def test_the_log_filters_by_action_member_and_days(client, auth, setup, team):
     base = f"/c/{slug}/audit"
 
     def shown(query: str) -> int:
-        return client.get(f"{base}?{query}").get_data(as_text=True).count("<td data-label=\"When\">")
+        return client.get(f"{base}?{query}").get_data(as_text=True).count(EVENT_ROW)
 
     assert shown("action=membership.status_changed") == 2
     assert shown(f"action=membership.status_changed&member={member.id}") == 1
@@ -452,7 +455,7 @@ def test_the_log_shows_fifty_events_a_page(client, auth, setup, team, monkeypatc
     first = client.get(f"{base}?action=membership.status_changed").get_data(as_text=True)
     second = client.get(f"{base}?action=membership.status_changed&page=2").get_data(
         as_text=True)
-    assert first.count("<td data-label=\"When\">") == 2 and second.count("<td data-label=\"When\">") == 1
+    assert first.count(EVENT_ROW) == 2 and second.count(EVENT_ROW) == 1
     assert "page=2" in first and "Older events" in first
     assert "Older events" not in second and "Newer events" in second
 
