@@ -369,7 +369,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+        # As the scheduler runs it: its start-up heap frozen (production settings do this).
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                          "FREEZE_START_HEAP": True,
                           "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
         with app.app_context():
             dialect = db.engine.dialect.name

@@ -22,10 +22,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build_app(config)
+        app = _build_app(config)
     finally:
         if collecting:
             gc.enable()
+    if app.config["FREEZE_START_HEAP"]:
+        # The same objects, frozen: the collector's full passes no longer walk them, and a
+        # request that makes many objects (ten thousand members' rows) stops paying for
+        # it: the suggestion list at 10,000 members took half as long (bench/ranking.py).
+        gc.freeze()
+    return app
 
 
 def _build_app(config: dict[str, Any] | None) -> Flask:

@@ -149,6 +149,9 @@ def settings_from_environment(instance_path: Path) -> dict:
         #: werkzeug's scrypt at its default work factor (n=2^15, r=8, p=1).
         "PASSWORD_HASH_METHOD": "scrypt",
         "INVITATION_TTL_HOURS": int(os.environ.get("INVITATION_TTL_HOURS", "168")),
+        #: Freeze what start-up made (gc.freeze, see create_app); off in tests, whose one
+        #: process makes many apps.
+        "FREEZE_START_HEAP": env != "testing",
         **mail_settings(),
         **upload_settings(),
         **web_settings(env),

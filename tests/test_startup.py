@@ -20,10 +20,10 @@ print(" ".join(commands))
 """
 
 
-def run_python(program: str, *args: str) -> list[str]:
-    """The lines a fresh interpreter prints running `program`."""
+def run_python(program: str, *args: str, env: str = "testing") -> list[str]:
+    """The lines a fresh interpreter prints running `program` (COLLECTIVE_ENV `env`)."""
     done = subprocess.run([sys.executable, "-c", program, *args], capture_output=True,
-                          text=True, timeout=120, env={"COLLECTIVE_ENV": "testing",
+                          text=True, timeout=120, env={"COLLECTIVE_ENV": env,
                                                        "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
@@ -56,3 +56,18 @@ def test_the_migrate_state_binds_flask_migrate_when_read(app):
     assert state.directory.endswith("migrations")
     assert isinstance(app.extensions["migrate"].migrate, flask_migrate.Migrate)
     assert app.extensions["migrate"].configure_args["render_as_batch"] is True
+
+
+FROZEN = """
+import gc
+from collective import create_app
+create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+print(gc.get_freeze_count(), gc.isenabled())
+"""
+
+
+def test_a_deployed_app_freezes_its_start_up_heap_and_tests_do_not():
+    frozen, enabled = run_python(FROZEN, env="development")[0].split()
+    assert int(frozen) > 50_000 and enabled == "True"  # the collector is back on
+    frozen, enabled = run_python(FROZEN)[0].split()
+    assert int(frozen) == 0 and enabled == "True"
