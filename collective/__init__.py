@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
+    from collective.webhooks import models as _webhook_models  # noqa: F401
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -120,13 +121,17 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_mail(app: Flask) -> None:
-    """The outbox's pages and the treasurers' banner (docs/mail.md)."""
+    """The outbox's pages and the treasurers' banner (docs/mail.md), the notifications'
+    pages, and the webhooks' (docs/webhooks.md)."""
     from collective import mail
 
     mail.init_app(app)
     from collective import notifications
 
     notifications.init_app(app)
+    from collective import webhooks
+
+    webhooks.init_app(app)
 
 
 def register_web(app: Flask) -> None:
