@@ -148,13 +148,14 @@ def register_web(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the CLI commands: demo, ledger, benefits, mail, scheduler."""
+    """Add the CLI commands: demo, ledger, benefits, mail, webhooks, scheduler."""
     from collective.benefits.cli import benefits_cli
     from collective.demo import demo_command
     from collective.ledger.cli import ledger_cli
     from collective.mail.cli import mail_cli
     from collective.reports.cli import reports_cli
     from collective.scheduling import scheduler_command
+    from collective.webhooks.cli import webhooks_cli
 
     app.cli.add_command(ledger_cli)
     app.cli.add_command(demo_command)
@@ -162,3 +163,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(reports_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(webhooks_cli)

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,10 +21,12 @@ from collective.scheduling import build_scheduler
 from collective.webhooks import endpoints
 from collective.webhooks.jobs import deliver_webhooks
 from collective.webhooks.models import WebhookAttempt, WebhookDelivery
-from tests.factories import make_collective, make_member
+from collective.webhooks.outbox import emit
+from tests.factories import commit, make_collective, make_member
 from tests.pool.factories import TODAY, allocate, found_rule, log, make_pitch, move_to
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
 
 def _verify(secret: str, received) -> dict:
@@ -50,6 +53,14 @@ def world(ctx, receiver):
         founder, url=receiver.url, event_types=["payment.recorded", "payout.sent"],
         allow_http=True, allow_private=True)
     return founder, ann, pitch, endpoint
+
+
+def _documented_verify():
+    """The `verify` function docs/webhooks.md gives receivers, as written there."""
+    code = DOCS.read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own documentation)
+    return namespace["verify"]
 
 
 def _deliveries() -> list[WebhookDelivery]:
@@ -80,6 +91,11 @@ def test_a_recorded_payment_reaches_the_receiver_signed_through_the_scheduler_jo
     assert payload["data"]["url"].endswith(f"/c/{founder.collective.slug}/pool/payments/"
                                            f"{payment.id}")
     assert payload["timestamp"].endswith("Z")
+    verify = _documented_verify()
+    verify(endpoint.secret, received.headers, received.body.encode())
+    with pytest.raises(ValueError, match="bad signature"):
+        verify(endpoint.secret, received.headers, received.body.replace("12345", "99999")
+               .encode())
     db.session.refresh(queued)
     assert queued.status == OutboxStatus.SENT and queued.attempts == 1
     [attempt] = db.session.scalars(sa.select(WebhookAttempt)).all()
@@ -156,3 +172,18 @@ def test_a_failing_receiver_is_retried_with_backoff_then_marked_failed(app, worl
     statuses = db.session.scalars(sa.select(WebhookAttempt.response_status)
                                   .order_by(WebhookAttempt.id)).all()
     assert statuses == [500, 500, 500]
+
+
+def test_the_deliver_command_sends_what_is_due_now(runner, setup, receiver):
+    with setup():
+        founder = make_collective()
+        endpoints.create_endpoint(founder, url=receiver.url, event_types=["run.finished"],
+                                  allow_http=True, allow_private=True)
+        emit(founder.collective, "run.finished", key="contributions:2026-10",
+             data={"run_id": 1})
+        commit()
+
+    result = runner.invoke(args=["webhooks", "deliver"])
+
+    assert result.exit_code == 0 and "1 sent, 0 to retry later, 0 failed" in result.output
+    assert [json.loads(r.body)["type"] for r in receiver.requests] == ["run.finished"]
