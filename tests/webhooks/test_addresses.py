@@ -3,11 +3,10 @@ addresses are refused when a URL is subscribed and again when it is delivered to
 resolving to them too; http only with the development setting."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import sqlalchemy as sa
 
+from collective.clock import now_utc
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.webhooks import endpoints
@@ -16,8 +15,6 @@ from collective.webhooks.jobs import deliver_webhooks
 from collective.webhooks.models import WebhookAttempt, WebhookEndpoint
 from collective.webhooks.outbox import emit
 from tests.factories import make_collective
-
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 REFUSED = [
     "https://127.0.0.1/hooks",
@@ -82,7 +79,7 @@ def test_delivery_checks_the_address_again_and_sends_nothing_there(app, ctx, rec
     # Production's setting: what was allowed when subscribed is refused when sent.
     monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 
-    assert deliver_webhooks(NOW).retrying == [delivery.id]
+    assert deliver_webhooks(now_utc()).retrying == [delivery.id]
 
     assert receiver.requests == []
     [attempt] = db.session.scalars(sa.select(WebhookAttempt)).all()

@@ -7,12 +7,13 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from collective.clock import now_utc
 from collective.extensions import db
 from collective.outbox import OutboxStatus
 from collective.pool import payments, payouts
@@ -25,7 +26,6 @@ from collective.webhooks.outbox import emit
 from tests.factories import commit, make_collective, make_member
 from tests.pool.factories import TODAY, allocate, found_rule, log, make_pitch, move_to
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
 
@@ -111,10 +111,11 @@ def test_a_resend_carries_the_same_webhook_id_and_body_signed_anew(world, receiv
     payouts.pay_member(founder, ann, amount=1_000, paid_on=date(2026, 10, 7),
                        request_key="payout-1", today=TODAY)
     [delivery] = _deliveries()
-    assert deliver_webhooks(NOW).sent == [delivery.id]
+    start = now_utc()  # after the event was queued, so it is due
+    assert deliver_webhooks(start).sent == [delivery.id]
 
-    endpoints.resend_delivery(founder, delivery.id, NOW + timedelta(hours=1))
-    assert deliver_webhooks(NOW + timedelta(hours=1)).sent == [delivery.id]
+    endpoints.resend_delivery(founder, delivery.id, start + timedelta(hours=1))
+    assert deliver_webhooks(start + timedelta(hours=1)).sent == [delivery.id]
 
     first, replay = receiver.requests
     assert _verify(endpoint.secret, first) == _verify(endpoint.secret, replay)
@@ -156,14 +157,15 @@ def test_a_failing_receiver_is_retried_with_backoff_then_marked_failed(app, worl
     payments.record_payment(founder, pitch, amount=1_000, currency="USD",
                             received_on=date(2026, 10, 5), today=TODAY)
     [delivery] = _deliveries()
+    start = now_utc()  # after the event was queued, so it is due
 
-    assert deliver_webhooks(NOW).retrying == [delivery.id]
-    assert delivery.next_attempt_at == NOW + timedelta(seconds=60)
-    assert deliver_webhooks(NOW + timedelta(seconds=59)).retrying == []  # still waiting
-    assert deliver_webhooks(NOW + timedelta(seconds=60)).retrying == [delivery.id]
-    assert delivery.next_attempt_at == NOW + timedelta(seconds=180)  # the wait doubled
-    assert deliver_webhooks(NOW + timedelta(seconds=180)).failed == [delivery.id]
-    assert deliver_webhooks(NOW + timedelta(days=1)).failed == []  # failed is not retried
+    assert deliver_webhooks(start).retrying == [delivery.id]
+    assert delivery.next_attempt_at == start + timedelta(seconds=60)
+    assert deliver_webhooks(start + timedelta(seconds=59)).retrying == []  # still waiting
+    assert deliver_webhooks(start + timedelta(seconds=60)).retrying == [delivery.id]
+    assert delivery.next_attempt_at == start + timedelta(seconds=180)  # the wait doubled
+    assert deliver_webhooks(start + timedelta(seconds=180)).failed == [delivery.id]
+    assert deliver_webhooks(start + timedelta(days=1)).failed == []  # failed is not retried
 
     assert delivery.status == OutboxStatus.FAILED and delivery.attempts == 3
     assert delivery.last_error == "HTTP 500"

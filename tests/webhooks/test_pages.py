@@ -4,13 +4,14 @@ member and a coordinator are refused, another collective's endpoint is not found
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from collective.audit.models import AuditEvent
+from collective.clock import now_utc
 from collective.extensions import db
+from collective.members.models import Collective
 from collective.outbox import OutboxStatus
 from collective.roles import Role
 from collective.webhooks import endpoints
@@ -18,8 +19,7 @@ from collective.webhooks.jobs import deliver_webhooks
 from collective.webhooks.models import WebhookDelivery, WebhookEndpoint
 from collective.webhooks.outbox import emit
 from tests.factories import commit, make_collective, make_member
-
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+from tests.test_query_counts import counting
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def site(setup, receiver):
                                 data={"claim_id": 8})
         commit()
         receiver.status = 503
-        deliver_webhooks(NOW)
+        deliver_webhooks(now_utc())
         commit()
         return {"slug": collective.slug, "treasurer": treasurer.user.email,
                 "coordinator": coordinator.user.email, "member": member.user.email,
@@ -153,3 +153,24 @@ def test_another_collectives_endpoint_and_delivery_are_not_found(client, auth, s
     with setup():
         assert db.session.get(WebhookEndpoint, site["their_endpoint"]) is not None
         assert db.session.get(WebhookDelivery, site["their_delivery"]).attempts == 1
+
+
+def test_the_deliveries_page_runs_as_many_statements_for_more_deliveries_and_attempts(
+        client, auth, setup, site):
+    auth.login(site["treasurer"])
+    url = f"/c/{site['slug']}/webhooks/{site['endpoint']}"
+
+    def statements() -> int:
+        with counting() as run:
+            assert client.get(url).status_code == 200
+        return len(run)
+
+    one = statements()
+    with setup():
+        collective = db.session.get(Collective, site["collective"])
+        for n in range(3):
+            emit(collective, "claim.decided", key=f"more-{n}", data={"claim_id": n})
+        commit()
+        deliver_webhooks(now_utc())  # the receiver answers 503: an attempt each, and one more
+        commit()
+    assert statements() == one
