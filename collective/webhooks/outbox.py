@@ -74,6 +74,12 @@ def claim_next(now: datetime) -> WebhookDelivery | None:
     return outbox.claim_due(WebhookDelivery, now, WebhookDelivery.endpoint_id.in_(enabled))
 
 
+def lock_delivery(delivery_id: int) -> WebhookDelivery | None:
+    """The delivery, locked until the transaction ends; None when it was deleted."""
+    return db.session.scalar(sa.select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id).with_for_update())
+
+
 def record_attempt(delivery: WebhookDelivery, answer: Answer, now: datetime, *,
                    max_attempts: int, first_wait) -> WebhookAttempt:
     """Keep one attempt's outcome, and mark the delivery sent, retried later with backoff,

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -189,3 +190,24 @@ def test_the_deliver_command_sends_what_is_due_now(runner, setup, receiver):
 
     assert result.exit_code == 0 and "1 sent, 0 to retry later, 0 failed" in result.output
     assert [json.loads(r.body)["type"] for r in receiver.requests] == ["run.finished"]
+
+
+def test_a_receiver_that_never_answers_is_given_up_on_after_the_timeout(app, ctx, receiver,
+                                                                       monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOKS_TIMEOUT", 0.2)
+    silent = socket.create_server(("127.0.0.1", 0))  # listens, never accepts nor answers
+    try:
+        founder = make_collective()
+        endpoints.create_endpoint(
+            founder, url=f"http://127.0.0.1:{silent.getsockname()[1]}/hooks",
+            event_types=["run.finished"], allow_http=True, allow_private=True)
+        [delivery] = emit(founder.collective, "run.finished", key="1", data={"run_id": 1})
+        start = now_utc()
+
+        assert deliver_webhooks(start).retrying == [delivery.id]
+    finally:
+        silent.close()
+    [attempt] = db.session.scalars(sa.select(WebhookAttempt)).all()
+    assert attempt.response_status is None and "timed out" in attempt.error
+    assert 150 <= attempt.duration_ms < 2000
+    assert delivery.next_attempt_at == start + timedelta(seconds=60)  # the lease is over
