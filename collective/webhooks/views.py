@@ -51,8 +51,9 @@ def endpoints_page():
                 allow_http=config["WEBHOOKS_ALLOW_HTTP"],
                 allow_private=config["WEBHOOKS_ALLOW_PRIVATE_URLS"])
         if done:
-            # The secret is shown on this response only: it is not shown again.
-            return render_template("webhooks/created.html", endpoint=endpoint), 201
+            # The secret is shown on this response only, and kept by no cache.
+            return (render_template("webhooks/created.html", endpoint=endpoint), 201,
+                    {"Cache-Control": "no-store"})
     return render_template("webhooks/endpoints.html", form=form,
                            endpoints=endpoints.endpoints_of(g.collective.id))
 

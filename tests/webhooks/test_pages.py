@@ -69,7 +69,7 @@ def test_a_treasurer_subscribes_a_url_and_sees_its_secret_once(client, auth, set
         "url": receiver.url + "/2", "description": "books sync",
         "event_types": ["invoice.issued", "invoice.paid"]})
 
-    assert created.status_code == 201
+    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
     shown = re.search(r'value="(whsec_[A-Za-z0-9+/=]+)"', created.get_data(as_text=True))
     with setup():
         endpoint = db.session.scalars(sa.select(WebhookEndpoint)
