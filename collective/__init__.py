@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
+    from collective.webhooks import models as _webhook_models  # noqa: F401
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -126,13 +127,17 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_mail(app: Flask) -> None:
-    """The outbox's pages and the treasurers' banner (docs/mail.md)."""
+    """The outbox's pages and the treasurers' banner (docs/mail.md), the notifications'
+    pages, and the webhooks' (docs/webhooks.md)."""
     from collective import mail
 
     mail.init_app(app)
     from collective import notifications
 
     notifications.init_app(app)
+    from collective import webhooks
+
+    webhooks.init_app(app)
 
 
 def register_web(app: Flask) -> None:
@@ -149,13 +154,14 @@ def register_web(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the CLI commands: demo, ledger, benefits, mail, scheduler."""
+    """Add the CLI commands: demo, ledger, benefits, mail, webhooks, scheduler."""
     from collective.benefits.cli import benefits_cli
     from collective.demo import demo_command
     from collective.ledger.cli import ledger_cli
     from collective.mail.cli import mail_cli
     from collective.reports.cli import reports_cli
     from collective.scheduling import scheduler_command
+    from collective.webhooks.cli import webhooks_cli
 
     app.cli.add_command(ledger_cli)
     app.cli.add_command(demo_command)
@@ -163,3 +169,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(reports_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(webhooks_cli)

@@ -60,6 +60,24 @@ def mail_settings() -> dict:
     }
 
 
+def webhook_settings(env: str) -> dict:
+    """Webhook deliveries (docs/webhooks.md)."""
+    development = env == "development"
+    return {
+        #: Tries before a delivery is marked failed and shown as such to the treasurers.
+        "WEBHOOKS_MAX_ATTEMPTS": _int("WEBHOOKS_MAX_ATTEMPTS", 8),
+        #: The first retry waits this long; each later one twice as long as the one before.
+        "WEBHOOKS_RETRY_SECONDS": _int("WEBHOOKS_RETRY_SECONDS", 60),
+        #: Seconds to wait for a receiver to connect, and then for each read.
+        "WEBHOOKS_TIMEOUT": float(os.environ.get("WEBHOOKS_TIMEOUT", "5")),
+        #: Plain http:// URLs (development only: a receiver on this machine).
+        "WEBHOOKS_ALLOW_HTTP": _flag("WEBHOOKS_ALLOW_HTTP", development),
+        #: URLs whose host is loopback, private, link-local or otherwise not public (development
+        #: only: never in production, where it would let a treasurer reach internal services).
+        "WEBHOOKS_ALLOW_PRIVATE_URLS": _flag("WEBHOOKS_ALLOW_PRIVATE_URLS", development),
+    }
+
+
 def upload_settings() -> dict:
     """Uploads: expense receipts (docs/expenses.md)."""
     return {
@@ -154,5 +172,6 @@ def settings_from_environment(instance_path: Path) -> dict:
         "FREEZE_START_HEAP": env != "testing",
         **mail_settings(),
         **upload_settings(),
+        **webhook_settings(env),
         **web_settings(env),
     }

@@ -2,7 +2,7 @@
 fund's (collective/benefits/jobs.py), the mail outbox's (collective/mail/jobs.py), the
 notification digest's (collective/notifications/jobs.py), the reminders of votes closing
 and work due (collective/pool/jobs.py) and of overdue invoices (collective/books/invoices/
-jobs.py)."""
+jobs.py), and the webhook deliveries (collective/webhooks/jobs.py)."""
 from __future__ import annotations
 
 import click
@@ -15,16 +15,18 @@ from collective.books.invoices.jobs import add_invoice_jobs
 from collective.mail.jobs import add_mail_jobs
 from collective.notifications.jobs import add_notification_jobs
 from collective.pool.jobs import add_reminder_jobs
+from collective.webhooks.jobs import add_webhook_jobs
 
 
 def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
-    """The fund's scheduler with the outbox delivery, the daily digest and the
-    reminders added."""
+    """The fund's scheduler with the outbox delivery, the daily digest, the reminders and
+    the webhook deliveries added."""
     scheduler = make_scheduler(app, blocking=blocking)
     add_mail_jobs(scheduler, app)
     add_notification_jobs(scheduler, app)
     add_reminder_jobs(scheduler, app)
     add_invoice_jobs(scheduler, app)
+    add_webhook_jobs(scheduler, app)
     return scheduler
 
 
@@ -35,8 +37,8 @@ def scheduler_command() -> None:
     scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
     click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals, fund "
                "forecasts and reminders (votes closing, work due) every 10 minutes, the mail "
-               "outbox every minute, notification digests daily at 06:00 UTC, overdue invoice "
-               "reminders daily at 07:00 UTC")
+               "outbox and the webhooks every minute, notification digests daily at 06:00 "
+               "UTC, overdue invoice reminders daily at 07:00 UTC")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

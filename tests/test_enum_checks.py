@@ -61,6 +61,7 @@ from collective.pool.models import (
     ShareRule,
     SplitMethod,
 )
+from collective.webhooks.models import WebhookDelivery
 from tests.factories import make_collective
 from tests.pool.factories import found_rule, make_pitch
 
@@ -93,6 +94,7 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (PeriodEvent, "action"): PeriodAction,
     (NumberCounter, "series"): Series,
     (InvoiceMovement, "kind"): MovementKind,
+    (WebhookDelivery, "status"): OutboxStatus,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

@@ -33,6 +33,12 @@ ACTIONS: dict[str, str] = {
     # The ledger.
     "entry.reversed": "Journal entry reversed",
     "year.closed": "Year closed",
+    # Webhooks (collective/webhooks).
+    "webhook.created": "Webhook endpoint added",
+    "webhook.disabled": "Webhook endpoint disabled",
+    "webhook.enabled": "Webhook endpoint enabled",
+    "webhook.deleted": "Webhook endpoint deleted",
+    "webhook.resent": "Webhook delivery resent",
     # Downloads.
     "export.ledger": "Ledger exported",
     "export.statement": "Statement downloaded",

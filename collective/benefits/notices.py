@@ -1,7 +1,8 @@
 """Telling people about claims: one filed (to the collective's treasurers, never the
 claimant) and one decided (to the claimant alone, with the reason); about fund runs, done
 or failed (to the treasurers); and a contribution owed or settled (to its member alone).
-Flush, never commit."""
+Claims decided and runs finished are told to the collective's webhooks too. Flush, never
+commit."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -12,11 +13,19 @@ from sqlalchemy import orm as so
 from collective.benefits.kinds import BenefitKind
 from collective.benefits.models import BenefitRun, Claim, ClaimStatus, RunLine, RunLineKind
 from collective.extensions import db
-from collective.members.models import Membership, MembershipRole, MembershipStatus, Role
+from collective.members.models import (
+    Collective,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Role,
+)
 from collective.notifications.kinds import Kind
 from collective.notifications.service import notify
 from collective.notifications.wording import format_money, page
 from collective.web.formatting import month_label
+from collective.webhooks.events import EventType
+from collective.webhooks.outbox import emit
 
 
 def _what(claim: Claim, currency: str) -> str:
@@ -54,9 +63,15 @@ def claim_filed(claim: Claim, now: datetime) -> None:
 
 
 def claim_decided(claim: Claim, now: datetime) -> None:
-    """Tell the claimant, and only them, how their claim was decided and why."""
+    """Tell the claimant, and only them, how their claim was decided and why; and the
+    collective's webhooks that it was decided (the reason stays in the app)."""
     claimant = db.session.get(Membership, claim.membership_id)
     collective = claimant.collective
+    emit(collective, EventType.CLAIM_DECIDED, key=str(claim.id), now=now, data={
+        "claim_id": claim.id, "membership_id": claim.membership_id,
+        "kind": str(claim.kind), "status": str(claim.status),
+        "amount": claim.amount, "currency": collective.base_currency},
+        link=_link(claim, collective.slug))
     verdict = "approved" if claim.status == ClaimStatus.APPROVED else "not approved"
     notify(claimant, kind=Kind.CLAIM_DECIDED, event_key=f"claim-decided:{claim.id}",
            title=f"Your claim was {verdict}: {_what(claim, collective.base_currency)}",
@@ -64,14 +79,19 @@ def claim_decided(claim: Claim, now: datetime) -> None:
            now=now)
 
 
-def fund_run_done(collective_id: int, kind: str, period: date, total: int,
-                  shortfall: int) -> None:
-    """Tell the treasurers a fund run posted (the scheduler's, or one started by hand)."""
+def fund_run_done(run: BenefitRun, total: int, shortfall: int) -> None:
+    """Tell the treasurers, and the collective's webhooks, that a fund run posted (the
+    scheduler's, or one started by hand)."""
+    collective_id, kind, period = run.collective_id, str(run.kind), run.period
+    collective = db.session.get(Collective, collective_id)
+    base = collective.base_currency
+    emit(collective, EventType.RUN_FINISHED, key=f"{kind}:{period:%Y-%m}", data={
+        "run_id": run.id, "kind": kind, "period": f"{period:%Y-%m}", "total_amount": total,
+        "shortfall_amount": shortfall, "currency": base, "entries": run.entry_count},
+        link=page("fund.treasurer", slug=collective.slug))
     treasurers = _treasurers(collective_id)
     if not treasurers:
         return
-    collective = treasurers[0].collective
-    base = collective.base_currency
     body = f"Total {format_money(total, base)}."
     if shortfall:
         body += f" Shortfall {format_money(shortfall, base)}."

@@ -39,8 +39,7 @@ def run(collective_id: int, kind: RunKind | str, period: date, *, today: date,
     result = runner(collective_id, period, today=today, dry_run=dry_run,
                     triggered_by=triggered_by)
     if not (dry_run or result.already_done or result.skipped) and result.run is not None:
-        notices.fund_run_done(collective_id, kind.value, period, result.total,
-                              result.shortfall)
+        notices.fund_run_done(result.run, result.total, result.shortfall)
         if kind == RunKind.CONTRIBUTIONS:
             notices.contributions_owed_or_settled(result.run)
     return result

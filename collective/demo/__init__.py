@@ -20,8 +20,12 @@ from collective.members import accounts, invitations
 from collective.members import services as members
 from collective.members.models import Collective, MembershipStatus, Role, User
 from collective.transactions import transaction
+from collective.webhooks import endpoints as webhooks
 
 DEMO_SLUG = "demo"
+#: The demo's webhook endpoint: an example URL (.example is reserved), kept disabled.
+DEMO_WEBHOOK_URL = "https://books.bayanihan.example/hooks/collective"
+DEMO_WEBHOOK_NOTE = "Example: the accounting system's sync (disabled in the demo)"
 DEMO_PASSWORD = "demo-password"
 
 M, C, T = Role.MEMBER, Role.COORDINATOR, Role.TREASURER
@@ -113,6 +117,12 @@ def load_demo(today: date | None = None) -> Collective:
     invitations.create_invitation(first, email="nadia@example.com", roles=[M],
                                   ttl=timedelta(days=7), now=utcnow())
     people = {m.user.email.split("@")[0]: m for m in all_memberships}
+    # Subscribed before the history is loaded, so its events are queued for it; disabled at
+    # the end, so they wait: its URL is an example no scheduler should try.
+    hook = webhooks.create_endpoint(
+        people["anjali"], url=DEMO_WEBHOOK_URL, description=DEMO_WEBHOOK_NOTE,
+        event_types=["payment.recorded", "payout.sent", "run.finished", "invoice.issued",
+                     "invoice.paid"], allow_private=True)
     start = months_ago(today, 6)
     for membership in all_memberships:  # they founded the collective six months ago
         membership.joined_at = datetime.combine(start - timedelta(days=7), time(9),
@@ -121,6 +131,7 @@ def load_demo(today: date | None = None) -> Collective:
     work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()
     load_books(people, work, today)
+    webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 
 

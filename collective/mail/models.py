@@ -1,21 +1,15 @@
 """The outbox: every e-mail the app means to send, stored with the change that caused it."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.extensions import UTCDateTime, db, str_enum, utcnow
+from collective.outbox import OutboxStatus
 
-
-class OutboxStatus(enum.StrEnum):
-    """Pending rows wait for the delivery job; sent and failed ones are done with."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+__all__ = ["OutboxMessage", "OutboxStatus"]
 
 
 class OutboxMessage(db.Model):

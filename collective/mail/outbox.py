@@ -1,25 +1,24 @@
 """Queue mail in the caller's transaction; claim, and mark sent or failed, for the delivery
-job. Flush, never commit; `now` comes from the caller."""
+job (through collective/outbox.py, the outbox machinery webhooks share). Flush, never commit;
+`now` comes from the caller."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from sqlalchemy.dialects import postgresql, sqlite
 
+from collective import outbox as shared
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.mail.models import OutboxMessage, OutboxStatus
+from collective.outbox import MAX_BACKOFF, backoff, mark_attempt_failed, mark_sent
 
-#: The longest wait between two tries, however many have failed.
-MAX_BACKOFF = timedelta(hours=6)
-
-
-def _insert_for(dialect: str):
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+__all__ = ["MAX_BACKOFF", "backoff", "check_address", "claim_next", "failed_count",
+           "failed_messages", "mark_attempt_failed", "mark_sent", "pending_count",
+           "queue_mail", "retry_failed"]
 
 
 def _message_id_domain() -> str:
@@ -54,11 +53,7 @@ def queue_mail(*, event_key: str, to: str, template: str, context: Mapping[str, 
         "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": now,
         "created_at": now,
     }
-    insert = _insert_for(db.session.get_bind().dialect.name)
-    new_id = db.session.execute(
-        insert(OutboxMessage).values(**values)
-        .on_conflict_do_nothing(index_elements=["event_key", "recipient"])
-        .returning(OutboxMessage.id)).scalar()
+    new_id = shared.insert_once(OutboxMessage, values, ["event_key", "recipient"])
     return db.session.get(OutboxMessage, new_id) if new_id is not None else None
 
 
@@ -66,40 +61,7 @@ def claim_next(now: datetime) -> OutboxMessage | None:
     """The oldest pending message due at `now`, locked until the transaction ends; rows
     another process holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one
     writer at a time)."""
-    return db.session.scalar(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING.value,
-               OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(1).with_for_update(skip_locked=True))
-
-
-def mark_sent(message: OutboxMessage, now: datetime) -> None:
-    """Record that the SMTP server (or the development folder) accepted the message."""
-    message.attempts += 1
-    message.status = OutboxStatus.SENT
-    message.sent_at = now
-    message.last_error = None
-    db.session.flush()
-
-
-def backoff(attempts: int, first_wait: timedelta) -> timedelta:
-    """How long to wait after the `attempts`-th failed try: doubling, at most MAX_BACKOFF."""
-    return min(first_wait * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-
-
-def mark_attempt_failed(message: OutboxMessage, error: str, now: datetime, *,
-                        max_attempts: int, first_wait: timedelta,
-                        permanent: bool = False) -> None:
-    """Count a failed try: retry later with backoff, or mark the message failed after
-    `max_attempts` tries (at once when the server refused it for good)."""
-    message.attempts += 1
-    message.last_error = error[:2000]
-    if permanent or message.attempts >= max_attempts:
-        message.status = OutboxStatus.FAILED
-    else:
-        message.next_attempt_at = now + backoff(message.attempts, first_wait)
-    db.session.flush()
+    return shared.claim_due(OutboxMessage, now)
 
 
 def failed_count(collective_id: int) -> int:
@@ -135,8 +97,5 @@ def retry_failed(collective_id: int, message_id: int, now: datetime) -> OutboxMe
         .with_for_update())
     if message is None or message.status != OutboxStatus.FAILED:
         raise DomainError("there is no failed message like that to send again")
-    message.status = OutboxStatus.PENDING
-    message.attempts = 0
-    message.next_attempt_at = now
-    db.session.flush()
+    shared.requeue(message, now)
     return message

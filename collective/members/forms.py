@@ -10,10 +10,8 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -29,7 +27,7 @@ from wtforms.validators import (
 
 from collective.audit.actions import ACTIONS
 from collective.members.models import MembershipStatus, Role
-from collective.web.forms import AsciiIntegerField
+from collective.web.forms import AsciiIntegerField, MultiCheckboxField
 from collective.web.member_field import MemberField
 
 ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role]
@@ -46,13 +44,6 @@ def timezone_field(label: str = "Timezone", *, required: bool = True, default: s
                        validators=[DataRequired() if required else Optional(), Length(max=64)],
                        render_kw={"list": TIMEZONE_LIST, "autocomplete": "off",
                                   "spellcheck": "false"})
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A set of checkboxes for choosing several values."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class LoginForm(FlaskForm):

@@ -1,6 +1,6 @@
 """Telling members about proposals: opened (to those who may vote), closing within a day (to
-those who may vote and have not) and decided (to every member). Called by proposals.py in
-its transaction; flush, never commit."""
+those who may vote and have not) and decided (to every member, and to the collective's
+webhooks). Called by proposals.py in its transaction; flush, never commit."""
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -14,6 +14,8 @@ from collective.members.models import Membership, MembershipStatus, Proposal
 from collective.notifications.kinds import Kind
 from collective.notifications.service import notify
 from collective.notifications.wording import page, when
+from collective.webhooks.events import EventType
+from collective.webhooks.outbox import emit
 
 OUTCOMES = {"adopted": "adopted", "rejected": "not adopted", "blocked": "blocked",
             "withdrawn": "withdrawn"}
@@ -43,8 +45,14 @@ def proposal_opened(proposal: Proposal, excluded: Collection[int], now: datetime
 
 
 def proposal_decided(proposal: Proposal, now: datetime) -> None:
-    """Tell every member how a proposal ended, with the count."""
+    """Tell every member how a proposal ended, with the count; and the webhooks."""
     outcome = OUTCOMES.get(str(proposal.status), str(proposal.status))
+    emit(proposal.collective, EventType.PROPOSAL_DECIDED, key=str(proposal.id), now=now,
+         data={"proposal_id": proposal.id, "kind": str(proposal.kind),
+               "title": proposal.title, "status": str(proposal.status),
+               "outcome": proposal.outcome or "",
+               "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None},
+         link=_link(proposal))
     for member in members_of(proposal.collective_id):
         notify(member, kind=Kind.PROPOSAL_DECIDED,
                event_key=f"proposal-decided:{proposal.id}", now=now, link=_link(proposal),

@@ -1,7 +1,7 @@
 """Telling members about their money and work: a client payment's split (each member who
 got a share, only their own line), a payout (to its member), an allocation to a pitch (to
-the member), a deadline within three days on active work (to each member on it). Flush,
-never commit."""
+the member), a deadline within three days on active work (to each member on it); and the
+collective's webhooks about payments recorded and payouts sent. Flush, never commit."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,6 +19,8 @@ from collective.notifications.kinds import Kind
 from collective.notifications.service import notify
 from collective.notifications.wording import day, format_money, page
 from collective.pool.models import ACTIVE_STATES, Allocation, ClientPayment, Pitch, ShareRule
+from collective.webhooks.events import EventType
+from collective.webhooks.outbox import emit
 
 #: How many days before a deadline on active work its members are told.
 DEADLINE_WARNING_DAYS = 3
@@ -43,9 +45,28 @@ def payment_split(collective: Collective, payment: ClientPayment, pitch: Pitch,
                link=page("pool.my_shares", slug=collective.slug))
 
 
+def payment_recorded(collective: Collective, payment: ClientPayment) -> None:
+    """Tell the collective's webhooks a client payment was recorded and split."""
+    emit(collective, EventType.PAYMENT_RECORDED, key=str(payment.id), data={
+        "payment_id": payment.id, "pitch_id": payment.pitch_id,
+        "amount": payment.amount, "currency": payment.currency,
+        "base_amount": payment.base_amount, "base_currency": collective.base_currency,
+        "rate": str(payment.rate), "received_on": payment.received_on.isoformat(),
+        "reference": payment.reference, "entry_id": payment.entry_id},
+        link=page("pool.payment", slug=collective.slug, payment_id=payment.id))
+
+
 def payouts_sent(entry: JournalEntry, slug: str, currency: str,
                  amounts: Mapping[int, int]) -> None:
-    """Tell each member paid by a payout entry how much was sent to them."""
+    """Tell each member paid by a payout entry how much was sent to them, and the
+    collective's webhooks that the payout was sent."""
+    collective = db.session.get(Collective, entry.collective_id)
+    emit(collective, EventType.PAYOUT_SENT, key=str(entry.id), data={
+        "entry_id": entry.id, "paid_on": entry.occurred_on.isoformat(),
+        "amount": sum(amounts.values()), "currency": currency,
+        "payouts": [{"membership_id": member_id, "amount": amount}
+                    for member_id, amount in sorted(amounts.items())]},
+        link=page("ledger.entry", slug=slug, entry_id=entry.id))
     for member in _members(amounts):
         notify(member, kind=Kind.PAYOUT_SENT, event_key=f"payout:{entry.id}:{member.id}",
                title=f"A payout of {format_money(amounts[member.id], currency)} was sent "

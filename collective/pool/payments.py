@@ -164,6 +164,7 @@ def record_payment(
     use_hours(payment, hours.entry_ids)
     db.session.flush()
     notices.payment_split(collective, payment, pitch, rule, result.by_member())
+    notices.payment_recorded(collective, payment)
     return payment
 
 

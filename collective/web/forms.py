@@ -8,7 +8,14 @@ from urllib.parse import urlsplit
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, MonthField
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    MonthField,
+    SelectMultipleField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Regexp
 
 from collective.clock import PeriodError, parse_period
@@ -17,6 +24,13 @@ from collective.money import MoneyError, check_ascii_digits, check_currency, par
 
 #: The largest id a URL or form may name (a PostgreSQL integer).
 MAX_ID = 2**31 - 1
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A set of checkboxes for choosing several values."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 def ascii_int(value: str) -> int:

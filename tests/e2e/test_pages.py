@@ -13,14 +13,15 @@ from collective.clock import today_in
 from collective.demo import DEMO_PASSWORD, DEMO_TIMEZONE, load_demo
 from collective.demo.pool import months_ago
 from collective.extensions import db
+from collective.webhooks.models import WebhookEndpoint
 
 from .checks import assert_accessible, assert_money_visible
 
 pytestmark = pytest.mark.e2e
 
 #: (who, their pages: (path under /c/demo, screenshot name, is it the role's main page)).
-#: A path may name {account} (the demo's bank account), {invoice} (its paid invoice) and
-#: {last} (last month, YYYY-MM).
+#: A path may name {account} (the demo's bank account), {invoice} (its paid invoice),
+#: {webhook} (its webhook endpoint) and {last} (last month, YYYY-MM).
 ROLE_PAGES = {
     "priya@demo.coop": [("dashboard", "member-dashboard", True),
                         ("pool/shares", "member-my-shares", False),
@@ -43,12 +44,14 @@ ROLE_PAGES = {
                           True),
                          ("bank/accounts/{account}/reconciliation", "treasurer-reconciliation",
                           False),
-                         ("ledger/periods", "treasurer-periods", True)],
+                         ("ledger/periods", "treasurer-periods", True),
+                         ("webhooks", "treasurer-webhooks", True),
+                         ("webhooks/{webhook}", "treasurer-webhook-deliveries", True)],
 }
 #: Pages without money columns (the pool board lists cards, the member's fund shows tiles,
 #: the bank's lines are cards; the member's expenses, the bank and periods show no money).
 WITHOUT_MONEY = {"pool/", "fund/", "books/expenses/", "bank/", "ledger/periods",
-                 "bank/accounts/{account}/lines?month={last}"}
+                 "bank/accounts/{account}/lines?month={last}", "webhooks", "webhooks/{webhook}"}
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +66,8 @@ def demo(live_app):
                  "invoice": db.session.scalars(sa.select(Invoice.id).filter_by(
                      collective_id=collective.id).where(Invoice.number.is_not(None))
                      .order_by(Invoice.issued_on)).all()[2],
+                 "webhook": db.session.scalar(sa.select(WebhookEndpoint.id).filter_by(
+                     collective_id=collective.id)),
                  "last": f"{months_ago(today_in(DEMO_TIMEZONE), 1):%Y-%m}"}
     DEMO_IDS.update(found)
     return "/c/demo"

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from collective.books.invoices import compute
+from collective.books.invoices import compute, hooks
 from collective.books.invoices.drafts import NotADraft, invoice_totals
 from collective.books.invoices.models import (
     Invoice,
@@ -91,6 +91,7 @@ def issue_invoice(actor: Membership, invoice: Invoice, *, issued_on: date,
                                    kind=MovementKind.ISSUE, amount=0, occurred_on=issued_on))
     db.session.flush()
     follow_invoice(actor, invoice.pitch, PitchState.INVOICED, f"invoice {number} issued")
+    hooks.invoice_issued(invoice)
     return invoice
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from collective.books.invoices import compute
+from collective.books.invoices import compute, hooks
 from collective.books.invoices.adjustments import base_cleared
 from collective.books.invoices.drafts import invoice_totals
 from collective.books.invoices.models import Invoice, InvoiceMovement, MovementKind
@@ -86,6 +86,7 @@ def pay_invoice(actor: Membership, invoice: Invoice, *, amount: int, received_on
                                    kind=MovementKind.PAYMENT, amount=amount,
                                    occurred_on=received_on))
     db.session.flush()
+    hooks.invoice_paid_if_settled(invoice, payment)
     if _work_settled(invoice):
         follow_invoice(actor, invoice.pitch, PitchState.PAID,
                        f"every invoice settled by payment {payment.id}")
