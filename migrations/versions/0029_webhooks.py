@@ -5,7 +5,7 @@ secret). A service where an event happens queues one webhook_deliveries row per 
 enabled endpoint, unique per (event_key, endpoint_id); the scheduler delivers due rows
 (status, next_attempt_at) and records each try in webhook_attempts. New tables only.
 
-Revision ID: 0030_webhooks
+Revision ID: 0029_webhooks
 Revises: 0028_audit_log
 Create Date: 2026-11-27 00:30:00
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0030_webhooks'
+revision = '0029_webhooks'
 down_revision = '0028_audit_log'
 branch_labels = None
 depends_on = None
