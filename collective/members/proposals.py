@@ -294,6 +294,8 @@ def withdraw_proposal(actor: Membership, proposal: Proposal, *, now: datetime) -
     proposal.decided_at = now
     proposal.outcome = "Withdrawn by its author."
     db.session.flush()
+    audit.record("proposal.withdrawn", collective=proposal.collective_id, subject=proposal,
+                 actor=actor.user_id, kind=proposal.kind, title=proposal.title)
     return proposal
 
 

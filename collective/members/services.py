@@ -62,6 +62,8 @@ def create_collective(
     create_standard_chart(collective.id)
     for step in FOUNDING_STEPS:
         step(collective)
+    audit.record("collective.created", collective=collective, subject=collective,
+                 actor=founder, name=collective.name, slug=slug, base_currency=currency)
     return add_member(collective, founder, {Role.MEMBER, Role.COORDINATOR, Role.TREASURER})
 
 
@@ -289,9 +291,10 @@ def directory(collective_id: int, *, include_removed: bool = False, limit: int |
     return list(db.session.scalars(query.offset(offset).limit(limit)).unique())
 
 
-def _members_named(collective_id: int, active_only: bool) -> sa.Select:
+def _members_named(collective_id: int, active_only: bool, with_removed: bool = False
+                   ) -> sa.Select:
     """(membership id, name) of the collective's members by name: everyone not removed,
-    or only the active members."""
+    only the active members, or (`with_removed`) everyone who ever was a member."""
     query = (
         sa.select(Membership.id, User.name)
         .join(User, Membership.user_id == User.id)
@@ -300,23 +303,28 @@ def _members_named(collective_id: int, active_only: bool) -> sa.Select:
     )
     if active_only:
         return query.where(Membership.status == MembershipStatus.ACTIVE.value)
+    if with_removed:
+        return query
     return query.where(Membership.status != MembershipStatus.REMOVED.value)
 
 
 def member_choices(collective_id: int, *, active_only: bool = False,
+                   with_removed: bool = False,
                    limit: int | None = None) -> list[tuple[int, str]]:
     """(membership id, name) of the collective's members by name, for a form's choices:
-    everyone not removed, or only the active members; at most `limit`."""
-    return [(membership_id, name) for membership_id, name
-            in db.session.execute(_members_named(collective_id, active_only).limit(limit))]
+    everyone not removed, only the active members, or (`with_removed`) removed ones too;
+    at most `limit`."""
+    query = _members_named(collective_id, active_only, with_removed).limit(limit)
+    return [(membership_id, name) for membership_id, name in db.session.execute(query)]
 
 
 def find_members(collective_id: int, text: str, *, active_only: bool = False,
-                 limit: int = 20) -> list[tuple[int, str]]:
+                 with_removed: bool = False, limit: int = 20) -> list[tuple[int, str]]:
     """(membership id, name) of at most `limit` members whose name contains `text` (any
-    case), the names starting with it first; "#12" or "12" finds membership 12."""
+    case), the names starting with it first; "#12" or "12" finds membership 12. Removed
+    members are found only `with_removed`."""
     text = text.strip()[:200]
-    query = _members_named(collective_id, active_only)
+    query = _members_named(collective_id, active_only, with_removed)
     if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
         if len(text.lstrip("#")) > 12:
             return []  # past a database integer: nobody

@@ -238,9 +238,11 @@ def directory():
 @collective_view(*MANAGERS)
 def search():
     """Members whose name contains `?q=` (or `#id`), at most SEARCH_LIMIT, as JSON for the
-    forms' member search boxes; `?active=1` finds active members only."""
+    forms' member search boxes; `?active=1` finds active members only, `?removed=1` removed
+    members too."""
     found = services.find_members(g.collective.id, request.args.get("q", ""),
                                   active_only=request.args.get("active") == "1",
+                                  with_removed=request.args.get("removed") == "1",
                                   limit=pickers.SEARCH_LIMIT)
     return jsonify(members=[{"id": i, "name": name, "label": member_label(i, name)}
                             for i, name in found])
