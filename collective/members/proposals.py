@@ -299,13 +299,16 @@ def withdraw_proposal(actor: Membership, proposal: Proposal, *, now: datetime) -
     return proposal
 
 
-def proposals_of(collective_id: int, kind: str | None = None) -> list[Proposal]:
-    """The collective's proposals, open ones first, newest first."""
+def proposals_of(collective_id: int, kind: str | None = None, *, limit: int | None = None,
+                 offset: int = 0) -> list[Proposal]:
+    """The collective's proposals (of one kind), open ones first, newest first; `limit` and
+    `offset` page through them."""
     query = sa.select(Proposal).where(Proposal.collective_id == collective_id)
     if kind:
         query = query.where(Proposal.kind == kind)
     open_first = sa.case((Proposal.status == ProposalStatus.OPEN.value, 0), else_=1)
-    return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())))
+    return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())
+                                   .offset(offset).limit(limit)))
 
 
 def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:

@@ -17,6 +17,9 @@ from collective.web.forms import percent_to_bp
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
+#: Proposals to change the rule that its page lists, the latest first.
+PROPOSALS_SHOWN = 10
+
 
 def _percentages(form: RuleForm) -> tuple[int, int] | None:
     """The form's common fund and finder's fee in basis points; None after a field error."""
@@ -34,7 +37,8 @@ def _terms(form: RuleForm):
 @bp.route("/rules", methods=["GET", "POST"])
 @collective_view()
 def rules():
-    """The share rule in force, its history, and the proposals to change it."""
+    """The share rule in force, its history, and the latest PROPOSALS_SHOWN proposals to
+    change it (the proposals page lists them all)."""
     founding = RuleForm(prefix="found")
     status = 200
     if request.method == "GET":
@@ -46,7 +50,9 @@ def rules():
             return redirect(url_for("pool.rules", slug=g.collective.slug))
     return render_template("pool/rules.html", rules=share_rules.rules_of(g.collective.id),
                            in_force=share_rules.rule_in_force(g.collective.id, g.today),
-                           proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE),
+                           proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE,
+                                                  limit=PROPOSALS_SHOWN + 1),
+                           PROPOSALS_SHOWN=PROPOSALS_SHOWN,
                            founding=founding, now=now_utc(),
                            may_propose=share_rules.may_propose_rule(g.membership)), status
 
