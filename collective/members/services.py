@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective import audit
+from collective.database import named_like
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger.services import create_standard_chart, open_member_account
@@ -319,24 +320,14 @@ def member_choices(collective_id: int, *, active_only: bool = False,
 
 
 def find_members(collective_id: int, text: str, *, active_only: bool = False,
-                 with_removed: bool = False, limit: int = 20) -> list[tuple[int, str]]:
+                 with_removed: bool = False, limit: int | None = 20) -> list[tuple[int, str]]:
     """(membership id, name) of at most `limit` members whose name contains `text` (any
     case), the names starting with it first; "#12" or "12" finds membership 12. Removed
     members are found only `with_removed`."""
-    text = text.strip()[:200]
-    query = _members_named(collective_id, active_only, with_removed)
-    if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
-        if len(text.lstrip("#")) > 12:
-            return []  # past a database integer: nobody
-        return [(membership_id, found) for membership_id, found in db.session.execute(
-            query.where(Membership.id == int(text.lstrip("#"))))]
-    if not text:
+    query = named_like(_members_named(collective_id, active_only, with_removed), User.name,
+                       Membership.id, text)
+    if query is None:
         return []
-    pattern = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    name = sa.func.lower(User.name)
-    query = query.where(name.like(f"%{pattern}%", escape="\\"))
-    query = query.order_by(None).order_by(sa.not_(name.like(f"{pattern}%", escape="\\")),
-                                          User.name, Membership.id)
     return [(membership_id, found) for membership_id, found
             in db.session.execute(query.limit(limit))]
 

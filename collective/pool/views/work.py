@@ -1,12 +1,13 @@
 """Pages of the work itself: the board, clients, pitches, allocation and my work."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
 from collective.members import pickers
 from collective.pool import allocation, participation, pitches, queries, time
 from collective.pool import clients as client_services
+from collective.pool import pickers as client_pickers
 from collective.pool.forms import (
     AllocationForm,
     ClientForm,
@@ -33,6 +34,7 @@ from collective.pool.views.base import (
     refusal_status,
 )
 from collective.web.forms import ascii_int, currency_error, flash_form_errors
+from collective.web.member_field import member_label
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -41,6 +43,8 @@ from collective.web.transaction import committed
 BOARD_PER_STATE = 20
 #: Pitches a page of one state shows.
 STATE_PAGE = 50
+#: Clients a page of the clients list shows.
+CLIENTS_PAGE = 50
 
 
 @bp.get("/")
@@ -66,7 +70,8 @@ def board():
 @bp.route("/clients", methods=["GET", "POST"])
 @collective_view(C, T)
 def clients():
-    """The collective's clients; coordinators add new ones."""
+    """The collective's clients by name, CLIENTS_PAGE a page (`?page=N`); coordinators add
+    new ones."""
     form = ClientForm()
     if request.method == "POST" and not g.membership.has_role(C):
         abort(403)
@@ -80,8 +85,22 @@ def clients():
         if done:
             flash(f"{form.name.data} is added.", "info")
             return redirect(url_for("pool.clients", slug=g.collective.slug))
-    return render_template("pool/clients.html", form=form,
-                           clients=client_services.clients_of(g.collective.id))
+    page = page_number()
+    found = client_services.clients_of(g.collective.id, limit=CLIENTS_PAGE + 1,
+                                       offset=(page - 1) * CLIENTS_PAGE)
+    return render_template("pool/clients.html", form=form, clients=found[:CLIENTS_PAGE],
+                           page=page, more=len(found) > CLIENTS_PAGE)
+
+
+@bp.get("/clients/search")
+@collective_view(C, T)
+def search_clients():
+    """Clients whose name contains `?q=` (or `#id`), at most SEARCH_LIMIT, as JSON for the
+    forms' client search boxes."""
+    found = client_services.find_clients(g.collective.id, request.args.get("q", ""),
+                                         limit=client_pickers.SEARCH_LIMIT)
+    return jsonify(clients=[{"id": i, "name": name, "label": member_label(i, name)}
+                            for i, name in found])
 
 
 @bp.route("/pitches/new", methods=["GET", "POST"])
@@ -89,8 +108,7 @@ def clients():
 def new_pitch():
     """Record incoming work."""
     form = PitchForm()
-    form.client_id.choices = [(c.id, c.name)
-                              for c in client_services.clients_of(g.collective.id)]
+    client_pickers.offer_clients(form.client_id, g.collective)
     pickers.offer_members(form.finder_id, g.collective, active_only=True)
     if request.method == "GET":
         form.value_currency.data = g.collective.base_currency
