@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from collective.ledger import balances
+from collective.ledger.models import EntryKind
 from collective.members import pickers
 from collective.members import services as members
 from collective.money import format_money
@@ -26,6 +27,9 @@ from collective.web.transaction import committed
 
 #: Payments a page of the payments list shows.
 PAGE_SIZE = 50
+#: Months of earnings, and payouts, that "My shares" shows (the statement has the rest).
+MONTHS_SHOWN = 24
+PAYOUTS_SHOWN = 24
 
 
 @bp.route("/pitches/<int:pitch_id>/payments/new", methods=["GET", "POST"])
@@ -111,13 +115,21 @@ def reverse_payment(payment_id: int):
 @bp.get("/shares")
 @collective_view()
 def my_shares():
-    """Every payment that paid you, your balance, payouts and monthly earnings."""
-    movements = queries.payable_movements(g.membership)
-    monthly = queries.monthly_earnings(g.membership, movements=movements)
+    """Your balance and totals over your whole history, your earnings in the last
+    MONTHS_SHOWN months, your latest PAYOUTS_SHOWN payouts, and the payments that paid you,
+    PAGE_SIZE a page (`?page=N`)."""
+    page = page_number()
+    monthly = queries.monthly_earnings(g.membership, until=g.today, last_months=MONTHS_SHOWN)
+    shares = queries.shares_of(g.membership, limit=PAGE_SIZE + 1,
+                               offset=(page - 1) * PAGE_SIZE)
+    totals = queries.payable_totals(g.membership)
     return render_template(
-        "pool/my_shares.html", shares=queries.shares_of(g.membership),
-        payouts=queries.payouts_of(g.membership, movements=movements).to_dict("records"),
+        "pool/my_shares.html", shares=shares[:PAGE_SIZE], page=page,
+        more=len(shares) > PAGE_SIZE,
+        payouts=queries.payouts_of(g.membership, limit=PAYOUTS_SHOWN),
         monthly=list(zip(monthly["month"], monthly["earned"], strict=True)),
+        earned=totals.get(EntryKind.PAYMENT, 0), paid_out=-totals.get(EntryKind.PAYOUT, 0),
+        MONTHS_SHOWN=MONTHS_SHOWN, PAYOUTS_SHOWN=PAYOUTS_SHOWN,
         balance=balances.member_balance(g.membership.id).get(g.collective.base_currency, 0))
 
 
