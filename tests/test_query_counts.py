@@ -3,13 +3,16 @@ at two sizes of the same collective and must run the same number of statements."
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
+from collective.benefits import claims, runs
 from collective.books.expenses import categories, submissions
 from collective.books.expenses.storage import receipt_storage
+from collective.members import invitations, proposals
 from collective.pool import payments, pitches
 from collective.pool.models import PitchState
 from tests.benefits.factories import deposit, found_fund
@@ -43,6 +46,12 @@ PAGES = [
     ("reports/statement", "founder"),
     ("audit", "founder"),
     ("audit?action=deposit.recorded", "founder"),
+    ("pool/clients", "founder"),
+    ("fund/claims", "founder"),
+    ("proposals", "member"),
+    ("invitations", "founder"),
+    ("pool/shares", "member"),
+    ("pool/rules", "member"),
 ]
 
 #: Pages with a member field: at these sizes they list everyone; with the <select> limit
@@ -58,15 +67,17 @@ MEMBER_FIELD_PAGES = [
 
 
 def build(size: int) -> SimpleNamespace:
-    """A collective of `size` members, each with work that was paid for, time logged, a
-    deposit in the fund, an issued invoice and a pending expense."""
+    """A collective of `size` members, each with work that was paid for (found by the second
+    member, whose shares so grow with the collective), time logged, a deposit in the fund,
+    an issued invoice, a pending expense, a claim (every other one decided), a proposal and
+    an invitation."""
     people = found_fund(size=size)
     founder = people[0]
     found_rule(founder)
     vat = set_up_invoicing(founder)
     category = next(c for c in categories.categories_of(founder.collective_id))
     for n, person in enumerate(people):
-        pitch = make_pitch(founder, title=f"Work {n}")
+        pitch = make_pitch(founder, title=f"Work {n}", finder=people[1])
         move_to(founder, pitch, PitchState.WON)
         work = allocate(founder, pitch, person)
         pitches.transition_pitch(founder, pitch, PitchState.IN_PROGRESS, at=NOW)
@@ -79,6 +90,18 @@ def build(size: int) -> SimpleNamespace:
             person, category_id=category.id, amount=1_000 + n, currency="USD",
             spent_on=TODAY, description=f"Train {n}", receipts=[pdf_upload()],
             storage=receipt_storage(), today=TODAY, now=NOW)
+        proposals.open_proposal(founder, kind="share_rule", title=f"Rule {n}", now=NOW,
+                                payload={"common_fund_bp": 1000 + n, "finder_fee_bp": 0,
+                                         "method": "equal", "effective_on": "2026-12-01"})
+        invitations.create_invitation(founder, email=f"guest{n}@example.org",
+                                      roles=["member"], ttl=timedelta(days=7), now=NOW)
+    runs.run_contributions(founder.collective_id, date(2026, 9, 1), today=TODAY)
+    for n, person in enumerate(people):
+        claim = claims.file_claim(person, kind="unpaid_invoice", start_period=TODAY,
+                                  invoice_amount=10_000 + n, today=TODAY, now=NOW)
+        if n % 2:
+            claims.decide_claim(founder, claim, approve=False, reason="No invoice", now=NOW)
+    claims.file_claim(people[1], kind="parental", start_period=TODAY, today=TODAY, now=NOW)
     commit()
     return SimpleNamespace(slug=founder.collective.slug, founder=founder.user.email,
                            member=people[1].user.email,
@@ -131,7 +154,9 @@ def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds):
 def test_member_fields_that_search_run_no_more_statements_for_more_members(
         app, client, auth, worlds, monkeypatch):
     from collective.members import pickers
+    from collective.pool import pickers as client_pickers
     monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
+    monkeypatch.setattr(client_pickers, "SELECT_LIMIT", 1)
     small, large = worlds
     counts = {(page, who): (_count(client, auth, small, page, who),
                             _count(client, auth, large, page, who))
@@ -143,39 +168,64 @@ def test_member_fields_that_search_run_no_more_statements_for_more_members(
     assert 'data-member-search="/c/' in page and "<select name=\"one-membership_id\"" not in page
 
 
-def test_the_payments_list_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
-    from collective.pool.views import money
-    monkeypatch.setattr(money, "PAGE_SIZE", 2)
+#: Lists that go a page at a time: (module, its page-size name, page, who opens it, a
+#: pattern each row matches once, rows the small world has, the pager's next/previous words)
+PAGED_LISTS = [
+    ("collective.pool.views.money", "PAGE_SIZE", "pool/payments", "founder",
+     r"<td>(R-[0-9]+)</td>", SMALL, "Older payments", "Newer payments"),
+    ("collective.members.views", "DIRECTORY_PAGE", "members", "founder",
+     r"/members/([0-9]+)\">Manage</a>", SMALL, "Next members", "Previous members"),
+    ("collective.pool.views.work", "CLIENTS_PAGE", "pool/clients", "founder",
+     r'aria-label="Edit ([^"]+)"', 2 * SMALL, "Next clients", "Previous clients"),
+    ("collective.benefits.views", "CLAIMS_PAGE", "fund/claims", "founder",
+     r"/fund/claims/([0-9]+)\"", SMALL + 1, "Later in the list", "Earlier in the list"),
+    ("collective.benefits.views", "CLAIMS_PAGE", "fund/", "member",
+     r"/fund/claims/([0-9]+)\"", 2, "Older claims", "Newer claims"),
+    ("collective.members.views", "PROPOSALS_PAGE", "proposals", "member",
+     r"/proposals/([0-9]+)\"", SMALL, "Later in the list", "Earlier in the list"),
+    ("collective.members.views", "INVITATIONS_PAGE", "invitations", "founder",
+     r"/invitations/([0-9]+)/renew", SMALL, "Older invitations", "Newer invitations"),
+    ("collective.pool.views.money", "PAGE_SIZE", "pool/shares", "member",
+     r"/payments/([0-9]+)\" title=\"Who got what", SMALL, "Older payments", "Newer payments"),
+]
+
+
+def test_each_paged_list_shows_every_row_once_a_page_at_a_time_in_its_order(
+        client, auth, setup, monkeypatch):
+    import importlib
+    import re
+
     with setup():
         world = build(SMALL)
-    auth.login(world.founder)
-    base = f"/c/{world.slug}/pool/payments"
-
-    first = _html(client, base)
-    second = _html(client, f"{base}?page=2")
-    assert [first.count(f"R-{n}") for n in (2, 1, 0)] == [1, 1, 0]
-    assert [second.count(f"R-{n}") for n in (2, 1, 0)] == [0, 0, 1]
-    assert f'href="{base}?page=2">Older payments' in first
-    assert "Older payments" not in second and f'href="{base}?page=1">Newer' in second
-    # Not a page number, or past the end: the first page, never an error.
-    assert _html(client, f"{base}?page=x") == first
-    assert "R-" not in _html(client, f"{base}?page=9")
-
-
-def test_the_members_directory_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
-    from collective.members import views
-    monkeypatch.setattr(views, "DIRECTORY_PAGE", 2)
-    with setup():
-        world = build(SMALL)
-    auth.login(world.founder)
-    base = f"/c/{world.slug}/members"
-
-    first = _html(client, base)
-    second = _html(client, f"{base}?page=2")
-    assert first.count("Manage</a>") == 2 and second.count("Manage</a>") == 1
-    assert f'href="{base}?page=2">Next members' in first
-    assert "Next members" not in second and f'href="{base}?page=1">Previous' in second
-    assert _html(client, f"{base}?page=-1") == first
+    for module, size, page, who, row, count, later, earlier in PAGED_LISTS:
+        auth.login(getattr(world, who))
+        base = f"/c/{world.slug}/{page}"
+        everything = re.findall(row, _html(client, base))
+        assert len(everything) == count, (page, everything)
+        per = 2 if count > 2 else 1
+        monkeypatch.setattr(importlib.import_module(module), size, per)
+        last = -(-count // per)
+        pages = [_html(client, f"{base}?page={n}") for n in range(1, last + 2)]
+        rows = [re.findall(row, html) for html in pages]
+        assert [len(found) for found in rows] == [per] * (count // per) + [
+            count % per] * (count % per > 0) + [0], page
+        assert sum(rows, []) == everything, page  # each row once, in the list's order
+        assert f'href="{base}?page=2">{later}' in pages[0], page
+        assert later not in pages[last - 1], page
+        assert f'href="{base}?page={last - 1}">{earlier}' in pages[last - 1], page
+        # Not a page number: the first page, never an error.
+        assert _html(client, f"{base}?page=x") == pages[0], page
+        assert _html(client, f"{base}?page=-1") == pages[0], page
+        if page == "pool/shares":  # its totals are over everything, the same on every page
+            tiles = {html[html.index('<div class="tiles">'):html.index("<h2>Earnings")]
+                     for html in pages}
+            assert len(tiles) == 1
+        monkeypatch.undo()
+    # The second member found every pitch (a 5% fee of each 1,000.00) and did their own
+    # (1,000.00 less 10% to the fund and 5% to the finder: themselves): 1,000.00 earned.
+    auth.login(world.member)
+    shares = _html(client, f"/c/{world.slug}/pool/shares?page=2")
+    assert '<h2>Earned from payments</h2><p class="figure">$1,000.00</p>' in shares
 
 
 def test_the_pool_board_shows_the_first_pitches_of_each_state_and_pages_the_rest(
