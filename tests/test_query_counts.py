@@ -52,6 +52,7 @@ PAGES = [
     ("invitations", "founder"),
     ("pool/shares", "member"),
     ("pool/rules", "member"),
+    ("pool/my-work", "member"),
 ]
 
 #: Pages with a member field: at these sizes they list everyone; with the <select> limit
@@ -68,7 +69,8 @@ MEMBER_FIELD_PAGES = [
 
 def build(size: int) -> SimpleNamespace:
     """A collective of `size` members, each with work that was paid for (found by the second
-    member, whose shares so grow with the collective), time logged, a deposit in the fund,
+    member, who is on every pitch: their shares and work grow with the collective), time
+    logged, a deposit in the fund,
     an issued invoice, a pending expense, a claim (every other one decided), a proposal and
     an invitation."""
     people = found_fund(size=size)
@@ -80,6 +82,8 @@ def build(size: int) -> SimpleNamespace:
         pitch = make_pitch(founder, title=f"Work {n}", finder=people[1])
         move_to(founder, pitch, PitchState.WON)
         work = allocate(founder, pitch, person)
+        if person is not people[1]:  # on every pitch, without logging time: no share of it
+            allocate(founder, pitch, people[1])
         pitches.transition_pitch(founder, pitch, PitchState.IN_PROGRESS, at=NOW)
         log(person, work, 120)
         payments.record_payment(founder, pitch, amount=100_000, currency="USD",
@@ -185,6 +189,9 @@ PAGED_LISTS = [
      r"/proposals/([0-9]+)\"", SMALL, "Later in the list", "Earlier in the list"),
     ("collective.members.views", "INVITATIONS_PAGE", "invitations", "founder",
      r"/invitations/([0-9]+)/renew", SMALL, "Older invitations", "Newer invitations"),
+    ("collective.pool.views.work", "ALLOCATIONS_PAGE", "pool/my-work", "member",
+     r'<tr><td><a href="/c/[a-z0-9-]+/pool/pitches/([0-9]+)">', SMALL, "Later in the list",
+     "Earlier in the list"),
     ("collective.pool.views.money", "PAGE_SIZE", "pool/shares", "member",
      r"/payments/([0-9]+)\" title=\"Who got what", SMALL, "Older payments", "Newer payments"),
 ]

@@ -89,9 +89,7 @@ def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, in
 
 def open_work(membership: Membership) -> list[tuple[Allocation, int]]:
     """The member's allocations on active work (won or in progress), with minutes logged."""
-    active = {s.value for s in ACTIVE_STATES}
-    return [(a, minutes) for a, minutes in allocations_of(membership)
-            if a.pitch.state in active]
+    return allocations_of(membership, states=ACTIVE_STATES)
 
 
 def member_dashboard(membership: Membership, today: date, now: datetime) -> MemberDashboard:

@@ -45,6 +45,9 @@ BOARD_PER_STATE = 20
 STATE_PAGE = 50
 #: Clients a page of the clients list shows.
 CLIENTS_PAGE = 50
+#: Allocations a page of "My work" shows, and the most work its time form offers.
+ALLOCATIONS_PAGE = 50
+LOGGABLE = 100
 
 
 @bp.get("/")
@@ -259,12 +262,16 @@ def remove_allocation(pitch_id: int, membership_id: int):
 @bp.route("/my-work", methods=["GET", "POST"])
 @collective_view()
 def my_work():
-    """Your allocations and hours, and a form to log time."""
-    allocations = time.allocations_of(g.membership)
+    """Your allocations and hours (active work first, ALLOCATIONS_PAGE a page), your latest
+    time entries, and a form to log time."""
+    page = page_number()
+    allocations = time.allocations_of(g.membership, limit=ALLOCATIONS_PAGE + 1,
+                                      offset=(page - 1) * ALLOCATIONS_PAGE)
     form = TimeForm()
     # Only work that time can be logged on (the rule of time.log_time) is offered.
-    form.allocation_id.choices = [(a.id, f"{a.pitch.title} ({a.pitch.client.name})")
-                                  for a, _ in allocations if a.pitch.pitch_state in WORK_STATES]
+    form.allocation_id.choices = [
+        (a.id, f"{a.pitch.title} ({a.pitch.client.name})")
+        for a, _ in time.allocations_of(g.membership, states=WORK_STATES, limit=LOGGABLE)]
     if request.method == "GET":
         form.worked_on.data = g.today
     status = 200
@@ -279,7 +286,8 @@ def my_work():
         status = 422
     elif request.method == "POST":
         status = 422
-    return render_template("pool/my_work.html", allocations=allocations, form=form,
+    return render_template("pool/my_work.html", allocations=allocations[:ALLOCATIONS_PAGE],
+                           page=page, more=len(allocations) > ALLOCATIONS_PAGE, form=form,
                            entries=time.time_entries_of(g.membership),
                            open_pool=pitches.pitches_of(g.collective.id, POOL_STATES,
                                                         limit=BOARD_PER_STATE)), status
