@@ -316,7 +316,7 @@ def _render_treasurer(deposit: DepositForm, status: int = 200):
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
         owing=queries.owing_totals(g.collective.id), owing_most=most,
-        owed_benefits=queries.owed_to_claimants(g.collective.id),
+        owed_benefits=queries.owed_to_claimants(g.collective.id, limit=OWING_SHOWN),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         forecast=queries.stored_forecast(g.collective.id),
         failure=run_failures.open_failure(g.collective.id),
