@@ -304,8 +304,11 @@ def _members_named(collective_id: int, active_only: bool, with_removed: bool = F
     )
     if active_only:
         return query.where(Membership.status == MembershipStatus.ACTIVE.value)
-    if with_removed:
-        return query
+    if with_removed:  # a removed member is named as one
+        removed = Membership.status == MembershipStatus.REMOVED.value
+        return query.with_only_columns(
+            Membership.id, sa.case((removed, User.name + " (removed)"), else_=User.name),
+            maintain_column_froms=True)
     return query.where(Membership.status != MembershipStatus.REMOVED.value)
 
 

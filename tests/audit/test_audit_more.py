@@ -119,9 +119,11 @@ def test_the_member_filter_finds_removed_members(client, auth, setup, monkeypatc
         page = client.get(f"/c/{slug}/audit?member={name}").get_data(as_text=True)
         assert "membership.status_changed" in page
         found = client.get(f"/c/{slug}/members/search?q={name}&removed=1").get_json()
-        assert [m["id"] for m in found["members"]] == [gone_id]
+        assert [(m["id"], m["name"]) for m in found["members"]] == [
+            (gone_id, f"{name} (removed)")]
         assert client.get(f"/c/{slug}/members/search?q={name}").get_json()["members"] == []
     else:
-        assert f'<option value="{gone_id}">{name}</option>' in page.replace(" selected", "")
+        assert f'<option value="{gone_id}">{name} (removed)</option>' in page.replace(
+            " selected", "")
     with setup():
         assert db.session.get(Membership, gone_id).status == MembershipStatus.REMOVED
