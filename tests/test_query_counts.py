@@ -53,6 +53,8 @@ PAGES = [
     ("pool/shares", "member"),
     ("pool/rules", "member"),
     ("pool/my-work", "member"),
+    ("pool/pitches/{retainer}", "founder"),
+    ("pool/pitches/{wanted}", "member"),
 ]
 
 #: Pages with a member field: at these sizes they list everyone; with the <select> limit
@@ -106,9 +108,19 @@ def build(size: int) -> SimpleNamespace:
         if n % 2:
             claims.decide_claim(founder, claim, approve=False, reason="No invoice", now=NOW)
     claims.file_claim(people[1], kind="parental", start_period=TODAY, today=TODAY, now=NOW)
+    # A retainer the founder works on, paid three times; open work everyone volunteered for.
+    retainer = make_pitch(founder, title="Retainer")
+    move_to(founder, retainer, PitchState.IN_PROGRESS)
+    for k in range(3):
+        log(founder, retainer.allocations[0], 60, worked_on=date(2026, 9, 1 + k))
+        payments.record_payment(founder, retainer, amount=10_000 + k, currency="USD",
+                                received_on=TODAY, reference=f"M-{k}", today=TODAY)
+    wanted = make_pitch(founder, title="Open work")
+    for person in people:
+        pitches.volunteer_for(person, wanted, f"I can, says {person.user.name}")
     commit()
     return SimpleNamespace(slug=founder.collective.slug, founder=founder.user.email,
-                           member=people[1].user.email,
+                           member=people[1].user.email, retainer=retainer.id, wanted=wanted.id,
                            names=sorted(person.user.name for person in people))
 
 
@@ -141,7 +153,7 @@ def _html(client, url: str) -> str:
 def _count(client, auth, world, page: str, who: str) -> int:
     auth.login(getattr(world, who))
     with counting() as statements:
-        response = client.get(f"/c/{world.slug}/{page}")
+        response = client.get(f"/c/{world.slug}/{page.format(**vars(world))}")
     assert response.status_code == 200, (page, response.status_code)
     return len(statements)
 
@@ -176,11 +188,13 @@ def test_member_fields_that_search_run_no_more_statements_for_more_members(
 #: pattern each row matches once, rows the small world has, the pager's next/previous words)
 PAGED_LISTS = [
     ("collective.pool.views.money", "PAGE_SIZE", "pool/payments", "founder",
-     r"<td>(R-[0-9]+)</td>", SMALL, "Older payments", "Newer payments"),
+     r"<td>([RM]-[0-9]+)</td>", SMALL + 3, "Older payments", "Newer payments"),
+    ("collective.pool.views.work", "PITCH_PAYMENTS", "pool/pitches/{retainer}", "founder",
+     r"<td>(M-[0-9]+)</td>", 3, "Older payments", "Newer payments"),
     ("collective.members.views", "DIRECTORY_PAGE", "members", "founder",
      r"/members/([0-9]+)\">Manage</a>", SMALL, "Next members", "Previous members"),
     ("collective.pool.views.work", "CLIENTS_PAGE", "pool/clients", "founder",
-     r'aria-label="Edit ([^"]+)"', 2 * SMALL, "Next clients", "Previous clients"),
+     r'aria-label="Edit ([^"]+)"', 2 * SMALL + 2, "Next clients", "Previous clients"),
     ("collective.benefits.views", "CLAIMS_PAGE", "fund/claims", "founder",
      r"/fund/claims/([0-9]+)\"", SMALL + 1, "Later in the list", "Earlier in the list"),
     ("collective.benefits.views", "CLAIMS_PAGE", "fund/", "member",
@@ -206,7 +220,7 @@ def test_each_paged_list_shows_every_row_once_a_page_at_a_time_in_its_order(
         world = build(SMALL)
     for module, size, page, who, row, count, later, earlier in PAGED_LISTS:
         auth.login(getattr(world, who))
-        base = f"/c/{world.slug}/{page}"
+        base = f"/c/{world.slug}/{page.format(**vars(world))}"
         everything = re.findall(row, _html(client, base))
         assert len(everything) == count, (page, everything)
         per = 2 if count > 2 else 1
@@ -233,6 +247,16 @@ def test_each_paged_list_shows_every_row_once_a_page_at_a_time_in_its_order(
     auth.login(world.member)
     shares = _html(client, f"/c/{world.slug}/pool/shares?page=2")
     assert '<h2>Earned from payments</h2><p class="figure">$1,000.00</p>' in shares
+    # A pitch's history shows its latest events, oldest of them first.
+    from collective.pool.views import work
+    auth.login(world.founder)
+    url = f"/c/{world.slug}/pool/pitches/{world.retainer}"
+    history = _html(client, url).split("<h2>History</h2>")[1]
+    assert "changes.</p>" not in history and history.count("<li>") == 4  # open → in progress
+    monkeypatch.setattr(work, "PITCH_EVENTS", 2)
+    history = _html(client, url).split("<h2>History</h2>")[1]
+    assert "The latest 2 of 4 changes." in history and history.count("<li>") == 2
+    assert history.index("won") < history.index("in progress")
 
 
 def test_the_pool_board_shows_the_first_pitches_of_each_state_and_pages_the_rest(
@@ -246,9 +270,10 @@ def test_the_pool_board_shows_the_first_pitches_of_each_state_and_pages_the_rest
     base = f"/c/{world.slug}/pool/"
 
     board = _html(client, base)
-    # The three pitches are in progress, none with a deadline: by id, the first two show.
+    # The three pitches and the retainer are in progress, none with a deadline: by id, the
+    # first two show.
     assert [board.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]
-    assert f'href="{base}?state=in_progress">All 3 in progress' in board
+    assert f'href="{base}?state=in_progress">All 4 in progress' in board
     first = _html(client, f"{base}?state=in_progress")
     second = _html(client, f"{base}?state=in_progress&page=2")
     assert [first.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]

@@ -45,6 +45,9 @@ BOARD_PER_STATE = 20
 STATE_PAGE = 50
 #: Clients a page of the clients list shows.
 CLIENTS_PAGE = 50
+#: Payments of one pitch its page shows at a time, and the latest events of its history.
+PITCH_PAYMENTS = 24
+PITCH_EVENTS = 50
 #: Allocations a page of "My work" shows, and the most work its time form offers.
 ALLOCATIONS_PAGE = 50
 LOGGABLE = 100
@@ -141,7 +144,8 @@ def _transition_form(work, form_class=TransitionForm) -> TransitionForm:
 @bp.get("/pitches/<int:pitch_id>")
 @collective_view()
 def pitch(pitch_id: int):
-    """A pitch: its details, allocation, history and payments."""
+    """A pitch: its details, allocation, its latest PITCH_EVENTS events, and its payments
+    PITCH_PAYMENTS a page (`?page=N`)."""
     return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id))
 
 
@@ -150,10 +154,14 @@ def _render_pitch(work, move_form=None, *, volunteer_form=None, withdraw_form=No
     preselected: each legal next step is its own button, and the ends (lost, cancelled)
     lead to a page that asks for the reason first."""
     steps = pitches.next_steps(work)
+    page = page_number()
+    payments = queries.payments_of(g.collective.id, work.id, limit=PITCH_PAYMENTS + 1,
+                                   offset=(page - 1) * PITCH_PAYMENTS)
     return render_template(
-        "pool/pitch.html", pitch=work, events=pitches.pitch_events(work),
+        "pool/pitch.html", pitch=work, events=pitches.pitch_events(work, latest=PITCH_EVENTS),
+        event_count=pitches.count_events(work),
         volunteers=pitches.volunteers_of(work), hours=participation.logged_hours(work),
-        payments=queries.payments_of(g.collective.id, work.id),
+        payments=payments[:PITCH_PAYMENTS], page=page, more=len(payments) > PITCH_PAYMENTS,
         reversed_ids=queries.reversed_entry_ids(g.collective.id),
         move_form=move_form or _transition_form(work),
         steps=[s for s in steps if s not in REOPENABLE_STATES],
