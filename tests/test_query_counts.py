@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from collective.benefits import claims, runs
 from collective.books.expenses import categories, submissions
 from collective.books.expenses.storage import receipt_storage
+from collective.clock import now_utc
 from collective.members import invitations, proposals
 from collective.pool import payments, pitches
 from collective.pool.models import PitchState
@@ -96,7 +97,7 @@ def build(size: int) -> SimpleNamespace:
             person, category_id=category.id, amount=1_000 + n, currency="USD",
             spent_on=TODAY, description=f"Train {n}", receipts=[pdf_upload()],
             storage=receipt_storage(), today=TODAY, now=NOW)
-        proposals.open_proposal(founder, kind="share_rule", title=f"Rule {n}", now=NOW,
+        proposals.open_proposal(founder, kind="share_rule", title=f"Rule {n}", now=now_utc(),
                                 payload={"common_fund_bp": 1000 + n, "finder_fee_bp": 0,
                                          "method": "equal", "effective_on": "2026-12-01"})
         invitations.create_invitation(founder, email=f"guest{n}@example.org",
@@ -330,3 +331,9 @@ def test_the_dashboard_shows_the_most_loaded_members_and_links_to_everyone(
     assert sum(second.count(f"<tr><td>{name}") for name in world.names) == 1
     auth.login(world.member)
     assert client.get(full).status_code == 403
+    # The member has three proposals to vote on: the two closing soonest show.
+    monkeypatch.setattr(dashboard, "VOTES_SHOWN", 2)
+    votes = _html(client, f"/c/{world.slug}/dashboard").split("Votes waiting for you")[1]
+    votes = votes[:votes.index("</ul>") + 200]
+    assert '<span class="badge warn">2+</span>' in votes
+    assert votes.count("/proposals/") == 2 and "every proposal</a> lists the rest" in votes

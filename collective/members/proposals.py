@@ -311,9 +311,11 @@ def proposals_of(collective_id: int, kind: str | None = None, *, limit: int | No
                                    .offset(offset).limit(limit)))
 
 
-def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
+def awaiting_vote(membership: Membership, now: datetime, *, limit: int | None = None
+                  ) -> list[Proposal]:
     """Proposals of the member's collective still open for votes at `now` that they have not
-    voted on and may vote on, soonest deadline first."""
+    voted on and may vote on, soonest deadline first (of the first `limit` they have not
+    voted on)."""
     voted = sa.exists().where(Vote.proposal_id == Proposal.id,
                               Vote.membership_id == membership.id)
     return [proposal for proposal in db.session.scalars(
@@ -321,7 +323,8 @@ def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
         .where(Proposal.collective_id == membership.collective_id,
                Proposal.status == ProposalStatus.OPEN.value,
                Proposal.deadline_at > now, ~voted)
-        .order_by(Proposal.deadline_at, Proposal.id)) if may_vote(membership, proposal)]
+        .order_by(Proposal.deadline_at, Proposal.id).limit(limit))
+        if may_vote(membership, proposal)]
 
 
 def remind_voters(now: datetime, within: timedelta = REMINDER_BEFORE) -> list[Proposal]:
