@@ -2,6 +2,7 @@
 their shares and balances."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -97,11 +98,13 @@ def split_seeds_column() -> sa.ColumnElement[int]:
             .correlate(ClientPayment).scalar_subquery())
 
 
-def reversed_entry_ids(collective_id: int) -> set[int]:
-    """Ids of the collective's entries that have been reversed."""
-    return set(db.session.scalars(
-        sa.select(JournalEntry.reverses_id).where(JournalEntry.collective_id == collective_id,
-                                                  JournalEntry.reverses_id.is_not(None))))
+def reversed_entry_ids(collective_id: int, among: Iterable[int] | None = None) -> set[int]:
+    """Ids of the collective's entries (`among` these only) that have been reversed."""
+    query = sa.select(JournalEntry.reverses_id).where(JournalEntry.collective_id == collective_id,
+                                                      JournalEntry.reverses_id.is_not(None))
+    if among is not None:
+        query = query.where(JournalEntry.reverses_id.in_(list(among)))
+    return set(db.session.scalars(query))
 
 
 def _payable_postings(collective_id: int) -> sa.Select:

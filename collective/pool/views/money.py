@@ -81,9 +81,11 @@ def payments():
     page = page_number()
     found = queries.payments_of(g.collective.id, limit=PAGE_SIZE + 1,
                                 offset=(page - 1) * PAGE_SIZE)
-    return render_template("pool/payments.html", payments=found[:PAGE_SIZE], page=page,
+    shown = found[:PAGE_SIZE]
+    return render_template("pool/payments.html", payments=shown, page=page,
                            more=len(found) > PAGE_SIZE,
-                           reversed_ids=queries.reversed_entry_ids(g.collective.id))
+                           reversed_ids=queries.reversed_entry_ids(
+                               g.collective.id, [p.entry_id for p in shown]))
 
 
 @bp.route("/payments/<int:payment_id>/reverse", methods=["GET", "POST"])
@@ -105,7 +107,7 @@ def reverse_payment(payment_id: int):
                 flash(f"Payment {payment.id} is reversed: both entries stay in the ledger, "
                       "and the hours it paid are unpaid again.", "info")
                 return redirect(url_for("pool.payments", slug=g.collective.slug))
-    reversed_ids = queries.reversed_entry_ids(g.collective.id)
+    reversed_ids = queries.reversed_entry_ids(g.collective.id, [payment.entry_id])
     return render_template("pool/confirm_reverse.html", payment=payment, form=form,
                            is_reversed=payment.entry_id in reversed_ids,
                            reversal_on=payment_services.reversal_day(payment, g.today),
