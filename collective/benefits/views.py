@@ -42,6 +42,8 @@ bp = Blueprint("fund", __name__, url_prefix="/c/<slug>/fund")
 T = Role.TREASURER
 #: The members owing the most that the treasurer's page lists by name.
 OWING_SHOWN = 20
+#: Versions of the plan its page lists, the latest first (their votes list the rest).
+VERSIONS_SHOWN = 24
 #: Claims a page lists (the treasurers' list, and a member's own on their fund page).
 CLAIMS_PAGE = 50
 #: The lines of a run under review the page lists (the totals are over every line).
@@ -265,7 +267,8 @@ def plan():
     current = plans.plan_in_force(g.collective.id, g.this_month)
     return render_template("fund/plan.html", form=form, current=current,
                            terms=plans.plan_terms(current) if current else None,
-                           plans=plans.plans_of(g.collective.id)), status
+                           plans=plans.plans_of(g.collective.id, limit=VERSIONS_SHOWN + 1),
+                           VERSIONS_SHOWN=VERSIONS_SHOWN), status
 
 
 @bp.route("/plan/propose", methods=["GET", "POST"])

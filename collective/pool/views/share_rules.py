@@ -17,8 +17,9 @@ from collective.web.forms import percent_to_bp
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
-#: Proposals to change the rule that its page lists, the latest first.
+#: Proposals to change the rule, and versions of it, that its page lists, the latest first.
 PROPOSALS_SHOWN = 10
+VERSIONS_SHOWN = 24
 
 
 def _percentages(form: RuleForm) -> tuple[int, int] | None:
@@ -48,7 +49,9 @@ def rules():
         if found_from_form(share_rules.SHARE_RULES, founding,
                            lambda: _terms(founding), FIELD_ALIASES):
             return redirect(url_for("pool.rules", slug=g.collective.slug))
-    return render_template("pool/rules.html", rules=share_rules.rules_of(g.collective.id),
+    return render_template("pool/rules.html",
+                           rules=share_rules.rules_of(g.collective.id, limit=VERSIONS_SHOWN + 1),
+                           VERSIONS_SHOWN=VERSIONS_SHOWN,
                            in_force=share_rules.rule_in_force(g.collective.id, g.today),
                            proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE,
                                                   limit=PROPOSALS_SHOWN + 1),
