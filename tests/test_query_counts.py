@@ -159,27 +159,26 @@ def _count(client, auth, world, page: str, who: str) -> int:
     return len(statements)
 
 
-def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds):
+def _growing(client, auth, worlds, pages) -> dict:
+    """The pages whose statement count is higher in the larger world."""
     small, large = worlds
     counts = {(page, who): (_count(client, auth, small, page, who),
                             _count(client, auth, large, page, who))
-              for page, who in PAGES}
-    grows = {key: value for key, value in counts.items() if value[1] > value[0]}
-    assert grows == {}, grows
+              for page, who in pages}
+    return {key: value for key, value in counts.items() if value[1] > value[0]}
 
 
-def test_member_fields_that_search_run_no_more_statements_for_more_members(
-        app, client, auth, worlds, monkeypatch):
+def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds, monkeypatch):
     from collective.members import pickers
     from collective.pool import pickers as client_pickers
+
+    assert _growing(client, auth, worlds, PAGES) == {}
+    # With the <select> limits below the smaller size, member and client fields search, and
+    # their pages must not grow either (the same worlds: one build for both).
     monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
     monkeypatch.setattr(client_pickers, "SELECT_LIMIT", 1)
-    small, large = worlds
-    counts = {(page, who): (_count(client, auth, small, page, who),
-                            _count(client, auth, large, page, who))
-              for page, who in MEMBER_FIELD_PAGES}
-    grows = {key: value for key, value in counts.items() if value[1] > value[0]}
-    assert grows == {}, grows
+    assert _growing(client, auth, worlds, MEMBER_FIELD_PAGES) == {}
+    large = worlds[1]
     auth.login(large.founder)
     page = _html(client, f"/c/{large.slug}/pool/payouts")
     assert 'data-member-search="/c/' in page and "<select name=\"one-membership_id\"" not in page
