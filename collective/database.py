@@ -185,3 +185,20 @@ def _sqlite_value(value):
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def named_like(query: sa.Select, name: sa.ColumnElement[str], row_id: sa.ColumnElement[int],
+               text: str) -> sa.Select | None:
+    """`query` (which selects id and name) narrowed to the rows whose name contains `text`
+    (any case), the names starting with it first; "#12" or "12" names row 12; None when the
+    text can name nothing. For the search boxes of forms that name one member or client."""
+    text = text.strip()[:200]
+    digits = text.lstrip("#")
+    if digits.isascii() and digits.isdigit():
+        return query.where(row_id == int(digits)) if len(digits) <= 12 else None
+    if not text:
+        return None
+    pattern = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    lowered = sa.func.lower(name)
+    return (query.where(lowered.like(f"%{pattern}%", escape="\\")).order_by(None)
+            .order_by(sa.not_(lowered.like(f"{pattern}%", escape="\\")), name, row_id))

@@ -3,13 +3,17 @@ at two sizes of the same collective and must run the same number of statements."
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
+from collective.benefits import claims, runs
 from collective.books.expenses import categories, submissions
 from collective.books.expenses.storage import receipt_storage
+from collective.clock import now_utc
+from collective.members import invitations, proposals
 from collective.pool import payments, pitches
 from collective.pool.models import PitchState
 from tests.benefits.factories import deposit, found_fund
@@ -43,6 +47,15 @@ PAGES = [
     ("reports/statement", "founder"),
     ("audit", "founder"),
     ("audit?action=deposit.recorded", "founder"),
+    ("pool/clients", "founder"),
+    ("fund/claims", "founder"),
+    ("proposals", "member"),
+    ("invitations", "founder"),
+    ("pool/shares", "member"),
+    ("pool/rules", "member"),
+    ("pool/my-work", "member"),
+    ("pool/pitches/{retainer}", "founder"),
+    ("pool/pitches/{wanted}", "member"),
 ]
 
 #: Pages with a member field: at these sizes they list everyone; with the <select> limit
@@ -58,17 +71,22 @@ MEMBER_FIELD_PAGES = [
 
 
 def build(size: int) -> SimpleNamespace:
-    """A collective of `size` members, each with work that was paid for, time logged, a
-    deposit in the fund, an issued invoice and a pending expense."""
+    """A collective of `size` members, each with work that was paid for (found by the second
+    member, who is on every pitch: their shares and work grow with the collective), time
+    logged, a deposit in the fund,
+    an issued invoice, a pending expense, a claim (every other one decided), a proposal and
+    an invitation."""
     people = found_fund(size=size)
     founder = people[0]
     found_rule(founder)
     vat = set_up_invoicing(founder)
     category = next(c for c in categories.categories_of(founder.collective_id))
     for n, person in enumerate(people):
-        pitch = make_pitch(founder, title=f"Work {n}")
+        pitch = make_pitch(founder, title=f"Work {n}", finder=people[1])
         move_to(founder, pitch, PitchState.WON)
         work = allocate(founder, pitch, person)
+        if person is not people[1]:  # on every pitch, without logging time: no share of it
+            allocate(founder, pitch, people[1])
         pitches.transition_pitch(founder, pitch, PitchState.IN_PROGRESS, at=NOW)
         log(person, work, 120)
         payments.record_payment(founder, pitch, amount=100_000, currency="USD",
@@ -79,9 +97,31 @@ def build(size: int) -> SimpleNamespace:
             person, category_id=category.id, amount=1_000 + n, currency="USD",
             spent_on=TODAY, description=f"Train {n}", receipts=[pdf_upload()],
             storage=receipt_storage(), today=TODAY, now=NOW)
+        proposals.open_proposal(founder, kind="share_rule", title=f"Rule {n}", now=now_utc(),
+                                payload={"common_fund_bp": 1000 + n, "finder_fee_bp": 0,
+                                         "method": "equal", "effective_on": "2026-12-01"})
+        invitations.create_invitation(founder, email=f"guest{n}@example.org",
+                                      roles=["member"], ttl=timedelta(days=7), now=NOW)
+    runs.run_contributions(founder.collective_id, date(2026, 9, 1), today=TODAY)
+    for n, person in enumerate(people):
+        claim = claims.file_claim(person, kind="unpaid_invoice", start_period=TODAY,
+                                  invoice_amount=10_000 + n, today=TODAY, now=NOW)
+        if n % 2:
+            claims.decide_claim(founder, claim, approve=False, reason="No invoice", now=NOW)
+    claims.file_claim(people[1], kind="parental", start_period=TODAY, today=TODAY, now=NOW)
+    # A retainer the founder works on, paid three times; open work everyone volunteered for.
+    retainer = make_pitch(founder, title="Retainer")
+    move_to(founder, retainer, PitchState.IN_PROGRESS)
+    for k in range(3):
+        log(founder, retainer.allocations[0], 60, worked_on=date(2026, 9, 1 + k))
+        payments.record_payment(founder, retainer, amount=10_000 + k, currency="USD",
+                                received_on=TODAY, reference=f"M-{k}", today=TODAY)
+    wanted = make_pitch(founder, title="Open work")
+    for person in people:
+        pitches.volunteer_for(person, wanted, f"I can, says {person.user.name}")
     commit()
     return SimpleNamespace(slug=founder.collective.slug, founder=founder.user.email,
-                           member=people[1].user.email,
+                           member=people[1].user.email, retainer=retainer.id, wanted=wanted.id,
                            names=sorted(person.user.name for person in people))
 
 
@@ -114,68 +154,109 @@ def _html(client, url: str) -> str:
 def _count(client, auth, world, page: str, who: str) -> int:
     auth.login(getattr(world, who))
     with counting() as statements:
-        response = client.get(f"/c/{world.slug}/{page}")
+        response = client.get(f"/c/{world.slug}/{page.format(**vars(world))}")
     assert response.status_code == 200, (page, response.status_code)
     return len(statements)
 
 
-def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds):
+def _growing(client, auth, worlds, pages) -> dict:
+    """The pages whose statement count is higher in the larger world."""
     small, large = worlds
     counts = {(page, who): (_count(client, auth, small, page, who),
                             _count(client, auth, large, page, who))
-              for page, who in PAGES}
-    grows = {key: value for key, value in counts.items() if value[1] > value[0]}
-    assert grows == {}, grows
+              for page, who in pages}
+    return {key: value for key, value in counts.items() if value[1] > value[0]}
 
 
-def test_member_fields_that_search_run_no_more_statements_for_more_members(
-        app, client, auth, worlds, monkeypatch):
+def test_no_page_runs_more_statements_for_more_data(app, client, auth, worlds, monkeypatch):
     from collective.members import pickers
+    from collective.pool import pickers as client_pickers
+
+    assert _growing(client, auth, worlds, PAGES) == {}
+    # With the <select> limits below the smaller size, member and client fields search, and
+    # their pages must not grow either (the same worlds: one build for both).
     monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
-    small, large = worlds
-    counts = {(page, who): (_count(client, auth, small, page, who),
-                            _count(client, auth, large, page, who))
-              for page, who in MEMBER_FIELD_PAGES}
-    grows = {key: value for key, value in counts.items() if value[1] > value[0]}
-    assert grows == {}, grows
+    monkeypatch.setattr(client_pickers, "SELECT_LIMIT", 1)
+    assert _growing(client, auth, worlds, MEMBER_FIELD_PAGES) == {}
+    large = worlds[1]
     auth.login(large.founder)
     page = _html(client, f"/c/{large.slug}/pool/payouts")
     assert 'data-member-search="/c/' in page and "<select name=\"one-membership_id\"" not in page
 
 
-def test_the_payments_list_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
-    from collective.pool.views import money
-    monkeypatch.setattr(money, "PAGE_SIZE", 2)
+#: Lists that go a page at a time: (module, its page-size name, page, who opens it, a
+#: pattern each row matches once, rows the small world has, the pager's next/previous words)
+PAGED_LISTS = [
+    ("collective.pool.views.money", "PAGE_SIZE", "pool/payments", "founder",
+     r"<td>([RM]-[0-9]+)</td>", SMALL + 3, "Older payments", "Newer payments"),
+    ("collective.pool.views.work", "PITCH_PAYMENTS", "pool/pitches/{retainer}", "founder",
+     r"<td>(M-[0-9]+)</td>", 3, "Older payments", "Newer payments"),
+    ("collective.members.views", "DIRECTORY_PAGE", "members", "founder",
+     r"/members/([0-9]+)\">Manage</a>", SMALL, "Next members", "Previous members"),
+    ("collective.pool.views.work", "CLIENTS_PAGE", "pool/clients", "founder",
+     r'aria-label="Edit ([^"]+)"', 2 * SMALL + 2, "Next clients", "Previous clients"),
+    ("collective.benefits.views", "CLAIMS_PAGE", "fund/claims", "founder",
+     r"/fund/claims/([0-9]+)\"", SMALL + 1, "Later in the list", "Earlier in the list"),
+    ("collective.benefits.views", "CLAIMS_PAGE", "fund/", "member",
+     r"/fund/claims/([0-9]+)\"", 2, "Older claims", "Newer claims"),
+    ("collective.members.views", "PROPOSALS_PAGE", "proposals", "member",
+     r"/proposals/([0-9]+)\"", SMALL, "Later in the list", "Earlier in the list"),
+    ("collective.members.views", "INVITATIONS_PAGE", "invitations", "founder",
+     r"/invitations/([0-9]+)/renew", SMALL, "Older invitations", "Newer invitations"),
+    ("collective.pool.views.work", "ALLOCATIONS_PAGE", "pool/my-work", "member",
+     r'<tr><td><a href="/c/[a-z0-9-]+/pool/pitches/([0-9]+)">', SMALL, "Later in the list",
+     "Earlier in the list"),
+    ("collective.pool.views.money", "PAGE_SIZE", "pool/shares", "member",
+     r"/payments/([0-9]+)\" title=\"Who got what", SMALL, "Older payments", "Newer payments"),
+]
+
+
+def test_each_paged_list_shows_every_row_once_a_page_at_a_time_in_its_order(
+        client, auth, setup, monkeypatch):
+    import importlib
+    import re
+
     with setup():
         world = build(SMALL)
+    for module, size, page, who, row, count, later, earlier in PAGED_LISTS:
+        auth.login(getattr(world, who))
+        base = f"/c/{world.slug}/{page.format(**vars(world))}"
+        everything = re.findall(row, _html(client, base))
+        assert len(everything) == count, (page, everything)
+        per = 2 if count > 2 else 1
+        monkeypatch.setattr(importlib.import_module(module), size, per)
+        last = -(-count // per)
+        pages = [_html(client, f"{base}?page={n}") for n in range(1, last + 2)]
+        rows = [re.findall(row, html) for html in pages]
+        assert [len(found) for found in rows] == [per] * (count // per) + [
+            count % per] * (count % per > 0) + [0], page
+        assert sum(rows, []) == everything, page  # each row once, in the list's order
+        assert f'href="{base}?page=2">{later}' in pages[0], page
+        assert later not in pages[last - 1], page
+        assert f'href="{base}?page={last - 1}">{earlier}' in pages[last - 1], page
+        # Not a page number: the first page, never an error.
+        assert _html(client, f"{base}?page=x") == pages[0], page
+        assert _html(client, f"{base}?page=-1") == pages[0], page
+        if page == "pool/shares":  # its totals are over everything, the same on every page
+            tiles = {html[html.index('<div class="tiles">'):html.index("<h2>Earnings")]
+                     for html in pages}
+            assert len(tiles) == 1
+        monkeypatch.undo()
+    # The second member found every pitch (a 5% fee of each 1,000.00) and did their own
+    # (1,000.00 less 10% to the fund and 5% to the finder: themselves): 1,000.00 earned.
+    auth.login(world.member)
+    shares = _html(client, f"/c/{world.slug}/pool/shares?page=2")
+    assert '<h2>Earned from payments</h2><p class="figure">$1,000.00</p>' in shares
+    # A pitch's history shows its latest events, oldest of them first.
+    from collective.pool.views import work
     auth.login(world.founder)
-    base = f"/c/{world.slug}/pool/payments"
-
-    first = _html(client, base)
-    second = _html(client, f"{base}?page=2")
-    assert [first.count(f"R-{n}") for n in (2, 1, 0)] == [1, 1, 0]
-    assert [second.count(f"R-{n}") for n in (2, 1, 0)] == [0, 0, 1]
-    assert f'href="{base}?page=2">Older payments' in first
-    assert "Older payments" not in second and f'href="{base}?page=1">Newer' in second
-    # Not a page number, or past the end: the first page, never an error.
-    assert _html(client, f"{base}?page=x") == first
-    assert "R-" not in _html(client, f"{base}?page=9")
-
-
-def test_the_members_directory_shows_a_page_at_a_time(client, auth, setup, monkeypatch):
-    from collective.members import views
-    monkeypatch.setattr(views, "DIRECTORY_PAGE", 2)
-    with setup():
-        world = build(SMALL)
-    auth.login(world.founder)
-    base = f"/c/{world.slug}/members"
-
-    first = _html(client, base)
-    second = _html(client, f"{base}?page=2")
-    assert first.count("Manage</a>") == 2 and second.count("Manage</a>") == 1
-    assert f'href="{base}?page=2">Next members' in first
-    assert "Next members" not in second and f'href="{base}?page=1">Previous' in second
-    assert _html(client, f"{base}?page=-1") == first
+    url = f"/c/{world.slug}/pool/pitches/{world.retainer}"
+    history = _html(client, url).split("<h2>History</h2>")[1]
+    assert "changes.</p>" not in history and history.count("<li>") == 4  # open → in progress
+    monkeypatch.setattr(work, "PITCH_EVENTS", 2)
+    history = _html(client, url).split("<h2>History</h2>")[1]
+    assert "The latest 2 of 4 changes." in history and history.count("<li>") == 2
+    assert history.index("won") < history.index("in progress")
 
 
 def test_the_pool_board_shows_the_first_pitches_of_each_state_and_pages_the_rest(
@@ -189,9 +270,10 @@ def test_the_pool_board_shows_the_first_pitches_of_each_state_and_pages_the_rest
     base = f"/c/{world.slug}/pool/"
 
     board = _html(client, base)
-    # The three pitches are in progress, none with a deadline: by id, the first two show.
+    # The three pitches and the retainer are in progress, none with a deadline: by id, the
+    # first two show.
     assert [board.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]
-    assert f'href="{base}?state=in_progress">All 3 in progress' in board
+    assert f'href="{base}?state=in_progress">All 4 in progress' in board
     first = _html(client, f"{base}?state=in_progress")
     second = _html(client, f"{base}?state=in_progress&page=2")
     assert [first.count(f">Work {n}</a>") for n in (0, 1, 2)] == [1, 1, 0]
@@ -248,3 +330,9 @@ def test_the_dashboard_shows_the_most_loaded_members_and_links_to_everyone(
     assert sum(second.count(f"<tr><td>{name}") for name in world.names) == 1
     auth.login(world.member)
     assert client.get(full).status_code == 403
+    # The member has three proposals to vote on: the two closing soonest show.
+    monkeypatch.setattr(dashboard, "VOTES_SHOWN", 2)
+    votes = _html(client, f"/c/{world.slug}/dashboard").split("Votes waiting for you")[1]
+    votes = votes[:votes.index("</ul>") + 200]
+    assert '<span class="badge warn">2+</span>' in votes
+    assert votes.count("/proposals/") == 2 and "every proposal</a> lists the rest" in votes

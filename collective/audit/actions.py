@@ -8,12 +8,15 @@ from __future__ import annotations
 #: code -> how the audit page names it, in the order the filter lists them.
 ACTIONS: dict[str, str] = {
     # Accounts (collective_id empty: the account's collectives' treasurers see them).
+    "account.registered": "Account registered",
     "account.signed_in": "Signed in",
     "account.login_failed": "Failed sign-in",
     "account.password_changed": "Password changed",
+    "account.password_reset_requested": "Password reset link asked for",
     "account.password_reset": "Password reset by e-mailed link",
     "account.email_changed": "E-mail address changed",
-    # Memberships and invitations.
+    # The collective, memberships and invitations.
+    "collective.created": "Collective founded",
     "membership.role_changed": "Roles changed",
     "membership.status_changed": "Membership status changed",
     "invitation.sent": "Invitation sent",
@@ -24,6 +27,7 @@ ACTIONS: dict[str, str] = {
     "terms.founded": "Founding share rule or benefit plan set",
     "proposal.adopted": "Proposal passed",
     "proposal.rejected": "Proposal did not pass",
+    "proposal.withdrawn": "Proposal withdrawn",
     # Claims and payouts.
     "claim.approved": "Claim approved",
     "claim.rejected": "Claim rejected",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from collective import audit
 from collective.benefits import notices, recovery
@@ -170,15 +171,35 @@ def get_claim(collective_id: int, claim_id: int) -> Claim:
     return claim
 
 
-def claims_of(collective_id: int, membership_id: int | None = None,
-              status: ClaimStatus | None = None) -> list[Claim]:
-    """Claims, newest first."""
+def _claims(collective_id: int, membership_id: int | None, status: ClaimStatus | None
+            ) -> sa.Select:
     query = sa.select(Claim).filter_by(collective_id=collective_id)
     if membership_id is not None:
         query = query.filter_by(membership_id=membership_id)
     if status is not None:
         query = query.filter_by(status=status.value)
-    return list(db.session.scalars(query.order_by(Claim.id.desc())))
+    return query
+
+
+def claims_of(collective_id: int, membership_id: int | None = None,
+              status: ClaimStatus | None = None, *, pending_first: bool = False,
+              limit: int | None = None, offset: int = 0) -> list[Claim]:
+    """Claims (one member's, or of one status), newest first (`pending_first`: the pending
+    ones before the rest), with the claimant's name loaded; `limit` and `offset` page
+    through them."""
+    order = [Claim.id.desc()]
+    if pending_first:
+        order.insert(0, sa.case((Claim.status == ClaimStatus.PENDING.value, 0), else_=1))
+    query = (_claims(collective_id, membership_id, status)
+             .options(so.joinedload(Claim.membership).joinedload(Membership.user))
+             .order_by(*order).offset(offset).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def count_claims(collective_id: int, status: ClaimStatus | None = None) -> int:
+    """How many claims the collective has (of one status)."""
+    return db.session.scalar(
+        _claims(collective_id, None, status).with_only_columns(sa.func.count(Claim.id)))
 
 
 def _set_status(claim: Claim, status: ClaimStatus, actor_id: int | None, reason: str,

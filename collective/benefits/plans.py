@@ -35,9 +35,9 @@ def plan_in_force(collective_id: int, on: date) -> BenefitPlan | None:
     return BENEFIT_PLANS.in_force(collective_id, on)
 
 
-def plans_of(collective_id: int) -> list[BenefitPlan]:
-    """Every plan version, newest first."""
-    return BENEFIT_PLANS.versions(collective_id)
+def plans_of(collective_id: int, *, limit: int | None = None) -> list[BenefitPlan]:
+    """Every plan version (the latest `limit`), newest first."""
+    return BENEFIT_PLANS.versions(collective_id, limit)
 
 
 def first_period(collective_id: int) -> date | None:

@@ -108,12 +108,24 @@ def claim_payments(collective_id: int, claim_id: int) -> list[dict]:
     return rows
 
 
-def owed_to_claimants(collective_id: int) -> list[dict]:
-    """`benefits_owed` with each claimant's name, for the treasurer."""
+@dataclass(frozen=True)
+class OwedBenefits:
+    """The oldest benefits the fund still owes (named), and how many and how much in all."""
+
+    rows: list[dict]
+    count: int
+    total: int
+
+
+def owed_to_claimants(collective_id: int, *, limit: int | None = None) -> OwedBenefits:
+    """`benefits_owed`, the oldest `limit` rows with each claimant's name, for the treasurer;
+    the count and total are over every row."""
     owed = benefits_owed(collective_id)
-    names = _names(owed["membership_id"])
-    return [{**row, "name": names.get(row["membership_id"], "?")}
-            for row in owed.to_dict("records")]
+    shown = owed if limit is None else owed.head(limit)
+    names = _names(shown["membership_id"])
+    return OwedBenefits(rows=[{**row, "name": names.get(row["membership_id"], "?")}
+                              for row in shown.to_dict("records")],
+                        count=len(owed), total=int(owed["amount"].sum()))
 
 
 def _names(membership_ids) -> dict[int, str]:

@@ -34,6 +34,7 @@ from collective.members.terms_pages import found_from_form
 from collective.money import format_money
 from collective.pool.payouts import record_deposit
 from collective.pool.queries import member_names
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
@@ -41,6 +42,10 @@ bp = Blueprint("fund", __name__, url_prefix="/c/<slug>/fund")
 T = Role.TREASURER
 #: The members owing the most that the treasurer's page lists by name.
 OWING_SHOWN = 20
+#: Versions of the plan its page lists, the latest first (their votes list the rest).
+VERSIONS_SHOWN = 24
+#: Claims a page lists (the treasurers' list, and a member's own on their fund page).
+CLAIMS_PAGE = 50
 #: The lines of a run under review the page lists (the totals are over every line).
 REVIEW_LINES = 100
 
@@ -80,8 +85,12 @@ def _render_my_fund(form: LevelForm, status: int = 200, *, refused: bool = False
     mine = queries.member_fund(g.membership, g.today)
     if mine and not refused:
         form.level.data = mine.level
+    page = page_number()
+    claims = claim_services.claims_of(g.collective.id, g.membership.id, limit=CLAIMS_PAGE + 1,
+                                      offset=(page - 1) * CLAIMS_PAGE)
     return render_template("fund/member.html", plan=plan, terms=terms, mine=mine, form=form,
-                           claims=claim_services.claims_of(g.collective.id, g.membership.id),
+                           claims=claims[:CLAIMS_PAGE], page=page,
+                           more=len(claims) > CLAIMS_PAGE,
                            next_month=add_months(g.this_month, 1)), status
 
 
@@ -229,11 +238,17 @@ def withdraw(claim_id: int):
 @bp.get("/claims")
 @collective_view(T)
 def claims():
-    """Every claim, pending ones first."""
-    everything = claim_services.claims_of(g.collective.id)
-    pending = [c for c in everything if c.status == ClaimStatus.PENDING]
-    return render_template("fund/claims.html", pending=pending,
-                           decided=[c for c in everything if c.status != ClaimStatus.PENDING])
+    """Every claim, pending ones first, then the decided ones newest first, CLAIMS_PAGE a
+    page (`?page=N`)."""
+    page = page_number()
+    found = claim_services.claims_of(g.collective.id, pending_first=True,
+                                     limit=CLAIMS_PAGE + 1, offset=(page - 1) * CLAIMS_PAGE)
+    shown = found[:CLAIMS_PAGE]
+    return render_template(
+        "fund/claims.html", pending=[c for c in shown if c.status == ClaimStatus.PENDING],
+        decided=[c for c in shown if c.status != ClaimStatus.PENDING], page=page,
+        more=len(found) > CLAIMS_PAGE,
+        waiting=claim_services.count_claims(g.collective.id, ClaimStatus.PENDING))
 
 
 @bp.route("/plan", methods=["GET", "POST"])
@@ -252,7 +267,8 @@ def plan():
     current = plans.plan_in_force(g.collective.id, g.this_month)
     return render_template("fund/plan.html", form=form, current=current,
                            terms=plans.plan_terms(current) if current else None,
-                           plans=plans.plans_of(g.collective.id)), status
+                           plans=plans.plans_of(g.collective.id, limit=VERSIONS_SHOWN + 1),
+                           VERSIONS_SHOWN=VERSIONS_SHOWN), status
 
 
 @bp.route("/plan/propose", methods=["GET", "POST"])
@@ -303,12 +319,12 @@ def _render_treasurer(deposit: DepositForm, status: int = 200):
         "fund/treasurer.html", balance=queries.fund_balance(g.collective.id),
         months=queries.fund_months(g.collective.id).to_dict("records"),
         owing=queries.owing_totals(g.collective.id), owing_most=most,
-        owed_benefits=queries.owed_to_claimants(g.collective.id),
+        owed_benefits=queries.owed_to_claimants(g.collective.id, limit=OWING_SHOWN),
         runs=queries.runs_of(g.collective.id), due=runs.due_periods(g.collective.id, g.today),
         forecast=queries.stored_forecast(g.collective.id),
         failure=run_failures.open_failure(g.collective.id),
         deposit=deposit,
-        pending=len(claim_services.claims_of(g.collective.id, status=ClaimStatus.PENDING))
+        pending=claim_services.count_claims(g.collective.id, ClaimStatus.PENDING)
     ), status
 
 

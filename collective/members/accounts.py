@@ -110,6 +110,7 @@ def register_user(
     user.set_password(password, password_method())
     db.session.add(user)
     db.session.flush()
+    audit.record("account.registered", subject=user, actor=user)
     return user
 
 

@@ -13,6 +13,7 @@ from collective.members.forms import AuditFilterForm
 from collective.members.models import Membership, User
 from collective.members.pickers import offer_members
 from collective.roles import Role
+from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 
 bp = Blueprint("audit", __name__, url_prefix="/c/<slug>")
@@ -24,9 +25,10 @@ FILTERS = ("action", "member", "date_from", "date_to")
 
 def _filter_form() -> AuditFilterForm:
     """The filter form from the query string; its member field lists the members while the
-    collective is small and searches them above that (members.pickers)."""
+    collective is small and searches them above that (members.pickers), removed members
+    too: their events stay in the log."""
     form = AuditFilterForm(request.args)
-    offer_members(form.member, g.collective)
+    offer_members(form.member, g.collective, with_removed=True)
     return form
 
 
@@ -69,8 +71,7 @@ def log():
     """Treasurers: the collective's audit log, newest first, AUDIT_PAGE events a page
     (`?page=N`; what is not a page number shows the first), filtered by the form."""
     form = _filter_form()
-    page = request.args.get("page", 1, type=int)
-    page = page if 1 <= page <= 100_000 else 1
+    page = page_number()
     if not form.validate():
         return _page(form, status=422)
     events = queries.events_page(g.collective.id, services.member_accounts(g.collective.id),

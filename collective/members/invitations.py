@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from collective import audit
 from collective.clock import local_time
@@ -182,15 +183,17 @@ def renew_invitation(actor: Membership, invitation_id: int, *, ttl: timedelta, n
     return invitation, token
 
 
-def pending_invitations(collective_id: int) -> list[Invitation]:
+def pending_invitations(collective_id: int, *, limit: int | None = None,
+                        offset: int = 0) -> list[Invitation]:
     """Invitations neither accepted nor revoked, expired ones too (they can be renewed),
-    newest first."""
+    newest first, with who sent them; `limit` and `offset` page through them."""
     return list(
         db.session.scalars(
             sa.select(Invitation)
             .where(Invitation.collective_id == collective_id,
                    Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
-            .order_by(Invitation.id.desc())
+            .options(so.joinedload(Invitation.created_by))
+            .order_by(Invitation.id.desc()).offset(offset).limit(limit)
         )
     )
 

@@ -10,8 +10,7 @@ from flask import url_for
 from collective.extensions import db
 from collective.members.models import Collective, Membership, MembershipStatus
 from collective.members.services import find_members, member_choices
-from collective.web.forms import valid_id
-from collective.web.member_field import MemberField
+from collective.web.member_field import MemberField, offer_choices
 
 #: Up to this many members a form lists them all; above, it searches.
 SELECT_LIMIT = 100
@@ -19,9 +18,10 @@ SELECT_LIMIT = 100
 SEARCH_LIMIT = 20
 
 
-def _is_small(collective_id: int, active_only: bool) -> bool:
+def _is_small(collective_id: int, active_only: bool, with_removed: bool) -> bool:
     statuses = ([MembershipStatus.ACTIVE.value] if active_only else
-                [s.value for s in MembershipStatus if s != MembershipStatus.REMOVED])
+                [s.value for s in MembershipStatus
+                 if with_removed or s != MembershipStatus.REMOVED])
     count = db.session.scalar(
         sa.select(sa.func.count(Membership.id))
         .where(Membership.collective_id == collective_id, Membership.status.in_(statuses)))
@@ -29,32 +29,18 @@ def _is_small(collective_id: int, active_only: bool) -> bool:
 
 
 def offer_members(field: MemberField, collective: Collective, *, active_only: bool = False,
-                  small: bool | None = None) -> None:
-    """Offer the collective's members (not removed, or only the active ones) in `field`:
-    all of them as a `<select>` when few; else a search box, whose choices are the member
-    its text names (by id from a suggestion, or by a name only one member has) and whose
-    suggestions are the members the text matches. `small` forces one or the other."""
+                  with_removed: bool = False, small: bool | None = None) -> None:
+    """Offer the collective's members (not removed, only the active ones, or everyone who
+    ever was one `with_removed`) in `field`: all of them as a `<select>` when few, else a
+    search box (web.member_field.offer_choices). `small` forces one or the other."""
     collective_id = collective.id
-    blank = [field.blank] if field.blank is not None else []
-    if small if small is not None else _is_small(collective_id, active_only):
-        field.is_search = False
-        field.choices = [*blank, *member_choices(collective_id, active_only=active_only)]
-        return
-    field.is_search = True
-    field.search_url = url_for("members.search", slug=collective.slug,
-                               active=1 if active_only else None)
-    field.script_url = url_for("static", filename="member-search.js")
-    field.choices = blank
-    if field.data is not None and field.data != (field.blank or [None])[0]:
-        if not valid_id(field.data):
-            return  # past a database integer: nobody, and never a query
-        field.choices = [*blank, *find_members(collective_id, f"#{field.data}",
-                                               active_only=active_only)]
-        return
-    if field.text:
-        field.matches = find_members(collective_id, field.text, active_only=active_only,
-                                     limit=SEARCH_LIMIT)
-        named = [m for m in field.matches if m[1].casefold() == field.text.casefold()]
-        if len(named) == 1:
-            field.data = named[0][0]
-            field.choices = [*blank, *named]
+    which = {"active_only": active_only, "with_removed": with_removed}
+    offer_choices(
+        field, small=_is_small(collective_id, active_only, with_removed) if small is None
+        else small,
+        everything=lambda: member_choices(collective_id, **which),
+        find=lambda text, limit: find_members(collective_id, text, **which, limit=limit),
+        search_url=url_for("members.search", slug=collective.slug,
+                           active=1 if active_only else None,
+                           removed=1 if with_removed else None),
+        script_url=url_for("static", filename="member-search.js"), limit=SEARCH_LIMIT)

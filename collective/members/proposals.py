@@ -294,21 +294,28 @@ def withdraw_proposal(actor: Membership, proposal: Proposal, *, now: datetime) -
     proposal.decided_at = now
     proposal.outcome = "Withdrawn by its author."
     db.session.flush()
+    audit.record("proposal.withdrawn", collective=proposal.collective_id, subject=proposal,
+                 actor=actor.user_id, kind=proposal.kind, title=proposal.title)
     return proposal
 
 
-def proposals_of(collective_id: int, kind: str | None = None) -> list[Proposal]:
-    """The collective's proposals, open ones first, newest first."""
+def proposals_of(collective_id: int, kind: str | None = None, *, limit: int | None = None,
+                 offset: int = 0) -> list[Proposal]:
+    """The collective's proposals (of one kind), open ones first, newest first; `limit` and
+    `offset` page through them."""
     query = sa.select(Proposal).where(Proposal.collective_id == collective_id)
     if kind:
         query = query.where(Proposal.kind == kind)
     open_first = sa.case((Proposal.status == ProposalStatus.OPEN.value, 0), else_=1)
-    return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())))
+    return list(db.session.scalars(query.order_by(open_first, Proposal.id.desc())
+                                   .offset(offset).limit(limit)))
 
 
-def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
+def awaiting_vote(membership: Membership, now: datetime, *, limit: int | None = None
+                  ) -> list[Proposal]:
     """Proposals of the member's collective still open for votes at `now` that they have not
-    voted on and may vote on, soonest deadline first."""
+    voted on and may vote on, soonest deadline first (of the first `limit` they have not
+    voted on)."""
     voted = sa.exists().where(Vote.proposal_id == Proposal.id,
                               Vote.membership_id == membership.id)
     return [proposal for proposal in db.session.scalars(
@@ -316,7 +323,8 @@ def awaiting_vote(membership: Membership, now: datetime) -> list[Proposal]:
         .where(Proposal.collective_id == membership.collective_id,
                Proposal.status == ProposalStatus.OPEN.value,
                Proposal.deadline_at > now, ~voted)
-        .order_by(Proposal.deadline_at, Proposal.id)) if may_vote(membership, proposal)]
+        .order_by(Proposal.deadline_at, Proposal.id).limit(limit))
+        if may_vote(membership, proposal)]
 
 
 def remind_voters(now: datetime, within: timedelta = REMINDER_BEFORE) -> list[Proposal]:

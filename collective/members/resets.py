@@ -80,7 +80,8 @@ def request_password_reset(email: str, ip: str, now: datetime,
     """Note the request and, when the address has an account and has not asked too often,
     queue the mail with the link (`link_for(token)` makes the URL). The request if it was let
     through, None if the address had asked too often: the caller answers the same either way.
-    Too many requests from one IP raise TooManyRequests."""
+    Too many requests from one IP raise TooManyRequests. A request for an account is in its
+    audit log (with no actor: whoever asked is not signed in as it)."""
     request = let_through(PasswordResetRequest, email, ip, now)
     if request is None:
         return None
@@ -90,6 +91,7 @@ def request_password_reset(email: str, ip: str, now: datetime,
                    subject="Set a new password for Collective", template="password_reset",
                    context={"name": user.name, "email": user.email,
                             "link": link_for(make_reset_token(user, now))}, now=now)
+        audit.record("account.password_reset_requested", subject=user, actor=None)
     return request
 
 

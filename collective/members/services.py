@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective import audit
+from collective.database import named_like
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger.services import create_standard_chart, open_member_account
@@ -62,6 +63,8 @@ def create_collective(
     create_standard_chart(collective.id)
     for step in FOUNDING_STEPS:
         step(collective)
+    audit.record("collective.created", collective=collective, subject=collective,
+                 actor=founder, name=collective.name, slug=slug, base_currency=currency)
     return add_member(collective, founder, {Role.MEMBER, Role.COORDINATOR, Role.TREASURER})
 
 
@@ -289,9 +292,10 @@ def directory(collective_id: int, *, include_removed: bool = False, limit: int |
     return list(db.session.scalars(query.offset(offset).limit(limit)).unique())
 
 
-def _members_named(collective_id: int, active_only: bool) -> sa.Select:
+def _members_named(collective_id: int, active_only: bool, with_removed: bool = False
+                   ) -> sa.Select:
     """(membership id, name) of the collective's members by name: everyone not removed,
-    or only the active members."""
+    only the active members, or (`with_removed`) everyone who ever was a member."""
     query = (
         sa.select(Membership.id, User.name)
         .join(User, Membership.user_id == User.id)
@@ -300,35 +304,33 @@ def _members_named(collective_id: int, active_only: bool) -> sa.Select:
     )
     if active_only:
         return query.where(Membership.status == MembershipStatus.ACTIVE.value)
+    if with_removed:  # a removed member is named as one
+        removed = Membership.status == MembershipStatus.REMOVED.value
+        return query.with_only_columns(
+            Membership.id, sa.case((removed, User.name + " (removed)"), else_=User.name),
+            maintain_column_froms=True)
     return query.where(Membership.status != MembershipStatus.REMOVED.value)
 
 
 def member_choices(collective_id: int, *, active_only: bool = False,
+                   with_removed: bool = False,
                    limit: int | None = None) -> list[tuple[int, str]]:
     """(membership id, name) of the collective's members by name, for a form's choices:
-    everyone not removed, or only the active members; at most `limit`."""
-    return [(membership_id, name) for membership_id, name
-            in db.session.execute(_members_named(collective_id, active_only).limit(limit))]
+    everyone not removed, only the active members, or (`with_removed`) removed ones too;
+    at most `limit`."""
+    query = _members_named(collective_id, active_only, with_removed).limit(limit)
+    return [(membership_id, name) for membership_id, name in db.session.execute(query)]
 
 
 def find_members(collective_id: int, text: str, *, active_only: bool = False,
-                 limit: int = 20) -> list[tuple[int, str]]:
+                 with_removed: bool = False, limit: int | None = 20) -> list[tuple[int, str]]:
     """(membership id, name) of at most `limit` members whose name contains `text` (any
-    case), the names starting with it first; "#12" or "12" finds membership 12."""
-    text = text.strip()[:200]
-    query = _members_named(collective_id, active_only)
-    if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
-        if len(text.lstrip("#")) > 12:
-            return []  # past a database integer: nobody
-        return [(membership_id, found) for membership_id, found in db.session.execute(
-            query.where(Membership.id == int(text.lstrip("#"))))]
-    if not text:
+    case), the names starting with it first; "#12" or "12" finds membership 12. Removed
+    members are found only `with_removed`."""
+    query = named_like(_members_named(collective_id, active_only, with_removed), User.name,
+                       Membership.id, text)
+    if query is None:
         return []
-    pattern = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    name = sa.func.lower(User.name)
-    query = query.where(name.like(f"%{pattern}%", escape="\\"))
-    query = query.order_by(None).order_by(sa.not_(name.like(f"{pattern}%", escape="\\")),
-                                          User.name, Membership.id)
     return [(membership_id, found) for membership_id, found
             in db.session.execute(query.limit(limit))]
 

@@ -59,11 +59,11 @@ class TermsKind(Generic[T]):
             sa.select(model).where(model.collective_id == collective_id, model.effective_on <= on)
             .order_by(model.effective_on.desc(), model.version.desc()).limit(1))
 
-    def versions(self, collective_id: int) -> list:
-        """Every version, newest first."""
+    def versions(self, collective_id: int, limit: int | None = None) -> list:
+        """Every version (the latest `limit`), newest first."""
         return list(db.session.scalars(
             sa.select(self.model).filter_by(collective_id=collective_id)
-            .order_by(self.model.version.desc())))
+            .order_by(self.model.version.desc()).limit(limit)))
 
     def add_version(self, collective_id: int, terms: T, effective_on: date,
                     proposal_id: int | None):

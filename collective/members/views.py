@@ -40,7 +40,7 @@ from collective.members.forms import (
     StatusForm,
     VoteForm,
 )
-from collective.members.models import Role
+from collective.members.models import ProposalKind, Role
 from collective.members.proposals import PROPOSAL_DETAILS
 from collective.web.forms import flash_form_errors, is_safe_next
 from collective.web.limits import failed, posted_address, rate, signed_in_account
@@ -54,6 +54,9 @@ bp.add_app_template_global(voting.is_voting_open)
 MANAGERS = services.MANAGERS
 #: Members a page of the directory shows.
 DIRECTORY_PAGE = 50
+#: Proposals, and pending invitations, a page shows.
+PROPOSALS_PAGE = 50
+INVITATIONS_PAGE = 50
 
 
 def _after_login_target(next_url: str | None) -> str:
@@ -238,9 +241,11 @@ def directory():
 @collective_view(*MANAGERS)
 def search():
     """Members whose name contains `?q=` (or `#id`), at most SEARCH_LIMIT, as JSON for the
-    forms' member search boxes; `?active=1` finds active members only."""
+    forms' member search boxes; `?active=1` finds active members only, `?removed=1` removed
+    members too."""
     found = services.find_members(g.collective.id, request.args.get("q", ""),
                                   active_only=request.args.get("active") == "1",
+                                  with_removed=request.args.get("removed") == "1",
                                   limit=pickers.SEARCH_LIMIT)
     return jsonify(members=[{"id": i, "name": name, "label": member_label(i, name)}
                             for i, name in found])
@@ -286,8 +291,13 @@ def _invitation_ttl() -> timedelta:
 
 
 def _invitations_page(form: InvitationForm, new_link: str | None = None, status: int = 200):
+    """The invitations page: the form, then INVITATIONS_PAGE pending invitations a page."""
+    page = page_number()
+    pending = invites.pending_invitations(g.collective.id, limit=INVITATIONS_PAGE + 1,
+                                          offset=(page - 1) * INVITATIONS_PAGE)
     return render_template("members/invitations.html", form=form, new_link=new_link,
-                           pending=invites.pending_invitations(g.collective.id),
+                           pending=pending[:INVITATIONS_PAGE], page=page,
+                           more=len(pending) > INVITATIONS_PAGE,
                            action_form=ConfirmForm(), now=now_utc(), Role=Role), status
 
 
@@ -378,10 +388,17 @@ def settings():
 @bp.get("/c/<slug>/proposals")
 @collective_view()
 def proposals():
-    """Every proposal of the collective, open ones first. Proposals past their deadline are
-    decided by the scheduler (benefits/jobs.py), never by a page view."""
-    return render_template("members/proposals.html",
-                           proposals=voting.proposals_of(g.collective.id), now=now_utc())
+    """The collective's proposals (`?kind=` one kind), open ones first, PROPOSALS_PAGE a page.
+    Proposals past their deadline are decided by the scheduler (benefits/jobs.py), never by
+    a page view."""
+    kind = request.args.get("kind")
+    kind = kind if kind in set(ProposalKind) else None
+    page = page_number()
+    found = voting.proposals_of(g.collective.id, kind, limit=PROPOSALS_PAGE + 1,
+                                offset=(page - 1) * PROPOSALS_PAGE)
+    return render_template("members/proposals.html", proposals=found[:PROPOSALS_PAGE],
+                           page=page, more=len(found) > PROPOSALS_PAGE, kind=kind,
+                           now=now_utc())
 
 
 @bp.route("/c/<slug>/proposals/<int:proposal_id>", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from collective.database import named_like
 from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.members.models import Membership
@@ -79,10 +80,39 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def clients_of(collective_id: int) -> list[Client]:
-    """The collective's clients by name."""
+def clients_of(collective_id: int, *, limit: int | None = None, offset: int = 0
+               ) -> list[Client]:
+    """The collective's clients by name; `limit` and `offset` page through them."""
     return list(db.session.scalars(
-        sa.select(Client).filter_by(collective_id=collective_id).order_by(Client.name)))
+        sa.select(Client).filter_by(collective_id=collective_id)
+        .order_by(Client.name, Client.id).offset(offset).limit(limit)))
+
+
+def count_clients(collective_id: int) -> int:
+    """How many clients the collective has."""
+    return db.session.scalar(sa.select(sa.func.count(Client.id))
+                             .where(Client.collective_id == collective_id))
+
+
+def _clients_named(collective_id: int) -> sa.Select:
+    return (sa.select(Client.id, Client.name).where(Client.collective_id == collective_id)
+            .order_by(Client.name, Client.id))
+
+
+def client_choices(collective_id: int) -> list[tuple[int, str]]:
+    """(client id, name) of every client by name, for a form's choices."""
+    return [(client_id, name) for client_id, name
+            in db.session.execute(_clients_named(collective_id))]
+
+
+def find_clients(collective_id: int, text: str, *, limit: int | None = 20
+                 ) -> list[tuple[int, str]]:
+    """(client id, name) of at most `limit` clients whose name contains `text` (any case),
+    the names starting with it first; "#12" or "12" finds client 12."""
+    query = named_like(_clients_named(collective_id), Client.name, Client.id, text)
+    if query is None:
+        return []
+    return [(client_id, name) for client_id, name in db.session.execute(query.limit(limit))]
 
 
 def get_client(collective_id: int, client_id: int) -> Client:

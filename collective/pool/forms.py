@@ -30,7 +30,7 @@ from collective.web.forms import (
     MoneyFormMixin,
     request_key_field,
 )
-from collective.web.member_field import MemberField
+from collective.web.member_field import ClientField, MemberField
 
 METHOD_CHOICES = [(SplitMethod.HOURS.value, "By logged hours"),
                   (SplitMethod.EQUAL.value, "Equally"),
@@ -58,7 +58,7 @@ class ClientForm(FlaskForm):
 
 class PitchForm(FlaskForm, MoneyFormMixin):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
+    client_id = ClientField("Client")
     description = TextAreaField("Description", validators=[Optional(), Length(max=10000)])
     required_skills = TextAreaField("Skills needed, with the level (1-5)",
                                     description="For example: bookkeeping 4, spreadsheets 3")

@@ -351,9 +351,11 @@ def volunteer_for(actor: Membership, pitch: Pitch, note: str = "") -> Volunteer:
 
 
 def volunteers_of(pitch: Pitch) -> list[Volunteer]:
-    """Members who volunteered for a pitch, first come first."""
+    """Members who volunteered for a pitch, first come first, with their names."""
     return list(db.session.scalars(
-        sa.select(Volunteer).filter_by(pitch_id=pitch.id).order_by(Volunteer.id)))
+        sa.select(Volunteer).filter_by(pitch_id=pitch.id)
+        .options(so.joinedload(Volunteer.membership).joinedload(Membership.user))
+        .order_by(Volunteer.id)))
 
 
 def pitches_of(collective_id: int, states: tuple[PitchState, ...] | None = None, *,
@@ -369,8 +371,16 @@ def pitches_of(collective_id: int, states: tuple[PitchState, ...] | None = None,
         .offset(offset).limit(limit)))
 
 
-def pitch_events(pitch: Pitch) -> list[PitchEvent]:
-    """A pitch's history, oldest first."""
-    return list(db.session.scalars(
+def pitch_events(pitch: Pitch, *, latest: int | None = None) -> list[PitchEvent]:
+    """A pitch's history (its `latest` events only), oldest first, with who did each."""
+    events = list(db.session.scalars(
         sa.select(PitchEvent).filter_by(pitch_id=pitch.id)
-        .options(so.joinedload(PitchEvent.actor)).order_by(PitchEvent.id)))
+        .options(so.joinedload(PitchEvent.actor).joinedload(Membership.user))
+        .order_by(PitchEvent.id.desc()).limit(latest)))
+    return events[::-1]
+
+
+def count_events(pitch: Pitch) -> int:
+    """How many events a pitch's history holds."""
+    return db.session.scalar(sa.select(sa.func.count(PitchEvent.id))
+                             .where(PitchEvent.pitch_id == pitch.id))

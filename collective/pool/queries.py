@@ -2,6 +2,7 @@
 their shares and balances."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -97,11 +98,13 @@ def split_seeds_column() -> sa.ColumnElement[int]:
             .correlate(ClientPayment).scalar_subquery())
 
 
-def reversed_entry_ids(collective_id: int) -> set[int]:
-    """Ids of the collective's entries that have been reversed."""
-    return set(db.session.scalars(
-        sa.select(JournalEntry.reverses_id).where(JournalEntry.collective_id == collective_id,
-                                                  JournalEntry.reverses_id.is_not(None))))
+def reversed_entry_ids(collective_id: int, among: Iterable[int] | None = None) -> set[int]:
+    """Ids of the collective's entries (`among` these only) that have been reversed."""
+    query = sa.select(JournalEntry.reverses_id).where(JournalEntry.collective_id == collective_id,
+                                                      JournalEntry.reverses_id.is_not(None))
+    if among is not None:
+        query = query.where(JournalEntry.reverses_id.in_(list(among)))
+    return set(db.session.scalars(query))
 
 
 def _payable_postings(collective_id: int) -> sa.Select:
@@ -148,17 +151,29 @@ def member_earnings(collective_id: int, *, since: date, until: date) -> pd.DataF
                          "earned": pd.Series(earned, dtype="int64")})
 
 
-def payable_movements(membership: Membership) -> pd.DataFrame:
-    """Every posting on the member's payable account: date, kind, memo, amount (+ owed)."""
+def payable_movements(membership: Membership, *, since: date | None = None) -> pd.DataFrame:
+    """Every posting on the member's payable account (from `since`): date, kind, memo,
+    amount (+ owed)."""
     import pandas as pd
     q = _payable_postings(membership.collective_id).where(
         Account.membership_id == membership.id).order_by(JournalEntry.occurred_on,
                                                          JournalEntry.id)
+    if since is not None:
+        q = q.where(JournalEntry.occurred_on >= since)
     frame = pd.DataFrame(db.session.execute(q).all(),
                          columns=["membership_id", "entry_id", "occurred_on", "kind", "amount",
                                   "memo", "reverses_id"])
     frame["amount"] = -frame["amount"].astype("int64")
     return frame
+
+
+def payable_totals(membership: Membership) -> dict[str, int]:
+    """What moved on the member's payable account over its whole history, per effective
+    entry kind (+ owed to them), in one grouped query."""
+    postings = _payable_postings(membership.collective_id).where(
+        Account.membership_id == membership.id).subquery()
+    return {kind: -int(total) for kind, total in db.session.execute(
+        sa.select(postings.c.kind, sa.func.sum(postings.c.amount)).group_by(postings.c.kind))}
 
 
 @dataclass(frozen=True)
@@ -170,39 +185,54 @@ class ShareLine:
     is_reversed: bool
 
 
-def shares_of(membership: Membership) -> list[ShareLine]:
-    """Each client payment that paid the member, with their share and the rule used."""
+def shares_of(membership: Membership, *, limit: int | None = None, offset: int = 0
+              ) -> list[ShareLine]:
+    """Each client payment that paid the member, newest first, with their share, the work
+    and the rule used (loaded in the same query); `limit` and `offset` page through them."""
+    reversal = so.aliased(JournalEntry)
+    is_reversed = sa.exists().where(reversal.reverses_id == ClientPayment.entry_id)
     rows = db.session.execute(
-        sa.select(ClientPayment, -Posting.amount)
+        sa.select(ClientPayment, -Posting.amount, is_reversed)
         .join(JournalEntry, JournalEntry.id == ClientPayment.entry_id)
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .join(Account, Account.id == Posting.account_id)
         .where(Account.membership_id == membership.id)
-        .order_by(ClientPayment.received_on.desc(), ClientPayment.id.desc())).all()
-    reversed_ids = reversed_entry_ids(membership.collective_id)
-    return [ShareLine(p, int(share), p.entry_id in reversed_ids) for p, share in rows]
+        .options(so.joinedload(ClientPayment.pitch), so.joinedload(ClientPayment.share_rule))
+        .order_by(ClientPayment.received_on.desc(), ClientPayment.id.desc())
+        .offset(offset).limit(limit)).all()
+    return [ShareLine(p, int(share), bool(flag)) for p, share, flag in rows]
 
 
 def monthly_earnings(membership: Membership, *, until: date | None = None,
                      last_months: int | None = None,
                      movements: pd.DataFrame | None = None) -> pd.DataFrame:
     """Net earnings from payments per calendar month, months without any as zero: month
-    ('2026-10'), earned. `until` and `last_months` go to the monthly table; `movements` is
-    the member's payable_movements when the caller has loaded them already."""
-    statement = payable_movements(membership) if movements is None else movements
-    earned = statement[statement["kind"] == EntryKind.PAYMENT].assign(column="earned")
+    ('2026-10'), earned. `until` and `last_months` go to the monthly table (with both, only
+    those months' postings are read); `movements` is the member's payable_movements when
+    the caller has loaded them already."""
+    if movements is None:
+        since = None
+        if until is not None and last_months:
+            month = until.year * 12 + until.month - last_months  # months since year 0
+            since = date(month // 12, month % 12 + 1, 1)
+        movements = payable_movements(membership, since=since)
+    earned = movements[movements["kind"] == EntryKind.PAYMENT].assign(column="earned")
     return monthly_table(earned, ["earned"], day="occurred_on", until=until,
                          last_months=last_months)
 
 
-def payouts_of(membership: Membership, *, movements: pd.DataFrame | None = None
-               ) -> pd.DataFrame:
-    """The member's payouts: date, entry, amount. `movements` is the member's
-    payable_movements when the caller has loaded them already."""
-    statement = payable_movements(membership) if movements is None else movements
-    payouts = statement[statement["kind"] == EntryKind.PAYOUT].copy()
-    payouts["amount"] = -payouts["amount"]
-    return payouts[["occurred_on", "entry_id", "amount", "memo"]].reset_index(drop=True)
+def payouts_of(membership: Membership, *, limit: int | None = None) -> list[dict]:
+    """The member's payouts, newest first (at most `limit`): occurred_on, entry_id, amount
+    (paid to them), memo."""
+    postings = _payable_postings(membership.collective_id).where(
+        Account.membership_id == membership.id).subquery()
+    rows = db.session.execute(
+        sa.select(postings.c.occurred_on, postings.c.entry_id, postings.c.amount,
+                  postings.c.memo)
+        .where(postings.c.kind == EntryKind.PAYOUT)
+        .order_by(postings.c.occurred_on.desc(), postings.c.entry_id.desc()).limit(limit))
+    return [{"occurred_on": day, "entry_id": entry_id, "amount": int(amount), "memo": memo}
+            for day, entry_id, amount, memo in rows]
 
 
 def _owed_members(collective_id: int) -> sa.Select:

@@ -108,9 +108,9 @@ def rule_in_force(collective_id: int, on: date) -> ShareRule | None:
     return SHARE_RULES.in_force(collective_id, on)
 
 
-def rules_of(collective_id: int) -> list[ShareRule]:
-    """Every version of the collective's share rule, newest first."""
-    return SHARE_RULES.versions(collective_id)
+def rules_of(collective_id: int, *, limit: int | None = None) -> list[ShareRule]:
+    """Every version of the collective's share rule (the latest `limit`), newest first."""
+    return SHARE_RULES.versions(collective_id, limit)
 
 
 def set_founding_rule(actor: Membership, terms: compute.RuleTerms, effective_on: date, *,

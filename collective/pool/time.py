@@ -1,6 +1,7 @@
 """Time entries: members log the hours they work on their allocations."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, DecimalException
 
@@ -18,6 +19,7 @@ from collective.pool.models import (
     Allocation,
     ClientPayment,
     Pitch,
+    PitchState,
     TimeEntry,
     TimeEntryPayment,
 )
@@ -157,19 +159,27 @@ def get_time_entry(membership: Membership, entry_id: int) -> TimeEntry:
     return entry
 
 
-def allocations_of(membership: Membership) -> list[tuple[Allocation, int]]:
-    """The member's allocations with the minutes logged on each, active work first."""
+def allocations_of(membership: Membership, *, states: Iterable[PitchState] | None = None,
+                   limit: int | None = None, offset: int = 0
+                   ) -> list[tuple[Allocation, int]]:
+    """The member's allocations (on pitches in `states`) with the minutes logged on each,
+    active work first, with the pitch and its client; `limit` and `offset` page through
+    them."""
     logged = (sa.select(TimeEntry.allocation_id, sa.func.sum(TimeEntry.minutes).label("m"))
+              .where(TimeEntry.membership_id == membership.id)
               .group_by(TimeEntry.allocation_id).subquery())
-    rows = db.session.execute(
+    query = (
         sa.select(Allocation, sa.func.coalesce(logged.c.m, 0))
         .join(Pitch, Allocation.pitch_id == Pitch.id)
         .outerjoin(logged, logged.c.allocation_id == Allocation.id)
         .where(Allocation.membership_id == membership.id)
-        .options(so.contains_eager(Allocation.pitch))
+        .options(so.contains_eager(Allocation.pitch).joinedload(Pitch.client))
         .order_by(sa.case((Pitch.state.in_([s.value for s in ACTIVE_STATES]), 0), else_=1),
                   Pitch.deadline_on.is_(None), Pitch.deadline_on, Pitch.id)
-    ).unique().all()
+        .offset(offset).limit(limit))
+    if states is not None:
+        query = query.where(Pitch.state.in_([s.value for s in states]))
+    rows = db.session.execute(query).unique().all()
     return [(allocation, int(minutes)) for allocation, minutes in rows]
 
 

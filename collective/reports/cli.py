@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from collective import audit
 from collective.clock import today_in
 from collective.database import reading
 from collective.errors import DomainError
@@ -47,6 +48,11 @@ def _export_ledger(slug: str, fmt: str, preset: str, date_from, date_to, output:
     except DomainError as exc:
         raise click.BadParameter(exc.message, param_hint="--from/--to") from exc
     query = exports.LedgerQuery(collective_id, start, end)
+    # Recorded apart (an audit row is the one write a read may make), before the first byte,
+    # as the download on the page is; a command records no actor and no address.
+    audit.record_apart("export.ledger", collective=collective_id, actor=None, format=fmt,
+                       preset=preset, date_from=start, date_to=end, via="command",
+                       output=output)
     total = db.session.scalar(
         sa.select(sa.func.count(Posting.id)).join(JournalEntry)
         .where(JournalEntry.collective_id == collective_id,

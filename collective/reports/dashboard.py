@@ -38,6 +38,8 @@ CHART_MONTHS = 12
 WORKLOAD_SHOWN = 20
 #: Members owing the fund that the dashboard names (those owing the most).
 OWING_SHOWN = 20
+#: Open votes the member's dashboard lists at most (soonest deadline first).
+VOTES_SHOWN = 20
 #: Pitches near their deadline the dashboard lists at most.
 NEAR_DEADLINE_SHOWN = 20
 #: Pitches due within this many days (or already late) count as near their deadline.
@@ -72,6 +74,7 @@ class MemberDashboard:
     earnings: list[tuple[str, int]]
     fund: fund.MemberFund | None
     open_work: list[tuple[Allocation, int]]
+    #: At most VOTES_SHOWN + 1: one more than the page lists says there are more.
     pending_votes: list[Proposal]
 
     @property
@@ -89,9 +92,7 @@ def earnings_by_month(membership: Membership, today: date) -> list[tuple[str, in
 
 def open_work(membership: Membership) -> list[tuple[Allocation, int]]:
     """The member's allocations on active work (won or in progress), with minutes logged."""
-    active = {s.value for s in ACTIVE_STATES}
-    return [(a, minutes) for a, minutes in allocations_of(membership)
-            if a.pitch.state in active]
+    return allocations_of(membership, states=ACTIVE_STATES)
 
 
 def member_dashboard(membership: Membership, today: date, now: datetime) -> MemberDashboard:
@@ -101,7 +102,7 @@ def member_dashboard(membership: Membership, today: date, now: datetime) -> Memb
         earnings=earnings_by_month(membership, today),
         fund=fund.member_fund(membership, today),
         open_work=open_work(membership),
-        pending_votes=voting.awaiting_vote(membership, now),
+        pending_votes=voting.awaiting_vote(membership, now, limit=VOTES_SHOWN + 1),
     )
 
 

@@ -179,4 +179,5 @@ def dashboard():
                            mine=dashboards.member_dashboard(membership, today, now_utc()),
                            coordination=coordination, money=money, today=today,
                            steps=steps if not all(step.done for step in steps) else [],
-                           fresh=getting_started.is_fresh(g.collective.id))
+                           fresh=getting_started.is_fresh(g.collective.id),
+                           VOTES_SHOWN=dashboards.VOTES_SHOWN)

@@ -1,7 +1,8 @@
-// Member search boxes: an input with data-member-search="URL" and a <datalist> of
-// suggestions. As one types, the suggestions come from the URL (?q=..., JSON
-// {"members": [{"label": "Maria Santos #12"}, ...]}, at most 20). Without this script the
-// form still works: the page resolves a typed name itself and offers the matches.
+// Member and client search boxes: an input with data-member-search="URL" and a <datalist>
+// of suggestions. As one types, the suggestions come from the URL (?q=..., JSON
+// {"members": [{"label": "Maria Santos #12"}, ...]}, or "clients", at most 20). Without
+// this script the form still works: the page resolves a typed name itself and offers the
+// matches.
 (function () {
   if (window.memberSearchReady) {
     return;
@@ -36,10 +37,10 @@
         credentials: 'same-origin',
         headers: { Accept: 'application/json' }
       }).then(function (response) {
-        return response.ok ? response.json() : { members: [] };
+        return response.ok ? response.json() : {};
       }).then(function (found) {
         if (input.value.trim() === text) {
-          fill(found.members || []);
+          fill(found.members || found.clients || []);
         }
       }).catch(function () {});
     };

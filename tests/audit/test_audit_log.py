@@ -405,7 +405,8 @@ def test_another_collectives_treasurer_sees_none_of_its_events(client, auth, tea
     assert "membership.role_changed" not in table and member.name not in table
     text = client.get(f"/c/{other.slug}/audit.csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert {row["action"] for row in rows} <= {"account.signed_in", "export.audit_log"}
+    assert {row["action"] for row in rows} <= {"account.registered", "account.signed_in",
+                                               "collective.created", "export.audit_log"}
     assert all(row["actor_user_id"] in ("", str(other.user_id)) for row in rows)
 
 
@@ -427,8 +428,8 @@ def test_the_log_filters_by_action_member_and_days(client, auth, setup, team):
 
     assert shown("action=membership.status_changed") == 2
     assert shown(f"action=membership.status_changed&member={member.id}") == 1
-    # The founder's own sign-in and both status changes are theirs.
-    assert shown(f"member={founder.id}") == 3
+    # The founder's registration, the founding, their sign-in and both status changes.
+    assert shown(f"member={founder.id}") == 5
     today = _today(founder)
     assert shown(f"action=membership.status_changed&date_from={today}&date_to={today}") == 2
     yesterday = today - timedelta(days=1)
@@ -479,7 +480,7 @@ def test_the_csv_holds_the_filtered_events_with_formulas_neutralised(client, aut
         f'attachment; filename="{slug}-audit-log.csv"'
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [row["action"] for row in rows] == ["membership.status_changed",
-                                               "account.signed_in"]
+                                               "account.signed_in", "account.registered"]
     assert rows[1]["actor"] == "'=HYPERLINK(\"x\")"
     assert rows[0]["actor"] == founder.name
     assert json.loads(rows[0]["details"])["note"] == "+1 formula"

@@ -51,7 +51,9 @@ def _short_fund(setup) -> dict:
         return result
 
 
-def test_members_and_treasurers_see_what_is_owed_each_way(client, auth, setup):
+def test_members_and_treasurers_see_what_is_owed_each_way(client, auth, setup, monkeypatch):
+    from collective.benefits import views
+
     fund = _short_fund(setup)
     base = f"/c/{fund['slug']}/fund"
 
@@ -62,6 +64,12 @@ def test_members_and_treasurers_see_what_is_owed_each_way(client, auth, setup):
     assert ("Benefits the fund still owes" in treasurer
             and f"{fund['ann_name']} {LAST_MONTH:%B %Y} {_usd(50_000 - 4_500)}" in treasurer)
     assert f"{_usd(0)} {_usd(2_250)}" in treasurer  # the founder: no contributions, a gift
+    assert "more, newer" not in treasurer
+    # The page lists the oldest few, and counts and sums them all.
+    monkeypatch.setattr(views, "OWING_SHOWN", 0)
+    treasurer = _text(client.get(f"{base}/treasurer").get_data(as_text=True))
+    assert f"And 1 more, newer: {_usd(50_000 - 4_500)} is owed in all." in treasurer
+    monkeypatch.undo()
 
     auth.login(fund["ann"])
     hers = _text(client.get(f"{base}/").get_data(as_text=True))

@@ -164,6 +164,13 @@ def test_a_reversed_payment_still_shows_its_split_and_says_it_was_reversed(
 
     assert '<span class="badge warn">reversed</span>' in page
     assert ("Bob Oduya", "1 h", "$212.50", "$212.50", "") in _LINE.findall(page)
+    # Bob's shares, the payments list and the pitch page say so too.
+    assert '<span class="badge warn">reversed</span>' in _text(
+        client.get(f"/c/{world.slug}/pool/shares"))
+    _login(auth, world.treasurer)
+    for url in ("pool/payments", f"pool/pitches/{world.pitch_id}"):
+        assert '<span class="badge warn">reversed</span>' in _text(
+            client.get(f"/c/{world.slug}/{url}")), url
 
 
 def test_a_split_by_weights_shows_each_members_weight(client, auth, setup, world):

@@ -303,6 +303,7 @@ def test_an_adopted_rule_follows_the_founding_rule_as_version_two(five):
 
     cid = five[0].collective_id
     assert [r.version for r in rules.rules_of(cid)] == [2, 1]
+    assert [r.version for r in rules.rules_of(cid, limit=1)] == [2]  # the page's latest
     assert rules.rule_in_force(cid, date(2026, 10, 31)).version == 1
     assert rules.rule_in_force(cid, date(2026, 11, 1)).version == 2
     assert rules.rule_in_force(cid, date(2025, 12, 31)) is None

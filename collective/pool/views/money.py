@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from collective.ledger import balances
+from collective.ledger.models import EntryKind
 from collective.members import pickers
 from collective.members import services as members
 from collective.money import format_money
@@ -26,6 +27,9 @@ from collective.web.transaction import committed
 
 #: Payments a page of the payments list shows.
 PAGE_SIZE = 50
+#: Months of earnings, and payouts, that "My shares" shows (the statement has the rest).
+MONTHS_SHOWN = 24
+PAYOUTS_SHOWN = 24
 
 
 @bp.route("/pitches/<int:pitch_id>/payments/new", methods=["GET", "POST"])
@@ -77,9 +81,11 @@ def payments():
     page = page_number()
     found = queries.payments_of(g.collective.id, limit=PAGE_SIZE + 1,
                                 offset=(page - 1) * PAGE_SIZE)
-    return render_template("pool/payments.html", payments=found[:PAGE_SIZE], page=page,
+    shown = found[:PAGE_SIZE]
+    return render_template("pool/payments.html", payments=shown, page=page,
                            more=len(found) > PAGE_SIZE,
-                           reversed_ids=queries.reversed_entry_ids(g.collective.id))
+                           reversed_ids=queries.reversed_entry_ids(
+                               g.collective.id, [p.entry_id for p in shown]))
 
 
 @bp.route("/payments/<int:payment_id>/reverse", methods=["GET", "POST"])
@@ -101,7 +107,7 @@ def reverse_payment(payment_id: int):
                 flash(f"Payment {payment.id} is reversed: both entries stay in the ledger, "
                       "and the hours it paid are unpaid again.", "info")
                 return redirect(url_for("pool.payments", slug=g.collective.slug))
-    reversed_ids = queries.reversed_entry_ids(g.collective.id)
+    reversed_ids = queries.reversed_entry_ids(g.collective.id, [payment.entry_id])
     return render_template("pool/confirm_reverse.html", payment=payment, form=form,
                            is_reversed=payment.entry_id in reversed_ids,
                            reversal_on=payment_services.reversal_day(payment, g.today),
@@ -111,13 +117,21 @@ def reverse_payment(payment_id: int):
 @bp.get("/shares")
 @collective_view()
 def my_shares():
-    """Every payment that paid you, your balance, payouts and monthly earnings."""
-    movements = queries.payable_movements(g.membership)
-    monthly = queries.monthly_earnings(g.membership, movements=movements)
+    """Your balance and totals over your whole history, your earnings in the last
+    MONTHS_SHOWN months, your latest PAYOUTS_SHOWN payouts, and the payments that paid you,
+    PAGE_SIZE a page (`?page=N`)."""
+    page = page_number()
+    monthly = queries.monthly_earnings(g.membership, until=g.today, last_months=MONTHS_SHOWN)
+    shares = queries.shares_of(g.membership, limit=PAGE_SIZE + 1,
+                               offset=(page - 1) * PAGE_SIZE)
+    totals = queries.payable_totals(g.membership)
     return render_template(
-        "pool/my_shares.html", shares=queries.shares_of(g.membership),
-        payouts=queries.payouts_of(g.membership, movements=movements).to_dict("records"),
+        "pool/my_shares.html", shares=shares[:PAGE_SIZE], page=page,
+        more=len(shares) > PAGE_SIZE,
+        payouts=queries.payouts_of(g.membership, limit=PAYOUTS_SHOWN),
         monthly=list(zip(monthly["month"], monthly["earned"], strict=True)),
+        earned=totals.get(EntryKind.PAYMENT, 0), paid_out=-totals.get(EntryKind.PAYOUT, 0),
+        MONTHS_SHOWN=MONTHS_SHOWN, PAYOUTS_SHOWN=PAYOUTS_SHOWN,
         balance=balances.member_balance(g.membership.id).get(g.collective.base_currency, 0))
 
 

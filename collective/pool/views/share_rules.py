@@ -17,6 +17,10 @@ from collective.web.forms import percent_to_bp
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
 
+#: Proposals to change the rule, and versions of it, that its page lists, the latest first.
+PROPOSALS_SHOWN = 10
+VERSIONS_SHOWN = 24
+
 
 def _percentages(form: RuleForm) -> tuple[int, int] | None:
     """The form's common fund and finder's fee in basis points; None after a field error."""
@@ -34,7 +38,8 @@ def _terms(form: RuleForm):
 @bp.route("/rules", methods=["GET", "POST"])
 @collective_view()
 def rules():
-    """The share rule in force, its history, and the proposals to change it."""
+    """The share rule in force, its history, and the latest PROPOSALS_SHOWN proposals to
+    change it (the proposals page lists them all)."""
     founding = RuleForm(prefix="found")
     status = 200
     if request.method == "GET":
@@ -44,9 +49,13 @@ def rules():
         if found_from_form(share_rules.SHARE_RULES, founding,
                            lambda: _terms(founding), FIELD_ALIASES):
             return redirect(url_for("pool.rules", slug=g.collective.slug))
-    return render_template("pool/rules.html", rules=share_rules.rules_of(g.collective.id),
+    return render_template("pool/rules.html",
+                           rules=share_rules.rules_of(g.collective.id, limit=VERSIONS_SHOWN + 1),
+                           VERSIONS_SHOWN=VERSIONS_SHOWN,
                            in_force=share_rules.rule_in_force(g.collective.id, g.today),
-                           proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE),
+                           proposals=proposals_of(g.collective.id, share_rules.SHARE_RULE,
+                                                  limit=PROPOSALS_SHOWN + 1),
+                           PROPOSALS_SHOWN=PROPOSALS_SHOWN,
                            founding=founding, now=now_utc(),
                            may_propose=share_rules.may_propose_rule(g.membership)), status
 

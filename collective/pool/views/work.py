@@ -1,12 +1,13 @@
 """Pages of the work itself: the board, clients, pitches, allocation and my work."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
 from collective.members import pickers
 from collective.pool import allocation, participation, pitches, queries, time
 from collective.pool import clients as client_services
+from collective.pool import pickers as client_pickers
 from collective.pool.forms import (
     AllocationForm,
     ClientForm,
@@ -33,6 +34,7 @@ from collective.pool.views.base import (
     refusal_status,
 )
 from collective.web.forms import ascii_int, currency_error, flash_form_errors
+from collective.web.member_field import member_label
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -41,6 +43,14 @@ from collective.web.transaction import committed
 BOARD_PER_STATE = 20
 #: Pitches a page of one state shows.
 STATE_PAGE = 50
+#: Clients a page of the clients list shows.
+CLIENTS_PAGE = 50
+#: Payments of one pitch its page shows at a time, and the latest events of its history.
+PITCH_PAYMENTS = 24
+PITCH_EVENTS = 50
+#: Allocations a page of "My work" shows, and the most work its time form offers.
+ALLOCATIONS_PAGE = 50
+LOGGABLE = 100
 
 
 @bp.get("/")
@@ -66,7 +76,8 @@ def board():
 @bp.route("/clients", methods=["GET", "POST"])
 @collective_view(C, T)
 def clients():
-    """The collective's clients; coordinators add new ones."""
+    """The collective's clients by name, CLIENTS_PAGE a page (`?page=N`); coordinators add
+    new ones."""
     form = ClientForm()
     if request.method == "POST" and not g.membership.has_role(C):
         abort(403)
@@ -80,8 +91,22 @@ def clients():
         if done:
             flash(f"{form.name.data} is added.", "info")
             return redirect(url_for("pool.clients", slug=g.collective.slug))
-    return render_template("pool/clients.html", form=form,
-                           clients=client_services.clients_of(g.collective.id))
+    page = page_number()
+    found = client_services.clients_of(g.collective.id, limit=CLIENTS_PAGE + 1,
+                                       offset=(page - 1) * CLIENTS_PAGE)
+    return render_template("pool/clients.html", form=form, clients=found[:CLIENTS_PAGE],
+                           page=page, more=len(found) > CLIENTS_PAGE)
+
+
+@bp.get("/clients/search")
+@collective_view(C, T)
+def search_clients():
+    """Clients whose name contains `?q=` (or `#id`), at most SEARCH_LIMIT, as JSON for the
+    forms' client search boxes."""
+    found = client_services.find_clients(g.collective.id, request.args.get("q", ""),
+                                         limit=client_pickers.SEARCH_LIMIT)
+    return jsonify(clients=[{"id": i, "name": name, "label": member_label(i, name)}
+                            for i, name in found])
 
 
 @bp.route("/pitches/new", methods=["GET", "POST"])
@@ -89,8 +114,7 @@ def clients():
 def new_pitch():
     """Record incoming work."""
     form = PitchForm()
-    form.client_id.choices = [(c.id, c.name)
-                              for c in client_services.clients_of(g.collective.id)]
+    client_pickers.offer_clients(form.client_id, g.collective)
     pickers.offer_members(form.finder_id, g.collective, active_only=True)
     if request.method == "GET":
         form.value_currency.data = g.collective.base_currency
@@ -120,7 +144,8 @@ def _transition_form(work, form_class=TransitionForm) -> TransitionForm:
 @bp.get("/pitches/<int:pitch_id>")
 @collective_view()
 def pitch(pitch_id: int):
-    """A pitch: its details, allocation, history and payments."""
+    """A pitch: its details, allocation, its latest PITCH_EVENTS events, and its payments
+    PITCH_PAYMENTS a page (`?page=N`)."""
     return _render_pitch(pitches.get_pitch(g.collective.id, pitch_id))
 
 
@@ -129,11 +154,16 @@ def _render_pitch(work, move_form=None, *, volunteer_form=None, withdraw_form=No
     preselected: each legal next step is its own button, and the ends (lost, cancelled)
     lead to a page that asks for the reason first."""
     steps = pitches.next_steps(work)
+    page = page_number()
+    payments = queries.payments_of(g.collective.id, work.id, limit=PITCH_PAYMENTS + 1,
+                                   offset=(page - 1) * PITCH_PAYMENTS)
     return render_template(
-        "pool/pitch.html", pitch=work, events=pitches.pitch_events(work),
+        "pool/pitch.html", pitch=work, events=pitches.pitch_events(work, latest=PITCH_EVENTS),
+        event_count=pitches.count_events(work),
         volunteers=pitches.volunteers_of(work), hours=participation.logged_hours(work),
-        payments=queries.payments_of(g.collective.id, work.id),
-        reversed_ids=queries.reversed_entry_ids(g.collective.id),
+        payments=payments[:PITCH_PAYMENTS], page=page, more=len(payments) > PITCH_PAYMENTS,
+        reversed_ids=queries.reversed_entry_ids(g.collective.id,
+                                                [p.entry_id for p in payments]),
         move_form=move_form or _transition_form(work),
         steps=[s for s in steps if s not in REOPENABLE_STATES],
         ends=[s for s in steps if s in REOPENABLE_STATES], MOVE_NAMES=MOVE_NAMES,
@@ -241,12 +271,16 @@ def remove_allocation(pitch_id: int, membership_id: int):
 @bp.route("/my-work", methods=["GET", "POST"])
 @collective_view()
 def my_work():
-    """Your allocations and hours, and a form to log time."""
-    allocations = time.allocations_of(g.membership)
+    """Your allocations and hours (active work first, ALLOCATIONS_PAGE a page), your latest
+    time entries, and a form to log time."""
+    page = page_number()
+    allocations = time.allocations_of(g.membership, limit=ALLOCATIONS_PAGE + 1,
+                                      offset=(page - 1) * ALLOCATIONS_PAGE)
     form = TimeForm()
     # Only work that time can be logged on (the rule of time.log_time) is offered.
-    form.allocation_id.choices = [(a.id, f"{a.pitch.title} ({a.pitch.client.name})")
-                                  for a, _ in allocations if a.pitch.pitch_state in WORK_STATES]
+    form.allocation_id.choices = [
+        (a.id, f"{a.pitch.title} ({a.pitch.client.name})")
+        for a, _ in time.allocations_of(g.membership, states=WORK_STATES, limit=LOGGABLE)]
     if request.method == "GET":
         form.worked_on.data = g.today
     status = 200
@@ -261,7 +295,8 @@ def my_work():
         status = 422
     elif request.method == "POST":
         status = 422
-    return render_template("pool/my_work.html", allocations=allocations, form=form,
+    return render_template("pool/my_work.html", allocations=allocations[:ALLOCATIONS_PAGE],
+                           page=page, more=len(allocations) > ALLOCATIONS_PAGE, form=form,
                            entries=time.time_entries_of(g.membership),
                            open_pool=pitches.pitches_of(g.collective.id, POOL_STATES,
                                                         limit=BOARD_PER_STATE)), status
