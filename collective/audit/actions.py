@@ -13,6 +13,8 @@ ACTIONS: dict[str, str] = {
     "account.password_changed": "Password changed",
     "account.password_reset": "Password reset by e-mailed link",
     "account.email_changed": "E-mail address changed",
+    "account.api_token_created": "API token created",
+    "account.api_token_revoked": "API token revoked",
     # Memberships and invitations.
     "membership.role_changed": "Roles changed",
     "membership.status_changed": "Membership status changed",
