@@ -9,6 +9,7 @@ stay too. The limits themselves are settings: RATE_LIMITS["api_per_token"] and
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 
 from flask import Blueprint, Response, request
@@ -41,7 +42,7 @@ def add_ratelimit_headers(response: Response) -> Response:
     if current is None:
         return response
     try:
-        reset_in = max(0, current.reset_at - int(time.time()))
+        reset_in = max(0, math.ceil(current.window[0] - time.time()))
         remaining = max(0, current.remaining)
     except Exception:  # the store is out of reach: the limiter itself says so in its log
         return response

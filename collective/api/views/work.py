@@ -168,6 +168,6 @@ def log_time(data: dict):
         mine = time.get_allocation(g.membership, data["allocation_id"])
         entry = time.log_time(g.membership, mine, worked_on=data["worked_on"],
                               minutes=data["minutes"], note=data["note"], today=g.today)
-        return _time_body(entry), 201
+        return TimeEntryOut().dump(_time_body(entry)), 201
 
     return written(log)
