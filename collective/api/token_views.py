@@ -27,7 +27,7 @@ class TokenForm(FlaskForm):
 
     name = StringField("Name", validators=[DataRequired(), Length(max=tokens.NAME_LENGTH)],
                        description="What it is for, e.g. “bookkeeping sync”.")
-    collective = SelectField("Collective", choices=[], validate_choice=True,
+    collective = SelectField("Collective", choices=[], default="",
                              description="Limit it to one collective, or let it reach all of "
                                          "yours.")
     read_only = BooleanField("Read-only (it may read, never change anything)")
