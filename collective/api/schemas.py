@@ -43,11 +43,17 @@ def amount(least: int = 1, **kwargs) -> fields.Integer:
 class Rate(fields.String):
     """A positive decimal written as a string ("1.0843"), read as a Decimal."""
 
+    #: Checked on the text, before it becomes a Decimal (the document says the same).
+    PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,10})?$"
+
     def __init__(self, **kwargs) -> None:
-        super().__init__(validate=validate.Regexp(r"^[0-9]{1,9}(\.[0-9]{1,10})?$"), **kwargs)
+        kwargs.setdefault("metadata", {})["pattern"] = self.PATTERN
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return Decimal(super()._deserialize(value, attr, data, **kwargs))
+        text = super()._deserialize(value, attr, data, **kwargs)
+        validate.Regexp(self.PATTERN, error="write the rate as digits, like 1.0843")(text)
+        return Decimal(text)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format(Decimal(value).normalize(), "f")
