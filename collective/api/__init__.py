@@ -19,6 +19,8 @@ Modules
 """
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 from flask_smorest import Api
 
@@ -36,8 +38,33 @@ class CollectiveApi(Api):
 
     ERROR_SCHEMA = ErrorSchema
 
+    def __init__(self, app: Flask | None = None, **kwargs) -> None:
+        #: Blueprints registered and not yet in the document: (blueprint, name, parameters).
+        self._undocumented: list[tuple] = []
+        self._documenting = threading.Lock()
+        super().__init__(app, **kwargs)
+
     def _register_error_handlers(self) -> None:
         """No app-wide handler: see the class docstring."""
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        """Register the blueprint's routes now, and document them when the document is
+        first asked for: turning the schemas into JSON Schema took a tenth of start-up,
+        which no request but /api/v1/openapi.json needs."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
+    def document(self) -> dict:
+        """The OpenAPI document, its paths added from the blueprints on the first call."""
+        with self._documenting:
+            while self._undocumented:
+                blp, name, parameters = self._undocumented.pop(0)
+                blp.register_views_in_doc(self, self._app, self.spec, name=name,
+                                          parameters=parameters)
+                self.spec.tag({"name": name, "description": blp.description})
+            return self.spec.to_dict()
 
 
 SPEC = {

@@ -19,7 +19,7 @@ DOCS_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
 
 def openapi_document() -> dict:
     """The API's OpenAPI 3.1 document, made from its views' schemas."""
-    return current_app.extensions["collective_api"].spec.to_dict()
+    return current_app.extensions["collective_api"].document()
 
 
 @bp.get("/openapi.json")
