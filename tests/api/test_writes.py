@@ -143,3 +143,35 @@ def test_a_member_logs_time_on_their_own_allocation_only(api, world):
     theirs = api("POST", "/collectives/ours/time-entries", world.full, json={
         "allocation_id": world.allocation_id, "worked_on": "2026-10-02", "minutes": 90})
     assert theirs.status_code == 404
+
+
+def test_keys_older_than_a_day_are_forgotten_by_the_scheduler_and_on_use(api, world, setup,
+                                                                          app):
+    from datetime import timedelta
+
+    from collective.api.idempotency import purge_expired
+    from collective.clock import now_utc
+    from collective.scheduling import build_scheduler
+
+    assert "api_idempotency_keys" in {job.id for job in
+                                      build_scheduler(app, blocking=False).get_jobs()}
+    key = {"Idempotency-Key": "yesterday"}
+    assert api("POST", "/collectives/ours/clients", world.full, json={"name": "Old"},
+               headers=key).status_code == 201
+    with setup():
+        row = db.session.scalar(sa.select(IdempotencyKey).filter_by(key="yesterday"))
+        row.expires_at = now_utc() - timedelta(seconds=1)
+        db.session.commit()
+    # Used again after 24 hours, the key is a new one: the request runs again (and the
+    # pool refuses a second client of that name).
+    again = api("POST", "/collectives/ours/clients", world.full, json={"name": "Old"},
+                headers=key)
+    assert again.status_code == 409 and "Idempotent-Replayed" not in again.headers
+    with setup():
+        # The refusal rolled back, the expired row with it; the scheduler's purge takes it.
+        assert purge_expired(now_utc()) >= 1
+        db.session.commit()
+        assert db.session.scalar(sa.select(IdempotencyKey).filter_by(key="yesterday")) is None
+    fresh = api("POST", "/collectives/ours/clients", world.full, json={"name": "Newer"},
+                headers=key)
+    assert fresh.status_code == 201 and fresh.get_json()["name"] == "Newer"
