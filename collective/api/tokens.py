@@ -106,20 +106,22 @@ def find_token(secret: str) -> ApiToken | None:
     return db.session.scalar(sa.select(ApiToken).filter_by(token_hash=hash_secret(secret)))
 
 
-def record_use(token: ApiToken, now: datetime) -> bool:
-    """Note that the token was used at `now`, unless it was noted within the last minute.
+def use_is_due(token: ApiToken, now: datetime) -> bool:
+    """Whether the token's last use is older than a minute (or was never recorded)."""
+    return token.last_used_at is None or token.last_used_at <= now - USE_RESOLUTION
+
+
+def record_use(token_id: int, now: datetime) -> bool:
+    """Note that the token was used at `now`, unless that was noted within the last minute.
 
     A conditional UPDATE sent straight to the database: it is the one write a read request
     (a GET with a token) makes, so it does not go through the session's unit of work, which
-    refuses writes in reads. The caller commits it at once, before the request reads
-    anything else. True when it wrote."""
-    if token.last_used_at is not None and token.last_used_at > now - USE_RESOLUTION:
-        return False
+    refuses writes in reads. The caller runs it in a transaction of its own, committed at
+    once. True when it wrote."""
     result = db.session.execute(
         sa.update(ApiToken).where(
-            ApiToken.id == token.id,
+            ApiToken.id == token_id,
             sa.or_(ApiToken.last_used_at.is_(None),
                    ApiToken.last_used_at <= now - USE_RESOLUTION))
         .values(last_used_at=now).execution_options(synchronize_session=False))
     return result.rowcount == 1
-

@@ -20,7 +20,7 @@ from collective.api import tokens
 from collective.api.errors import ApiProblem
 from collective.clock import month_start, now_utc, today_in
 from collective.database import READ_METHODS
-from collective.extensions import csrf
+from collective.extensions import csrf, db
 from collective.members.models import User
 from collective.members.services import membership_in
 from collective.transactions import transaction
@@ -51,9 +51,15 @@ def authenticate() -> None:
             what = "expired" if token is not None and token.revoked_at is None else \
                 "revoked" if token is not None else "not known"
             raise ApiProblem(401, f"this token is {what}", headers=CHALLENGE)
-        with transaction():
-            tokens.record_use(token, now)
         g.api_token, g.api_user = token, token.user
+        if tokens.use_is_due(token, now):
+            token_id = token.id
+            # Let the read go first: on SQLite a read that turns into a write fails when
+            # another write committed since it began; a transaction that starts with the
+            # write waits its turn instead.
+            db.session.rollback()
+            with transaction():
+                tokens.record_use(token_id, now)
         return
     if not current_user.is_authenticated:
         raise ApiProblem(401, "send a token: 'Authorization: Bearer col_...'",
