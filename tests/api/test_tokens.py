@@ -103,3 +103,8 @@ def test_the_last_use_is_recorded_at_most_once_a_minute(api, world, setup):
     assert api("GET", "/collectives", world.full).status_code == 200
     with setup():
         assert db.session.get(ApiToken, token.id).last_used_at == first
+
+
+def test_a_nul_character_in_the_path_is_a_400_on_pages_and_in_the_api(api, world):
+    _error(api("GET", "/collectives/a%00b/pitches", world.full), 400, "bad_request")
+    assert api.client.get("/c/a%00b/pool/").status_code == 400
