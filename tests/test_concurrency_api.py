@@ -1,7 +1,8 @@
 """Two requests sent at once with one Idempotency-Key post one payment, and both get its
 answer. They commit for real (no rollback fixture), each in its own thread, app context and
 connection: on PostgreSQL the second's insert of the key waits for the first to commit; on
-SQLite the writers queue."""
+SQLite the writers queue. It sits beside tests/test_concurrency.py, after the tests that count
+every row of a table (the mail outbox's), since what it commits stays."""
 from __future__ import annotations
 
 import threading
