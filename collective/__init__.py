@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from collective.api import models as _api_models  # noqa: F401
     from collective.audit import models as _audit_models  # noqa: F401
     from collective.benefits import models as _benefit_models  # noqa: F401
     from collective.books.bank import models as _bank_models  # noqa: F401
@@ -124,6 +125,9 @@ def register_blueprints(app: Flask) -> None:
     from collective.books import expenses
 
     expenses.init_app(app)
+    from collective import api
+
+    api.init_app(app)
 
 
 def register_mail(app: Flask) -> None:

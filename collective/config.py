@@ -107,6 +107,11 @@ RATE_LIMITS = {
     "token_link_per_token": "10 per 15 minutes",
     "invitation_per_ip": "30 per 15 minutes",
     "invitation_per_account": "10 per hour",
+    # The JSON API (collective/api/limits.py): every request, per token and per address.
+    "api_per_token": "600 per minute",
+    "api_per_ip": "1200 per minute",
+    # Making personal access tokens, per account.
+    "token_create_per_account": "20 per hour",
 }
 
 

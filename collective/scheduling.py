@@ -2,7 +2,8 @@
 fund's (collective/benefits/jobs.py), the mail outbox's (collective/mail/jobs.py), the
 notification digest's (collective/notifications/jobs.py), the reminders of votes closing
 and work due (collective/pool/jobs.py) and of overdue invoices (collective/books/invoices/
-jobs.py), and the webhook deliveries (collective/webhooks/jobs.py)."""
+jobs.py), the webhook deliveries (collective/webhooks/jobs.py), and the purge of the
+API's expired idempotency keys (collective/api/jobs.py)."""
 from __future__ import annotations
 
 import click
@@ -10,6 +11,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from collective.api.jobs import add_api_jobs
 from collective.benefits.jobs import make_scheduler
 from collective.books.invoices.jobs import add_invoice_jobs
 from collective.mail.jobs import add_mail_jobs
@@ -27,6 +29,7 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     add_reminder_jobs(scheduler, app)
     add_invoice_jobs(scheduler, app)
     add_webhook_jobs(scheduler, app)
+    add_api_jobs(scheduler, app)
     return scheduler
 
 
@@ -38,7 +41,8 @@ def scheduler_command() -> None:
     click.echo("scheduler started: fund runs daily at 02:00 UTC (and now), proposals, fund "
                "forecasts and reminders (votes closing, work due) every 10 minutes, the mail "
                "outbox and the webhooks every minute, notification digests daily at 06:00 "
-               "UTC, overdue invoice reminders daily at 07:00 UTC")
+               "UTC, overdue invoice reminders daily at 07:00 UTC, expired API idempotency "
+               "keys purged hourly")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

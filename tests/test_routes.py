@@ -24,6 +24,14 @@ PUBLIC_ENDPOINTS |= {"members.accept_invitation"}
 ACCOUNT_ENDPOINTS |= {"email.resend", "email.change", "email.change_sent"}
 # The load balancer's probe: "ok" after a database ping, and nothing else about anyone.
 PUBLIC_ENDPOINTS |= {"health.health"}
+# The API's tokens page is part of the profile.
+ACCOUNT_ENDPOINTS |= {"api_tokens.tokens_page", "api_tokens.revoke"}
+# The JSON API (/api/v1): its document and docs describe it, not anyone's data; the list of
+# the caller's collectives is the account's own; everything else is under
+# /api/v1/collectives/<slug>/. An anonymous request is a 401 in JSON, not a redirect.
+API_PREFIX = "/api/v1/"
+PUBLIC_ENDPOINTS |= {"api_docs.openapi_json", "api_docs.docs_page"}
+ACCOUNT_ENDPOINTS |= {"api_collectives.collectives"}
 
 
 def _rules(app):
@@ -59,7 +67,9 @@ def test_every_route_is_classified(app):
         scoped = "slug" in rule.arguments
         assert scoped or rule.endpoint in PUBLIC_ENDPOINTS | ACCOUNT_ENDPOINTS, rule.rule
         if scoped:
-            assert rule.rule.startswith("/c/<slug>/"), rule.rule
+            prefix = API_PREFIX + "collectives/<slug>" if rule.rule.startswith(API_PREFIX) \
+                else "/c/<slug>/"
+            assert rule.rule.startswith(prefix), rule.rule
 
 
 @pytest.fixture
@@ -79,6 +89,10 @@ def test_anonymous_visitors_are_sent_to_sign_in_everywhere(app, client, two_coll
             continue
         url = _fill(rule, "ours")
         response = client.open(url, method=_method(rule))
+        if rule.rule.startswith(API_PREFIX):
+            assert response.status_code == 401, (rule.rule, response.status_code)
+            assert response.get_json()["error"]["code"] == "unauthenticated", rule.rule
+            continue
         assert response.status_code == 302, (rule.rule, response.status_code)
         assert "/login" in response.headers["Location"], rule.rule
         checked += 1

@@ -15,6 +15,8 @@ ACTIONS: dict[str, str] = {
     "account.password_reset_requested": "Password reset link asked for",
     "account.password_reset": "Password reset by e-mailed link",
     "account.email_changed": "E-mail address changed",
+    "account.api_token_created": "API token created",
+    "account.api_token_revoked": "API token revoked",
     # The collective, memberships and invitations.
     "collective.created": "Collective founded",
     "membership.role_changed": "Roles changed",

@@ -3,8 +3,10 @@ even after a failed flush; a DomainError no view caught becomes its own status; 
 that cannot be reached (down, restarting, a connection cut) is a 503 page that needs none."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, has_request_context, render_template, request
 
 from collective.errors import DomainError
 from collective.extensions import db
@@ -13,16 +15,43 @@ from collective.extensions import db
 PAGE_CODES = (400, 403, 404, 405, 409, 413, 422, 429, 500)
 
 
+#: (path prefix, renderer): errors under the prefix are answered by the renderer, called with
+#: the error and its status, instead of a page (the JSON API's own shape). The package that
+#: owns the prefix registers it, so this module imports no domain.
+_renderers: list[tuple[str, Callable]] = []
+
+
+def register_error_renderer(prefix: str, renderer: Callable) -> None:
+    """Answer errors of requests whose path starts with `prefix` with `renderer(error,
+    status)` instead of an error page."""
+    if (prefix, renderer) not in _renderers:
+        _renderers.append((prefix, renderer))
+
+
+def _renderer_for_request() -> Callable | None:
+    if has_request_context():
+        for prefix, renderer in _renderers:
+            if request.path.startswith(prefix):
+                return renderer
+    return None
+
+
 def render_error(error: Exception):
     """The error page for an HTTP error, after rolling back whatever the request began."""
     db.session.rollback()
     code = getattr(error, "code", None) or 500
+    renderer = _renderer_for_request()
+    if renderer is not None:
+        return renderer(error, code)
     return render_template("error.html", error=error, code=code), code
 
 
 def render_domain_error(error: DomainError):
     """A domain error that reached the edge: its own status, with its message."""
     db.session.rollback()
+    renderer = _renderer_for_request()
+    if renderer is not None:
+        return renderer(error, error.status)
     return render_template("error.html", error=error, code=error.status,
                            message=error.message), error.status
 
@@ -41,6 +70,11 @@ def render_unavailable(error: sa.exc.DBAPIError):
     except sa.exc.DBAPIError:  # the connection is gone, and its transaction with it
         db.session.invalidate()
     current_app.logger.warning("database unavailable: %s", error.orig or error)
+    renderer = _renderer_for_request()
+    if renderer is not None:
+        response = renderer(error, 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     page = current_app.jinja_env.get_template("unavailable.html").render()
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 

@@ -19,7 +19,10 @@ class IdConverter(IntegerConverter):
 
 
 def refuse_nul_characters() -> None:
-    """400 for NUL characters in a query string or form (no database column takes them)."""
+    """400 for NUL characters in a path, query string or form (no database column takes
+    them: PostgreSQL refuses even to compare one, a slug with one was a 500)."""
+    if "\x00" in request.path:
+        abort(400, "Text may not contain NUL characters.")
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
             if "\x00" in key or "\x00" in value:

@@ -1,0 +1,56 @@
+"""The API's views, one blueprint per part of the product; each is guarded alike: the caller
+is authenticated before any view runs, CSRF is the auth module's business (a token needs
+none), every request is rate-limited, and every answer carries the RateLimit-* headers and
+the next page's Link."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response
+from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from collective.api import PREFIX
+from collective.api.errors import render_api_error
+from collective.api.idempotency import idempotent_write
+from collective.api.limits import add_ratelimit_headers, limit_blueprint
+from collective.api.paging import add_link_header
+from collective.api.views.auth import authenticate
+from collective.clock import now_utc
+from collective.extensions import csrf
+
+
+def api_blueprint(name: str, description: str) -> Blueprint:
+    """A blueprint of the API, under /api/v1, guarded (once, before any app registers it)."""
+    blueprint = Blueprint(name, __name__, url_prefix=PREFIX, description=description)
+    _guard(blueprint)
+    return blueprint
+
+
+def _guard(blueprint: Blueprint) -> None:
+    """Authenticate, limit and head every request of the blueprint."""
+    # CSRFProtect would refuse a token's POST before our check could see the token: the
+    # API checks CSRF itself, for session requests only (auth.authenticate).
+    csrf.exempt(blueprint)
+    limit_blueprint(blueprint)
+    blueprint.before_request(authenticate)
+    blueprint.after_request(add_link_header)
+    blueprint.after_request(add_ratelimit_headers)
+    # Statuses the error pages have no handler for (406, 415, ...), in the API's shape.
+    blueprint.register_error_handler(
+        HTTPException, lambda error: render_api_error(error, error.code or 500))
+
+
+def written(write: Callable[[], tuple[dict, int]]) -> Response:
+    """The request transaction of a write: `write` calls the services and returns the body
+    and status; committed once, and once per Idempotency-Key when the request sends one."""
+    return idempotent_write(write, now=now_utc())
+
+
+def _blueprints() -> list[Blueprint]:
+    from collective.api.views import collectives, money, work
+
+    return [collectives.blp, work.blp, money.blp]
+
+
+BLUEPRINTS = _blueprints()
