@@ -15,7 +15,7 @@ date (read from the postings), plus the postings after the watermark up to the d
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -91,20 +91,37 @@ def _watermark() -> sa.ScalarSelect:
             .scalar_subquery())
 
 
-def totals(collective_id: int, group: Sequence[str], *, as_of: date | None = None,
-           accounts: Collection[int] | None = None, currency: str | None = None,
-           without_kinds: Collection[str] = ()) -> sa.Subquery:
+def current_watermark() -> int:
+    """The posting id the stored totals count through (0 when there is no snapshot yet)."""
+    return int(db.session.scalar(sa.select(_watermark())))
+
+
+def read(build: Callable[[int], sa.Select]) -> list[sa.Row]:
+    """The rows of the statement `build(watermark)` makes from `totals(..., watermark)`
+    (selecting its `through` column): read again if a snapshot round moved the watermark
+    between reading it and the statement, so the totals and the postings after the
+    watermark never overlap. The watermark is given as a value, not a subquery, so the
+    planner sees how few postings come after it."""
+    for _ in range(5):
+        watermark = current_watermark()
+        rows = db.session.connection().execute(build(watermark)).all()
+        if all(int(row.through) == watermark for row in rows):
+            return rows
+    raise RuntimeError("the ledger totals kept moving while being read")
+
+
+def totals(collective_id: int, group: Sequence[str], watermark: int, *,
+           as_of: date | None = None, accounts: Collection[int] | None = None,
+           currency: str | None = None, without_kinds: Collection[str] = ()) -> sa.Subquery:
     """A subquery of the collective's postings summed by `group` (names from GROUPS): the
-    group columns, then debits, credits (positive) and postings (a count); only entries up
-    to `as_of`, on `accounts`, in `currency`, and not of `without_kinds` (their own kind),
-    when given. Exactly the sum of the postings, read from the stored totals and the
-    postings after the watermark, in one statement (so a snapshot round meanwhile cannot
-    set the two apart)."""
+    group columns, then debits, credits (positive), postings (a count) and `through` (the
+    stored totals' watermark when the statement ran: `read` checks it is `watermark`);
+    only entries up to `as_of`, on `accounts`, in `currency`, and not of `without_kinds`
+    (their own kind), when given. Exactly the sum of the postings: the stored totals, and
+    the postings after `watermark`."""
     unknown = set(group) - set(GROUPS)
     if unknown:
         raise ValueError(f"cannot group ledger totals by {sorted(unknown)}")
-    watermark = _watermark()
-
     def stored(model: type) -> list[sa.ColumnElement]:
         where = [model.collective_id == collective_id]
         if accounts is not None:
@@ -138,18 +155,21 @@ def totals(collective_id: int, group: Sequence[str], *, as_of: date | None = Non
                                        JournalEntry.occurred_on <= month_end(as_of)], sign=-1))
     union = sa.union_all(*parts).subquery()
     keys = [union.c[name] for name in group]
-    return (sa.select(*keys, sa.func.sum(union.c.debits).label("debits"),
-                      sa.func.sum(union.c.credits).label("credits"),
-                      sa.func.sum(union.c.postings).label("postings"))
+    # Cast: PostgreSQL sums bigints into numeric, which rows would bring back as Decimal.
+    return (sa.select(*keys, sa.cast(sa.func.sum(union.c.debits), sa.BigInteger).label("debits"),
+                      sa.cast(sa.func.sum(union.c.credits), sa.BigInteger).label("credits"),
+                      sa.cast(sa.func.sum(union.c.postings), sa.BigInteger).label("postings"),
+                      _watermark().label("through"))
             .group_by(*keys).subquery())
 
 
 def read_totals(collective_id: int, group: Sequence[str], **filters) -> list[tuple]:
     """`totals` as rows: the group values, then debits, credits and postings as ints; groups
-    whose postings cancel out entirely (none left) are left out."""
-    query = totals(collective_id, group, **filters)
-    return [(*row[:-3], int(row[-3]), int(row[-2]), int(row[-1]))
-            for row in db.session.execute(sa.select(query).where(query.c.postings != 0))]
+    without postings (in the window asked about) are left out."""
+    def build(watermark: int) -> sa.Select:
+        query = totals(collective_id, group, watermark, **filters)
+        return sa.select(query).where(query.c.postings != 0)
+    return [(*row[:-4], int(row[-4]), int(row[-3]), int(row[-2])) for row in read(build)]
 
 
 def _upsert(model: type, rows: sa.Select) -> None:
