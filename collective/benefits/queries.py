@@ -21,7 +21,8 @@ from collective.benefits.models import (
 from collective.benefits.plans import level_of, plan_in_force, plan_terms
 from collective.benefits.receivables import fund_account_ids, owed_by_members
 from collective.extensions import db
-from collective.ledger.models import EntryKind, JournalEntry, Posting
+from collective.ledger import totals
+from collective.ledger.models import EntryKind, Posting
 from collective.members.models import Membership, User
 from collective.members.services import base_currency
 from collective.monthly import monthly_table
@@ -206,14 +207,12 @@ def fund_months(collective_id: int) -> pd.DataFrame:
     """Per month: contributions in, benefits out, returns, and the fund balance at the end
     (what it holds, net of what members owe it, as `fund_balance`)."""
     import pandas as pd
-    accounts = fund_account_ids(collective_id)
-    rows = db.session.execute(
-        sa.select(JournalEntry.occurred_on, JournalEntry.kind, Posting.amount)
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(Posting.account_id.in_(accounts))).all()
-    frame = pd.DataFrame(rows, columns=["day", "kind", "amount"])
+    rows = totals.read_totals(collective_id, ["month", "kind"],
+                              accounts=fund_account_ids(collective_id))
     # What the fund holds grows with credits: flip the sign, so money in is positive.
-    frame["amount"] = -frame["amount"].astype("int64")
+    frame = pd.DataFrame([(month, kind, credits - debits)
+                          for month, kind, debits, credits, _ in rows],
+                         columns=["day", "kind", "amount"]).astype({"amount": "int64"})
     frame["column"] = frame["kind"].map(_FLOW_COLUMNS).fillna("other")
     table = monthly_table(frame, ["contributions", "payouts", "other"])
     table["payouts"] = -table["payouts"]
