@@ -105,27 +105,32 @@ def read(build: Callable[[int], sa.Select]) -> list[sa.Row]:
     for _ in range(5):
         watermark = current_watermark()
         rows = db.session.connection().execute(build(watermark)).all()
-        if all(int(row.through) == watermark for row in rows):
+        # An aggregate over no rows has no watermark to compare: nothing to set apart.
+        if all(row.through is None or int(row.through) == watermark for row in rows):
             return rows
     raise RuntimeError("the ledger totals kept moving while being read")
 
 
 def totals(collective_id: int, group: Sequence[str], watermark: int, *,
-           as_of: date | None = None, accounts: Collection[int] | None = None,
+           as_of: date | None = None, accounts: Collection[int] | sa.Select | None = None,
            currency: str | None = None, without_kinds: Collection[str] = ()) -> sa.Subquery:
     """A subquery of the collective's postings summed by `group` (names from GROUPS): the
     group columns, then debits, credits (positive), postings (a count) and `through` (the
     stored totals' watermark when the statement ran: `read` checks it is `watermark`);
-    only entries up to `as_of`, on `accounts`, in `currency`, and not of `without_kinds`
+    only entries up to `as_of`, on `accounts` (ids, or a select of them), in `currency`,
+    and not of `without_kinds`
     (their own kind), when given. Exactly the sum of the postings: the stored totals, and
     the postings after `watermark`."""
     unknown = set(group) - set(GROUPS)
     if unknown:
         raise ValueError(f"cannot group ledger totals by {sorted(unknown)}")
+    if accounts is not None and not isinstance(accounts, sa.Select):
+        accounts = list(accounts)
+
     def stored(model: type) -> list[sa.ColumnElement]:
         where = [model.collective_id == collective_id]
         if accounts is not None:
-            where.append(model.account_id.in_(list(accounts)))
+            where.append(model.account_id.in_(accounts))
         if currency is not None:
             where.append(model.currency == currency)
         if without_kinds:
@@ -134,7 +139,7 @@ def totals(collective_id: int, group: Sequence[str], watermark: int, *,
 
     posted = [JournalEntry.collective_id == collective_id]
     if accounts is not None:
-        posted.append(Posting.account_id.in_(list(accounts)))
+        posted.append(Posting.account_id.in_(accounts))
     if currency is not None:
         posted.append(Posting.currency == currency)
     if without_kinds:
