@@ -22,7 +22,7 @@ from collective.benefits.plans import level_of, plan_in_force, plan_terms
 from collective.benefits.receivables import fund_account_ids, owed_by_members
 from collective.extensions import db
 from collective.ledger import totals
-from collective.ledger.models import EntryKind, Posting
+from collective.ledger.models import EntryKind
 from collective.members.models import Membership, User
 from collective.members.services import base_currency
 from collective.monthly import monthly_table
@@ -36,12 +36,9 @@ def fund_balance(collective_id: int) -> int:
     reserves (and any money put in outside the runs), less what members owe it for gifts
     their reserves could not cover, which has already been paid out. Contributions owed
     and not paid add as much to what it owes as to what it is owed: nothing."""
-    base = base_currency(collective_id)
-    total = db.session.scalar(
-        sa.select(sa.func.sum(Posting.amount))
-        .where(Posting.account_id.in_(fund_account_ids(collective_id)),
-               Posting.currency == base))
-    return -int(total or 0)
+    return sum(credits - debits for debits, credits, _ in totals.read_totals(
+        collective_id, [], accounts=fund_account_ids(collective_id),
+        currency=base_currency(collective_id)))
 
 
 def arrears(collective_id: int) -> dict[int, int]:
@@ -76,11 +73,13 @@ def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
     return frame.astype({"amount": "int64", "shortfall": "int64"})
 
 
-def benefits_owed(collective_id: int) -> pd.DataFrame:
+def benefits_owed(collective_id: int, membership_id: int | None = None) -> pd.DataFrame:
     """Benefits a run could not pay in full (the fund was too small, or nobody else gave that
-    month) and not yet made up: claim_id, membership_id, kind, for_period, amount still owed,
-    oldest first. A shortfall is owed until a later run makes it up; it is never written off."""
-    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT, RunLineKind.MAKEUP))
+    month) and not yet made up (to one member, when given): claim_id, membership_id, kind,
+    for_period, amount still owed, oldest first. A shortfall is owed until a later run makes
+    it up; it is never written off."""
+    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT, RunLineKind.MAKEUP),
+                            membership_id=membership_id)
     keys = ["claim_id", "for_period", "membership_id"]
     short = lines[(lines["kind"] == RunLineKind.BENEFIT) & (lines["shortfall"] > 0)]
     owed = short.groupby(keys, as_index=False)["shortfall"].sum()
@@ -174,8 +173,8 @@ def member_fund(membership: Membership, today: date) -> MemberFund | None:
 
 
 def _owed_to(membership: Membership) -> int:
-    owed = benefits_owed(membership.collective_id)
-    return int(owed.loc[owed["membership_id"] == membership.id, "amount"].sum())
+    owed = benefits_owed(membership.collective_id, membership.id)
+    return int(owed["amount"].sum())
 
 
 def owing(collective_id: int, *, limit: int | None = None) -> pd.DataFrame:

@@ -4,7 +4,8 @@ Each account's debits, credits and postings per currency, entry kind and effecti
 reversal counts as what it reverses), by month of the entries' date and over all months,
 through the balance snapshot's watermark (collective.ledger.totals). Derived from the
 postings: filled here from the postings up to the latest snapshot's watermark, then brought
-forward by the snapshot round.
+forward by the snapshot round. And an index on run_lines.kind: what the fund still owes
+claimants reads the few benefit and make-up lines among every contribution and gift.
 
 Revision ID: 0032_ledger_month_totals
 Revises: 0028_audit_log
@@ -73,8 +74,10 @@ def upgrade():
              else "date(e.occurred_on, 'start of month')")
     _fill('ledger_month_totals', month)
     _fill('ledger_kind_totals', None)
+    op.create_index('ix_run_lines_kind', 'run_lines', ['kind'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_run_lines_kind', table_name='run_lines')
     op.drop_table('ledger_kind_totals')
     op.drop_table('ledger_month_totals')
