@@ -48,8 +48,15 @@ def test_the_pages_on_the_totals_run_no_more_statements_for_more_data(app, clien
     assert grows == {}, grows
 
 
-def test_the_whole_ledger_check_runs_on_a_post_only(client, auth, split_worlds):
-    small, _ = split_worlds
+@pytest.fixture
+def small_world(setup) -> SimpleNamespace:
+    """The small collective alone."""
+    with setup():
+        return build(SMALL)
+
+
+def test_the_whole_ledger_check_runs_on_a_post_only(client, auth, small_world):
+    small = small_world
     auth.login(small.founder)
     url = f"/c/{small.slug}/ledger/check"
     page = _html(client, url)
@@ -60,17 +67,16 @@ def test_the_whole_ledger_check_runs_on_a_post_only(client, auth, split_worlds):
     assert "✓ balanced" in text and "was checked" in text
 
 
-def test_the_balance_sheet_sums_many_member_accounts_into_one_line(client, auth, setup,
-                                                                   split_worlds, monkeypatch):
+def test_the_balance_sheet_sums_many_member_accounts_into_one_line(client, auth, small_world,
+                                                                   monkeypatch):
     from collective.reports import services
-    _, large = split_worlds
-    auth.login(large.founder)
-    url = f"/c/{large.slug}/reports/balance-sheet"
+    auth.login(small_world.founder)
+    url = f"/c/{small_world.slug}/reports/balance-sheet"
     named = _html(client, url)
     assert "member accounts" not in named
-    monkeypatch.setattr(services, "MEMBER_ACCOUNTS_NAMED", 5)
+    monkeypatch.setattr(services, "MEMBER_ACCOUNTS_NAMED", SMALL - 1)
     summed = _html(client, url)
-    assert f"{LARGE} member accounts" in summed
+    assert f"{SMALL} member accounts" in summed
     assert "✓ assets equal liabilities plus equity" in summed
     # The same totals: the liabilities section ends with the same figure.
     section = named[named.index("Liabilities"):named.index("Equity")]
