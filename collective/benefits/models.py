@@ -266,6 +266,9 @@ class RunLine(db.Model):
 sa.Index("uq_run_lines_claim_id_for_period", RunLine.claim_id, RunLine.for_period,
          unique=True, postgresql_where=RunLine.kind == RunLineKind.BENEFIT,
          sqlite_where=RunLine.kind == RunLineKind.BENEFIT)
+#: The fund's benefit and make-up lines are few among the contributions and gifts (24 of
+#: 480,000 at 10,000 members): what the fund still owes claimants reads them by kind.
+sa.Index("ix_run_lines_kind", RunLine.kind)
 
 
 class FundForecast(db.Model):

@@ -13,6 +13,7 @@ from sqlalchemy import orm as so
 
 from collective.errors import NotFound
 from collective.extensions import db
+from collective.ledger import totals
 from collective.ledger.models import (
     Account,
     AccountType,
@@ -114,17 +115,16 @@ def member_balances(collective_id: int, currency: str) -> dict[int, tuple[int, i
 
 def members_owed_total(collective_id: int, currency: str) -> int:
     """What the collective owes its members in all in one currency (the credit balance of
-    every member payable account), in one aggregate."""
-    return -int(db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Posting.amount), 0))
-        .join(Account, Account.id == Posting.account_id)
-        .where(Account.collective_id == collective_id, Account.membership_id.is_not(None),
-               Posting.currency == currency)))
+    every member payable account), from the ledger totals."""
+    payables = sa.select(Account.id).where(Account.collective_id == collective_id,
+                                           Account.membership_id.is_not(None))
+    return sum(credits - debits for debits, credits, _ in totals.read_totals(
+        collective_id, [], accounts=payables, currency=currency))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 10 µs a row, 0.1 s at 10k
 class BalanceRow:
-    """One account's totals in one currency."""
+    """One account's totals in one currency (not to be changed)."""
 
     account_id: int
     code: str
@@ -148,32 +148,27 @@ class BalanceRow:
 
 
 def trial_balance(collective_id: int, as_of: date | None = None, *,
-                  without_closing: bool = False) -> list[BalanceRow]:
-    """Debit and credit totals of every account with postings, per currency, as of a date;
-    `without_closing` leaves the year-end closing entries out (for an income statement)."""
-    debit = sa.func.sum(sa.case((Posting.amount > 0, Posting.amount), else_=0))
-    credit = sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount), else_=0))
-    query = (
-        sa.select(
-            Account.id, Account.code, Account.name, Account.type, Account.membership_id,
-            Posting.currency, debit, credit,
-        )
-        .join(Posting, Posting.account_id == Account.id)
-        .where(Account.collective_id == collective_id)
-        .group_by(Account.id, Account.code, Account.name, Account.type, Account.membership_id,
-                  Posting.currency)
-        .order_by(Account.code, Posting.currency)
-    )
-    if as_of is not None or without_closing:
-        # Only a date or a kind needs the entries: the whole ledger's balances read the
-        # postings alone (an index-only scan of ix_postings_account_currency_amount).
-        query = _as_of(query.join(JournalEntry, Posting.entry_id == JournalEntry.id), as_of)
-    if without_closing:
-        query = query.where(JournalEntry.kind != EntryKind.CLOSING.value)
-    rows = [
-        BalanceRow(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), int(r[7]))
-        for r in db.session.execute(query)
-    ]
+                  without_closing: bool = False, types: Collection[AccountType] | None = None
+                  ) -> list[BalanceRow]:
+    """Debit and credit totals of every account with postings (of `types`, when given), per
+    currency, as of a date; `without_closing` leaves the year-end closing entries out (for
+    an income statement). Read from the ledger totals and the postings after their
+    watermark (ledger.totals)."""
+    accounts = None if types is None else list(db.session.scalars(
+        sa.select(Account.id).where(Account.collective_id == collective_id,
+                                    Account.type.in_([t.value for t in types]))))
+
+    def build(watermark: int) -> sa.Select:
+        summed = totals.totals(
+            collective_id, ["account_id", "currency"], watermark, as_of=as_of, accounts=accounts,
+            without_kinds=[EntryKind.CLOSING.value] if without_closing else ())
+        return (sa.select(Account.id, Account.code, Account.name, Account.type,
+                          Account.membership_id, summed.c.currency, summed.c.debits,
+                          summed.c.credits, summed.c.through)
+                .join(summed, summed.c.account_id == Account.id)
+                .where(summed.c.postings != 0))
+    rows = [BalanceRow(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), int(r[7]))
+            for r in totals.read(build)]
     return sorted(rows, key=lambda row: (account_code_key(row.code), row.currency))
 
 

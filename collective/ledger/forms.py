@@ -21,6 +21,10 @@ class ReverseForm(FlaskForm):
     memo = StringField("Why is it reversed?", validators=[Optional(), Length(max=400)])
 
 
+class CheckLedgerForm(FlaskForm):
+    """Check the whole ledger now (a button: it reads every entry)."""
+
+
 class CloseMonthForm(FlaskForm):
     """Close one month (the button names it)."""
 

@@ -266,3 +266,61 @@ class BalanceSnapshot(db.Model):
     def __repr__(self) -> str:
         return (f"<BalanceSnapshot account={self.account_id} {self.balance} {self.currency} "
                 f"through={self.through_posting_id}>")
+
+
+class _TotalsColumns:
+    """The figures both ledger totals tables hold for a group of postings."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: The account's collective (so a collective's totals are read without the accounts).
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), nullable=False)
+    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id"), nullable=False)
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
+    #: The entries' own kind (a reversal is 'reversal').
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), nullable=False)
+    #: The kind the entries count as: a reversal takes the kind of the entry it reverses.
+    effective_kind: so.Mapped[str] = so.mapped_column(sa.String(40), nullable=False)
+    #: Sum of the positive amounts (minor units).
+    debits: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    #: Sum of the negative amounts, as a positive number (minor units).
+    credits: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    #: How many postings.
+    postings: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+
+
+class LedgerMonthTotal(_TotalsColumns, db.Model):
+    """Debits, credits and postings of one account in one currency, month (of the entries'
+    date) and kind, counting exactly the postings up to the balance snapshot's watermark
+    (collective.ledger.totals). Derived from the append-only postings; the snapshot round
+    brings it forward, nothing else writes it."""
+
+    __tablename__ = "ledger_month_totals"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "currency", "month", "kind", "effective_kind",
+                            name="uq_ledger_month_totals_key"),
+        sa.Index("ix_ledger_month_totals_collective_month", "collective_id", "month"),
+    )
+
+    #: The first day of the month the entries happened in.
+    month: so.Mapped[date] = so.mapped_column(sa.Date, nullable=False)
+
+    def __repr__(self) -> str:
+        return (f"<LedgerMonthTotal account={self.account_id} {self.month} {self.kind} "
+                f"{self.debits}/{self.credits} {self.currency}>")
+
+
+class LedgerKindTotal(_TotalsColumns, db.Model):
+    """The same figures over all months: one account's postings per currency and kind up to
+    the watermark (what a whole-history read needs, a row per account and kind)."""
+
+    __tablename__ = "ledger_kind_totals"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "currency", "kind", "effective_kind",
+                            name="uq_ledger_kind_totals_key"),
+        sa.Index("ix_ledger_kind_totals_collective_id", "collective_id"),
+    )
+
+    def __repr__(self) -> str:
+        return (f"<LedgerKindTotal account={self.account_id} {self.kind} "
+                f"{self.debits}/{self.credits} {self.currency}>")

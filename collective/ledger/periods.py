@@ -37,10 +37,20 @@ ReconciliationCheck = Callable[[int, date, date], list[str]]
 RECONCILIATION_CHECKS: list[ReconciliationCheck] = []
 
 
-def register_reconciliation_check(check: ReconciliationCheck) -> None:
-    """Add a check a month must pass before it may be closed (the bank's, for one)."""
+#: (collective_id, months' first days) -> why each is not reconciled: the same check over
+#: many months at once, in a fixed number of queries (for the periods page).
+MonthsCheck = Callable[[int, list[date]], dict[date, list[str]]]
+MONTHS_CHECKS: dict[ReconciliationCheck, MonthsCheck] = {}
+
+
+def register_reconciliation_check(check: ReconciliationCheck,
+                                  months: MonthsCheck | None = None) -> None:
+    """Add a check a month must pass before it may be closed (the bank's, for one), and
+    the same check over many months at once, if it has one."""
     if check not in RECONCILIATION_CHECKS:
         RECONCILIATION_CHECKS.append(check)
+    if months is not None:
+        MONTHS_CHECKS[check] = months
 
 
 def month_end(month: date) -> date:
@@ -102,23 +112,33 @@ class PeriodState:
 
 
 def period_states(collective_id: int, year: int, today: date) -> list[PeriodState]:
-    """The state of each month of `year` that has started by `today`."""
+    """The state of each month of `year` that has started by `today` (each check answers
+    for all the open months at once when it can)."""
     closed = {p.starts_on: p for p in db.session.scalars(
         sa.select(ClosedPeriod).where(ClosedPeriod.collective_id == collective_id,
                                       ClosedPeriod.starts_on.between(date(year, 1, 1),
                                                                      date(year, 12, 31))))}
+    started = [month for month in months_of(year) if month <= today]
+    open_months = [month for month in started if month not in closed]
+    reasons: dict[date, list[str]] = {month: [] for month in open_months}
+    for check in RECONCILIATION_CHECKS:
+        if check in MONTHS_CHECKS:
+            found = MONTHS_CHECKS[check](collective_id, open_months)
+        else:
+            found = {month: check(collective_id, month, month_end(month))
+                     for month in open_months}
+        for month in open_months:
+            reasons[month].extend(found.get(month, []))
     states = []
-    for month in months_of(year):
-        if month > today:
-            break
+    for month in started:
         if month in closed:
             states.append(PeriodState(month, month_end(month), "closed", [], closed[month]))
             continue
-        reasons = unreconciled(collective_id, month)
+        why = reasons[month]
         if month_end(month) >= today:
-            reasons = ["the month has not ended yet", *reasons]
-        states.append(PeriodState(month, month_end(month),
-                                  "open" if reasons else "reconciled", reasons))
+            why = ["the month has not ended yet", *why]
+        states.append(PeriodState(month, month_end(month), "open" if why else "reconciled",
+                                  why))
     return states
 
 

@@ -11,13 +11,18 @@ taking a snapshot holds it exclusively, so no posting is being written while it 
 watermark and sums; it only tries the lock, and leaves the snapshot to the next round when
 postings are being written.
 
-`check_snapshot` recomputes the latest snapshot from the postings (for `flask ledger check`).
+The same round brings the ledger totals forward to the new watermark (collective.ledger.totals),
+in the same transaction, so the snapshot and the totals always count the same postings.
+
+`check_snapshot` recomputes the latest snapshot and the totals from the postings (for
+`flask ledger check`).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from collective.extensions import db
+from collective.ledger import totals
 from collective.ledger.models import BalanceSnapshot, Posting
 
 #: Advisory lock key (PostgreSQL) that posting transactions share and a snapshot takes alone.
@@ -42,7 +47,8 @@ def latest_watermark() -> int:
 
 def take_snapshot(*, every: int = SNAPSHOT_EVERY) -> int | None:
     """Snapshot every account's balance through the newest posting, when at least `every`
-    postings came since the latest snapshot; the new watermark, or None. Built from the
+    postings came since the latest snapshot, and bring the ledger totals forward to it; the
+    new watermark, or None. Built from the
     latest snapshot and the postings after it; older snapshots are dropped. On PostgreSQL
     it only tries the posting lock: while postings are being written it takes no snapshot
     (the next round will), so neither it nor the postings queue behind the other for long.
@@ -74,21 +80,24 @@ def take_snapshot(*, every: int = SNAPSHOT_EVERY) -> int | None:
         .group_by(since.c.account_id, since.c.currency)))
     db.session.execute(sa.delete(BalanceSnapshot)
                        .where(BalanceSnapshot.through_posting_id < newest))
+    totals.bring_forward(previous, newest)
     return newest
 
 
 def check_snapshot() -> list[str]:
-    """What is wrong with the latest snapshot, recomputed from the postings (empty: nothing)."""
+    """What is wrong with the latest snapshot and the ledger totals, recomputed from the
+    postings (empty: nothing)."""
     watermark = latest_watermark()
+    problems = totals.check_totals(watermark)
     if not watermark:
-        return []
+        return problems
     stored = dict(((a, c), int(b)) for a, c, b in db.session.execute(
         sa.select(BalanceSnapshot.account_id, BalanceSnapshot.currency, BalanceSnapshot.balance)
         .where(BalanceSnapshot.through_posting_id == watermark)))
     summed = dict(((a, c), int(b)) for a, c, b in db.session.execute(
         sa.select(Posting.account_id, Posting.currency, sa.func.sum(Posting.amount))
         .where(Posting.id <= watermark).group_by(Posting.account_id, Posting.currency)))
-    return [f"the balance snapshot through posting {watermark} holds "
+    return problems + [f"the balance snapshot through posting {watermark} holds "
             f"{stored.get(key, 0)} {key[1]} for account {key[0]}, its postings sum to "
             f"{summed.get(key, 0)}"
             for key in sorted(set(stored) | set(summed))

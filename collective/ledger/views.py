@@ -10,6 +10,7 @@ from collective.clock import PeriodError, parse_period
 from collective.ledger import balances, periods, services
 from collective.ledger.forms import (
     AsOfForm,
+    CheckLedgerForm,
     CloseMonthForm,
     CloseYearForm,
     ReopenMonthForm,
@@ -41,12 +42,17 @@ def journal():
                                                         [e.id for e in shown]))
 
 
-@bp.get("/check")
+@bp.route("/check", methods=["GET", "POST"])
 @collective_view(Role.TREASURER)
 def check():
     """Check every entry of the collective's ledger, then the checks other packages
-    registered, as `flask ledger check` does, on request (it reads the whole ledger)."""
-    return render_template("ledger/check.html", check=balances.check_ledger(g.collective.id),
+    registered, as `flask ledger check` does: it reads the whole ledger, so it runs on an
+    explicit "check now" (a POST that writes nothing), never on a page view."""
+    form = CheckLedgerForm()
+    if not form.validate_on_submit():
+        return render_template("ledger/check.html", form=form, check=None, extra=None)
+    return render_template("ledger/check.html", form=form,
+                           check=balances.check_ledger(g.collective.id),
                            extra=balances.run_extra_checks(g.collective.id))
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.extensions import db
-from collective.ledger import balances
+from collective.ledger import balances, totals
 from collective.ledger.balances import with_effective_kind
 from collective.ledger.models import Account, EntryKind, JournalEntry, Posting
 from collective.members.models import Membership, User
@@ -235,11 +235,21 @@ def payouts_of(membership: Membership, *, limit: int | None = None) -> list[dict
             for day, entry_id, amount, memo in rows]
 
 
-def _owed_members(collective_id: int) -> sa.Select:
-    """Ids of the members the collective owes something (their payable is in credit)."""
-    return (sa.select(Account.membership_id).join(Posting, Posting.account_id == Account.id)
-            .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
-            .group_by(Account.membership_id).having(sa.func.sum(Posting.amount) < 0))
+def _payables(collective_id: int, membership_ids: list[int] | None = None) -> sa.Select:
+    """Ids of the collective's member payable accounts (of these members, when given)."""
+    query = sa.select(Account.id).where(Account.collective_id == collective_id,
+                                        Account.membership_id.is_not(None))
+    if membership_ids is not None:
+        query = query.where(Account.membership_id.in_(membership_ids))
+    return query
+
+
+def _payable_totals(collective_id: int, watermark: int, group: list[str],
+                    membership_ids: list[int] | None = None) -> sa.Subquery:
+    """The member payables' ledger totals by `group` (collective.ledger.totals), all
+    currencies together."""
+    return totals.totals(collective_id, group, watermark,
+                         accounts=_payables(collective_id, membership_ids))
 
 
 def _by_column(rows) -> pd.DataFrame:
@@ -258,19 +268,32 @@ def members_summary(collective_id: int, *, limit: int | None = None, offset: int
                     owed_only: bool = False) -> pd.DataFrame:
     """For members by name (`limit` and `offset` page through them; `owed_only` keeps the
     ones the collective owes): earned from payments, paid out, other movements, and
-    balance. Two queries whatever the page or the ledger's size."""
+    balance, from the ledger totals: a fixed number of queries whatever the page or the
+    ledger's size."""
+    import pandas as pd
     members = (sa.select(Membership.id, User.name, Membership.status)
                .join(User, User.id == Membership.user_id)
-               .where(Membership.collective_id == collective_id))
+               .where(Membership.collective_id == collective_id)
+               .order_by(User.name, Membership.id).offset(offset).limit(limit))
     if owed_only:
-        members = members.where(Membership.id.in_(_owed_members(collective_id)))
-    names = frame(members.order_by(User.name, Membership.id).offset(offset).limit(limit),
-                  ["membership_id", "name", "status"])
-    q = _payable_postings(collective_id).where(
-        Account.membership_id.in_([int(m) for m in names["membership_id"]])).subquery()
-    rows = db.session.execute(
-        sa.select(q.c.membership_id, q.c.kind, -sa.func.sum(q.c.amount))
-        .group_by(q.c.membership_id, q.c.kind)).all()
+        def owed(watermark: int) -> sa.Select:
+            sub = _payable_totals(collective_id, watermark, ["account_id"])
+            return (members.add_columns(sub.c.through)
+                    .join(Account, Account.membership_id == Membership.id)
+                    .join(sub, sub.c.account_id == Account.id)
+                    .where(sub.c.credits > sub.c.debits))
+        names = pd.DataFrame([row[:3] for row in totals.read(owed)],
+                             columns=["membership_id", "name", "status"])
+    else:
+        names = frame(members, ["membership_id", "name", "status"])
+    ids = [int(m) for m in names["membership_id"]]
+
+    def kinds(watermark: int) -> sa.Select:
+        sub = _payable_totals(collective_id, watermark, ["account_id", "effective_kind"], ids)
+        return (sa.select(Account.membership_id, sub.c.effective_kind,
+                          sub.c.credits - sub.c.debits, sub.c.through)
+                .join(sub, sub.c.account_id == Account.id).where(sub.c.postings != 0))
+    rows = [row[:3] for row in totals.read(kinds)] if ids else []
     if rows:
         table = names.merge(_by_column(rows).reset_index(), on="membership_id",
                             how="left").fillna(0)
@@ -291,23 +314,23 @@ def summary_totals(collective_id: int) -> dict[str, int]:
     """What `members_summary` adds up to over every member, in one grouped query:
     earned, paid_out, other and balance."""
     import pandas as pd
-    q = _payable_postings(collective_id).subquery()
-    rows = db.session.execute(sa.select(sa.literal(0), q.c.kind, -sa.func.sum(q.c.amount))
-                              .group_by(q.c.kind)).all()
+    rows = [(0, kind, credits - debits) for kind, debits, credits, _ in totals.read_totals(
+        collective_id, ["effective_kind"], accounts=_payables(collective_id))]
     table = (_by_column(rows) if rows else
              pd.DataFrame([[0, 0, 0]], columns=["earned", "paid_out", "other"]))
     return {k: int(v) for k, v in _with_balance(table.astype("int64")).sum().items()}
 
 
 def owed_totals(collective_id: int) -> tuple[int, int]:
-    """How many members the collective owes something, and how much in all, in one query."""
-    owed = (sa.select((-sa.func.sum(Posting.amount)).label("owed"))
-            .join(Account, Account.id == Posting.account_id)
-            .where(Account.collective_id == collective_id, Account.membership_id.is_not(None))
-            .group_by(Account.membership_id).having(sa.func.sum(Posting.amount) < 0)
-            .subquery())
-    count, total = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(owed.c.owed), 0))).one()
+    """How many members the collective owes something, and how much in all, in one query
+    (from the ledger totals)."""
+    def build(watermark: int) -> sa.Select:
+        sub = _payable_totals(collective_id, watermark, ["account_id"])
+        return (sa.select(sa.func.count(), sa.func.coalesce(
+                    sa.func.sum(sub.c.credits - sub.c.debits), 0), sa.func.max(sub.c.through)
+                          .label("through"))
+                .where(sub.c.credits > sub.c.debits))
+    count, total, _ = totals.read(build)[0]
     return int(count), int(total)
 
 

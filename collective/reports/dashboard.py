@@ -18,9 +18,9 @@ from collective.benefits import queries as fund
 from collective.benefits import runs as fund_runs
 from collective.benefits.models import BenefitRun, RunKind
 from collective.extensions import db
-from collective.ledger import balances
+from collective.ledger import balances, totals
 from collective.ledger import services as ledger
-from collective.ledger.models import EntryKind, JournalEntry, Posting
+from collective.ledger.models import EntryKind
 from collective.members import proposals as voting
 from collective.members.models import Membership, MembershipStatus, Proposal, User
 from collective.members.services import base_currency
@@ -232,17 +232,14 @@ class TreasurerDashboard:
 
 def current_balances(collective_id: int) -> dict[str, int]:
     """Bank, common fund and benefits fund now, each in its natural direction (what the bank
-    holds, what each fund holds), in base minor units."""
-    base = base_currency(collective_id)
+    holds, what each fund holds), in base minor units (from the ledger totals)."""
     column_of = _tracked_accounts(collective_id)
-    rows = db.session.execute(
-        sa.select(Posting.account_id, sa.func.sum(Posting.amount))
-        .where(Posting.account_id.in_(list(column_of)), Posting.currency == base)
-        .group_by(Posting.account_id)).all()
+    rows = totals.read_totals(collective_id, ["account_id"], accounts=list(column_of),
+                              currency=base_currency(collective_id))
     now = dict.fromkeys(COLUMNS, 0)
-    for account_id, signed in rows:
+    for account_id, debits, credits, _ in rows:
         name = column_of[account_id]
-        now[name] += int(signed) if name == "bank" else -int(signed)
+        now[name] += debits - credits if name == "bank" else credits - debits
     return now
 
 
@@ -252,14 +249,10 @@ def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
     import pandas as pd
     columns = list(COLUMNS)
     column_of = _tracked_accounts(collective_id)
-    rows = db.session.execute(
-        sa.select(Posting.account_id, JournalEntry.occurred_on, sa.func.sum(Posting.amount))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id.in_(list(column_of)),
-               Posting.currency == base_currency(collective_id))
-        .group_by(Posting.account_id, JournalEntry.occurred_on)).all()
-    frame = pd.DataFrame(rows, columns=["account_id", "day", "amount"]).astype(
-        {"amount": "int64"})
+    rows = totals.read_totals(collective_id, ["account_id", "month"],
+                              accounts=list(column_of), currency=base_currency(collective_id))
+    frame = pd.DataFrame([(a, month, debits - credits) for a, month, debits, credits, _ in rows],
+                         columns=["account_id", "day", "amount"]).astype({"amount": "int64"})
     frame["column"] = frame["account_id"].map(column_of)
     # The funds are credit balances: flip them so each shows what it holds.
     credit = frame["column"] != "bank"
@@ -274,17 +267,12 @@ def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
     (reversals count against what they reverse): month, income, payouts."""
     import pandas as pd
     bank = ledger.account_by_code(collective_id, ledger.BANK)
-    query, kind = balances.with_effective_kind(
-        sa.select(JournalEntry.occurred_on).join(Posting, Posting.entry_id == JournalEntry.id))
-    rows = db.session.execute(
-        query.add_columns(kind, sa.func.sum(Posting.amount))
-        .where(Posting.account_id == bank.id,
-               Posting.currency == base_currency(collective_id),
-               kind.in_([EntryKind.PAYMENT, EntryKind.PAYOUT]))
-        .group_by(JournalEntry.occurred_on, kind)).all()
-    frame = pd.DataFrame(rows, columns=["day", "kind", "amount"]).astype({"amount": "int64"})
-    frame["column"] = frame["kind"].map({EntryKind.PAYMENT: "income",
-                                        EntryKind.PAYOUT: "payouts"})
+    column_of = {EntryKind.PAYMENT.value: "income", EntryKind.PAYOUT.value: "payouts"}
+    rows = totals.read_totals(collective_id, ["month", "effective_kind"], accounts=[bank.id],
+                              currency=base_currency(collective_id))
+    frame = pd.DataFrame([(month, column_of[kind], debits - credits)
+                          for month, kind, debits, credits, _ in rows if kind in column_of],
+                         columns=["day", "column", "amount"]).astype({"amount": "int64"})
     table = monthly_table(frame, ["income", "payouts"], until=today, last_months=CHART_MONTHS)
     table["payouts"] = -table["payouts"]  # money leaving the bank is a credit
     return table

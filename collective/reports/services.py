@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-
-from collective.extensions import db
-from collective.ledger import balances
+from collective.ledger import balances, totals
 from collective.ledger import services as ledger
-from collective.ledger.models import AccountType, EntryKind, JournalEntry, Posting
+from collective.ledger.models import AccountType, EntryKind
 from collective.members.models import Membership
 from collective.reports.exports import Amounts, LedgerQuery, iter_rows, safe_text
 
@@ -117,12 +115,41 @@ class StatementSection:
         return sum(amount for _, _, amount in self.rows)
 
 
+#: A balance sheet names each member's account up to this many of one kind (code prefix);
+#: past it, one line sums them (10,000 members' payables are one liability).
+MEMBER_ACCOUNTS_NAMED = 20
+
+
+def _grouped(rows: list[tuple[str, str, int]], counts: dict[str, int]
+             ) -> list[tuple[str, str, int]]:
+    """The rows, with the per-member accounts of a prefix past MEMBER_ACCOUNTS_NAMED summed
+    into one line where the first of them stood."""
+    out: list[tuple[str, str, int]] = []
+    summed: dict[str, int] = {}
+    for code, name, amount in rows:
+        prefix = code.split("-", 1)[0]
+        if "-" not in code or counts[prefix] <= MEMBER_ACCOUNTS_NAMED:
+            out.append((code, name, amount))
+            continue
+        if prefix not in summed:
+            summed[prefix] = len(out)
+            out.append((f"{prefix}-*", f"{counts[prefix]} member accounts", 0))
+        at = summed[prefix]
+        out[at] = (out[at][0], out[at][1], out[at][2] + amount)
+    return out
+
+
 def balance_sheet(collective_id: int, currency: str, as_of: date) -> dict:
     """Assets = liabilities + equity (with this year's result), as of a date."""
     # Accounts at zero (a member who owes the fund nothing) say nothing on a balance sheet.
     rows = [r for r in balances.trial_balance(collective_id, as_of)
             if r.currency == currency and r.natural_balance]
-    by_type = {t: [(r.code, r.name, r.natural_balance) for r in rows if r.type == t.value]
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if "-" in r.code:
+            counts[r.code.split("-", 1)[0]] += 1
+    by_type = {t: _grouped([(r.code, r.name, r.natural_balance) for r in rows
+                            if r.type == t.value], counts)
                for t in AccountType}
     result = (sum(a for _, _, a in by_type[AccountType.INCOME])
               - sum(a for _, _, a in by_type[AccountType.EXPENSE]))
@@ -141,13 +168,12 @@ def income_statement(collective_id: int, currency: str, date_from: date, date_to
     """Income and expenses over a period, and every money movement by kind. The year-end
     closing entries are left out: they move the year's result to the common fund, and a
     closed year still shows what it earned and spent."""
-    in_range = [JournalEntry.collective_id == collective_id,
-                JournalEntry.occurred_on >= date_from, JournalEntry.occurred_on <= date_to,
-                Posting.currency == currency]
+    result_types = (AccountType.INCOME, AccountType.EXPENSE)
     start = [r for r in balances.trial_balance(collective_id, date_from - timedelta(days=1),
-                                               without_closing=True)
+                                               without_closing=True, types=result_types)
              if r.currency == currency]
-    end = [r for r in balances.trial_balance(collective_id, date_to, without_closing=True)
+    end = [r for r in balances.trial_balance(collective_id, date_to, without_closing=True,
+                                             types=result_types)
            if r.currency == currency]
     before = {r.account_id: r.natural_balance for r in start}
     income = StatementSection("Income", [(r.code, r.name, r.natural_balance
@@ -157,10 +183,12 @@ def income_statement(collective_id: int, currency: str, date_from: date, date_to
                                               - before.get(r.account_id, 0))
                                              for r in end if r.type == AccountType.EXPENSE.value])
     bank = ledger.account_by_code(collective_id, ledger.BANK)
-    flows = db.session.execute(
-        sa.select(JournalEntry.kind, sa.func.sum(Posting.amount), sa.func.count())
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(*in_range, Posting.account_id == bank.id)
-        .group_by(JournalEntry.kind).order_by(JournalEntry.kind)).all()
+    flows: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for as_of, sign in ((date_to, 1), (date_from - timedelta(days=1), -1)):
+        for kind, debits, credits, postings in totals.read_totals(
+                collective_id, ["kind"], as_of=as_of, accounts=[bank.id], currency=currency):
+            flows[kind][0] += sign * (debits - credits)
+            flows[kind][1] += sign * postings
     return {"income": income, "expenses": expenses, "result": income.total - expenses.total,
-            "bank_flows": [(kind, int(total), count) for kind, total, count in flows]}
+            "bank_flows": [(kind, total, count) for kind, (total, count) in sorted(flows.items())
+                           if count]}

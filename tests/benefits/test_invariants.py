@@ -162,14 +162,14 @@ def test_the_ledger_check_page_shows_the_fund_s_check_as_the_command_does(client
         slug, email = treasurer.collective.slug, treasurer.user.email
     auth.login(email)
 
-    fine = client.get(f"/c/{slug}/ledger/check").get_data(as_text=True)
+    fine = client.post(f"/c/{slug}/ledger/check").get_data(as_text=True)
 
     assert "✓ balanced" in fine
     assert "fund reserves: <span class=\"badge ok\">✓ ok</span>" in fine
     with setup():
         _benefit_behind_the_runs_back(cid, ann_id)
 
-    broken = client.get(f"/c/{slug}/ledger/check").get_data(as_text=True)
+    broken = client.post(f"/c/{slug}/ledger/check").get_data(as_text=True)
 
     assert "✓ balanced" in broken
     assert "fund reserves: <span class=\"badge warn\">✗ not ok</span>" in broken

@@ -100,7 +100,7 @@ def test_the_full_check_names_an_entry_that_does_not_balance(client, auth, setup
                                                      amount=5, currency="USD"))
         commit()
 
-    page = client.get(f"/c/{books['slug']}/ledger/check").get_data(as_text=True)
+    page = client.post(f"/c/{books['slug']}/ledger/check").get_data(as_text=True)
 
     assert "✗ 1 entries do not balance" in page
     assert "every one of the 3 entries (5 postings) was checked" in page

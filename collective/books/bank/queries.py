@@ -10,9 +10,10 @@ from sqlalchemy import orm as so
 
 from collective.books.bank.models import BankAccount, BankLine, BankStatement, FeeRule
 from collective.extensions import db
-from collective.ledger import balances
+from collective.ledger import balances, totals
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
+from collective.ledger.totals import month_end
 from collective.money import format_money
 
 
@@ -165,6 +166,25 @@ def reconciliation(account: BankAccount, on: date) -> Reconciliation:
     return result
 
 
+#: Why a month is not reconciled when the bank moved and no bank account is set up.
+NO_BANK_ACCOUNT = ("the bank moved this month, and no bank account is set up to reconcile "
+                   "it with")
+
+
+def months_problems(collective_id: int, months: list[date]) -> dict[date, list[str]]:
+    """`month_problems` for whole months (their first days) at once: with no bank account,
+    which months moved the ledger's bank account, in one read of the ledger totals."""
+    if not months:
+        return {}
+    if bank_accounts(collective_id):
+        return {month: month_problems(collective_id, month, month_end(month))
+                for month in months}
+    bank = ledger.account_by_code(collective_id, ledger.BANK)
+    moved = {month for month, _, _, postings in totals.read_totals(
+        collective_id, ["month"], accounts=[bank.id]) if postings}
+    return {month: [NO_BANK_ACCOUNT] if month in moved else [] for month in months}
+
+
 def month_problems(collective_id: int, first: date, last: date) -> list[str]:
     """Why the bank is not reconciled for the month (registered with the ledger's periods):
     every bank account needs statements through the month's last day, every line of the
@@ -177,8 +197,7 @@ def month_problems(collective_id: int, first: date, last: date) -> list[str]:
             sa.select(sa.func.count()).select_from(Posting)
             .join(JournalEntry, Posting.entry_id == JournalEntry.id)
             .where(Posting.account_id == bank.id, JournalEntry.occurred_on.between(first, last)))
-        return ["the bank moved this month, and no bank account is set up to reconcile "
-                "it with"] if moved else []
+        return [NO_BANK_ACCOUNT] if moved else []
     problems = []
     for account in accounts:
         covered = db.session.scalar(sa.select(sa.func.max(BankStatement.ends_on))

@@ -1,0 +1,231 @@
+"""Ledger totals: each account's debits, credits and postings per currency and kind, by month
+(`ledger_month_totals`) and over all months (`ledger_kind_totals`), counting exactly the
+postings up to the balance snapshot's watermark (collective.ledger.snapshots).
+
+They are derived from the append-only postings like the snapshot, and brought forward with
+it, in the same transaction, by one upsert per table of the postings after the previous
+watermark (`bring_forward`); nothing else writes them, and `rebuild` makes them again from
+the postings. A read (`totals`) is one statement: the totals, plus the postings after the
+watermark, so it is exactly the sum of the postings, and it costs the accounts and months
+asked about and the postings since the last snapshot, not the whole history. An "as of" read
+takes the totals, less the months after the date's month, less that month's days after the
+date (read from the postings), plus the postings after the watermark up to the date.
+
+`check_totals` recomputes both tables from the postings (for `flask ledger check`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from collective.extensions import db
+from collective.ledger.models import (
+    BalanceSnapshot,
+    JournalEntry,
+    LedgerKindTotal,
+    LedgerMonthTotal,
+    Posting,
+)
+
+#: What a totals read can group by.
+GROUPS = ("account_id", "currency", "month", "kind", "effective_kind")
+_KEYS = {LedgerMonthTotal: ["account_id", "currency", "month", "kind", "effective_kind"],
+         LedgerKindTotal: ["account_id", "currency", "kind", "effective_kind"]}
+
+
+def month_start(day: date) -> date:
+    """The first day of the day's month."""
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of the day's month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def month_of(column: sa.ColumnElement) -> sa.ColumnElement:
+    """SQL for the first day of a date column's month, on either database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.date_trunc("month", column), sa.Date)
+    return sa.func.date(column, "start of month")
+
+
+def _postings(group: Sequence[str], where: Sequence[sa.ColumnElement], sign: int = 1
+              ) -> sa.Select:
+    """The postings that `where` selects, summed by `group` (with `sign`): debits, credits,
+    postings."""
+    original = so.aliased(JournalEntry)
+    columns = {"account_id": Posting.account_id, "currency": Posting.currency,
+               "month": month_of(JournalEntry.occurred_on), "kind": JournalEntry.kind,
+               "effective_kind": sa.func.coalesce(original.kind, JournalEntry.kind),
+               "collective_id": JournalEntry.collective_id}
+    picked = [columns[name].label(name) for name in group]
+    query = (sa.select(*picked,
+                       (sign * sa.func.sum(sa.case((Posting.amount > 0, Posting.amount),
+                                                   else_=0))).label("debits"),
+                       (sign * sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount),
+                                                   else_=0))).label("credits"),
+                       (sign * sa.func.count()).label("postings"))
+             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+             .where(*where))
+    if "effective_kind" in group:
+        query = query.outerjoin(original, JournalEntry.reverses_id == original.id)
+    return query.group_by(*picked) if picked else query
+
+
+def _summed(model: type, group: Sequence[str], where: Sequence[sa.ColumnElement],
+            sign: int = 1) -> sa.Select:
+    """The stored totals that `where` selects, summed by `group` (with `sign`)."""
+    picked = [getattr(model, name).label(name) for name in group]
+    query = sa.select(*picked, (sign * sa.func.sum(model.debits)).label("debits"),
+                      (sign * sa.func.sum(model.credits)).label("credits"),
+                      (sign * sa.func.sum(model.postings)).label("postings")).where(*where)
+    return query.group_by(*picked) if picked else query
+
+
+def _watermark() -> sa.ScalarSelect:
+    return (sa.select(sa.func.coalesce(sa.func.max(BalanceSnapshot.through_posting_id), 0))
+            .scalar_subquery())
+
+
+def current_watermark() -> int:
+    """The posting id the stored totals count through (0 when there is no snapshot yet)."""
+    return int(db.session.scalar(sa.select(_watermark())))
+
+
+def read(build: Callable[[int], sa.Select]) -> list[sa.Row]:
+    """The rows of the statement `build(watermark)` makes from `totals(..., watermark)`
+    (selecting its `through` column): read again if a snapshot round moved the watermark
+    between reading it and the statement, so the totals and the postings after the
+    watermark never overlap. The watermark is given as a value, not a subquery, so the
+    planner sees how few postings come after it."""
+    for _ in range(5):
+        watermark = current_watermark()
+        rows = db.session.connection().execute(build(watermark)).all()
+        # An aggregate over no rows has no watermark to compare: nothing to set apart.
+        if all(row.through is None or int(row.through) == watermark for row in rows):
+            return rows
+    raise RuntimeError("the ledger totals kept moving while being read")
+
+
+def totals(collective_id: int, group: Sequence[str], watermark: int, *,
+           as_of: date | None = None, accounts: Collection[int] | sa.Select | None = None,
+           currency: str | None = None, without_kinds: Collection[str] = ()) -> sa.Subquery:
+    """A subquery of the collective's postings summed by `group` (names from GROUPS): the
+    group columns, then debits, credits (positive), postings (a count) and `through` (the
+    stored totals' watermark when the statement ran: `read` checks it is `watermark`);
+    only entries up to `as_of`, on `accounts` (ids, or a select of them), in `currency`,
+    and not of `without_kinds`
+    (their own kind), when given. Exactly the sum of the postings: the stored totals, and
+    the postings after `watermark`."""
+    unknown = set(group) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"cannot group ledger totals by {sorted(unknown)}")
+    if accounts is not None and not isinstance(accounts, sa.Select):
+        accounts = list(accounts)
+
+    def stored(model: type) -> list[sa.ColumnElement]:
+        where = [model.collective_id == collective_id]
+        if accounts is not None:
+            where.append(model.account_id.in_(accounts))
+        if currency is not None:
+            where.append(model.currency == currency)
+        if without_kinds:
+            where.append(model.kind.not_in(list(without_kinds)))
+        return where
+
+    posted = [JournalEntry.collective_id == collective_id]
+    if accounts is not None:
+        posted.append(Posting.account_id.in_(accounts))
+    if currency is not None:
+        posted.append(Posting.currency == currency)
+    if without_kinds:
+        posted.append(JournalEntry.kind.not_in(list(without_kinds)))
+
+    whole = LedgerMonthTotal if "month" in group else LedgerKindTotal
+    parts = [_summed(whole, group, stored(whole)),
+             _postings(group, [*posted, Posting.id > watermark,
+                               *([JournalEntry.occurred_on <= as_of] if as_of else [])])]
+    if as_of is not None:
+        # Less what the totals hold after the date: the later months, and the date's month
+        # after the date (from the postings up to the watermark).
+        parts.append(_summed(LedgerMonthTotal, group,
+                             [*stored(LedgerMonthTotal),
+                              LedgerMonthTotal.month > month_start(as_of)], sign=-1))
+        parts.append(_postings(group, [*posted, Posting.id <= watermark,
+                                       JournalEntry.occurred_on > as_of,
+                                       JournalEntry.occurred_on <= month_end(as_of)], sign=-1))
+    union = sa.union_all(*parts).subquery()
+    keys = [union.c[name] for name in group]
+    # Cast: PostgreSQL sums bigints into numeric, which rows would bring back as Decimal.
+    return (sa.select(*keys, sa.cast(sa.func.sum(union.c.debits), sa.BigInteger).label("debits"),
+                      sa.cast(sa.func.sum(union.c.credits), sa.BigInteger).label("credits"),
+                      sa.cast(sa.func.sum(union.c.postings), sa.BigInteger).label("postings"),
+                      _watermark().label("through"))
+            .group_by(*keys).subquery())
+
+
+def read_totals(collective_id: int, group: Sequence[str], **filters) -> list[tuple]:
+    """`totals` as rows: the group values, then debits, credits and postings as ints; groups
+    without postings (in the window asked about) are left out."""
+    def build(watermark: int) -> sa.Select:
+        query = totals(collective_id, group, watermark, **filters)
+        return sa.select(query).where(query.c.postings != 0)
+    return [(*row[:-4], int(row[-4]), int(row[-3]), int(row[-2])) for row in read(build)]
+
+
+def _upsert(model: type, rows: sa.Select) -> None:
+    """Add the grouped `rows` (collective_id, the model's key, debits, credits, postings)
+    into the model's table: new groups inserted, existing ones added to."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    keys = _KEYS[model]
+    statement = insert(model).from_select(
+        ["collective_id", *keys, "debits", "credits", "postings"], rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: getattr(model, name) + getattr(statement.excluded, name)
+              for name in ("debits", "credits", "postings")})
+    db.session.execute(statement)
+
+
+def bring_forward(previous: int, newest: int) -> None:
+    """Add the postings with ids after `previous` up to `newest` to both totals tables (the
+    snapshot round calls it under the posting lock, as it moves the watermark)."""
+    where = [Posting.id > previous, Posting.id <= newest]
+    for model in (LedgerMonthTotal, LedgerKindTotal):
+        _upsert(model, _postings(["collective_id", *_KEYS[model]], where))
+
+
+def rebuild(watermark: int) -> None:
+    """Make both tables again from the postings up to `watermark` (a migration, or repair:
+    they are derived, never edited by hand)."""
+    db.session.execute(sa.delete(LedgerMonthTotal))
+    db.session.execute(sa.delete(LedgerKindTotal))
+    if watermark:
+        bring_forward(0, watermark)
+
+
+def check_totals(watermark: int) -> list[str]:
+    """What is wrong with the stored totals, recomputed from the postings up to `watermark`
+    (empty: nothing)."""
+    problems = []
+    for model in (LedgerMonthTotal, LedgerKindTotal):
+        keys = ["collective_id", *_KEYS[model]]
+        stored = {tuple(str(v) for v in row[:-3]): tuple(int(v) for v in row[-3:])
+                  for row in db.session.execute(sa.select(
+                      *[getattr(model, k) for k in keys], model.debits, model.credits,
+                      model.postings))}
+        summed = {tuple(str(v) for v in row[:-3]): tuple(int(v) for v in row[-3:])
+                  for row in db.session.execute(_postings(keys, [Posting.id <= watermark]))}
+        for key in sorted(set(stored) | set(summed)):
+            if stored.get(key) != summed.get(key):
+                problems.append(f"{model.__tablename__} {key} holds {stored.get(key)} "
+                                f"(debits, credits, postings); its postings through "
+                                f"{watermark} make {summed.get(key)}")
+    return problems
