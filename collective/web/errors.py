@@ -36,9 +36,25 @@ def _renderer_for_request() -> Callable | None:
     return None
 
 
+def _rolled_back() -> bool:
+    """Roll back whatever the request began; False when that fails because the connection
+    is gone (the database went away meanwhile), after dropping it from the pool. An error
+    page must not fail in turn: that would reach the server as a bare 500."""
+    try:
+        db.session.rollback()
+        return True
+    except sa.exc.SQLAlchemyError:
+        try:
+            db.session.invalidate()
+        except sa.exc.SQLAlchemyError:
+            pass
+        return False
+
+
 def render_error(error: Exception):
     """The error page for an HTTP error, after rolling back whatever the request began."""
-    db.session.rollback()
+    if not _rolled_back():
+        return _unavailable(error)
     code = getattr(error, "code", None) or 500
     renderer = _renderer_for_request()
     if renderer is not None:
@@ -48,7 +64,8 @@ def render_error(error: Exception):
 
 def render_domain_error(error: DomainError):
     """A domain error that reached the edge: its own status, with its message."""
-    db.session.rollback()
+    if not _rolled_back():
+        return _unavailable(error)
     renderer = _renderer_for_request()
     if renderer is not None:
         return renderer(error, error.status)
@@ -65,11 +82,13 @@ def render_unavailable(error: sa.exc.DBAPIError):
     alone, without the context processors or the signed-in menu, which would ask the
     database again; the session is rolled back so the next request starts clean (the pool
     pings its connections before handing them out)."""
-    try:
-        db.session.rollback()
-    except sa.exc.DBAPIError:  # the connection is gone, and its transaction with it
-        db.session.invalidate()
-    current_app.logger.warning("database unavailable: %s", error.orig or error)
+    _rolled_back()
+    current_app.logger.warning("database unavailable: %s", getattr(error, "orig", None) or error)
+    return _unavailable(error)
+
+
+def _unavailable(error: Exception):
+    """The 503 answer: the page (or the prefix's renderer), asking the client to retry."""
     renderer = _renderer_for_request()
     if renderer is not None:
         response = renderer(error, 503)
