@@ -43,8 +43,13 @@ run: demo
 # browser tests.
 test: unit e2e
 
+# The unit tests run on PYTEST_WORKERS processes (pytest-xdist; the CI machine has 2 cores),
+# each on a database of its own (tests/conftest.py: DATABASE_URL's database with the
+# worker's name appended, e.g. test_gw0, or a SQLite file of its own); tests marked
+# xdist_group run on one worker. `make unit PYTEST_WORKERS=0` runs them in one process.
+PYTEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The browser tests (marked e2e): a live server on 127.0.0.1 with a fresh SQLite database,
 # driven through Debian's Chromium (apt-get install chromium; never `playwright install`).
