@@ -1,5 +1,10 @@
 """Fixtures: a migrated real database (SQLite, or PostgreSQL from DATABASE_URL), an app, and
-per-test transactions that roll back."""
+per-test transactions that roll back.
+
+Under pytest-xdist (`make unit` runs 2 workers) each worker has a database of its own: SQLite
+a file in the worker's own temporary folder, PostgreSQL DATABASE_URL's database with the
+worker's name appended (`test` -> `test_gw0`), created when missing; pytest_configure points
+the worker's DATABASE_URL at it, so everything in the worker that reads it uses it too."""
 from __future__ import annotations
 
 import hashlib
@@ -22,6 +27,9 @@ from collective import create_app  # noqa: E402
 from collective.config import normalise_database_url  # noqa: E402
 from collective.extensions import db, limiter  # noqa: E402
 
+#: The database PostgreSQL always has, through which a worker's database is created.
+MAINTENANCE_DATABASE = "postgres"
+
 #: Where scratch_app builds a PostgreSQL database of its own, beside the shared one.
 SCRATCH_SCHEMA = "migration_scratch"
 
@@ -41,11 +49,55 @@ def reset_database(engine: sa.Engine) -> None:
         raise RuntimeError(f"tests do not support {engine.dialect.name}")
 
 
+def worker_database_url(url: str, worker: str) -> str:
+    """`url` with the xdist worker's name appended to its database: test -> test_gw0, and a
+    SQLite file's name: tests.sqlite3 -> tests_gw0.sqlite3."""
+    parsed = sa.make_url(normalise_database_url(url))
+    if not parsed.database or parsed.database == ":memory:":
+        return url  # an in-memory SQLite database is the process's own already
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database)
+        name = str(path.with_name(f"{path.stem}_{worker}{path.suffix}"))
+    else:
+        name = f"{parsed.database}_{worker}"
+    return parsed.set(database=name).render_as_string(False)
+
+
+def create_database_if_missing(url: str) -> None:
+    """Create `url`'s PostgreSQL database through the maintenance database, unless it
+    exists; an unreachable server raises (the run fails, it is never skipped)."""
+    parsed = sa.make_url(url)
+    admin = sa.create_engine(parsed.set(database=MAINTENANCE_DATABASE),
+                             isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": parsed.database})
+            if not exists:
+                quoted = conn.dialect.identifier_preparer.quote(parsed.database)
+                conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
+    finally:
+        admin.dispose()
+
+
+def pytest_configure(config) -> None:
+    """In an xdist worker, point DATABASE_URL at the worker's own database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("DATABASE_URL")
+    if worker and url:
+        os.environ["DATABASE_URL"] = worker_database_url(url, worker)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
+    """DATABASE_URL (this worker's own under xdist), else a SQLite file of this run (of
+    this worker: xdist gives each worker its own temporary folder)."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return normalise_database_url(url)
+        url = normalise_database_url(url)
+        if os.environ.get("PYTEST_XDIST_WORKER") and url.startswith("postgresql"):
+            create_database_if_missing(url)
+        return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'collective-test.sqlite3'}"
 
 

@@ -9,7 +9,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,12 +32,6 @@ def find_binaries() -> Path | None:
             return 0.0
 
     return max(found, key=version) if found else None
-
-
-def port_is_free(port: int) -> bool:
-    """Nothing listens on 127.0.0.1:`port`."""
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 class PrivateCluster:

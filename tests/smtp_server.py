@@ -2,13 +2,14 @@
 app at it (imported by tests/conftest.py)."""
 from __future__ import annotations
 
-import socket
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.ports import free_port
 
 #: Mail to this address is refused for good (550) by the test server.
 REFUSED = "refused@example.test"
@@ -36,17 +37,11 @@ class Inbox:
         return [message for _, message in self.received]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class SMTPServer:
     """An aiosmtpd server on a free port that a test can stop and start again."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.inbox = Inbox()
         self.controller: Controller | None = None
 

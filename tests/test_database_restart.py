@@ -3,9 +3,10 @@ the database is down, each with the clean 503 page; the gunicorn workers survive
 pre-ping replaces the dead connections, so every request after the restart succeeds; and the
 ledger check passes, with every payment the app confirmed in the books.
 
-The database is a private cluster on port 5437 (tests/private_postgres.py), never the shared
-server. The test runs on the SQLite and the PostgreSQL suites alike; it is skipped only when
-the machine has no PostgreSQL server programs."""
+The database is a private cluster (tests/private_postgres.py), never the shared server; it
+and gunicorn listen on ports the system hands out, so xdist workers cannot clash. The test
+runs on the SQLite and the PostgreSQL suites alike; it is skipped only when the machine has
+no PostgreSQL server programs."""
 from __future__ import annotations
 
 import os
@@ -31,10 +32,9 @@ from collective.pool import allocation, clients, pitches, rules
 from collective.pool import time as work_time
 from collective.pool.models import ClientPayment
 from tests.factories import PASSWORD, commit, make_collective
-from tests.private_postgres import PrivateCluster, find_binaries, port_is_free
+from tests.ports import free_port
+from tests.private_postgres import PrivateCluster, find_binaries
 
-PG_PORT = 5437
-APP_PORT = 5157
 ROOT = Path(__file__).resolve().parent.parent
 #: Requests each loader makes before the stop, and after the restart, at the least.
 BEFORE, AFTER = 4, 4
@@ -48,8 +48,7 @@ def cluster():
     if binaries is None:
         pytest.skip("no PostgreSQL server programs (initdb, pg_ctl) under "
                     "/usr/lib/postgresql/*/bin or on PATH")
-    assert port_is_free(PG_PORT), f"port {PG_PORT} is taken: the private cluster needs it"
-    private = PrivateCluster(binaries, PG_PORT)
+    private = PrivateCluster(binaries, free_port())
     try:
         private.create()
         private.start()
@@ -94,27 +93,27 @@ def build(url: str) -> World:
 @pytest.fixture
 def server(cluster, tmp_path):
     """gunicorn with two workers, as in production, on the private database, which holds
-    a collective by the time the fixture returns."""
-    assert port_is_free(APP_PORT), f"port {APP_PORT} is taken: the test's server needs it"
+    a collective by the time the fixture returns: (the process, the world, its port)."""
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "COLLECTIVE_ENV": "production", "SECRET_KEY": "restart-test",
            "COLLECTIVE_INSECURE_COOKIES": "1", "DATABASE_URL": cluster.url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{APP_PORT}", "--workers", "2",
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--preload", "--no-control-socket",
          "--graceful-timeout", "1", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
         # gunicorn boots (it needs no database for that) while the database is migrated.
         world = build(cluster.url)
-        probe = Browser(APP_PORT, timeout=5)
+        probe = Browser(port, timeout=5)
         deadline = time.monotonic() + 30
         while probe.get("/health").status != 200:
             assert process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "gunicorn did not answer /health in 30 s"
             time.sleep(0.1)  # waiting for the server to boot, not timing anything
         probe.close()
-        yield process, world
+        yield process, world, port
     finally:
         process.send_signal(signal.SIGINT)  # quick shutdown: the test is over
         try:
@@ -148,11 +147,11 @@ def ok(reply: Reply) -> bool:
 
 
 def test_requests_fail_only_while_postgresql_is_down_and_the_ledger_holds(cluster, server):
-    process, world = server
+    process, world, port = server
     base = f"/c/{world.slug}"
     pay_page = f"{base}/pool/pitches/{world.pitch_id}/payments/new"
 
-    reader = Browser(APP_PORT)
+    reader = Browser(port)
     reader.login(world.email, PASSWORD)
     pages = [f"{base}/ledger/trial-balance", f"{base}/dashboard", "/health",
              f"{base}/pool/payments"]
@@ -162,7 +161,7 @@ def test_requests_fail_only_while_postgresql_is_down_and_the_ledger_holds(cluste
         path = pages[next(turn) % len(pages)]
         return reader.get(path), path
 
-    writer = Browser(APP_PORT)
+    writer = Browser(port)
     writer.login(world.email, PASSWORD)
     token = writer.csrf_token(pay_page)
     amounts = iter(range(1, 10**9))

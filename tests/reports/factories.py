@@ -7,7 +7,7 @@ inside and after the range the tests export (RANGE_FROM to RANGE_TO).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -34,6 +34,9 @@ from tests.pool.factories import (
 #: The range the tests export: it starts after the first entries and ends before the last.
 RANGE_FROM = date(2026, 3, 1)
 RANGE_TO = date(2026, 5, 31)
+#: The clock a second export or download of the same thing runs at (time_machine): a day and
+#: a second on, so a file that took a time or a date from the clock would differ.
+LATER = datetime.now(UTC) + timedelta(days=1, seconds=1)
 #: A memo that CSV must quote and Beancount must escape.
 AWKWARD_MEMO = 'Desk rent "March", Zoë\'s share \\ split; 100% paid'
 
