@@ -2,13 +2,12 @@
 collective's due runs are done once, by one process, and the work is spread.
 
 Three real processes (multiprocessing, spawn: each its own interpreter, app and database
-connections) run the fund job's round at once over 90 small collectives; each collective's
+connections) run the fund job's round at once over 200 small collectives; each collective's
 runs record the process that did them in `triggered_by`. Commits for real, like
 test_runs_reliability.py.
 
-90, not 200: each process claims the next free collective in turn, so 90 already gives each
-process about 30 claims, every one of them contested by the other two; a collective costs a
-process about a hundred statements, and 200 took up to three minutes on a loaded machine.
+200, as issue 13 asks: a collective costs a process about a hundred statements, so the round
+takes a minute or more (three on a loaded machine); the wait below only guards against a hang.
 """
 from __future__ import annotations
 
@@ -33,7 +32,7 @@ from tests.benefits.scheduler_process import run_fund_round
 
 NOW = datetime.now(UTC)
 LAST_MONTH = add_months(month_start(NOW.date()), -1)
-COLLECTIVES = 90
+COLLECTIVES = 200
 #: How long the test waits for the processes to report: a guard against a hang, not a
 #: measure of speed (on a loaded machine the round takes a while).
 REPORT_TIMEOUT = 300
@@ -62,7 +61,7 @@ def _small_collectives(app, count: int) -> dict[int, str]:
         return {f.collective_id: f.collective.slug for f in founders}
 
 
-def test_three_scheduler_processes_share_the_collectives_and_do_each_run_once(
+def test_three_scheduler_processes_share_200_collectives_and_do_each_run_once(
         app, database_url, no_mail_left):
     if not database_url.startswith("postgresql"):
         pytest.skip("several scheduler processes need PostgreSQL's advisory locks; "
