@@ -53,3 +53,25 @@ def test_a_failed_flush_shows_the_500_page_not_a_pending_rollback_error(failing_
     # And the next request works.
     assert client.get(f"/c/{slug}/members").status_code == 200
 
+
+
+def test_a_connection_the_database_cut_is_dropped_at_the_end_of_the_request(
+        database_url, app):
+    """The teardown closes the session; when the server ended the connection meanwhile (a
+    restart), closing fails, and the connection is dropped from the pool instead of the
+    request ending in an error; the next request gets a working connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server that ends a connection is PostgreSQL's (pg_terminate_backend)")
+    from collective.web.errors import release_session
+
+    admin = sa.create_engine(database_url)
+    try:
+        with app.app_context():
+            pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+            with admin.begin() as conn:
+                assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            release_session()  # raised AttributeError: a scoped_session has no invalidate
+            assert db.session.scalar(sa.text("SELECT pg_backend_pid()")) != pid
+            release_session()
+    finally:
+        admin.dispose()

@@ -45,7 +45,7 @@ def _rolled_back() -> bool:
         return True
     except sa.exc.SQLAlchemyError:
         try:
-            db.session.invalidate()
+            db.session().invalidate()  # scoped_session has no invalidate of its own
         except sa.exc.SQLAlchemyError:
             pass
         return False
@@ -106,7 +106,7 @@ def release_session(_error: BaseException | None = None) -> None:
     try:
         db.session.close()
     except sa.exc.DBAPIError:
-        db.session.invalidate()
+        db.session().invalidate()  # scoped_session has no invalidate of its own
 
 
 def init_app(app: Flask) -> None:
