@@ -176,6 +176,9 @@ def account_code_key(code: str) -> tuple:
     """Account codes in numeric order, part by part: '2100-2' (a member's payable account,
     by membership id) before '2100-10', both after '2100' and before '2200'. Text compares
     after numbers, so any code sorts without error."""
+    head, dash, tail = code.partition("-")
+    if head.isdigit() and (tail.isdigit() if dash else True):  # '2100', '2100-2': most codes
+        return ((0, int(head), ""), (0, int(tail), "")) if dash else ((0, int(head), ""),)
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
                  for part in re.split(r"(\d+)", code) if part not in ("", "-"))
 

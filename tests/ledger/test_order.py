@@ -6,6 +6,8 @@ import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from collective.extensions import db
 from collective.ledger import services as ledger
@@ -21,6 +23,17 @@ def test_account_codes_sort_numerically_part_by_part():
         "1000", "1100", "1200", "2100", "2100-2", "2100-10", "2100-100", "2200", "3000"]
     # a code with letters sorts too, after the numbers at its place, and never raises
     assert sorted(["2100-A", "2100-3"], key=account_code_key) == ["2100-3", "2100-A"]
+
+
+def _key_part_by_part(code: str) -> tuple:
+    """The key as its definition reads: numbers and the text between them, part by part."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", code) if part not in ("", "-"))
+
+
+@given(st.text(alphabet="0123456789-aZ", max_size=9))
+def test_the_quick_key_of_plain_codes_is_the_part_by_part_key(code):
+    assert account_code_key(code) == _key_part_by_part(code)
 
 
 @pytest.fixture
