@@ -4,7 +4,7 @@ views, commands and jobs do, and pass the result in."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -67,6 +67,11 @@ def date_at(moment: datetime, timezone: str | None) -> date:
 def month_start(day: date) -> date:
     """The first day of `day`'s month."""
     return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 #: A month as people type it: four ASCII digits, a hyphen, two (01-12).

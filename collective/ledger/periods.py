@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from collective import audit
+from collective.clock import month_end
 from collective.errors import DomainError, NotAllowed, NotFound
 from collective.extensions import db
 from collective.ledger import services
@@ -51,11 +52,6 @@ def register_reconciliation_check(check: ReconciliationCheck,
         RECONCILIATION_CHECKS.append(check)
     if months is not None:
         MONTHS_CHECKS[check] = months
-
-
-def month_end(month: date) -> date:
-    """The last day of the month that starts on `month`."""
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def months_of(year: int) -> list[date]:

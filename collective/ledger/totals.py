@@ -16,11 +16,12 @@ date (read from the postings), plus the postings after the watermark up to the d
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from collective.clock import month_end, month_start
 from collective.extensions import db
 from collective.ledger.models import (
     BalanceSnapshot,
@@ -34,16 +35,6 @@ from collective.ledger.models import (
 GROUPS = ("account_id", "currency", "month", "kind", "effective_kind")
 _KEYS = {LedgerMonthTotal: ["account_id", "currency", "month", "kind", "effective_kind"],
          LedgerKindTotal: ["account_id", "currency", "kind", "effective_kind"]}
-
-
-def month_start(day: date) -> date:
-    """The first day of the day's month."""
-    return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    """The last day of the day's month."""
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def month_of(column: sa.ColumnElement) -> sa.ColumnElement:

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.books.bank.models import BankAccount, BankLine, BankStatement, FeeRule
+from collective.clock import month_end
 from collective.extensions import db
 from collective.ledger import balances, totals
 from collective.ledger import services as ledger
 from collective.ledger.models import JournalEntry, Posting
-from collective.ledger.totals import month_end
 from collective.money import format_money
 
 
