@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy import orm as so
+from sqlalchemy.dialects import postgresql, sqlite
 
 #: Request methods that only read: their transactions begin deferred and must not write.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -202,3 +203,12 @@ def named_like(query: sa.Select, name: sa.ColumnElement[str], row_id: sa.ColumnE
     lowered = sa.func.lower(name)
     return (query.where(lowered.like(f"%{pattern}%", escape="\\")).order_by(None)
             .order_by(sa.not_(lowered.like(f"{pattern}%", escape="\\")), name, row_id))
+
+
+def conflict_insert(model: type):
+    """An INSERT into `model` in the session's database's own construct, which can say ON
+    CONFLICT (do nothing, or update) on both PostgreSQL and SQLite."""
+    from collective.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

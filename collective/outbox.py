@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from collective.database import conflict_insert
 from collective.extensions import db
 
 #: The longest wait between two tries, however many have failed.
@@ -37,10 +37,8 @@ class OutboxStatus(enum.StrEnum):
 def insert_once(model: type, values: Mapping[str, Any], unique: list[str]) -> int | None:
     """Insert one row in the caller's transaction; its id, or None when a row with the same
     `unique` columns stands already (the first one is kept)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return db.session.execute(
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+        conflict_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
         .returning(model.id)).scalar()
 
 

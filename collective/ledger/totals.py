@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.clock import month_end, month_start
+from collective.database import conflict_insert
 from collective.extensions import db
 from collective.ledger.models import (
     BalanceSnapshot,
@@ -118,23 +119,22 @@ def totals(collective_id: int, group: Sequence[str], watermark: int, *,
     if accounts is not None and not isinstance(accounts, sa.Select):
         accounts = list(accounts)
 
-    def stored(model: type) -> list[sa.ColumnElement]:
-        where = [model.collective_id == collective_id]
+    def filters(collective, account, currency_column, kind) -> list[sa.ColumnElement]:
+        """The read's conditions on these columns (of a totals table, or of the postings)."""
+        where = [collective == collective_id]
         if accounts is not None:
-            where.append(model.account_id.in_(accounts))
+            where.append(account.in_(accounts))
         if currency is not None:
-            where.append(model.currency == currency)
+            where.append(currency_column == currency)
         if without_kinds:
-            where.append(model.kind.not_in(list(without_kinds)))
+            where.append(kind.not_in(list(without_kinds)))
         return where
 
-    posted = [JournalEntry.collective_id == collective_id]
-    if accounts is not None:
-        posted.append(Posting.account_id.in_(accounts))
-    if currency is not None:
-        posted.append(Posting.currency == currency)
-    if without_kinds:
-        posted.append(JournalEntry.kind.not_in(list(without_kinds)))
+    def stored(model: type) -> list[sa.ColumnElement]:
+        return filters(model.collective_id, model.account_id, model.currency, model.kind)
+
+    posted = filters(JournalEntry.collective_id, Posting.account_id, Posting.currency,
+                     JournalEntry.kind)
 
     whole = LedgerMonthTotal if "month" in group else LedgerKindTotal
     parts = [_summed(whole, group, stored(whole)),
@@ -171,12 +171,8 @@ def read_totals(collective_id: int, group: Sequence[str], **filters) -> list[tup
 def _upsert(model: type, rows: sa.Select) -> None:
     """Add the grouped `rows` (collective_id, the model's key, debits, credits, postings)
     into the model's table: new groups inserted, existing ones added to."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     keys = _KEYS[model]
-    statement = insert(model).from_select(
+    statement = conflict_insert(model).from_select(
         ["collective_id", *keys, "debits", "credits", "postings"], rows)
     statement = statement.on_conflict_do_update(
         index_elements=keys,

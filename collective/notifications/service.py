@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from collective.database import conflict_insert
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
 from collective.notifications import mailing
@@ -67,10 +67,8 @@ def notify(membership: Any, *, kind: Kind, event_key: str, title: str,
     works by days leaves it out and the row is stamped when written."""
     user = membership.user
     channel = channel_for(user.id, kind)
-    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
     new_id = db.session.execute(
-        insert(Notification).values(
+        conflict_insert(Notification).values(
             user_id=user.id, membership_id=membership.id,
             collective_id=membership.collective_id, kind=Kind(kind).value,
             event_key=event_key[:200], title=" ".join(title.split())[:300], body=body,

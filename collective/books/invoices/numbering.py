@@ -10,18 +10,16 @@ gap, no duplicate.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from collective.books.invoices.models import NumberCounter, Series
+from collective.database import conflict_insert
 from collective.extensions import db
 
 
 def take_number(collective_id: int, series: Series, year: int) -> int:
     """The next number of the series for the year, taken for this transaction."""
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = insert(NumberCounter).values(collective_id=collective_id, series=series.value,
-                                             year=year, last_number=1)
+    statement = conflict_insert(NumberCounter).values(
+        collective_id=collective_id, series=series.value, year=year, last_number=1)
     statement = statement.on_conflict_do_update(
         index_elements=["collective_id", "series", "year"],
         set_={"last_number": NumberCounter.__table__.c.last_number + 1},
