@@ -19,6 +19,7 @@ from collective.clock import now_utc
 from collective.mail import outbox
 from collective.mail.models import OutboxStatus
 from collective.mail.transports import PermanentFailure, build_message, transport_for
+from collective.periodic import add_app_job
 from collective.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -96,10 +97,6 @@ def deliver_outbox(now: datetime | None = None, *, limit: int = BATCH_SIZE) -> D
 def add_mail_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """Deliver the outbox every minute, and once at start."""
 
-    def job() -> Delivery:
-        with app.app_context():
-            return deliver_outbox()
-
-    job.__name__ = "deliver_outbox"
-    scheduler.add_job(job, "interval", minutes=1, id="mail-outbox", name="deliver the outbox",
-                      next_run_time=now_utc(), replace_existing=True)
+    add_app_job(scheduler, app, deliver_outbox, job_id="mail-outbox",
+                description="deliver the outbox", trigger="interval", minutes=1,
+                next_run_time=now_utc())

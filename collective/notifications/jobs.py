@@ -8,6 +8,7 @@ from flask import Flask
 
 from collective.clock import now_utc
 from collective.notifications.mailing import queue_digests
+from collective.periodic import add_app_job
 from collective.transactions import transaction
 
 #: When the digest goes out each day (UTC).
@@ -23,10 +24,6 @@ def send_digests(now: datetime | None = None) -> list[int]:
 def add_notification_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """The daily digest at DIGEST_HOUR UTC."""
 
-    def job() -> list[int]:
-        with app.app_context():
-            return send_digests()
-
-    job.__name__ = "send_digests"
-    scheduler.add_job(job, "cron", hour=DIGEST_HOUR, minute=0, id="notification-digest",
-                      name="queue the daily notification digests", replace_existing=True)
+    add_app_job(scheduler, app, send_digests, job_id="notification-digest",
+                description="queue the daily notification digests", trigger="cron",
+                hour=DIGEST_HOUR, minute=0)

@@ -6,6 +6,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
 from collective.clock import now_utc
+from collective.periodic import add_app_job
 from collective.pool.notices import send_reminders
 from collective.transactions import transaction
 
@@ -13,11 +14,11 @@ from collective.transactions import transaction
 def add_reminder_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """Send the due reminders every 10 minutes, and once at start."""
 
-    def job() -> tuple[int, int]:
-        with app.app_context(), transaction():
+    def send_due_reminders() -> tuple[int, int]:
+        with transaction():
             return send_reminders(now_utc())
 
-    job.__name__ = "send_reminders"
-    scheduler.add_job(job, "interval", minutes=10, id="reminders",
-                      name="remind members of votes closing and work due",
-                      next_run_time=now_utc(), replace_existing=True)
+    send_due_reminders.__name__ = "send_reminders"
+    add_app_job(scheduler, app, send_due_reminders, job_id="reminders",
+                description="remind members of votes closing and work due",
+                trigger="interval", minutes=10, next_run_time=now_utc())

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from collective.clock import now_utc
 from collective.extensions import db
 from collective.outbox import OutboxStatus
+from collective.periodic import add_app_job
 from collective.transactions import transaction
 from collective.webhooks import outbox
 from collective.webhooks.models import WebhookEndpoint
@@ -94,10 +95,6 @@ def _attempt(url: str, body: str, headers: dict[str, str], reach: dict) -> Answe
 def add_webhook_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """Deliver the webhooks every minute, and once at start."""
 
-    def job() -> Delivered:
-        with app.app_context():
-            return deliver_webhooks()
-
-    job.__name__ = "deliver_webhooks"
-    scheduler.add_job(job, "interval", minutes=1, id="webhooks", name="deliver the webhooks",
-                      next_run_time=now_utc(), replace_existing=True)
+    add_app_job(scheduler, app, deliver_webhooks, job_id="webhooks",
+                description="deliver the webhooks", trigger="interval", minutes=1,
+                next_run_time=now_utc())
