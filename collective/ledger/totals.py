@@ -45,37 +45,41 @@ def month_of(column: sa.ColumnElement) -> sa.ColumnElement:
     return sa.func.date(column, "start of month")
 
 
-def _postings(group: Sequence[str], where: Sequence[sa.ColumnElement], sign: int = 1
-              ) -> sa.Select:
+def _postings(group: Sequence[str], where: Sequence[sa.ColumnElement], sign: int = 1, *,
+              summed: bool = True) -> sa.Select:
     """The postings that `where` selects, summed by `group` (with `sign`): debits, credits,
-    postings."""
+    postings; or, not `summed`, one row a posting in the same columns (for a read that
+    sums once over several parts)."""
     original = so.aliased(JournalEntry)
     columns = {"account_id": Posting.account_id, "currency": Posting.currency,
                "month": month_of(JournalEntry.occurred_on), "kind": JournalEntry.kind,
                "effective_kind": sa.func.coalesce(original.kind, JournalEntry.kind),
                "collective_id": JournalEntry.collective_id}
     picked = [columns[name].label(name) for name in group]
-    query = (sa.select(*picked,
-                       (sign * sa.func.sum(sa.case((Posting.amount > 0, Posting.amount),
-                                                   else_=0))).label("debits"),
-                       (sign * sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount),
-                                                   else_=0))).label("credits"),
-                       (sign * sa.func.count()).label("postings"))
+    debits = sa.case((Posting.amount > 0, Posting.amount), else_=0)
+    credits = sa.case((Posting.amount < 0, -Posting.amount), else_=0)
+    if summed:
+        values = [sign * sa.func.sum(debits), sign * sa.func.sum(credits),
+                  sign * sa.func.count()]
+    else:
+        values = [sign * debits, sign * credits, sa.literal(sign, sa.BigInteger)]
+    query = (sa.select(*picked, *(value.label(name) for value, name in
+                                  zip(values, ("debits", "credits", "postings"), strict=True)))
              .join(JournalEntry, JournalEntry.id == Posting.entry_id)
              .where(*where))
     if "effective_kind" in group:
         query = query.outerjoin(original, JournalEntry.reverses_id == original.id)
-    return query.group_by(*picked) if picked else query
+    return query.group_by(*picked) if picked and summed else query
 
 
-def _summed(model: type, group: Sequence[str], where: Sequence[sa.ColumnElement],
+def _stored(model: type, group: Sequence[str], where: Sequence[sa.ColumnElement],
             sign: int = 1) -> sa.Select:
-    """The stored totals that `where` selects, summed by `group` (with `sign`)."""
+    """The stored totals that `where` selects, one row each (with `sign`), for `totals` to
+    sum by `group`."""
     picked = [getattr(model, name).label(name) for name in group]
-    query = sa.select(*picked, (sign * sa.func.sum(model.debits)).label("debits"),
-                      (sign * sa.func.sum(model.credits)).label("credits"),
-                      (sign * sa.func.sum(model.postings)).label("postings")).where(*where)
-    return query.group_by(*picked) if picked else query
+    return sa.select(*picked, *((sign * getattr(model, name)).label(name) if sign != 1
+                                else getattr(model, name).label(name)
+                                for name in ("debits", "credits", "postings"))).where(*where)
 
 
 def _watermark() -> sa.ScalarSelect:
@@ -137,18 +141,21 @@ def totals(collective_id: int, group: Sequence[str], watermark: int, *,
                      JournalEntry.kind)
 
     whole = LedgerMonthTotal if "month" in group else LedgerKindTotal
-    parts = [_summed(whole, group, stored(whole)),
+    # Each part gives its rows as they are, and they are summed once, at the end.
+    parts = [_stored(whole, group, stored(whole)),
              _postings(group, [*posted, Posting.id > watermark,
-                               *([JournalEntry.occurred_on <= as_of] if as_of else [])])]
+                               *([JournalEntry.occurred_on <= as_of] if as_of else [])],
+                       summed=False)]
     if as_of is not None:
         # Less what the totals hold after the date: the later months, and the date's month
         # after the date (from the postings up to the watermark).
-        parts.append(_summed(LedgerMonthTotal, group,
+        parts.append(_stored(LedgerMonthTotal, group,
                              [*stored(LedgerMonthTotal),
                               LedgerMonthTotal.month > month_start(as_of)], sign=-1))
         parts.append(_postings(group, [*posted, Posting.id <= watermark,
                                        JournalEntry.occurred_on > as_of,
-                                       JournalEntry.occurred_on <= month_end(as_of)], sign=-1))
+                                       JournalEntry.occurred_on <= month_end(as_of)], sign=-1,
+                               summed=False))
     union = sa.union_all(*parts).subquery()
     keys = [union.c[name] for name in group]
     # Cast: PostgreSQL sums bigints into numeric, which rows would bring back as Decimal.

@@ -78,16 +78,16 @@ def entry(entry_id: int):
 @bp.get("/trial-balance")
 @collective_view(Role.TREASURER)
 def trial_balance():
-    """Debits and credits of every account, as of a date, in one grouped query; TRIAL_PAGE
-    accounts a page (a member's payable is an account each), totals over all of them."""
+    """Debits and credits of every account, as of a date; TRIAL_PAGE accounts a page (a
+    member's payable is an account each), totals over all of them, in one statement."""
     form = AsOfForm(request.args)
     as_of = form.as_of.data if form.validate() else None
-    rows = balances.trial_balance(g.collective.id, as_of)
     page = page_number()
-    shown = rows[(page - 1) * TRIAL_PAGE:page * TRIAL_PAGE]
-    return render_template("ledger/trial_balance.html", form=form, rows=shown, as_of=as_of,
-                           totals=balances.trial_balance_totals(rows), page=page,
-                           more=len(rows) > page * TRIAL_PAGE, accounts=len(rows))
+    found = balances.trial_balance_page(g.collective.id, as_of,
+                                        offset=(page - 1) * TRIAL_PAGE, limit=TRIAL_PAGE)
+    return render_template("ledger/trial_balance.html", form=form, rows=found.rows,
+                           as_of=as_of, totals=found.totals, page=page,
+                           more=found.lines > page * TRIAL_PAGE, accounts=found.lines)
 
 
 def _year_arg() -> int:

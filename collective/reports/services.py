@@ -120,37 +120,13 @@ class StatementSection:
 MEMBER_ACCOUNTS_NAMED = 20
 
 
-def _grouped(rows: list[tuple[str, str, int]], counts: dict[str, int]
-             ) -> list[tuple[str, str, int]]:
-    """The rows, with the per-member accounts of a prefix past MEMBER_ACCOUNTS_NAMED summed
-    into one line where the first of them stood."""
-    out: list[tuple[str, str, int]] = []
-    summed: dict[str, int] = {}
-    for code, name, amount in rows:
-        prefix = code.split("-", 1)[0]
-        if "-" not in code or counts[prefix] <= MEMBER_ACCOUNTS_NAMED:
-            out.append((code, name, amount))
-            continue
-        if prefix not in summed:
-            summed[prefix] = len(out)
-            out.append((f"{prefix}-*", f"{counts[prefix]} member accounts", 0))
-        at = summed[prefix]
-        out[at] = (out[at][0], out[at][1], out[at][2] + amount)
-    return out
-
-
 def balance_sheet(collective_id: int, currency: str, as_of: date) -> dict:
     """Assets = liabilities + equity (with this year's result), as of a date."""
     # Accounts at zero (a member who owes the fund nothing) say nothing on a balance sheet.
-    rows = [r for r in balances.trial_balance(collective_id, as_of)
-            if r.currency == currency and r.natural_balance]
-    counts: dict[str, int] = defaultdict(int)
-    for r in rows:
-        if "-" in r.code:
-            counts[r.code.split("-", 1)[0]] += 1
-    by_type = {t: _grouped([(r.code, r.name, r.natural_balance) for r in rows
-                            if r.type == t.value], counts)
-               for t in AccountType}
+    lines = balances.statement_lines(collective_id, currency, as_of,
+                                     named=MEMBER_ACCOUNTS_NAMED)
+    by_type = {t: [(code, name, amount) for code, name, kind, amount in lines
+                   if kind == t.value] for t in AccountType}
     result = (sum(a for _, _, a in by_type[AccountType.INCOME])
               - sum(a for _, _, a in by_type[AccountType.EXPENSE]))
     equity_rows = by_type[AccountType.EQUITY] + ([("", "Result (income less expenses)",

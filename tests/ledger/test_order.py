@@ -76,3 +76,60 @@ def test_the_journal_lists_entries_by_date_newest_first_and_pages_by_date(ctx, b
     # was posted after both
     after_second = recent_entries(books["cid"], limit=10, before_id=entries[1].id)
     assert [(e.occurred_on, e.memo) for e in after_second] == [(date(2026, 9, 30), "late")]
+
+
+@pytest.fixture
+def many_codes(setup):
+    """Accounts whose codes sort differently as text and as numbers, in two currencies."""
+    with setup():
+        founder = make_collective()
+        cid = founder.collective_id
+        bank = ledger.account_by_code(cid, ledger.BANK)
+        codes = ["2100-100", "1200-25", "2100-10", "1010", "2100-2", "1200-3", "2100-9"]
+        accounts = [Account(collective_id=cid, code=code, name=f"Account {code}",
+                            type=AccountType.ASSET if code.startswith("1") else
+                            AccountType.LIABILITY) for code in codes]
+        db.session.add_all(accounts)
+        db.session.flush()
+        for i, account in enumerate(accounts):
+            for currency in ("USD", "EUR") if i % 2 else ("USD",):
+                ledger.post_entry(cid, kind="payment", occurred_on=date(2026, 10, 1 + i),
+                                  idempotency_key=f"codes:{i}:{currency}",
+                                  lines=[Line(bank.id, 100 + i, currency),
+                                         Line(account.id, -(100 + i), currency)])
+        commit()
+        return cid
+
+
+def test_a_trial_balance_page_is_the_same_slice_of_the_whole_in_the_same_order(ctx, many_codes):
+    from collective.ledger.balances import trial_balance_page, trial_balance_totals
+    whole = trial_balance(many_codes)
+    assert [r.code for r in whole if r.currency == "USD"] == [
+        "1000", "1010", "1200-3", "1200-25", "2100-2", "2100-9", "2100-10", "2100-100"]
+    paged = []
+    for offset in range(0, len(whole) + 3, 3):
+        page = trial_balance_page(many_codes, None, offset=offset, limit=3)
+        # every page carries the totals of all lines, the last (empty) one too
+        assert page.totals == trial_balance_totals(whole) == {
+            "EUR": (sum(100 + i for i in (1, 3, 5)),) * 2,
+            "USD": (sum(100 + i for i in range(7)),) * 2}
+        assert page.lines == len(whole) == 8 + 4
+        paged += page.rows
+    assert [(r.code, r.currency, r.debits, r.credits) for r in paged] == [
+        (r.code, r.currency, r.debits, r.credits) for r in whole]
+
+
+def test_the_statement_lines_sum_a_kind_past_the_named_count_where_its_first_stood(
+        ctx, many_codes):
+    from collective.ledger.balances import statement_lines
+    lines = statement_lines(many_codes, "USD", date(2026, 10, 31), named=3)
+    assert [(code, name, amount) for code, name, _, amount in lines] == [
+        ("1000", "Bank", sum(100 + i for i in range(7))),
+        ("1010", "Account 1010", -103),
+        ("1200-3", "Account 1200-3", -105), ("1200-25", "Account 1200-25", -101),
+        # four payables, past three: one line
+        ("2100-*", "4 member accounts", 100 + 102 + 104 + 106)]
+    # as of a date before some postings, only what was posted by then
+    early = statement_lines(many_codes, "EUR", date(2026, 10, 2), named=3)
+    assert [(code, amount) for code, _, _, amount in early] == [("1000", 101),
+                                                                  ("1200-25", -101)]
