@@ -16,7 +16,7 @@ date (read from the postings), plus the postings after the watermark up to the d
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -173,6 +173,14 @@ def read_totals(collective_id: int, group: Sequence[str], **filters) -> list[tup
         query = totals(collective_id, group, watermark, **filters)
         return sa.select(query).where(query.c.postings != 0)
     return [(*row[:-4], int(row[-4]), int(row[-3]), int(row[-2])) for row in read(build)]
+
+
+def posting_count(collective_id: int, date_from: date, date_to: date) -> int:
+    """How many postings the collective's entries dated in [date_from, date_to] have, from
+    the totals (what a progress bar needs, without counting a million rows)."""
+    def count(as_of: date) -> int:
+        return sum(row[-1] for row in read_totals(collective_id, [], as_of=as_of))
+    return count(date_to) - count(date_from - timedelta(days=1))
 
 
 def _upsert(model: type, rows: sa.Select) -> None:

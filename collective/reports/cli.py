@@ -12,7 +12,7 @@ from collective.clock import today_in
 from collective.database import reading
 from collective.errors import DomainError
 from collective.extensions import db
-from collective.ledger.models import JournalEntry, Posting
+from collective.ledger import totals
 from collective.members.models import Collective
 from collective.reports import exports
 
@@ -53,10 +53,7 @@ def _export_ledger(slug: str, fmt: str, preset: str, date_from, date_to, output:
     audit.record_apart("export.ledger", collective=collective_id, actor=None, format=fmt,
                        preset=preset, date_from=start, date_to=end, via="command",
                        output=output)
-    total = db.session.scalar(
-        sa.select(sa.func.count(Posting.id)).join(JournalEntry)
-        .where(JournalEntry.collective_id == collective_id,
-               JournalEntry.occurred_on >= start, JournalEntry.occurred_on <= end))
+    total = totals.posting_count(collective_id, start, end)
     written = 0
     with click.open_file(output, "wb") as out, click.progressbar(
             length=total, label=f"{fmt} export of {total} postings", file=sys.stderr) as bar:

@@ -182,3 +182,18 @@ def test_totals_group_only_by_what_they_hold(books):
     cid, _, _ = books
     with pytest.raises(ValueError, match="memo"):
         totals.totals(cid, ["memo"], 0)
+
+
+def test_the_posting_count_of_a_date_range_is_the_count_of_its_postings(books):
+    cid = books[0]
+    days = [d for d in DATES if d is not None]
+    for start in days:
+        for end in days:
+            if end < start:
+                continue
+            counted = db.session.scalar(
+                sa.select(sa.func.count(Posting.id)).join(JournalEntry)
+                .where(JournalEntry.collective_id == cid, JournalEntry.occurred_on >= start,
+                       JournalEntry.occurred_on <= end))
+            assert totals.posting_count(cid, start, end) == counted, (start, end)
+    assert totals.posting_count(cid, date(2020, 1, 1), date(2030, 1, 1)) > 0
