@@ -20,6 +20,9 @@ worker RSS < 300 MB. The client runs on the same machine, so its own work is in 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/wt_load \\
         .venv/bin/python bench/load.py
 
+BENCH_REUSE=1 measures the dataset an earlier run (or `flask demo --scale`) left in the
+database; BENCH_PAGES=REGEX measures only the pages whose path it finds.
+
 Without BENCH_DATABASE_URL (as `make bench` runs on SQLite) it says so and exits 0.
 """
 from __future__ import annotations
@@ -48,6 +51,8 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
 EXTRA_MEMBERS = int(os.environ.get("BENCH_EXTRA_MEMBERS", "2000"))
 #: Members of the `demo --scale` collective measured; 0 for the regular demo.
 SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
+#: A regular expression: only the pages it finds are measured (BENCH_PAGES=balance).
+ONLY = os.environ.get("BENCH_PAGES", "")
 #: The collective measured: the scale collective, or the regular demo.
 SLUG = f"scale-{SCALE}" if SCALE else "demo"
 WORKERS = 2
@@ -271,10 +276,13 @@ def main() -> None:
         print("bench/load.py needs BENCH_DATABASE_URL=postgresql+psycopg://... (a database it "
               "may empty); skipped")
         return
-    print(f"building the dataset in {url.rsplit('/', 1)[-1]} ...", flush=True)
-    built = time.perf_counter()
-    dataset = build_dataset(url)
-    print(f"dataset: {dataset} ({time.perf_counter() - built:.0f} s)")
+    if os.environ.get("BENCH_REUSE"):
+        dataset = f"`flask demo --scale {SCALE}` built earlier (BENCH_REUSE)"
+    else:
+        print(f"building the dataset in {url.rsplit('/', 1)[-1]} ...", flush=True)
+        built = time.perf_counter()
+        dataset = build_dataset(url)
+        print(f"dataset: {dataset} ({time.perf_counter() - built:.0f} s)")
     ids = page_ids(url)
     server = start_server(url)
     try:
@@ -296,6 +304,8 @@ def run(ids: dict[str, object], server: subprocess.Popen, dataset: str) -> None:
     for role, email in roles().items():
         browsers = signed_in(email, CLIENTS)
         for page in PAGES[role]:
+            if ONLY and not re.search(ONLY, page):
+                continue
             if any(ids.get(name) is None for name in re.findall(r"{(\w+)}", page)):
                 print(f"  {role:<11} {page:<42} left out: the dataset has none", flush=True)
                 continue
