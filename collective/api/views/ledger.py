@@ -110,9 +110,15 @@ def reverse_entry(data: dict, entry_id: int):
 
     def reverse():
         found = balances.get_entry(g.collective.id, entry_id)
-        if found.reversed_by is not None:
-            raise Conflict(f"entry {found.id} is reversed already, by entry "
-                           f"{found.reversed_by.id}", field="entry")
+        # The entry's row lock makes a second reversal sent at the same time wait for the
+        # first, then find it (and be refused) rather than answer with the first's.
+        db.session.execute(sa.select(JournalEntry.id).where(JournalEntry.id == found.id)
+                           .with_for_update())
+        earlier = db.session.scalar(sa.select(JournalEntry.id)
+                                    .where(JournalEntry.reverses_id == found.id))
+        if earlier is not None:
+            raise Conflict(f"entry {found.id} is reversed already, by entry {earlier}",
+                           field="entry")
         reversal = services.reverse_entry(found, memo=data["memo"] or None, today=g.today,
                                           created_by_id=caller().id)
         return EntryOut().dump(_one_entry(reversal.id)), 201
