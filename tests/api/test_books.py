@@ -226,3 +226,27 @@ def test_expense_refusals_are_422s_naming_the_field(api, world, books, setup):
     assert own.status_code == 422 and list(own.get_json()["error"]["fields"]) == ["reason"]
     with setup():
         assert _count(Expense) == 2 and _count(JournalEntry) == 1  # theirs' direct one
+
+
+def test_a_status_filtered_page_cut_short_by_its_scan_goes_on_by_its_cursor(api, world, books,
+                                                                          monkeypatch):
+    from collective.api.views import books as book_views
+
+    made = []
+    for _ in range(2):
+        invoice = api("POST", INVOICES, world.full, json=_new_draft(world, books)).get_json()
+        issued = api("POST", f"{INVOICES}/{invoice['id']}/issue", world.full, json={})
+        made.append(issued.get_json())
+    unpaid, paid = made
+    assert api("POST", f"{INVOICES}/{paid['id']}/payments", world.full, json={
+        "amount": paid["gross_amount"], "received_on": paid["issued_on"]}).status_code == 201
+    monkeypatch.setattr(book_views, "STATUS_SCAN", 1)
+    first = api("GET", INVOICES, world.full, query={"status": "paid"}).get_json()
+    # The scan read the unpaid one only: nothing to show yet, but the list goes on.
+    assert first["items"] == [] and first["next_cursor"]
+    second = api("GET", INVOICES, world.full,
+                 query={"status": "paid", "cursor": first["next_cursor"]}).get_json()
+    assert [i["id"] for i in second["items"]] == [paid["id"]] and unpaid["id"] < paid["id"]
+    third = api("GET", INVOICES, world.full,
+                query={"status": "paid", "cursor": second["next_cursor"]}).get_json()
+    assert third == {"items": [], "next_cursor": None}
