@@ -303,8 +303,9 @@ class LedgerExportArgs(ma.Schema):
                            metadata={"description": "The CSV's columns."})
     date_from = fields.Date(required=True)
     date_to = fields.Date(required=True)
-    account = fields.String(load_default=None, validate=validate.Length(1, 32),
-                            metadata={"description": "One account's code."})
+    account = fields.String(load_default=None, validate=validate.Length(0, 32),
+                            metadata={"description": "One account's code (empty: every "
+                                                     "account)."})
     membership_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID),
                                    metadata={"description": "One member's postings."})
     kind = fields.String(load_default=None, validate=validate.OneOf(ENTRY_KINDS))

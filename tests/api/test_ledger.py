@@ -145,6 +145,11 @@ def test_the_ledger_export_is_streamed_in_every_format(api, world, books, setup)
     rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
     assert {int(r["entry_id"]) for r in rows} == {payment["entry_id"]}
     assert "idempotency_key" in rows[0]
+    bank = api("GET", path, world.full, query={**_range(), "account": "1000"})
+    assert {r["account_code"] for r in csv.DictReader(io.StringIO(
+        bank.get_data(as_text=True)))} == {"1000"}
+    assert api("GET", path, world.full, query={**_range(), "account": ""}).get_data() == \
+        api("GET", path, world.full, query=_range()).get_data()
     xlsx = api("GET", path, world.full, query={**_range(), "format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.is_streamed and xlsx.get_data()[:2] == b"PK"
     beancount = api("GET", path, world.full, query={**_range(), "format": "beancount"})
@@ -152,7 +157,7 @@ def test_the_ledger_export_is_streamed_in_every_format(api, world, books, setup)
     with setup():
         exported = db.session.scalars(sa.select(AuditEvent).filter_by(
             action="export.ledger")).all()
-        assert len(exported) == 3 and {e.actor_user_id for e in exported} != {None}
+        assert len(exported) == 6 and {e.actor_user_id for e in exported} != {None}
 
 
 def test_exports_are_role_checked_and_refusals_name_the_field(api, world, books):

@@ -201,7 +201,7 @@ def export_ledger(args: dict):
     (treasurers): the reports page's export, streamed; the download is in the audit log."""
     date_from, date_to = exports.check_range(args["date_from"], args["date_to"], g.today)
     query = exports.LedgerQuery(g.collective.id, date_from, date_to,
-                                account_code=args["account"],
+                                account_code=args["account"] or None,
                                 membership_id=args["membership_id"], kind=args["kind"])
     chunks = exports.export_chunks(query, args["format"], args["preset"])
     audit.record_apart("export.ledger", collective=query.collective_id, actor=caller().id,
