@@ -75,6 +75,9 @@ def webhook_settings(env: str) -> dict:
         #: URLs whose host is loopback, private, link-local or otherwise not public (development
         #: only: never in production, where it would let a treasurer reach internal services).
         "WEBHOOKS_ALLOW_PRIVATE_URLS": _flag("WEBHOOKS_ALLOW_PRIVATE_URLS", development),
+        #: Days a delivered or failed delivery (and its attempts) is kept before the
+        #: scheduler's clean-up forgets it; pending ones are never cleaned up.
+        "WEBHOOKS_KEEP_DAYS": _int("WEBHOOKS_KEEP_DAYS", 30),
     }
 
 

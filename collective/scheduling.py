@@ -42,7 +42,7 @@ def scheduler_command() -> None:
                "forecasts and reminders (votes closing, work due) every 10 minutes, the mail "
                "outbox and the webhooks every minute, notification digests daily at 06:00 "
                "UTC, overdue invoice reminders daily at 07:00 UTC, expired API idempotency "
-               "keys purged hourly")
+               "keys purged hourly, webhook deliveries done with for 30 days forgotten daily")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -14,8 +14,9 @@ Modules
 - errors.py: the one error shape. paging.py: cursors, limits, date ranges.
 - idempotency.py: the Idempotency-Key of money writes. limits.py: rate limits and their
   RateLimit-* headers. jobs.py: the scheduler's purge of expired keys.
-- schemas.py: what the API reads and writes. docs.py: the document and the docs page.
-- resources/: the views, one module per part of the product.
+- schemas.py: what the API reads and writes (schemas_books.py: invoices, expenses, the
+  ledger and the exports). docs.py: the document and the docs page.
+- views/: the views, one module per part of the product.
 """
 from __future__ import annotations
 

@@ -56,6 +56,19 @@ def payment_recorded(collective: Collective, payment: ClientPayment) -> None:
         link=page("pool.payment", slug=collective.slug, payment_id=payment.id))
 
 
+def payment_reversed(collective: Collective, payment: ClientPayment,
+                     reversal: JournalEntry) -> None:
+    """Tell the collective's webhooks a client payment's entry was reversed (entered by
+    mistake, or refunded): its split no longer stands."""
+    emit(collective, EventType.PAYMENT_REVERSED, key=str(payment.id), data={
+        "payment_id": payment.id, "pitch_id": payment.pitch_id,
+        "amount": payment.amount, "currency": payment.currency,
+        "base_amount": payment.base_amount, "base_currency": collective.base_currency,
+        "entry_id": payment.entry_id, "reversal_entry_id": reversal.id,
+        "reversed_on": reversal.occurred_on.isoformat()},
+        link=page("pool.payment", slug=collective.slug, payment_id=payment.id))
+
+
 def payouts_sent(entry: JournalEntry, slug: str, currency: str,
                  amounts: Mapping[int, int]) -> None:
     """Tell each member paid by a payout entry how much was sent to them, and the

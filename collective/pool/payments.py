@@ -14,7 +14,7 @@ from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import EntryKind, JournalEntry
-from collective.members.models import Membership
+from collective.members.models import Collective, Membership
 from collective.members.services import require_role
 from collective.money import (
     MAX_MINOR_UNITS,
@@ -34,7 +34,7 @@ from collective.pool.checks import (
     same_collective,
 )
 from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
-from collective.pool.participation import counted, hours_for_payment, use_hours
+from collective.pool.participation import counted, hours_for_payment, release_hours, use_hours
 from collective.pool.queries import payment_split_seed
 from collective.pool.rules import rule_in_force, rule_terms
 
@@ -278,9 +278,20 @@ def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "", *
                     today: date | None = None) -> JournalEntry:
     """Undo a payment entered by mistake (or refunded) with a reversal entry, dated the
     payment's day, or `today` when that month is closed; the hours it used are unpaid again
-    (the ledger calls participation.release_hours)."""
+    (the ledger calls follow_payment_reversal)."""
     require_role(actor, TREASURER, action="reverse payments")
     same_collective(actor, payment, "payment")
     entry = db.session.get(JournalEntry, payment.entry_id)
     return ledger.reverse_entry(entry, memo=memo or f"Reversal of payment {payment.id}",
                                 today=today, created_by_id=actor.user_id)
+
+
+def follow_payment_reversal(entry: JournalEntry, reversal: JournalEntry) -> None:
+    """What reversing a client payment's entry does, from any page, the API or the CLI: the
+    hours it used are unpaid again, and the collective's webhooks hear of it (once per
+    payment). Safe to call again for the same pair."""
+    release_hours(entry, reversal)
+    payment = db.session.scalar(sa.select(ClientPayment).filter_by(entry_id=entry.id))
+    if payment is not None:
+        notices.payment_reversed(db.session.get(Collective, payment.collective_id), payment,
+                                 reversal)

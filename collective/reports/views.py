@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
+from flask import Blueprint, abort, g, render_template, request
 
 from collective import audit
 from collective.clock import now_utc
@@ -18,6 +18,7 @@ from collective.reports import dashboard as dashboards
 from collective.reports import exports, getting_started, pdf, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
 from collective.web.forms import valid_id
+from collective.web.headers import streamed_download
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked
@@ -32,13 +33,6 @@ T = Role.TREASURER
 
 def _year_start(today: date) -> date:
     return today.replace(month=1, day=1)
-
-
-def _download(chunks, name: str, media_type: str) -> Response:
-    response = Response(stream_with_context(chunks), mimetype=media_type.split(";")[0])
-    response.headers["Content-Type"] = media_type
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 def _export_form() -> ExportForm:
@@ -79,7 +73,7 @@ def export_ledger():
                                date_from=query.date_from, date_to=query.date_to,
                                account=query.account_code, membership_id=query.membership_id,
                                kind=query.kind)
-            return _download(chunks, name, exports.MEDIA_TYPES[form.format.data])
+            return streamed_download(chunks, name, exports.MEDIA_TYPES[form.format.data])
     return render_template("reports/index.html", form=form), 422
 
 
@@ -121,9 +115,9 @@ def statement(fmt: str):
                            subject=("membership", member.id), format=fmt,
                            date_from=result.date_from, date_to=result.date_to)
         if fmt == "csv":
-            return _download(iter([services.statement_csv(result)]), f"{name}.csv",
+            return streamed_download(iter([services.statement_csv(result)]), f"{name}.csv",
                              "text/csv; charset=utf-8")
-        return _download(iter([pdf.statement_pdf(result)]), f"{name}.pdf",
+        return streamed_download(iter([pdf.statement_pdf(result)]), f"{name}.pdf",
                          "application/pdf")
     if (member.id, member.user.name) not in form.member.choices:
         form.member.choices.append((member.id, member.user.name))

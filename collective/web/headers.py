@@ -63,3 +63,14 @@ def init_app(app: Flask) -> None:
     """Install the headers hook and, when configured, ProxyFix."""
     app.after_request(add_security_headers)
     trust_proxy(app)
+
+
+def streamed_download(chunks, name: str, media_type: str) -> Response:
+    """A file download whose body is written as `chunks` (an iterator of bytes) is read,
+    in the request's context: the pages' exports and the API's send the same."""
+    from flask import stream_with_context
+
+    response = Response(stream_with_context(chunks), mimetype=media_type.split(";")[0])
+    response.headers["Content-Type"] = media_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -14,6 +14,7 @@ class EventType(enum.StrEnum):
     RUN_FINISHED = "run.finished"
     INVOICE_ISSUED = "invoice.issued"
     INVOICE_PAID = "invoice.paid"
+    PAYMENT_REVERSED = "payment.reversed"
 
 
 #: What the subscription form calls each event, in the order it lists them.
@@ -25,6 +26,7 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.RUN_FINISHED: "A fund run (contributions or payouts) finished",
     EventType.INVOICE_ISSUED: "An invoice was issued",
     EventType.INVOICE_PAID: "An invoice was paid in full",
+    EventType.PAYMENT_REVERSED: "A client payment was reversed",
 }
 
 

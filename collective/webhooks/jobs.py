@@ -92,9 +92,22 @@ def _attempt(url: str, body: str, headers: dict[str, str], reach: dict) -> Answe
         return Answer(None, f"{type(exc).__name__}: {exc}"[:500], 0)
 
 
+def purge_old_deliveries(now: datetime | None = None) -> int:
+    """Forget the deliveries delivered or failed more than WEBHOOKS_KEEP_DAYS ago, in one
+    transaction; how many."""
+    keep = timedelta(days=int(current_app.config["WEBHOOKS_KEEP_DAYS"]))
+    with transaction():
+        return outbox.purge_old_deliveries(now or now_utc(), keep)
+
+
 def add_webhook_jobs(scheduler: BaseScheduler, app: Flask) -> None:
-    """Deliver the webhooks every minute, and once at start."""
+    """Deliver the webhooks every minute, and once at start; clean up old deliveries
+    daily, and once at start."""
 
     add_app_job(scheduler, app, deliver_webhooks, job_id="webhooks",
                 description="deliver the webhooks", trigger="interval", minutes=1,
                 next_run_time=now_utc())
+    add_app_job(scheduler, app, purge_old_deliveries, job_id="webhook_deliveries_purge",
+                description="forget webhook deliveries done with more than "
+                            "WEBHOOKS_KEEP_DAYS ago",
+                trigger="interval", hours=24, next_run_time=now_utc())

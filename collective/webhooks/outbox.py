@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -120,3 +120,26 @@ def pending_count(collective_id: int) -> int:
         sa.select(sa.func.count(WebhookDelivery.id))
         .where(WebhookDelivery.collective_id == collective_id,
                WebhookDelivery.status == OutboxStatus.PENDING.value)) or 0
+
+
+def purge_old_deliveries(now: datetime, keep: timedelta) -> int:
+    """Forget deliveries done with for longer than `keep`, with their attempts: delivered
+    ones by when they were delivered, failed ones by their last attempt (or when they were
+    queued, if never tried). Pending ones stay, however old. How many were forgotten."""
+    cutoff = now - keep
+    recent_attempt = sa.select(WebhookAttempt.id).where(
+        WebhookAttempt.delivery_id == WebhookDelivery.id, WebhookAttempt.attempted_at > cutoff)
+    done = sa.select(WebhookDelivery.id).where(sa.or_(
+        sa.and_(WebhookDelivery.status == OutboxStatus.SENT.value,
+                WebhookDelivery.sent_at <= cutoff),
+        sa.and_(WebhookDelivery.status == OutboxStatus.FAILED.value,
+                WebhookDelivery.created_at <= cutoff, ~sa.exists(recent_attempt))))
+    ids = list(db.session.scalars(done))
+    forgotten = 0
+    for start in range(0, len(ids), 1000):  # bounded IN lists
+        chunk = ids[start:start + 1000]
+        db.session.execute(sa.delete(WebhookAttempt)
+                           .where(WebhookAttempt.delivery_id.in_(chunk)))
+        forgotten += db.session.execute(sa.delete(WebhookDelivery)
+                                        .where(WebhookDelivery.id.in_(chunk))).rowcount or 0
+    return forgotten

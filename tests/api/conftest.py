@@ -2,16 +2,25 @@
 collective beside it, and tokens of every kind, built through the real services."""
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from collective.api import tokens
+from collective.books.expenses import categories, submissions
+from collective.books.expenses.storage import receipt_storage
+from collective.books.expenses.uploads import Upload
 from collective.clock import now_utc, today_in
-from collective.extensions import limiter
-from collective.members.models import Role
+from collective.extensions import db, limiter
+from collective.members.models import Collective, Membership, Role
+from collective.members.services import membership_in
 from collective.pool.models import PitchState
+from collective.pool.pitches import get_pitch
+from tests.books.factories import png_bytes
+from tests.books.invoice_factories import delivered_work, draft, set_up_invoicing
 from tests.factories import commit, make_collective, make_member
 from tests.pool.factories import allocate, found_rule, log, make_pitch, move_to
 
@@ -102,4 +111,64 @@ def payment_body(world: World, **changes) -> dict:
     """A payment of USD 100.00 on the world's won work, received today."""
     return {"pitch_id": world.pitch_id, "amount": 10_000, "currency": "USD",
             "received_on": today_in("UTC").isoformat(), "reference": "INV-1", **changes}
+
+
+
+@dataclass
+class BooksWorld:
+    """The world's books: invoicing set up in ours (VAT 12%), a draft on the won work, a
+    member's pending expense, a coordinator who is no treasurer; and theirs' own invoice,
+    expense and journal entry, out of ours' reach."""
+
+    draft_id: int
+    vat_id: int
+    category_id: int
+    expense_id: int
+    coordinator: str
+    their_invoice_id: int
+    their_expense_id: int
+    their_entry_id: int
+
+
+def receipt_json(name: str = "receipt.png") -> dict:
+    """A small PNG receipt as the API takes it."""
+    return {"filename": name, "content_base64": base64.b64encode(png_bytes()).decode()}
+
+
+@pytest.fixture
+def books(app, world, setup) -> BooksWorld:
+    """The books of `world`, built through the real services."""
+    with setup():
+        now = now_utc()
+        today = today_in("UTC")
+        user = tokens.find_token(world.full).user
+        founder = membership_in(user.id, "ours")
+        member = membership_in(tokens.find_token(world.member).user.id, "ours")
+        vat = set_up_invoicing(founder)
+        invoice = draft(founder, get_pitch(founder.collective_id, world.pitch_id), vat)
+        coordinator = make_member(founder.collective, roles=(Role.MEMBER, Role.COORDINATOR))
+        travel = next(c for c in categories.categories_of(founder.collective_id)
+                      if c.name == "Travel")
+        receipt = [Upload("taxi.png", png_bytes())]
+        expense = submissions.submit_expense(
+            member, category_id=travel.id, amount=4_200, currency="USD", spent_on=today,
+            description="Taxi to the client", receipts=receipt, storage=receipt_storage(),
+            today=today, now=now)
+        theirs_founder = db.session.scalar(
+            sa.select(Membership).join(Collective).where(Collective.slug == "theirs")
+            .order_by(Membership.id).limit(1))
+        their_invoice = draft(theirs_founder, delivered_work(theirs_founder))
+        their_travel = next(c for c in categories.categories_of(theirs_founder.collective_id)
+                            if c.name == "Travel")
+        their_expense = submissions.record_direct_expense(
+            theirs_founder, category_id=their_travel.id, amount=1_000, currency="USD",
+            spent_on=today, description="Bank fee", receipts=receipt,
+            storage=receipt_storage(), today=today, now=now)
+        made = BooksWorld(
+            draft_id=invoice.id, vat_id=vat.id, category_id=travel.id, expense_id=expense.id,
+            coordinator=tokens.create_token(coordinator.user, name="coordination", now=now)[1],
+            their_invoice_id=their_invoice.id, their_expense_id=their_expense.id,
+            their_entry_id=their_expense.entry_id)
+        commit()
+    return made
 

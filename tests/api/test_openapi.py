@@ -67,13 +67,22 @@ def test_the_docs_page_runs_swagger_ui_from_this_site(client):
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
 
 
+#: The streamed exports (CSV, XLSX, Beancount, PDF) answer files, not JSON: schemathesis
+#: would build a spreadsheet or a PDF for every generated example, and has no schema of a
+#: file's content to check it against. tests/api/test_ledger.py requests each format, each
+#: role and each refusal of them instead.
+STREAMED = "/collectives/{slug}/exports/"
+
+
 @pytest.fixture
-def real_ids(api, world) -> dict[str, int]:
+def real_ids(api, world, books) -> dict[str, int]:
     """Ids that exist in ours, so generated requests reach past the 404s."""
     paid = api("POST", "/collectives/ours/payments", world.full, json=payment_body(world))
     pitch = api("GET", f"/collectives/ours/pitches/{world.pitch_id}", world.full).get_json()
     return {"pitch_id": world.pitch_id, "payment_id": paid.get_json()["id"],
-            "membership_id": world.member_id, "client_id": pitch["client_id"]}
+            "membership_id": world.member_id, "client_id": pitch["client_id"],
+            "invoice_id": books.draft_id, "expense_id": books.expense_id,
+            "entry_id": paid.get_json()["entry_id"]}
 
 
 def test_the_api_answers_as_its_document_says(app, world, real_ids):
@@ -81,7 +90,8 @@ def test_the_api_answers_as_its_document_says(app, world, real_ids):
     headers = {"Authorization": f"Bearer {world.full}"}
     failures = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 20
+    assert len(operations) >= 30
+    operations = [op for op in operations if not op.path.startswith(STREAMED)]
     for operation in operations:
 
         @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,

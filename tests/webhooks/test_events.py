@@ -76,3 +76,29 @@ def test_a_fund_run_a_decided_claim_and_a_decided_proposal(ctx):
     assert "reason" not in decided  # a claim's reason stays in the app
     assert (proposal_kind, vote["proposal_id"], vote["status"]) == ("proposal.decided",
                                                                     proposal.id, "adopted")
+
+
+def test_a_payment_reversed_from_anywhere_is_told_once(ctx):
+    from collective.ledger import services as ledger
+    from collective.ledger.models import JournalEntry
+
+    founder = make_collective(currency="USD")
+    found_rule(founder, common_fund_bp=1000, finder_fee_bp=0, method="equal")
+    vat = set_up_invoicing(founder)
+    _subscribe(founder)
+    invoice = issued(founder, delivered_work(founder), vat)
+    paid = payments.pay_invoice(founder, invoice, amount=137_000, received_on=TODAY,
+                                today=TODAY)
+    entry = db.session.get(JournalEntry, paid.entry_id)
+
+    reversal = ledger.reverse_entry(entry, today=TODAY, created_by_id=founder.user_id)
+    ledger.reverse_entry(entry, today=TODAY)  # the same reversal again: told once
+
+    reversed_events = [data for kind, data in _queued() if kind == "payment.reversed"]
+    assert len(reversed_events) == 1
+    data = reversed_events[0]
+    assert (data["payment_id"], data["entry_id"], data["reversal_entry_id"]) == (
+        paid.id, paid.entry_id, reversal.id)
+    assert (data["amount"], data["currency"], data["reversed_on"]) == (
+        137_000, "USD", TODAY.isoformat())
+    assert data["url"].endswith(f"/payments/{paid.id}")

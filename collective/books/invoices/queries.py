@@ -2,7 +2,9 @@
 entries that moved its receivable (never stored), the list page and the aging report."""
 from __future__ import annotations
 
+import csv
 import enum
+import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +22,8 @@ from collective.books.invoices.models import (
 from collective.extensions import db
 from collective.ledger import services as ledger
 from collective.ledger.models import Account, JournalEntry, Posting
+from collective.money import to_decimal
+from collective.web.formatting import safe_text
 
 #: The most invoices one list page shows.
 LIST_LIMIT = 500
@@ -159,3 +163,17 @@ def aging_report(collective_id: int, as_of: date) -> list[dict]:
     found = standings(invoices)
     return compute.aging(((i.client.name, i.due_on, found[i.id].open_base) for i in invoices
                           if found[i.id].open_base > 0), as_of)
+
+
+def aging_csv(collective_id: int, currency: str, as_of: date) -> bytes:
+    """The aging report as UTF-8 CSV, amounts in major units of the base `currency`: what
+    the page's download and the API send."""
+    buckets = [b[0] for b in compute.BUCKETS]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["client", *(f"{b} ({currency})" for b in buckets), f"total ({currency})"])
+    for row in aging_report(collective_id, as_of):
+        writer.writerow([safe_text(row["client"]),
+                         *(str(to_decimal(row[b], currency)) for b in buckets),
+                         str(to_decimal(row["total"], currency))])
+    return out.getvalue().encode()

@@ -1,15 +1,10 @@
 """The receivables aging report, as a page and as CSV."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, g, render_template
 
 from collective.books.invoices import compute, queries
 from collective.books.invoices.views.base import C, T, bp
-from collective.money import to_decimal
-from collective.web.formatting import safe_text
 from collective.web.scoping import collective_view
 
 
@@ -26,16 +21,8 @@ def aging():
 @collective_view(C, T)
 def aging_csv():
     """The aging report as CSV, amounts in major units of the base currency."""
-    currency = g.collective.base_currency
-    buckets = [b[0] for b in compute.BUCKETS]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["client", *(f"{b} ({currency})" for b in buckets), f"total ({currency})"])
-    for row in queries.aging_report(g.collective.id, g.today):
-        writer.writerow([safe_text(row["client"]),
-                         *(str(to_decimal(row[b], currency)) for b in buckets),
-                         str(to_decimal(row["total"], currency))])
     name = f"{g.collective.slug}-aging-{g.today.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(queries.aging_csv(g.collective.id, g.collective.base_currency, g.today),
+                    mimetype="text/csv",
                     headers={"Content-Type": "text/csv; charset=utf-8",
                              "Content-Disposition": f'attachment; filename="{name}"'})
