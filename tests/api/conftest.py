@@ -103,3 +103,6 @@ def payment_body(world: World, **changes) -> dict:
     return {"pitch_id": world.pitch_id, "amount": 10_000, "currency": "USD",
             "received_on": today_in("UTC").isoformat(), "reference": "INV-1", **changes}
 
+
+
+from tests.api.gov_world import gov  # noqa: E402,F401  (the governance and fund world)

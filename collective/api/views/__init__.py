@@ -48,9 +48,9 @@ def written(write: Callable[[], tuple[dict, int]]) -> Response:
 
 
 def _blueprints() -> list[Blueprint]:
-    from collective.api.views import collectives, money, work
+    from collective.api.views import benefits, collectives, governance, money, work
 
-    return [collectives.blp, work.blp, money.blp]
+    return [collectives.blp, work.blp, money.blp, governance.blp, benefits.blp]
 
 
 BLUEPRINTS = _blueprints()
