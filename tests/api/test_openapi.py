@@ -67,6 +67,19 @@ def test_the_document_lists_every_api_route_and_nothing_else(app, client):
     assert len(routed) >= 38
 
 
+def test_the_document_sections_have_human_names(client):
+    document = _document(client)
+    sections = [tag["name"] for tag in document["tags"]]
+    assert sections[:5] == ["Collectives and members", "Clients, pitches and time",
+                            "Payments and payouts", "Share rules and proposals",
+                            "Benefits fund"]
+    used = {tag for item in document["paths"].values() for operation in item.values()
+            if isinstance(operation, dict) for tag in operation.get("tags", [])}
+    assert used <= set(sections) and not [name for name in used if "api_" in name]
+    votes = document["paths"]["/api/v1/collectives/{slug}/proposals/{proposal_id}/vote"]
+    assert votes["put"]["tags"] == ["Share rules and proposals"]
+
+
 def test_the_docs_page_runs_swagger_ui_from_this_site(client):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200

@@ -20,9 +20,26 @@ from collective.clock import now_utc
 from collective.extensions import csrf
 
 
-def api_blueprint(name: str, description: str) -> Blueprint:
-    """A blueprint of the API, under /api/v1, guarded (once, before any app registers it)."""
-    blueprint = Blueprint(name, __name__, url_prefix=PREFIX, description=description)
+class ApiBlueprint(Blueprint):
+    """A blueprint of the API whose operations the document lists under its `title` (a
+    section named for people, "Benefits fund"), not under its Flask name ("api_benefits")."""
+
+    def __init__(self, *args, title: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = title
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        """flask-smorest's route, tagged with the blueprint's title unless told otherwise."""
+        return super().route(rule, parameters=parameters, tags=tags or [self.title],
+                             **options)
+
+
+def api_blueprint(name: str, description: str, title: str | None = None) -> Blueprint:
+    """A blueprint of the API, under /api/v1, guarded (once, before any app registers it);
+    its section of the document is `title` (by default made from the name)."""
+    title = title or name.removeprefix("api_").replace("_", " ").capitalize()
+    blueprint = ApiBlueprint(name, __name__, url_prefix=PREFIX, description=description,
+                             title=title)
     _guard(blueprint)
     return blueprint
 

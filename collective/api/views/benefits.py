@@ -36,7 +36,7 @@ from collective.members.models import Role
 
 T = Role.TREASURER
 blp = api_blueprint("api_benefits", "The benefits fund: plans, claims, and the monthly "
-                                    "contribution and payout runs.")
+                    "contribution and payout runs.", "Benefits fund")
 blp.before_request(stamp_now)
 
 PlanPage = page_schema(PlanOut, "PlanPage")

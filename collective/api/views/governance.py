@@ -28,7 +28,8 @@ from collective.members.models import Membership, Proposal, Vote
 from collective.pool import rules as share_rules
 from collective.pool.models import ShareRule
 
-blp = api_blueprint("api_governance", "Share rules, and proposals with their votes.")
+blp = api_blueprint("api_governance", "Share rules, and proposals with their votes.",
+                    "Share rules and proposals")
 
 
 @blp.before_request
