@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response
+from flask import Response, g
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
@@ -17,7 +17,8 @@ from collective.api.limits import add_ratelimit_headers, limit_blueprint
 from collective.api.paging import add_link_header
 from collective.api.views.auth import authenticate
 from collective.clock import now_utc
-from collective.extensions import csrf
+from collective.errors import NotFound
+from collective.extensions import csrf, db
 
 
 class ApiBlueprint(Blueprint):
@@ -62,6 +63,15 @@ def written(write: Callable[[], tuple[dict, int]]) -> Response:
     """The request transaction of a write: `write` calls the services and returns the body
     and status; committed once, and once per Idempotency-Key when the request sends one."""
     return idempotent_write(write, now=now_utc())
+
+
+def one_of_ours(model: type, row_id: int, noun: str):
+    """The row of `model` with that id in the URL's collective; another collective's, like
+    one that does not exist, is a 404."""
+    row = db.session.get(model, row_id)
+    if row is None or row.collective_id != g.collective.id:
+        raise NotFound(f"no such {noun} in this collective")
+    return row
 
 
 def _blueprints() -> list[Blueprint]:

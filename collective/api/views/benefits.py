@@ -25,13 +25,17 @@ from collective.api.schemas_benefits import (
     RunStartedOut,
 )
 from collective.api.schemas_governance import ProposalDetailOut
-from collective.api.views import api_blueprint, written
+from collective.api.views import api_blueprint, one_of_ours, written
 from collective.api.views.auth import scoped
-from collective.api.views.governance import proposal_detail, proposal_with_votes, stamp_now
+from collective.api.views.governance import (
+    proposal_detail,
+    proposal_with_votes,
+    stamp_now,
+    terms_versions,
+)
 from collective.benefits import claims, plans, runs
 from collective.benefits.models import BenefitPlan, BenefitRun, Claim, RunKind, RunLine
 from collective.errors import NotFound
-from collective.extensions import db
 from collective.members.models import Role
 
 T = Role.TREASURER
@@ -68,10 +72,7 @@ def plan_list(args: dict):
     """Every version of the fund's plan, oldest first; `since` and `until` filter by the
     day each took effect. A plan changes only by a proposal (POST
     .../benefit-plans/proposals)."""
-    query = sa.select(BenefitPlan).where(BenefitPlan.collective_id == g.collective.id,
-                                         *day_range(BenefitPlan.effective_on, args))
-    return page_body(page_of(query, BenefitPlan.id, "benefit-plans", args,
-                             convert=_plan_body(_plan_in_force_id())))
+    return terms_versions(BenefitPlan, "benefit-plans", args, _plan_body(_plan_in_force_id()))
 
 
 @blp.route("/collectives/<slug>/benefit-plans/<int:plan_id>")
@@ -79,10 +80,7 @@ def plan_list(args: dict):
 @blp.response(200, PlanOut)
 def plan(plan_id: int):
     """One version of the fund's plan."""
-    found = db.session.get(BenefitPlan, plan_id)
-    if found is None or found.collective_id != g.collective.id:
-        raise NotFound("no such plan in this collective")
-    return _plan_body(_plan_in_force_id())(found)
+    return _plan_body(_plan_in_force_id())(one_of_ours(BenefitPlan, plan_id, "plan"))
 
 
 @blp.route("/collectives/<slug>/benefit-plans/proposals", methods=["POST"])
@@ -203,10 +201,7 @@ def _run_body(run: BenefitRun) -> dict:
 
 
 def _run(run_id: int) -> BenefitRun:
-    run = db.session.get(BenefitRun, run_id)
-    if run is None or run.collective_id != g.collective.id:
-        raise NotFound("no such run in this collective")
-    return run
+    return one_of_ours(BenefitRun, run_id, "run")
 
 
 @blp.route("/collectives/<slug>/runs")

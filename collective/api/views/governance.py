@@ -3,6 +3,8 @@ services: a rule changes only by a proposal the members vote through, the same r
 the pages decide who may propose, and a vote on a proposal that has closed is a 409."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import g
 from sqlalchemy import orm as so
@@ -18,7 +20,7 @@ from collective.api.schemas_governance import (
     VoteIn,
     VoteOut,
 )
-from collective.api.views import api_blueprint, written
+from collective.api.views import api_blueprint, one_of_ours, written
 from collective.api.views.auth import scoped
 from collective.clock import now_utc
 from collective.errors import NotFound
@@ -89,6 +91,14 @@ def proposal_detail(proposal: Proposal) -> dict:
 
 # --- Share rules -------------------------------------------------------------------------
 
+def terms_versions(model: type, list_name: str, args: dict, body: Callable) -> dict:
+    """A page of the versions of a collective's terms (share rules, benefit plans), in
+    order, filtered by the day each took effect."""
+    query = sa.select(model).where(model.collective_id == g.collective.id,
+                                   *day_range(model.effective_on, args))
+    return page_body(page_of(query, model.id, list_name, args, convert=body))
+
+
 def _rule_body(in_force_id: int | None):
     def body(rule: ShareRule) -> dict:
         return {"id": rule.id, "version": rule.version, "effective_on": rule.effective_on,
@@ -110,10 +120,7 @@ def _rule_in_force_id() -> int | None:
 def share_rule_list(args: dict):
     """Every version of the share rule, oldest first; `since` and `until` filter by the day
     each took effect. A rule changes only by a proposal (POST .../share-rules/proposals)."""
-    query = sa.select(ShareRule).where(ShareRule.collective_id == g.collective.id,
-                                       *day_range(ShareRule.effective_on, args))
-    return page_body(page_of(query, ShareRule.id, "share-rules", args,
-                             convert=_rule_body(_rule_in_force_id())))
+    return terms_versions(ShareRule, "share-rules", args, _rule_body(_rule_in_force_id()))
 
 
 @blp.route("/collectives/<slug>/share-rules/<int:rule_id>")
@@ -121,10 +128,7 @@ def share_rule_list(args: dict):
 @blp.response(200, ShareRuleOut)
 def share_rule(rule_id: int):
     """One version of the share rule."""
-    rule = db.session.get(ShareRule, rule_id)
-    if rule is None or rule.collective_id != g.collective.id:
-        raise NotFound("no such share rule in this collective")
-    return _rule_body(_rule_in_force_id())(rule)
+    return _rule_body(_rule_in_force_id())(one_of_ours(ShareRule, rule_id, "share rule"))
 
 
 @blp.route("/collectives/<slug>/share-rules/proposals", methods=["POST"])
