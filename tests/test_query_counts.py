@@ -345,3 +345,64 @@ def test_the_dashboard_shows_the_most_loaded_members_and_links_to_everyone(
     votes = votes[:votes.index("</ul>") + 200]
     assert '<span class="badge warn">2+</span>' in votes
     assert votes.count("/proposals/") == 2 and "every proposal</a> lists the rest" in votes
+
+
+#: API lists and reads of the governance and fund resources (docs/api.md), by the founder
+#: (every role) unless a member is named: {proposal} is the one everyone voted on.
+API_PAGES = [
+    ("share-rules", "founder"),
+    ("proposals", "member"),
+    ("proposals?status=open", "founder"),
+    ("proposals/{proposal}", "member"),
+    ("proposals/{proposal}/votes", "member"),
+    ("benefit-plans", "member"),
+    ("claims", "founder"),
+    ("claims?status=pending", "founder"),
+    ("claims", "member"),
+    ("runs", "founder"),
+    ("runs/{run}/lines", "founder"),
+]
+
+
+def test_no_api_list_runs_more_statements_for_more_data(app, client, setup, worlds):
+    from collective.api import tokens
+    from collective.benefits.models import BenefitRun
+    from collective.extensions import db, limiter
+    from collective.members.models import Membership, Proposal, User
+
+    limiter.reset()
+    secrets = []
+    with setup():
+        for world in worlds:
+            collective_id = db.session.scalar(
+                sa.select(Membership.collective_id).join(User)
+                .where(User.email == world.founder))
+            proposal = db.session.scalar(sa.select(Proposal).filter_by(
+                collective_id=collective_id).order_by(Proposal.id).limit(1))
+            voters = db.session.scalars(sa.select(Membership).filter_by(
+                collective_id=collective_id))
+            for voter in voters:  # everyone votes: the votes grow with the collective
+                proposals.cast_vote(voter, proposal, "agree", now=now_utc())
+            world.proposal = proposal.id
+            world.run = db.session.scalar(sa.select(BenefitRun.id).filter_by(
+                collective_id=collective_id))
+            secrets.append({who: tokens.create_token(
+                db.session.scalar(sa.select(User).filter_by(email=getattr(world, who))),
+                name="count", now=now_utc())[1] for who in ("founder", "member")})
+        commit()
+
+    def count(world, secret, page: str) -> int:
+        url = f"/api/v1/collectives/{world.slug}/{page.format(**vars(world))}"
+        headers = {"Authorization": f"Bearer {secret}"}
+        client.get(url, headers=headers)  # the token's first use is recorded: not counted
+        with counting() as statements:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200, (page, response.get_data(as_text=True))
+        if "{" not in page and "?" not in page:
+            assert response.get_json()["items"], page  # something to count
+        return len(statements)
+
+    counts = {(page, who): tuple(count(world, secret[who], page)
+                                 for world, secret in zip(worlds, secrets, strict=True))
+              for page, who in API_PAGES}
+    assert {key: value for key, value in counts.items() if value[1] > value[0]} == {}

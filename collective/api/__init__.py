@@ -64,7 +64,8 @@ class CollectiveApi(Api):
                 blp, name, parameters = self._undocumented.pop(0)
                 blp.register_views_in_doc(self, self._app, self.spec, name=name,
                                           parameters=parameters)
-                self.spec.tag({"name": name, "description": blp.description})
+                self.spec.tag({"name": getattr(blp, "title", name),
+                               "description": blp.description})
             return self.spec.to_dict()
 
 

@@ -44,6 +44,8 @@ ACTIONS: dict[str, str] = {
     "webhook.disabled": "Webhook endpoint disabled",
     "webhook.enabled": "Webhook endpoint enabled",
     "webhook.deleted": "Webhook endpoint deleted",
+    "webhook.updated": "Webhook endpoint changed",
+    "webhook.rotated": "Webhook signing secret rotated",
     "webhook.resent": "Webhook delivery resent",
     # Downloads.
     "export.ledger": "Ledger exported",

@@ -235,7 +235,7 @@ def decide_claim(actor: Membership, claim: Claim, *, approve: bool, reason: str,
     if claim.proposal_id is not None:
         raise DomainError("this claim is decided by the members' vote", field="reason")
     if claim.status != ClaimStatus.PENDING:
-        raise DomainError(f"this claim is already {claim.status}", field="reason")
+        raise Conflict(f"this claim is already {claim.status}", field="reason")
     if not (reason or "").strip():
         raise DomainError("give a reason the claimant will read", field="reason")
     status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED

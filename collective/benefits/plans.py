@@ -64,6 +64,10 @@ def check_terms(data: Mapping | None) -> PlanTerms:
         return PlanTerms.from_json(data)
     except PlanError as exc:
         raise DomainError(str(exc), field=exc.field) from exc
+    except (AttributeError, TypeError, ValueError) as exc:
+        # A part of another shape than the plan's (a list for an object, say), as JSON
+        # from the API can be: a refusal naming the terms, never a crash.
+        raise DomainError("the plan's terms are not in a plan's shape", field="terms") from exc
 
 
 def _check_plan_month(effective_on: date, today: date) -> date:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from collective import audit
 from collective.clock import date_at
-from collective.errors import DomainError, NotFound
+from collective.errors import Conflict, DomainError, NotFound
 from collective.extensions import db
 from collective.members import notices
 from collective.members.models import (
@@ -134,7 +134,9 @@ def cast_vote(
     except ValueError as exc:
         raise DomainError(f"{choice!r} is not a vote", field="choice") from exc
     if not is_voting_open(proposal, now):
-        raise DomainError("voting on this proposal has closed", field="choice")
+        # A conflict, not a wrong input: the proposal moved on (decided, withdrawn, or past
+        # its deadline) since the voter last saw it; the API answers a 409.
+        raise Conflict("voting on this proposal has closed", field="choice")
     if not may_vote(actor, proposal):
         raise DomainError("you cannot vote on this proposal: it decides something of your "
                           "own, so the other members decide it", field="choice")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,18 +35,28 @@ def _require_treasurer(actor: Any, action: str) -> None:
         raise NotAllowed(Role.TREASURER.value, action)
 
 
-def create_endpoint(actor: Any, *, url: str, event_types: Collection[str],
-                    description: str = "", allow_http: bool = False,
-                    allow_private: bool = False) -> WebhookEndpoint:
-    """Subscribe `url` to `event_types` for the actor's collective, with a new signing
-    secret. The URL is refused unless it is safe to send to (addresses.py)."""
-    _require_treasurer(actor, "manage webhooks")
+def _chosen_events(event_types: Collection[str]) -> list[str]:
+    """The event types, checked and sorted: at least one, each one we send."""
     try:
         chosen = sorted({EventType(value).value for value in event_types})
     except ValueError as exc:
         raise DomainError("choose events from the list", field="event_types") from exc
     if not chosen:
         raise DomainError("choose at least one event", field="event_types")
+    return chosen
+
+
+def _note(description: str) -> str:
+    return " ".join((description or "").split())[:200]
+
+
+def create_endpoint(actor: Any, *, url: str, event_types: Collection[str],
+                    description: str = "", allow_http: bool = False,
+                    allow_private: bool = False) -> WebhookEndpoint:
+    """Subscribe `url` to `event_types` for the actor's collective, with a new signing
+    secret. The URL is refused unless it is safe to send to (addresses.py)."""
+    _require_treasurer(actor, "manage webhooks")
+    chosen = _chosen_events(event_types)
     url = check_subscription_url(url, allow_http=allow_http, allow_private=allow_private)
     count = db.session.scalar(sa.select(sa.func.count(WebhookEndpoint.id))
                               .filter_by(collective_id=actor.collective_id))
@@ -54,7 +64,7 @@ def create_endpoint(actor: Any, *, url: str, event_types: Collection[str],
         raise DomainError(f"a collective keeps at most {MAX_ENDPOINTS} webhook endpoints",
                           field="url")
     endpoint = WebhookEndpoint(collective_id=actor.collective_id, url=url,
-                               description=" ".join((description or "").split())[:200],
+                               description=_note(description),
                                event_types=chosen, secret=new_secret(), is_enabled=True,
                                created_by_user_id=actor.user_id)
     db.session.add(endpoint)
@@ -83,6 +93,57 @@ def set_enabled(actor: Any, endpoint: WebhookEndpoint, enabled: bool) -> Webhook
         db.session.flush()
         audit.record("webhook.enabled" if enabled else "webhook.disabled",
                      collective=actor.collective_id, subject=endpoint, url=endpoint.url)
+    return endpoint
+
+
+def update_endpoint(actor: Any, endpoint: WebhookEndpoint, *, url: str,
+                    event_types: Collection[str], description: str = "",
+                    allow_http: bool = False, allow_private: bool = False) -> WebhookEndpoint:
+    """Change where an endpoint's deliveries go, what it receives, and its note. The new
+    URL is checked as a new subscription's is; deliveries still waiting go to it, under
+    their own webhook-id, and the secret stays."""
+    _require_treasurer(actor, "manage webhooks")
+    if endpoint.collective_id != actor.collective_id:
+        raise NotFound("no such webhook endpoint")
+    chosen = _chosen_events(event_types)
+    url = check_subscription_url(url, allow_http=allow_http, allow_private=allow_private)
+    before = {"url": endpoint.url, "events": list(endpoint.event_types),
+              "description": endpoint.description}
+    after = {"url": url, "events": chosen, "description": _note(description)}
+    if after != before:
+        endpoint.url, endpoint.event_types, endpoint.description = (
+            url, chosen, after["description"])
+        db.session.flush()
+        changed = [name for name in after if after[name] != before[name]]
+        # URLs cut short: two of them at their longest would not fit the audit's details.
+        audit.record("webhook.updated", collective=actor.collective_id, subject=endpoint,
+                     **{f"old_{name}": _short(before[name]) for name in changed},
+                     **{name: _short(after[name]) for name in changed})
+    return endpoint
+
+
+def _short(value: Any) -> Any:
+    return value[:300] if isinstance(value, str) else value
+
+
+#: How long a rotated-out secret still signs deliveries, beside the new one.
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def rotate_secret(actor: Any, endpoint: WebhookEndpoint, now: datetime) -> WebhookEndpoint:
+    """Give the endpoint a new signing secret (the caller shows it once). For
+    ROTATION_OVERLAP deliveries carry a signature with the old one too, so the receiver
+    can change over without refusing any; a second rotation in that time drops the
+    oldest."""
+    _require_treasurer(actor, "manage webhooks")
+    if endpoint.collective_id != actor.collective_id:
+        raise NotFound("no such webhook endpoint")
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+    endpoint.secret = new_secret()
+    db.session.flush()
+    audit.record("webhook.rotated", collective=actor.collective_id, subject=endpoint,
+                 url=endpoint.url, overlap_until=endpoint.previous_secret_expires_at)
     return endpoint
 
 

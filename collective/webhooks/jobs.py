@@ -64,7 +64,7 @@ def deliver_webhooks(now: datetime | None = None, *, limit: int = BATCH_SIZE) ->
             delivery.next_attempt_at = moment + lease
             endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
             delivery_id, url, body = delivery.id, endpoint.url, outbox.body_of(delivery)
-            headers = signed_headers(endpoint.secret, delivery.message_id,
+            headers = signed_headers(endpoint.signing_secrets(moment), delivery.message_id,
                                      int(moment.timestamp()), body)
         answer = _attempt(url, body, headers, reach)
         with transaction():

@@ -28,12 +28,25 @@ class WebhookEndpoint(db.Model):
     #: The signing secret, Standard Webhooks style ('whsec_' + base64 of 32 random bytes);
     #: kept as is, since every delivery is signed with it.
     secret: so.Mapped[str] = so.mapped_column(sa.String(100), nullable=False)
+    #: The secret before the last rotation: deliveries are signed with it too until
+    #: `previous_secret_expires_at`, so a receiver can switch without losing any.
+    previous_secret: so.Mapped[str | None] = so.mapped_column(sa.String(100), nullable=True)
+    previous_secret_expires_at: so.Mapped[datetime | None] = so.mapped_column(
+        UTCDateTime(), nullable=True)
     #: Disabled endpoints get no new deliveries; their pending ones wait.
     is_enabled: so.Mapped[bool] = so.mapped_column(sa.Boolean, nullable=False, default=True)
     created_by_user_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id"), nullable=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
                                                        nullable=False)
+
+    def signing_secrets(self, at: datetime) -> list[str]:
+        """The secrets a delivery made at `at` is signed with: the current one, and the one
+        before it while a rotation's overlap lasts."""
+        if self.previous_secret and self.previous_secret_expires_at and \
+                at < self.previous_secret_expires_at:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
     def __repr__(self) -> str:
         state = "enabled" if self.is_enabled else "disabled"

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"
 #: Random bytes in a new secret (Standard Webhooks asks for 24 to 64).
@@ -35,8 +36,14 @@ def signature(secret: str, message_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def signed_headers(secret: str, message_id: str, timestamp: int, body: str) -> dict[str, str]:
-    """The headers of one attempt: the id, the timestamp, the signature and the type."""
+def signed_headers(signing_secrets: str | Sequence[str], message_id: str, timestamp: int,
+                   body: str) -> dict[str, str]:
+    """The headers of one attempt: the id, the timestamp, the signature and the type. With
+    several secrets (a rotation's overlap), one signature each, space-separated, as
+    Standard Webhooks allows: a receiver that knows either secret accepts it."""
+    if isinstance(signing_secrets, str):
+        signing_secrets = [signing_secrets]
     return {"webhook-id": message_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature(secret, message_id, timestamp, body),
+            "webhook-signature": " ".join(signature(secret, message_id, timestamp, body)
+                                          for secret in signing_secrets),
             "content-type": "application/json"}

@@ -27,6 +27,11 @@ ACTIONS = {
     "delete": ("Delete this endpoint?", "Delete",
                "It and its deliveries are deleted, and nothing more is sent to it. The audit "
                "log keeps that it existed."),
+    "rotate": ("Rotate the signing secret?", "Make a new secret",
+               "A new secret is made and shown once, on the next page. For 24 hours every "
+               "delivery is signed with both the new and the old secret, so the receiving "
+               "program can be given the new one without refusing anything; after that, "
+               "only the new one signs."),
 }
 
 
@@ -65,22 +70,54 @@ def endpoint_page(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     page = endpoints.deliveries_page(endpoint, page_number())
     return render_template("webhooks/endpoint.html", endpoint=endpoint, page=page,
-                           form=FlaskForm())
+                           form=FlaskForm(), now=now_utc())
 
 
-@bp.route("/c/<slug>/webhooks/<int:endpoint_id>/<any(disable,enable,delete):action>",
+@bp.route("/c/<slug>/webhooks/<int:endpoint_id>/edit", methods=["GET", "POST"])
+@collective_view(Role.TREASURER)
+def edit_endpoint(endpoint_id: int):
+    """Treasurers: change an endpoint's URL, events and note (the secret stays)."""
+    endpoint = _endpoint_or_404(endpoint_id)
+    form = EndpointForm(obj=endpoint)
+    status = 200
+    if form.validate_on_submit():
+        config = current_app.config
+        with committed(form) as done:
+            endpoints.update_endpoint(
+                g.membership, endpoint, url=form.url.data or "",
+                event_types=form.event_types.data or [],
+                description=form.description.data or "",
+                allow_http=config["WEBHOOKS_ALLOW_HTTP"],
+                allow_private=config["WEBHOOKS_ALLOW_PRIVATE_URLS"])
+        if done:
+            flash("The endpoint is changed.", "info")
+            return redirect(url_for("webhooks.endpoint_page", slug=g.collective.slug,
+                                    endpoint_id=endpoint_id))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("webhooks/edit.html", endpoint=endpoint, form=form), status
+
+
+@bp.route("/c/<slug>/webhooks/<int:endpoint_id>/<any(disable,enable,delete,rotate):action>",
           methods=["GET", "POST"])
 @collective_view(Role.TREASURER)
 def confirm_endpoint_change(endpoint_id: int, action: str):
-    """Treasurers: confirm, then disable, enable or delete an endpoint."""
+    """Treasurers: confirm, then disable, enable or delete an endpoint, or rotate its
+    signing secret (the new one is shown on the answer only)."""
     form = FlaskForm()
     endpoint = _endpoint_or_404(endpoint_id)
     if form.validate_on_submit():
         with committed(form) as done:
             if action == "delete":
                 endpoints.delete_endpoint(g.membership, endpoint)
+            elif action == "rotate":
+                endpoints.rotate_secret(g.membership, endpoint, now_utc())
             else:
                 endpoints.set_enabled(g.membership, endpoint, action == "enable")
+        if done and action == "rotate":
+            return (render_template("webhooks/created.html", endpoint=endpoint, rotated=True),
+                    200, {"Cache-Control": "no-store"})
         if done:
             flash(f"The endpoint {endpoint.url} is {action}d.", "info")
             if action == "delete":

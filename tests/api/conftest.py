@@ -172,3 +172,5 @@ def books(app, world, setup) -> BooksWorld:
         commit()
     return made
 
+
+from tests.api.gov_world import gov  # noqa: E402,F401  (the governance and fund world)

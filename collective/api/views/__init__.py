@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response
+from flask import Response, g
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
@@ -17,12 +17,30 @@ from collective.api.limits import add_ratelimit_headers, limit_blueprint
 from collective.api.paging import add_link_header
 from collective.api.views.auth import authenticate
 from collective.clock import now_utc
-from collective.extensions import csrf
+from collective.errors import NotFound
+from collective.extensions import csrf, db
 
 
-def api_blueprint(name: str, description: str) -> Blueprint:
-    """A blueprint of the API, under /api/v1, guarded (once, before any app registers it)."""
-    blueprint = Blueprint(name, __name__, url_prefix=PREFIX, description=description)
+class ApiBlueprint(Blueprint):
+    """A blueprint of the API whose operations the document lists under its `title` (a
+    section named for people, "Benefits fund"), not under its Flask name ("api_benefits")."""
+
+    def __init__(self, *args, title: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = title
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        """flask-smorest's route, tagged with the blueprint's title unless told otherwise."""
+        return super().route(rule, parameters=parameters, tags=tags or [self.title],
+                             **options)
+
+
+def api_blueprint(name: str, description: str, title: str | None = None) -> Blueprint:
+    """A blueprint of the API, under /api/v1, guarded (once, before any app registers it);
+    its section of the document is `title` (by default made from the name)."""
+    title = title or name.removeprefix("api_").replace("_", " ").capitalize()
+    blueprint = ApiBlueprint(name, __name__, url_prefix=PREFIX, description=description,
+                             title=title)
     _guard(blueprint)
     return blueprint
 
@@ -47,10 +65,28 @@ def written(write: Callable[[], tuple[dict, int]]) -> Response:
     return idempotent_write(write, now=now_utc())
 
 
-def _blueprints() -> list[Blueprint]:
-    from collective.api.views import books, collectives, ledger, money, work
+def one_of_ours(model: type, row_id: int, noun: str):
+    """The row of `model` with that id in the URL's collective; another collective's, like
+    one that does not exist, is a 404."""
+    row = db.session.get(model, row_id)
+    if row is None or row.collective_id != g.collective.id:
+        raise NotFound(f"no such {noun} in this collective")
+    return row
 
-    return [collectives.blp, work.blp, money.blp, books.blp, ledger.blp]
+
+def _blueprints() -> list[Blueprint]:
+    from collective.api.views import (
+        benefits,
+        books,
+        collectives,
+        governance,
+        ledger,
+        money,
+        work,
+    )
+
+    return [collectives.blp, work.blp, money.blp, governance.blp, benefits.blp, books.blp,
+            ledger.blp]
 
 
 BLUEPRINTS = _blueprints()

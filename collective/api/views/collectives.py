@@ -12,7 +12,8 @@ from collective.api.views.auth import caller, scoped
 from collective.members.models import Collective, Membership, MembershipStatus
 from collective.members.services import get_membership
 
-blp = api_blueprint("api_collectives", "The caller's collectives and their members.")
+blp = api_blueprint("api_collectives", "The caller's collectives and their members.",
+                    "Collectives and members")
 
 CollectivePage = page_schema(CollectiveOut, "CollectivePage")
 MembershipPage = page_schema(MembershipOut, "MembershipPage")

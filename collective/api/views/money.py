@@ -17,7 +17,8 @@ from collective.pool.models import ClientPayment
 from collective.pool.pitches import get_pitch
 
 C, T = Role.COORDINATOR, Role.TREASURER
-blp = api_blueprint("api_money", "Client payments with their splits, and payouts.")
+blp = api_blueprint("api_money", "Client payments with their splits, and payouts.",
+                    "Payments and payouts")
 
 PaymentPage = page_schema(PaymentOut, "PaymentPage")
 PayoutPage = page_schema(PayoutOut, "PayoutPage")

@@ -27,7 +27,8 @@ from collective.pool import allocation, clients, pitches, time
 from collective.pool.models import Allocation, Client, Pitch, TimeEntry
 
 C, T = Role.COORDINATOR, Role.TREASURER
-blp = api_blueprint("api_work", "Clients, pitches and their allocations, and the caller's time.")
+blp = api_blueprint("api_work", "Clients, pitches and their allocations, and the caller's time.",
+                    "Clients, pitches and time")
 
 ClientPage = page_schema(ClientOut, "ClientPage")
 PitchPage = page_schema(PitchOut, "PitchPage")
