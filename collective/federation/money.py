@@ -123,6 +123,9 @@ def post_partner_share(shared: SharedPitch, amount: int, payment: ClientPayment,
     if not amount:
         return None
     partner, host = shared.partner, shared.host
+    posted = ledger.find_entry(partner.id, partner_share_key(payment))
+    if posted is not None:   # posted already: the hours it used are paid, nothing to split
+        return posted
     rule = rule_in_force(partner.id, payment.received_on)
     if rule is None:
         raise DomainError(f"{partner.name} had no share rule in force on "

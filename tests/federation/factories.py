@@ -11,10 +11,12 @@ from collective.members.models import Membership, Proposal
 from tests.pool.factories import NOW
 
 
-def pass_vote(voter: Membership, proposal: Proposal, choice: str = "agree") -> Proposal:
-    """`voter` (the collective's only member, as in these tests) votes, and the proposal
-    is decided at its deadline."""
-    proposals.cast_vote(voter, proposal, choice, now=NOW)
+def pass_vote(voter: Membership, proposal: Proposal, choice: str = "agree",
+              *others: Membership) -> Proposal:
+    """`voter` (and `others`, all alike) vote, and the proposal is decided at its
+    deadline."""
+    for member in (voter, *others):
+        proposals.cast_vote(member, proposal, choice, now=NOW)
     proposals.decide_proposal(proposal, proposal.deadline_at + timedelta(seconds=1))
     return proposal
 
