@@ -41,7 +41,7 @@ from collective.pool.rules import rule_in_force, rule_terms
 PARTNER_RECEIVABLE_PREFIX = "1400"
 PARTNER_PAYABLE_PREFIX = "2400"
 #: The partners' parts of shared pitches' payments, an expense like members' shares.
-PARTNER_SHARES = "5800"
+PARTNER_SHARES = ledger.PARTNER_SHARES
 #: How many lines the history of one partner shows per page.
 HISTORY_PAGE = 25
 

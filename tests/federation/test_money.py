@@ -168,3 +168,15 @@ def test_debts_can_be_settled_after_the_partnership_ended(world):
     settled = money.settle(host, federation, amount=10_000, paid_on=TODAY, today=TODAY)
     assert settled.amount == 10_000
     assert money.standing(host.collective, partner.collective_id).we_owe == 23_330
+
+
+def test_the_hosts_split_page_shows_the_partners_part_and_rebuilds_its_own(world):
+    from collective.pool import splits
+    host, partner, federation, pitch, shared, ann, zoe, yan = world
+    payment = _pay(host, pitch)
+    shown = splits.payment_split(host, payment)
+    assert (shown.partner_part, shown.common_fund, shown.members_part) == (33_330, 6_667,
+                                                                           60_004)
+    assert shown.is_rebuilt
+    assert [(line.membership_id, line.minutes, line.total) for line in shown.lines] == [
+        (ann.id, 180, 60_004)]
