@@ -154,7 +154,19 @@ def post_partner_share(shared: SharedPitch, amount: int, payment: ClientPayment,
 
 def reverse_partner_share(entry: JournalEntry, reversal: JournalEntry) -> None:
     """When a host's payment is reversed, reverse the partner's side of it too (same
-    transaction). Safe to call again, and a no-op for a payment not shared."""
+    transaction). Safe to call again, and a no-op for a payment not shared. The partner's
+    side alone is refused: the two ledgers would disagree on what the host owes."""
+    if entry.idempotency_key.startswith("partner-share:"):
+        host_payment = int(entry.idempotency_key.split(":", 1)[1])
+        host_entry = db.session.scalar(sa.select(ClientPayment.entry_id)
+                                       .where(ClientPayment.id == host_payment))
+        if ledger.find_entry(db.session.get(ClientPayment, host_payment).collective_id,
+                             f"reversal:{host_entry}") is None:
+            raise ledger.LedgerError(
+                "this entry is this collective's part of a partner's client payment: the "
+                "partner (the host) reverses its payment, and this part is reversed with it",
+                field="entry")
+        return
     payment_id = db.session.scalar(sa.select(ClientPayment.id)
                                    .where(ClientPayment.entry_id == entry.id))
     if payment_id is None:

@@ -180,3 +180,13 @@ def test_the_hosts_split_page_shows_the_partners_part_and_rebuilds_its_own(world
     assert shown.is_rebuilt
     assert [(line.membership_id, line.minutes, line.total) for line in shown.lines] == [
         (ann.id, 180, 60_004)]
+
+
+def test_the_partners_side_alone_cannot_be_reversed(world):
+    host, partner, *_rest = world
+    payment = _pay(host, _rest[1])
+    theirs = ledger.find_entry(partner.collective_id, f"partner-share:{payment.id}")
+    with pytest.raises(ledger.LedgerError, match="reversed with it"), \
+            db.session.begin_nested():
+        ledger.reverse_entry(theirs, today=TODAY)
+    assert ledger.find_entry(partner.collective_id, f"reversal:{theirs.id}") is None
