@@ -28,7 +28,7 @@ from collective.ledger import services as ledger
 from collective.ledger.models import Account, AccountType, EntryKind, JournalEntry, Posting
 from collective.members.models import Collective, Membership, Role
 from collective.members.services import require_role
-from collective.money import MAX_MINOR_UNITS, split
+from collective.money import MAX_MINOR_UNITS, format_money, split
 from collective.pool import compute
 from collective.pool.checks import check_date, is_whole
 from collective.pool.models import Allocation, ClientPayment, Pitch
@@ -278,9 +278,9 @@ def settle(actor: Membership, federation: Federation, *, amount: int, paid_on: d
         ledger.lock_balances(collective_id)
     owed = standing(payer, payee.id).we_owe
     if amount > owed:
-        raise DomainError(f"{payer.name} owes {payee.name} {owed / 100:,.2f} "
-                          f"{payer.base_currency}; a settlement cannot be more",
-                          field="amount")
+        raise DomainError(f"{payer.name} owes {payee.name} "
+                          f"{format_money(owed, payer.base_currency)}; a settlement cannot "
+                          "be more", field="amount")
     currency = payer.base_currency
     row = PartnerSettlement(federation_id=federation.id, payer_collective_id=payer.id,
                             payee_collective_id=payee.id, amount=amount, currency=currency,
