@@ -29,7 +29,7 @@ from collective.ledger.models import Account, AccountType, EntryKind, JournalEnt
 from collective.members.models import Collective, Membership, Role
 from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, format_money, split
-from collective.pool import compute
+from collective.pool import compute, notices
 from collective.pool.checks import check_date, is_whole
 from collective.pool.models import Allocation, ClientPayment, Pitch
 from collective.pool.payments import PartnerPart, split_lines
@@ -144,12 +144,14 @@ def post_partner_share(shared: SharedPitch, amount: int, payment: ClientPayment,
                          -amount, base),
              *split_lines(partner.id, result, base)]
     pitch = db.session.get(Pitch, payment.pitch_id)
-    return ledger.post_entry(
+    entry = ledger.post_entry(
         partner.id, kind=EntryKind.PAYMENT, occurred_on=payment.received_on,
         idempotency_key=partner_share_key(payment),
         memo=(f"{host.name}: {pitch.title}, our {shared.partner_bp / 100:g}% "
               f"({result.note})")[:500],
         lines=lines)
+    notices.payment_split(partner, payment, pitch, rule, result.by_member())
+    return entry
 
 
 def reverse_partner_share(entry: JournalEntry, reversal: JournalEntry) -> None:

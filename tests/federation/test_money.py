@@ -190,3 +190,15 @@ def test_the_partners_side_alone_cannot_be_reversed(world):
             db.session.begin_nested():
         ledger.reverse_entry(theirs, today=TODAY)
     assert ledger.find_entry(partner.collective_id, f"reversal:{theirs.id}") is None
+
+
+def test_the_partners_members_are_told_their_own_share(world):
+    from collective.notifications.models import Notification
+    host, partner, federation, pitch, shared, ann, zoe, yan = world
+    _pay(host, pitch)
+    told = dict(db.session.execute(
+        sa.select(Notification.membership_id, Notification.title)
+        .where(Notification.kind == "payment_split",
+               Notification.collective_id == partner.collective_id)).all())
+    assert told == {zoe.id: f"A payment for {pitch.title} brought you €88.88",
+                    yan.id: f"A payment for {pitch.title} brought you €177.76"}
