@@ -207,6 +207,17 @@ def log_partner_time(actor: Membership, shared: SharedPitch, *, worked_on: date,
                          today=today)
 
 
+def check_partner_work(actor: Membership, placed: Allocation) -> None:
+    """The pool's rule for time on another collective's pitch: only on a pitch shared with
+    the actor's collective, accepted, while the partnership lasts."""
+    shared = accepted_sharing(placed.pitch_id)
+    if shared is None or shared.partner_collective_id != actor.collective_id:
+        raise NotFound("no such allocation of yours", field="allocation_id")
+    if not shared.federation.is_active:
+        raise DomainError("the partnership has ended: no new hours on its shared pitches",
+                          field="allocation_id")
+
+
 def partner_team(shared: SharedPitch) -> list[tuple[int, str, int, int, int]]:
     """The partner's members on the pitch: (membership id, name, weight, weekly hours,
     minutes logged), in one query."""

@@ -223,3 +223,27 @@ def test_a_pitch_is_shared_only_between_collectives_of_one_currency(ctx):
     with pytest.raises(DomainError, match="same base currency"):
         sharing.propose_sharing(a, make_pitch(a), federation_id=federation.id,
                                 partner_bp=5000, now=NOW)
+
+
+def test_the_partner_members_own_work_page_takes_no_hours_once_the_partnership_ended(
+        shared_world):
+    from collective.pool import time
+    a, b, federation, pitch, shared, zoe = shared_world
+    placed = time.get_allocation(zoe, pitch.allocations[-1].id)
+    assert time.log_time(zoe, placed, worked_on=TODAY, minutes=30, today=TODAY).minutes == 30
+    partners.leave_federation(a, federation, now=NOW)
+    with pytest.raises(DomainError, match="ended"):
+        time.log_time(zoe, placed, worked_on=TODAY, minutes=30, today=TODAY)
+
+
+def test_time_on_another_collectives_pitch_needs_a_sharing(pair):
+    from collective.pool import time
+    from collective.pool.models import Allocation
+    a, b = pair
+    pitch = make_pitch(a)
+    move_to(a, pitch, PitchState.WON)
+    stray = Allocation(pitch_id=pitch.id, membership_id=b.id)   # as a bad row would be
+    db.session.add(stray)
+    db.session.flush()
+    with pytest.raises(NotFound):
+        time.log_time(b, stray, worked_on=TODAY, minutes=30, today=TODAY)
