@@ -138,9 +138,9 @@ def partner(federation_id: int):
     federation = _federation(federation_id)
     form = ShareForm()
     is_coordinator = g.membership.has_role(C)
-    if is_coordinator and federation.is_active:
-        form.pitch_id.choices = [(p.id, p.title)
-                                 for p in sharing.shareable_pitches(g.collective.id)]
+    form.pitch_id.choices = ([(p.id, p.title)
+                              for p in sharing.shareable_pitches(g.collective.id)]
+                             if is_coordinator and federation.is_active else [])
     status = 200
     if request.method == "POST":
         if not is_coordinator:

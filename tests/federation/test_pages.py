@@ -192,3 +192,14 @@ def test_leaving_through_the_page_ends_the_search_at_once(client, auth, owing, s
         assert federation.status == "left" and federation.leave_reason == "Too busy"
         assert db.session.scalar(sa.select(sa.func.count(Proposal.id))
                                  .where(Proposal.status == "open")) == 0
+
+
+def test_sharing_with_a_partner_that_left_is_a_form_error_not_a_crash(client, auth, owing):
+    auth.login(owing["b"])
+    client.post(f"/c/beta/partners/{owing['federation']}/leave", data={"reason": ""})
+    auth.login(owing["a"])
+    response = client.post(f"/c/alpha/partners/{owing['federation']}",
+                           data={"pitch_id": owing["pitch"], "partner_bp": "100",
+                                 "role": "partner"})
+    assert response.status_code == 422
+    assert "Share one of our pitches" not in response.get_data(as_text=True)
