@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     from collective.books.bank import models as _bank_models  # noqa: F401
     from collective.books.expenses import models as _expense_models  # noqa: F401
     from collective.books.invoices import models as _invoice_models  # noqa: F401
+    from collective.federation import models as _federation_models  # noqa: F401
     from collective.mail import models as _mail_models  # noqa: F401
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
@@ -86,11 +87,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_domain_kinds() -> None:
     """Each domain tells the layers below what it owns: entry kinds, proposal kinds."""
-    from collective import benefits, pool
+    from collective import benefits, federation, pool
     from collective.books import bank, expenses, invoices
 
     benefits.register_kinds()
     pool.register_kinds()
+    federation.register_kinds()
     expenses.register_kinds()
     invoices.register_kinds()
     bank.register_checks()
@@ -102,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from collective.benefits.views import bp as fund_bp
     from collective.books.bank.views import bp as bank_bp
     from collective.books.invoices.views import bp as invoices_bp
+    from collective.federation.views import bp as federation_bp
     from collective.ledger.views import bp as ledger_bp
     from collective.members.audit_views import bp as audit_bp
     from collective.members.email_views import bp as email_bp
@@ -118,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(fund_bp)
+    app.register_blueprint(federation_bp)
     app.register_blueprint(bank_bp)
     app.register_blueprint(invoices_bp)
     app.register_blueprint(dashboard_bp)

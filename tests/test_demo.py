@@ -57,12 +57,17 @@ def test_demo_loads_once_and_resets(app, runner):
     assert reset.exit_code == 0, reset.output
     after_reset = _counts(app)
     assert after_reset["users"] == after_first["users"]
-    assert after_reset["collectives"] == after_first["collectives"] + 1
+    # The demo and its partner collective (Harambee) are archived and loaded anew.
+    assert after_reset["collectives"] == after_first["collectives"] + 2
     with app.app_context():
         live = db.session.scalars(
             sa.select(Collective).where(Collective.archived_at.is_(None),
                                         Collective.slug.like("demo%"))).all()
         assert [c.slug for c in live] == ["demo"]
+        partners = db.session.scalars(
+            sa.select(Collective.slug).where(Collective.archived_at.is_(None),
+                                             Collective.slug.like("harambee%"))).all()
+        assert partners == ["harambee"]
 
 
 def test_demo_users_can_sign_in(client, runner):

@@ -29,6 +29,13 @@ from collective.books.invoices.models import (
     Series,
 )
 from collective.extensions import db
+from collective.federation.models import (
+    Federation,
+    FederationStatus,
+    SharedPitch,
+    ShareRole,
+    ShareStatus,
+)
 from collective.ledger import services as ledger
 from collective.ledger.models import (
     Account,
@@ -95,6 +102,9 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (NumberCounter, "series"): Series,
     (InvoiceMovement, "kind"): MovementKind,
     (WebhookDelivery, "status"): OutboxStatus,
+    (Federation, "status"): FederationStatus,
+    (SharedPitch, "role"): ShareRole,
+    (SharedPitch, "status"): ShareStatus,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

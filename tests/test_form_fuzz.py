@@ -44,6 +44,7 @@ from collective.books.expenses.models import Expense, ExpenseCategory
 from collective.books.invoices.models import Invoice, TaxRate
 from collective.demo import DEMO_PASSWORD, archive_demo, load_demo
 from collective.extensions import db, limiter
+from collective.federation.models import Federation, SharedPitch
 from collective.ledger.balances import check_ledger, run_extra_checks
 from collective.ledger.models import JournalEntry
 from collective.mail.models import OutboxMessage
@@ -88,6 +89,7 @@ ID_TABLES = {
     "notification_id": Notification, "client_id": Client, "payment_id": ClientPayment,
     "pitch_id": Pitch, "proposal_id": Proposal, "endpoint_id": WebhookEndpoint,
     "delivery_id": WebhookDelivery, "token_id": ApiToken,
+    "federation_id": Federation, "shared_id": SharedPitch,
 }
 ID_TABLES_BY_ENDPOINT = {("pool.edit_time_entry", "entry_id"): TimeEntry,
                          ("pool.delete_time_entry", "entry_id"): TimeEntry}

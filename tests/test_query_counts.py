@@ -13,6 +13,7 @@ from collective.benefits import claims, runs
 from collective.books.expenses import categories, submissions
 from collective.books.expenses.storage import receipt_storage
 from collective.clock import now_utc
+from collective.extensions import db
 from collective.members import invitations, proposals
 from collective.pool import payments, pitches
 from collective.pool.models import PitchState
@@ -405,4 +406,73 @@ def test_no_api_list_runs_more_statements_for_more_data(app, client, setup, worl
     counts = {(page, who): tuple(count(world, secret[who], page)
                                  for world, secret in zip(worlds, secrets, strict=True))
               for page, who in API_PAGES}
+    assert {key: value for key, value in counts.items() if value[1] > value[0]} == {}
+
+
+def build_partners(size: int) -> SimpleNamespace:
+    """Two partner collectives of `size` members each (every one with skills), `size`
+    pitches of the first shared with the second, each with a partner member on it, time
+    logged and a payment, and `size` settlements."""
+    from collective.federation import money, sharing
+    from collective.members.models import Skill
+    from tests.factories import make_collective, make_member
+    from tests.federation.factories import federate, share
+
+    host, partner = make_collective(), make_collective()
+    found_rule(host)
+    found_rule(partner)
+    federation = federate(host, partner)
+    hosts = [make_member(host.collective) for _ in range(size)]
+    guests = [make_member(partner.collective, hours=20) for _ in range(size)]
+    for n, guest in enumerate(guests):
+        db.session.add_all([Skill(user_id=guest.user_id, name="bookkeeping", level=3),
+                            Skill(user_id=guest.user_id, name=f"skill {n}", level=2)])
+    last = None
+    for n in range(size):
+        pitch = make_pitch(host, title=f"Shared {n}")
+        move_to(host, pitch, PitchState.WON)
+        log(hosts[n], allocate(host, pitch, hosts[n]), 60)
+        last = share(host, partner, federation, pitch, partner_bp=2500 + n)
+        for guest in guests:
+            sharing.allocate_partner_member(host, last, membership_id=guest.id,
+                                            weekly_hours=1, now=NOW)
+        sharing.log_partner_time(guests[n], last, worked_on=date(2026, 10, 1), minutes=60,
+                                 today=TODAY)
+        payments.record_payment(host, pitch, amount=100_000 + n, currency="USD",
+                                received_on=TODAY, today=TODAY)
+        money.settle(host, federation, amount=1_000, paid_on=TODAY, today=TODAY)
+    commit()
+    return SimpleNamespace(host=host.collective.slug, partner=partner.collective.slug,
+                           founder=host.user.email, guest_founder=partner.user.email,
+                           guest=guests[0].user.email, federation=federation.id,
+                           shared=last.id)
+
+
+#: Partner pages: (collective: host or partner, page, who opens it).
+PARTNER_PAGES = [
+    ("host", "partners/", "founder"),
+    ("host", "partners/{federation}", "founder"),
+    ("host", "partners/{federation}/people?skill=bookkeeping", "founder"),
+    ("host", "partners/shared/{shared}", "founder"),
+    ("host", "partners/money", "founder"),
+    ("host", "partners/{federation}/settle", "founder"),
+    ("partner", "partners/{federation}/settle", "guest_founder"),
+    ("partner", "partners/shared/{shared}", "guest"),
+]
+
+
+def test_no_partner_page_runs_more_statements_for_more_data(client, auth, setup):
+    with setup():
+        worlds = build_partners(SMALL), build_partners(LARGE)
+    counts = {}
+    for side, page, who in PARTNER_PAGES:
+        measured = []
+        for world in worlds:
+            auth.login(getattr(world, who))
+            with counting() as statements:
+                response = client.get(f"/c/{getattr(world, side)}/"
+                                      f"{page.format(**vars(world))}")
+            assert response.status_code == 200, (page, response.status_code)
+            measured.append(len(statements))
+        counts[(side, page, who)] = tuple(measured)
     assert {key: value for key, value in counts.items() if value[1] > value[0]} == {}

@@ -30,6 +30,14 @@ ACTIONS: dict[str, str] = {
     "proposal.adopted": "Proposal passed",
     "proposal.rejected": "Proposal did not pass",
     "proposal.withdrawn": "Proposal withdrawn",
+    # Partners between collectives (collective/federation).
+    "federation.proposed": "Partnership proposed",
+    "federation.agreed": "Partnership agreed by vote",
+    "federation.declined": "Partnership declined by vote",
+    "federation.left": "Partnership ended",
+    "shared_pitch.proposed": "Pitch shared with a partner",
+    "shared_pitch.answered": "Partner answered a shared pitch",
+    "settlement.recorded": "Settlement with a partner recorded",
     # Claims and payouts.
     "claim.approved": "Claim approved",
     "claim.rejected": "Claim rejected",

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from collective.clock import today_in
 from collective.demo.books import load_books
 from collective.demo.fund import DemoFund
+from collective.demo.partners import archive_partner, load_partner
 from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
@@ -76,7 +77,9 @@ DEMO_TIMEZONE = "Asia/Manila"
 
 
 def archive_demo() -> Collective | None:
-    """Rename and hide the current demo collective; its ledger stays, append-only."""
+    """Rename and hide the current demo collective (and its partner collective); its ledger
+    stays, append-only."""
+    archive_partner()
     existing = db.session.scalar(sa.select(Collective).filter_by(slug=DEMO_SLUG))
     if existing is not None:
         existing.slug = f"{DEMO_SLUG}-archived-{existing.id}"
@@ -131,6 +134,7 @@ def load_demo(today: date | None = None) -> Collective:
     work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()
     load_books(people, work, today)
+    load_partner(people, _person, start, today)
     webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 

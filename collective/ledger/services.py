@@ -49,6 +49,9 @@ EXPENSES = "5000"
 MEMBER_SHARES = "5100"
 #: The finder's part of each client payment.
 FINDER_FEES = "5200"
+#: The part of a shared pitch's payment that goes to a partner collective (federation);
+#: opened the first time a collective shares a paid pitch.
+PARTNER_SHARES = "5800"
 #: Invoices written off: what clients will never pay.
 BAD_DEBTS = "5300"
 #: Software, hosting and other subscriptions.

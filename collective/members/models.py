@@ -273,6 +273,8 @@ class ProposalKind(enum.StrEnum):
     BENEFIT_PLAN = "benefit_plan"
     #: A claim the plan says the members decide by vote (benefits).
     BENEFIT_CLAIM = "benefit_claim"
+    #: Working with another collective as partners; each side votes its own (federation).
+    FEDERATION = "federation"
 
 
 class ProposalStatus(enum.StrEnum):

@@ -40,11 +40,29 @@ def allocate_member(
     """Give a member a part in a won pitch (or change it); one lead at most."""
     require_role(actor, COORDINATOR, action="allocate work")
     same_collective(actor, pitch, "pitch")
+    member = get_in(Membership, actor.collective_id, membership_id, "member")
+    return place_member(actor, pitch, member, role=role, weight=weight,
+                        weekly_hours=weekly_hours, expected_version=expected_version)
+
+
+def place_member(
+    actor: Membership,
+    pitch: Pitch,
+    member: Membership,
+    *,
+    role: str = AllocationRole.CONTRIBUTOR,
+    weight: int = 1,
+    weekly_hours: int = 0,
+    expected_version: int | None = None,
+    is_told: bool = True,
+) -> Allocation:
+    """allocate_member once the caller has checked that `actor` may allocate `member` to
+    `pitch` (a member of the pitch's collective, or of a partner it shares the pitch with).
+    The member is told of a new part unless `is_told` is false (the caller tells them)."""
     check_version(pitch, expected_version)
     if pitch.pitch_state not in WORK_STATES:
         raise DomainError(f"only won work can be allocated; this pitch is "
                           f"{pitch.pitch_state.label}", field="membership_id")
-    member = get_in(Membership, actor.collective_id, membership_id, "member")
     if member.status != MembershipStatus.ACTIVE:
         raise DomainError(f"{member.user.name} is {member.status} and cannot take work",
                           field="membership_id")
@@ -67,7 +85,7 @@ def allocate_member(
                 other.role = AllocationRole.CONTRIBUTOR
     allocation.role, allocation.weight, allocation.weekly_hours = role, weight, weekly_hours
     db.session.flush()
-    if is_new:
+    if is_new and is_told:
         notices.allocated(actor.collective, allocation, pitch)
     db.session.expire(pitch)
     return allocation

@@ -4,6 +4,7 @@ mistake (which gives those hours back)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -53,6 +54,42 @@ class Settles:
     account_id: int
     cleared: int
     split_amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerPart:
+    """What a payment of a shared pitch owes the partner collective that shares it (the
+    federation package says, through `register_partner_part`).
+
+    The host's entry books `amount` (base minor units) as an expense against
+    `payable_account_id`, what the host owes the partner, and splits only the rest among its
+    own members. The hours of the partner's members (`membership_ids`) are linked to the
+    payment like the host's, and `post` posts the partner's side in the same transaction,
+    with the partner's participants, to be split by the partner's own share rule.
+    """
+
+    amount: int
+    payable_account_id: int
+    expense_account_id: int
+    membership_ids: frozenset[int]
+    label: str
+    post: Callable[[ClientPayment, list[compute.Participant]], None]
+
+
+#: pitch, split amount, day received -> the partner's part, or None for a pitch not shared.
+_partner_parts: list[Callable[[Pitch, int, date], PartnerPart | None]] = []
+
+
+def register_partner_part(partner_part: Callable[[Pitch, int, date], PartnerPart | None]
+                          ) -> None:
+    """Say what a shared pitch's payment owes a partner collective (called once by the app
+    factory; the pool knows no partners)."""
+    _partner_parts[:] = [partner_part]
+
+
+def partner_part_of(pitch: Pitch, split_amount: int, received_on: date) -> PartnerPart | None:
+    """The partner's part of a payment of this pitch, if the pitch is shared."""
+    return _partner_parts[0](pitch, split_amount, received_on) if _partner_parts else None
 
 
 def record_payment(
@@ -133,15 +170,23 @@ def record_payment(
     # key on the hours' links would refuse the second anyway).
     db.session.execute(sa.select(Pitch.id).where(Pitch.id == pitch.id).with_for_update())
     hours = hours_for_payment(pitch, received_on)
+    partner = partner_part_of(pitch, split_amount, received_on)
+    own, theirs = hours.participants, []
+    if partner is not None:
+        own = [p for p in hours.participants if p.membership_id not in partner.membership_ids]
+        theirs = [p for p in hours.participants if p.membership_id in partner.membership_ids]
+    own_amount = split_amount - (partner.amount if partner else 0)
     try:
-        result = compute.split_payment(split_amount, rule_terms(rule), hours.participants,
-                                       pitch.finder_id, seed=payment_split_seed(pitch.id))
+        result = (compute.split_payment(own_amount, rule_terms(rule), own, pitch.finder_id,
+                                        seed=payment_split_seed(pitch.id))
+                  if own_amount else compute.Split(0, 0, None, {}, "nothing kept"))
     except compute.NoParticipants as exc:
         raise DomainError(str(exc), field="pitch") from exc
+    note = result.note if partner is None else f"{result.note}; {partner.label}"
     payment = ClientPayment(
         collective_id=collective.id, pitch_id=pitch.id, amount=amount, currency=currency,
         rate=rate, base_amount=base_amount, split_amount=split_amount, received_on=received_on,
-        reference=reference, share_rule_id=rule.id, split_note=result.note,
+        reference=reference, share_rule_id=rule.id, split_note=note[:300],
         recorded_by_id=actor.id, request_key=request_key or None)
     try:
         with db.session.begin_nested():
@@ -158,11 +203,13 @@ def record_payment(
         idempotency_key=f"payment:{payment.id}",
         memo=_payment_memo(pitch, payment, base),
         lines=_payment_lines(collective.id, result, base_amount, base, settles,
-                             bank_account_id),
+                             bank_account_id, partner),
         created_by_id=actor.user_id)
     payment.entry_id = entry.id
     use_hours(payment, hours.entry_ids)
     db.session.flush()
+    if partner is not None:
+        partner.post(payment, theirs)
     notices.payment_split(collective, payment, pitch, rule, result.by_member())
     notices.payment_recorded(collective, payment)
     return payment
@@ -235,10 +282,11 @@ def _payment_memo(pitch: Pitch, payment: ClientPayment, base: str) -> str:
 
 
 def _payment_lines(collective_id: int, result: compute.Split, base_amount: int, base: str,
-                   settles: Settles | None, bank_account_id: int | None = None
-                   ) -> list[ledger.Line]:
+                   settles: Settles | None, bank_account_id: int | None = None,
+                   partner: PartnerPart | None = None) -> list[ledger.Line]:
     """Bank against income (or the receivable cleared and the exchange difference), and the
-    split: members' shares and the finder's fee, as expenses, against their payables."""
+    split: members' shares and the finder's fee, as expenses, against their payables; on a
+    shared pitch, the partner's part too, as an expense against what the host owes it."""
     def account(code: str) -> int:
         return ledger.account_by_code(collective_id, code).id
 
@@ -250,6 +298,19 @@ def _payment_lines(collective_id: int, result: compute.Split, base_amount: int, 
         if base_amount != settles.cleared:
             lines.append(ledger.Line(account(ledger.EXCHANGE), settles.cleared - base_amount,
                                      base))
+    if partner is not None and partner.amount:
+        lines += [ledger.Line(partner.expense_account_id, partner.amount, base),
+                  ledger.Line(partner.payable_account_id, -partner.amount, base)]
+    return lines + split_lines(collective_id, result, base)
+
+
+def split_lines(collective_id: int, result: compute.Split, base: str) -> list[ledger.Line]:
+    """The lines of a split: members' shares and the finder's fee, as expenses, against each
+    member's payable (what stays, the common fund's part, is the collective's surplus)."""
+    def account(code: str) -> int:
+        return ledger.account_by_code(collective_id, code).id
+
+    lines = []
     members_part = sum(result.members.values())
     for code, amount in ((ledger.MEMBER_SHARES, members_part),
                          (ledger.FINDER_FEES, result.finder_fee)):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from collective.extensions import db
+from collective.ledger import services as ledger
 from collective.ledger.models import Account, JournalEntry, Posting
 from collective.members.models import Collective, Membership
 from collective.members.services import require_role
@@ -53,6 +54,8 @@ class PaymentSplit:
     #: How the members' part was divided: a SplitMethod (weights when no hours were logged).
     method: str
     common_fund: int
+    #: What went to a partner collective, for a shared pitch (0 otherwise).
+    partner_part: int
     finder_fee: int | None
     finder_name: str | None
     members_part: int | None
@@ -75,11 +78,15 @@ def payment_split(viewer: Membership, payment: ClientPayment) -> PaymentSplit:
     """The payment's split as `viewer` may see it (their own line always)."""
     posted = _posted(payment)
     fund = posted.pop(0, 0)
+    partner = posted.pop(-1, 0)
     participants = _participants(payment)
+    if partner:
+        own = _own(payment)
+        participants = [p for p in participants if p.membership_id in own]
     method = SplitMethod(payment.share_rule.method)
     if method == SplitMethod.HOURS and sum(p.minutes for p in participants) == 0:
         method = SplitMethod.WEIGHTS
-    rebuilt = _rebuilt(payment, participants, fund, posted)
+    rebuilt = _rebuilt(payment, participants, fund, posted, partner)
     by_id = {p.membership_id: p for p in participants}
     names = member_names(payment.collective_id,
                          {*posted, *by_id, payment.recorded_by_id,
@@ -101,6 +108,7 @@ def payment_split(viewer: Membership, payment: ClientPayment) -> PaymentSplit:
     return PaymentSplit(
         payment=payment, recorded_by=names.get(payment.recorded_by_id, "?"),
         is_reversed=_is_reversed(payment), method=method, common_fund=fund,
+        partner_part=partner,
         finder_fee=rebuilt.finder_fee if rebuilt else None,
         finder_name=names.get(finder_id) if finder_shown else None,
         members_part=sum(rebuilt.members.values()) if rebuilt else None,
@@ -109,19 +117,37 @@ def payment_split(viewer: Membership, payment: ClientPayment) -> PaymentSplit:
 
 
 def _posted(payment: ClientPayment) -> dict[int, int]:
-    """What the payment's entry credited each member: {membership_id: amount}, and the
-    common fund's part as 0: what of the split no member got. (Entries posted before the
-    books' income model credited the common fund directly; the difference is the same.)"""
+    """What the payment's entry credited each member: {membership_id: amount}, a partner
+    collective's part of a shared pitch as -1, and the common fund's part as 0: what of the
+    split neither a member nor the partner got. (Entries posted before the books' income
+    model credited the common fund directly; the difference is the same.)"""
     rows = db.session.execute(
-        sa.select(Account.membership_id, -Posting.amount)
+        sa.select(Account.membership_id, Account.code, Posting.amount)
         .join(Posting, Posting.account_id == Account.id)
-        .where(Posting.entry_id == payment.entry_id, Posting.amount < 0,
-               Account.membership_id.is_not(None))).all()
+        .where(Posting.entry_id == payment.entry_id,
+               sa.or_(sa.and_(Posting.amount < 0, Account.membership_id.is_not(None)),
+                      Account.code == ledger.PARTNER_SHARES))).all()
     credited: dict[int, int] = {}
-    for membership_id, amount in rows:
-        credited[membership_id] = credited.get(membership_id, 0) + int(amount)
-    credited[0] = payment.split_amount - sum(credited.values())
+    partner = 0
+    for membership_id, code, amount in rows:
+        if code == ledger.PARTNER_SHARES:
+            partner += int(amount)
+        else:
+            credited[membership_id] = credited.get(membership_id, 0) - int(amount)
+    credited[0] = payment.split_amount - sum(credited.values()) - partner
+    if partner:
+        credited[-1] = partner
     return credited
+
+
+def _own(payment: ClientPayment) -> set[int]:
+    """The memberships of the payment's own collective allocated to its pitch (a shared
+    pitch has a partner's members on it too, who are split in the partner's books)."""
+    return set(db.session.scalars(
+        sa.select(Allocation.membership_id)
+        .join(Membership, Membership.id == Allocation.membership_id)
+        .where(Allocation.pitch_id == payment.pitch_id,
+               Membership.collective_id == payment.collective_id)))
 
 
 def _participants(payment: ClientPayment) -> list[compute.Participant]:
@@ -146,14 +172,15 @@ def _participants(payment: ClientPayment) -> list[compute.Participant]:
 
 
 def _rebuilt(payment: ClientPayment, participants: list[compute.Participant], fund: int,
-             posted: dict[int, int]) -> compute.Split | None:
-    """The split computed again, if it gives exactly what was posted; else None."""
-    if not participants:
+             posted: dict[int, int], partner: int = 0) -> compute.Split | None:
+    """The split computed again (of what the collective kept, for a shared pitch), if it
+    gives exactly what was posted; else None."""
+    if not participants or partner >= payment.split_amount:
         return None
     earlier = db.session.scalar(sa.select(sa.func.count(ClientPayment.id)).where(
         ClientPayment.pitch_id == payment.pitch_id, ClientPayment.id < payment.id))
     result = compute.split_payment(
-        payment.split_amount, rule_terms(payment.share_rule), participants,
+        payment.split_amount - partner, rule_terms(payment.share_rule), participants,
         payment.pitch.finder_id, seed=compute.split_seed(payment.pitch_id, int(earlier or 0)))
     shares = {m: amount for m, amount in result.by_member().items() if amount}
     return result if result.common_fund == fund and shares == posted else None

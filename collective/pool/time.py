@@ -63,6 +63,26 @@ def parse_hours(text: str) -> int:
     return total
 
 
+def _no_partner_work(actor: Membership, allocation: Allocation) -> None:
+    raise NotFound("no such allocation of yours", field="allocation_id")
+
+
+#: Whether `actor` may log time on an allocation on another collective's pitch (a pitch
+#: shared with the actor's collective): raises when not. The federation package registers
+#: its rule; without it, another collective's work takes no time.
+_partner_work: list = [_no_partner_work]
+
+
+def register_partner_work(check) -> None:
+    """Say when a member may log time on another collective's (shared) pitch."""
+    _partner_work[:] = [check]
+
+
+def check_partner_work(actor: Membership, allocation: Allocation) -> None:
+    """Raise unless the actor may work on this allocation of another collective's pitch."""
+    _partner_work[0](actor, allocation)
+
+
 def log_time(actor: Membership, allocation: Allocation, *, worked_on: date, minutes: int,
              note: str = "", today: date) -> TimeEntry:
     """Record time worked on one's own allocation; at most 24 hours a day in all."""
@@ -81,6 +101,8 @@ def _check_time(actor: Membership, allocation: Allocation, worked_on: date, minu
     """The rules of logged time: work in a state that takes time, a day not in the future,
     whole minutes, and at most 24 hours a day in all (besides the entry being `replacing`)."""
     pitch = allocation.pitch
+    if pitch.collective_id != actor.collective_id:
+        check_partner_work(actor, allocation)
     if pitch.pitch_state not in LOGGABLE_STATES:
         raise DomainError(f"time cannot be logged on work that is {pitch.pitch_state.label}",
                           field="allocation_id")

@@ -1,0 +1,38 @@
+"""Partners between collectives (issue 15): federations agreed by each side's vote, the
+search of a partner's members, pitches shared under a split in basis points (a partner
+that helps deliver, or a supplier the host subcontracts: the same mechanism, a label
+apart), and the money between the two ledgers.
+
+Modules: models; partners (federations: propose, vote, leave); sharing (shared pitches,
+partner allocations and time); search (a partner's members by skill and free hours); money
+(each shared payment posted in both ledgers, settlements, balances); views and forms.
+"""
+
+
+def register_kinds() -> None:
+    """Tell the layers below what federation owns (called once by the app factory, after
+    the pool): the 'federation' proposal kind, the partner's part of a shared pitch's
+    payment, the reversal of that part with the host's payment, and the ledger check that
+    both sides agree on what one owes the other."""
+    from collective.federation import money, partners, sharing, views
+    from collective.ledger.balances import register_check
+    from collective.ledger.models import EntryKind
+    from collective.ledger.services import REVERSAL_FOLLOW_UPS, register_reversal_follow_up
+    from collective.members.proposals import register_adopter, register_proposal_details
+    from collective.pool.payments import register_partner_part
+    from collective.pool.time import register_partner_work
+
+    register_adopter(partners.FEDERATION, partners.adopt_federation,
+                     partners.decline_federation)
+    register_proposal_details(partners.FEDERATION, views.federation_details)
+    register_partner_part(money.partner_part)
+    register_partner_work(sharing.check_partner_work)
+    pool_follow_up = REVERSAL_FOLLOW_UPS.get(EntryKind.PAYMENT)
+    if getattr(pool_follow_up, "__name__", "") != "release_hours_and_partner_share":
+        def release_hours_and_partner_share(entry, reversal):
+            if pool_follow_up is not None:
+                pool_follow_up(entry, reversal)
+            money.reverse_partner_share(entry, reversal)
+
+        register_reversal_follow_up(EntryKind.PAYMENT, release_hours_and_partner_share)
+    register_check("partner balances", money.mismatched_partner_balances)
