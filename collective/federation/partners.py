@@ -75,6 +75,17 @@ def active_federation(a: int, b: int) -> Federation | None:
     return federation if federation is not None and federation.is_active else None
 
 
+def partner_ids(collective_id: int) -> list[int]:
+    """The ids of the collectives the collective is actively federated with (both voted,
+    neither has left), in id order: what is shared with "partners" reaches these."""
+    active = [Federation.status == FederationStatus.ACTIVE.value]
+    return sorted(db.session.scalars(sa.union(
+        sa.select(Federation.high_collective_id)
+        .where(Federation.low_collective_id == collective_id, *active),
+        sa.select(Federation.low_collective_id)
+        .where(Federation.high_collective_id == collective_id, *active))))
+
+
 def get_federation(collective_id: int, federation_id: int) -> Federation:
     """A federation the collective is a side of, or NotFound."""
     federation = db.session.get(Federation, federation_id)

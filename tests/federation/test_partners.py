@@ -102,8 +102,12 @@ def test_leaving_stops_every_kind_of_sharing_at_once_and_is_recorded(shared_worl
     other_pitch = make_pitch(a)
     offered = sharing.propose_sharing(a, other_pitch, federation_id=federation.id,
                                       partner_bp=5000, now=NOW)
+    assert partners.partner_ids(a.collective_id) == [b.collective_id]
+    assert partners.partner_ids(b.collective_id) == [a.collective_id]
 
     partners.leave_federation(b, federation, reason="we are full", now=NOW)
+
+    assert partners.partner_ids(a.collective_id) == partners.partner_ids(b.collective_id) == []
 
     assert federation.status == FederationStatus.LEFT
     assert (federation.left_at, federation.left_by_id, federation.left_by_collective_id,
