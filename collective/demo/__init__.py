@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from collective.clock import today_in
 from collective.demo.books import load_books
 from collective.demo.fund import DemoFund
+from collective.demo.learning import load_learning
 from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
@@ -131,6 +132,7 @@ def load_demo(today: date | None = None) -> Collective:
     work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()
     load_books(people, work, today)
+    load_learning(people, today)
     webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 

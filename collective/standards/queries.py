@@ -59,8 +59,8 @@ class KindQuarter:
 
 
 def percent(value: int) -> str:
-    """A whole percentage as a chart writes it: '75%'."""
-    return f"{value}%"
+    """A share as the chart writes it at the end of its bar: '75% met'."""
+    return f"{value}% met"
 
 
 def first_quarter(today: date, quarters: int = REPORT_QUARTERS) -> str:
