@@ -25,7 +25,8 @@ class ModuleForm(FlaskForm):
     estimated_minutes = AsciiIntegerField(
         "Estimated time (minutes)", validators=[InputRequired(),
                                                 NumberRange(min=1, max=MAX_MINUTES)])
-    content = TextAreaField(
+    #: Not named `content`: the page's main element has that id.
+    markdown = TextAreaField(
         "Content", validators=[DataRequired(), Length(max=MAX_CONTENT)],
         description="Markdown: # headings, **bold**, *italics*, lists, [links](https://…), "
                     "`code` and tables. HTML is shown as text.")

@@ -51,10 +51,10 @@ def new_module():
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            with committed(form) as done:
+            with committed(form, {"content": "markdown"}) as done:
                 module = modules.publish_module(
                     g.membership, title=form.title.data, skill=form.skill.data,
-                    estimated_minutes=form.estimated_minutes.data, content=form.content.data,
+                    estimated_minutes=form.estimated_minutes.data, content=form.markdown.data,
                     audience=form.audience.data, attachments=form.uploads(),
                     storage=receipt_storage(), now=now_utc())
             if done:

@@ -172,13 +172,10 @@ def get_delivery(collective_id: int, delivery_id: int) -> Delivery:
     return get_in(Delivery, collective_id, delivery_id, "delivery")
 
 
-def delivery_of_pitch(collective_id: int, pitch_id: int) -> Delivery:
-    """The checked delivery of a pitch of this collective, or NotFound."""
-    found = db.session.scalar(sa.select(Delivery).where(
+def find_delivery(collective_id: int, pitch_id: int) -> Delivery | None:
+    """The checked delivery of a pitch of this collective, if it has one."""
+    return db.session.scalar(sa.select(Delivery).where(
         Delivery.collective_id == collective_id, Delivery.pitch_id == pitch_id))
-    if found is None:
-        raise NotFound("this work was not delivered against a checklist")
-    return found
 
 
 def confirm_item(actor: Membership, delivery: Delivery, item_id: int, *, at: datetime

@@ -138,8 +138,13 @@ def delivery(delivery_id: int):
 @bp.get("/pitches/<int:pitch_id>/delivery")
 @collective_view()
 def pitch_delivery(pitch_id: int):
-    """The delivery of a pitch, if it was delivered against a checklist."""
-    found = checklists.delivery_of_pitch(g.collective.id, pitch_id)
+    """The delivery of a pitch; work delivered without a checklist goes back to its page,
+    saying so."""
+    get_pitch(g.collective.id, pitch_id)  # another collective's pitch: 404
+    found = checklists.find_delivery(g.collective.id, pitch_id)
+    if found is None:
+        flash("This work was delivered without a checklist.", "info")
+        return _to("pool.pitch", pitch_id=pitch_id)
     return _to("standards.delivery", delivery_id=found.id)
 
 

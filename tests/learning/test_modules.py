@@ -180,12 +180,12 @@ def test_publishing_marking_done_and_rating_through_the_pages(client, auth, setu
     new = f"/c/{world.slug}/learning/new"
     assert client.get(new).status_code == 200
     refused = client.post(new, data={"title": "", "skill": "tax prep",
-                                     "estimated_minutes": "20", "content": "x",
+                                     "estimated_minutes": "20", "markdown": "x",
                                      "audience": "collective"})
     assert refused.status_code == 422
     response = client.post(new, data={
         "title": "Quarterly BAS", "skill": "Tax prep", "estimated_minutes": "20",
-        "content": "Lodge it <script>alert(1)</script> on time.", "audience": "collective",
+        "markdown": "Lodge it <script>alert(1)</script> on time.", "audience": "collective",
         "attachments": [(io.BytesIO(PDF), "bas.pdf")]}, content_type="multipart/form-data")
     assert response.status_code == 302
     with setup():

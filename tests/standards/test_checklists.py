@@ -235,3 +235,64 @@ def test_the_coordinators_dashboard_shows_the_share_as_a_chart_with_its_table(
     auth.logout()
     auth.login(world.reviewer)
     assert 'id="standards"' not in client.get(f"/c/{world.slug}/dashboard").data.decode()
+
+
+def test_coordinators_add_and_edit_checklists_on_their_pages(client, auth, setup, world):
+    auth.login(world.reviewer)
+    assert client.get(f"/c/{world.slug}/standards/checklists/new").status_code == 403
+    auth.logout()
+    auth.login(world.coordinator)
+    new = f"/c/{world.slug}/standards/checklists/new"
+    refused = client.post(new, data={"kind": "Copy edit", "items": "\n \n"})
+    assert refused.status_code == 422
+    assert client.post(new, data={"kind": "Copy edit", "items": "Proofread\n+ Second read",
+                                  "is_active": "y"}).status_code == 302
+    taken = client.post(new, data={"kind": "copy EDIT", "items": "x"})
+    assert taken.status_code == 422 and "has a checklist already" in taken.data.decode()
+    edit = f"/c/{world.slug}/standards/checklists/{world.checklist_id}"
+    shown = form_values(client.get(edit).data.decode())
+    assert shown["items"] == ("Reconciled\n+ Reviewed by a second member\nClient sign-off")
+    assert client.post(edit, data={"kind": "Bookkeeping clean-up", "items": "Reconciled"}
+                       ).status_code == 302  # unticked "offered": retired
+    with setup():
+        checklist = checklists.get_checklist(
+            _get(Membership, world.coordinator_id).collective_id, world.checklist_id)
+        assert (checklist.version, checklist.is_active) == (2, False)
+    page = client.get(f"/c/{world.slug}/standards/").data.decode()
+    assert "Copy edit" in page and "retired" in page
+    # A retired checklist is not offered when work is delivered.
+    deliver = client.get(f"/c/{world.slug}/standards/pitches/{world.pitch_id}/deliver")
+    assert "Bookkeeping clean-up" not in deliver.data.decode()
+    auth.logout()
+    auth.login(world.stranger)
+    assert client.get(edit).status_code == 404
+    assert client.get(edit.replace(world.slug, world.stranger_slug)).status_code == 404
+
+
+def test_work_delivered_without_a_checklist_says_so_from_its_page(client, auth, setup, world):
+    auth.login(world.coordinator)
+    deliver = f"/c/{world.slug}/standards/pitches/{world.pitch_id}/deliver"
+    page = client.get(f"{deliver}?checklist=0").data.decode()
+    response = client.post(deliver, data={"checklist_id": "0",
+                                          "version": form_values(page)["version"]})
+    assert response.headers["Location"].endswith(f"/pool/pitches/{world.pitch_id}")
+    with setup():
+        assert _get(Pitch, world.pitch_id).pitch_state == PitchState.DELIVERED
+        assert db.session.scalar(sa.select(sa.func.count(Delivery.id))) == 0
+    found = client.get(f"/c/{world.slug}/standards/pitches/{world.pitch_id}/delivery")
+    assert found.headers["Location"].endswith(f"/pool/pitches/{world.pitch_id}")
+    auth.logout()
+    auth.login(world.stranger)
+    assert client.get(f"/c/{world.stranger_slug}/standards/pitches/{world.pitch_id}/delivery"
+                      ).status_code == 404
+
+
+def test_a_stale_delivery_form_is_refused_with_a_conflict(client, auth, setup, world):
+    auth.login(world.coordinator)
+    deliver = f"/c/{world.slug}/standards/pitches/{world.pitch_id}/deliver"
+    response = client.post(deliver, data={"checklist_id": str(world.checklist_id),
+                                          "ticked": ["1"], "version": "1"})
+    assert response.status_code == 409
+    with setup():
+        assert _get(Pitch, world.pitch_id).pitch_state == PitchState.IN_PROGRESS
+        assert db.session.scalar(sa.select(sa.func.count(Delivery.id))) == 0
