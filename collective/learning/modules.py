@@ -11,6 +11,7 @@ from sqlalchemy import orm as so
 
 from collective.books.expenses.storage import ReceiptStorage, track_new_file
 from collective.books.expenses.uploads import Upload, check_receipt
+from collective.database import conflict_insert
 from collective.errors import DomainError, NotFound
 from collective.extensions import db
 from collective.learning.markdown import MAX_CONTENT
@@ -140,13 +141,12 @@ def mark_done(actor: Membership, module: LearningModule, *, now: datetime
               ) -> ModuleCompletion:
     """The member finished the module; marking it again changes nothing."""
     get_module(actor, module.id)
-    done = completion_of(actor, module)
-    if done is None:
-        done = ModuleCompletion(module_id=module.id, membership_id=actor.id, completed_at=now,
-                                comment="")
-        db.session.add(done)
-        db.session.flush()
-    return done
+    # ON CONFLICT DO NOTHING: two clicks at once (two requests) still make one row.
+    db.session.execute(
+        conflict_insert(ModuleCompletion).values(module_id=module.id, membership_id=actor.id,
+                                                 completed_at=now, comment="")
+        .on_conflict_do_nothing(index_elements=["module_id", "membership_id"]))
+    return completion_of(actor, module)
 
 
 def rate_module(actor: Membership, module: LearningModule, *, rating: int, comment: str = "",

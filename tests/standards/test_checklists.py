@@ -4,10 +4,13 @@ rewrite, the pages, and the quarterly share on the coordinator's dashboard."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from collective.errors import DomainError
 from collective.extensions import db
@@ -296,3 +299,14 @@ def test_a_stale_delivery_form_is_refused_with_a_conflict(client, auth, setup, w
     with setup():
         assert _get(Pitch, world.pitch_id).pitch_state == PitchState.IN_PROGRESS
         assert db.session.scalar(sa.select(sa.func.count(Delivery.id))) == 0
+
+
+@given(met=st.integers(0, 10_000), extra=st.integers(0, 10_000))
+def test_the_share_is_the_whole_percent_rounded_half_up(met, extra):
+    deliveries = met + extra
+    if deliveries == 0:
+        return
+    share = queries.KindQuarter("2026-Q4", "Any", deliveries, met).share
+    exact = Fraction(100 * met, deliveries)
+    assert 0 <= share <= 100
+    assert share == int(exact + Fraction(1, 2))
