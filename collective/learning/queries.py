@@ -23,7 +23,7 @@ FEW_MEMBERS = 3
 #: How far back the pitches' demand is counted, in months.
 DEMAND_MONTHS = 6
 #: Skills "what to learn next" lists, and modules it names per skill.
-NEXT_SKILLS = 8
+NEXT_SKILLS = 6
 MODULES_PER_SKILL = 3
 
 
