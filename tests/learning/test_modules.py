@@ -294,3 +294,18 @@ def test_attachments_written_before_a_refusal_are_not_left_behind(setup, world):
         db.session.rollback()
         assert set(db.session.scalars(sa.select(ModuleAttachment.storage_key))) == keys_before
         assert {p for p in root.rglob("*") if p.is_file()} == files_before
+
+
+def test_the_authors_profile_credits_their_modules(client, auth, setup, world):
+    with setup():
+        reader = db.session.get(modules.Membership, world.reader_id)
+        modules.rate_module(reader, db.session.get(LearningModule, world.module_id), rating=4,
+                            now=NOW)
+        name = reader.collective.name
+        commit()
+    auth.login(world.author)
+    page = client.get("/account/profile").data.decode()
+    assert f"{name}: 1 module, rated 4.0 of 5 on average (1 rating)" in page
+    auth.logout()
+    auth.login(world.reader)
+    assert "Modules you wrote" not in client.get("/account/profile").data.decode()
