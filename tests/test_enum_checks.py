@@ -29,6 +29,7 @@ from collective.books.invoices.models import (
     Series,
 )
 from collective.extensions import db
+from collective.learning.models import Audience, LearningModule
 from collective.ledger import services as ledger
 from collective.ledger.models import (
     Account,
@@ -95,6 +96,7 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (NumberCounter, "series"): Series,
     (InvoiceMovement, "kind"): MovementKind,
     (WebhookDelivery, "status"): OutboxStatus,
+    (LearningModule, "audience"): Audience,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 
