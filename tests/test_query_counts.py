@@ -34,6 +34,11 @@ PAGES = [
     ("members", "founder"),
     ("dashboard", "founder"),
     ("dashboard", "member"),
+    ("learning/", "member"),
+    ("learning/{module}", "member"),
+    ("standards/", "member"),
+    ("standards/deliveries/{delivery}", "member"),
+    ("standards/pitches/{retainer}/deliver", "founder"),
     ("fund/", "member"),
     ("fund/treasurer", "founder"),
     ("ledger/", "founder"),
@@ -58,11 +63,6 @@ PAGES = [
     ("pool/my-work", "member"),
     ("pool/pitches/{retainer}", "founder"),
     ("pool/pitches/{wanted}", "member"),
-    ("learning/", "member"),
-    ("learning/{module}", "member"),
-    ("standards/", "member"),
-    ("standards/deliveries/{delivery}", "member"),
-    ("standards/pitches/{retainer}/deliver", "founder"),
 ]
 
 #: Pages with a member field: at these sizes they list everyone; with the <select> limit
