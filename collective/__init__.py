@@ -70,10 +70,12 @@ def register_extensions(app: Flask) -> None:
     from collective.books.expenses import models as _expense_models  # noqa: F401
     from collective.books.invoices import models as _invoice_models  # noqa: F401
     from collective.federation import models as _federation_models  # noqa: F401
+    from collective.learning import models as _learning_models  # noqa: F401
     from collective.mail import models as _mail_models  # noqa: F401
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
+    from collective.standards import models as _standards_models  # noqa: F401
     from collective.webhooks import models as _webhook_models  # noqa: F401
 
     @login_manager.user_loader
@@ -129,6 +131,10 @@ def register_blueprints(app: Flask) -> None:
     from collective.books import expenses
 
     expenses.init_app(app)
+    from collective import learning, standards
+
+    learning.init_app(app)
+    standards.init_app(app)
     from collective import api
 
     api.init_app(app)

@@ -36,6 +36,7 @@ from collective.federation.models import (
     ShareRole,
     ShareStatus,
 )
+from collective.learning.models import Audience, LearningModule
 from collective.ledger import services as ledger
 from collective.ledger.models import (
     Account,
@@ -105,6 +106,7 @@ ENUM_COLUMNS: dict[tuple[type, str], type[enum.StrEnum]] = {
     (Federation, "status"): FederationStatus,
     (SharedPitch, "role"): ShareRole,
     (SharedPitch, "status"): ShareStatus,
+    (LearningModule, "audience"): Audience,
 }
 IDS = [f"{model.__tablename__}.{name}" for model, name in ENUM_COLUMNS]
 

@@ -45,6 +45,7 @@ from collective.books.invoices.models import Invoice, TaxRate
 from collective.demo import DEMO_PASSWORD, archive_demo, load_demo
 from collective.extensions import db, limiter
 from collective.federation.models import Federation, SharedPitch
+from collective.learning.models import LearningModule
 from collective.ledger.balances import check_ledger, run_extra_checks
 from collective.ledger.models import JournalEntry
 from collective.mail.models import OutboxMessage
@@ -52,6 +53,7 @@ from collective.members import services
 from collective.members.models import Invitation, Membership, Proposal, Role
 from collective.notifications.models import Notification
 from collective.pool.models import Client, ClientPayment, Pitch, TimeEntry
+from collective.standards.models import Checklist, Delivery, DeliveryItem
 from collective.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.forms import form_values
 from tests.test_routes import _rules
@@ -89,10 +91,13 @@ ID_TABLES = {
     "notification_id": Notification, "client_id": Client, "payment_id": ClientPayment,
     "pitch_id": Pitch, "proposal_id": Proposal, "endpoint_id": WebhookEndpoint,
     "delivery_id": WebhookDelivery, "token_id": ApiToken,
-    "federation_id": Federation, "shared_id": SharedPitch,
+    "federation_id": Federation, "shared_id": SharedPitch, "module_id": LearningModule,
+    "checklist_id": Checklist,
 }
 ID_TABLES_BY_ENDPOINT = {("pool.edit_time_entry", "entry_id"): TimeEntry,
-                         ("pool.delete_time_entry", "entry_id"): TimeEntry}
+                         ("pool.delete_time_entry", "entry_id"): TimeEntry,
+                         ("standards.confirm", "delivery_id"): Delivery,
+                         ("standards.confirm", "item_id"): DeliveryItem}
 
 HUGE_NUMBER = "9" * 40
 WEIRD = ["", " ", "0", "-0", "-1", "1e999", "-1E-999", "NaN", "Infinity", "١٢", "２", "0x10",

@@ -56,8 +56,10 @@ def test_the_pitch_page_offers_a_button_for_each_next_step_and_asks_before_the_e
     assert _END.findall(page) == [("cancelled", "Cancel the pitch…")]
     assert "<select" not in page[page.index('id="next-step"'):]
 
-    page = _page(client, world, world.pitch_id)  # in progress
-    assert _STEP.findall(page) == [("delivered", "Mark delivered")]
+    page = _page(client, world, world.pitch_id)  # in progress: delivery asks for its checklist
+    assert _STEP.findall(page) == []
+    assert (f'<a class="button" href="/c/{world.slug}/standards/pitches/{world.pitch_id}/deliver">'
+            "Mark delivered…</a>") in page
     assert _END.findall(page) == [("cancelled", "Cancel the pitch…")]
 
 

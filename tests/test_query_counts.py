@@ -14,9 +14,11 @@ from collective.books.expenses import categories, submissions
 from collective.books.expenses.storage import receipt_storage
 from collective.clock import now_utc
 from collective.extensions import db
+from collective.learning import modules as learning
 from collective.members import invitations, proposals
 from collective.pool import payments, pitches
 from collective.pool.models import PitchState
+from collective.standards import checklists
 from tests.benefits.factories import deposit, found_fund
 from tests.books.factories import pdf_upload
 from tests.books.invoice_factories import delivered_work, issued, set_up_invoicing
@@ -33,6 +35,11 @@ PAGES = [
     ("members", "founder"),
     ("dashboard", "founder"),
     ("dashboard", "member"),
+    ("learning/", "member"),
+    ("learning/{module}", "member"),
+    ("standards/", "member"),
+    ("standards/deliveries/{delivery}", "member"),
+    ("standards/pitches/{retainer}/deliver", "founder"),
     ("fund/", "member"),
     ("fund/treasurer", "founder"),
     ("ledger/", "founder"),
@@ -128,10 +135,27 @@ def build(size: int) -> SimpleNamespace:
     wanted = make_pitch(founder, title="Open work")
     for person in people:
         pitches.volunteer_for(person, wanted, f"I can, says {person.user.name}")
+    # Learning: a module by everyone, each rated by the others' first; standards: a checked
+    # delivery of everyone's work, its second-member item confirmed by the second member.
+    checklist = checklists.create_checklist(founder, kind="Clean-up", items=[
+        ("Reconciled", False), ("Reviewed", True)])
+    for n, person in enumerate(people):
+        module = learning.publish_module(person, title=f"Module {n}", skill="bookkeeping",
+                                         estimated_minutes=10, content=f"Lesson {n}", now=NOW)
+        for reader in people[:2]:
+            if reader is not person:
+                learning.rate_module(reader, module, rating=1 + n % 5, comment="ok", now=NOW)
+        work = move_to(founder, make_pitch(founder, client=retainer.client, title=f"Checked {n}"),
+                       PitchState.IN_PROGRESS)
+        delivery = checklists.deliver_pitch(founder, work, checklist_id=checklist.id,
+                                            ticked={1}, today=TODAY, at=NOW)
+        if n % 2:
+            checklists.confirm_item(people[1], delivery, delivery.items[1].id, at=NOW)
     commit()
     return SimpleNamespace(slug=founder.collective.slug, founder=founder.user.email,
                            member=people[1].user.email, retainer=retainer.id, wanted=wanted.id,
-                           names=sorted(person.user.name for person in people))
+                           names=sorted(person.user.name for person in people),
+                           module=module.id, delivery=delivery.id)
 
 
 @contextmanager

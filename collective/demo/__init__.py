@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from collective.clock import today_in
 from collective.demo.books import load_books
 from collective.demo.fund import DemoFund
+from collective.demo.learning import load_learning
 from collective.demo.partners import archive_partner, load_partner
 from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
@@ -135,6 +136,7 @@ def load_demo(today: date | None = None) -> Collective:
     demo_fund.finish()
     load_books(people, work, today)
     load_partner(people, _person, start, today)
+    load_learning(people, today)
     webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 

@@ -17,6 +17,7 @@ from collective.pool.payouts import pay_everyone, pay_member
 from collective.pool.pitches import create_pitch, transition_pitch, volunteer_for
 from collective.pool.rules import propose_share_rule, set_founding_rule, terms_from
 from collective.pool.time import log_time
+from collective.standards.checklists import confirm_item, create_checklist, deliver_pitch
 
 S = PitchState
 
@@ -46,6 +47,16 @@ def load_pool_history(people: dict[str, Membership], today: date,
     maria, anjali, kate = people["maria"], people["anjali"], people["kate"]
     start = months_ago(today, 6)
     months = [months_ago(today, k) for k in range(5, 0, -1)]  # the five full months
+
+    # What a delivery of each kind of work must show (collective/standards).
+    checklists = {
+        "cleanup": create_checklist(maria, kind="Bookkeeping clean-up", items=[
+            ("Reconciled to the bank statements", False),
+            ("Reviewed by a second member", True), ("Client sign-off", False)]),
+        "research": create_checklist(maria, kind="Research sprint", items=[
+            ("Every source cited", False), ("Summary of findings sent", False),
+            ("Fact-checked by a second member", True)]),
+    }
 
     # The founding agreement, then a rule adopted by vote.
     set_founding_rule(anjali, terms_from(1000, 0, "equal"), start, today=today)
@@ -176,14 +187,23 @@ def load_pool_history(people: dict[str, Membership], today: date,
                 confirm_duplicate=True, today=today)
             reverse_payment(anjali, duplicate, "Entered twice by mistake")
         if i == 2:
-            _walk(maria, sprint, [S.DELIVERED, S.INVOICED], month + timedelta(days=24))
+            # Delivered against its checklist; the fact-check still waits for a second member.
+            delivered_on = month + timedelta(days=24)
+            deliver_pitch(maria, sprint, checklist_id=checklists["research"].id,
+                          ticked={1, 2}, today=delivered_on, at=_at(delivered_on))
+            _walk(maria, sprint, [S.INVOICED], delivered_on + timedelta(days=1))
         if i == 3:
             record_payment(anjali, sprint, amount=1_800_00, currency="USD",
                            received_on=month + timedelta(days=8), reference="BL-2231",
                            today=today)
             transition_pitch(maria, sprint, S.PAID, at=_at(month + timedelta(days=9)))
             # Delivered; the books issue its invoice (collective/demo/books.py).
-            transition_pitch(maria, cleanup, S.DELIVERED, at=_at(month + timedelta(days=25)))
+            # Its checklist met: Deepa reviewed the books Anjali and Joy cleaned up.
+            delivered_on = month + timedelta(days=25)
+            done = deliver_pitch(maria, cleanup, checklist_id=checklists["cleanup"].id,
+                                 ticked={1, 3}, today=delivered_on, at=_at(delivered_on))
+            confirm_item(people["deepa"], done, done.items[1].id,
+                         at=_at(delivered_on + timedelta(days=1)))
         if i in (2, 4):
             record_payment(anjali, book, amount=3_000_00, currency="GBP",
                            received_on=month + timedelta(days=20),

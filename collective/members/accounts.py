@@ -151,10 +151,16 @@ def change_password(user: User, current: str, new: str) -> None:
     audit.record("account.password_changed", subject=user, actor=user)
 
 
+def skill_name(raw_name: str | None) -> str:
+    """A skill's name as it is stored: lower case, single spaces ('Book keeping ' ->
+    'book keeping')."""
+    return " ".join((raw_name or "").lower().split())
+
+
 def _clean_skills(skills: Mapping[str, int]) -> dict[str, int]:
     cleaned: dict[str, int] = {}
     for raw_name, level in skills.items():
-        name = " ".join((raw_name or "").lower().split())
+        name = skill_name(raw_name)
         if not name:
             continue
         if len(name) > 60:

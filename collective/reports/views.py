@@ -17,6 +17,7 @@ from collective.members.models import Role
 from collective.reports import dashboard as dashboards
 from collective.reports import exports, getting_started, pdf, services
 from collective.reports.forms import AsOfForm, ExportForm, PeriodForm
+from collective.standards.queries import checklist_shares, percent
 from collective.web.forms import valid_id
 from collective.web.headers import streamed_download
 from collective.web.paging import page_number
@@ -162,8 +163,10 @@ def dashboard():
     """Your dashboard, with the coordinator's and treasurer's sections for those roles."""
     today, membership = g.today, g.membership
     coordination = money = None
+    standards = []
     if membership.has_role(Role.COORDINATOR):
         coordination = dashboards.coordinator_dashboard(g.collective.id, today)
+        standards = checklist_shares(g.collective.id, today)
     if membership.has_role(Role.TREASURER):
         money = dashboards.treasurer_dashboard(g.collective.id, today)
     steps = []
@@ -172,6 +175,7 @@ def dashboard():
     return render_template("reports/dashboard.html",
                            mine=dashboards.member_dashboard(membership, today, now_utc()),
                            coordination=coordination, money=money, today=today,
+                           standards=standards, percent=percent,
                            steps=steps if not all(step.done for step in steps) else [],
                            fresh=getting_started.is_fresh(g.collective.id),
                            VOTES_SHOWN=dashboards.VOTES_SHOWN)

@@ -241,9 +241,10 @@ def test_every_chart_has_its_table_one_click_away(client, auth, world):
     charts = re.findall(r'<svg class="chart".*?</svg>|<p class="muted">Nothing to show yet.</p>',
                         html, re.S)
     followed = re.findall(r'(?:</svg>|Nothing to show yet.</p>)\s*<details class="chart-table">'
-                          r'<summary>Show the table</summary>\s*<div class="table-wrap"><table>',
-                          html)
-    assert len(charts) == 4  # earnings, workload, balances, money in and out
+                          r'<summary>Show the table</summary>\s*'
+                          r'<div class="table-wrap"[^>]*><table>', html)
+    # earnings, workload, checklists met, balances, money in and out
+    assert len(charts) == 5
     assert len(followed) == len(charts)
     # Readable without colour: every bar chart writes its values as text.
     drawn = [chart for chart in charts if chart.startswith("<svg")]

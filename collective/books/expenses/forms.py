@@ -14,7 +14,12 @@ from wtforms.validators import (
     Optional,
 )
 
-from collective.books.expenses.uploads import MAX_RECEIPT_BYTES, MAX_RECEIPTS, Upload
+from collective.books.expenses.uploads import (
+    MAX_RECEIPT_BYTES,
+    MAX_RECEIPTS,
+    Upload,
+    uploads_from,
+)
 from collective.web.forms import FiniteDecimalField, MoneyFormMixin, request_key_field
 
 RECEIPT_HINT = (f"PDF, PNG or JPEG, at most {MAX_RECEIPT_BYTES // (1024 * 1024)} MB each; "
@@ -33,11 +38,8 @@ class ExpenseForm(FlaskForm, MoneyFormMixin):
     request_key = request_key_field()
 
     def uploads(self) -> list[Upload]:
-        """The files chosen, read up to one byte past the size limit (the service says
-        which one is too large); a browser's empty file part is no file."""
-        files = [f for f in (self.receipts.data or []) if f and getattr(f, "filename", "")]
-        return [Upload(filename=f.filename, data=f.read(MAX_RECEIPT_BYTES + 1))
-                for f in files]
+        """The files chosen, read for the service's checks."""
+        return uploads_from(self.receipts.data)
 
 
 class DecideForm(FlaskForm):

@@ -13,6 +13,7 @@ deleted again (see `track_new_file`), so a refused or failed expense leaves no f
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, send_file
 from sqlalchemy import orm as so
 
 _EXTENSION_KEY = "collective.receipt_storage"
@@ -101,6 +102,21 @@ def init_app(app: Flask) -> None:
 def receipt_storage() -> ReceiptStorage:
     """The current app's receipt storage."""
     return current_app.extensions[_EXTENSION_KEY]
+
+
+def stored_file_response(key: str, *, content_type: str, filename: str):
+    """The file stored under `key` as a download (404 when it is gone): never cached by a
+    shared cache, never sniffed into another type, never run as a page."""
+    try:
+        data = receipt_storage().read(key)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=True,
+                         download_name=filename, conditional=False, etag=False, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def track_new_file(session: so.Session, storage: ReceiptStorage, key: str) -> None:

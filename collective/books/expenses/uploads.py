@@ -48,6 +48,14 @@ class CheckedReceipt:
         return len(self.data)
 
 
+def uploads_from(files: Sequence) -> list[Upload]:
+    """The files a form's file field received (werkzeug FileStorage objects), each read up
+    to one byte past the size limit, so the check can say which one is too large; a
+    browser's empty file part is no file."""
+    chosen = [f for f in (files or []) if f and getattr(f, "filename", "")]
+    return [Upload(filename=f.filename, data=f.read(MAX_RECEIPT_BYTES + 1)) for f in chosen]
+
+
 def clean_filename(name: str, extension: str) -> str:
     """The uploader's name made safe to show and to send in a header: its last path part,
     letters, digits, spaces, dots, dashes and underscores only, at most 100 characters, with

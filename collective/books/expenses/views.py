@@ -3,14 +3,12 @@ with its receipts and the decision, an expense the collective paid, the categori
 the receipt files themselves (only to the submitter and the treasurers)."""
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from collective.books.expenses import categories, decisions, queries, submissions
 from collective.books.expenses.forms import CategoryForm, DecideForm, ExpenseForm
 from collective.books.expenses.models import ExpenseStatus
-from collective.books.expenses.storage import receipt_storage
+from collective.books.expenses.storage import receipt_storage, stored_file_response
 from collective.clock import now_utc
 from collective.members.forms import ConfirmForm
 from collective.members.models import Role
@@ -140,17 +138,8 @@ def receipt(expense_id: int, receipt_id: int):
     """A receipt's file, to its expense's submitter and the treasurers only; never cached
     by a shared cache, never sniffed into another type, always a download."""
     item = queries.receipt_for(g.membership, expense_id, receipt_id)
-    try:
-        data = receipt_storage().read(item.storage_key)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(io.BytesIO(data), mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename, conditional=False, etag=False,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return stored_file_response(item.storage_key, content_type=item.content_type,
+                                filename=item.filename)
 
 
 @bp.route("/categories", methods=["GET", "POST"])
