@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
+    from collective.pool.evidence import models as _evidence_models  # noqa: F401
     from collective.webhooks import models as _webhook_models  # noqa: F401
 
     @login_manager.user_loader
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from collective.members.email_views import bp as email_bp
     from collective.members.reset_views import bp as password_bp
     from collective.members.views import bp as members_bp
+    from collective.pool.evidence.views import bp as evidence_bp
     from collective.pool.views import bp as pool_bp
     from collective.reports.views import bp as reports_bp
     from collective.reports.views import dashboard_bp
@@ -117,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(fund_bp)
     app.register_blueprint(bank_bp)
     app.register_blueprint(invoices_bp)

@@ -33,6 +33,7 @@ from collective.pool.checks import (
     is_whole,
     same_collective,
 )
+from collective.pool.evidence.credits import credit_pitch
 from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
 from collective.pool.participation import counted, hours_for_payment, use_hours
 from collective.pool.queries import payment_split_seed
@@ -163,6 +164,7 @@ def record_payment(
     payment.entry_id = entry.id
     use_hours(payment, hours.entry_ids)
     db.session.flush()
+    credit_pitch(pitch.id)  # paid after it was delivered: its skills are credited now
     notices.payment_split(collective, payment, pitch, rule, result.by_member())
     notices.payment_recorded(collective, payment)
     return payment
