@@ -285,3 +285,44 @@ def test_an_endorsement_of_another_collective_is_not_found(delivered):
     with pytest.raises(NotFound):
         endorsements.endorse(stranger, delivered.pitch, receiver_id=delivered.ann.id,
                              skill="bookkeeping", note="x", at=NOW)
+
+
+# --- Suggestions weigh the evidence -------------------------------------------------------
+
+
+def test_delivered_hours_lift_a_candidate_and_the_reason_says_so():
+    import pandas as pd
+
+    from collective.pool import compute
+
+    # Two members alike in every way (level 4 of 4 needed, same capacity, nothing earned);
+    # only Bea has delivered work: 120 h in bookkeeping (full marks) and 30 h in tax prep.
+    members = pd.DataFrame({"membership_id": [1, 2], "name": ["Abe", "Bea"],
+                            "capacity": [20, 20], "is_active": [True, True]})
+    skills = pd.DataFrame({"membership_id": [1, 1, 2, 2],
+                           "skill": ["bookkeeping", "tax prep"] * 2, "level": [4] * 4})
+    load = pd.DataFrame(columns=["membership_id", "hours"])
+    earnings = pd.DataFrame(columns=["membership_id", "earned"])
+    evidence = pd.DataFrame({"membership_id": [2, 2, 2], "skill": ["tax prep", "bookkeeping",
+                                                                    "payroll"],
+                             "minutes": [1800, 7200, 600]})
+    ranked = compute.rank_candidates(members, skills, {"bookkeeping": 4, "tax prep": 3},
+                                     load, earnings, evidence=evidence)
+    assert list(ranked["name"]) == ["Bea", "Abe"]
+    # 100 without evidence; Bea adds 10 * (1 + 0.3) / 2 = 6.5, rounded half to even: 6.
+    assert list(ranked["score"]) == [106, 100]
+    assert list(ranked["evidence"]) == ["120 h delivered in bookkeeping, 30 h in tax prep", ""]
+
+
+def test_suggestions_read_the_credits_of_delivered_work(team):
+    from collective.pool.allocation import suggest_members
+
+    team.log_hours(ann=10, bob=20, cat=30)
+    team.deliver()
+    team.pay()
+    nxt = make_pitch(team.founder, required_skills={"bookkeeping": 3})
+    move_to(team.founder, nxt, PitchState.WON)
+    ranked = suggest_members(nxt, TODAY).set_index("membership_id")
+    assert ranked.loc[team.cat.id, "evidence"] == "30 h delivered in bookkeeping"
+    assert ranked.loc[team.ann.id, "evidence"] == "10 h delivered in bookkeeping"
+    assert ranked.loc[team.founder.id, "evidence"] == ""
