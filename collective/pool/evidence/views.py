@@ -22,11 +22,21 @@ bp = Blueprint("evidence", __name__)
 CHART_SKILLS = 8
 
 
+@bp.get("/c/<slug>/skills")
+@collective_view()
+def my_skills():
+    """Your skills with the delivered work and endorsements behind them."""
+    return _profile_page(g.membership)
+
+
 @bp.get("/c/<slug>/members/<int:membership_id>/profile")
 @collective_view()
 def member_profile(membership_id: int):
     """A member's skills with the delivered work and endorsements behind them."""
-    member = get_membership(g.collective.id, membership_id)  # NotFound: a 404
+    return _profile_page(get_membership(g.collective.id, membership_id))  # NotFound: a 404
+
+
+def _profile_page(member):
     is_own = member.id == g.membership.id
     skills = queries.skill_evidence(member)
     return render_template(
@@ -95,8 +105,7 @@ def withdraw(endorsement_id: int):
             if back:
                 return redirect(url_for("evidence.endorse", slug=g.collective.slug,
                                         pitch_id=given.pitch_id))
-    return redirect(url_for("evidence.member_profile", slug=g.collective.slug,
-                            membership_id=g.membership.id))
+    return redirect(url_for("evidence.my_skills", slug=g.collective.slug))
 
 
 @bp.route("/c/<slug>/profile/public", methods=["GET", "POST"])
