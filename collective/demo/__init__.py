@@ -13,6 +13,7 @@ from collective.clock import today_in
 from collective.demo.books import load_books
 from collective.demo.fund import DemoFund
 from collective.demo.pool import load_pool_history, months_ago
+from collective.demo.skills import load_skill_evidence
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
 from collective.ledger.models import EntryKind
@@ -131,6 +132,7 @@ def load_demo(today: date | None = None) -> Collective:
     work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()
     load_books(people, work, today)
+    load_skill_evidence(people, today)
     webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 
