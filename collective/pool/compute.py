@@ -295,16 +295,15 @@ def rank_candidates(
 
 
 def _delivered(evidence: pd.DataFrame | None, required: Mapping[str, int]) -> pd.DataFrame:
-    """The evidence rows for the required skills (membership_id, skill, minutes), most
-    minutes first."""
+    """The evidence rows for the required skills (membership_id, skill, minutes)."""
     import pandas as pd
     if evidence is None or evidence.empty or not required:
         return pd.DataFrame({"membership_id": pd.Series(dtype="int64"),
                              "skill": pd.Series(dtype=object),
                              "minutes": pd.Series(dtype="int64")})
-    rows = evidence[evidence["skill"].isin(list(required))]
-    rows = rows.astype({"membership_id": "int64", "minutes": "int64"})
-    return rows.sort_values(["minutes", "skill"], ascending=[False, True], kind="stable")
+    if evidence["skill"].isin(list(required)).all():
+        return evidence  # the usual case: read for these skills only
+    return evidence[evidence["skill"].isin(list(required))]
 
 
 def evidence_points(membership_ids: pd.Series, delivered: pd.DataFrame,
@@ -320,10 +319,12 @@ def evidence_points(membership_ids: pd.Series, delivered: pd.DataFrame,
 
 
 def evidence_labels(membership_ids: pd.Series, delivered: pd.DataFrame) -> pd.Series:
-    """'120 h delivered in bookkeeping, 40 h in tax prep' for each member ('' for none)."""
+    """'120 h delivered in bookkeeping, 40 h in tax prep' for each member ('' for none),
+    most hours first."""
     import pandas as pd
     labels: dict[int, list[str]] = {}
-    shown = delivered[delivered["membership_id"].isin(membership_ids)]
+    shown = delivered[delivered["membership_id"].isin(membership_ids)].sort_values(
+        ["minutes", "skill"], ascending=[False, True], kind="stable")
     for member, skill, minutes in shown[["membership_id", "skill", "minutes"]].itertuples(
             index=False):
         hours = f"{round(minutes / 60, 1):g} h"

@@ -42,7 +42,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_skill_credits')),
     sa.UniqueConstraint('membership_id', 'skill', 'pitch_id', name=op.f('uq_skill_credits_membership_id_skill_pitch_id'))
     )
-    op.create_index('ix_skill_credits_collective_id_skill', 'skill_credits', ['collective_id', 'skill'], unique=False)
+    op.create_index('ix_skill_credits_collective_id_skill', 'skill_credits', ['collective_id', 'skill', 'membership_id', 'minutes'], unique=False)
     op.create_index(op.f('ix_skill_credits_pitch_id'), 'skill_credits', ['pitch_id'], unique=False)
     op.create_table('endorsements',
     sa.Column('id', sa.Integer(), nullable=False),

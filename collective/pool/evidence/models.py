@@ -28,7 +28,9 @@ class SkillCredit(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("membership_id", "skill", "pitch_id"),
         sa.CheckConstraint("minutes > 0", name="minutes_positive"),
-        sa.Index("ix_skill_credits_collective_id_skill", "collective_id", "skill"),
+        # Covers the suggestions' read: delivered minutes per member in some skills.
+        sa.Index("ix_skill_credits_collective_id_skill", "collective_id", "skill",
+                 "membership_id", "minutes"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
