@@ -50,6 +50,7 @@ from collective.mail.models import OutboxMessage
 from collective.members import services
 from collective.members.models import Invitation, Membership, Proposal, Role
 from collective.notifications.models import Notification
+from collective.pool.evidence.models import Endorsement
 from collective.pool.models import Client, ClientPayment, Pitch, TimeEntry
 from collective.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.forms import form_values
@@ -87,7 +88,7 @@ ID_TABLES = {
     "entry_id": JournalEntry, "message_id": OutboxMessage, "membership_id": Membership,
     "notification_id": Notification, "client_id": Client, "payment_id": ClientPayment,
     "pitch_id": Pitch, "proposal_id": Proposal, "endpoint_id": WebhookEndpoint,
-    "delivery_id": WebhookDelivery, "token_id": ApiToken,
+    "delivery_id": WebhookDelivery, "token_id": ApiToken, "endorsement_id": Endorsement,
 }
 ID_TABLES_BY_ENDPOINT = {("pool.edit_time_entry", "entry_id"): TimeEntry,
                          ("pool.delete_time_entry", "entry_id"): TimeEntry}
