@@ -4,12 +4,13 @@
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/wt_alloc \
         .venv/bin/python bench/ranking.py                 # PostgreSQL, 10,000 (emptied first)
 
-Builds the database with the real migrations, then members, skills, allocations and a
-ledger of about BENCH_POSTINGS postings (a million by default) over three years with
-set-based SQL, and runs ANALYZE (VACUUM ANALYZE on PostgreSQL: what autovacuum would have
-done by then, so index-only scans can skip the table). Times `suggest_members` (median of
-BENCH_RUNS runs, 20) and the obvious loop over ORM objects computing the same score (median
-of BENCH_BASELINE_RUNS, 3; 0 skips it), checks that both give the same top of the list, and
+Builds the database with the real migrations, then members, skills, the delivered work
+behind them (skill credits, issue 15), allocations and a ledger of about BENCH_POSTINGS
+postings (a million by default) over three years with set-based SQL, and runs ANALYZE
+(VACUUM ANALYZE on PostgreSQL: what autovacuum would have done by then, so index-only scans
+can skip the table). Times `suggest_members` (median of BENCH_RUNS runs, 20) and the
+obvious loop over ORM objects computing the same score (median of BENCH_BASELINE_RUNS, 3;
+0 skips it), checks that both give the same top of the list, and
 prints both, the ratio and the target.
 """
 from __future__ import annotations
@@ -44,6 +45,7 @@ from collective.pool import compute  # noqa: E402
 from collective.pool.allocation import suggest_members  # noqa: E402
 from collective.pool.checks import FAIRNESS_WINDOW  # noqa: E402
 from collective.pool.clients import create_client  # noqa: E402
+from collective.pool.evidence.models import SkillCredit  # noqa: E402
 from collective.pool.models import Allocation, Pitch, PitchState  # noqa: E402
 from collective.pool.pitches import create_pitch, volunteers_of  # noqa: E402
 
@@ -105,6 +107,7 @@ def build(app, members: int, postings: int) -> int:
              "type": "liability", "membership_id": mid, "created_at": now}
             for mid in member_ids])
         _ledger(conn, cid, postings)
+        _skill_credits(conn, cid, client.id, member_ids, rng)
         db.session.commit()
         if IS_POSTGRES:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
@@ -113,6 +116,26 @@ def build(app, members: int, postings: int) -> int:
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
         return work.id
+
+
+def _skill_credits(conn, cid: int, client_id: int, member_ids: list[int],
+                   rng: random.Random) -> None:
+    """Delivered work behind members' skills: a paid pitch for every five members, each
+    member credited on three of them in two skills (issue 15's evidence)."""
+    now = datetime.now(UTC)
+    conn.execute(sa.insert(Pitch.__table__), [
+        {"collective_id": cid, "client_id": client_id, "title": f"Delivered {n}",
+         "description": "", "estimated_hours": 40, "value_amount": 100_000,
+         "value_currency": "USD", "state": PitchState.PAID.value, "version": 1,
+         "created_at": now} for n in range(max(1, len(member_ids) // 5))])
+    done = conn.execute(sa.select(Pitch.id).where(Pitch.collective_id == cid,
+                                                  Pitch.title.like("Delivered %"))
+                        ).scalars().all()
+    conn.execute(sa.insert(SkillCredit.__table__), [
+        {"collective_id": cid, "membership_id": mid, "pitch_id": pid, "skill": skill,
+         "minutes": rng.randint(60, 6000), "credited_at": now}
+        for mid in member_ids for pid in rng.sample(done, min(3, len(done)))
+        for skill in rng.sample(SKILLS, 2)])
 
 
 def _ledger(conn, cid: int, postings: int) -> None:
@@ -201,16 +224,23 @@ def orm_loop(pitch: Pitch, today: date) -> list[tuple[int, int]]:
                    sa.func.coalesce(original.kind, JournalEntry.kind) == "payment",
                    JournalEntry.occurred_on >= today - FAIRNESS_WINDOW,
                    JournalEntry.occurred_on <= today)) or 0)
+        delivered = dict(db.session.execute(
+            sa.select(SkillCredit.skill, sa.func.sum(SkillCredit.minutes))
+            .where(SkillCredit.membership_id == m.id, SkillCredit.skill.in_(list(required)))
+            .group_by(SkillCredit.skill)).all())
+        evidence = (sum(min(minutes / compute.EVIDENCE_FULL_MINUTES, 1)
+                        for minutes in delivered.values()) / len(required) if required else 0)
         rows.append((m.id, fit, max(m.weekly_capacity_hours - load, 0), earned,
-                     m.id in volunteers))
+                     m.id in volunteers, evidence))
     most_free = max(r[2] for r in rows)
     most_earned = max(r[3] for r in rows)
     scored = [(mid, round(compute.SKILL_POINTS * fit
                           + compute.CAPACITY_POINTS * (free / most_free if most_free else 0)
                           + compute.FAIRNESS_POINTS * (1 - earned / most_earned
                                                        if most_earned > 0 else 1)
-                          + compute.VOLUNTEER_BONUS * vol), fit, free)
-              for mid, fit, free, earned, vol in rows]
+                          + compute.VOLUNTEER_BONUS * vol
+                          + compute.EVIDENCE_POINTS * evidence), fit, free)
+              for mid, fit, free, earned, vol, evidence in rows]
     scored.sort(key=lambda r: (-r[1], -r[2], -r[3], r[0]))
     return [(mid, score) for mid, score, _, _ in scored[:20]]
 

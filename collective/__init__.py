@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     from collective.members.models import User
     from collective.notifications import models as _notification_models  # noqa: F401
     from collective.pool import models as _pool_models  # noqa: F401  (complete metadata)
+    from collective.pool.evidence import models as _evidence_models  # noqa: F401
     from collective.standards import models as _standards_models  # noqa: F401
     from collective.webhooks import models as _webhook_models  # noqa: F401
 
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from collective.members.email_views import bp as email_bp
     from collective.members.reset_views import bp as password_bp
     from collective.members.views import bp as members_bp
+    from collective.pool.evidence.views import bp as evidence_bp
     from collective.pool.views import bp as pool_bp
     from collective.reports.views import bp as reports_bp
     from collective.reports.views import dashboard_bp
@@ -122,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pool_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(fund_bp)
     app.register_blueprint(federation_bp)
     app.register_blueprint(bank_bp)

@@ -52,6 +52,7 @@ from collective.mail.models import OutboxMessage
 from collective.members import services
 from collective.members.models import Invitation, Membership, Proposal, Role
 from collective.notifications.models import Notification
+from collective.pool.evidence.models import Endorsement
 from collective.pool.models import Client, ClientPayment, Pitch, TimeEntry
 from collective.standards.models import Checklist, Delivery, DeliveryItem
 from collective.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -92,7 +93,7 @@ ID_TABLES = {
     "pitch_id": Pitch, "proposal_id": Proposal, "endpoint_id": WebhookEndpoint,
     "delivery_id": WebhookDelivery, "token_id": ApiToken,
     "federation_id": Federation, "shared_id": SharedPitch, "module_id": LearningModule,
-    "checklist_id": Checklist,
+    "checklist_id": Checklist, "endorsement_id": Endorsement,
 }
 ID_TABLES_BY_ENDPOINT = {("pool.edit_time_entry", "entry_id"): TimeEntry,
                          ("pool.delete_time_entry", "entry_id"): TimeEntry,

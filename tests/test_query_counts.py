@@ -500,3 +500,69 @@ def test_no_partner_page_runs_more_statements_for_more_data(client, auth, setup)
             measured.append(len(statements))
         counts[(side, page, who)] = tuple(measured)
     assert {key: value for key, value in counts.items() if value[1] > value[0]} == {}
+
+
+def build_evidence(size: int) -> SimpleNamespace:
+    """A collective where each of `size` members delivered a paid pitch needing two skills
+    with the second member, and endorsed them on it; the second member's profile grows with
+    the collective (credits, named and private work, endorsements) and is published."""
+    from collective.pool.evidence import endorsements, profiles
+    from tests.factories import make_collective, make_member
+    from tests.pool.factories import make_client
+
+    founder = make_collective()
+    people = [founder] + [make_member(founder.collective) for _ in range(size - 1)]
+    found_rule(founder)
+    star = people[1]
+    for n, person in enumerate(people):
+        client = make_client(founder, f"Client {n}")
+        client.is_naming_allowed = n % 2 == 0
+        pitch = make_pitch(founder, client=client, title=f"Delivered {n}",
+                           required_skills={"bookkeeping": 3, f"skill {n}": 2})
+        move_to(founder, pitch, PitchState.WON)
+        team = [person] if person is star else [person, star]
+        work = [allocate(founder, pitch, who) for who in team]
+        pitches.transition_pitch(founder, pitch, PitchState.IN_PROGRESS, at=NOW)
+        for who, allocated in zip(team, work, strict=True):
+            log(who, allocated, 60, worked_on=date(2026, 9, 1 + n % 28))
+        pitches.transition_pitch(founder, pitch, PitchState.DELIVERED, at=NOW)
+        payments.record_payment(founder, pitch, amount=50_000, currency="USD",
+                                received_on=TODAY, today=TODAY)
+        if person is not star:
+            endorsements.endorse(person, pitch, receiver_id=star.id, skill="bookkeeping",
+                                 note=f"Thanks from {n}", at=NOW)
+            endorsements.endorse(star, pitch, receiver_id=person.id, skill="bookkeeping",
+                                 note=f"Thanks to {n}", at=NOW)
+    profile = profiles.save_public_profile(star, skills=["bookkeeping", "skill 1", "skill 2"],
+                                           publish=True, at=NOW)
+    commit()
+    return SimpleNamespace(slug=founder.collective.slug, founder=founder.user.email,
+                           member=star.user.email, star=star.id, pitch=pitch.id,
+                           public=profile.slug)
+
+
+#: The skill pages: (page, who opens it); "member" is the one whose profile grows.
+EVIDENCE_PAGES = [
+    ("skills", "member"),
+    ("members/{star}/profile", "founder"),
+    ("pitches/{pitch}/endorse", "member"),
+    ("profile/public", "member"),
+    ("members", "founder"),
+]
+
+
+def test_the_skill_pages_run_no_more_statements_for_more_work(client, auth, setup):
+    with setup():
+        worlds = build_evidence(SMALL), build_evidence(LARGE)
+    assert _growing(client, auth, worlds, EVIDENCE_PAGES) == {}
+    large = worlds[1]
+    auth.login(large.member)
+    mine = _html(client, f"/c/{large.slug}/skills")
+    assert f"Thanks from {LARGE - 1}" in mine and "6 pitches for private clients" in mine
+    client.post("/logout")
+    counts = []
+    for world in worlds:
+        with counting() as statements:
+            assert client.get(f"/p/{world.public}").status_code == 200
+        counts.append(len(statements))
+    assert counts[1] <= counts[0]

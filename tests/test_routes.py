@@ -31,6 +31,9 @@ ACCOUNT_ENDPOINTS |= {"api_tokens.tokens_page", "api_tokens.revoke"}
 # /api/v1/collectives/<slug>/. An anonymous request is a 401 in JSON, not a redirect.
 API_PREFIX = "/api/v1/"
 PUBLIC_ENDPOINTS |= {"api_docs.openapi_json", "api_docs.docs_page"}
+# A member's published profile: only what they chose to show, a 404 unless published
+# (tests/pool/test_evidence_pages.py).
+PUBLIC_ENDPOINTS |= {"evidence.public_profile"}
 ACCOUNT_ENDPOINTS |= {"api_collectives.collectives"}
 
 

@@ -15,6 +15,7 @@ from collective.demo.fund import DemoFund
 from collective.demo.learning import load_learning
 from collective.demo.partners import archive_partner, load_partner
 from collective.demo.pool import load_pool_history, months_ago
+from collective.demo.skills import load_skill_evidence
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
 from collective.ledger.models import EntryKind
@@ -137,6 +138,7 @@ def load_demo(today: date | None = None) -> Collective:
     load_books(people, work, today)
     load_partner(people, _person, start, today)
     load_learning(people, today)
+    load_skill_evidence(people, today)
     webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 

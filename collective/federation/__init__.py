@@ -17,7 +17,7 @@ def register_kinds() -> None:
     from collective.federation import money, partners, sharing, views
     from collective.ledger.balances import register_check
     from collective.ledger.models import EntryKind
-    from collective.ledger.services import REVERSAL_FOLLOW_UPS, register_reversal_follow_up
+    from collective.ledger.services import register_reversal_follow_up
     from collective.members.proposals import register_adopter, register_proposal_details
     from collective.pool.payments import register_partner_part
     from collective.pool.time import register_partner_work
@@ -27,12 +27,6 @@ def register_kinds() -> None:
     register_proposal_details(partners.FEDERATION, views.federation_details)
     register_partner_part(money.partner_part)
     register_partner_work(sharing.check_partner_work)
-    pool_follow_up = REVERSAL_FOLLOW_UPS.get(EntryKind.PAYMENT)
-    if getattr(pool_follow_up, "__name__", "") != "release_hours_and_partner_share":
-        def release_hours_and_partner_share(entry, reversal):
-            if pool_follow_up is not None:
-                pool_follow_up(entry, reversal)
-            money.reverse_partner_share(entry, reversal)
-
-        register_reversal_follow_up(EntryKind.PAYMENT, release_hours_and_partner_share)
+    # After the pool's own follow-up (registered first by the app factory).
+    register_reversal_follow_up(EntryKind.PAYMENT, money.reverse_partner_share)
     register_check("partner balances", money.mismatched_partner_balances)

@@ -352,14 +352,18 @@ def register_locked_kind(kind: str, reason: str) -> None:
 #: Entry kind -> what its domain does, in the same transaction, once an entry of that kind
 #: is reversed (the pool: a reversed client payment gives back the hours it used). Called
 #: with the original entry and its reversal; it must be safe to call again for the same pair.
-REVERSAL_FOLLOW_UPS: dict[str, Callable[[JournalEntry, JournalEntry], None]] = {}
+#: Several domains may follow one kind (a shared pitch's payment: the pool, then the partner
+#: collective's side); they run in the order they were first registered.
+REVERSAL_FOLLOW_UPS: dict[str, dict[str, Callable[[JournalEntry, JournalEntry], None]]] = {}
 
 
 def register_reversal_follow_up(kind: str,
                                 follow_up: Callable[[JournalEntry, JournalEntry], None]) -> None:
-    """Say what the owning domain does when an entry of `kind` is reversed, whoever reverses
-    it (its own page, the ledger's entry page, the CLI)."""
-    REVERSAL_FOLLOW_UPS[kind] = follow_up
+    """Say what a domain does when an entry of `kind` is reversed, whoever reverses it (its
+    own page, the ledger's entry page, the CLI). Registering the same function again (each
+    app the factory makes registers them) keeps one, in its first place."""
+    name = f"{follow_up.__module__}.{follow_up.__qualname__}"
+    REVERSAL_FOLLOW_UPS.setdefault(kind, {})[name] = follow_up
 
 
 def reversal_refusal(entry: JournalEntry) -> str | None:
@@ -412,8 +416,7 @@ def reverse_entry(
         created_by_id=created_by_id,
         reverses_id=entry.id,
     )
-    follow_up = REVERSAL_FOLLOW_UPS.get(entry.kind)
-    if follow_up is not None:
+    for follow_up in REVERSAL_FOLLOW_UPS.get(entry.kind, {}).values():
         follow_up(entry, reversal)
     if is_new:
         audit.record("entry.reversed", collective=entry.collective_id, subject=reversal,

@@ -9,7 +9,8 @@ the checks they share in checks. Pages in views/.
 def register_kinds() -> None:
     """Tell the layers below what the pool owns (called once by the app factory): the
     share-rule proposal kind, how it is adopted, and what its proposal page shows; and that
-    reversing a client payment's entry gives back the hours it used (and tells the webhooks)."""
+    reversing a client payment's entry gives back the hours it used, takes back the skill
+    credit of work no longer paid, and tells the webhooks."""
     from collective.ledger.models import EntryKind
     from collective.ledger.services import register_reversal_follow_up
     from collective.members.proposals import register_proposal_details

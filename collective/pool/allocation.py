@@ -12,6 +12,7 @@ from collective.members.models import Membership, MembershipStatus, Skill, User
 from collective.members.services import require_role
 from collective.pool import compute, notices
 from collective.pool.checks import COORDINATOR, FAIRNESS_WINDOW, get_in, is_whole, same_collective
+from collective.pool.evidence.queries import delivered_minutes
 from collective.pool.models import (
     ACTIVE_STATES,
     WORK_STATES,
@@ -150,4 +151,5 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
     earnings = member_earnings(cid, since=today - FAIRNESS_WINDOW, until=today)
     volunteers = [v.membership_id for v in volunteers_of(pitch)]
     return compute.rank_candidates(members, skills, required, active_load(cid), earnings,
-                                   volunteers, limit=limit)
+                                   volunteers, limit=limit,
+                                   evidence=delivered_minutes(cid, list(required)))

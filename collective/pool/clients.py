@@ -18,8 +18,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def create_client(actor: Membership, *, name: str, country: str = "", contact: str = "",
-                  notes: str = "", billing: BillingDetails | None = None) -> Client:
-    """Record a client of the collective."""
+                  notes: str = "", billing: BillingDetails | None = None,
+                  is_naming_allowed: bool = False) -> Client:
+    """Record a client of the collective; `is_naming_allowed` lets members name its work on
+    their profiles."""
     require_role(actor, COORDINATOR, action="record clients")
     name = _clean_name(name)
     exists = db.session.scalar(
@@ -28,7 +30,7 @@ def create_client(actor: Membership, *, name: str, country: str = "", contact: s
         raise Conflict(f"there is already a client called {name!r}", field="name")
     client = Client(collective_id=actor.collective_id, name=name[:120],
                     country=(country or "").upper()[:2], contact=(contact or "")[:200],
-                    notes=notes or "")
+                    notes=notes or "", is_naming_allowed=bool(is_naming_allowed))
     _set_billing(client, billing or BillingDetails())
     db.session.add(client)
     db.session.flush()
@@ -36,9 +38,10 @@ def create_client(actor: Membership, *, name: str, country: str = "", contact: s
 
 
 def edit_client(actor: Membership, client: Client, *, name: str, country: str = "",
-                contact: str = "", notes: str = "", billing: BillingDetails | None = None
-                ) -> Client:
-    """Change a client's name, contact and (when given) invoicing details."""
+                contact: str = "", notes: str = "", billing: BillingDetails | None = None,
+                is_naming_allowed: bool | None = None) -> Client:
+    """Change a client's name, contact, (when given) invoicing details and whether members
+    may name its work on their profiles."""
     require_role(actor, COORDINATOR, action="edit clients")
     same_collective(actor, client, "client")
     name = _clean_name(name)
@@ -51,6 +54,8 @@ def edit_client(actor: Membership, client: Client, *, name: str, country: str = 
     client.contact, client.notes = (contact or "")[:200], notes or ""
     if billing is not None:
         _set_billing(client, billing)
+    if is_naming_allowed is not None:
+        client.is_naming_allowed = bool(is_naming_allowed)
     db.session.flush()
     return client
 

@@ -222,6 +222,10 @@ SKILL_POINTS = 50
 CAPACITY_POINTS = 30
 FAIRNESS_POINTS = 20
 VOLUNTEER_BONUS = 5
+#: Evidence from delivered work, on top of the self-assessment: up to this many points,
+#: full at EVIDENCE_FULL_MINUTES delivered in each required skill.
+EVIDENCE_POINTS = 10
+EVIDENCE_FULL_MINUTES = 100 * 60
 
 
 def rank_candidates(
@@ -232,17 +236,21 @@ def rank_candidates(
     earnings: pd.DataFrame,
     volunteers: Sequence[int] = (),
     limit: int | None = 20,
+    evidence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Rank members for a pitch by skill match, free capacity this week and fairness.
+    """Rank members for a pitch by skill match, free capacity this week and fairness, with
+    `evidence_points` for delivered work in the required skills.
 
     members:  membership_id, name, capacity (weekly hours), is_active
     skills:   membership_id, skill, level
     required: {skill: level needed}
     load:     membership_id, hours (weekly hours of active allocations)
     earnings: membership_id, earned (minor units from the pool over the last 90 days)
+    evidence: membership_id, skill, minutes (of delivered work behind the skill)
 
     Returns membership_id, name, score (0-100+), skill_match, free_hours, earned, volunteer,
-    and the matched skills, best first; paused members are left out.
+    the matched skills and the delivered work behind them ('120 h delivered in
+    bookkeeping'), best first; paused members are left out.
     """
     import numpy as np
     import pandas as pd
@@ -270,8 +278,10 @@ def rank_candidates(
     most_earned = ranked["earned"].max()
     fairness = 1 - ranked["earned"] / most_earned if most_earned > 0 else 1.0
     ranked["volunteer"] = ranked["membership_id"].isin(list(volunteers))
+    delivered = _delivered(evidence, required)
     score = (SKILL_POINTS * ranked["skill_match"] + CAPACITY_POINTS * capacity_fit
-             + FAIRNESS_POINTS * fairness + VOLUNTEER_BONUS * ranked["volunteer"])
+             + FAIRNESS_POINTS * fairness + VOLUNTEER_BONUS * ranked["volunteer"]
+             + evidence_points(ranked["membership_id"], delivered, len(required)))
     ranked["score"] = score.round().astype("int64")
     ranked = ranked.sort_values(["score", "skill_match", "free_hours", "membership_id"],
                                 ascending=[False, False, False, True], kind="stable")
@@ -279,8 +289,50 @@ def rank_candidates(
         ranked = ranked.head(limit)
     # The matched skills, labelled only for the members shown.
     ranked["skills"] = _skill_labels(ranked["membership_id"], matched)
-    return ranked[["membership_id", "name", "capacity", "skill_match", "skills", "free_hours",
-                   "earned", "volunteer", "score"]].reset_index(drop=True)
+    ranked["evidence"] = evidence_labels(ranked["membership_id"], delivered)
+    return ranked[["membership_id", "name", "capacity", "skill_match", "skills", "evidence",
+                   "free_hours", "earned", "volunteer", "score"]].reset_index(drop=True)
+
+
+def _delivered(evidence: pd.DataFrame | None, required: Mapping[str, int]) -> pd.DataFrame:
+    """The evidence rows for the required skills (membership_id, skill, minutes)."""
+    import pandas as pd
+    if evidence is None or evidence.empty or not required:
+        return pd.DataFrame({"membership_id": pd.Series(dtype="int64"),
+                             "skill": pd.Series(dtype=object),
+                             "minutes": pd.Series(dtype="int64")})
+    if evidence["skill"].isin(list(required)).all():
+        return evidence  # the usual case: read for these skills only
+    return evidence[evidence["skill"].isin(list(required))]
+
+
+def evidence_points(membership_ids: pd.Series, delivered: pd.DataFrame,
+                    skills_required: int) -> pd.Series:
+    """EVIDENCE_POINTS times the mean over the required skills of the delivered minutes
+    behind each, capped at EVIDENCE_FULL_MINUTES: 0 for a member with no delivered work."""
+    import numpy as np
+    if delivered.empty or not skills_required:
+        return membership_ids * 0.0
+    fit = (np.minimum(delivered["minutes"] / EVIDENCE_FULL_MINUTES, 1.0)
+           .groupby(delivered["membership_id"]).sum() / skills_required)
+    return EVIDENCE_POINTS * membership_ids.map(fit).fillna(0.0)
+
+
+def evidence_labels(membership_ids: pd.Series, delivered: pd.DataFrame) -> pd.Series:
+    """'120 h delivered in bookkeeping, 40 h in tax prep' for each member ('' for none),
+    most hours first."""
+    import pandas as pd
+    labels: dict[int, list[str]] = {}
+    shown = delivered[delivered["membership_id"].isin(membership_ids)].sort_values(
+        ["minutes", "skill"], ascending=[False, True], kind="stable")
+    for member, skill, minutes in shown[["membership_id", "skill", "minutes"]].itertuples(
+            index=False):
+        hours = f"{round(minutes / 60, 1):g} h"
+        first = member not in labels
+        labels.setdefault(member, []).append(
+            f"{hours} delivered in {skill}" if first else f"{hours} in {skill}")
+    return pd.Series([", ".join(labels.get(m, ())) for m in membership_ids],
+                     index=membership_ids.index, dtype=object)
 
 
 def _skill_labels(membership_ids: pd.Series, matched: pd.DataFrame | None) -> pd.Series:

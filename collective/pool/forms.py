@@ -48,6 +48,9 @@ class ClientForm(FlaskForm):
     billing_email = StringField("Invoices go to (e-mail)",
                                 validators=[Optional(), Length(max=254)])
     tax_id = StringField("Client's tax id", validators=[Optional(), Length(max=60)])
+    is_naming_allowed = BooleanField(
+        "Allow naming our work", description="Members' profiles may then name this client's "
+        "pitches they delivered; otherwise they count them as work for private clients.")
 
     def billing(self) -> BillingDetails:
         """The invoicing details as the service takes them."""

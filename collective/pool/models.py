@@ -93,6 +93,10 @@ class Client(db.Model):
                                                      default="", server_default="")
     tax_id: so.Mapped[str] = so.mapped_column(sa.String(60), nullable=False, default="",
                                               server_default="")
+    #: The client lets members name its work (title and client) on their profiles; off, a
+    #: profile counts the work as "for private clients" without naming it.
+    is_naming_allowed: so.Mapped[bool] = so.mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false())
     created_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )

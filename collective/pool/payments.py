@@ -34,6 +34,7 @@ from collective.pool.checks import (
     is_whole,
     same_collective,
 )
+from collective.pool.evidence.credits import credit_pitch
 from collective.pool.models import PAYABLE_STATES, ClientPayment, Pitch
 from collective.pool.participation import counted, hours_for_payment, release_hours, use_hours
 from collective.pool.queries import payment_split_seed
@@ -210,6 +211,7 @@ def record_payment(
     db.session.flush()
     if partner is not None:
         partner.post(payment, theirs)
+    credit_pitch(pitch.id)  # paid after it was delivered: its skills are credited now
     notices.payment_split(collective, payment, pitch, rule, result.by_member())
     notices.payment_recorded(collective, payment)
     return payment
@@ -349,10 +351,12 @@ def reverse_payment(actor: Membership, payment: ClientPayment, memo: str = "", *
 
 def follow_payment_reversal(entry: JournalEntry, reversal: JournalEntry) -> None:
     """What reversing a client payment's entry does, from any page, the API or the CLI: the
-    hours it used are unpaid again, and the collective's webhooks hear of it (once per
-    payment). Safe to call again for the same pair."""
+    hours it used are unpaid again, the pitch's skill credits are what remains paid, and
+    the collective's webhooks hear of it (once per payment). Safe to call again for the
+    same pair."""
     release_hours(entry, reversal)
     payment = db.session.scalar(sa.select(ClientPayment).filter_by(entry_id=entry.id))
     if payment is not None:
+        credit_pitch(payment.pitch_id)  # the pitch's credits are what remains paid
         notices.payment_reversed(db.session.get(Collective, payment.collective_id), payment,
                                  reversal)

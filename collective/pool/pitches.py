@@ -14,6 +14,7 @@ from collective.members.services import require_role
 from collective.money import MAX_MINOR_UNITS, MoneyError, check_currency, format_plain
 from collective.pool.checks import COORDINATOR, get_in, same_collective
 from collective.pool.clients import get_client
+from collective.pool.evidence.credits import DELIVERED_STATES, credit_if_delivered, credit_pitch
 from collective.pool.models import (
     MOVE_NAMES,
     POOL_STATES,
@@ -162,6 +163,7 @@ def edit_pitch(
     db.session.add(PitchEvent(pitch_id=pitch.id, from_state=pitch.state, to_state=pitch.state,
                               actor_id=actor.id, note="edited", changes=changes, at=at))
     db.session.flush()
+    credit_if_delivered(pitch.id)  # the skills credited follow the skills it needs
     db.session.expire(pitch)
     return changes
 
@@ -280,6 +282,8 @@ def _move(actor: Membership, pitch: Pitch, current: PitchState, target: PitchSta
                               to_state=target.value, actor_id=actor.id,
                               note=(note or "").strip()[:500], **({"at": at} if at else {})))
     db.session.flush()
+    if target in DELIVERED_STATES:
+        credit_pitch(pitch.id)  # delivered after it was paid: its skills are credited now
     db.session.expire(pitch)
     return pitch
 

@@ -13,6 +13,7 @@ from collective.extensions import db
 from collective.members.models import Membership
 from collective.money import MoneyError, check_ascii_digits
 from collective.pool.checks import MINUTES_PER_DAY, check_date, is_whole
+from collective.pool.evidence.credits import credit_if_delivered
 from collective.pool.models import (
     ACTIVE_STATES,
     WORK_STATES,
@@ -93,6 +94,7 @@ def log_time(actor: Membership, allocation: Allocation, *, worked_on: date, minu
                       worked_on=worked_on, minutes=minutes, note=(note or "")[:500])
     db.session.add(entry)
     db.session.flush()
+    credit_if_delivered(allocation.pitch_id)
     return entry
 
 
@@ -156,6 +158,7 @@ def edit_time_entry(actor: Membership, entry: TimeEntry, *, worked_on: date, min
     entry.minutes = minutes
     entry.note = (note or "")[:500]
     db.session.flush()
+    credit_if_delivered(entry.allocation.pitch_id)
     return entry
 
 
@@ -169,8 +172,10 @@ def delete_time_entry(actor: Membership, entry: TimeEntry) -> None:
     if used_once:
         raise DomainError("a payment that was later reversed used these hours, so the entry "
                           "stays in its history; change its hours instead")
+    pitch_id = entry.allocation.pitch_id
     db.session.delete(entry)
     db.session.flush()
+    credit_if_delivered(pitch_id)
 
 
 def get_time_entry(membership: Membership, entry_id: int) -> TimeEntry:

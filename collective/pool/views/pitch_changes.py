@@ -126,7 +126,8 @@ def edit_client(client_id: int):
                                         country=form.country.data or "",
                                         contact=form.contact.data or "",
                                         notes=form.notes.data or "",
-                                        billing=form.billing())
+                                        billing=form.billing(),
+                                        is_naming_allowed=form.is_naming_allowed.data)
         if done:
             flash(f"{client.name} is saved.", "info")
             return redirect(url_for("pool.clients", slug=g.collective.slug))

@@ -87,7 +87,8 @@ def clients():
                                           country=form.country.data or "",
                                           contact=form.contact.data or "",
                                           notes=form.notes.data or "",
-                                          billing=form.billing())
+                                          billing=form.billing(),
+                                          is_naming_allowed=form.is_naming_allowed.data)
         if done:
             flash(f"{form.name.data} is added.", "info")
             return redirect(url_for("pool.clients", slug=g.collective.slug))
