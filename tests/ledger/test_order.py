@@ -42,8 +42,8 @@ def books(setup):
         founder = make_collective()
         cid = founder.collective_id
         bank = ledger.account_by_code(cid, ledger.BANK)
-        # Two payable accounts whose codes sort the wrong way as text ('2100-10' < '2100-9').
-        payables = [Account(collective_id=cid, code=f"2100-{n}", name=f"Member {n}",
+        # Two payable accounts whose codes sort the wrong way as text ('2900-10' < '2900-9').
+        payables = [Account(collective_id=cid, code=f"2900-{n}", name=f"Member {n}",
                             type=AccountType.LIABILITY) for n in (10, 9)]
         db.session.add_all(payables)
         db.session.flush()
@@ -61,11 +61,11 @@ def books(setup):
 
 def test_the_trial_balance_lists_member_accounts_in_numeric_order(ctx, books, client, auth):
     codes = [row.code for row in trial_balance(books["cid"])]
-    assert codes == ["1000", "2100-9", "2100-10"]
+    assert codes == ["1000", "2900-9", "2900-10"]
 
     auth.login(books["email"])
     page = client.get(f"/c/{books['slug']}/ledger/trial-balance").get_data(as_text=True)
-    assert re.findall(r"<tr><td>(\d{4}(?:-\d+)?)</td>", page) == ["1000", "2100-9", "2100-10"]
+    assert re.findall(r"<tr><td>(\d{4}(?:-\d+)?)</td>", page) == ["1000", "2900-9", "2900-10"]
 
 
 def test_the_journal_lists_entries_by_date_newest_first_and_pages_by_date(ctx, books):
@@ -80,12 +80,13 @@ def test_the_journal_lists_entries_by_date_newest_first_and_pages_by_date(ctx, b
 
 @pytest.fixture
 def many_codes(setup):
-    """Accounts whose codes sort differently as text and as numbers, in two currencies."""
+    """Accounts whose codes sort differently as text and as numbers, in two currencies
+    (prefixes no member account of the app has, so no real membership's code collides)."""
     with setup():
         founder = make_collective()
         cid = founder.collective_id
         bank = ledger.account_by_code(cid, ledger.BANK)
-        codes = ["2100-100", "1200-25", "2100-10", "1010", "2100-2", "1200-3", "2100-9"]
+        codes = ["2900-100", "1900-25", "2900-10", "1010", "2900-2", "1900-3", "2900-9"]
         accounts = [Account(collective_id=cid, code=code, name=f"Account {code}",
                             type=AccountType.ASSET if code.startswith("1") else
                             AccountType.LIABILITY) for code in codes]
@@ -105,7 +106,7 @@ def test_a_trial_balance_page_is_the_same_slice_of_the_whole_in_the_same_order(c
     from collective.ledger.balances import trial_balance_page, trial_balance_totals
     whole = trial_balance(many_codes)
     assert [r.code for r in whole if r.currency == "USD"] == [
-        "1000", "1010", "1200-3", "1200-25", "2100-2", "2100-9", "2100-10", "2100-100"]
+        "1000", "1010", "1900-3", "1900-25", "2900-2", "2900-9", "2900-10", "2900-100"]
     paged = []
     for offset in range(0, len(whole) + 3, 3):
         page = trial_balance_page(many_codes, None, offset=offset, limit=3)
@@ -126,10 +127,10 @@ def test_the_statement_lines_sum_a_kind_past_the_named_count_where_its_first_sto
     assert [(code, name, amount) for code, name, _, amount in lines] == [
         ("1000", "Bank", sum(100 + i for i in range(7))),
         ("1010", "Account 1010", -103),
-        ("1200-3", "Account 1200-3", -105), ("1200-25", "Account 1200-25", -101),
+        ("1900-3", "Account 1900-3", -105), ("1900-25", "Account 1900-25", -101),
         # four payables, past three: one line
-        ("2100-*", "4 member accounts", 100 + 102 + 104 + 106)]
+        ("2900-*", "4 member accounts", 100 + 102 + 104 + 106)]
     # as of a date before some postings, only what was posted by then
     early = statement_lines(many_codes, "EUR", date(2026, 10, 2), named=3)
     assert [(code, amount) for code, _, _, amount in early] == [("1000", 101),
-                                                                  ("1200-25", -101)]
+                                                                  ("1900-25", -101)]
