@@ -10,7 +10,7 @@ from collective.errors import DomainError, NotFound
 from collective.extensions import db
 from collective.members.models import Membership, MembershipStatus, Skill, User
 from collective.members.services import require_role
-from collective.pool import compute, notices
+from collective.pool import capacity, compute, notices
 from collective.pool.checks import COORDINATOR, FAIRNESS_WINDOW, get_in, is_whole, same_collective
 from collective.pool.models import (
     ACTIVE_STATES,
@@ -120,6 +120,9 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
         ["membership_id", "name", "capacity", "is_active"],
     )
     members["is_active"] = members["is_active"].astype(bool)
+    # The person's week is shared with their other collectives (pool/capacity.py).
+    elsewhere = capacity.work_elsewhere(cid)
+    members = capacity.capacity_here(members, elsewhere)
     required = {s.name: s.level for s in pitch.required_skills}
     # Only the required skills count towards the match (and its labels).
     skills = frame(
@@ -131,5 +134,7 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
     )
     earnings = member_earnings(cid, since=today - FAIRNESS_WINDOW, until=today)
     volunteers = [v.membership_id for v in volunteers_of(pitch)]
-    return compute.rank_candidates(members, skills, required, active_load(cid), earnings,
-                                   volunteers, limit=limit)
+    ranked = compute.rank_candidates(members, skills, required, active_load(cid), earnings,
+                                     volunteers, limit=limit)
+    labels = capacity.elsewhere_labels(elsewhere)
+    return ranked.assign(elsewhere=[labels.get(int(m), "") for m in ranked["membership_id"]])
