@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from collective.clock import today_in
 from collective.demo.books import load_books
 from collective.demo.fund import DemoFund
+from collective.demo.guild import GUILD_SLUG, load_guild
 from collective.demo.pool import load_pool_history, months_ago
 from collective.extensions import db, utcnow
 from collective.ledger import services as ledger
@@ -76,13 +77,17 @@ DEMO_TIMEZONE = "Asia/Manila"
 
 
 def archive_demo() -> Collective | None:
-    """Rename and hide the current demo collective; its ledger stays, append-only."""
-    existing = db.session.scalar(sa.select(Collective).filter_by(slug=DEMO_SLUG))
-    if existing is not None:
-        existing.slug = f"{DEMO_SLUG}-archived-{existing.id}"
-        existing.archived_at = utcnow()
-        db.session.flush()
-    return existing
+    """Rename and hide the current demo collective (and the demo's second collective); their
+    ledgers stay, append-only."""
+    found = {}
+    for slug in (DEMO_SLUG, GUILD_SLUG):
+        existing = db.session.scalar(sa.select(Collective).filter_by(slug=slug))
+        if existing is not None:
+            existing.slug = f"{slug}-archived-{existing.id}"
+            existing.archived_at = utcnow()
+            db.session.flush()
+        found[slug] = existing
+    return found[DEMO_SLUG]
 
 
 def load_demo(today: date | None = None) -> Collective:
@@ -131,6 +136,7 @@ def load_demo(today: date | None = None) -> Collective:
     work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()
     load_books(people, work, today)
+    load_guild(people, today, [months_ago(today, k) for k in range(5, -1, -1)])
     webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 
