@@ -112,12 +112,13 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
     allocated = [a.membership_id for a in pitch.allocations]
     members = frame(
         sa.select(Membership.id, User.name, Membership.weekly_capacity_hours,
-                  Membership.status == MembershipStatus.ACTIVE.value)
+                  Membership.status == MembershipStatus.ACTIVE.value,
+                  User.weekly_capacity_hours)
         .join(User, Membership.user_id == User.id)
         .where(Membership.collective_id == cid,
                Membership.status != MembershipStatus.REMOVED.value,
                Membership.id.not_in(allocated)),
-        ["membership_id", "name", "capacity", "is_active"],
+        ["membership_id", "name", "capacity", "is_active", "person_capacity"],
     )
     members["is_active"] = members["is_active"].astype(bool)
     # The person's week is shared with their other collectives (pool/capacity.py).

@@ -25,70 +25,59 @@ if TYPE_CHECKING:
 
 def work_elsewhere(collective_id: int) -> pd.DataFrame:
     """For the collective's members (not removed) whose person has active work (won or in
-    progress) in another collective, or a whole week smaller than what they offer here, in
-    one grouped query: membership_id, person_capacity (None: not set), is_private,
-    collective (the other one's name; None on the row of a member with no work elsewhere),
-    hours (weekly hours allocated there), other_capacity (the most they offer there)."""
-    other = so.aliased(Membership)
-    here_users = sa.select(Membership.user_id).where(Membership.collective_id == collective_id)
-    busy = (sa.select(other.user_id, Collective.id.label("collective_id"),
-                      Collective.name, sa.func.sum(Allocation.weekly_hours).label("hours"),
+    progress) in another collective they have not left, per other collective, in one
+    grouped query: membership_id, is_private (the person's choice), collective (its name),
+    hours (weekly hours allocated there), other_capacity (what they offer there)."""
+    here, other = so.aliased(Membership), so.aliased(Membership)
+    # From this collective's members to their other memberships (by person) and those
+    # memberships' active allocations: a few index probes per member, and no more the more
+    # collectives the instance hosts. Names are looked up after grouping.
+    busy = (sa.select(here.id.label("membership_id"), here.user_id, other.collective_id,
+                      sa.func.sum(Allocation.weekly_hours).label("hours"),
                       sa.func.max(other.weekly_capacity_hours).label("other_capacity"))
+            .select_from(here)
+            .join(other, sa.and_(other.user_id == here.user_id, other.id != here.id))
             .join(Allocation, Allocation.membership_id == other.id)
             .join(Pitch, Pitch.id == Allocation.pitch_id)
-            .join(Collective, Collective.id == other.collective_id)
-            .where(other.collective_id != collective_id, other.user_id.in_(here_users),
+            .where(here.collective_id == collective_id,
+                   here.status != MembershipStatus.REMOVED.value,
                    other.status != MembershipStatus.REMOVED.value,
-                   Collective.archived_at.is_(None),
                    Pitch.state.in_([s.value for s in ACTIVE_STATES]))
-            .group_by(other.user_id, Collective.id, Collective.name).subquery())
+            .group_by(here.id, here.user_id, other.collective_id).subquery())
     return frame(
-        sa.select(Membership.id, User.weekly_capacity_hours, User.is_other_work_private,
-                  busy.c.name, busy.c.hours, busy.c.other_capacity)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(busy, busy.c.user_id == Membership.user_id)
-        .where(Membership.collective_id == collective_id,
-               Membership.status != MembershipStatus.REMOVED.value,
-               sa.or_(busy.c.user_id.is_not(None),
-                      User.weekly_capacity_hours < Membership.weekly_capacity_hours))
-        .order_by(Membership.id, busy.c.hours.desc(), busy.c.name),
-        ["membership_id", "person_capacity", "is_private", "collective", "hours",
-         "other_capacity"])
+        sa.select(busy.c.membership_id, User.is_other_work_private, Collective.name,
+                  busy.c.hours, busy.c.other_capacity)
+        .join(Collective, Collective.id == busy.c.collective_id)
+        .join(User, User.id == busy.c.user_id)
+        .where(Collective.archived_at.is_(None))
+        .order_by(busy.c.membership_id, busy.c.hours.desc(), Collective.name),
+        ["membership_id", "is_private", "collective", "hours", "other_capacity"])
 
 
 def capacity_here(members: pd.DataFrame, elsewhere: pd.DataFrame) -> pd.DataFrame:
-    """`members` (membership_id, capacity: what each offers here) with `capacity` lowered
-    to what their whole week leaves after their work elsewhere (`work_elsewhere`'s rows),
-    never below zero. A person who has not set their week counts the most they offer any
-    of these collectives as their week."""
+    """`members` (membership_id, capacity: what each offers here, person_capacity: their
+    whole week or None) with `capacity` lowered to what their week leaves after their work
+    elsewhere (`work_elsewhere`'s rows), never below zero. A person who has not set their
+    week counts the most they offer any of these collectives as their week."""
     import pandas as pd
-    if elsewhere.empty:
-        return members
-    rows = elsewhere.assign(
-        person_capacity=pd.to_numeric(elsewhere["person_capacity"]),
-        hours=pd.to_numeric(elsewhere["hours"]).fillna(0),
-        other_capacity=pd.to_numeric(elsewhere["other_capacity"]).fillna(0))
-    per_member = rows.groupby("membership_id").agg(
-        person=("person_capacity", "first"), hours=("hours", "sum"),
-        other=("other_capacity", "max"))
-    here = (members.set_index("membership_id")["capacity"].astype("int64")
-            .reindex(per_member.index))
-    week = per_member["person"].fillna(per_member["other"].where(
-        per_member["other"] > here, here))
-    left = (week - per_member["hours"]).clip(lower=0)
-    lowered = here.where(here <= left, left).dropna().astype("int64")
-    out = members.copy()
-    mapped = out["membership_id"].map(lowered)
-    out["capacity"] = mapped.fillna(out["capacity"]).astype("int64")
-    return out
+    rows = elsewhere.assign(hours=pd.to_numeric(elsewhere["hours"]),
+                            other_capacity=pd.to_numeric(elsewhere["other_capacity"]))
+    per_member = rows.groupby("membership_id").agg(hours=("hours", "sum"),
+                                                   other=("other_capacity", "max"))
+    ids = members["membership_id"]
+    here = members["capacity"].astype("int64")
+    hours = ids.map(per_member["hours"]).fillna(0)
+    other = ids.map(per_member["other"]).fillna(0)
+    week = pd.to_numeric(members["person_capacity"]).fillna(other.where(other > here, here))
+    left = (week - hours).clip(lower=0)
+    return members.assign(capacity=here.where(here <= left, left).astype("int64"))
 
 
 def elsewhere_labels(elsewhere: pd.DataFrame) -> dict[int, str]:
     """{membership_id: '12 h in Oak Collective, 3 h in Elm' or '15 h elsewhere'} of the
     members with active work in other collectives, as each person chose to show it."""
     labels: dict[int, str] = {}
-    busy = elsewhere[elsewhere["collective"].notna()]
-    for membership_id, rows in busy.groupby("membership_id", sort=False):
+    for membership_id, rows in elsewhere.groupby("membership_id", sort=False):
         hours = [int(h) for h in rows["hours"]]
         if bool(rows["is_private"].iloc[0]):
             labels[int(membership_id)] = f"{sum(hours)} h elsewhere"
