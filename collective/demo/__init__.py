@@ -132,11 +132,13 @@ def load_demo(today: date | None = None) -> Collective:
     for membership in all_memberships:  # they founded the collective six months ago
         membership.joined_at = datetime.combine(start - timedelta(days=7), time(9),
                                                 tzinfo=UTC)
+    # The second collective first: its rows are older than the demo's own, which the pages
+    # (and the form fuzz's newest rows) are about.
+    load_guild(people, today, [months_ago(today, k) for k in range(5, -1, -1)])
     demo_fund = DemoFund(people, start, today)
     work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()
     load_books(people, work, today)
-    load_guild(people, today, [months_ago(today, k) for k in range(5, -1, -1)])
     webhooks.set_enabled(people["anjali"], hook, False)
     return collective
 

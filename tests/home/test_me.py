@@ -246,3 +246,12 @@ def test_a_person_in_several_collectives_lands_on_me_after_signing_in(client, au
     auth.logout()
     assert auth.login(emails[1]).headers["Location"] == "/me"
     assert 'href="/me"' in client.get("/collectives").get_data(as_text=True)
+
+
+def test_someone_in_no_collective_gets_a_page_that_says_so(client, auth, setup):
+    with setup():
+        user = make_user()
+        commit()
+        email = user.email
+    html = _me(client, auth, email)
+    assert "You are not in a collective yet." in html and "My week" not in html
