@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     from collective.books.bank import models as _bank_models  # noqa: F401
     from collective.books.expenses import models as _expense_models  # noqa: F401
     from collective.books.invoices import models as _invoice_models  # noqa: F401
+    from collective.exchange import models as _exchange_models  # noqa: F401
     from collective.federation import models as _federation_models  # noqa: F401
     from collective.learning import models as _learning_models  # noqa: F401
     from collective.mail import models as _mail_models  # noqa: F401
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from collective.books.bank.views import bp as bank_bp
     from collective.books.invoices.views import bp as invoices_bp
     from collective.federation.views import bp as federation_bp
+    from collective.home.views import bp as home_bp
     from collective.ledger.views import bp as ledger_bp
     from collective.members.audit_views import bp as audit_bp
     from collective.members.email_views import bp as email_bp
@@ -131,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoices_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(home_bp)
     from collective.books import expenses
 
     expenses.init_app(app)
@@ -171,9 +174,10 @@ def register_web(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the CLI commands: demo, ledger, benefits, mail, webhooks, scheduler."""
+    """Add the CLI commands: demo, ledger, benefits, mail, webhooks, scheduler, rates."""
     from collective.benefits.cli import benefits_cli
     from collective.demo import demo_command
+    from collective.exchange.cli import rates_cli
     from collective.ledger.cli import ledger_cli
     from collective.mail.cli import mail_cli
     from collective.reports.cli import reports_cli
@@ -187,3 +191,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(rates_cli)

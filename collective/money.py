@@ -155,6 +155,17 @@ def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> i
     return -amount if match["sign"] else amount
 
 
+def convert(amount: int, from_currency: str, to_currency: str, rate: Decimal | Fraction
+            ) -> int:
+    """Minor units of `from_currency` in minor units of `to_currency` at `rate` (units of
+    `to_currency` for one of `from_currency`), computed exactly and rounded half to even."""
+    if isinstance(rate, Decimal) and not rate.is_finite():
+        raise MoneyError(f"rate {rate} is not a finite number")
+    shift = minor_digits(to_currency) - minor_digits(from_currency)
+    # Fraction is exact, and round() of a Fraction rounds half to even.
+    return round(Fraction(amount) * Fraction(rate) * Fraction(10) ** shift)
+
+
 def _weight(value: object) -> Fraction:
     if isinstance(value, bool):
         raise SplitError("weights must be numbers, not booleans")

@@ -57,13 +57,15 @@ def test_demo_loads_once_and_resets(app, runner):
     assert reset.exit_code == 0, reset.output
     after_reset = _counts(app)
     assert after_reset["users"] == after_first["users"]
-    # The demo and its partner collective (Harambee) are archived and loaded anew.
-    assert after_reset["collectives"] == after_first["collectives"] + 2
+    # The demo, its partner collective (Harambee) and the demo's second one (Southern Cross
+    # Editors) are archived and loaded anew.
+    assert after_reset["collectives"] == after_first["collectives"] + 3
     with app.app_context():
         live = db.session.scalars(
             sa.select(Collective).where(Collective.archived_at.is_(None),
-                                        Collective.slug.like("demo%"))).all()
-        assert [c.slug for c in live] == ["demo"]
+                                        Collective.slug.like("demo%"))
+            .order_by(Collective.slug)).all()
+        assert [c.slug for c in live] == ["demo", "demo-editors"]
         partners = db.session.scalars(
             sa.select(Collective.slug).where(Collective.archived_at.is_(None),
                                              Collective.slug.like("harambee%"))).all()
@@ -78,6 +80,13 @@ def test_demo_users_can_sign_in(client, runner):
     home = client.get("/c/demo/", follow_redirects=True)
     assert home.status_code == 200
     assert b"Bayanihan Remote Collective" in home.data
+    # Priya also edits for Southern Cross Editors (AUD): she lands on her home across both,
+    # with her AUD earnings converted to USD at a rate it names, and a vote waiting there.
+    assert response.headers["Location"] == "/me"
+    mine = client.get("/me").get_data(as_text=True)
+    assert "Southern Cross Editors" in mine and "Bayanihan Remote Collective" in mine
+    assert "converted from AUD at the rate 1 AUD = " in mine
+    assert "8% to the common fund, 5% finder&#39;s fee</a>" in mine
 
 
 def test_ledger_check_command(runner):

@@ -566,3 +566,45 @@ def test_the_skill_pages_run_no_more_statements_for_more_work(client, auth, setu
             assert client.get(f"/p/{world.public}").status_code == 200
         counts.append(len(statements))
     assert counts[1] <= counts[0]
+
+
+def test_me_runs_as_many_statements_whatever_the_data_and_the_collectives(
+        client, auth, worlds, setup):
+    """/me of the second member: their shares and work grow with the world; in the larger
+    one they are also in three more collectives (one in the smaller), each with work, a
+    payment in another currency and a proposal to vote on."""
+    from collective.exchange import rates
+    from collective.extensions import db
+    from collective.members.models import User
+    from tests.factories import make_collective, make_member
+
+    small, large = worlds
+    with setup():
+        for world, extra in ((small, 1), (large, 3)):
+            person = db.session.scalar(sa.select(User).filter_by(email=world.member))
+            for n in range(extra):
+                founder = make_collective(currency="EUR")
+                found_rule(founder)
+                member = make_member(founder.collective, user=person)
+                pitch = make_pitch(founder, title=f"Elsewhere {n}")
+                move_to(founder, pitch, PitchState.WON)
+                work = allocate(founder, pitch, member)
+                pitches.transition_pitch(founder, pitch, PitchState.IN_PROGRESS, at=NOW)
+                log(member, work, 90)
+                payments.record_payment(founder, pitch, amount=50_000, currency="EUR",
+                                        received_on=TODAY, reference=f"E-{n}", today=TODAY)
+                proposals.open_proposal(
+                    founder, kind="share_rule", title=f"Elsewhere rule {n}", now=now_utc(),
+                    payload={"common_fund_bp": 1000, "finder_fee_bp": 0, "method": "equal",
+                             "effective_on": "2026-12-01"})
+        rates.set_rate("EUR", "USD", "1.0842", date(2026, 1, 1))
+        commit()
+    counts = []
+    for world in worlds:
+        auth.login(world.member)
+        with counting() as statements:
+            response = client.get("/me")
+        assert response.status_code == 200
+        assert "Elsewhere 0" in response.get_data(as_text=True)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

@@ -24,6 +24,8 @@ PUBLIC_ENDPOINTS |= {"members.accept_invitation"}
 ACCOUNT_ENDPOINTS |= {"email.resend", "email.change", "email.change_sent"}
 # The load balancer's probe: "ok" after a database ping, and nothing else about anyone.
 PUBLIC_ENDPOINTS |= {"health.health"}
+# A person's home across their collectives (docs/people.md): their own numbers only.
+ACCOUNT_ENDPOINTS |= {"home.me", "home.settings"}
 # The API's tokens page is part of the profile.
 ACCOUNT_ENDPOINTS |= {"api_tokens.tokens_page", "api_tokens.revoke"}
 # The JSON API (/api/v1): its document and docs describe it, not anyone's data; the list of

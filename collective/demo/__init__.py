@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from collective.clock import today_in
 from collective.demo.books import load_books
 from collective.demo.fund import DemoFund
+from collective.demo.guild import GUILD_SLUG, load_guild
 from collective.demo.learning import load_learning
 from collective.demo.partners import archive_partner, load_partner
 from collective.demo.pool import load_pool_history, months_ago
@@ -79,15 +80,18 @@ DEMO_TIMEZONE = "Asia/Manila"
 
 
 def archive_demo() -> Collective | None:
-    """Rename and hide the current demo collective (and its partner collective); its ledger
-    stays, append-only."""
+    """Rename and hide the current demo collective and the demo's other collectives (its
+    partner Harambee, and Southern Cross Editors); their ledgers stay, append-only."""
     archive_partner()
-    existing = db.session.scalar(sa.select(Collective).filter_by(slug=DEMO_SLUG))
-    if existing is not None:
-        existing.slug = f"{DEMO_SLUG}-archived-{existing.id}"
-        existing.archived_at = utcnow()
-        db.session.flush()
-    return existing
+    found = {}
+    for slug in (DEMO_SLUG, GUILD_SLUG):
+        existing = db.session.scalar(sa.select(Collective).filter_by(slug=slug))
+        if existing is not None:
+            existing.slug = f"{slug}-archived-{existing.id}"
+            existing.archived_at = utcnow()
+            db.session.flush()
+        found[slug] = existing
+    return found[DEMO_SLUG]
 
 
 def load_demo(today: date | None = None) -> Collective:
@@ -132,6 +136,9 @@ def load_demo(today: date | None = None) -> Collective:
     for membership in all_memberships:  # they founded the collective six months ago
         membership.joined_at = datetime.combine(start - timedelta(days=7), time(9),
                                                 tzinfo=UTC)
+    # The second collective first: its rows are older than the demo's own, which the pages
+    # (and the form fuzz's newest rows) are about.
+    load_guild(people, today, [months_ago(today, k) for k in range(5, -1, -1)])
     demo_fund = DemoFund(people, start, today)
     work = load_pool_history(people, today, after_month=demo_fund.after_month)
     demo_fund.finish()

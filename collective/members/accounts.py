@@ -14,6 +14,7 @@ from collective.clock import canonical_timezone
 from collective.errors import Conflict, DomainError
 from collective.extensions import db
 from collective.members.models import Skill, User
+from collective.money import MoneyError, check_currency
 
 MIN_PASSWORD_LENGTH = 10
 MAX_SKILLS = 30
@@ -191,5 +192,28 @@ def update_profile(
             existing[skill_name].level = level
         else:
             user.skills.append(Skill(name=skill_name, level=level))
+    db.session.flush()
+    return user
+
+
+def update_week_settings(user: User, *, weekly_capacity_hours: int | None,
+                         display_currency: str | None, is_other_work_private: bool) -> User:
+    """Set a person's own settings across their collectives: their whole week in hours
+    (None: the largest of their memberships' capacities), the currency /me adds their
+    earnings up in (None: their first collective's), and whether coordinators see their
+    work elsewhere only as hours."""
+    hours = weekly_capacity_hours
+    if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int)
+                              or not 0 <= hours <= 168):
+        raise DomainError("your week is 0 to 168 hours", field="weekly_capacity_hours")
+    currency = None
+    if display_currency:
+        try:
+            currency = check_currency(display_currency)
+        except MoneyError as exc:
+            raise DomainError(str(exc), field="display_currency") from None
+    user.weekly_capacity_hours = hours
+    user.display_currency = currency
+    user.is_other_work_private = bool(is_other_work_private)
     db.session.flush()
     return user

@@ -26,6 +26,10 @@ class User(UserMixin, db.Model):
     """A person who can sign in; may belong to several collectives."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("weekly_capacity_hours BETWEEN 0 AND 168",
+                           name="person_capacity_range"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     #: Lower-cased e-mail address, used to sign in.
@@ -43,6 +47,19 @@ class User(UserMixin, db.Model):
     #: (members/confirmations.py).
     email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(),
                                                                       nullable=True)
+    #: Hours a week the person works across all their collectives; None until they say
+    #: (then the largest of their memberships' capacities stands for it). A membership's
+    #: own capacity is what they offer that collective, within this.
+    weekly_capacity_hours: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger,
+                                                                    nullable=True)
+    #: ISO 4217 code their earnings across collectives are added up in on /me; None: the
+    #: currency of their first collective.
+    display_currency: so.Mapped[str | None] = so.mapped_column(sa.String(3), nullable=True)
+    #: Coordinators of one collective see the person's active work in the others only as
+    #: hours ("12 h elsewhere"), not by collective.
+    is_other_work_private: so.Mapped[bool] = so.mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
 
     skills: so.Mapped[list[Skill]] = so.relationship(
         back_populates="user", order_by="Skill.name", cascade="all, delete-orphan"

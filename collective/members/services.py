@@ -209,8 +209,12 @@ def set_status(
 
 
 def update_capacity(membership: Membership, hours: int) -> Membership:
-    """Set the hours a week the member offers this collective."""
+    """Set the hours a week the member offers this collective; a person's whole week
+    (User.weekly_capacity_hours), once set, grows to hold it."""
     membership.weekly_capacity_hours = _check_capacity(hours)
+    person = membership.user
+    if person.weekly_capacity_hours is not None and person.weekly_capacity_hours < hours:
+        person.weekly_capacity_hours = hours
     db.session.flush()
     return membership
 

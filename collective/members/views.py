@@ -62,14 +62,22 @@ INVITATIONS_PAGE = 50
 def _after_login_target(next_url: str | None) -> str:
     if is_safe_next(next_url):
         return next_url
+    return _home_of_signed_in()
+
+
+def _home_of_signed_in() -> str:
+    """Where a signed-in person starts: their home across collectives (/me) when they are
+    in several, else the list of their collectives."""
+    if len(services.memberships_of(current_user)) > 1:
+        return url_for("home.me")
     return url_for("members.collectives")
 
 
 @bp.get("/")
 def index():
-    """Landing page, or the person's collectives when signed in."""
+    """Landing page, or where a signed-in person starts (see _home_of_signed_in)."""
     if current_user.is_authenticated:
-        return redirect(url_for("members.collectives"))
+        return redirect(_home_of_signed_in())
     return render_template("members/landing.html")
 
 

@@ -10,7 +10,7 @@ from collective.errors import DomainError, NotFound
 from collective.extensions import db
 from collective.members.models import Membership, MembershipStatus, Skill, User
 from collective.members.services import require_role
-from collective.pool import compute, notices
+from collective.pool import capacity, compute, notices
 from collective.pool.checks import COORDINATOR, FAIRNESS_WINDOW, get_in, is_whole, same_collective
 from collective.pool.evidence.queries import delivered_minutes
 from collective.pool.models import (
@@ -131,14 +131,18 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
     allocated = [a.membership_id for a in pitch.allocations]
     members = frame(
         sa.select(Membership.id, User.name, Membership.weekly_capacity_hours,
-                  Membership.status == MembershipStatus.ACTIVE.value)
+                  Membership.status == MembershipStatus.ACTIVE.value,
+                  User.weekly_capacity_hours)
         .join(User, Membership.user_id == User.id)
         .where(Membership.collective_id == cid,
                Membership.status != MembershipStatus.REMOVED.value,
                Membership.id.not_in(allocated)),
-        ["membership_id", "name", "capacity", "is_active"],
+        ["membership_id", "name", "capacity", "is_active", "person_capacity"],
     )
     members["is_active"] = members["is_active"].astype(bool)
+    # The person's week is shared with their other collectives (pool/capacity.py).
+    elsewhere = capacity.work_elsewhere(cid)
+    members = capacity.capacity_here(members, elsewhere)
     required = {s.name: s.level for s in pitch.required_skills}
     # Only the required skills count towards the match (and its labels).
     skills = frame(
@@ -150,6 +154,8 @@ def suggest_members(pitch: Pitch, today: date, limit: int | None = 20) -> pd.Dat
     )
     earnings = member_earnings(cid, since=today - FAIRNESS_WINDOW, until=today)
     volunteers = [v.membership_id for v in volunteers_of(pitch)]
-    return compute.rank_candidates(members, skills, required, active_load(cid), earnings,
-                                   volunteers, limit=limit,
-                                   evidence=delivered_minutes(cid, list(required)))
+    ranked = compute.rank_candidates(members, skills, required, active_load(cid), earnings,
+                                     volunteers, limit=limit,
+                                     evidence=delivered_minutes(cid, list(required)))
+    labels = capacity.elsewhere_labels(elsewhere)
+    return ranked.assign(elsewhere=[labels.get(int(m), "") for m in ranked["membership_id"]])

@@ -221,6 +221,34 @@ def monthly_earnings(membership: Membership, *, until: date | None = None,
                          last_months=last_months)
 
 
+def monthly_earnings_of(membership_ids: list[int], *, until: date, last_months: int
+                        ) -> pd.DataFrame:
+    """`monthly_earnings` of several memberships (in any collectives) at once, in one
+    query: a month column ('2026-10') and one int64 column per membership id, the last
+    `last_months` months up to `until`'s."""
+    import pandas as pd
+    month = until.year * 12 + until.month - last_months  # months since year 0
+    since = date(month // 12, month % 12 + 1, 1)
+    query, kind = with_effective_kind(
+        sa.select(Account.membership_id, JournalEntry.occurred_on,
+                  sa.func.sum(Posting.amount))
+        .join(Posting, Posting.account_id == Account.id)
+        .join(JournalEntry, Posting.entry_id == JournalEntry.id))
+    rows = db.session.execute(
+        query.where(Account.membership_id.in_(membership_ids or [0]),
+                    JournalEntry.occurred_on >= since, JournalEntry.occurred_on <= until,
+                    kind == EntryKind.PAYMENT)
+        .group_by(Account.membership_id, JournalEntry.occurred_on)).all()
+    frame = pd.DataFrame(rows, columns=["membership_id", "occurred_on", "amount"])
+    frame["amount"] = -frame["amount"].astype("int64")
+    months = pd.period_range(end=pd.Period(until, freq="M"), periods=last_months, freq="M")
+    table = monthly_table(frame, list(membership_ids), day="occurred_on",
+                          column="membership_id", until=until, last_months=last_months)
+    every = pd.DataFrame({"month": months.strftime("%Y-%m")})
+    table = every.merge(table, on="month", how="left").fillna(0)
+    return table.astype({m: "int64" for m in membership_ids})
+
+
 def payouts_of(membership: Membership, *, limit: int | None = None) -> list[dict]:
     """The member's payouts, newest first (at most `limit`): occurred_on, entry_id, amount
     (paid to them), memo."""
