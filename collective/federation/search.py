@@ -1,6 +1,7 @@
 """Finding people in a partner collective: its active members by skill and free hours a
 week (weekly capacity less the hours their active allocations take, in any collective).
-A coordinator sees only what the partner shares: name, skills with levels, free hours."""
+A coordinator sees only what the partner shares: name, skills with levels, the hours of
+delivered work behind each skill (the evidence, collective.pool.evidence), free hours."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from collective.extensions import db
 from collective.federation.models import Federation
 from collective.members.models import Membership, MembershipStatus, Role, Skill, User
 from collective.members.services import require_role
+from collective.pool.evidence.models import SkillCredit
 from collective.pool.models import ACTIVE_STATES, Allocation, Pitch
 
 #: Members per page of a search.
@@ -27,6 +29,8 @@ class PartnerMember:
     #: (skill, level), the asked-for skill first, then by name.
     skills: list[tuple[str, int]]
     free_hours: int
+    #: Whole hours of delivered work behind each skill that has any (skill: hours).
+    delivered: dict[str, int]
 
 
 def search_partner_members(actor: Membership, federation: Federation, *, skill: str = "",
@@ -34,7 +38,7 @@ def search_partner_members(actor: Membership, federation: Federation, *, skill: 
                            ) -> tuple[list[PartnerMember], bool]:
     """A page of the partner's active members with the skill (at `min_level` or above) and
     at least `min_free_hours` free a week, most free first; and whether there are more.
-    Three queries whatever the partner's size."""
+    Four queries whatever the partner's size."""
     require_role(actor, Role.COORDINATOR, action="search a partner's members")
     if not federation.has(actor.collective_id) or not federation.is_active:
         from collective.errors import NotFound
@@ -70,9 +74,19 @@ def search_partner_members(actor: Membership, federation: Federation, *, skill: 
                 .where(Membership.id.in_([r[0] for r in rows]))
                 .order_by(Skill.name)):
             skills.setdefault(membership_id, []).append((name, level))
+    delivered: dict[int, dict[str, int]] = {}
+    if rows:
+        for membership_id, name, minutes in db.session.execute(
+                sa.select(SkillCredit.membership_id, SkillCredit.skill,
+                          sa.func.sum(SkillCredit.minutes))
+                .where(SkillCredit.membership_id.in_([r[0] for r in rows]))
+                .group_by(SkillCredit.membership_id, SkillCredit.skill)):
+            if int(minutes) >= 60:
+                delivered.setdefault(membership_id, {})[name] = int(minutes) // 60
     found = []
     for membership_id, name, free_hours in rows:
         own = skills.get(membership_id, [])
         own.sort(key=lambda s: (s[0] != skill, s[0]))
-        found.append(PartnerMember(membership_id, name, own, max(int(free_hours), 0)))
+        found.append(PartnerMember(membership_id, name, own, max(int(free_hours), 0),
+                                   delivered.get(membership_id, {})))
     return found, more

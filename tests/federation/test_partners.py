@@ -155,12 +155,20 @@ def test_the_search_shows_partner_members_by_skill_and_free_hours(shared_world):
                         Skill(user_id=paused.user_id, name="bookkeeping", level=5)])
     db.session.flush()
 
+    # Zoe delivered 150 minutes of bookkeeping on two of B's own pitches (the evidence).
+    from collective.pool.evidence.models import SkillCredit
+    for minutes in (100, 50):
+        db.session.add(SkillCredit(collective_id=b.collective_id, membership_id=zoe.id,
+                                   pitch_id=make_pitch(b).id, skill="bookkeeping",
+                                   minutes=minutes))
+    db.session.flush()
+
     found, more = search.search_partner_members(a, federation, skill="Bookkeeping")
     assert not more
     # Zoe: 30 h capacity less 5 h on the shared (won) pitch; paused members are left out.
-    assert [(m.name, m.skills, m.free_hours) for m in found] == [
-        (zoe.user.name, [("bookkeeping", 4), ("tax prep", 2)], 25),
-        (yan.user.name, [("bookkeeping", 2)], 10)]
+    assert [(m.name, m.skills, m.free_hours, m.delivered) for m in found] == [
+        (zoe.user.name, [("bookkeeping", 4), ("tax prep", 2)], 25, {"bookkeeping": 2}),
+        (yan.user.name, [("bookkeeping", 2)], 10, {})]
     found, _ = search.search_partner_members(a, federation, skill="bookkeeping",
                                              min_level=3)
     assert [m.membership_id for m in found] == [zoe.id]
