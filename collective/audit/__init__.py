@@ -13,7 +13,8 @@ Modules
 -------
 - actions.py: every action code, with the words the page shows for it.
 - models.py: the audit_events table.
-- log.py: `record`, `record_apart`, and who is acting (the request's signed-in account).
+- log.py: `record`, `record_apart`, and who is acting (the request's signed-in account, or
+  the user of an API token, named by `act_as`).
 - queries.py: a collective's events, filtered and paged, and their CSV.
 
 The package sits below the ledger in the layers, so every domain may record into it; it
@@ -21,6 +22,6 @@ knows users and collectives only by id. The treasurers' page is members/audit_vi
 """
 from __future__ import annotations
 
-from collective.audit.log import record, record_apart
+from collective.audit.log import act_as, record, record_apart
 
-__all__ = ["record", "record_apart"]
+__all__ = ["act_as", "record", "record_apart"]

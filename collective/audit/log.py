@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import current_user
 
 from collective.audit.actions import ACTIONS
@@ -76,8 +76,19 @@ def details_json(details: dict[str, Any]) -> str:
     return text
 
 
+def act_as(user_id: int) -> None:
+    """Name the account a request acts for when it carries no signed-in session (an API
+    token's user): what the request records is theirs."""
+    g.audit_actor_id = user_id
+
+
 def _request_actor() -> int | None:
-    if has_request_context() and current_user and current_user.is_authenticated:
+    if not has_request_context():
+        return None
+    acting = g.get("audit_actor_id")
+    if acting is not None:
+        return acting
+    if current_user and current_user.is_authenticated:
         return current_user.id
     return None
 

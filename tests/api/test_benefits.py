@@ -205,6 +205,11 @@ def test_a_treasurer_starts_a_run_that_posts_once(api, gov, setup):
     assert early.status_code == 200 and early.get_json()["outcome"] == "skipped"
     posted = api("POST", start, gov.founder, json=month)
     assert posted.status_code == 200, posted.get_data(as_text=True)
+    with setup():  # the audit log names the token's user as the one who ran it
+        from collective.api import tokens
+        actors = db.session.scalars(sa.select(AuditEvent.actor_user_id).filter_by(
+            action="fund_run.posted", subject_id=posted.get_json()["run"]["id"])).all()
+        assert actors == [tokens.find_token(gov.founder).user_id]
     body = posted.get_json()
     assert (body["outcome"], body["kind"], body["period"]) == ("posted", "payouts",
                                                                _month(-2))

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from flask import g, request
 from flask_login import current_user
 
+from collective import audit
 from collective.api import tokens
 from collective.api.errors import ApiProblem
 from collective.clock import month_start, now_utc, today_in
@@ -52,6 +53,7 @@ def authenticate() -> None:
                 "revoked" if token is not None else "not known"
             raise ApiProblem(401, f"this token is {what}", headers=CHALLENGE)
         g.api_token, g.api_user = token, token.user
+        audit.act_as(token.user_id)  # what the request records is the token user's doing
         if tokens.use_is_due(token, now):
             token_id = token.id
             # Let the read go first: on SQLite a read that turns into a write fails when
