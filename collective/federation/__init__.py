@@ -19,6 +19,7 @@ def register_kinds() -> None:
     from collective.ledger.models import EntryKind
     from collective.ledger.services import register_reversal_follow_up
     from collective.members.proposals import register_adopter, register_proposal_details
+    from collective.pool.notices import register_partner_link
     from collective.pool.payments import register_partner_part
     from collective.pool.time import register_partner_work
 
@@ -27,6 +28,7 @@ def register_kinds() -> None:
     register_proposal_details(partners.FEDERATION, views.federation_details)
     register_partner_part(money.partner_part)
     register_partner_work(sharing.check_partner_work)
+    register_partner_link(sharing.partner_pitch_link)
     # After the pool's own follow-up (registered first by the app factory).
     register_reversal_follow_up(EntryKind.PAYMENT, money.reverse_partner_share)
     register_check("partner balances", money.mismatched_partner_balances)

@@ -231,3 +231,12 @@ def partner_team(shared: SharedPitch) -> list[tuple[int, str, int, int, int]]:
         .where(Allocation.pitch_id == shared.pitch_id,
                Membership.collective_id == shared.partner_collective_id)
         .order_by(Allocation.id)).all()]
+
+
+def partner_pitch_link(pitch: Pitch, member: Membership) -> str | None:
+    """Where a partner's member sees a shared pitch: the shared pitch's page in their own
+    collective (pool's notices link there, not to the host's page)."""
+    shared = live_sharing(pitch.id)
+    if shared is None or member.collective_id != shared.partner_collective_id:
+        return None
+    return page("federation.shared_pitch", slug=shared.partner.slug, shared_id=shared.id)

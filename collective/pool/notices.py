@@ -97,6 +97,29 @@ def allocated(collective: Collective, allocation: Allocation, pitch: Pitch) -> N
            else "", link=page("pool.pitch", slug=collective.slug, pitch_id=pitch.id))
 
 
+def _no_partner_link(pitch: Pitch, member: Membership) -> str | None:
+    return None
+
+
+#: The page where a member of another collective (a partner's, on a shared pitch) sees the
+#: pitch, or None: the federation package registers it; the pitch's own page is a 404 for
+#: them.
+_partner_link: list = [_no_partner_link]
+
+
+def register_partner_link(link) -> None:
+    """Say where a member of another collective sees a pitch they are allocated to."""
+    _partner_link[:] = [link]
+
+
+def _pitch_link(collective: Collective, pitch: Pitch, member: Membership) -> str | None:
+    """Where `member` opens the pitch: its page, or for another collective's member the
+    page their own collective shows it on (None: nowhere, so no link)."""
+    if member.collective_id == collective.id:
+        return page("pool.pitch", slug=collective.slug, pitch_id=pitch.id)
+    return _partner_link[0](pitch, member)
+
+
 def remind_work_deadlines(collective: Collective, today: date) -> list[Pitch]:
     """Tell each member allocated to active work (won or in progress) whose deadline is
     within DEADLINE_WARNING_DAYS of `today` (the collective's day), once per pitch and
@@ -118,7 +141,7 @@ def remind_work_deadlines(collective: Collective, today: date) -> list[Pitch]:
                    event_key=f"work-deadline:{pitch.id}:{pitch.deadline_on.isoformat()}",
                    title=f"{pitch.title} is due {when}",
                    body=f"The deadline is {day(pitch.deadline_on)}.",
-                   link=page("pool.pitch", slug=collective.slug, pitch_id=pitch.id))
+                   link=_pitch_link(collective, pitch, member) or "")
     return due
 
 

@@ -3,6 +3,8 @@ live federation per pair, and leaving (no vote: a coordinator's explicit act) st
 sharing at once and is recorded."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -259,3 +261,18 @@ def test_time_on_another_collectives_pitch_needs_a_sharing(pair):
     db.session.flush()
     with pytest.raises(NotFound):
         time.log_time(b, stray, worked_on=TODAY, minutes=30, today=TODAY)
+
+
+def test_a_deadline_reminder_links_a_partner_member_to_the_shared_pitch_in_their_own_collective(
+        shared_world):
+    from collective.notifications.models import Notification
+    from collective.pool import notices
+    a, b, federation, pitch, shared, zoe = shared_world
+    pitch.deadline_on = TODAY + timedelta(days=1)
+    db.session.flush()
+    assert notices.remind_work_deadlines(a.collective, TODAY) == [pitch]
+    links = dict(db.session.execute(
+        sa.select(Notification.membership_id, Notification.link)
+        .where(Notification.title.like(f"{pitch.title} is due%"))).all())
+    assert links == {a.id: f"/c/{a.collective.slug}/pool/pitches/{pitch.id}",
+                     zoe.id: f"/c/{b.collective.slug}/partners/shared/{shared.id}"}
