@@ -81,12 +81,9 @@ def _checked_attachments(uploads: Sequence[Upload]) -> list:
     return checked
 
 
-def publish_module(actor: Membership, *, title: str, skill: str, estimated_minutes: int,
-                   content: str, audience: str = Audience.COLLECTIVE.value,
-                   attachments: Sequence[Upload] = (), storage: ReceiptStorage | None = None,
-                   now: datetime) -> LearningModule:
-    """A member publishes a module for their collective (or its partners too); everything,
-    attachments included, is checked before anything is written."""
+def _checked_fields(title: str, skill: str, estimated_minutes: int, content: str,
+                    audience: str) -> tuple[str, str, int, str, Audience]:
+    """A module's fields as they are stored, or a DomainError naming the first bad one."""
     title = " ".join((title or "").split())
     if not title:
         raise DomainError("a module needs a title", field="title")
@@ -110,6 +107,31 @@ def publish_module(actor: Membership, *, title: str, skill: str, estimated_minut
         audience = Audience(audience)
     except ValueError as exc:
         raise DomainError("choose who the module is for", field="audience") from exc
+    return title, skill, estimated_minutes, content, audience
+
+
+def _attach(actor: Membership, module: LearningModule, checked: list,
+            storage: ReceiptStorage | None, now: datetime) -> None:
+    """Store the checked files and attach them to the module."""
+    if checked and storage is None:
+        raise RuntimeError("attachments need a storage")
+    for item in checked:
+        key = storage.save(actor.collective_id, item.data)
+        track_new_file(db.session, storage, key)
+        db.session.add(ModuleAttachment(module_id=module.id, storage_key=key,
+                                        filename=item.filename,
+                                        content_type=item.content_type, size_bytes=item.size,
+                                        sha256=item.sha256, uploaded_at=now))
+
+
+def publish_module(actor: Membership, *, title: str, skill: str, estimated_minutes: int,
+                   content: str, audience: str = Audience.COLLECTIVE.value,
+                   attachments: Sequence[Upload] = (), storage: ReceiptStorage | None = None,
+                   now: datetime) -> LearningModule:
+    """A member publishes a module for their collective (or its partners too); everything,
+    attachments included, is checked before anything is written."""
+    title, skill, estimated_minutes, content, audience = _checked_fields(
+        title, skill, estimated_minutes, content, audience)
     checked = _checked_attachments(attachments)
     if checked and storage is None:
         raise RuntimeError("attachments need a storage")
@@ -118,13 +140,31 @@ def publish_module(actor: Membership, *, title: str, skill: str, estimated_minut
                             content=content, audience=audience.value, created_at=now)
     db.session.add(module)
     db.session.flush()
-    for item in checked:
-        key = storage.save(actor.collective_id, item.data)
-        track_new_file(db.session, storage, key)
-        db.session.add(ModuleAttachment(module_id=module.id, storage_key=key,
-                                        filename=item.filename,
-                                        content_type=item.content_type, size_bytes=item.size,
-                                        sha256=item.sha256, uploaded_at=now))
+    _attach(actor, module, checked, storage, now)
+    db.session.flush()
+    return module
+
+
+def edit_module(actor: Membership, module: LearningModule, *, title: str, skill: str,
+                estimated_minutes: int, content: str, audience: str,
+                attachments: Sequence[Upload] = (), storage: ReceiptStorage | None = None,
+                now: datetime) -> LearningModule:
+    """The author changes their module (its ratings stay: they rated the module, which its
+    author keeps up to date) and may add attachments; checked before anything is written.
+    Anyone else: NotFound, as for a module they cannot read."""
+    if module.author_id != actor.id:
+        raise NotFound("no such module of yours")
+    title, skill, estimated_minutes, content, audience = _checked_fields(
+        title, skill, estimated_minutes, content, audience)
+    checked = _checked_attachments(attachments)
+    if len(module.attachments) + len(checked) > MAX_ATTACHMENTS:
+        raise DomainError(f"a module has at most {MAX_ATTACHMENTS} attachments",
+                          field="attachments")
+    if checked and storage is None:
+        raise RuntimeError("attachments need a storage")
+    module.title, module.skill, module.estimated_minutes = title, skill, estimated_minutes
+    module.content, module.audience = content, audience.value
+    _attach(actor, module, checked, storage, now)
     db.session.flush()
     return module
 

@@ -2,7 +2,7 @@
 with its attachments, marking it done and rating it."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from collective.books.expenses.storage import receipt_storage, stored_file_response
 from collective.clock import now_utc
@@ -61,6 +61,34 @@ def new_module():
                 flash("Your module is published.", "info")
                 return _to_module(module.id)
     return render_template("learning/new.html", form=form), status
+
+
+@bp.route("/<int:module_id>/edit", methods=["GET", "POST"])
+@collective_view()
+def edit_module(module_id: int):
+    """The author changes their module, and may add attachments."""
+    form = ModuleForm()  # built first: the form is the page's, whoever asks
+    module = modules.get_module(g.membership, module_id)
+    if module.author_id != g.membership.id:
+        abort(404)
+    if request.method == "GET":
+        form.title.data, form.skill.data = module.title, module.skill
+        form.estimated_minutes.data, form.markdown.data = module.estimated_minutes, module.content
+        form.audience.data = str(module.audience)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            with committed(form, {"content": "markdown"}) as done:
+                modules.edit_module(
+                    g.membership, module, title=form.title.data, skill=form.skill.data,
+                    estimated_minutes=form.estimated_minutes.data, content=form.markdown.data,
+                    audience=form.audience.data, attachments=form.uploads(),
+                    storage=receipt_storage(), now=now_utc())
+            if done:
+                flash("Your module is saved.", "info")
+                return _to_module(module_id)
+    return render_template("learning/new.html", form=form, module=module), status
 
 
 def _render_module(module, rate_form=None, status: int = 200):

@@ -333,3 +333,34 @@ def test_the_authors_profile_credits_their_modules(client, auth, setup, world):
     auth.logout()
     auth.login(world.reader)
     assert "Modules you wrote" not in client.get("/account/profile").data.decode()
+
+
+def test_the_author_edits_their_module_and_nobody_else_can(client, auth, setup, world):
+    with setup():
+        module_id = db.session.scalar(sa.select(LearningModule.id).filter_by(
+            author_id=world.author_id))
+    url = f"/c/{world.slug}/learning/{module_id}/edit"
+    auth.login(world.reader)  # a reader of the module is not its author
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"title": "Mine now"}).status_code == 404
+    auth.logout()
+
+    auth.login(world.author)
+    form = client.get(url).data.decode()
+    assert 'value="Reconciling a bank account"' in form and "Attached already: steps.pdf" in form
+    refused = client.post(url, data={"title": "New", "skill": "bookkeeping",
+                                     "estimated_minutes": "601", "markdown": "x",
+                                     "audience": "collective"})
+    assert refused.status_code == 422
+    saved = client.post(url, data={
+        "title": "Reconciling, step by step", "skill": "Bookkeeping",
+        "estimated_minutes": "30", "markdown": "1. Match.\n2. Check.", "audience": "partners",
+        "attachments": [(io.BytesIO(PDF), "more.pdf")]}, content_type="multipart/form-data")
+    assert saved.status_code == 302
+    with setup():
+        module = db.session.get(LearningModule, module_id)
+        assert (module.title, module.estimated_minutes, module.content, module.audience,
+                sorted(a.filename for a in module.attachments)) == (
+            "Reconciling, step by step", 30, "1. Match.\n2. Check.", "partners",
+            ["more.pdf", "steps.pdf"])
+    assert "Edit it</a>" in client.get(f"/c/{world.slug}/learning/{module_id}").data.decode()
