@@ -29,14 +29,14 @@ ACCOUNT_ENDPOINTS |= {"home.me", "home.settings"}
 # The API's tokens page is part of the profile.
 ACCOUNT_ENDPOINTS |= {"api_tokens.tokens_page", "api_tokens.revoke"}
 # The JSON API (/api/v1): its document and docs describe it, not anyone's data; the list of
-# the caller's collectives is the account's own; everything else is under
+# the caller's collectives and /me are the account's own; everything else is under
 # /api/v1/collectives/<slug>/. An anonymous request is a 401 in JSON, not a redirect.
 API_PREFIX = "/api/v1/"
 PUBLIC_ENDPOINTS |= {"api_docs.openapi_json", "api_docs.docs_page"}
 # A member's published profile: only what they chose to show, a 404 unless published
 # (tests/pool/test_evidence_pages.py).
 PUBLIC_ENDPOINTS |= {"evidence.public_profile"}
-ACCOUNT_ENDPOINTS |= {"api_collectives.collectives"}
+ACCOUNT_ENDPOINTS |= {"api_collectives.collectives", "api_collectives.me"}
 
 
 def _rules(app):

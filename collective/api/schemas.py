@@ -73,6 +73,33 @@ class CollectiveOut(ma.Schema):
                                                                  "caller's roles there."})
 
 
+class TokenOut(ma.Schema):
+    """The token a request came with, as its owner sees it (never its secret)."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(required=True, metadata={"description": "Its first characters, "
+                                                                   "to tell it apart."})
+    collective = fields.String(required=True, allow_none=True, metadata={
+        "description": "The one collective's slug it is limited to, if it is."})
+    read_only = fields.Boolean(required=True)
+    expires_at = fields.DateTime(required=True, allow_none=True)
+
+
+class MeOut(ma.Schema):
+    """Who the caller is: their account, and the token they came with (null for a signed-in
+    browser session). Their collectives are under /collectives."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    timezone = fields.String(required=True)
+    weekly_capacity_hours = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The person's own week, across every collective."})
+    display_currency = fields.String(required=True, allow_none=True)
+    token = fields.Nested(TokenOut, required=True, allow_none=True)
+
+
 class MembershipOut(ma.Schema):
     """A member of the collective."""
 

@@ -111,7 +111,7 @@ class ClaimIn(ma.Schema):
     note = text(2000, load_default="")
 
 
-class DecisionIn(ma.Schema):
+class ClaimDecisionIn(ma.Schema):
     """A treasurer's decision on a pending claim (never their own)."""
 
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from collective.api.paging import DatedPageArgs, PageArgs
 from collective.api.schemas import MAX_ID, Rate, amount, an_id, currency, text
+from collective.audit.actions import ACTIONS
 from collective.books.expenses.models import ExpenseKind, ExpenseStatus
 from collective.books.expenses.uploads import MAX_RECEIPT_BYTES, MAX_RECEIPTS
 from collective.books.invoices.drafts import MAX_LINES
@@ -142,6 +143,73 @@ class InvoiceOut(ma.Schema):
     entry_id = fields.Integer(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
     lines = fields.List(fields.Nested(InvoiceLineOut), required=True)
+    credited_amount = fields.Integer(required=True, metadata={
+        "description": "What credit notes took off, in the invoice's currency."})
+    written_off_amount = fields.Integer(required=True)
+
+
+class DraftEditIn(ma.Schema):
+    """A draft's new lines, due date and notes (its work stays the same)."""
+
+    lines = fields.List(fields.Nested(InvoiceLineIn), required=True,
+                        validate=validate.Length(1, MAX_LINES))
+    due_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "Today plus the collective's payment terms when left out."})
+    notes = text(2000, load_default="")
+
+
+class CreditNoteIn(ma.Schema):
+    """Credit part of what is open on an issued invoice, or all of it."""
+
+    amount = amount(load_default=None, allow_none=True, metadata={
+        "description": "Tax included, in the invoice's currency; all that is open when "
+                       "left out. The tax is credited in the invoice's own proportion."})
+    reason = text(500, least=1, required=True)
+    issued_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "Today (the collective's) when left out."})
+
+
+class CreditNoteOut(ma.Schema):
+    """A credit note, with its own number series, and the entry that posted it."""
+
+    id = fields.Integer(required=True)
+    invoice_id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+    gross_amount = fields.Integer(required=True)
+    tax_amount = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    entry_id = fields.Integer(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class WriteOffIn(ma.Schema):
+    """Write off what is still open on an issued invoice to bad debts."""
+
+    written_off_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "Today (the collective's) when left out."})
+    open_claims = fields.Boolean(load_default=False, metadata={
+        "description": "Open an unpaid-invoice claim for each member who did the work, "
+                       "when the invoice is overdue past the fund plan's threshold."})
+
+
+class WriteOffOut(ma.Schema):
+    """The write-off's entry, the claims it opened, and why any were not opened."""
+
+    entry_id = fields.Integer(required=True)
+    written_off_base = fields.Integer(required=True, metadata={
+        "description": "What went to bad debts, in the base currency."})
+    claim_ids = fields.List(fields.Integer(), required=True)
+    not_opened = fields.List(fields.String(), required=True)
+    invoice = fields.Nested(InvoiceOut, required=True)
+
+
+class SentOut(ma.Schema):
+    """Whether e-mailing the invoice queued a message (it goes once)."""
+
+    queued = fields.Boolean(required=True, metadata={
+        "description": "False when it was e-mailed already: nothing new was sent."})
+    recipient = fields.String(required=True, allow_none=True)
 
 
 # --- Expenses ----------------------------------------------------------------------------
@@ -179,7 +247,7 @@ class ExpenseIn(ma.Schema):
                            validate=validate.Length(1, MAX_RECEIPTS))
 
 
-class DecisionIn(ma.Schema):
+class ExpenseDecisionIn(ma.Schema):
     """A treasurer's decision on a member's expense: approved (booked at once) or rejected
     (with a reason the member reads)."""
 
@@ -320,3 +388,20 @@ class StatementExportArgs(ma.Schema):
     membership_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID),
                                    metadata={"description": "Yours when left out."})
 
+
+
+class AuditExportArgs(ma.Schema):
+    """The audit log's download: every event the filter matches, newest first."""
+
+    action = fields.String(load_default=None, validate=validate.OneOf(list(ACTIONS)))
+    membership_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID),
+                                   metadata={"description": "Events this member did, and "
+                                                            "events about them."})
+    date_from = fields.Date(load_default=None, metadata={
+        "description": "The collective's calendar day, included."})
+    date_to = fields.Date(load_default=None)
+
+    @ma.validates_schema
+    def _range(self, data: dict, **kwargs) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ma.ValidationError("the end is before the start", "date_to")

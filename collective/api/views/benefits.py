@@ -11,10 +11,10 @@ from collective.api.idempotency import PARAMETER
 from collective.api.paging import DatedPageArgs, day_range, page_body, page_of, page_schema
 from collective.api.schemas_benefits import (
     ClaimArgs,
+    ClaimDecisionIn,
     ClaimDetailOut,
     ClaimIn,
     ClaimOut,
-    DecisionIn,
     PlanOut,
     PlanProposalIn,
     RunArgs,
@@ -173,7 +173,7 @@ def file_claim(data: dict):
 
 @blp.route("/collectives/<slug>/claims/<int:claim_id>/decision", methods=["POST"])
 @scoped(T)
-@blp.arguments(DecisionIn)
+@blp.arguments(ClaimDecisionIn)
 @blp.response(200, ClaimDetailOut)
 @blp.doc(parameters=[PARAMETER])
 def decide_claim(data: dict, claim_id: int):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import g
+from flask import Response, g
 from sqlalchemy import orm as so
 
 from collective.api.errors import ApiProblem
 from collective.api.idempotency import PARAMETER
 from collective.api.paging import (
     DEFAULT_LIMIT,
+    DatedPageArgs,
     Page,
     day_range,
     decode_cursor,
@@ -23,8 +24,11 @@ from collective.api.paging import (
 )
 from collective.api.schemas import PaymentOut
 from collective.api.schemas_books import (
-    DecisionIn,
+    CreditNoteIn,
+    CreditNoteOut,
+    DraftEditIn,
     ExpenseArgs,
+    ExpenseDecisionIn,
     ExpenseIn,
     ExpenseOut,
     InvoiceArgs,
@@ -32,26 +36,32 @@ from collective.api.schemas_books import (
     InvoiceOut,
     InvoicePaymentIn,
     IssueIn,
+    SentOut,
+    WriteOffIn,
+    WriteOffOut,
 )
 from collective.api.views import api_blueprint, written
 from collective.api.views.auth import scoped
 from collective.books.expenses import decisions, queries, submissions
 from collective.books.expenses.models import Expense, ExpenseKind, ExpenseStatus
-from collective.books.expenses.storage import receipt_storage
+from collective.books.expenses.storage import receipt_storage, stored_file_response
 from collective.books.expenses.uploads import Upload
-from collective.books.invoices import drafts, issuing
+from collective.books.invoices import adjustments, drafts, issuing, mailing, pdf, settings
 from collective.books.invoices import payments as invoice_payments
-from collective.books.invoices.models import Invoice, InvoiceLine
+from collective.books.invoices.models import CreditNote, Invoice, InvoiceLine
 from collective.books.invoices.queries import Standing, Status, standings
 from collective.clock import now_utc
 from collective.extensions import db
 from collective.members.models import Role
 from collective.pool.pitches import get_pitch
+from collective.transactions import transaction
+from collective.web.headers import streamed_download
 
 C, T = Role.COORDINATOR, Role.TREASURER
 blp = api_blueprint("api_books", "Invoices and expenses.")
 
 InvoicePage = page_schema(InvoiceOut, "InvoicePage")
+CreditNotePage = page_schema(CreditNoteOut, "CreditNotePage")
 ExpensePage = page_schema(ExpenseOut, "ExpensePage")
 #: The most invoices one request reads to fill a page filtered by a status (which is read
 #: from the ledger, not stored): past it, the page is cut short and its cursor goes on.
@@ -77,7 +87,8 @@ def _invoice_body(invoice: Invoice, standing: Standing, today: date) -> dict:
             "base_gross": invoice.base_gross, "rate": invoice.rate,
             "issued_on": invoice.issued_on, "due_on": invoice.due_on, "notes": invoice.notes,
             "entry_id": invoice.entry_id, "created_at": invoice.created_at,
-            "lines": invoice.lines}
+            "lines": invoice.lines, "credited_amount": standing.credited,
+            "written_off_amount": standing.written_off}
 
 
 def _one_invoice(invoice_id: int) -> dict:
@@ -197,6 +208,132 @@ def pay_invoice(data: dict, invoice_id: int):
     return written(pay)
 
 
+def _draft_lines(data: dict) -> list[drafts.DraftLine]:
+    return [drafts.DraftLine(line["description"], line["quantity"], line["unit_price"],
+                             line["tax_rate_id"]) for line in data["lines"]]
+
+
+@blp.route("/collectives/<slug>/invoices/<int:invoice_id>", methods=["PUT"])
+@scoped(C, T)
+@blp.arguments(DraftEditIn)
+@blp.response(200, InvoiceOut)
+def edit_invoice(data: dict, invoice_id: int):
+    """Replace a draft's lines, due date and notes (coordinators and treasurers); an issued
+    invoice is a 409: it is corrected by a credit note."""
+
+    def edit():
+        found = drafts.get_invoice(g.collective.id, invoice_id)
+        drafts.edit_draft(g.membership, found, lines=_draft_lines(data),
+                          due_on=data["due_on"] or drafts.default_due_on(g.collective.id,
+                                                                         g.today),
+                          notes=data["notes"], today=g.today)
+        db.session.expire(found)
+        return InvoiceOut().dump(_one_invoice(invoice_id)), 200
+
+    return written(edit)
+
+
+@blp.route("/collectives/<slug>/invoices/<int:invoice_id>", methods=["DELETE"])
+@scoped(C, T)
+@blp.response(204)
+def delete_invoice(invoice_id: int):
+    """Delete a draft (coordinators and treasurers): nothing was posted for it. An issued
+    invoice is a 409."""
+
+    with transaction():
+        drafts.delete_draft(g.membership, drafts.get_invoice(g.collective.id, invoice_id))
+    return Response(status=204)
+
+
+@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/pdf")
+@scoped(C, T)
+@blp.doc(responses={"200": {"description": "The invoice as a PDF (a draft's says DRAFT).",
+                            "content": {"application/pdf": {
+                                "schema": {"type": "string", "format": "binary"}}}}})
+def invoice_pdf(invoice_id: int):
+    """The invoice as a PDF, the same document its page offers (coordinators and
+    treasurers)."""
+    found = drafts.get_invoice(g.collective.id, invoice_id)
+    document = pdf.invoice_pdf(found, settings.invoicing_details(g.collective.id),
+                               drafts.invoice_totals(found))
+    return streamed_download(iter([document]), f"{found.number or f'draft-{found.id}'}.pdf",
+                             "application/pdf")
+
+
+@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/send", methods=["POST"])
+@scoped(C, T)
+@blp.response(200, SentOut)
+def send_invoice(invoice_id: int):
+    """E-mail the issued invoice to the client's invoicing address, once (coordinators and
+    treasurers): sent again, nothing new goes out and `queued` is false."""
+
+    def send():
+        found = drafts.get_invoice(g.collective.id, invoice_id)
+        message = mailing.email_invoice(g.membership, found, now=now_utc())
+        return SentOut().dump({"queued": message is not None,
+                               "recipient": message.recipient if message else None}), 200
+
+    return written(send)
+
+
+@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/credit-notes")
+@scoped(C, T)
+@blp.arguments(DatedPageArgs, location="query")
+@blp.response(200, CreditNotePage)
+def credit_note_list(args: dict, invoice_id: int):
+    """The invoice's credit notes, oldest first; filter by the day issued."""
+    found = drafts.get_invoice(g.collective.id, invoice_id)
+    query = sa.select(CreditNote).where(CreditNote.invoice_id == found.id,
+                                        CreditNote.collective_id == g.collective.id,
+                                        *day_range(CreditNote.issued_on, args))
+    return page_body(page_of(query, CreditNote.id, "credit-notes", args))
+
+
+@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/credit-notes", methods=["POST"])
+@scoped(T)
+@blp.arguments(CreditNoteIn)
+@blp.response(201, CreditNoteOut)
+@blp.doc(parameters=[PARAMETER])
+def credit_invoice(data: dict, invoice_id: int):
+    """Credit part of what is open on an issued invoice, or all of it (treasurers): the
+    note takes the next credit-note number and posts the mirror of what it credits, tax in
+    the invoice's own proportion. Send an Idempotency-Key to retry safely."""
+
+    def credit():
+        found = drafts.get_invoice(g.collective.id, invoice_id)
+        note = adjustments.issue_credit_note(
+            g.membership, found, amount=data["amount"], reason=data["reason"],
+            issued_on=data["issued_on"] or g.today, today=g.today)
+        return CreditNoteOut().dump(note), 201
+
+    return written(credit)
+
+
+@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/write-off", methods=["POST"])
+@scoped(T)
+@blp.arguments(WriteOffIn)
+@blp.response(200, WriteOffOut)
+@blp.doc(parameters=[PARAMETER])
+def write_off_invoice(data: dict, invoice_id: int):
+    """Write off what is still open on an issued invoice to bad debts (treasurers), once: a
+    second write-off finds nothing open (422). With `open_claims`, an invoice overdue past
+    the fund plan's threshold opens an unpaid-invoice claim for each member who did the
+    work; `not_opened` says why none was."""
+
+    def write_off():
+        found = drafts.get_invoice(g.collective.id, invoice_id)
+        result = adjustments.write_off(
+            g.membership, found, written_off_on=data["written_off_on"] or g.today,
+            today=g.today, now=now_utc(), open_claims=data["open_claims"])
+        lost = sum(p.amount for p in result.entry.postings if p.amount > 0)
+        return WriteOffOut().dump({
+            "entry_id": result.entry.id, "written_off_base": lost,
+            "claim_ids": [claim.id for claim in result.claims],
+            "not_opened": result.not_opened, "invoice": _one_invoice(invoice_id)}), 200
+
+    return written(write_off)
+
+
 # --- Expenses ----------------------------------------------------------------------------
 
 def _expenses_query():
@@ -273,7 +410,7 @@ def expense(expense_id: int):
 
 @blp.route("/collectives/<slug>/expenses/<int:expense_id>/decision", methods=["POST"])
 @scoped(T)
-@blp.arguments(DecisionIn)
+@blp.arguments(ExpenseDecisionIn)
 @blp.response(200, ExpenseOut)
 @blp.doc(parameters=[PARAMETER])
 def decide_expense(data: dict, expense_id: int):
@@ -287,4 +424,19 @@ def decide_expense(data: dict, expense_id: int):
         return ExpenseOut().dump(_one_expense(expense_id)), 200
 
     return written(decide)
+
+
+@blp.route("/collectives/<slug>/expenses/<int:expense_id>/receipts/<int:receipt_id>")
+@scoped()
+@blp.doc(responses={"200": {"description": "The receipt's file, as it was uploaded.",
+                            "content": {media: {"schema": {"type": "string",
+                                                           "format": "binary"}}
+                                        for media in ("application/pdf", "image/png",
+                                                      "image/jpeg")}}})
+def receipt(expense_id: int, receipt_id: int):
+    """A receipt's file: its expense's submitter's and the treasurers' only (anyone else:
+    404, as on its page)."""
+    item = queries.receipt_for(g.membership, expense_id, receipt_id)
+    return stored_file_response(item.storage_key, content_type=item.content_type,
+                                filename=item.filename)
 

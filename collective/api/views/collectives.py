@@ -6,7 +6,7 @@ from flask import g
 from sqlalchemy import orm as so
 
 from collective.api.paging import PageArgs, page_body, page_of, page_schema
-from collective.api.schemas import CollectiveOut, MembershipArgs, MembershipOut
+from collective.api.schemas import CollectiveOut, MembershipArgs, MembershipOut, MeOut
 from collective.api.views import api_blueprint
 from collective.api.views.auth import caller, scoped
 from collective.members.models import Collective, Membership, MembershipStatus
@@ -33,6 +33,20 @@ def membership_body(membership: Membership) -> dict:
             "roles": sorted(membership.roles), "status": str(membership.status),
             "weekly_capacity_hours": membership.weekly_capacity_hours,
             "joined_at": membership.joined_at}
+
+
+@blp.route("/me")
+@blp.response(200, MeOut)
+def me():
+    """Who the caller is, and the token they came with."""
+    user, token = caller(), g.api_token
+    return {"id": user.id, "name": user.name, "email": user.email, "timezone": user.timezone,
+            "weekly_capacity_hours": user.weekly_capacity_hours,
+            "display_currency": user.display_currency,
+            "token": None if token is None else {
+                "id": token.id, "name": token.name, "prefix": token.prefix,
+                "collective": token.collective.slug if token.collective else None,
+                "read_only": token.is_read_only, "expires_at": token.expires_at}}
 
 
 @blp.route("/collectives")
