@@ -3,7 +3,7 @@ cuts, gifts, reserves and the sustainability forecast. No Flask, no database; mo
 integer minor units in int64 columns."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -244,6 +244,17 @@ def contributions_due(terms: PlanTerms, members: pd.DataFrame) -> pd.Series:
     return due.astype("int64")
 
 
+def contribution_due(terms: PlanTerms, level: int, earnings: int = 0) -> int:
+    """One member's contribution for a month: `contributions_due` for a single member,
+    without a frame (a member's own page reads one figure)."""
+    if terms.contribution_kind == LEVELS:
+        return int(dict(terms.levels)[terms.effective_level(level)])
+    if terms.contribution_kind == FLAT:
+        return int(terms.flat_amount)
+    due = max(max(earnings, 0) * terms.earnings_bp // 10_000, terms.minimum)
+    return min(due, terms.maximum) if terms.maximum else due
+
+
 def contribution_run(members: pd.DataFrame) -> pd.DataFrame:
     """Who pays what this month, and who owes.
 
@@ -433,6 +444,11 @@ def gift_debts(lines: pd.DataFrame) -> pd.Series:
     """What each member owes the fund for gifts their reserve could not cover, less what
     their contributions paid back. lines: membership_id, kind, amount."""
     return _signed_sum(lines, _DEBT_SIGN)
+
+
+def reserve_of(lines: Iterable[tuple[str, int]]) -> int:
+    """One member's reserve from their run lines' (kind, amount): `reserves` for one."""
+    return sum(amount * _RESERVE_SIGN.get(kind, 0) for kind, amount in lines)
 
 
 def _signed_sum(lines: pd.DataFrame, signs: Mapping[str, int]) -> pd.Series:

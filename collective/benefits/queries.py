@@ -160,38 +160,53 @@ class MemberFund:
 
 
 def member_fund(membership: Membership, today: date) -> MemberFund | None:
-    """Level, contributions, benefits received, reserve, and what falling ill would pay."""
-    import pandas as pd
+    """Level, contributions, benefits received, reserve, and what falling ill would pay:
+    one member's figures from one read of their run lines (no frame: a page reads it on
+    every view)."""
     period = month_start(today)
     plan = plan_in_force(membership.collective_id, period)
     if plan is None:
         return None
     terms = plan_terms(plan)
-    mine = run_lines_frame(membership.collective_id, membership_id=membership.id)
+    mine = db.session.execute(
+        sa.select(RunLine.kind, RunLine.amount, RunLine.claim_id, RunLine.for_period,
+                  RunLine.shortfall)
+        .join(BenefitRun, BenefitRun.id == RunLine.run_id)
+        .where(BenefitRun.collective_id == membership.collective_id,
+               RunLine.membership_id == membership.id)).all()
     level = terms.effective_level(level_of(membership.id, period))
-    frame = pd.DataFrame({"membership_id": [membership.id], "level": [level],
-                          "earnings": [0]})
-    contribution = int(compute.contributions_due(terms, frame).iloc[0])
-    reserve = int(compute.reserves(mine).get(membership.id, 0)) if not mine.empty else 0
+    contribution = compute.contribution_due(terms, level)
     sick = terms.rule(BenefitKind.SICK)
     if_ill = 0
     if sick is not None:
         if_ill = level if sick.amount == "level" else int(sick.amount)
-    total = lambda kinds: int(mine.loc[mine["kind"].isin(kinds), "amount"].sum())  # noqa: E731
+
+    def total(*kinds: str) -> int:
+        return sum(line.amount for line in mine if line.kind in kinds)
+
     owed = owed_by_members(membership.collective_id, membership.id).get(membership.id, (0, 0))
     return MemberFund(level=level, contribution=contribution,
-                      contributed=total([RunLineKind.CONTRIBUTION, RunLineKind.SETTLED]),
-                      received=total([RunLineKind.BENEFIT]), reserve=reserve,
+                      contributed=total(RunLineKind.CONTRIBUTION, RunLineKind.SETTLED),
+                      received=total(RunLineKind.BENEFIT),
+                      reserve=compute.reserve_of((line.kind, line.amount) for line in mine),
                       reserve_cap=contribution * terms.reserve_cap_months,
-                      owed=owed[0], gift_debt=owed[1],
-                      owed_to_me=_owed_to(membership),
+                      owed=owed[0], gift_debt=owed[1], owed_to_me=_still_owed(mine),
                       if_ill=if_ill, waiting_months=sick.waiting_months if sick else 0,
                       max_months=sick.max_months if sick else 0)
 
 
-def _owed_to(membership: Membership) -> int:
-    owed = benefits_owed(membership.collective_id, membership.id)
-    return int(owed["amount"].sum())
+def _still_owed(lines) -> int:
+    """What the fund still owes one member, from their run lines: `benefits_owed` for one
+    member (each benefit's shortfall less what makeup lines paid of it, when positive)."""
+    short: dict[tuple, int] = {}
+    made_up: dict[tuple, int] = {}
+    for line in lines:
+        key = (line.claim_id, line.for_period)
+        if line.kind == RunLineKind.BENEFIT and line.shortfall > 0:
+            short[key] = short.get(key, 0) + line.shortfall
+        elif line.kind == RunLineKind.MAKEUP:
+            made_up[key] = made_up.get(key, 0) + line.amount
+    return sum(max(owed - made_up.get(key, 0), 0) for key, owed in short.items())
 
 
 def owing(collective_id: int, *, limit: int | None = None) -> pd.DataFrame:

@@ -155,6 +155,23 @@ def test_earnings_share_without_a_maximum_is_not_capped():
     assert compute.contributions_due(terms, members).tolist() == [100_000, 0]
 
 
+@pytest.mark.parametrize("terms", [
+    BREAD,
+    PlanTerms.from_json({"contribution": {"kind": "flat", "amount": 3_000}}),
+    PlanTerms.from_json({"contribution": {"kind": "earnings_pct", "bp": 450, "min": 1_000,
+                                          "max": 5_000}}),
+    PlanTerms.from_json({"contribution": {"kind": "earnings_pct", "bp": 1_000}}),
+])
+def test_one_member_s_contribution_is_the_frame_s(terms):
+    """contribution_due (a member's own page) agrees with contributions_due (the run)."""
+    members = _members(level=[100_000, 0, 75_000, 12_345, 0, 0],
+                       earnings=[0, 100_000, 33_333, 200_000, -5_000, 9])
+    frame = compute.contributions_due(terms, members).tolist()
+    one = [compute.contribution_due(terms, level, earnings)
+           for level, earnings in zip(members["level"], members["earnings"], strict=True)]
+    assert one == frame and all(type(due) is int for due in one)
+
+
 def test_contribution_run_pays_settles_what_the_balance_allows_and_records_the_short():
     members = pd.DataFrame({
         "membership_id": [1, 2, 3, 4, 5],

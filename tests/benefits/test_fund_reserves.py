@@ -258,6 +258,7 @@ def test_a_benefit_nobody_else_gave_towards_is_owed_and_made_up_later(ctx):
 
     assert _lines(cid, SEP) == [(ann.id, "benefit", 0, 50_000, claim.id, SEP)]
     assert (september.total, september.shortfall, september.entries) == (0, 50_000, 0)
+    assert queries.member_fund(ann, RUN_DAY).owed_to_me == 50_000
     owed = queries.benefits_owed(cid)
     assert owed[["claim_id", "for_period", "amount"]].to_dict("records") == [
         {"claim_id": claim.id, "for_period": SEP, "amount": 50_000}]
@@ -275,6 +276,7 @@ def test_a_benefit_nobody_else_gave_towards_is_owed_and_made_up_later(ctx):
     assert ledger.find_entry(cid, f"makeup:{claim.id}:2026-09:2026-10") is not None
     assert queries.benefits_owed(cid).empty
     assert balance(ann) == 10_000 - 3 * 2_250 + 50_000
+    assert queries.member_fund(ann, RUN_DAY).owed_to_me == 0
     assert invariants.reserve_check(cid).ok
 
 
@@ -328,3 +330,6 @@ def test_when_the_fund_cannot_make_it_all_up_the_rest_stays_owed(ctx):
         {"for_period": SEP, "amount": 50_000 - 2 * 6_750},
         {"for_period": OCT, "amount": 50_000}]
     assert invariants.reserve_check(cid).ok
+    # Ann's own page reads the same from her lines alone: both months, less the makeup.
+    assert queries.member_fund(ann, RUN_DAY).owed_to_me == 50_000 - 2 * 6_750 + 50_000
+    assert queries.member_fund(bob, RUN_DAY).owed_to_me == 0

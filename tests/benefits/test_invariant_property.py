@@ -139,6 +139,18 @@ def test_any_order_of_fund_events_keeps_the_reserves_equal_to_the_fund(ctx, step
                 SEED + moved[RunLineKind.CONTRIBUTION] + moved[RunLineKind.SETTLED]
                 - moved[RunLineKind.RETURN] - moved[RunLineKind.LEAVING]
                 - moved[RunLineKind.BENEFIT] - moved[RunLineKind.MAKEUP]), step
+        # Each member's own page (member_fund, read without frames) agrees with the
+        # collective's frames: reserve, what they paid in, and what the fund still owes them.
+        lines = queries.run_lines_frame(cid)
+        reserves = compute.reserves(lines)
+        for person in people:
+            mine = queries.member_fund(person, RUN_DAY)
+            theirs = lines[lines["membership_id"] == person.id]
+            assert mine.reserve == int(reserves.get(person.id, 0))
+            assert mine.contributed == int(theirs.loc[theirs["kind"].isin(
+                [RunLineKind.CONTRIBUTION, RunLineKind.SETTLED]), "amount"].sum())
+            assert mine.owed_to_me == int(
+                queries.benefits_owed(cid, person.id)["amount"].sum())
         paid = db.session.scalar(sa.select(sa.func.count(RunLine.id)).join(BenefitRun).where(
             BenefitRun.collective_id == people[0].collective_id,
             RunLine.kind == RunLineKind.BENEFIT, RunLine.amount > 0))
