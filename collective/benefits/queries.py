@@ -209,12 +209,14 @@ def _still_owed(lines) -> int:
     return sum(max(owed - made_up.get(key, 0), 0) for key, owed in short.items())
 
 
-def owing(collective_id: int, *, limit: int | None = None) -> pd.DataFrame:
+def owing(collective_id: int, *, limit: int | None = None,
+          owed: dict[int, tuple[int, int]] | None = None) -> pd.DataFrame:
     """Members who owe the fund, from their receivables: membership_id, name, owed
     (contributions), debt (gifts their reserve could not cover); with `limit`, only that
-    many of those owing the most (names are read for them alone)."""
+    many of those owing the most (names are read for them alone). `owed`: what
+    `owed_by_members` answered, when the caller has it."""
     import pandas as pd
-    owed = owed_by_members(collective_id)
+    owed = owed_by_members(collective_id) if owed is None else owed
     if limit is not None:
         owed = dict(sorted(owed.items(), key=lambda item: (-sum(item[1]), item[0]))[:limit])
     names = _names(owed)
@@ -223,9 +225,10 @@ def owing(collective_id: int, *, limit: int | None = None) -> pd.DataFrame:
                         columns=["membership_id", "name", "owed", "debt"])
 
 
-def owing_totals(collective_id: int) -> dict[str, int]:
+def owing_totals(collective_id: int, *, owed: dict[int, tuple[int, int]] | None = None
+                 ) -> dict[str, int]:
     """How many members owe the fund, and what they owe in all: members, owed, debt."""
-    owed = owed_by_members(collective_id).values()
+    owed = (owed_by_members(collective_id) if owed is None else owed).values()
     return {"members": len(owed), "owed": sum(a for a, _ in owed),
             "debt": sum(d for _, d in owed)}
 

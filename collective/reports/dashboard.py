@@ -131,48 +131,72 @@ def pool_by_state(collective_id: int) -> list[tuple[PitchState, int]]:
     return [(state, counts.get(state.value, 0)) for state in POOL_ORDER]
 
 
-def _workload_query(collective_id: int) -> sa.Subquery:
-    """Per member (not removed): name, status, weekly capacity and the weekly hours
-    allocated to them on active work (won, in progress)."""
-    load = (sa.select(Allocation.membership_id, sa.func.sum(Allocation.weekly_hours)
+def _load(collective_id: int) -> sa.Subquery:
+    """Per member with work: the weekly hours allocated to them on active work (won, in
+    progress), more than zero."""
+    return (sa.select(Allocation.membership_id, sa.func.sum(Allocation.weekly_hours)
                       .label("hours"))
             .join(Pitch, Allocation.pitch_id == Pitch.id)
             .where(Pitch.collective_id == collective_id,
                    Pitch.state.in_([s.value for s in ACTIVE_STATES]))
-            .group_by(Allocation.membership_id).subquery())
+            .group_by(Allocation.membership_id)
+            .having(sa.func.sum(Allocation.weekly_hours) > 0).subquery())
+
+
+def _members_of(collective_id: int, hours) -> sa.Select:
+    """membership_id, name, status, capacity, hours of the collective's members (not
+    removed)."""
     return (sa.select(Membership.id.label("membership_id"), User.name, Membership.status,
-                      Membership.weekly_capacity_hours.label("capacity"),
-                      sa.func.coalesce(load.c.hours, 0).label("hours"))
+                      Membership.weekly_capacity_hours.label("capacity"), hours.label("hours"))
             .join(User, User.id == Membership.user_id)
-            .outerjoin(load, load.c.membership_id == Membership.id)
             .where(Membership.collective_id == collective_id,
-                   Membership.status != MembershipStatus.REMOVED.value)).subquery()
+                   Membership.status != MembershipStatus.REMOVED.value))
 
 
 def workload(collective_id: int, *, limit: int | None = None, offset: int = 0
              ) -> pd.DataFrame:
     """The members with the most weekly hours on active work first (then by name), `limit`
     of them from `offset`: membership_id, name, status, capacity, hours; `is_over` when
-    the hours pass the capacity."""
+    the hours pass the capacity. The members with work are read first (a few among many);
+    those without are read, by name, only when the page reaches past them."""
     import pandas as pd
-    q = _workload_query(collective_id)
-    members = pd.DataFrame(db.session.execute(
-        sa.select(q).order_by(q.c.hours.desc(), q.c.name, q.c.membership_id)
-        .offset(offset).limit(limit)).all(),
-        columns=["membership_id", "name", "status", "capacity", "hours"])
+    load = _load(collective_id)
+    loaded = list(db.session.execute(
+        _members_of(collective_id, load.c.hours)
+        .join(load, load.c.membership_id == Membership.id)
+        .order_by(load.c.hours.desc(), User.name, Membership.id)
+        .offset(offset).limit(limit)).all())
+    wanted = None if limit is None else limit - len(loaded)
+    if wanted is None or wanted > 0:
+        with_work = offset + len(loaded) if loaded or not offset else db.session.scalar(
+            sa.select(sa.func.count()).select_from(load))
+        idle = (_members_of(collective_id, sa.literal(0))
+                .where(Membership.id.not_in(sa.select(load.c.membership_id)))
+                .order_by(User.name, Membership.id)
+                .offset(max(offset - with_work, 0)).limit(wanted))
+        loaded += db.session.execute(idle).all()
+    members = pd.DataFrame(loaded, columns=["membership_id", "name", "status", "capacity",
+                                            "hours"])
     members = members.astype({"capacity": "int64", "hours": "int64"})
     members["is_over"] = members["hours"] > members["capacity"]
     return members
 
 
 def workload_totals(collective_id: int) -> dict[str, int]:
-    """Over every member (not removed), in one query: how many, their weekly hours on
-    active work and their capacity, and how many are over capacity."""
-    q = _workload_query(collective_id)
-    members, hours, capacity, over = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(q.c.hours), 0),
-        sa.func.coalesce(sa.func.sum(q.c.capacity), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((q.c.hours > q.c.capacity, 1), else_=0)), 0))
+    """Over every member (not removed), in one statement: how many, their weekly hours on
+    active work and their capacity, and how many are over capacity (only members with
+    work can be)."""
+    load = _load(collective_id)
+    kept = (Membership.collective_id == collective_id,
+            Membership.status != MembershipStatus.REMOVED.value)
+    everyone = sa.select(sa.func.count(), sa.func.coalesce(
+        sa.func.sum(Membership.weekly_capacity_hours), 0)).where(*kept).subquery()
+    working = (sa.select(sa.func.coalesce(sa.func.sum(load.c.hours), 0).label("hours"),
+                         sa.func.count().filter(load.c.hours > Membership.weekly_capacity_hours)
+                         .label("over"))
+               .join(load, load.c.membership_id == Membership.id).where(*kept).subquery())
+    members, capacity, hours, over = db.session.execute(
+        sa.select(*everyone.c, *working.c).select_from(everyone.join(working, sa.true()))
     ).one()
     return {"members": int(members), "hours": int(hours), "capacity": int(capacity),
             "over": int(over)}
@@ -230,12 +254,14 @@ class TreasurerDashboard:
     runs_due: int
 
 
-def current_balances(collective_id: int) -> dict[str, int]:
+def current_balances(collective_id: int, column_of: dict[int, str] | None = None,
+                     currency: str | None = None) -> dict[str, int]:
     """Bank, common fund and benefits fund now, each in its natural direction (what the bank
-    holds, what each fund holds), in base minor units (from the ledger totals)."""
-    column_of = _tracked_accounts(collective_id)
+    holds, what each fund holds), in base minor units (from the ledger totals);
+    `column_of` and `currency` when the caller has read them already."""
+    column_of = column_of or _tracked_accounts(collective_id)
     rows = totals.read_totals(collective_id, ["account_id"], accounts=list(column_of),
-                              currency=base_currency(collective_id))
+                              currency=currency or base_currency(collective_id))
     now = dict.fromkeys(COLUMNS, 0)
     for account_id, debits, credits, _ in rows:
         name = column_of[account_id]
@@ -243,14 +269,16 @@ def current_balances(collective_id: int) -> dict[str, int]:
     return now
 
 
-def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
+def balances_by_month(collective_id: int, today: date, column_of: dict[int, str] | None = None,
+                      currency: str | None = None) -> pd.DataFrame:
     """Month-end balances of the bank, the common fund and the benefits fund (in their
     natural direction) for the recent months: month, bank, common_fund, benefits_fund."""
     import pandas as pd
     columns = list(COLUMNS)
-    column_of = _tracked_accounts(collective_id)
+    column_of = column_of or _tracked_accounts(collective_id)
     rows = totals.read_totals(collective_id, ["account_id", "month"],
-                              accounts=list(column_of), currency=base_currency(collective_id))
+                              accounts=list(column_of),
+                              currency=currency or base_currency(collective_id))
     frame = pd.DataFrame([(a, month, debits - credits) for a, month, debits, credits, _ in rows],
                          columns=["account_id", "day", "amount"]).astype({"amount": "int64"})
     frame["column"] = frame["account_id"].map(column_of)
@@ -262,14 +290,15 @@ def balances_by_month(collective_id: int, today: date) -> pd.DataFrame:
                          cumulative=True)
 
 
-def money_by_month(collective_id: int, today: date) -> pd.DataFrame:
+def money_by_month(collective_id: int, today: date, currency: str | None = None
+                   ) -> pd.DataFrame:
     """Client payments into the bank and payouts to members out of it, per recent month
     (reversals count against what they reverse): month, income, payouts."""
     import pandas as pd
     bank = ledger.account_by_code(collective_id, ledger.BANK)
     column_of = {EntryKind.PAYMENT.value: "income", EntryKind.PAYOUT.value: "payouts"}
     rows = totals.read_totals(collective_id, ["month", "effective_kind"], accounts=[bank.id],
-                              currency=base_currency(collective_id))
+                              currency=currency or base_currency(collective_id))
     frame = pd.DataFrame([(month, column_of[kind], debits - credits)
                           for month, kind, debits, credits, _ in rows if kind in column_of],
                          columns=["day", "column", "amount"]).astype({"amount": "int64"})
@@ -299,15 +328,21 @@ def recent_runs(collective_id: int, today: date, limit: int = 6) -> tuple[list[R
 
 
 def treasurer_dashboard(collective_id: int, today: date) -> TreasurerDashboard:
-    """Balances now and over time, income and payouts per month, owing members, the runs."""
+    """Balances now and over time, income and payouts per month, owing members, the runs:
+    the tracked accounts, the base currency and what members owe are read once."""
     runs, runs_due = recent_runs(collective_id, today)
+    column_of = _tracked_accounts(collective_id)
+    currency = base_currency(collective_id)
+    owed = fund.owed_by_members(collective_id)
     return TreasurerDashboard(
-        balances=current_balances(collective_id),
-        balances_by_month=balances_by_month(collective_id, today).to_dict("records"),
-        money_by_month=money_by_month(collective_id, today).to_dict("records"),
-        owing=sorted(fund.owing(collective_id, limit=OWING_SHOWN).to_dict("records"),
+        balances=current_balances(collective_id, column_of, currency),
+        balances_by_month=balances_by_month(collective_id, today, column_of,
+                                            currency).to_dict("records"),
+        money_by_month=money_by_month(collective_id, today, currency).to_dict("records"),
+        owing=sorted(fund.owing(collective_id, limit=OWING_SHOWN, owed=owed)
+                     .to_dict("records"),
                      key=lambda o: (-(o["owed"] + o["debt"]), o["name"])),
-        owing_totals=fund.owing_totals(collective_id),
+        owing_totals=fund.owing_totals(collective_id, owed=owed),
         runs=runs,
         runs_due=runs_due,
     )

@@ -174,6 +174,30 @@ def test_a_member_sees_their_balance_earnings_reserve_work_and_votes(client, aut
     assert 'id="money"' not in html and "In the bank" not in html
 
 
+def test_the_workload_pages_run_from_members_with_work_into_those_without(setup, world):
+    """Members with work are read first and those without only when a page reaches them:
+    every window of every size is the same slice of one order (most hours, then name)."""
+    with setup():
+        import sqlalchemy as sa
+
+        from collective.members.models import User
+
+        hours = {row.membership_id: int(row.hours) for row in dashboard.workload(
+            world.collective_id).itertuples()}
+        names = dict(db.session.execute(
+            sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
+            .where(Membership.collective_id == world.collective_id)).all())
+        expected = sorted(names, key=lambda m: (-hours.get(m, 0), names[m], m))
+        assert [hours[m] > 0 for m in expected] == [True, True, False, False]
+        for limit in range(1, 6):
+            for offset in range(6):
+                window = dashboard.workload(world.collective_id, limit=limit, offset=offset)
+                assert window["membership_id"].tolist() == expected[offset:offset + limit], (
+                    limit, offset)
+        totals = dashboard.workload_totals(world.collective_id)
+        assert totals == {"members": 4, "hours": 22, "capacity": 45, "over": 1}
+
+
 def test_a_coordinator_sees_the_pool_workload_and_deadlines(client, auth, world):
     html = _page(client, auth, world.cora, world.slug)
 
