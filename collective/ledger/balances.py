@@ -148,19 +148,19 @@ class BalanceRow:
 
 
 def trial_balance(collective_id: int, as_of: date | None = None, *,
-                  without_closing: bool = False, types: Collection[AccountType] | None = None
-                  ) -> list[BalanceRow]:
+                  without_closing: bool = False, types: Collection[AccountType] | None = None,
+                  since: date | None = None) -> list[BalanceRow]:
     """Debit and credit totals of every account with postings (of `types`, when given), per
-    currency, as of a date; `without_closing` leaves the year-end closing entries out (for
-    an income statement). Read from the ledger totals and the postings after their
-    watermark (ledger.totals)."""
-    accounts = None if types is None else list(db.session.scalars(
-        sa.select(Account.id).where(Account.collective_id == collective_id,
-                                    Account.type.in_([t.value for t in types]))))
+    currency, as of a date (or over the period from `since`); `without_closing` leaves the
+    year-end closing entries out (for an income statement). Read from the ledger totals and
+    the postings after their watermark (ledger.totals)."""
+    accounts = None if types is None else sa.select(Account.id).where(
+        Account.collective_id == collective_id, Account.type.in_([t.value for t in types]))
 
     def build(watermark: int) -> sa.Select:
         summed = totals.totals(
-            collective_id, ["account_id", "currency"], watermark, as_of=as_of, accounts=accounts,
+            collective_id, ["account_id", "currency"], watermark, as_of=as_of, since=since,
+            accounts=accounts,
             without_kinds=[EntryKind.CLOSING.value] if without_closing else ())
         return (sa.select(Account.id, Account.code, Account.name, Account.type,
                           Account.membership_id, summed.c.currency, summed.c.debits,

@@ -108,18 +108,22 @@ def read(build: Callable[[int], sa.Select]) -> list[sa.Row]:
 
 
 def totals(collective_id: int, group: Sequence[str], watermark: int, *,
-           as_of: date | None = None, accounts: Collection[int] | sa.Select | None = None,
+           as_of: date | None = None, since: date | None = None,
+           accounts: Collection[int] | sa.Select | None = None,
            currency: str | None = None, without_kinds: Collection[str] = ()) -> sa.Subquery:
     """A subquery of the collective's postings summed by `group` (names from GROUPS): the
     group columns, then debits, credits (positive), postings (a count) and `through` (the
     stored totals' watermark when the statement ran: `read` checks it is `watermark`);
-    only entries up to `as_of`, on `accounts` (ids, or a select of them), in `currency`,
-    and not of `without_kinds`
+    only entries up to `as_of` and from `since` (a period, both days included), on
+    `accounts` (ids, or a select of them), in `currency`, and not of `without_kinds`
     (their own kind), when given. Exactly the sum of the postings: the stored totals, and
-    the postings after `watermark`."""
+    the postings after `watermark`. A period reads the months it spans from the month
+    totals, less the days of its first month before `since` (from the postings)."""
     unknown = set(group) - set(GROUPS)
     if unknown:
         raise ValueError(f"cannot group ledger totals by {sorted(unknown)}")
+    if since is not None and as_of is not None and since > as_of:
+        raise ValueError("a period cannot end before it starts")
     if accounts is not None and not isinstance(accounts, sa.Select):
         accounts = list(accounts)
 
@@ -140,12 +144,19 @@ def totals(collective_id: int, group: Sequence[str], watermark: int, *,
     posted = filters(JournalEntry.collective_id, Posting.account_id, Posting.currency,
                      JournalEntry.kind)
 
-    whole = LedgerMonthTotal if "month" in group else LedgerKindTotal
+    whole = LedgerMonthTotal if "month" in group or since is not None else LedgerKindTotal
+    days = [*([JournalEntry.occurred_on >= since] if since else []),
+            *([JournalEntry.occurred_on <= as_of] if as_of else [])]
     # Each part gives its rows as they are, and they are summed once, at the end.
-    parts = [_stored(whole, group, stored(whole)),
-             _postings(group, [*posted, Posting.id > watermark,
-                               *([JournalEntry.occurred_on <= as_of] if as_of else [])],
-                       summed=False)]
+    parts = [_stored(whole, group, [*stored(whole), *(
+                 [LedgerMonthTotal.month >= month_start(since)] if since else [])]),
+             _postings(group, [*posted, Posting.id > watermark, *days], summed=False)]
+    if since is not None and since > month_start(since):
+        # Less the days of the first month before the period (from the totals' postings).
+        parts.append(_postings(group, [*posted, Posting.id <= watermark,
+                                       JournalEntry.occurred_on >= month_start(since),
+                                       JournalEntry.occurred_on < since], sign=-1,
+                               summed=False))
     if as_of is not None:
         # Less what the totals hold after the date: the later months, and the date's month
         # after the date (from the postings up to the watermark).

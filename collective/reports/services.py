@@ -145,26 +145,21 @@ def income_statement(collective_id: int, currency: str, date_from: date, date_to
     closing entries are left out: they move the year's result to the common fund, and a
     closed year still shows what it earned and spent."""
     result_types = (AccountType.INCOME, AccountType.EXPENSE)
-    start = [r for r in balances.trial_balance(collective_id, date_from - timedelta(days=1),
-                                               without_closing=True, types=result_types)
-             if r.currency == currency]
-    end = [r for r in balances.trial_balance(collective_id, date_to, without_closing=True,
-                                             types=result_types)
-           if r.currency == currency]
-    before = {r.account_id: r.natural_balance for r in start}
-    income = StatementSection("Income", [(r.code, r.name, r.natural_balance
-                                          - before.get(r.account_id, 0))
-                                         for r in end if r.type == AccountType.INCOME.value])
-    expenses = StatementSection("Expenses", [(r.code, r.name, r.natural_balance
-                                              - before.get(r.account_id, 0))
-                                             for r in end if r.type == AccountType.EXPENSE.value])
+    period = [r for r in balances.trial_balance(collective_id, date_to, since=date_from,
+                                                without_closing=True, types=result_types)
+              if r.currency == currency]
+    income = StatementSection("Income", [(r.code, r.name, r.natural_balance) for r in period
+                                         if r.type == AccountType.INCOME.value])
+    expenses = StatementSection("Expenses", [(r.code, r.name, r.natural_balance)
+                                             for r in period
+                                             if r.type == AccountType.EXPENSE.value])
     bank = ledger.account_by_code(collective_id, ledger.BANK)
     flows: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for as_of, sign in ((date_to, 1), (date_from - timedelta(days=1), -1)):
-        for kind, debits, credits, postings in totals.read_totals(
-                collective_id, ["kind"], as_of=as_of, accounts=[bank.id], currency=currency):
-            flows[kind][0] += sign * (debits - credits)
-            flows[kind][1] += sign * postings
+    for kind, debits, credits, postings in totals.read_totals(
+            collective_id, ["kind"], as_of=date_to, since=date_from, accounts=[bank.id],
+            currency=currency):
+        flows[kind][0] += debits - credits
+        flows[kind][1] += postings
     return {"income": income, "expenses": expenses, "result": income.total - expenses.total,
             "bank_flows": [(kind, total, count) for kind, (total, count) in sorted(flows.items())
                            if count]}

@@ -66,7 +66,8 @@ def books(ctx):
     return cid, bank, payables
 
 
-def plain(cid, group, *, as_of=None, accounts=None, currency=None, without_kinds=()):
+def plain(cid, group, *, as_of=None, since=None, accounts=None, currency=None,
+          without_kinds=()):
     """The same sums straight from every posting, in Python."""
     original = so.aliased(JournalEntry)
     rows = db.session.execute(
@@ -78,8 +79,8 @@ def plain(cid, group, *, as_of=None, accounts=None, currency=None, without_kinds
         .where(JournalEntry.collective_id == cid)).all()
     sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     for account, cur, day, kind, effective, amount in rows:
-        if ((as_of is not None and day > as_of) or (accounts is not None and account not in
-                                                    accounts)
+        if ((as_of is not None and day > as_of) or (since is not None and day < since)
+                or (accounts is not None and account not in accounts)
                 or (currency is not None and cur != currency) or kind in without_kinds):
             continue
         values = {"account_id": account, "currency": cur, "month": day.replace(day=1),
@@ -109,6 +110,30 @@ def test_every_read_of_the_totals_equals_the_sum_of_the_postings(books):
                     {"currency": "USD", "as_of": date(2026, 2, 10)}):
         assert read(cid, ["account_id", "month"], **filters) == plain(
             cid, ["account_id", "month"], **filters)
+
+
+SINCE = [date(2025, 12, 1), date(2026, 1, 1), date(2026, 1, 11), date(2026, 1, 25),
+         date(2026, 2, 6), date(2026, 3, 2)]
+
+
+def test_every_read_of_a_period_equals_the_sum_of_its_postings(books):
+    """A period (`since` to `as_of`, both included) from the month totals, less the days of
+    its first month before it: from a month's first day or its middle, before and after
+    the watermark, up to a day or to the end of the ledger."""
+    cid, bank, _ = books
+    for group in GROUPS:
+        for since in SINCE:
+            for as_of in [None, *[day for day in DATES if day and day >= since]]:
+                for without in ((), (EntryKind.CLOSING.value,)):
+                    expected = plain(cid, group, as_of=as_of, since=since,
+                                     without_kinds=without)
+                    assert read(cid, group, as_of=as_of, since=since,
+                                without_kinds=without) == expected, (group, since, as_of)
+    assert read(cid, ["kind"], since=date(2026, 1, 11), as_of=date(2026, 1, 20),
+                accounts=[bank]) == {("payment",): (5_000, 0, 1),  # p2, and its reversal
+                                     ("reversal",): (0, 5_000, 1)}
+    with pytest.raises(ValueError, match="end before"):
+        read(cid, [], since=date(2026, 2, 1), as_of=date(2026, 1, 31))
 
 
 def test_the_trial_balance_from_the_totals_is_the_trial_balance_of_the_postings(books):
