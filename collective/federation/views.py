@@ -128,7 +128,7 @@ def leave(federation_id: int):
                 return redirect(_partners_page())
     return render_template("federation/leave.html", federation=federation, form=form,
                            partner=federation.other(g.collective.id),
-                           live_shares=partners.live_shares(federation)), status
+                           live_shares=partners.live_shares(federation, g.collective.id)), status
 
 
 @bp.route("/<int:federation_id>", methods=["GET", "POST"])
@@ -162,7 +162,7 @@ def partner(federation_id: int):
         form.partner_bp.data = 5000
     return render_template("federation/partner.html", federation=federation, form=form,
                            partner=federation.other(g.collective.id),
-                           shared=sharing.sharings_of(federation)), status
+                           shared=sharing.sharings_of(federation, g.collective.id)), status
 
 
 @bp.route("/<int:federation_id>/people")
