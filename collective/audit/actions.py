@@ -37,6 +37,10 @@ ACTIONS: dict[str, str] = {
     "federation.left": "Partnership ended",
     "shared_pitch.proposed": "Pitch shared with a partner",
     "shared_pitch.answered": "Partner answered a shared pitch",
+    "shared_pitch.requested": "Member asked to hire a partner as supplier",
+    "shared_pitch.confirmed": "Request to hire a partner confirmed",
+    "shared_pitch.turned_down": "Request to hire a partner turned down",
+    "shared_pitch.request_withdrawn": "Request to hire a partner withdrawn",
     "settlement.recorded": "Settlement with a partner recorded",
     # Claims and payouts.
     "claim.approved": "Claim approved",

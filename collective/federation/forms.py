@@ -36,6 +36,20 @@ class AnswerForm(FlaskForm):
     answer = HiddenField(validators=[DataRequired()])
 
 
+class HireForm(FlaskForm):
+    federation_id = SelectField("Partner collective", coerce=int, validators=[InputRequired()])
+    partner_bp = AsciiIntegerField("Their part of each payment, in basis points (2500 = 25%)",
+                                   validators=[InputRequired(), NumberRange(0, 10_000)])
+    note = TextAreaField("What part of the work they would do",
+                         validators=[DataRequired(), Length(max=500)])
+
+
+class RequestAnswerForm(FlaskForm):
+    answer = HiddenField(validators=[DataRequired()])
+    reason = StringField("Why (the member who asked reads this)",
+                         validators=[Optional(), Length(max=500)])
+
+
 class PartnerAllocationForm(FlaskForm):
     membership_id = SelectField("Partner member", coerce=int, validators=[InputRequired()])
     weight = AsciiIntegerField("Weight", default=1, validators=[InputRequired(),

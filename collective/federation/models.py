@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective.extensions import UTCDateTime, db, str_enum, utcnow
-from collective.members.models import Collective
+from collective.members.models import Collective, Membership
 
 
 class FederationStatus(enum.StrEnum):
@@ -141,16 +141,21 @@ class ShareRole(enum.StrEnum):
 
 class ShareStatus(enum.StrEnum):
     """A pitch's sharing: proposed by the host, then accepted or declined by the partner,
-    or withdrawn by the host before an answer."""
+    or withdrawn by the host before an answer. A member working the pitch may ask to hire
+    a partner as supplier first: the request waits for a host coordinator, who confirms it
+    (it is proposed) or turns it down; the member may withdraw it until then."""
 
+    REQUESTED = "requested"
     PROPOSED = "proposed"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+    TURNED_DOWN = "turned_down"
 
 
-#: Statuses of a sharing that still counts: one such row per pitch.
-LIVE_SHARE = (ShareStatus.PROPOSED, ShareStatus.ACCEPTED)
+#: Statuses of a sharing that still counts: one such row per pitch (a member's request
+#: too, so two requests, or a request and an offer, cannot both be live).
+LIVE_SHARE = (ShareStatus.REQUESTED, ShareStatus.PROPOSED, ShareStatus.ACCEPTED)
 
 
 class SharedPitch(db.Model):
@@ -162,6 +167,11 @@ class SharedPitch(db.Model):
     __table_args__ = (
         sa.CheckConstraint("partner_bp BETWEEN 0 AND 10000", name="partner_bp_range"),
         sa.CheckConstraint("host_collective_id <> partner_collective_id", name="two_sides"),
+        # A coordinator offered it, or a member asked to hire a supplier (or both).
+        sa.CheckConstraint("proposed_by_id IS NOT NULL OR requested_by_id IS NOT NULL",
+                           name="someone_asked"),
+        sa.CheckConstraint("requested_by_id IS NULL OR role = 'supplier'",
+                           name="request_hires_supplier"),
         sa.Index("ix_shared_pitches_live_pitch", "pitch_id", unique=True,
                  sqlite_where=_live(LIVE_SHARE), postgresql_where=_live(LIVE_SHARE)),
     )
@@ -185,11 +195,19 @@ class SharedPitch(db.Model):
         str_enum(ShareStatus, name="status_known", length=16), nullable=False,
         default=ShareStatus.PROPOSED)
     note: so.Mapped[str] = so.mapped_column(sa.String(500), nullable=False, default="")
-    #: The host's coordinator who proposed it, and the partner's who answered.
-    proposed_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("memberships.id"),
-                                                      nullable=False)
-    proposed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
-                                                        nullable=False)
+    #: The host's member (working the pitch) who asked to hire the partner, and when; unset
+    #: when a coordinator offered it straight away.
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("memberships.id"), nullable=True)
+    requested_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), nullable=True)
+    #: The host's coordinator who offered it to the partner (who confirmed a member's
+    #: request), and when; unset while a request waits, or after it was turned down or
+    #: withdrawn. The partner sees only what was offered.
+    proposed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("memberships.id"),
+                                                             nullable=True)
+    proposed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), nullable=True)
+    #: The partner's coordinator who answered the offer (or the host's who turned a
+    #: member's request down), and when it was answered, withdrawn or turned down.
     answered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("memberships.id"),
                                                              nullable=True)
     answered_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), nullable=True)
@@ -198,11 +216,32 @@ class SharedPitch(db.Model):
     federation: so.Mapped[Federation] = so.relationship(lazy="select")
     host: so.Mapped[Collective] = so.relationship(foreign_keys=[host_collective_id])
     partner: so.Mapped[Collective] = so.relationship(foreign_keys=[partner_collective_id])
+    requested_by: so.Mapped[Membership | None] = so.relationship(
+        foreign_keys=[requested_by_id])
 
     @property
     def is_accepted(self) -> bool:
         """The partner accepted: its members may work on it and it shares payments."""
         return self.status == ShareStatus.ACCEPTED
+
+    @property
+    def is_offered(self) -> bool:
+        """A host coordinator offered it to the partner: the partner may see it (a member's
+        request is the host's own business until a coordinator confirms it)."""
+        return self.proposed_by_id is not None
+
+    @classmethod
+    def seen_by(cls, collective_id: int) -> sa.ColumnElement[bool]:
+        """A query's condition for the sharings a side sees: all it hosts, and those offered
+        to it (the SQL form of `is_offered`)."""
+        return sa.or_(cls.host_collective_id == collective_id,
+                      sa.and_(cls.partner_collective_id == collective_id,
+                              cls.proposed_by_id.is_not(None)))
+
+    @property
+    def is_requested(self) -> bool:
+        """A member's request, waiting for a host coordinator."""
+        return self.status == ShareStatus.REQUESTED
 
     def __repr__(self) -> str:
         return (f"<SharedPitch {self.id} pitch={self.pitch_id} "

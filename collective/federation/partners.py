@@ -226,7 +226,8 @@ def leave_federation(actor: Membership, federation: Federation, *, reason: str =
                      now: datetime) -> Federation:
     """End a partnership (proposed or active) at once: recorded with who and why. Sharing
     stops: no search, no new shared pitches, no new allocations or hours on shared ones.
-    Votes still open on it are withdrawn, and sharings not yet answered too. What one side
+    Votes still open on it are withdrawn, and sharings not yet answered too (members'
+    requests to hire the partner with them). What one side
     owes the other stays owed, and can still be settled."""
     require_role(actor, Role.COORDINATOR, action="end a partnership")
     if not federation.has(actor.collective_id):
@@ -250,7 +251,8 @@ def leave_federation(actor: Membership, federation: Federation, *, reason: str =
     db.session.execute(
         sa.update(SharedPitch)
         .where(SharedPitch.federation_id == federation.id,
-               SharedPitch.status == ShareStatus.PROPOSED.value)
+               SharedPitch.status.in_([ShareStatus.REQUESTED.value,
+                                       ShareStatus.PROPOSED.value]))
         .values(status=ShareStatus.WITHDRAWN.value, answered_at=now)
         .execution_options(synchronize_session="fetch"))
     db.session.flush()
@@ -262,11 +264,13 @@ def leave_federation(actor: Membership, federation: Federation, *, reason: str =
     return federation
 
 
-def live_shares(federation: Federation) -> int:
-    """How many of the federation's pitch sharings still count (for the leave page)."""
+def live_shares(federation: Federation, collective_id: int) -> int:
+    """How many of the federation's pitch sharings still count, of those the collective
+    sees (for the leave page)."""
     return db.session.scalar(sa.select(sa.func.count(SharedPitch.id)).where(
         SharedPitch.federation_id == federation.id,
-        SharedPitch.status.in_([s.value for s in LIVE_SHARE])))
+        SharedPitch.status.in_([s.value for s in LIVE_SHARE]),
+        SharedPitch.seen_by(collective_id)))
 
 
 def coordinators_of(collective_id: int) -> list[Membership]:

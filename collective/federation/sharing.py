@@ -41,12 +41,11 @@ SHAREABLE_STATES = (PitchState.OPEN, PitchState.PITCHED, *WORK_STATES, PitchStat
 MAX_LISTED = 100
 
 
-def propose_sharing(actor: Membership, pitch: Pitch, *, federation_id: int, partner_bp: int,
-                    role: str = ShareRole.PARTNER, note: str = "", now: datetime
-                    ) -> SharedPitch:
-    """Offer a partner a part in one of the collective's pitches: `partner_bp` of each
-    payment's split amount goes to the partner (the host keeps the rest)."""
-    require_role(actor, Role.COORDINATOR, action="share a pitch with a partner")
+def check_offer(actor: Membership, pitch: Pitch, *, federation_id: int, partner_bp: int,
+                role: str) -> tuple[Federation, ShareRole]:
+    """What sharing one of the actor's collective's pitches with a partner needs: an active
+    federation, a split of 0 to 10,000 basis points, a known role, a pitch not ended and
+    not shared yet, and one base currency. The federation and the role, or DomainError."""
     same_collective(actor, pitch, "pitch")
     federation = get_active_federation(actor.collective_id, federation_id)
     if not is_whole(partner_bp, 0, 10_000):
@@ -66,28 +65,54 @@ def propose_sharing(actor: Membership, pitch: Pitch, *, federation_id: int, part
                           "only between collectives with the same base currency",
                           field="partner_bp")
     if live_sharing(pitch.id) is not None:
-        raise Conflict("this pitch is shared already, or waiting for a partner's answer",
+        raise Conflict("this pitch is shared already, or waiting for an answer",
                        field="pitch_id")
-    shared = SharedPitch(pitch_id=pitch.id, federation_id=federation.id,
-                         host_collective_id=actor.collective_id,
-                         partner_collective_id=partner.id, partner_bp=partner_bp,
-                         role=role.value, status=ShareStatus.PROPOSED.value,
-                         note=(note or "").strip()[:500], proposed_by_id=actor.id,
-                         proposed_at=now)
+    return federation, role
+
+
+def add_sharing(shared: SharedPitch) -> SharedPitch:
+    """Write a new sharing; the one-live-sharing-per-pitch index refuses a second one
+    written at the same moment (a Conflict)."""
     try:
         with db.session.begin_nested():
             db.session.add(shared)
             db.session.flush()
     except sa.exc.IntegrityError as exc:
-        raise Conflict("this pitch is shared already", field="pitch_id") from exc
+        raise Conflict("this pitch is shared already, or waiting for an answer",
+                       field="pitch_id") from exc
+    return shared
+
+
+def offer_to_partner(shared: SharedPitch, actor: Membership, *, now: datetime) -> None:
+    """Tell the partner's coordinators the host offers them a part (a coordinator's own
+    offer, or a member's request the coordinator confirmed)."""
+    from collective.federation.partners import coordinators_of
+    partner = shared.partner
+    for member in coordinators_of(partner.id):
+        notify(member, kind=Kind.PITCH_ALLOCATED, event_key=f"shared-pitch:{shared.id}",
+               title=f"{actor.collective.name} offers you a part in {shared.pitch.title}",
+               now=now,
+               link=page("federation.shared_pitch", slug=partner.slug, shared_id=shared.id))
+
+
+def propose_sharing(actor: Membership, pitch: Pitch, *, federation_id: int, partner_bp: int,
+                    role: str = ShareRole.PARTNER, note: str = "", now: datetime
+                    ) -> SharedPitch:
+    """Offer a partner a part in one of the collective's pitches: `partner_bp` of each
+    payment's split amount goes to the partner (the host keeps the rest)."""
+    require_role(actor, Role.COORDINATOR, action="share a pitch with a partner")
+    federation, role = check_offer(actor, pitch, federation_id=federation_id,
+                                   partner_bp=partner_bp, role=role)
+    partner = federation.other(actor.collective_id)
+    shared = add_sharing(SharedPitch(
+        pitch_id=pitch.id, federation_id=federation.id, host_collective_id=actor.collective_id,
+        partner_collective_id=partner.id, partner_bp=partner_bp, role=role.value,
+        status=ShareStatus.PROPOSED.value, note=(note or "").strip()[:500],
+        proposed_by_id=actor.id, proposed_at=now))
     audit.record("shared_pitch.proposed", collective=actor.collective_id, subject=shared,
                  actor=actor.user_id, pitch_id=pitch.id, partner=partner.slug,
                  partner_bp=partner_bp, role=role.value)
-    from collective.federation.partners import coordinators_of
-    for member in coordinators_of(partner.id):
-        notify(member, kind=Kind.PITCH_ALLOCATED, event_key=f"shared-pitch:{shared.id}",
-               title=f"{actor.collective.name} offers you a part in {pitch.title}", now=now,
-               link=page("federation.shared_pitch", slug=partner.slug, shared_id=shared.id))
+    offer_to_partner(shared, actor, now=now)
     return shared
 
 
@@ -95,7 +120,7 @@ def answer_sharing(actor: Membership, shared: SharedPitch, *, accept: bool, now:
                    ) -> SharedPitch:
     """A partner coordinator accepts or declines a pitch offered to their collective."""
     require_role(actor, Role.COORDINATOR, action="answer a shared pitch")
-    if shared.partner_collective_id != actor.collective_id:
+    if shared.partner_collective_id != actor.collective_id or not shared.is_offered:
         raise NotFound("no such shared pitch for this collective")
     if shared.status != ShareStatus.PROPOSED:
         raise DomainError("this offer was answered already")
@@ -124,10 +149,11 @@ def withdraw_sharing(actor: Membership, shared: SharedPitch, *, now: datetime) -
 
 
 def get_shared(collective_id: int, shared_id: int) -> SharedPitch:
-    """A sharing the collective is host or partner of, or NotFound."""
+    """A sharing the collective is host of, or partner of once it was offered; NotFound
+    otherwise (a member's request is the host's own until a coordinator confirms it)."""
     shared = db.session.get(SharedPitch, shared_id)
-    if shared is None or collective_id not in (shared.host_collective_id,
-                                               shared.partner_collective_id):
+    if shared is None or not (shared.host_collective_id == collective_id or (
+            shared.partner_collective_id == collective_id and shared.is_offered)):
         raise NotFound("no such shared pitch for this collective")
     return shared
 
@@ -145,10 +171,12 @@ def accepted_sharing(pitch_id: int) -> SharedPitch | None:
     return shared if shared is not None and shared.is_accepted else None
 
 
-def sharings_of(federation: Federation) -> list[SharedPitch]:
-    """The federation's sharings both ways, newest first (bounded), with their pitches."""
+def sharings_of(federation: Federation, collective_id: int) -> list[SharedPitch]:
+    """The federation's sharings both ways as the collective sees them, newest first
+    (bounded), with their pitches."""
     return list(db.session.scalars(
-        sa.select(SharedPitch).where(SharedPitch.federation_id == federation.id)
+        sa.select(SharedPitch).where(SharedPitch.federation_id == federation.id,
+                                     SharedPitch.seen_by(collective_id))
         .options(so.joinedload(SharedPitch.pitch))
         .order_by(SharedPitch.id.desc()).limit(MAX_LISTED)))
 
@@ -237,6 +265,7 @@ def partner_pitch_link(pitch: Pitch, member: Membership) -> str | None:
     """Where a partner's member sees a shared pitch: the shared pitch's page in their own
     collective (pool's notices link there, not to the host's page)."""
     shared = live_sharing(pitch.id)
-    if shared is None or member.collective_id != shared.partner_collective_id:
+    if (shared is None or member.collective_id != shared.partner_collective_id
+            or not shared.is_offered):
         return None
     return page("federation.shared_pitch", slug=shared.partner.slug, shared_id=shared.id)

@@ -1,20 +1,23 @@
 """Pages of partners between collectives, under /c/<slug>/partners: the partnerships and
 requests, one partner (its shared pitches, sharing a pitch), the search of its members, a
-shared pitch (answer, allocate, log time), leaving, and the treasurer's money between the
-collectives with the settle action. Each change goes through `committed`."""
+shared pitch (answer, allocate, log time), a member's request to hire a partner for part
+of a pitch (and a coordinator's confirm or turn-down), leaving, and the treasurer's money
+between the collectives with the settle action. Each change goes through `committed`."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
 from collective.errors import NotFound
-from collective.federation import money, partners, search, sharing
+from collective.federation import hiring, money, partners, search, sharing
 from collective.federation.forms import (
     AnswerForm,
+    HireForm,
     LeaveForm,
     PartnerAllocationForm,
     PartnerTimeForm,
     ProposePartnerForm,
+    RequestAnswerForm,
     SettleForm,
     ShareForm,
 )
@@ -77,8 +80,10 @@ def partners_page():
                       "other collective votes too.", "info")
                 return redirect(_partners_page())
     federations = partners.federations_of(g.collective.id)
+    waiting = hiring.requests_waiting(g.collective.id) if g.membership.has_role(C) else []
     return render_template("federation/partners.html", federations=federations, form=form,
-                           proposals=_proposals(federations)), status
+                           proposals=_proposals(federations), waiting=waiting,
+                           request_form=RequestAnswerForm(prefix="request")), status
 
 
 def _proposals(federations: list[Federation]) -> dict[int, Proposal]:
@@ -128,7 +133,7 @@ def leave(federation_id: int):
                 return redirect(_partners_page())
     return render_template("federation/leave.html", federation=federation, form=form,
                            partner=federation.other(g.collective.id),
-                           live_shares=partners.live_shares(federation)), status
+                           live_shares=partners.live_shares(federation, g.collective.id)), status
 
 
 @bp.route("/<int:federation_id>", methods=["GET", "POST"])
@@ -162,7 +167,7 @@ def partner(federation_id: int):
         form.partner_bp.data = 5000
     return render_template("federation/partner.html", federation=federation, form=form,
                            partner=federation.other(g.collective.id),
-                           shared=sharing.sharings_of(federation)), status
+                           shared=sharing.sharings_of(federation, g.collective.id)), status
 
 
 @bp.route("/<int:federation_id>/people")
@@ -215,7 +220,7 @@ def _render_shared(shared: SharedPitch, *, allocate_form=None, time_form=None,
         "federation/shared_pitch.html", shared=shared, pitch=shared.pitch, is_host=is_host,
         other=shared.partner if is_host else shared.host, team=team, mine=mine,
         may_allocate=may_allocate, allocate_form=allocate_form, time_form=time_form,
-        answer_form=AnswerForm(prefix="answer"),
+        answer_form=AnswerForm(prefix="answer"), request_form=RequestAnswerForm(prefix="request"),
         may_log=(mine is not None and not is_host and shared.is_accepted
                  and shared.federation.is_active)), status
 
@@ -249,6 +254,61 @@ def answer(shared_id: int):
         flash({"accept": "Accepted: your members can be allocated to it now.",
                "decline": "Declined.", "withdraw": "The offer is withdrawn."}
               [form.answer.data], "info")
+    return redirect(back)
+
+
+@bp.route("/hire/<int:pitch_id>", methods=["GET", "POST"])
+@collective_view()
+def hire(pitch_id: int):
+    """A member working one of our pitches asks to hire a partner collective as supplier
+    for part of it; a coordinator of ours confirms or turns the request down."""
+    from collective.pool.pitches import get_pitch
+    form = HireForm()
+    work = get_pitch(g.collective.id, pitch_id)
+    form.federation_id.choices = hiring.hireable_partners(g.collective.id)
+    live = sharing.live_sharing(work.id)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            with committed(form) as done:
+                shared = hiring.request_supplier(
+                    g.membership, work, federation_id=form.federation_id.data,
+                    partner_bp=form.partner_bp.data, note=form.note.data or "",
+                    now=now_utc())
+            if done:
+                flash("Your request is sent to our coordinators: one of them confirms it "
+                      "before it is offered to the partner.", "info")
+                return redirect(url_for("federation.shared_pitch", slug=g.collective.slug,
+                                        shared_id=shared.id))
+    return render_template("federation/hire.html", pitch=work, form=form, live=live,
+                           works_on=hiring.works_on(g.membership, work)), status
+
+
+@bp.post("/shared/<int:shared_id>/request")
+@collective_view()
+def answer_request(shared_id: int):
+    """A coordinator of ours confirms (offers it to the partner) or turns down a member's
+    request to hire a partner; the member who asked may withdraw it."""
+    form = RequestAnswerForm(prefix="request")
+    shared = _shared(shared_id)
+    back = url_for("federation.shared_pitch", slug=g.collective.slug, shared_id=shared.id)
+    actions = {"confirm": hiring.confirm_request, "turn_down": hiring.turn_down_request,
+               "withdraw": hiring.withdraw_request}
+    if not form.validate_on_submit() or form.answer.data not in actions:
+        if form.errors:
+            flash_form_errors(form)
+        else:
+            flash("Choose confirm or turn down.", "error")
+        return redirect(back)
+    extra = {"reason": form.reason.data or ""} if form.answer.data == "turn_down" else {}
+    with committed() as done:
+        actions[form.answer.data](g.membership, shared, now=now_utc(), **extra)
+    if done:
+        flash({"confirm": f"Confirmed: the pitch is offered to {shared.partner.name}, whose "
+                          "coordinators answer.",
+               "turn_down": "Turned down: the member who asked is told.",
+               "withdraw": "Your request is withdrawn."}[form.answer.data], "info")
     return redirect(back)
 
 
