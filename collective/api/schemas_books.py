@@ -212,12 +212,43 @@ class SentOut(ma.Schema):
     recipient = fields.String(required=True, allow_none=True)
 
 
+class TaxRateArgs(PageArgs):
+    """The tax rates in use, and the retired ones when asked."""
+
+    retired = fields.Boolean(load_default=False, metadata={
+        "description": "Include the rates no longer offered on new lines."})
+
+
+class TaxRateOut(ma.Schema):
+    """A tax rate an invoice line can carry (`tax_rate_id`)."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    rate_bp = fields.Integer(required=True, metadata={"description": "1200 is 12%."})
+    is_retired = fields.Boolean(required=True)
+
+
 # --- Expenses ----------------------------------------------------------------------------
 
 class ExpenseArgs(DatedPageArgs):
     """Filters of the expenses list: the status, and the day the money was spent."""
 
     status = fields.String(load_default=None, validate=validate.OneOf(EXPENSE_STATUSES))
+
+
+class CategoryArgs(PageArgs):
+    """The categories a new expense can take, and the retired ones when asked."""
+
+    inactive = fields.Boolean(load_default=False, metadata={
+        "description": "Include the categories no longer offered."})
+
+
+class CategoryOut(ma.Schema):
+    """An expense category (`category_id` of an expense)."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
 
 
 class ReceiptIn(ma.Schema):

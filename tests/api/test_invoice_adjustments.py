@@ -226,3 +226,36 @@ def test_me_says_who_the_caller_is_and_which_token(api, world):
     assert api("GET", "/me", world.member).get_json()["email"] == world.member_email
     assert api("GET", "/me").status_code == 401
     assert api("GET", "/me", world.revoked).status_code == 401
+
+
+def test_the_tax_rates_and_expense_categories_a_client_needs_are_listed(api, world, books,
+                                                                         setup):
+    rates = api("GET", "/collectives/ours/tax-rates", books.coordinator)
+    assert rates.status_code == 200
+    assert [(r["id"], r["name"], r["rate_bp"]) for r in rates.get_json()["items"]] == [
+        (books.vat_id, "VAT", 1200)]
+    assert api("GET", "/collectives/ours/tax-rates", world.member).status_code == 403
+    categories = api("GET", "/collectives/ours/expense-categories", world.member)
+    assert categories.status_code == 200
+    listed = {c["name"]: c["id"] for c in categories.get_json()["items"]}
+    assert listed["Travel"] == books.category_id
+    with setup():
+        from collective.books.expenses.models import ExpenseCategory
+        from collective.books.invoices.models import TaxRate
+        db.session.get(ExpenseCategory, books.category_id).is_active = False
+        db.session.get(TaxRate, books.vat_id).is_retired = True
+        their_ids = set(db.session.scalars(sa.select(ExpenseCategory.id).where(
+            ExpenseCategory.collective_id != db.session.get(
+                ExpenseCategory, books.category_id).collective_id)))
+        db.session.commit()
+    active = api("GET", "/collectives/ours/expense-categories", world.member).get_json()
+    assert "Travel" not in {c["name"] for c in active["items"]}
+    every = api("GET", "/collectives/ours/expense-categories", world.member,
+                query={"inactive": "true", "limit": 100}).get_json()["items"]
+    assert {"Travel": False} == {c["name"]: c["is_active"] for c in every
+                                 if c["name"] == "Travel"}
+    assert not their_ids & {c["id"] for c in every}
+    assert api("GET", "/collectives/ours/tax-rates", world.full).get_json()["items"] == []
+    retired = api("GET", "/collectives/ours/tax-rates", world.full,
+                  query={"retired": "true"}).get_json()["items"]
+    assert [(r["name"], r["is_retired"]) for r in retired] == [("VAT", True)]

@@ -24,6 +24,8 @@ from collective.api.paging import (
 )
 from collective.api.schemas import PaymentOut
 from collective.api.schemas_books import (
+    CategoryArgs,
+    CategoryOut,
     CreditNoteIn,
     CreditNoteOut,
     DraftEditIn,
@@ -37,18 +39,25 @@ from collective.api.schemas_books import (
     InvoicePaymentIn,
     IssueIn,
     SentOut,
+    TaxRateArgs,
+    TaxRateOut,
     WriteOffIn,
     WriteOffOut,
 )
 from collective.api.views import api_blueprint, written
 from collective.api.views.auth import scoped
 from collective.books.expenses import decisions, queries, submissions
-from collective.books.expenses.models import Expense, ExpenseKind, ExpenseStatus
+from collective.books.expenses.models import (
+    Expense,
+    ExpenseCategory,
+    ExpenseKind,
+    ExpenseStatus,
+)
 from collective.books.expenses.storage import receipt_storage, stored_file_response
 from collective.books.expenses.uploads import Upload
 from collective.books.invoices import adjustments, drafts, issuing, mailing, pdf, settings
 from collective.books.invoices import payments as invoice_payments
-from collective.books.invoices.models import CreditNote, Invoice, InvoiceLine
+from collective.books.invoices.models import CreditNote, Invoice, InvoiceLine, TaxRate
 from collective.books.invoices.queries import Standing, Status, standings
 from collective.clock import now_utc
 from collective.extensions import db
@@ -62,6 +71,8 @@ blp = api_blueprint("api_books", "Invoices and expenses.")
 
 InvoicePage = page_schema(InvoiceOut, "InvoicePage")
 CreditNotePage = page_schema(CreditNoteOut, "CreditNotePage")
+TaxRatePage = page_schema(TaxRateOut, "TaxRatePage")
+CategoryPage = page_schema(CategoryOut, "CategoryPage")
 ExpensePage = page_schema(ExpenseOut, "ExpensePage")
 #: The most invoices one request reads to fill a page filtered by a status (which is read
 #: from the ledger, not stored): past it, the page is cut short and its cursor goes on.
@@ -334,7 +345,33 @@ def write_off_invoice(data: dict, invoice_id: int):
     return written(write_off)
 
 
+@blp.route("/collectives/<slug>/tax-rates")
+@scoped(C, T)
+@blp.arguments(TaxRateArgs, location="query")
+@blp.response(200, TaxRatePage)
+def tax_rate_list(args: dict):
+    """The tax rates an invoice line can carry (coordinators and treasurers draft invoices);
+    the retired ones too with `retired=true`."""
+    query = sa.select(TaxRate).where(TaxRate.collective_id == g.collective.id)
+    if not args["retired"]:
+        query = query.where(TaxRate.is_retired.is_(False))
+    return page_body(page_of(query, TaxRate.id, "tax-rates", args))
+
+
 # --- Expenses ----------------------------------------------------------------------------
+
+@blp.route("/collectives/<slug>/expense-categories")
+@scoped()
+@blp.arguments(CategoryArgs, location="query")
+@blp.response(200, CategoryPage)
+def category_list(args: dict):
+    """The categories a new expense can take (any member submits expenses); the inactive
+    ones too with `inactive=true`."""
+    query = sa.select(ExpenseCategory).where(ExpenseCategory.collective_id == g.collective.id)
+    if not args["inactive"]:
+        query = query.where(ExpenseCategory.is_active.is_(True))
+    return page_body(page_of(query, ExpenseCategory.id, "expense-categories", args))
+
 
 def _expenses_query():
     return (sa.select(Expense).where(Expense.collective_id == g.collective.id)
