@@ -159,13 +159,21 @@ def workload(collective_id: int, *, limit: int | None = None, offset: int = 0
     of them from `offset`: membership_id, name, status, capacity, hours; `is_over` when
     the hours pass the capacity. The members with work are read first (a few among many);
     those without are read, by name, only when the page reaches past them."""
-    import pandas as pd
     load = _load(collective_id)
     loaded = list(db.session.execute(
         _members_of(collective_id, load.c.hours)
         .join(load, load.c.membership_id == Membership.id)
         .order_by(load.c.hours.desc(), User.name, Membership.id)
         .offset(offset).limit(limit)).all())
+    return _workload_frame(collective_id, load, loaded, limit=limit, offset=offset)
+
+
+def _workload_frame(collective_id: int, load: sa.Subquery, loaded: list, *,
+                    limit: int | None, offset: int) -> pd.DataFrame:
+    """The frame of `loaded` (members with work, from `offset`), filled up to `limit` with
+    the members without work, by name."""
+    import pandas as pd
+    loaded = [tuple(row[:5]) for row in loaded]
     wanted = None if limit is None else limit - len(loaded)
     if wanted is None or wanted > 0:
         with_work = offset + len(loaded) if loaded or not offset else db.session.scalar(
@@ -174,12 +182,39 @@ def workload(collective_id: int, *, limit: int | None = None, offset: int = 0
                 .where(Membership.id.not_in(sa.select(load.c.membership_id)))
                 .order_by(User.name, Membership.id)
                 .offset(max(offset - with_work, 0)).limit(wanted))
-        loaded += db.session.execute(idle).all()
+        loaded += [tuple(row) for row in db.session.execute(idle)]
     members = pd.DataFrame(loaded, columns=["membership_id", "name", "status", "capacity",
                                             "hours"])
     members = members.astype({"capacity": "int64", "hours": "int64"})
     members["is_over"] = members["hours"] > members["capacity"]
     return members
+
+
+def workload_with_totals(collective_id: int, limit: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """`workload(limit=limit)` and `workload_totals` in one statement (the dashboard's):
+    each row of the most loaded members also carries the totals, summed over every member
+    with work by window functions, and over every member by two scalar subqueries."""
+    load = _load(collective_id)
+    everyone = so.aliased(Membership)
+    kept = (everyone.collective_id == collective_id,
+            everyone.status != MembershipStatus.REMOVED.value)
+    over = sa.case((load.c.hours > Membership.weekly_capacity_hours, 1), else_=0)
+    rows = db.session.execute(
+        _members_of(collective_id, load.c.hours)
+        .add_columns(sa.func.sum(load.c.hours).over().label("all_hours"),
+                     sa.func.sum(over).over().label("all_over"),
+                     sa.select(sa.func.count()).where(*kept).scalar_subquery(),
+                     sa.select(sa.func.coalesce(sa.func.sum(everyone.weekly_capacity_hours), 0))
+                     .where(*kept).scalar_subquery())
+        .join(load, load.c.membership_id == Membership.id)
+        .order_by(load.c.hours.desc(), User.name, Membership.id).limit(limit)).all()
+    if not rows:
+        return _workload_frame(collective_id, load, [], limit=limit, offset=0), \
+            workload_totals(collective_id)
+    first = rows[0]
+    totals = {"members": int(first[7]), "hours": int(first[5]), "capacity": int(first[8]),
+              "over": int(first[6])}
+    return _workload_frame(collective_id, load, rows, limit=limit, offset=0), totals
 
 
 def workload_totals(collective_id: int) -> dict[str, int]:
@@ -217,10 +252,11 @@ def near_deadline(collective_id: int, today: date, days: int = NEAR_DEADLINE_DAY
 
 def coordinator_dashboard(collective_id: int, today: date) -> CoordinatorDashboard:
     """The pool by state, workload against capacity, and pitches near their deadline."""
+    shown, totals = workload_with_totals(collective_id, WORKLOAD_SHOWN)
     return CoordinatorDashboard(
         by_state=pool_by_state(collective_id),
-        workload=workload(collective_id, limit=WORKLOAD_SHOWN).to_dict("records"),
-        workload_totals=workload_totals(collective_id),
+        workload=shown.to_dict("records"),
+        workload_totals=totals,
         near_deadline=near_deadline(collective_id, today),
     )
 

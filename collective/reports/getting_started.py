@@ -29,22 +29,28 @@ def _exists(*where) -> bool:
 
 def first_steps(collective_id: int) -> list[Step]:
     """The founding share rule, the fund's plan, the first invitations, the first client and
-    pitch, each with whether it is done."""
-    members = db.session.scalar(sa.select(sa.func.count(Membership.id))
-                                .where(Membership.collective_id == collective_id))
+    pitch, each with whether it is done (read in one statement: the dashboard asks on every
+    view)."""
+    def exists(model: type) -> sa.ScalarSelect:
+        return sa.exists().where(model.collective_id == collective_id).correlate(None)
+    two_members = sa.select(Membership.id).where(
+        Membership.collective_id == collective_id).limit(2).subquery()
+    rule, plan, members, invited, pitch = db.session.execute(sa.select(
+        exists(ShareRule), exists(BenefitPlan),
+        sa.select(sa.func.count()).select_from(two_members).scalar_subquery(),
+        exists(Invitation), exists(Pitch))).one()
     return [
         Step("Agree the founding share rule", "pool.rules",
              "How a client's payment is shared: the common fund, the finder's fee and the "
-             "members' part.", _exists(ShareRule.collective_id == collective_id)),
+             "members' part.", bool(rule)),
         Step("Set up the benefits fund", "fund.plan",
              "The levels members choose, what they contribute and what the fund pays for.",
-             _exists(BenefitPlan.collective_id == collective_id)),
+             bool(plan)),
         Step("Invite the first members", "members.invitations",
              "A link for each person; they join with their own account.",
-             members > 1 or _exists(Invitation.collective_id == collective_id)),
+             members > 1 or bool(invited)),
         Step("Record the first client and pitch", "pool.clients",
-             "The work you pitch for together; the pool allocates it.",
-             _exists(Pitch.collective_id == collective_id)),
+             "The work you pitch for together; the pool allocates it.", bool(pitch)),
     ]
 
 

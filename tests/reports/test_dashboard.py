@@ -196,6 +196,12 @@ def test_the_workload_pages_run_from_members_with_work_into_those_without(setup,
                     limit, offset)
         totals = dashboard.workload_totals(world.collective_id)
         assert totals == {"members": 4, "hours": 22, "capacity": 45, "over": 1}
+        for limit in range(1, 6):  # the dashboard's: the same rows and totals, read at once
+            shown, together = dashboard.workload_with_totals(world.collective_id, limit)
+            assert shown["membership_id"].tolist() == expected[:limit]
+            assert shown.to_dict("records") == dashboard.workload(
+                world.collective_id, limit=limit).to_dict("records")
+            assert together == totals
 
 
 def test_a_coordinator_sees_the_pool_workload_and_deadlines(client, auth, world):
@@ -330,3 +336,16 @@ def test_a_reversed_payment_counts_against_the_bank_income_of_its_month(ctx):
 
     assert int(table["income"].sum()) == PAID_IN
     assert int(table["payouts"].sum()) == 0
+
+
+def test_the_workload_of_a_collective_without_work_lists_members_by_name(setup):
+    with setup():
+        founder = make_collective()
+        others = [make_member(founder.collective, hours=hours) for hours in (5, 7)]
+        shown, totals = dashboard.workload_with_totals(founder.collective_id, 2)
+        names = sorted([(m.user.name, m.id) for m in (founder, *others)])
+        assert [(row["name"], row["membership_id"]) for row in shown.to_dict("records")] == \
+            names[:2]
+        assert shown["hours"].tolist() == [0, 0]
+        assert totals == dashboard.workload_totals(founder.collective_id)
+        assert (totals["members"], totals["hours"], totals["over"]) == (3, 0, 0)
