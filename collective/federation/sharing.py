@@ -242,7 +242,8 @@ def check_partner_work(actor: Membership, placed: Allocation) -> None:
     if shared is None or shared.partner_collective_id != actor.collective_id:
         raise NotFound("no such allocation of yours", field="allocation_id")
     if not shared.federation.is_active:
-        raise DomainError("the partnership has ended: no new hours on its shared pitches",
+        raise DomainError("the partnership has ended: hours on its shared pitches are no "
+                          "longer logged, changed or deleted",
                           field="allocation_id")
 
 

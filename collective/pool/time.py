@@ -166,6 +166,8 @@ def delete_time_entry(actor: Membership, entry: TimeEntry) -> None:
     """Delete one's own time entry that no payment has used. An entry a reversed payment
     used once stays, as that payment's history; its hours can still be changed."""
     _check_unlocked(actor, entry)
+    if entry.allocation.pitch.collective_id != actor.collective_id:
+        check_partner_work(actor, entry.allocation)  # a partner's hours: while it lasts
     used_once = db.session.scalar(
         sa.select(sa.func.count()).select_from(TimeEntryPayment)
         .where(TimeEntryPayment.time_entry_id == entry.id))

@@ -13,7 +13,8 @@ from collective.extensions import db
 from collective.federation import partners, search, sharing
 from collective.federation.models import Federation, FederationStatus, ShareStatus
 from collective.members.models import ProposalStatus, Role, Skill
-from collective.pool.models import PitchState
+from collective.pool import time
+from collective.pool.models import PitchState, TimeEntry
 from tests.factories import make_collective, make_member
 from tests.federation.factories import federate, own_proposal, pass_vote, share
 from tests.pool.factories import NOW, TODAY, allocate, make_pitch, move_to
@@ -107,6 +108,8 @@ def test_leaving_stops_every_kind_of_sharing_at_once_and_is_recorded(shared_worl
     assert partners.partner_ids(a.collective_id) == [b.collective_id]
     assert partners.partner_ids(b.collective_id) == [a.collective_id]
 
+    logged = sharing.log_partner_time(zoe, shared, worked_on=TODAY, minutes=45, today=TODAY)
+
     partners.leave_federation(b, federation, reason="we are full", now=NOW)
 
     assert partners.partner_ids(a.collective_id) == partners.partner_ids(b.collective_id) == []
@@ -124,6 +127,11 @@ def test_leaving_stops_every_kind_of_sharing_at_once_and_is_recorded(shared_worl
         sharing.allocate_partner_member(a, shared, membership_id=yan.id, now=NOW)
     with pytest.raises(DomainError, match="ended"):  # no new hours
         sharing.log_partner_time(zoe, shared, worked_on=TODAY, minutes=60, today=TODAY)
+    with pytest.raises(DomainError, match="ended"):  # nor changed or deleted: they stay
+        time.edit_time_entry(zoe, logged, worked_on=TODAY, minutes=30, today=TODAY)
+    with pytest.raises(DomainError, match="ended"):
+        time.delete_time_entry(zoe, logged)
+    assert db.session.get(TimeEntry, logged.id).minutes == 45
     with pytest.raises(DomainError):                 # and it cannot be left twice
         partners.leave_federation(a, federation, now=NOW)
 
