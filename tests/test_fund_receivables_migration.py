@@ -11,10 +11,11 @@ from datetime import date
 import flask_migrate
 import sqlalchemy as sa
 
-from collective.benefits import invariants, queries, runs
+from collective.benefits import invariants, queries, receivables, runs
 from collective.benefits.compute import PlanTerms
 from collective.demo.fund import BREAD_FUND
 from collective.extensions import db
+from collective.ledger.models import Posting
 
 BEFORE = "0021_bank_periods"
 TERMS = json.dumps(PlanTerms.from_json(BREAD_FUND).to_json()).replace("'", "''")
@@ -125,7 +126,10 @@ def test_upgrade_moves_old_arrears_and_gift_debts_onto_each_members_receivable(s
             {"membership_id": 1, "name": "Ann", "owed": 2250, "debt": 0},
             {"membership_id": 2, "name": "Bob", "owed": 0, "debt": 1750}]
         # Before, 2200 and 1200 held -(-1000 + 1000 + 1750): what Bob owes was paid out.
-        assert queries.fund_balance(1) == -1750
+        # (A plain sum: fund_balance reads the ledger totals, a later migration's tables.)
+        fund_accounts = receivables.fund_account_ids(1)
+        assert -db.session.scalar(sa.select(sa.func.sum(Posting.amount)).where(
+            Posting.account_id.in_(fund_accounts))) == -1750
         check = invariants.reserve_check(1)
         assert check.ok, check.describe()
         assert (check.arrears, check.debts, check.owed_held) == (2250, 1750, 4000)
