@@ -156,9 +156,8 @@ def payouts():
     PAGE_SIZE a page); a second payout of the same amount on the same day waits for "pay it
     again". Paying everyone starts from here too."""
     page = page_number()
-    owed = queries.members_summary(g.collective.id, limit=PAGE_SIZE + 1,
-                                   offset=(page - 1) * PAGE_SIZE, owed_only=True)
-    owed_count, total = queries.owed_totals(g.collective.id)
+    owed, owed_count, total = queries.owed_page(g.collective.id, limit=PAGE_SIZE + 1,
+                                                offset=(page - 1) * PAGE_SIZE)
     form = PayoutForm(prefix="one")
     pickers.offer_members(form.membership_id, g.collective)
     status, duplicate = 200, None
