@@ -310,6 +310,31 @@ class LedgerMonthTotal(_TotalsColumns, db.Model):
                 f"{self.debits}/{self.credits} {self.currency}>")
 
 
+class LedgerAccountTotal(db.Model):
+    """The same figures per account and currency only, over all months and kinds: what a
+    balance read needs (the trial balance, the balance sheet, the members' payables) in a
+    row per account, not one per account and kind (collective.ledger.totals)."""
+
+    __tablename__ = "ledger_account_totals"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "currency", name="uq_ledger_account_totals_key"),
+        sa.Index("ix_ledger_account_totals_collective_id", "collective_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    collective_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("collectives.id"), nullable=False)
+    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id"), nullable=False)
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), nullable=False)
+    debits: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    credits: so.Mapped[int] = so.mapped_column(sa.BigInteger, nullable=False)
+    postings: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+
+    def __repr__(self) -> str:
+        return (f"<LedgerAccountTotal account={self.account_id} "
+                f"{self.debits}/{self.credits} {self.currency}>")
+
+
 class LedgerKindTotal(_TotalsColumns, db.Model):
     """The same figures over all months: one account's postings per currency and kind up to
     the watermark (what a whole-history read needs, a row per account and kind)."""

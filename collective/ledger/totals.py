@@ -1,5 +1,6 @@
 """Ledger totals: each account's debits, credits and postings per currency and kind, by month
-(`ledger_month_totals`) and over all months (`ledger_kind_totals`), counting exactly the
+(`ledger_month_totals`) and over all months (`ledger_kind_totals`), and per currency alone
+(`ledger_account_totals`, what balances read: a row per account), counting exactly the
 postings up to the balance snapshot's watermark (collective.ledger.snapshots).
 
 They are derived from the append-only postings like the snapshot, and brought forward with
@@ -11,7 +12,7 @@ asked about and the postings since the last snapshot, not the whole history. An 
 takes the totals, less the months after the date's month, less that month's days after the
 date (read from the postings), plus the postings after the watermark up to the date.
 
-`check_totals` recomputes both tables from the postings (for `flask ledger check`).
+`check_totals` recomputes the tables from the postings (for `flask ledger check`).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from collective.extensions import db
 from collective.ledger.models import (
     BalanceSnapshot,
     JournalEntry,
+    LedgerAccountTotal,
     LedgerKindTotal,
     LedgerMonthTotal,
     Posting,
@@ -35,7 +37,10 @@ from collective.ledger.models import (
 #: What a totals read can group by.
 GROUPS = ("account_id", "currency", "month", "kind", "effective_kind")
 _KEYS = {LedgerMonthTotal: ["account_id", "currency", "month", "kind", "effective_kind"],
-         LedgerKindTotal: ["account_id", "currency", "kind", "effective_kind"]}
+         LedgerKindTotal: ["account_id", "currency", "kind", "effective_kind"],
+         LedgerAccountTotal: ["account_id", "currency"]}
+#: The stored totals, each brought forward and checked alike.
+TABLES = (LedgerMonthTotal, LedgerKindTotal, LedgerAccountTotal)
 
 
 def month_of(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -139,12 +144,18 @@ def totals(collective_id: int, group: Sequence[str], watermark: int, *,
         return where
 
     def stored(model: type) -> list[sa.ColumnElement]:
-        return filters(model.collective_id, model.account_id, model.currency, model.kind)
+        return filters(model.collective_id, model.account_id, model.currency,
+                       getattr(model, "kind", None))
 
     posted = filters(JournalEntry.collective_id, Posting.account_id, Posting.currency,
                      JournalEntry.kind)
 
-    whole = LedgerMonthTotal if "month" in group or since is not None else LedgerKindTotal
+    if "month" in group or since is not None:
+        whole = LedgerMonthTotal
+    elif set(group) <= {"account_id", "currency"} and not without_kinds:
+        whole = LedgerAccountTotal  # a row per account: a balance needs no kinds
+    else:
+        whole = LedgerKindTotal
     days = [*([JournalEntry.occurred_on >= since] if since else []),
             *([JournalEntry.occurred_on <= as_of] if as_of else [])]
     # Each part gives its rows as they are, and they are summed once, at the end.
@@ -208,18 +219,18 @@ def _upsert(model: type, rows: sa.Select) -> None:
 
 
 def bring_forward(previous: int, newest: int) -> None:
-    """Add the postings with ids after `previous` up to `newest` to both totals tables (the
+    """Add the postings with ids after `previous` up to `newest` to the totals tables (the
     snapshot round calls it under the posting lock, as it moves the watermark)."""
     where = [Posting.id > previous, Posting.id <= newest]
-    for model in (LedgerMonthTotal, LedgerKindTotal):
+    for model in TABLES:
         _upsert(model, _postings(["collective_id", *_KEYS[model]], where))
 
 
 def rebuild(watermark: int) -> None:
-    """Make both tables again from the postings up to `watermark` (a migration, or repair:
+    """Make the tables again from the postings up to `watermark` (a migration, or repair:
     they are derived, never edited by hand)."""
-    db.session.execute(sa.delete(LedgerMonthTotal))
-    db.session.execute(sa.delete(LedgerKindTotal))
+    for model in TABLES:
+        db.session.execute(sa.delete(model))
     if watermark:
         bring_forward(0, watermark)
 
@@ -228,7 +239,7 @@ def check_totals(watermark: int) -> list[str]:
     """What is wrong with the stored totals, recomputed from the postings up to `watermark`
     (empty: nothing)."""
     problems = []
-    for model in (LedgerMonthTotal, LedgerKindTotal):
+    for model in TABLES:
         keys = ["collective_id", *_KEYS[model]]
         stored = {tuple(str(v) for v in row[:-3]): tuple(int(v) for v in row[-3:])
                   for row in db.session.execute(sa.select(

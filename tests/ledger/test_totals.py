@@ -17,6 +17,7 @@ from collective.ledger import services as ledger
 from collective.ledger.models import (
     EntryKind,
     JournalEntry,
+    LedgerAccountTotal,
     LedgerKindTotal,
     LedgerMonthTotal,
     Posting,
@@ -174,12 +175,17 @@ def test_the_check_names_a_total_that_is_off_and_a_rebuild_mends_it(books):
                        .values(debits=LedgerMonthTotal.debits + 1))
     db.session.execute(sa.delete(LedgerKindTotal).where(LedgerKindTotal.account_id == bank,
                                                         LedgerKindTotal.currency == "USD"))
+    db.session.execute(sa.update(LedgerAccountTotal).where(
+        LedgerAccountTotal.account_id == bank, LedgerAccountTotal.currency == "EUR")
+        .values(postings=LedgerAccountTotal.postings + 2))
     problems = snapshots.check_snapshot()
-    assert len(problems) == 2
+    assert len(problems) == 3
     assert problems[0].startswith(f"ledger_month_totals ('{cid}', '{bank}', 'USD', "
                                   "'2026-02-01', 'payment', 'payment') holds (701, 0, 1)")
     assert problems[1].startswith(f"ledger_kind_totals ('{cid}', '{bank}', 'USD', 'payment', "
                                   "'payment') holds None")
+    assert problems[2].startswith(f"ledger_account_totals ('{cid}', '{bank}', 'EUR') holds "
+                                  "(15000, 9000, 6)")
     totals.rebuild(watermark)
     assert snapshots.check_snapshot() == []
 
