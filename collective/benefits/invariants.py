@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: The entries the runs post to the fund account (the money held for members).
 RUN_ENTRY_KINDS = (EntryKind.CONTRIBUTION, EntryKind.BENEFIT, EntryKind.CONTRIBUTION_RETURN)
-#: How each kind of run line moves a reserve (as compute.reserves counts it).
+#: How each kind of run line moves a reserve (as reserve_sums.reserves counts it).
 _ADDS = (RunLineKind.CONTRIBUTION, RunLineKind.SETTLED, RunLineKind.DEBT)
 _TAKES = (RunLineKind.RETURN, RunLineKind.GIFT, RunLineKind.DEBT_PAID, RunLineKind.LEAVING)
 

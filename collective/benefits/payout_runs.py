@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from collective.benefits import compute
+from collective.benefits import compute, reserve_sums
 from collective.benefits.models import (
     BenefitKind,
     BenefitRun,
@@ -65,7 +65,7 @@ def run_payouts(collective_id: int, period: date, *, today: date, dry_run: bool 
     due = pd.concat([owed.assign(makeup=True), new.assign(makeup=False)], ignore_index=True)
     due["amount"] = due["amount"].astype("int64")
     donors = _donors(collective_id, period)
-    reserves = compute.reserves(run_lines_frame(collective_id))
+    reserves = reserve_sums.reserves(run_lines_frame(collective_id))
     donors["room"] = donors["membership_id"].map(reserves).fillna(0).astype("int64")
     # A benefit is paid only when someone besides its claimant gave that month.
     givers = set(donors.loc[donors["weight"] > 0, "membership_id"])

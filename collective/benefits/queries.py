@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from collective.benefits import compute
+from collective.benefits import compute, reserve_sums
 from collective.benefits.compute import month_start
 from collective.benefits.models import (
     BenefitKind,
@@ -185,7 +185,7 @@ def member_fund(membership: Membership, today: date) -> MemberFund | None:
     return MemberFund(level=level, contribution=contribution,
                       contributed=total(RunLineKind.CONTRIBUTION, RunLineKind.SETTLED),
                       received=total(RunLineKind.BENEFIT),
-                      reserve=compute.reserve_of((line.kind, line.amount) for line in mine),
+                      reserve=reserve_sums.reserve_of((line.kind, line.amount) for line in mine),
                       reserve_cap=contribution * terms.reserve_cap_months,
                       owed=owed[0], gift_debt=owed[1], owed_to_me=_still_owed(mine),
                       if_ill=if_ill, waiting_months=sick.waiting_months if sick else 0,

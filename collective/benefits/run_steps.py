@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from collective import audit
-from collective.benefits import compute, invariants
+from collective.benefits import compute, invariants, reserve_sums
 from collective.benefits.compute import PlanTerms, add_months, month_start
 from collective.benefits.models import BenefitPlan, BenefitRun, RunKind, RunLine, RunLineKind
 from collective.benefits.plans import levels_for, plan_in_force
@@ -144,8 +144,8 @@ def members_frame(collective_id: int, period: date, terms: PlanTerms,
     if figures is None:
         frame["arrears"] = _mapped(frame, arrears(collective_id))
         lines = run_lines_frame(collective_id)
-        frame["reserve"] = _mapped(frame, compute.reserves(lines))
-        frame["debt"] = _mapped(frame, compute.gift_debts(lines))
+        frame["reserve"] = _mapped(frame, reserve_sums.reserves(lines))
+        frame["debt"] = _mapped(frame, reserve_sums.gift_debts(lines))
         return frame
     frame["arrears"] = _mapped(frame, {m: max(a, 0) for m, (_, _, a) in figures.items()})
     frame["reserve"] = _mapped(frame, {m: r for m, (r, _, _) in figures.items()})

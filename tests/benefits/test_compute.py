@@ -6,7 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from collective.benefits import compute, simulation
+from collective.benefits import compute, reserve_sums, simulation
 from collective.benefits.compute import PlanError, PlanTerms
 from collective.benefits.simulation import ForecastAssumptions
 from collective.demo.fund import BREAD_FUND
@@ -329,8 +329,8 @@ def test_a_reserve_is_what_was_paid_in_less_returns_and_gifts():
         (1, "settled", 2_250), (1, "return", 4_500), (1, "gift", 1_000),
         (1, "benefit", 50_000), (1, "owed", 2_250), (2, "contribution", 3_375),
     ], columns=["membership_id", "kind", "amount"])
-    assert compute.reserves(lines).to_dict() == {1: 3_500, 2: 3_375}
-    assert compute.reserves(lines.iloc[0:0]).empty
+    assert reserve_sums.reserves(lines).to_dict() == {1: 3_500, 2: 3_375}
+    assert reserve_sums.reserves(lines.iloc[0:0]).empty
 
 
 # --- Forecast -------------------------------------------------------------------------------
@@ -375,5 +375,5 @@ def test_compute_counts_reserves_by_the_run_line_kinds_the_tables_store():
     lines = pd.DataFrame([(1, kinds.RunLineKind.CONTRIBUTION, 2_250),
                           (1, kinds.RunLineKind.GIFT, 250), (1, kinds.RunLineKind.OWED, 900)],
                          columns=["membership_id", "kind", "amount"])
-    assert compute.reserves(lines).to_dict() == {1: 2_000}
+    assert reserve_sums.reserves(lines).to_dict() == {1: 2_000}
     assert set(compute.MONTHLY_KINDS) < set(kinds.BenefitKind)

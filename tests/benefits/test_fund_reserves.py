@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from collective.benefits import claims, compute, invariants, queries, run_steps, runs
+from collective.benefits import claims, compute, invariants, queries, reserve_sums, run_steps, runs
 from collective.benefits.models import BenefitPlan, BenefitRun, RunLine
 from collective.extensions import db
 from collective.ledger import balances
@@ -39,11 +39,11 @@ def _lines(collective_id: int, period: date, kind: str = "payouts") -> list[tupl
 
 
 def _reserves(collective_id: int) -> dict[int, int]:
-    return compute.reserves(queries.run_lines_frame(collective_id)).to_dict()
+    return reserve_sums.reserves(queries.run_lines_frame(collective_id)).to_dict()
 
 
 def _debts(collective_id: int) -> dict[int, int]:
-    debts = compute.gift_debts(queries.run_lines_frame(collective_id))
+    debts = reserve_sums.gift_debts(queries.run_lines_frame(collective_id))
     return {m: int(v) for m, v in debts.items() if v}
 
 

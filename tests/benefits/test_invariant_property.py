@@ -19,6 +19,7 @@ from collective.benefits import (
     queries,
     receivables,
     recovery,
+    reserve_sums,
     runs,
 )
 from collective.benefits.compute import add_months
@@ -97,7 +98,7 @@ def _owed_by_runs(lines) -> dict[int, tuple[int, int]]:
     sign = {RunLineKind.OWED: 1, RunLineKind.SETTLED: -1}
     arrears = (lines["amount"] * lines["kind"].map(sign).fillna(0).astype("int64")
                ).groupby(lines["membership_id"]).sum()
-    debts = compute.gift_debts(lines)
+    debts = reserve_sums.gift_debts(lines)
     owed = {int(m): (int(arrears.get(m, 0)), int(debts.get(m, 0)))
             for m in set(arrears.index) | set(debts.index)}
     return {m: pair for m, pair in owed.items() if pair != (0, 0)}
@@ -142,7 +143,7 @@ def test_any_order_of_fund_events_keeps_the_reserves_equal_to_the_fund(ctx, step
         # Each member's own page (member_fund, read without frames) agrees with the
         # collective's frames: reserve, what they paid in, and what the fund still owes them.
         lines = queries.run_lines_frame(cid)
-        reserves = compute.reserves(lines)
+        reserves = reserve_sums.reserves(lines)
         for person in people:
             mine = queries.member_fund(person, RUN_DAY)
             theirs = lines[lines["membership_id"] == person.id]

@@ -99,9 +99,9 @@ def test_the_reserves_add_up_to_the_fund_in_a_hand_checked_example(ill_in_august
 
     check = invariants.reserve_check(cid)
 
-    reserves = queries.compute.reserves(queries.run_lines_frame(cid))
+    reserves = queries.reserve_sums.reserves(queries.run_lines_frame(cid))
     assert reserves.to_dict() == {treasurer.id: 0, ann.id: 9_000, bob.id: 0}
-    debts = queries.compute.gift_debts(queries.run_lines_frame(cid))
+    debts = queries.reserve_sums.gift_debts(queries.run_lines_frame(cid))
     assert debts[debts != 0].to_dict() == {treasurer.id: 45_500, bob.id: 45_500}
     assert (check.reserves, check.held, check.other, check.gap) == (9_000, 9_000, 500_000, 0)
     assert (check.debts, check.owed_held, check.negative) == (91_000, 91_000, ())

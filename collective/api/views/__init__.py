@@ -80,6 +80,7 @@ def _blueprints() -> list[Blueprint]:
         books,
         collectives,
         governance,
+        invoice_actions,  # noqa: F401  (routes on books' blueprint)
         ledger,
         money,
         work,

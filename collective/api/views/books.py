@@ -13,7 +13,6 @@ from collective.api.errors import ApiProblem
 from collective.api.idempotency import PARAMETER
 from collective.api.paging import (
     DEFAULT_LIMIT,
-    DatedPageArgs,
     Page,
     day_range,
     decode_cursor,
@@ -26,8 +25,6 @@ from collective.api.schemas import PaymentOut
 from collective.api.schemas_books import (
     CategoryArgs,
     CategoryOut,
-    CreditNoteIn,
-    CreditNoteOut,
     DraftEditIn,
     ExpenseArgs,
     ExpenseDecisionIn,
@@ -38,11 +35,6 @@ from collective.api.schemas_books import (
     InvoiceOut,
     InvoicePaymentIn,
     IssueIn,
-    SentOut,
-    TaxRateArgs,
-    TaxRateOut,
-    WriteOffIn,
-    WriteOffOut,
 )
 from collective.api.views import api_blueprint, written
 from collective.api.views.auth import scoped
@@ -55,23 +47,20 @@ from collective.books.expenses.models import (
 )
 from collective.books.expenses.storage import receipt_storage, stored_file_response
 from collective.books.expenses.uploads import Upload
-from collective.books.invoices import adjustments, drafts, issuing, mailing, pdf, settings
+from collective.books.invoices import drafts, issuing
 from collective.books.invoices import payments as invoice_payments
-from collective.books.invoices.models import CreditNote, Invoice, InvoiceLine, TaxRate
+from collective.books.invoices.models import Invoice, InvoiceLine
 from collective.books.invoices.queries import Standing, Status, standings
 from collective.clock import now_utc
 from collective.extensions import db
 from collective.members.models import Role
 from collective.pool.pitches import get_pitch
 from collective.transactions import transaction
-from collective.web.headers import streamed_download
 
 C, T = Role.COORDINATOR, Role.TREASURER
 blp = api_blueprint("api_books", "Invoices and expenses.")
 
 InvoicePage = page_schema(InvoiceOut, "InvoicePage")
-CreditNotePage = page_schema(CreditNoteOut, "CreditNotePage")
-TaxRatePage = page_schema(TaxRateOut, "TaxRatePage")
 CategoryPage = page_schema(CategoryOut, "CategoryPage")
 ExpensePage = page_schema(ExpenseOut, "ExpensePage")
 #: The most invoices one request reads to fill a page filtered by a status (which is read
@@ -102,7 +91,7 @@ def _invoice_body(invoice: Invoice, standing: Standing, today: date) -> dict:
             "written_off_amount": standing.written_off}
 
 
-def _one_invoice(invoice_id: int) -> dict:
+def one_invoice(invoice_id: int) -> dict:
     """The invoice's body (for InvoiceOut to dump), or a 404."""
     invoice = db.session.scalar(_invoices_query().where(Invoice.id == invoice_id))
     if invoice is None:
@@ -168,7 +157,7 @@ def draft_invoice(data: dict):
                                   line["tax_rate_id"]) for line in data["lines"]]
         invoice = drafts.draft_invoice(g.membership, work, lines=lines, due_on=data["due_on"],
                                        notes=data["notes"], today=g.today)
-        return InvoiceOut().dump(_one_invoice(invoice.id)), 201
+        return InvoiceOut().dump(one_invoice(invoice.id)), 201
 
     return written(draft)
 
@@ -178,7 +167,7 @@ def draft_invoice(data: dict):
 @blp.response(200, InvoiceOut)
 def invoice(invoice_id: int):
     """One invoice, with its lines, totals and standing."""
-    return _one_invoice(invoice_id)
+    return one_invoice(invoice_id)
 
 
 @blp.route("/collectives/<slug>/invoices/<int:invoice_id>/issue", methods=["POST"])
@@ -194,7 +183,7 @@ def issue_invoice(data: dict, invoice_id: int):
         found = drafts.get_invoice(g.collective.id, invoice_id)
         issuing.issue_invoice(g.membership, found, issued_on=data["issued_on"] or g.today,
                               rate=data["rate"], today=g.today)
-        return InvoiceOut().dump(_one_invoice(invoice_id)), 200
+        return InvoiceOut().dump(one_invoice(invoice_id)), 200
 
     return written(issue)
 
@@ -239,7 +228,7 @@ def edit_invoice(data: dict, invoice_id: int):
                                                                          g.today),
                           notes=data["notes"], today=g.today)
         db.session.expire(found)
-        return InvoiceOut().dump(_one_invoice(invoice_id)), 200
+        return InvoiceOut().dump(one_invoice(invoice_id)), 200
 
     return written(edit)
 
@@ -254,108 +243,6 @@ def delete_invoice(invoice_id: int):
     with transaction():
         drafts.delete_draft(g.membership, drafts.get_invoice(g.collective.id, invoice_id))
     return Response(status=204)
-
-
-@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/pdf")
-@scoped(C, T)
-@blp.doc(responses={"200": {"description": "The invoice as a PDF (a draft's says DRAFT).",
-                            "content": {"application/pdf": {
-                                "schema": {"type": "string", "format": "binary"}}}}})
-def invoice_pdf(invoice_id: int):
-    """The invoice as a PDF, the same document its page offers (coordinators and
-    treasurers)."""
-    found = drafts.get_invoice(g.collective.id, invoice_id)
-    document = pdf.invoice_pdf(found, settings.invoicing_details(g.collective.id),
-                               drafts.invoice_totals(found))
-    return streamed_download(iter([document]), f"{found.number or f'draft-{found.id}'}.pdf",
-                             "application/pdf")
-
-
-@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/send", methods=["POST"])
-@scoped(C, T)
-@blp.response(200, SentOut)
-def send_invoice(invoice_id: int):
-    """E-mail the issued invoice to the client's invoicing address, once (coordinators and
-    treasurers): sent again, nothing new goes out and `queued` is false."""
-
-    def send():
-        found = drafts.get_invoice(g.collective.id, invoice_id)
-        message = mailing.email_invoice(g.membership, found, now=now_utc())
-        return SentOut().dump({"queued": message is not None,
-                               "recipient": message.recipient if message else None}), 200
-
-    return written(send)
-
-
-@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/credit-notes")
-@scoped(C, T)
-@blp.arguments(DatedPageArgs, location="query")
-@blp.response(200, CreditNotePage)
-def credit_note_list(args: dict, invoice_id: int):
-    """The invoice's credit notes, oldest first; filter by the day issued."""
-    found = drafts.get_invoice(g.collective.id, invoice_id)
-    query = sa.select(CreditNote).where(CreditNote.invoice_id == found.id,
-                                        CreditNote.collective_id == g.collective.id,
-                                        *day_range(CreditNote.issued_on, args))
-    return page_body(page_of(query, CreditNote.id, "credit-notes", args))
-
-
-@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/credit-notes", methods=["POST"])
-@scoped(T)
-@blp.arguments(CreditNoteIn)
-@blp.response(201, CreditNoteOut)
-@blp.doc(parameters=[PARAMETER])
-def credit_invoice(data: dict, invoice_id: int):
-    """Credit part of what is open on an issued invoice, or all of it (treasurers): the
-    note takes the next credit-note number and posts the mirror of what it credits, tax in
-    the invoice's own proportion. Send an Idempotency-Key to retry safely."""
-
-    def credit():
-        found = drafts.get_invoice(g.collective.id, invoice_id)
-        note = adjustments.issue_credit_note(
-            g.membership, found, amount=data["amount"], reason=data["reason"],
-            issued_on=data["issued_on"] or g.today, today=g.today)
-        return CreditNoteOut().dump(note), 201
-
-    return written(credit)
-
-
-@blp.route("/collectives/<slug>/invoices/<int:invoice_id>/write-off", methods=["POST"])
-@scoped(T)
-@blp.arguments(WriteOffIn)
-@blp.response(200, WriteOffOut)
-@blp.doc(parameters=[PARAMETER])
-def write_off_invoice(data: dict, invoice_id: int):
-    """Write off what is still open on an issued invoice to bad debts (treasurers), once: a
-    second write-off finds nothing open (422). With `open_claims`, an invoice overdue past
-    the fund plan's threshold opens an unpaid-invoice claim for each member who did the
-    work; `not_opened` says why none was."""
-
-    def write_off():
-        found = drafts.get_invoice(g.collective.id, invoice_id)
-        result = adjustments.write_off(
-            g.membership, found, written_off_on=data["written_off_on"] or g.today,
-            today=g.today, now=now_utc(), open_claims=data["open_claims"])
-        lost = sum(p.amount for p in result.entry.postings if p.amount > 0)
-        return WriteOffOut().dump({
-            "entry_id": result.entry.id, "written_off_base": lost,
-            "claim_ids": [claim.id for claim in result.claims],
-            "not_opened": result.not_opened, "invoice": _one_invoice(invoice_id)}), 200
-
-    return written(write_off)
-
-
-@blp.route("/collectives/<slug>/tax-rates")
-@scoped(C, T)
-@blp.arguments(TaxRateArgs, location="query")
-@blp.response(200, TaxRatePage)
-def tax_rate_list(args: dict):
-    """The tax rates an invoice line can carry (coordinators and treasurers draft invoices);
-    the retired ones too with `retired=true`."""
-    query = sa.select(TaxRate).where(TaxRate.collective_id == g.collective.id)
-    if not args["retired"]:
-        query = query.where(TaxRate.is_retired.is_(False))
-    return page_body(page_of(query, TaxRate.id, "tax-rates", args))
 
 
 # --- Expenses ----------------------------------------------------------------------------
