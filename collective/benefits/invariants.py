@@ -34,7 +34,8 @@ from collective.benefits.receivables import owed_by_members, receivable_accounts
 from collective.errors import DomainError
 from collective.extensions import db
 from collective.ledger import services as ledger
-from collective.ledger.models import EntryKind, JournalEntry, Posting
+from collective.ledger import totals as ledger_totals
+from collective.ledger.models import EntryKind, Posting
 from collective.members.services import base_currency
 from collective.money import format_money
 
@@ -145,14 +146,15 @@ def reserve_check(collective_id: int) -> ReserveCheck:
     fund = ledger.account_by_code(collective_id, ledger.BENEFITS_FUND)
     owed = ledger.account_by_code(collective_id, ledger.FUND_OWED)
     due = ledger.account_by_code(collective_id, ledger.FUND_DUE)
-    is_run = JournalEntry.kind.in_([kind.value for kind in RUN_ENTRY_KINDS])
-    rows = db.session.execute(
-        sa.select(Posting.account_id, is_run.label("is_run"), sa.func.sum(Posting.amount))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id.in_([fund.id, owed.id, due.id]),
-               Posting.currency == currency)
-        .group_by(Posting.account_id, is_run)).all()
-    totals = {(account, bool(flag)): int(total or 0) for account, flag, total in rows}
+    # What the three accounts hold, by whether a run's entry moved it: from the ledger
+    # totals (exactly the postings; the fund's account takes one for every contribution).
+    run_kinds = {kind.value for kind in RUN_ENTRY_KINDS}
+    totals: dict[tuple[int, bool], int] = {}
+    for account, kind, debits, credits, _ in ledger_totals.read_totals(
+            collective_id, ["account_id", "kind"], accounts=[fund.id, owed.id, due.id],
+            currency=currency):
+        key = (account, str(kind) in run_kinds)
+        totals[key] = totals.get(key, 0) + debits - credits
     held_by = {m: a + d for m, (a, d) in owed_by_members(collective_id).items()}
     owes = {m: int(d or 0) + int(a or 0) for m, _, d, a in by_member}
     mismatched = tuple((m, owes.get(m, 0), held_by.get(m, 0))
