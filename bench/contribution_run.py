@@ -16,7 +16,9 @@ untimed, ANALYZEs, then:
 - at the large ledger: the per-member ORM loop for the third month (rolled back after it is
   timed and its postings and lines are read), ours for the same month, the floor again.
 
-Ours is `run_contributions` and the commit, end to end: load the month's figures, compute,
+BENCH_PROFILE=1 prints where ours spends its time at the large ledger (cProfile, our
+functions by cumulative time; the profiler slows it, so that run's figure is not one to
+quote). Ours is `run_contributions` and the commit, end to end: load the month's figures, compute,
 post, check the fund's invariants, commit. The floor is the bare SQL read of the month's
 per-member figures (payable balances, levels, arrears) plus bare INSERT ... SELECTs copying
 the same number of entries, postings and run lines (the month's, into another collective and
@@ -166,10 +168,19 @@ def ours(cid: int, period: date) -> float:
 
     db.session.commit()
     db.session.expunge_all()
+    profile = None
+    if os.environ.get("BENCH_PROFILE") and period == THIRD:  # where the time goes
+        import cProfile
+        profile = cProfile.Profile()
+        profile.enable()
     start = time.perf_counter()
     result = run_contributions(cid, period, today=TODAY, triggered_by="bench")
     db.session.commit()
     elapsed = time.perf_counter() - start
+    if profile is not None:
+        import pstats
+        profile.disable()
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(r"collective/", 40)
     assert result.run is not None and not result.already_done, result
     return elapsed
 
