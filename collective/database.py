@@ -146,10 +146,22 @@ def insert_rows(connection: sa.Connection, table: str, columns: dict[str, list])
     if not values or not values[0]:
         return
     if connection.dialect.name != "postgresql":
-        marks = ", ".join("?" for _ in names)
-        connection.exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",
-            list(zip(*map(_sqlite_column, values), strict=True)))
+        rows = list(zip(*map(_sqlite_column, values), strict=True))
+        # Many rows a statement (SQLite binds at most 32,766 values in one): each row
+        # crossing into SQLite on its own, as executemany sends it, cost twice the insert.
+        per = max(1, min(500, 32_000 // len(names)))
+        mark = f"({', '.join('?' for _ in names)})"
+        head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+        full = head + ", ".join([mark] * per)
+        whole = len(rows) - len(rows) % per
+        if whole:
+            connection.exec_driver_sql(full, [
+                tuple(value for row in rows[i:i + per] for value in row)
+                for i in range(0, whole, per)])
+        if whole < len(rows):
+            tail = rows[whole:]
+            connection.exec_driver_sql(head + ", ".join([mark] * len(tail)),
+                                       tuple(value for row in tail for value in row))
         return
     import psycopg
 
