@@ -75,16 +75,21 @@ class InvoiceLineIn(ma.Schema):
     tax_rate_id = an_id(load_default=None, allow_none=True)
 
 
-class InvoiceIn(ma.Schema):
-    """A new draft for won, in-progress, delivered or invoiced work, in the work's
-    currency; it posts nothing until it is issued."""
+class DraftEditIn(ma.Schema):
+    """A draft's new lines, due date and notes (its work stays the same)."""
 
-    pitch_id = an_id(required=True)
     lines = fields.List(fields.Nested(InvoiceLineIn), required=True,
                         validate=validate.Length(1, MAX_LINES))
     due_on = fields.Date(load_default=None, allow_none=True, metadata={
         "description": "Today plus the collective's payment terms when left out."})
     notes = text(2000, load_default="")
+
+
+class InvoiceIn(DraftEditIn):
+    """A new draft for won, in-progress, delivered or invoiced work, in the work's
+    currency; it posts nothing until it is issued."""
+
+    pitch_id = an_id(required=True)
 
 
 class IssueIn(ma.Schema):
@@ -146,16 +151,6 @@ class InvoiceOut(ma.Schema):
     credited_amount = fields.Integer(required=True, metadata={
         "description": "What credit notes took off, in the invoice's currency."})
     written_off_amount = fields.Integer(required=True)
-
-
-class DraftEditIn(ma.Schema):
-    """A draft's new lines, due date and notes (its work stays the same)."""
-
-    lines = fields.List(fields.Nested(InvoiceLineIn), required=True,
-                        validate=validate.Length(1, MAX_LINES))
-    due_on = fields.Date(load_default=None, allow_none=True, metadata={
-        "description": "Today plus the collective's payment terms when left out."})
-    notes = text(2000, load_default="")
 
 
 class CreditNoteIn(ma.Schema):

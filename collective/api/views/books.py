@@ -143,6 +143,11 @@ def invoice_list(args: dict):
     return page_body(_invoice_page(query, args))
 
 
+def _draft_lines(data: dict) -> list[drafts.DraftLine]:
+    return [drafts.DraftLine(line["description"], line["quantity"], line["unit_price"],
+                             line["tax_rate_id"]) for line in data["lines"]]
+
+
 @blp.route("/collectives/<slug>/invoices", methods=["POST"])
 @scoped(C, T)
 @blp.arguments(InvoiceIn)
@@ -153,9 +158,8 @@ def draft_invoice(data: dict):
 
     def draft():
         work = get_pitch(g.collective.id, data["pitch_id"])
-        lines = [drafts.DraftLine(line["description"], line["quantity"], line["unit_price"],
-                                  line["tax_rate_id"]) for line in data["lines"]]
-        invoice = drafts.draft_invoice(g.membership, work, lines=lines, due_on=data["due_on"],
+        invoice = drafts.draft_invoice(g.membership, work, lines=_draft_lines(data),
+                                       due_on=data["due_on"],
                                        notes=data["notes"], today=g.today)
         return InvoiceOut().dump(one_invoice(invoice.id)), 201
 
@@ -206,11 +210,6 @@ def pay_invoice(data: dict, invoice_id: int):
         return PaymentOut().dump(payment), 201
 
     return written(pay)
-
-
-def _draft_lines(data: dict) -> list[drafts.DraftLine]:
-    return [drafts.DraftLine(line["description"], line["quantity"], line["unit_price"],
-                             line["tax_rate_id"]) for line in data["lines"]]
 
 
 @blp.route("/collectives/<slug>/invoices/<int:invoice_id>", methods=["PUT"])
