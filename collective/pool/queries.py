@@ -298,10 +298,7 @@ def members_summary(collective_id: int, *, limit: int | None = None, offset: int
     ones the collective owes): earned from payments, paid out, other movements, and
     balance, from the ledger totals: a fixed number of queries whatever the page or the
     ledger's size."""
-    members = (sa.select(Membership.id, User.name, Membership.status)
-               .join(User, User.id == Membership.user_id)
-               .where(Membership.collective_id == collective_id)
-               .order_by(User.name, Membership.id).offset(offset).limit(limit))
+    members = _members_by_name(collective_id, limit=limit, offset=offset)
     if owed_only:
         names, _, _ = _owed_names(collective_id, members)
     else:
@@ -315,14 +312,20 @@ def owed_page(collective_id: int, *, limit: int, offset: int = 0
     are owed and how much in all) read by the same statement: each row carries the totals
     over every member owed, as window sums (the payouts page reads every member payable's
     totals once, not twice)."""
-    members = (sa.select(Membership.id, User.name, Membership.status)
-               .join(User, User.id == Membership.user_id)
-               .where(Membership.collective_id == collective_id)
-               .order_by(User.name, Membership.id).offset(offset).limit(limit))
-    names, count, total = _owed_names(collective_id, members)
+    names, count, total = _owed_names(collective_id, _members_by_name(
+        collective_id, limit=limit, offset=offset))
     if count is None:  # a page past the last: nothing to carry the totals
         count, total = owed_totals(collective_id)
     return _summary_of(collective_id, names), count, total
+
+
+def _members_by_name(collective_id: int, *, limit: int | None, offset: int) -> sa.Select:
+    """membership id, name and status of the collective's members, by name, a page of them
+    (a filter added to it applies before the page is cut)."""
+    return (sa.select(Membership.id, User.name, Membership.status)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.collective_id == collective_id)
+            .order_by(User.name, Membership.id).offset(offset).limit(limit))
 
 
 def _owed_names(collective_id: int, members: sa.Select

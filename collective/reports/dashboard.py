@@ -160,12 +160,16 @@ def workload(collective_id: int, *, limit: int | None = None, offset: int = 0
     the hours pass the capacity. The members with work are read first (a few among many);
     those without are read, by name, only when the page reaches past them."""
     load = _load(collective_id)
-    loaded = list(db.session.execute(
-        _members_of(collective_id, load.c.hours)
-        .join(load, load.c.membership_id == Membership.id)
-        .order_by(load.c.hours.desc(), User.name, Membership.id)
-        .offset(offset).limit(limit)).all())
+    loaded = list(db.session.execute(_with_work(collective_id, load)
+                                     .offset(offset).limit(limit)).all())
     return _workload_frame(collective_id, load, loaded, limit=limit, offset=offset)
+
+
+def _with_work(collective_id: int, load: sa.Subquery) -> sa.Select:
+    """The members with work, most hours first, then by name: the workload's order."""
+    return (_members_of(collective_id, load.c.hours)
+            .join(load, load.c.membership_id == Membership.id)
+            .order_by(load.c.hours.desc(), User.name, Membership.id))
 
 
 def _workload_frame(collective_id: int, load: sa.Subquery, loaded: list, *,
@@ -200,14 +204,13 @@ def workload_with_totals(collective_id: int, limit: int) -> tuple[pd.DataFrame, 
             everyone.status != MembershipStatus.REMOVED.value)
     over = sa.case((load.c.hours > Membership.weekly_capacity_hours, 1), else_=0)
     rows = db.session.execute(
-        _members_of(collective_id, load.c.hours)
+        _with_work(collective_id, load)
         .add_columns(sa.func.sum(load.c.hours).over().label("all_hours"),
                      sa.func.sum(over).over().label("all_over"),
                      sa.select(sa.func.count()).where(*kept).scalar_subquery(),
                      sa.select(sa.func.coalesce(sa.func.sum(everyone.weekly_capacity_hours), 0))
                      .where(*kept).scalar_subquery())
-        .join(load, load.c.membership_id == Membership.id)
-        .order_by(load.c.hours.desc(), User.name, Membership.id).limit(limit)).all()
+        .limit(limit)).all()
     if not rows:
         return _workload_frame(collective_id, load, [], limit=limit, offset=0), \
             workload_totals(collective_id)
