@@ -93,10 +93,7 @@ def log_csv():
     record_apart("export.audit_log", collective=collective_id, filter_action=wanted.action,
                  filter_membership=wanted.membership_id, date_from=wanted.date_from,
                  date_to=wanted.date_to)
-    names = {user_id: name for _, user_id, name
-             in services.member_accounts_named(collective_id)}
-    chunks = queries.csv_chunks(collective_id, services.member_accounts(collective_id), wanted,
-                                names)
+    chunks = services.audit_log_csv(collective_id, wanted)
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}-audit-log.csv"'

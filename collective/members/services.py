@@ -4,12 +4,13 @@ invitations in members/invitations.py."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from collective import audit
+from collective.audit.queries import AuditFilter, csv_chunks
 from collective.database import named_like
 from collective.errors import Conflict, DomainError, NotAllowed, NotFound
 from collective.extensions import db
@@ -343,6 +344,13 @@ def member_accounts(collective_id: int) -> sa.Select:
     """A query of the user ids of everyone who is or was a member of the collective (the
     accounts whose account-level events its audit log shows)."""
     return sa.select(Membership.user_id).where(Membership.collective_id == collective_id)
+
+
+def audit_log_csv(collective_id: int, wanted: AuditFilter) -> Iterator[str]:
+    """The collective's audit log as CSV chunks (audit.queries.csv_chunks), its members'
+    account events included and every actor named: the page's download and the API's."""
+    names = {user_id: name for _, user_id, name in member_accounts_named(collective_id)}
+    return csv_chunks(collective_id, member_accounts(collective_id), wanted, names)
 
 
 def member_accounts_named(collective_id: int) -> list[tuple[int, int, str]]:

@@ -269,9 +269,6 @@ def export_audit_log(args: dict):
     audit.record_apart("export.audit_log", collective=collective_id, actor=caller().id,
                        filter_action=wanted.action, filter_membership=wanted.membership_id,
                        date_from=wanted.date_from, date_to=wanted.date_to, via="api")
-    names = {user_id: name for _, user_id, name
-             in members.member_accounts_named(collective_id)}
-    chunks = audit_queries.csv_chunks(collective_id, members.member_accounts(collective_id),
-                                      wanted, names)
-    return streamed_download(chunks, f"{g.collective.slug}-audit-log.csv",
+    return streamed_download(members.audit_log_csv(collective_id, wanted),
+                             f"{g.collective.slug}-audit-log.csv",
                              "text/csv; charset=utf-8")
