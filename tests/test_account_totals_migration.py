@@ -6,6 +6,7 @@ import flask_migrate
 import sqlalchemy as sa
 
 from collective.extensions import db
+from tests.migrations_at import rows_at
 
 BEFORE = "0037_member_hire_requests"
 AT = "2026-10-01 00:00:00"
@@ -28,10 +29,7 @@ ROWS = [
 
 def test_the_account_totals_are_the_kind_totals_summed_per_account(scratch_app):
     with scratch_app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
-        with db.engine.begin() as conn:
-            for statement in ROWS:
-                conn.execute(sa.text(statement))
+        rows_at(BEFORE, ROWS)
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
             assert [tuple(r) for r in conn.execute(sa.text(

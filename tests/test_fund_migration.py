@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from collective.extensions import db
+from tests.migrations_at import rows_at
 
 BEFORE = "0010_claim_end"
 ROWS = [
@@ -39,10 +40,7 @@ def _chart(conn: sa.Connection) -> list[tuple]:
 
 def test_upgrade_makes_the_fund_a_liability_and_adds_the_receivable(scratch_app):
     with scratch_app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
-        with db.engine.begin() as conn:
-            for statement in ROWS:
-                conn.execute(sa.text(statement))
+        rows_at(BEFORE, ROWS)
 
         flask_migrate.upgrade(revision="0011_fund_reserves")
         with db.engine.connect() as conn:

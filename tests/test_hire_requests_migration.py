@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from collective.extensions import db
+from tests.migrations_at import rows_at
 
 BEFORE = "0036_one_person_many_collectives"
 AT = "2026-10-01 00:00:00"
@@ -49,10 +50,7 @@ def _rows(conn) -> list[tuple]:
 
 def test_a_request_is_a_live_sharing_after_the_upgrade_and_goes_on_downgrade(scratch_app):
     with scratch_app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
-        with db.engine.begin() as conn:
-            for statement in ROWS:
-                conn.execute(sa.text(statement))
+        rows_at(BEFORE, ROWS)
         flask_migrate.upgrade()
         with db.engine.begin() as conn:
             assert _rows(conn) == [(1, 1, "accepted", 1)]

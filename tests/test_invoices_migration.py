@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from collective.extensions import db
+from tests.migrations_at import rows_at
 
 BEFORE = "0022_member_receivables"
 ROWS = [
@@ -20,10 +21,7 @@ ROWS = [
 
 def test_upgrade_keeps_clients_and_adds_empty_invoicing_details(scratch_app):
     with scratch_app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
-        with db.engine.begin() as conn:
-            for statement in ROWS:
-                conn.execute(sa.text(statement))
+        rows_at(BEFORE, ROWS)
         flask_migrate.upgrade(revision="0023_invoices")
         with db.engine.connect() as conn:
             assert [tuple(r) for r in conn.execute(sa.text(

@@ -6,6 +6,7 @@ import flask_migrate
 import sqlalchemy as sa
 
 from collective.extensions import db
+from tests.migrations_at import rows_at
 
 BEFORE = "0035_skill_evidence"
 ROWS = [
@@ -28,10 +29,7 @@ ROWS = [
 
 def test_each_person_gets_the_largest_capacity_of_their_memberships(scratch_app):
     with scratch_app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
-        with db.engine.begin() as conn:
-            for statement in ROWS:
-                conn.execute(sa.text(statement))
+        rows_at(BEFORE, ROWS)
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
             found = conn.execute(sa.text(

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from collective.extensions import db
+from tests.migrations_at import rows_at
 
 BEFORE = "0007_ledger_insert_guard"
 #: An app on a scratch database of this run's kind (shared with the enum migration test).
@@ -77,10 +78,7 @@ def _links(conn: sa.Connection) -> list[tuple[int, int]]:
 
 def test_upgrade_links_the_hours_old_payments_used_and_downgrade_drops_the_links(scratch_app):
     with scratch_app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
-        with db.engine.begin() as conn:
-            for statement in ROWS:
-                conn.execute(sa.text(statement))
+        rows_at(BEFORE, ROWS)
 
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
