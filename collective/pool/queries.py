@@ -292,26 +292,23 @@ def _by_column(rows) -> pd.DataFrame:
     return pivot.reindex(columns=["earned", "paid_out", "other"], fill_value=0)
 
 
-def members_summary(collective_id: int, *, limit: int | None = None, offset: int = 0,
-                    owed_only: bool = False) -> pd.DataFrame:
-    """For members by name (`limit` and `offset` page through them; `owed_only` keeps the
-    ones the collective owes): earned from payments, paid out, other movements, and
-    balance, from the ledger totals: a fixed number of queries whatever the page or the
-    ledger's size."""
-    members = _members_by_name(collective_id, limit=limit, offset=offset)
-    if owed_only:
-        names, _, _ = _owed_names(collective_id, members)
-    else:
-        names = frame(members, ["membership_id", "name", "status"])
+def members_summary(collective_id: int, *, limit: int | None = None, offset: int = 0
+                    ) -> pd.DataFrame:
+    """For members by name (`limit` and `offset` page through them): earned from
+    payments, paid out, other movements, and balance, from the ledger totals: a fixed
+    number of queries whatever the page or the ledger's size. The members the collective
+    owes, a page of them, are `owed_page`'s."""
+    names = frame(_members_by_name(collective_id, limit=limit, offset=offset),
+                  ["membership_id", "name", "status"])
     return _summary_of(collective_id, names)
 
 
 def owed_page(collective_id: int, *, limit: int, offset: int = 0
               ) -> tuple[pd.DataFrame, int, int]:
-    """`members_summary(owed_only=True)` for a page, with `owed_totals` (how many members
-    are owed and how much in all) read by the same statement: each row carries the totals
-    over every member owed, as window sums (the payouts page reads every member payable's
-    totals once, not twice)."""
+    """`members_summary` of the members the collective owes, a page of them, with
+    `owed_totals` (how many are owed and how much in all) read by the same statement: each
+    row carries the totals over every member owed, as window sums (the payouts page reads
+    every member payable's totals once, not twice)."""
     names, count, total = _owed_names(collective_id, _members_by_name(
         collective_id, limit=limit, offset=offset))
     if count is None:  # a page past the last: nothing to carry the totals
