@@ -144,12 +144,10 @@ def turn_down_request(actor: Membership, shared: SharedPitch, *, reason: str = "
 def withdraw_request(actor: Membership, shared: SharedPitch, *, now: datetime
                      ) -> SharedPitch:
     """The member who asked takes the request back before a coordinator confirmed it."""
-    if shared.host_collective_id != actor.collective_id:
-        raise NotFound("no such shared pitch for this collective")
+    _waiting(actor, shared)
     if shared.requested_by_id != actor.id:
         raise DomainError("only the member who asked can withdraw the request; a "
                           "coordinator turns it down")
-    _waiting(actor, shared)
     shared.status = ShareStatus.WITHDRAWN.value
     shared.answered_at = now
     db.session.flush()
