@@ -56,10 +56,10 @@ def arrears(collective_id: int) -> dict[int, int]:
     return {m: int(v) for m, v in rows if v and int(v) > 0}
 
 
-def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
-                    membership_id: int | None = None) -> pd.DataFrame:
-    """Run lines of the collective (or one member): membership_id, kind, amount, period,
-    claim_id, for_period, shortfall."""
+def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None
+                    ) -> pd.DataFrame:
+    """Run lines of the collective (of `kinds`, when given): membership_id, kind, amount,
+    period, claim_id, for_period, shortfall."""
     import pandas as pd
     query = (sa.select(RunLine.membership_id, RunLine.kind, RunLine.amount, BenefitRun.period,
                        RunLine.claim_id, RunLine.for_period, RunLine.shortfall)
@@ -67,21 +67,18 @@ def run_lines_frame(collective_id: int, kinds: tuple[str, ...] | None = None,
              .where(BenefitRun.collective_id == collective_id))
     if kinds:
         query = query.where(RunLine.kind.in_(kinds))
-    if membership_id is not None:
-        query = query.where(RunLine.membership_id == membership_id)
     frame = pd.DataFrame(list(map(tuple, db.session.execute(query))),
                          columns=["membership_id", "kind", "amount", "period", "claim_id",
                                   "for_period", "shortfall"])
     return frame.astype({"amount": "int64", "shortfall": "int64"})
 
 
-def benefits_owed(collective_id: int, membership_id: int | None = None) -> pd.DataFrame:
+def benefits_owed(collective_id: int) -> pd.DataFrame:
     """Benefits a run could not pay in full (the fund was too small, or nobody else gave that
-    month) and not yet made up (to one member, when given): claim_id, membership_id, kind,
+    month) and not yet made up: claim_id, membership_id, kind,
     for_period, amount still owed, oldest first. A shortfall is owed until a later run makes
     it up; it is never written off."""
-    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT, RunLineKind.MAKEUP),
-                            membership_id=membership_id)
+    lines = run_lines_frame(collective_id, (RunLineKind.BENEFIT, RunLineKind.MAKEUP))
     keys = ["claim_id", "for_period", "membership_id"]
     short = lines[(lines["kind"] == RunLineKind.BENEFIT) & (lines["shortfall"] > 0)]
     owed = short.groupby(keys, as_index=False)["shortfall"].sum()
