@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from collective.books.expenses.models import StoredFileColumns
 from collective.extensions import UTCDateTime, db, str_enum, utcnow
 from collective.members.models import Membership
 
@@ -59,24 +60,13 @@ class LearningModule(db.Model):
         return f"<LearningModule {self.id} {self.title!r} skill={self.skill!r}>"
 
 
-class ModuleAttachment(db.Model):
+class ModuleAttachment(StoredFileColumns, db.Model):
     """A file that comes with a module, kept in the receipt storage under a random name."""
 
     __tablename__ = "learning_attachments"
 
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
     module_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("learning_modules.id"), index=True, nullable=False)
-    #: The storage's name for the file: random, never derived from what was uploaded.
-    storage_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True, nullable=False)
-    #: The uploader's file name, cleaned, with the extension of the type found in it.
-    filename: so.Mapped[str] = so.mapped_column(sa.String(200), nullable=False)
-    #: The type read from the content: application/pdf, image/png or image/jpeg.
-    content_type: so.Mapped[str] = so.mapped_column(sa.String(40), nullable=False)
-    size_bytes: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
-    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), nullable=False)
-    uploaded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
-                                                        nullable=False)
 
     module: so.Mapped[LearningModule] = so.relationship(back_populates="attachments")
 

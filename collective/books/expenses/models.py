@@ -116,14 +116,11 @@ class Expense(db.Model):
         return f"<Expense {self.id} {self.kind} {self.status} {self.amount} {self.currency}>"
 
 
-class Receipt(db.Model):
-    """One file proving an expense, kept in the receipt storage under a random name."""
-
-    __tablename__ = "receipts"
+class StoredFileColumns:
+    """What every uploaded file kept in the receipt storage records (a receipt, a learning
+    module's attachment): where it is, what it was called, what it is and its checksum."""
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    expense_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("expenses.id"), index=True, nullable=False)
     #: The storage's name for the file: random, never derived from what was uploaded.
     storage_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True, nullable=False)
     #: The uploader's file name, cleaned, with the extension of the type found in it.
@@ -134,6 +131,15 @@ class Receipt(db.Model):
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64), nullable=False)
     uploaded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
                                                         nullable=False)
+
+
+class Receipt(StoredFileColumns, db.Model):
+    """One file proving an expense, kept in the receipt storage under a random name."""
+
+    __tablename__ = "receipts"
+
+    expense_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("expenses.id"), index=True, nullable=False)
 
     expense: so.Mapped[Expense] = so.relationship(back_populates="receipts")
 
