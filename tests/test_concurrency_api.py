@@ -17,7 +17,9 @@ from tests.factories import make_collective, make_member
 from tests.pool.factories import allocate, found_rule, log, make_pitch, move_to
 
 
-def test_two_requests_at_once_with_one_key_post_once(app):
+def _paid_work(app, token_name: str) -> tuple[str, int, int, str]:
+    """A collective with won work a member logged an hour on, its share rule, and a token
+    of the founder's, committed: (slug, pitch id, collective id, token secret)."""
     limiter.reset()
     with app.app_context():
         founder = make_collective()
@@ -26,12 +28,14 @@ def test_two_requests_at_once_with_one_key_post_once(app):
         move_to(founder, work, PitchState.WON)
         log(member, allocate(founder, work, member), 60)
         found_rule(founder)
-        _token, secret = tokens.create_token(founder.user, name="race", now=now_utc())
+        _token, secret = tokens.create_token(founder.user, name=token_name, now=now_utc())
         db.session.commit()
-        url = f"/api/v1/collectives/{founder.collective.slug}/payments"
-        body = {"pitch_id": work.id, "amount": 7_000, "currency": "USD",
-                "received_on": today_in("UTC").isoformat()}
-        pitch_id = work.id
+        return founder.collective.slug, work.id, founder.collective_id, secret
+
+
+def _at_once(app, url: str, body: dict, headers_of) -> list:
+    """POST `body` to `url` from two clients, each in its own thread, released together;
+    `headers_of(i)` gives client i's headers. The two answers, in client order."""
     barrier = threading.Barrier(2)
     answers: list = [None, None]
 
@@ -39,14 +43,22 @@ def test_two_requests_at_once_with_one_key_post_once(app):
         client = app.test_client()
         client.adds_csrf_token = False
         barrier.wait(timeout=10)
-        answers[i] = client.post(url, json=body, headers={
-            "Authorization": f"Bearer {secret}", "Idempotency-Key": "one-key"})
+        answers[i] = client.post(url, json=body, headers=headers_of(i))
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return answers
+
+
+def test_two_requests_at_once_with_one_key_post_once(app):
+    slug, pitch_id, _, secret = _paid_work(app, "race")
+    body = {"pitch_id": pitch_id, "amount": 7_000, "currency": "USD",
+            "received_on": today_in("UTC").isoformat()}
+    answers = _at_once(app, f"/api/v1/collectives/{slug}/payments", body, lambda i: {
+        "Authorization": f"Bearer {secret}", "Idempotency-Key": "one-key"})
     assert [a.status_code for a in answers] == [201, 201], [a.get_data() for a in answers]
     assert answers[0].get_data() == answers[1].get_data()
     with app.app_context():
@@ -58,17 +70,7 @@ def test_two_reversals_of_one_entry_at_once_post_one_and_refuse_the_other(app):
     from collective.ledger.balances import check_ledger
     from collective.ledger.models import JournalEntry
 
-    limiter.reset()
-    with app.app_context():
-        founder = make_collective()
-        member = make_member(founder.collective)
-        work = make_pitch(founder)
-        move_to(founder, work, PitchState.WON)
-        log(member, allocate(founder, work, member), 60)
-        found_rule(founder)
-        _token, secret = tokens.create_token(founder.user, name="undo race", now=now_utc())
-        db.session.commit()
-        slug, pitch_id, collective_id = founder.collective.slug, work.id, founder.collective_id
+    slug, pitch_id, collective_id, secret = _paid_work(app, "undo race")
     client = app.test_client()
     client.adds_csrf_token = False
     auth = {"Authorization": f"Bearer {secret}"}
@@ -76,20 +78,7 @@ def test_two_reversals_of_one_entry_at_once_post_one_and_refuse_the_other(app):
         "pitch_id": pitch_id, "amount": 5_000, "currency": "USD",
         "received_on": today_in("UTC").isoformat()}).get_json()
     url = f"/api/v1/collectives/{slug}/ledger/entries/{paid['entry_id']}/reversal"
-    barrier = threading.Barrier(2)
-    answers: list = [None, None]
-
-    def send(i: int) -> None:
-        other = app.test_client()
-        other.adds_csrf_token = False
-        barrier.wait(timeout=10)
-        answers[i] = other.post(url, json={}, headers={**auth, "Idempotency-Key": f"undo-{i}"})
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = _at_once(app, url, {}, lambda i: {**auth, "Idempotency-Key": f"undo-{i}"})
     assert sorted(a.status_code for a in answers) == [201, 409], [a.get_data() for a in answers]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry)
