@@ -229,16 +229,13 @@ def check_preset(preset: str) -> str:
 
 def csv_chunks(q: LedgerQuery, preset: str = "accounting", progress: Progress = None
                ) -> Iterator[bytes]:
-    """The ledger as UTF-8 CSV, formatted and balanced by the database (reports/csv_sql.py)
-    on PostgreSQL and SQLite; row by row in Python on any other database."""
+    """The ledger as UTF-8 CSV: formatted by PostgreSQL with the balances added as it
+    streams (reports/csv_copy.py), formatted and balanced by SQLite (reports/csv_sql.py),
+    or row by row in Python on any other database."""
     check_preset(preset)
     dialect = db.session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
         return python_csv_chunks(q, preset, progress=progress)
-    from collective.reports import csv_sql
-
-    sql = csv_sql.line_query(dialect, preset == "full", account_code=bool(q.account_code),
-                             membership=q.membership_id is not None, kind=bool(q.kind))
     params = {"collective_id": q.collective_id, "date_from": q.date_from,
               "date_to": q.date_to}
     if q.account_code:
@@ -247,8 +244,19 @@ def csv_chunks(q: LedgerQuery, preset: str = "accounting", progress: Progress = 
         params["membership_id"] = q.membership_id
     if q.kind:
         params["kind"] = q.kind
-    header = ",".join(FULL_COLUMNS if preset == "full" else ACCOUNTING_COLUMNS) + "\n"
-    return csv_sql.sql_csv_lines(header.encode(), params, sql, progress=progress)
+    header = (",".join(FULL_COLUMNS if preset == "full" else ACCOUNTING_COLUMNS) + "\n").encode()
+    shape = {"account_code": bool(q.account_code), "membership": q.membership_id is not None,
+             "kind": bool(q.kind)}
+    if dialect == "postgresql":
+        from collective.reports import csv_copy
+
+        sql = csv_copy.copy_query(preset == "full", **shape)
+        return csv_copy.copy_csv_lines(header, params, preset == "full", sql,
+                                       progress=progress)
+    from collective.reports import csv_sql
+
+    sql = csv_sql.line_query(preset == "full", **shape)
+    return csv_sql.sql_csv_lines(header, params, sql, progress=progress)
 
 
 def python_csv_chunks(q: LedgerQuery, preset: str = "accounting", batch: int = 1000,
