@@ -137,7 +137,7 @@ def main() -> None:
         # The exports run as a deployment runs them: the production settings, from
         # bytecode (pip compiles on install; a shell's PYTHONDONTWRITEBYTECODE would make
         # every run compile the package from source, a second of start-up).
-        run_env = {**env, "COLLECTIVE_ENV": "production"}
+        run_env = {**env, "COLLECTIVE_ENV": "production", "RATELIMIT_STORAGE_URI": "memory://"}
         run_env.pop("PYTHONDONTWRITEBYTECODE", None)
         t0 = time.perf_counter()
         if os.environ.get("BENCH_REUSE") and "BENCH_DATABASE_URL" in os.environ:

@@ -6,7 +6,9 @@ and the dataset (`build_dataset`): `flask demo --scale BENCH_SCALE` (10,000 memb
 a million postings by default), or with BENCH_SCALE=0 the regular demo plus
 BENCH_EXTRA_MEMBERS members added in bulk (a quick look). gunicorn serves it on
 127.0.0.1:BENCH_PORT with two sync workers, in production settings, with the sign-in limits
-raised so the bench's own sign-ins never meet them (every other limit stays as it is).
+raised so the bench's own sign-ins never meet them (every other limit stays as it is), the
+limits counted in Redis as a deployment counts them (BENCH_RATELIMIT_STORAGE_URI, by default
+the machine's Redis, database 15).
 
 Each role signs in through the real login form (the CSRF token read from the page), then each
 of its pages is requested in a loop for BENCH_SECONDS by one client (sequential), and again
@@ -182,6 +184,8 @@ def start_server(url: str) -> subprocess.Popen:
     limits = {**RATE_LIMITS, "login_per_account": "100000 per minute",
               "login_per_ip": "100000 per minute"}
     env = {**os.environ, "COLLECTIVE_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+           "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_RATELIMIT_STORAGE_URI",
+                                                   "redis://127.0.0.1:6379/15"),
            "COLLECTIVE_INSECURE_COOKIES": "1", "DATABASE_URL": url}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{PORT}",

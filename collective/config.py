@@ -123,8 +123,8 @@ def web_settings(env: str) -> dict:
     production = env == "production"
     return {
         #: Where the rate limits count: memory:// keeps each worker's own count (development,
-        #: tests, a single worker); production with several workers needs a shared store,
-        #: e.g. redis://redis.internal:6379/0.
+        #: tests); production must name it (settings_from_environment refuses to start
+        #: without), a store every worker shares, e.g. redis://redis.internal:6379/0.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STRATEGY": "moving-window",
@@ -156,6 +156,12 @@ def settings_from_environment(instance_path: Path) -> dict:
                 "(or set COLLECTIVE_ENV=development for a local instance)."
             )
         secret_key = _dev_secret_key(instance_path)
+    if env == "production" and not os.environ.get("RATELIMIT_STORAGE_URI"):
+        raise RuntimeError(
+            "RATELIMIT_STORAGE_URI must be set in production: a store every worker shares, "
+            "such as redis://127.0.0.1:6379/0, or memory:// for one worker that counts "
+            "alone (docs/deploying.md, section 4a)."
+        )
     secure_cookies = env == "production" and os.environ.get("COLLECTIVE_INSECURE_COOKIES") != "1"
     return {
         "COLLECTIVE_ENV": env,

@@ -67,7 +67,8 @@ echo "restore: $(( $(date +%s) - started )) s"
 
 echo "== flask ledger check on $scratch"
 DATABASE_URL="$scratch_url" COLLECTIVE_ENV="${COLLECTIVE_ENV:-production}" \
-    SECRET_KEY="${SECRET_KEY:-restore-drill}" $flask ledger check
+    SECRET_KEY="${SECRET_KEY:-restore-drill}" \
+    RATELIMIT_STORAGE_URI="${RATELIMIT_STORAGE_URI:-memory://}" $flask ledger check
 
 echo "== row counts, $source_db against $scratch"
 # pg_dump reads one snapshot; on a live source a table may change while it runs, so each

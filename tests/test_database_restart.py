@@ -97,6 +97,7 @@ def server(cluster, tmp_path):
     port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "COLLECTIVE_ENV": "production", "SECRET_KEY": "restart-test",
+           "RATELIMIT_STORAGE_URI": "memory://",
            "COLLECTIVE_INSECURE_COOKIES": "1", "DATABASE_URL": cluster.url}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",

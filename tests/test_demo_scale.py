@@ -137,6 +137,7 @@ def test_demo_refuses_outside_development_unless_forced(app, runner, monkeypatch
 
 def test_demo_command_in_production_exits_non_zero(tmp_path):
     env = {**os.environ, "COLLECTIVE_ENV": "production", "SECRET_KEY": "not-a-secret",
+           "RATELIMIT_STORAGE_URI": "memory://",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"}
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "collective", "demo",
                            "--scale", "10"], env=env, capture_output=True, text=True,

@@ -324,9 +324,21 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, database_
         create_app({"SQLALCHEMY_DATABASE_URI": database_url})
 
 
+def test_production_refuses_to_start_without_a_rate_limit_store(monkeypatch, database_url):
+    """Several workers counting alone would each allow the full limit: production names
+    its store (memory:// too, when one worker counting alone is meant)."""
+    monkeypatch.setenv("COLLECTIVE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must be set in production"):
+        create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+
+
 def test_production_uses_the_secret_key_from_the_environment(monkeypatch, database_url):
     monkeypatch.setenv("COLLECTIVE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.delenv("COLLECTIVE_INSECURE_COOKIES", raising=False)
 
     prod = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
@@ -353,6 +365,7 @@ def test_session_cookies_are_http_only_and_same_site_lax(app, auth, client, pers
 def test_production_hashes_with_full_strength_scrypt(monkeypatch, tmp_path):
     monkeypatch.setenv("COLLECTIVE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     prod = create_app()
     assert prod.config["PASSWORD_HASH_METHOD"] == "scrypt"

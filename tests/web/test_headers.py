@@ -101,6 +101,7 @@ def test_no_template_needs_inline_script_handlers_or_style_elements():
 def test_production_cookies_are_secure_http_only_and_same_site(monkeypatch, tmp_path):
     monkeypatch.setenv("COLLECTIVE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.delenv("COLLECTIVE_INSECURE_COOKIES", raising=False)
     settings = settings_from_environment(tmp_path)
     for cookie in ("SESSION", "REMEMBER"):

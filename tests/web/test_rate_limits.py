@@ -3,14 +3,23 @@ with the error page before the view runs; the window passes by moving the clock,
 sleeping (the limiter's memory storage reads time.time(), which time-machine moves)."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 
 from collective.extensions import db
 from collective.members.models import User
 from tests.factories import PASSWORD, commit, make_user
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _login(client, email, password, ip="203.0.113.5"):
@@ -117,3 +126,53 @@ def test_guessing_reset_and_confirmation_links_is_limited(client):
                                ).status_code for n in range(31)]
         assert 429 not in statuses[:30], path
         assert statuses[30] == 429, path
+
+
+#: The Redis the shared-store test counts in: CI starts the machine's and names it
+#: (.ci/run); without REDIS_URL the test looks on the usual port and skips if none answers.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+#: One worker: its own process and app, posting `n` failed sign-ins for one address; prints
+#: the statuses it got.
+WORKER = """
+import json, sys
+from collective import create_app
+config, email, n = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+client = create_app(config).test_client()
+print(json.dumps([client.post("/login", data={"email": email, "password": "wrong"},
+                              environ_base={"REMOTE_ADDR": "192.0.2.77"}).status_code
+                  for _ in range(n)]))
+"""
+
+
+def _worker(database_url: str, storage: str, prefix: str, email: str, n: int) -> list[int]:
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+              "SECRET_KEY": "test-secret", "RATELIMIT_STORAGE_URI": storage,
+              "RATELIMIT_KEY_PREFIX": prefix}
+    done = subprocess.run([sys.executable, "-c", WORKER, json.dumps(config), email, str(n)],
+                          env={**os.environ, "COLLECTIVE_ENV": "testing"}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        if "REDIS_URL" in os.environ:
+            raise  # CI named it: a Redis that does not answer fails the run
+        pytest.skip(f"no Redis answers at {REDIS_URL} (CI starts one and sets REDIS_URL)")
+
+
+def test_workers_on_one_redis_count_together_and_alone_in_memory(app, database_url):
+    """Two worker processes on the shared store: the second is refused once the first has
+    used the account's ten tries. In memory, each would allow the whole limit."""
+    _redis_or_skip()
+    prefix = f"collective-test-{uuid.uuid4().hex}"  # this run's counts only
+    email = "shared-target@example.test"
+    assert _worker(database_url, REDIS_URL, prefix, email, 10) == [200] * 10
+    assert _worker(database_url, REDIS_URL, prefix, email, 2) == [429, 429]
+    # Counting in each process's memory, a second worker starts from nothing.
+    assert _worker(database_url, "memory://", prefix, email, 10) == [200] * 10
