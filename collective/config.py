@@ -113,8 +113,9 @@ RATE_LIMITS = {
     # The JSON API (collective/api/limits.py): every request, per token and per address.
     "api_per_token": "600 per minute",
     "api_per_ip": "1200 per minute",
-    # Making personal access tokens, per account.
+    # Making personal access tokens, per account and per address.
     "token_create_per_account": "20 per hour",
+    "token_create_per_ip": "60 per hour",
 }
 
 

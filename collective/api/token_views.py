@@ -62,6 +62,7 @@ def _page(form: TokenForm, secret: str | None = None, status: int = 200):
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
 @limiter.limit(rate("token_create_per_account"), key_func=signed_in_account, methods=["POST"])
+@limiter.limit(rate("token_create_per_ip"), methods=["POST"])
 def tokens_page():
     """Your API tokens: make one (its secret shown once), see and revoke the others."""
     form = _token_form()

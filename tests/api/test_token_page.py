@@ -73,6 +73,18 @@ def test_making_tokens_is_rate_limited(client, auth, world, app, monkeypatch):
     assert codes == [201, 201, 429]
 
 
+def test_making_tokens_is_rate_limited_per_address_too(client, auth, world, app, monkeypatch):
+    """Another account from the same address shares the address's count."""
+    monkeypatch.setitem(app.config["RATE_LIMITS"], "token_create_per_ip", "2 per hour")
+    _sign_in(client, auth, world)
+    codes = [client.post("/account/tokens", data={"name": f"t{n}"}).status_code
+             for n in range(2)]
+    client.post("/logout")
+    auth.login(world.member_email, PASSWORD)
+    codes.append(client.post("/account/tokens", data={"name": "t2"}).status_code)
+    assert codes == [201, 201, 429]
+
+
 def test_the_command_prints_a_token_once(runner, world, api, setup):
     result = runner.invoke(args=["tokens", "create", "--user", world.member_email, "--name",
                                  "cron", "--collective", "ours", "--read-only"])
