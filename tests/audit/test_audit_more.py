@@ -127,3 +127,40 @@ def test_the_member_filter_finds_removed_members(client, auth, setup, monkeypatc
             " selected", "")
     with setup():
         assert db.session.get(Membership, gone_id).status == MembershipStatus.REMOVED
+
+
+@pytest.mark.parametrize("choice, action", [("agree", "proposal.adopted"),
+                                            ("disagree", "proposal.rejected")])
+@pytest.mark.parametrize("kind", ["share rule", "benefit plan"])
+def test_a_rule_or_plan_decided_by_the_vote_is_recorded(ctx, kind, choice, action):
+    from collective.benefits.compute import PlanTerms
+    from collective.benefits.plans import BENEFIT_PLANS
+    from collective.demo.fund import BREAD_FUND
+    from collective.pool.compute import RuleTerms
+    from collective.pool.rules import SHARE_RULES
+
+    terms_kind, founding, changed = {
+        "share rule": (SHARE_RULES, RuleTerms(1000, 500, "hours"),
+                       RuleTerms(800, 500, "weights")),
+        "benefit plan": (BENEFIT_PLANS, PlanTerms.from_json(BREAD_FUND),
+                         PlanTerms.from_json({**BREAD_FUND, "reserve_cap_months": 24})),
+    }[kind]
+    now = now_utc()
+    founder = make_collective()
+    founder.collective.quorum_bp = 0
+    terms_kind.set_founding(founder, founding, now.date() - timedelta(days=60),
+                            today=now.date())
+    proposal = terms_kind.propose(founder, changed, effective_on=now.date(),
+                                  today=now.date(), now=now - timedelta(days=7))
+    proposals.cast_vote(founder, proposal, choice, now=now - timedelta(days=6))
+    proposal.deadline_at = now - timedelta(hours=1)
+    assert proposals.decide_proposal(proposal, now)
+    [event] = db.session.scalars(sa.select(AuditEvent).filter_by(action=action))
+    # The vote decided it, not a person: no actor.
+    assert (event.collective_id, event.subject_id, event.actor_user_id) == (
+        founder.collective_id, proposal.id, None)
+    details = json.loads(event.details)
+    assert (details["kind"], details["title"]) == (terms_kind.proposal_kind, proposal.title)
+    assert details["outcome"] == proposal.outcome and details["outcome"]
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.action.in_(["proposal.adopted", "proposal.rejected"]))) == 1
