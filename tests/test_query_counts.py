@@ -47,6 +47,7 @@ PAGES = [
     ("pool/shares/all", "founder"),
     ("pool/payouts", "founder"),
     ("books/invoices/", "founder"),
+    ("books/invoices/new", "founder"),
     ("books/expenses/queue", "founder"),
     ("pool/?state=in_progress", "founder"),
     ("dashboard/workload", "founder"),

@@ -2,6 +2,8 @@
 credit notes and write-offs through their confirmation pages, scoping and roles, bad input."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from collective.books.invoices.models import CreditNote, Invoice, InvoicingDetails, TaxRate
@@ -265,3 +267,29 @@ def test_a_payment_is_recorded_from_the_invoice_page(client, auth, setup):
     assert client.post(url, data={**values, "amount": "1,000.00"}).status_code == 302
     with setup():
         assert standing(db.session.get(Invoice, invoice_id)).open_amount == 174_000
+
+
+def test_the_draft_form_offers_the_newest_work_and_older_work_from_its_page(
+        client, auth, setup, monkeypatch):
+    from collective.books.invoices import drafts
+
+    with setup():
+        founder = make_collective()
+        set_up_invoicing(founder)
+        works = [delivered_work(founder, client_name=f"Client {n}") for n in range(3)]
+        commit()
+        slug, email, ids = founder.collective.slug, founder.user.email, [w.id for w in works]
+    monkeypatch.setattr(drafts, "PITCH_CHOICES", 2)
+    auth.login(email)
+    page = client.get(f"/c/{slug}/books/invoices/new")
+    select = re.search(r'<select[^>]*name="pitch_id".*?</select>', page.get_data(as_text=True),
+                       re.S).group()
+    offered = {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', select)}
+    assert offered == set(ids[1:])  # the two newest
+    assert b"for older work" in page.data
+    # The oldest, from its page: its link chooses it, and the form offers it too.
+    pitch_page = client.get(f"/c/{slug}/pool/pitches/{ids[0]}").get_data(as_text=True)
+    link = f"/c/{slug}/books/invoices/new?pitch_id={ids[0]}"
+    assert link in pitch_page
+    chosen = form_values(client.get(link).get_data(as_text=True))
+    assert chosen["pitch_id"] == str(ids[0])

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from collective.books.invoices import compute
 from collective.books.invoices.models import Invoice, InvoiceLine, TaxRate
@@ -27,6 +28,8 @@ INVOICEABLE_STATES = (PitchState.WON, PitchState.IN_PROGRESS, PitchState.DELIVER
                       PitchState.INVOICED)
 #: Lines one invoice may have.
 MAX_LINES = 50
+#: Pieces of work the draft form offers (the newest); older work is invoiced from its page.
+PITCH_CHOICES = 100
 #: The latest due date a draft may carry, from today.
 MAX_DUE = timedelta(days=366)
 #: The largest quantity of one line (Numeric(12, 3)).
@@ -160,12 +163,23 @@ def invoice_totals(invoice: Invoice) -> compute.Totals:
         for ln in invoice.lines)
 
 
-def invoiceable_pitches(collective_id: int) -> list[Pitch]:
-    """The collective's work that can be invoiced, by title."""
-    return list(db.session.scalars(
-        sa.select(Pitch).where(Pitch.collective_id == collective_id,
-                               Pitch.state.in_([s.value for s in INVOICEABLE_STATES]))
-        .order_by(Pitch.title)))
+def invoiceable_pitches(collective_id: int, *, include: int | None = None
+                        ) -> tuple[list[Pitch], bool]:
+    """The collective's work that can be invoiced, by title: the PITCH_CHOICES newest
+    pieces, and `include` (work chosen from its page) whatever its age; and whether any
+    were left out."""
+    limit = PITCH_CHOICES
+    invoiceable = (Pitch.collective_id == collective_id,
+                   Pitch.state.in_([s.value for s in INVOICEABLE_STATES]))
+    newest = (sa.select(Pitch.id).where(*invoiceable).order_by(Pitch.id.desc())
+              .limit(limit + 1))
+    ids = list(db.session.scalars(newest))
+    cut = len(ids) > limit
+    ids = ids[:limit] + ([include] if include is not None else [])
+    pitches = db.session.scalars(
+        sa.select(Pitch).where(Pitch.id.in_(ids), *invoiceable)
+        .options(so.joinedload(Pitch.client)).order_by(Pitch.title, Pitch.id)).unique()
+    return list(pitches), cut
 
 
 def get_invoice(collective_id: int, invoice_id: int) -> Invoice:

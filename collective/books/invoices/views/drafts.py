@@ -15,7 +15,7 @@ from collective.books.invoices.forms import (
 from collective.books.invoices.numbering import last_numbers
 from collective.books.invoices.views.base import C, T, bp
 from collective.money import format_plain
-from collective.web.forms import flash_form_errors
+from collective.web.forms import flash_form_errors, valid_id
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
 
@@ -60,13 +60,15 @@ def _tax_choices() -> list[tuple[int, str]]:
 def new_invoice():
     """Draft an invoice for won, in-progress or delivered work."""
     form = DraftForm()
-    pitches = drafts.invoiceable_pitches(g.collective.id)
+    chosen = (request.args if request.method == "GET" else request.form).get(
+        "pitch_id", type=int)
+    pitches, cut = drafts.invoiceable_pitches(
+        g.collective.id, include=chosen if valid_id(chosen) else None)
     form.pitch_id.choices = [(p.id, f"{p.title} ({p.client.name}, {p.value_currency})")
                              for p in pitches]
     status = 200
     if request.method == "GET":
         form.due_on.data = drafts.default_due_on(g.collective.id, g.today)
-        chosen = request.args.get("pitch_id", type=int)
         if chosen in {p.id for p in pitches}:
             form.pitch_id.data = chosen
     form.set_tax_choices(_tax_choices())
@@ -87,7 +89,7 @@ def new_invoice():
                     return redirect(url_for("invoices.invoice", slug=g.collective.slug,
                                             invoice_id=invoice.id))
     return render_template("books/invoices/draft.html", form=form, invoice=None,
-                           has_work=bool(pitches)), status
+                           has_work=bool(pitches), cut=cut), status
 
 
 @bp.route("/<int:invoice_id>/edit", methods=["GET", "POST"])
