@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from collective.federation.models import ShareRole
 from collective.web.forms import AsciiIntegerField, MoneyFormMixin, request_key_field
+from collective.web.member_field import MemberField
 
 
 class ProposePartnerForm(FlaskForm):
@@ -51,7 +52,7 @@ class RequestAnswerForm(FlaskForm):
 
 
 class PartnerAllocationForm(FlaskForm):
-    membership_id = SelectField("Partner member", coerce=int, validators=[InputRequired()])
+    membership_id = MemberField("Partner member")
     weight = AsciiIntegerField("Weight", default=1, validators=[InputRequired(),
                                                                 NumberRange(1, 10_000)])
     weekly_hours = AsciiIntegerField("Hours a week", default=0,

@@ -5,7 +5,7 @@ of a pitch (and a coordinator's confirm or turn-down), leaving, and the treasure
 between the collectives with the settle action. Each change goes through `committed`."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from collective.clock import now_utc
 from collective.errors import NotFound
@@ -23,9 +23,12 @@ from collective.federation.forms import (
 )
 from collective.federation.models import Federation, FederationStatus, SharedPitch
 from collective.members.forms import ConfirmForm
-from collective.members.models import Membership, MembershipStatus, Proposal, Role, User
+from collective.members.models import Proposal, Role
+from collective.members.pickers import SEARCH_LIMIT, offer_members
+from collective.members.services import find_members
 from collective.pool import time
 from collective.web.forms import flash_form_errors
+from collective.web.member_field import member_label
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -191,16 +194,24 @@ def people(federation_id: int):
                            page=page, skill=skill, min_level=min_level, min_free=min_free)
 
 
-def _partner_members(shared: SharedPitch) -> list[tuple[int, str]]:
-    """The partner's active members to choose from (bounded)."""
-    import sqlalchemy as sa
+def _offer_partner_members(field, shared: SharedPitch) -> None:
+    """The partner's active members in `field`: all of them when few, else a search box
+    answered by search_shared_members."""
+    offer_members(field, shared.partner, active_only=True,
+                  search_url=url_for("federation.search_shared_members",
+                                     slug=g.collective.slug, shared_id=shared.id))
 
-    from collective.extensions import db
-    return [tuple(r) for r in db.session.execute(
-        sa.select(Membership.id, User.name).join(User, User.id == Membership.user_id)
-        .where(Membership.collective_id == shared.partner_collective_id,
-               Membership.status == MembershipStatus.ACTIVE.value)
-        .order_by(User.name).limit(500)).all()]
+
+@bp.get("/shared/<int:shared_id>/members")
+@collective_view(C)
+def search_shared_members(shared_id: int):
+    """The partner's active members whose name contains `?q=` (or `#id`), at most
+    SEARCH_LIMIT, as JSON for the allocation form's search box."""
+    shared = _shared(shared_id)
+    found = find_members(shared.partner_collective_id, request.args.get("q", ""),
+                         active_only=True, limit=SEARCH_LIMIT)
+    return jsonify(members=[{"id": i, "name": name, "label": member_label(i, name)}
+                            for i, name in found])
 
 
 def _render_shared(shared: SharedPitch, *, allocate_form=None, time_form=None,
@@ -210,7 +221,7 @@ def _render_shared(shared: SharedPitch, *, allocate_form=None, time_form=None,
                     and shared.federation.is_active)
     allocate_form = allocate_form or PartnerAllocationForm(prefix="alloc")
     if may_allocate:
-        allocate_form.membership_id.choices = _partner_members(shared)
+        _offer_partner_members(allocate_form.membership_id, shared)
     team = sharing.partner_team(shared)
     mine = next((row for row in team if row[0] == g.membership.id), None)
     time_form = time_form or PartnerTimeForm(prefix="time")
@@ -318,7 +329,7 @@ def allocate(shared_id: int):
     """Give a partner's member a part in the shared pitch."""
     shared = _shared(shared_id)
     form = PartnerAllocationForm(prefix="alloc")
-    form.membership_id.choices = _partner_members(shared)
+    _offer_partner_members(form.membership_id, shared)
     if form.validate_on_submit():
         with committed(form) as done:
             sharing.allocate_partner_member(

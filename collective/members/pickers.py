@@ -29,10 +29,13 @@ def _is_small(collective_id: int, active_only: bool, with_removed: bool) -> bool
 
 
 def offer_members(field: MemberField, collective: Collective, *, active_only: bool = False,
-                  with_removed: bool = False, small: bool | None = None) -> None:
+                  with_removed: bool = False, small: bool | None = None,
+                  search_url: str | None = None) -> None:
     """Offer the collective's members (not removed, only the active ones, or everyone who
     ever was one `with_removed`) in `field`: all of them as a `<select>` when few, else a
-    search box (web.member_field.offer_choices). `small` forces one or the other."""
+    search box (web.member_field.offer_choices). `small` forces one or the other;
+    `search_url` answers the box instead of the collective's own member search (for a page
+    of another collective, such as a partner's)."""
     collective_id = collective.id
     which = {"active_only": active_only, "with_removed": with_removed}
     offer_choices(
@@ -40,7 +43,7 @@ def offer_members(field: MemberField, collective: Collective, *, active_only: bo
         else small,
         everything=lambda: member_choices(collective_id, **which),
         find=lambda text, limit: find_members(collective_id, text, **which, limit=limit),
-        search_url=url_for("members.search", slug=collective.slug,
-                           active=1 if active_only else None,
-                           removed=1 if with_removed else None),
+        search_url=search_url or url_for("members.search", slug=collective.slug,
+                                         active=1 if active_only else None,
+                                         removed=1 if with_removed else None),
         script_url=url_for("static", filename="member-search.js"), limit=SEARCH_LIMIT)

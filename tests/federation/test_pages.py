@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from collective.extensions import db
 from collective.federation import money
 from collective.federation.models import Federation, PartnerSettlement, SharedPitch
-from collective.members.models import Membership, Proposal
+from collective.members.models import Collective, Membership, Proposal
 from collective.pool import payments
-from collective.pool.models import PitchState, TimeEntry
-from tests.factories import commit, make_collective, make_member
+from collective.pool.models import Allocation, PitchState, TimeEntry
+from tests.factories import commit, make_collective, make_member, make_user
 from tests.federation.factories import federate, own_proposal, pass_vote, share
 from tests.pool.factories import NOW, TODAY, allocate, found_rule, log, make_pitch, move_to
 
@@ -203,3 +203,36 @@ def test_sharing_with_a_partner_that_left_is_a_form_error_not_a_crash(client, au
                                  "role": "partner"})
     assert response.status_code == 422
     assert "Share one of our pitches" not in response.get_data(as_text=True)
+
+
+def test_a_partner_with_many_members_is_searched_not_listed(client, auth, owing, setup,
+                                                             monkeypatch):
+    from collective.members import pickers
+
+    with setup():
+        beta = db.session.scalar(sa.select(Collective).filter_by(slug="beta"))
+        yuki = make_member(beta, user=make_user(name="Yuki Tanaka"))
+        commit()
+        yuki_id = yuki.id
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)  # B has three members: above it
+    auth.login(owing["a"])
+    page = client.get(f"/c/alpha/partners/shared/{owing['shared']}").get_data(as_text=True)
+    search = f"/c/alpha/partners/shared/{owing['shared']}/members"
+    assert f'data-member-search="{search}"' in page and 'name="alloc-membership_id"' in page
+    found = client.get(f"{search}?q=yuki").get_json()["members"]
+    assert found == [{"id": yuki_id, "name": "Yuki Tanaka", "label": f"Yuki Tanaka #{yuki_id}"}]
+    assert client.get(f"{search}?q=nobody-like-this").get_json()["members"] == []
+    placed = client.post(f"/c/alpha/partners/shared/{owing['shared']}/allocate",
+                         data={"alloc-membership_id": f"Yuki Tanaka #{yuki_id}",
+                               "alloc-weight": "1", "alloc-weekly_hours": "2"})
+    assert placed.status_code == 302
+    with setup():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Allocation).where(
+            Allocation.membership_id == yuki_id)) == 1
+    # Only the two sides' coordinators search the partner's members.
+    auth.login(owing["zoe"])
+    assert client.get(f"/c/beta/partners/shared/{owing['shared']}/members?q=yu"
+                      ).status_code == 403
+    auth.login(owing["stranger"])
+    assert client.get(f"/c/gamma/partners/shared/{owing['shared']}/members?q=yu"
+                      ).status_code == 404
