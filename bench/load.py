@@ -140,6 +140,8 @@ def add_demo_members(url: str, count: int) -> None:
             .where(Collective.slug == "demo", User.email == DEMO_ROLES["treasurer"]))
         add_members(founder, count)
         db.session.commit()
+        db.session.execute(sa.text("ANALYZE"))  # statistics for the members just added
+        db.session.commit()
         db.engine.dispose()
 
 
