@@ -22,6 +22,8 @@ from collective.web.formatting import FORMULA_STARTS
 
 #: Lines joined into one chunk of bytes before it is handed on (as the Python writer did).
 CHUNK_LINES = 1000
+#: KiB of page cache while an export reads (its sorts' memory follows it).
+EXPORT_CACHE_KIB = 8 * 1024
 
 
 @lru_cache(maxsize=1)
@@ -165,6 +167,11 @@ def sql_csv_lines(header: bytes, params: dict, sql: str, chunk: int = CHUNK_LINE
     raw = db.session.connection().connection.driver_connection
     # SQLite keeps dates as ISO text (as SQLAlchemy writes them).
     params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+    # SQLite's sorts (the window's and the export order's) hold up to the page cache's size
+    # in memory before they spill to temporary files: with the connections' 64 MiB cache a
+    # million postings peaked at 263 MB, with this one at 89 MB, in the same time.
+    cache = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
     cursor = raw.execute(sql, params)
     try:
         chunks = _chunks(cursor, chunk, progress)
@@ -172,6 +179,7 @@ def sql_csv_lines(header: bytes, params: dict, sql: str, chunk: int = CHUNK_LINE
         yield from chunks
     finally:
         cursor.close()
+        raw.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _chunks(cursor, chunk: int, progress) -> Iterator[bytes]:

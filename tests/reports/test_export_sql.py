@@ -126,3 +126,19 @@ def test_a_carriage_return_is_written_as_pythons_csv_writes_it():
     copied = b'a,"b\rc","d, e"\nx,"y ""z""",\n'
     assert csv_copy._as_python_writes(copied) == expected.getvalue().encode()
     assert csv_copy._pg_text("b\rc") == b'"b\rc"' and csv_copy._pg_text("") == b""
+
+
+def test_a_sqlite_export_reads_with_a_small_cache_and_gives_the_connection_back_as_it_was(
+        books):
+    if db.session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the page cache's size is SQLite's")
+
+    def cache_size() -> int:
+        return db.session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+
+    before = cache_size()
+    chunks = exports.csv_chunks(exports.LedgerQuery(books.collective_id, RANGE_FROM, RANGE_TO))
+    next(chunks)
+    assert cache_size() == -csv_sql.EXPORT_CACHE_KIB != before
+    list(chunks)
+    assert cache_size() == before
