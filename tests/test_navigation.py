@@ -103,3 +103,32 @@ def test_settings_lead_a_treasurer_to_the_collective_s_and_a_coordinator_to_the_
         hrefs.append(re.findall(r'href="([^"]+)">Settings</a>', menu))
 
     assert hrefs == [[f"/c/{slug}/settings"], [f"/c/{slug}/pool/settings"]]
+
+
+def _submenus(menu: str) -> dict[str, tuple[bool, list[str]]]:
+    """Each submenu of a menu: its name, whether it is marked as holding the current page,
+    and its links."""
+    pattern = (r'<details class="nav-menu">\s*<summary([^>]*)>([^<]+)</summary>\s*'
+               r'<ul>(.*?)</ul>')
+    return {name: ('class="here"' in attrs, re.findall(r">([^<]+)</a>", links))
+            for attrs, name, links in re.findall(pattern, menu, re.S)}
+
+
+def test_the_wide_bar_folds_the_books_and_managing_pages_into_two_menus(client, auth, team):
+    slug, founder, member = team
+    auth.login(founder)
+    wide, phone = _menus(client.get(f"/c/{slug}/ledger/periods").get_data(as_text=True))
+    assert _submenus(wide) == {
+        "Books": (True, ["Ledger", "Bank", "Between collectives", "Periods", "Reports"]),
+        "Manage": (False, ["Invite", "Audit log", "Webhooks", "Settings"])}
+    assert _current(wide) == _current(phone) == ["Periods"]
+    # The phone menu lists the same pages, none of them folded away.
+    assert "<details" not in phone
+    for label in ("Ledger", "Bank", "Periods", "Reports", "Audit log", "Webhooks", "Invite"):
+        assert f">{label}</a>" in phone, label
+    # The person's own links sit in a menu under their name on the wide bar.
+    assert re.search(r'<details class="nav-menu nav-person">\s*<summary>', wide)
+    assert ">Your profile</a>" in wide and ">Sign out</button>" in wide
+    auth.login(member)
+    mine, _ = _menus(client.get(f"/c/{slug}/pool/").get_data(as_text=True))
+    assert _submenus(mine) == {}
