@@ -14,9 +14,10 @@ the postings. Each posting's line is
 account_id,debit,credit,currency,amount`. Only the memo and the idempotency key can hold a
 comma or a quote, and they come before the fields split off the end.
 
-The bytes are the row-by-row writer's (exports.python_csv_chunks): the account's columns
-are written by Python's csv writer itself, and a chunk holding a carriage return (which
-PostgreSQL quotes and Python 3.11 leaves bare) is read and written again by the csv module.
+The bytes are the row-by-row writer's (exports.python_csv_chunks). Python writes the
+account's columns as PostgreSQL writes the rest of the line, so each line is one CSV
+dialect; a chunk holding a carriage return (which PostgreSQL quotes and Python 3.11 leaves
+bare) is then read and written again by the csv module.
 """
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 
 from collective.extensions import db
 from collective.money import currency_codes, minor_digits
 from collective.reports.csv_sql import filter_sql, quoted_characters, safe_sql
+from collective.reports.exports import DEBIT_NORMAL, Amounts
 from collective.web.formatting import safe_text
 
 #: Lines joined into one chunk of bytes before it is handed on.
@@ -37,11 +39,10 @@ CHUNK_LINES = 1000
 _POSTING_FIELDS = 6
 _CENTS = b"%s,%s,%s,%s,%s,%d.%02d%s\n"
 _MINUS_CENTS = b"%s,%s,%s,%s,%s,-%d.%02d%s\n"
-_ANY = b"%s,%s,%s,%s,%s,%s%s\n"
-DEBIT_NORMAL_TYPES = ("asset", "expense")
+_OTHER_DECIMALS = b"%s,%s,%s,%s,%s,%s%s\n"
 
 
-@lru_cache(maxsize=1)
+@cache
 def _unit(currency: str) -> str:
     """SQL: one minor unit of the currency as a numeric whose scale is its decimal places
     (0.01 for most). The hashed IN (PostgreSQL 14 and later) keeps the common case at one
@@ -127,7 +128,7 @@ class _Accounts:
         # a name is mended with the others (_as_python_writes).
         columns = b",".join(_pg_text(text) for text in (
             info["code"], safe_text(info["name"]), safe_text(info["member"] or "")))
-        sign = 1 if info["type"] in DEBIT_NORMAL_TYPES else -1
+        sign = 1 if info["type"] in DEBIT_NORMAL else -1
         self.columns[account] = (sign, columns)
 
     def start(self, account: bytes, currency: bytes) -> list:
@@ -164,8 +165,6 @@ def _balanced_lines(pgconn, full: bool, chunk: int, progress) -> Iterator[bytes]
     The loop is the export's hot path (once per posting): it splits the line's end off,
     adds the amount to its account's balance and formats it, with nothing else per line.
     """
-    from collective.reports.exports import Amounts
-
     read = pgconn.get_copy_data
     accounts = _Accounts()
     size, data = read(0)
@@ -188,7 +187,7 @@ def _balanced_lines(pgconn, full: bool, chunk: int, progress) -> Iterator[bytes]
             value = balance[0] = balance[0] + balance[1] * int(amount)
             if not balance[3]:
                 text = amounts.text(value, currency.decode()).encode()
-                append(_ANY % (entry, balance[2], debit, credit, currency, text, tail))
+                append(_OTHER_DECIMALS % (entry, balance[2], debit, credit, currency, text, tail))
             elif value < 0:
                 append(_MINUS_CENTS % (entry, balance[2], debit, credit, currency,
                                        *divmod(-value, 100), tail))
