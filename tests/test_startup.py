@@ -62,12 +62,15 @@ FROZEN = """
 import gc
 from collective import create_app
 create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
-print(gc.get_freeze_count(), gc.isenabled())
+print(gc.get_freeze_count(), gc.isenabled(), gc.get_threshold()[0])
 """
 
 
 def test_a_deployed_app_freezes_its_start_up_heap_and_tests_do_not():
-    frozen, enabled = run_python(FROZEN, env="development")[0].split()
+    from collective import YOUNG_COLLECTION_THRESHOLD
+
+    frozen, enabled, young = run_python(FROZEN, env="development")[0].split()
     assert int(frozen) > 50_000 and enabled == "True"  # the collector is back on
-    frozen, enabled = run_python(FROZEN)[0].split()
-    assert int(frozen) == 0 and enabled == "True"
+    assert int(young) == YOUNG_COLLECTION_THRESHOLD > 700
+    frozen, enabled, young = run_python(FROZEN)[0].split()
+    assert int(frozen) == 0 and enabled == "True" and int(young) == 700
