@@ -157,11 +157,13 @@ def settings_from_environment(instance_path: Path) -> dict:
                 "(or set COLLECTIVE_ENV=development for a local instance)."
             )
         secret_key = _dev_secret_key(instance_path)
-    if env == "production" and not os.environ.get("RATELIMIT_STORAGE_URI"):
+    if (env == "production" and _flag("RATELIMIT_ENABLED", True)
+            and not os.environ.get("RATELIMIT_STORAGE_URI")):
         raise RuntimeError(
-            "RATELIMIT_STORAGE_URI must be set in production: a store every worker shares, "
-            "such as redis://127.0.0.1:6379/0, or memory:// for one worker that counts "
-            "alone (docs/deploying.md, section 4a)."
+            "RATELIMIT_STORAGE_URI must be set in production, for every process (they read "
+            "the same settings): a store every web worker shares, such as "
+            "redis://127.0.0.1:6379/0, or memory:// for a single worker that counts alone. "
+            "RATELIMIT_ENABLED=0 runs without rate limits (docs/deploying.md, section 4a)."
         )
     secure_cookies = env == "production" and os.environ.get("COLLECTIVE_INSECURE_COOKIES") != "1"
     return {

@@ -206,8 +206,11 @@ def _offer_partner_members(field, shared: SharedPitch) -> None:
 @collective_view(C)
 def search_shared_members(shared_id: int):
     """The partner's active members whose name contains `?q=` (or `#id`), at most
-    SEARCH_LIMIT, as JSON for the allocation form's search box."""
+    SEARCH_LIMIT, as JSON for the allocation form's search box: only while the form is
+    offered (the pitch accepted, the partnership active), as the list it replaces was."""
     shared = _shared(shared_id)
+    if not (shared.is_accepted and shared.federation.is_active):
+        abort(404)
     found = find_members(shared.partner_collective_id, request.args.get("q", ""),
                          active_only=True, limit=SEARCH_LIMIT)
     return jsonify(members=[{"id": i, "name": name, "label": member_label(i, name)}

@@ -1,7 +1,7 @@
 """The ledger's CSV written by SQLite: one query works out each posting's running balance
 (the opening balance of its account and currency plus a window sum in export order) and
 writes each finished line; Python only joins them in chunks (reports/csv_copy.py does
-PostgreSQL's).
+PostgreSQL's, and shares the filters, the formula guard and the quoting rule kept here).
 
 The bytes are the row-by-row writer's in exports.py (`python_csv_chunks`, which stays as
 the reference and the fallback for other databases): Python's csv quoting (QUOTE_MINIMAL,
@@ -171,14 +171,16 @@ def sql_csv_lines(header: bytes, params: dict, sql: str, chunk: int = CHUNK_LINE
     # in memory before they spill to temporary files: with the connections' 64 MiB cache a
     # million postings peaked at 263 MB, with this one at 89 MB, in the same time.
     cache = raw.execute("PRAGMA cache_size").fetchone()[0]
-    raw.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
-    cursor = raw.execute(sql, params)
+    cursor = None
     try:
+        raw.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
+        cursor = raw.execute(sql, params)
         chunks = _chunks(cursor, chunk, progress)
         yield header + next(chunks, b"")
         yield from chunks
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
         raw.execute(f"PRAGMA cache_size = {int(cache)}")
 
 

@@ -236,3 +236,14 @@ def test_a_partner_with_many_members_is_searched_not_listed(client, auth, owing,
     auth.login(owing["stranger"])
     assert client.get(f"/c/gamma/partners/shared/{owing['shared']}/members?q=yu"
                       ).status_code == 404
+
+
+def test_the_partner_member_search_ends_with_the_partnership(client, auth, owing):
+    search = f"/c/alpha/partners/shared/{owing['shared']}/members?q=%23"
+    auth.login(owing["a"])
+    assert client.get(search).status_code == 200
+    auth.login(owing["b"])
+    assert client.post(f"/c/beta/partners/{owing['federation']}/leave",
+                       data={"reason": "Too busy"}).status_code == 302
+    auth.login(owing["a"])
+    assert client.get(search).status_code == 404

@@ -335,13 +335,27 @@ def test_production_refuses_to_start_without_a_rate_limit_store(monkeypatch, dat
         create_app({"SQLALCHEMY_DATABASE_URI": database_url})
 
 
+def test_production_without_rate_limits_needs_no_store(monkeypatch, database_url):
+    monkeypatch.setenv("COLLECTIVE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("RATELIMIT_ENABLED", "0")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+
+    prod = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FREEZE_START_HEAP": False})
+
+    assert prod.config["RATELIMIT_ENABLED"] is False
+    with prod.app_context():
+        db.engine.dispose()
+
+
 def test_production_uses_the_secret_key_from_the_environment(monkeypatch, database_url):
     monkeypatch.setenv("COLLECTIVE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.delenv("COLLECTIVE_INSECURE_COOKIES", raising=False)
 
-    prod = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    # Not frozen: the collector's settings would last for the rest of this test process.
+    prod = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FREEZE_START_HEAP": False})
 
     assert prod.config["SECRET_KEY"] == "from-the-environment"
     assert prod.config["SESSION_COOKIE_SECURE"] is True
@@ -367,7 +381,7 @@ def test_production_hashes_with_full_strength_scrypt(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "s" * 32)
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
-    prod = create_app()
+    prod = create_app({"FREEZE_START_HEAP": False})
     assert prod.config["PASSWORD_HASH_METHOD"] == "scrypt"
     with prod.app_context():
         user = User(email="x@example.com", name="X")

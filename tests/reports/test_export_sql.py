@@ -120,11 +120,10 @@ def test_database_csv_quotes_what_pythons_csv_quotes():
 def test_a_carriage_return_is_written_as_pythons_csv_writes_it():
     """PostgreSQL quotes a field holding a carriage return; the chunk is written again as
     this Python's csv writer writes it (3.11 leaves it bare)."""
-    expected = io.StringIO()
-    csv.writer(expected, lineterminator="\n").writerows(
-        [["a", "b\rc", "d, e"], ["x", 'y "z"', ""]])
     copied = b'a,"b\rc","d, e"\nx,"y ""z""",\n'
-    assert csv_copy._as_python_writes(copied) == expected.getvalue().encode()
+    bare = "\r" not in csv_sql.quoted_characters()  # Python 3.11
+    expected = (b'a,b\rc,"d, e"\nx,"y ""z""",\n' if bare else copied)
+    assert csv_copy._as_python_writes(copied) == expected
     assert csv_copy._pg_text("b\rc") == b'"b\rc"' and csv_copy._pg_text("") == b""
 
 
