@@ -28,7 +28,7 @@ from collective.members.pickers import SEARCH_LIMIT, offer_members
 from collective.members.services import find_members
 from collective.pool import time
 from collective.web.forms import flash_form_errors
-from collective.web.member_field import member_label
+from collective.web.member_field import suggestions
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -213,8 +213,7 @@ def search_shared_members(shared_id: int):
         abort(404)
     found = find_members(shared.partner_collective_id, request.args.get("q", ""),
                          active_only=True, limit=SEARCH_LIMIT)
-    return jsonify(members=[{"id": i, "name": name, "label": member_label(i, name)}
-                            for i, name in found])
+    return jsonify(members=suggestions(found))
 
 
 def _render_shared(shared: SharedPitch, *, allocate_form=None, time_form=None,

@@ -44,7 +44,7 @@ from collective.members.models import ProposalKind, Role
 from collective.members.proposals import PROPOSAL_DETAILS
 from collective.web.forms import flash_form_errors, is_safe_next
 from collective.web.limits import failed, posted_address, rate, signed_in_account
-from collective.web.member_field import member_label
+from collective.web.member_field import suggestions
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import checked, committed
@@ -255,8 +255,7 @@ def search():
                                   active_only=request.args.get("active") == "1",
                                   with_removed=request.args.get("removed") == "1",
                                   limit=pickers.SEARCH_LIMIT)
-    return jsonify(members=[{"id": i, "name": name, "label": member_label(i, name)}
-                            for i, name in found])
+    return jsonify(members=suggestions(found))
 
 
 @bp.route("/c/<slug>/members/<int:membership_id>", methods=["GET", "POST"])

@@ -127,6 +127,11 @@ class ClientField(NamedRowField):
 Rows = list[tuple[int, str]]
 
 
+def suggestions(rows: Rows) -> list[dict]:
+    """Rows as a search box's script reads them (static/member-search.js)."""
+    return [{"id": i, "name": name, "label": member_label(i, name)} for i, name in rows]
+
+
 def offer_choices(field: NamedRowField, *, small: bool, everything: Callable[[], Rows],
                   find: Callable[[str, int | None], Rows], search_url: str, script_url: str,
                   limit: int) -> None:

@@ -34,7 +34,7 @@ from collective.pool.views.base import (
     refusal_status,
 )
 from collective.web.forms import ascii_int, currency_error, flash_form_errors
-from collective.web.member_field import member_label
+from collective.web.member_field import suggestions
 from collective.web.paging import page_number
 from collective.web.scoping import collective_view
 from collective.web.transaction import committed
@@ -106,8 +106,7 @@ def search_clients():
     forms' client search boxes."""
     found = client_services.find_clients(g.collective.id, request.args.get("q", ""),
                                          limit=client_pickers.SEARCH_LIMIT)
-    return jsonify(clients=[{"id": i, "name": name, "label": member_label(i, name)}
-                            for i, name in found])
+    return jsonify(clients=suggestions(found))
 
 
 @bp.route("/pitches/new", methods=["GET", "POST"])
