@@ -25,11 +25,12 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import cache
 
 from collective.extensions import db
-from collective.money import currency_codes, minor_digits
-from collective.reports.csv_sql import filter_sql, quoted_characters, safe_sql
+from collective.money import minor_digits
+from collective.reports.csv_sql import filter_sql, minor_scales, quoted_characters, safe_sql
 from collective.reports.exports import DEBIT_NORMAL, Amounts
 from collective.web.formatting import safe_text
 
@@ -47,10 +48,8 @@ def _unit(currency: str) -> str:
     """SQL: one minor unit of the currency as a numeric whose scale is its decimal places
     (0.01 for most). The hashed IN (PostgreSQL 14 and later) keeps the common case at one
     probe instead of a comparison per listed currency."""
-    odd = {code: minor_digits(code) for code in sorted(currency_codes())
-           if minor_digits(code) != 2}
-    cases = " ".join(f"WHEN '{code}' THEN {'0.' + '0' * (d - 1) + '1' if d else '1'}"
-                     for code, d in odd.items())
+    odd = minor_scales()
+    cases = " ".join(f"WHEN '{code}' THEN {1 / Decimal(scale)}" for code, scale in odd.items())
     listed = ", ".join(f"'{code}'" for code in odd)
     return (f"CASE WHEN {currency} IN ({listed}) THEN CASE {currency} {cases} END "
             f"ELSE 0.01 END")

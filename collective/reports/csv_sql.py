@@ -41,7 +41,7 @@ def quoted_characters() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _scales() -> dict[str, int]:
+def minor_scales() -> dict[str, int]:
     """10 ** decimal places of each currency whose minor unit is not the cent."""
     scales = {}
     for code in sorted(currency_codes()):
@@ -75,7 +75,7 @@ def safe_sql(value: str, chr_function: str = "char") -> str:
 
 def _unit(currency: str) -> str:
     """SQL: the divisor of the currency's minor unit (100 for cents)."""
-    cases = " ".join(f"WHEN '{code}' THEN {scale}" for code, scale in _scales().items())
+    cases = " ".join(f"WHEN '{code}' THEN {scale}" for code, scale in minor_scales().items())
     return f"CASE {currency} {cases} ELSE 100 END"
 
 
