@@ -168,14 +168,13 @@ def invoiceable_pitches(collective_id: int, *, include: int | None = None
     """The collective's work that can be invoiced, by title: the PITCH_CHOICES newest
     pieces, and `include` (work chosen from its page) whatever its age; and whether any
     were left out."""
-    limit = PITCH_CHOICES
     invoiceable = (Pitch.collective_id == collective_id,
                    Pitch.state.in_([s.value for s in INVOICEABLE_STATES]))
     newest = (sa.select(Pitch.id).where(*invoiceable).order_by(Pitch.id.desc())
-              .limit(limit + 1))
+              .limit(PITCH_CHOICES + 1))
     ids = list(db.session.scalars(newest))
-    cut = len(ids) > limit
-    ids = ids[:limit] + ([include] if include is not None else [])
+    cut = len(ids) > PITCH_CHOICES
+    ids = ids[:PITCH_CHOICES] + ([include] if include is not None else [])
     pitches = db.session.scalars(
         sa.select(Pitch).where(Pitch.id.in_(ids), *invoiceable)
         .options(so.joinedload(Pitch.client)).order_by(Pitch.title, Pitch.id)).unique()
