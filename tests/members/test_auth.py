@@ -316,32 +316,47 @@ def test_login_without_a_csrf_token_is_refused_and_writes_no_session(csrf_app, s
         assert "_user_id" in session
 
 
-def test_production_refuses_to_start_without_a_secret_key(monkeypatch, database_url):
+def _production(monkeypatch, **settings: str | None) -> None:
+    """The environment of a production process: each setting given is set, or unset when
+    None."""
     monkeypatch.setenv("COLLECTIVE_ENV", "production")
-    monkeypatch.delenv("SECRET_KEY", raising=False)
+    for name, value in settings.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+def _production_app(database_url: str | None = None):
+    """A production app built in this process; not frozen, since the collector's settings
+    would last for the rest of the test process."""
+    config = {"FREEZE_START_HEAP": False}
+    if database_url:
+        config["SQLALCHEMY_DATABASE_URI"] = database_url
+    return create_app(config)
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch, database_url):
+    _production(monkeypatch, SECRET_KEY=None)
 
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set in production"):
-        create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+        _production_app(database_url)
 
 
 def test_production_refuses_to_start_without_a_rate_limit_store(monkeypatch, database_url):
     """Several workers counting alone would each allow the full limit: production names
     its store (memory:// too, when one worker counting alone is meant)."""
-    monkeypatch.setenv("COLLECTIVE_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    _production(monkeypatch, SECRET_KEY="from-the-environment", RATELIMIT_STORAGE_URI=None)
 
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must be set in production"):
-        create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+        _production_app(database_url)
 
 
 def test_production_without_rate_limits_needs_no_store(monkeypatch, database_url):
-    monkeypatch.setenv("COLLECTIVE_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    monkeypatch.setenv("RATELIMIT_ENABLED", "0")
-    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    _production(monkeypatch, SECRET_KEY="from-the-environment", RATELIMIT_ENABLED="0",
+                RATELIMIT_STORAGE_URI=None)
 
-    prod = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FREEZE_START_HEAP": False})
+    prod = _production_app(database_url)
 
     assert prod.config["RATELIMIT_ENABLED"] is False
     with prod.app_context():
@@ -349,13 +364,10 @@ def test_production_without_rate_limits_needs_no_store(monkeypatch, database_url
 
 
 def test_production_uses_the_secret_key_from_the_environment(monkeypatch, database_url):
-    monkeypatch.setenv("COLLECTIVE_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
-    monkeypatch.delenv("COLLECTIVE_INSECURE_COOKIES", raising=False)
+    _production(monkeypatch, SECRET_KEY="from-the-environment",
+                RATELIMIT_STORAGE_URI="memory://", COLLECTIVE_INSECURE_COOKIES=None)
 
-    # Not frozen: the collector's settings would last for the rest of this test process.
-    prod = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FREEZE_START_HEAP": False})
+    prod = _production_app(database_url)
 
     assert prod.config["SECRET_KEY"] == "from-the-environment"
     assert prod.config["SESSION_COOKIE_SECURE"] is True
@@ -377,11 +389,9 @@ def test_session_cookies_are_http_only_and_same_site_lax(app, auth, client, pers
 
 
 def test_production_hashes_with_full_strength_scrypt(monkeypatch, tmp_path):
-    monkeypatch.setenv("COLLECTIVE_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 32)
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
-    prod = create_app({"FREEZE_START_HEAP": False})
+    _production(monkeypatch, SECRET_KEY="s" * 32, RATELIMIT_STORAGE_URI="memory://",
+                DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+    prod = _production_app()
     assert prod.config["PASSWORD_HASH_METHOD"] == "scrypt"
     with prod.app_context():
         user = User(email="x@example.com", name="X")
