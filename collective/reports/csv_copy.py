@@ -92,10 +92,12 @@ def copy_query(full: bool, account_code: bool, membership: bool, kind: bool) -> 
     )
 
 
-def copy_csv_lines(header: bytes, params: dict, full: bool, sql: str,
+def copy_csv_lines(header: bytes, params: dict, full: bool, shape: dict,
                    chunk: int = CHUNK_LINES, progress=None) -> Iterator[bytes]:
     """The header, then each posting's CSV line with its running balance, in chunks of
-    `chunk` lines, read in the session's transaction through COPY."""
+    `chunk` lines, read in the session's transaction through COPY (copy_query with
+    `full` and the filters `shape` names)."""
+    sql = copy_query(full, **shape)
     raw = db.session.connection().connection.driver_connection
     with raw.cursor() as cursor:
         # For this transaction: no JIT (compiling the expressions costs more than one pass

@@ -250,8 +250,7 @@ def csv_chunks(q: LedgerQuery, preset: str = "accounting", progress: Progress = 
     if dialect == "postgresql":
         from collective.reports import csv_copy
 
-        sql = csv_copy.copy_query(preset == "full", **shape)
-        return csv_copy.copy_csv_lines(header, params, preset == "full", sql,
+        return csv_copy.copy_csv_lines(header, params, preset == "full", shape,
                                        progress=progress)
     from collective.reports import csv_sql
 
